@@ -1,0 +1,42 @@
+/*
+ * limit.h: every bound on input from outside, in one place.
+ *
+ * These are compile-time defaults and hard ceilings.  The ones a deployment
+ * may want to change are also config keys (see conf/*.conf.example); a
+ * config value is always checked against the *_MIN/_MAX pair here.
+ */
+#ifndef LIMIT_H
+#define LIMIT_H
+
+/* JSON request bodies (API). */
+#define LIMIT_BODY_DEFAULT		(64 * 1024)
+#define LIMIT_BODY_MIN			1024
+#define LIMIT_BODY_MAX			(1024 * 1024)
+#define LIMIT_JSON_DEPTH		16
+#define LIMIT_JSON_STRING		4096
+
+/* Audio chunks uploaded to S3. */
+#define LIMIT_CHUNK_BYTES_DEFAULT	(5 * 1024 * 1024)
+#define LIMIT_CHUNK_BYTES_MAX		(5LL * 1024 * 1024 * 1024)
+#define LIMIT_CHUNKS_PER_SESSION	100000
+
+/* Identity and key parts. */
+#define LIMIT_TOKEN_BYTES		16384	/* whole compact JWT */
+#define LIMIT_SUB_BYTES			128
+#define LIMIT_SESSION_ID_BYTES		128
+#define LIMIT_EXT_BYTES			8
+#define LIMIT_S3_KEY_BYTES		1024	/* S3's own limit */
+
+/* SigV4 presigned URLs: S3 accepts 1 s to 7 days. */
+#define LIMIT_PRESIGN_EXPIRES_MIN	1
+#define LIMIT_PRESIGN_EXPIRES_MAX	604800
+#define LIMIT_PRESIGN_EXPIRES_DEFAULT	300
+
+/* JWKS documents and key sets. */
+#define LIMIT_JWKS_BYTES		(256 * 1024)
+#define LIMIT_JWKS_KEYS			64
+
+/* Config files. */
+#define LIMIT_CONF_LINE			4096
+
+#endif /* LIMIT_H */

@@ -1,0 +1,29 @@
+/*
+ * unit.h: the suites of the one CUnit runner (tests/unit.c).
+ *
+ * Each tests/test_<module>.c mirrors lib/<module>.c and exports one
+ * function that adds its suite to the registry; unit.c calls them all.
+ */
+#ifndef UNIT_H
+#define UNIT_H
+
+#include <CUnit/CUnit.h>
+
+/* Where test data lives; set from $srcdir so VPATH builds work. */
+const char	*unit_srcdir(void);
+
+/* foundation */
+int	test_err_suite(void);
+int	test_log_suite(void);
+int	test_conf_suite(void);
+int	test_jsonv_suite(void);
+int	test_s3key_suite(void);
+int	test_sigv4_suite(void);
+int	test_jwks_suite(void);
+int	test_cognito_suite(void);
+
+/* storage path */
+
+/* real-time path */
+
+#endif /* UNIT_H */
