@@ -163,4 +163,62 @@ enum err	rivamsg_decode_health_response(const uint8_t *buf, size_t len,
 /* "SERVING", "NOT_SERVING", "UNKNOWN", "SERVICE_UNKNOWN". */
 const char	*rivamsg_health_name(enum rivamsg_health);
 
+/*
+ * The other direction, for the Riva stand-in (tests/riva-standin.c) and
+ * the unit tests: decode what a client sent, encode what Riva answers.
+ */
+enum rivamsg_request_kind {
+	RIVAMSG_REQ_EMPTY = 0,		/* neither field set */
+	RIVAMSG_REQ_CONFIG,		/* only streaming_config */
+	RIVAMSG_REQ_AUDIO,		/* only audio_content */
+	RIVAMSG_REQ_BOTH,		/* both on the wire: a protocol error */
+};
+
+/* A decoded StreamingRecognizeRequest; strings and audio are owned. */
+struct rivamsg_request {
+	enum rivamsg_request_kind kind;
+	/* RIVAMSG_REQ_CONFIG */
+	int32_t		 encoding;		/* AudioEncoding value */
+	int32_t		 sample_rate_hz;
+	int32_t		 audio_channel_count;
+	char		*language;
+	char		*model;
+	int32_t		 max_alternatives;
+	int		 punctuation;
+	int		 interim_results;
+	int		 word_time_offsets;
+	int		 profanity_filter;
+	int		 verbatim_transcripts;
+	char		**boost_words;		/* all phrases of all contexts */
+	size_t		 nboost_words;
+	float		 boost_score;		/* of the first context */
+	int		 has_endpointing;
+	struct rivamsg_endpointing endpointing;	/* has_ = value non-zero */
+	/* RIVAMSG_REQ_AUDIO */
+	uint8_t		*audio;
+	size_t		 audio_len;
+};
+
+/*
+ * Decode a StreamingRecognizeRequest.  Unlike a plain protobuf parse it
+ * notices when both oneof members are on the wire (RIVAMSG_REQ_BOTH).
+ * On ERR_OK *req is filled (rivamsg_request_clear()); ERR_INVAL if the
+ * bytes are not a valid request; ERR_NOMEM.
+ */
+enum err	rivamsg_decode_request(const uint8_t *buf, size_t len,
+		    struct rivamsg_request *req);
+void		rivamsg_request_clear(struct rivamsg_request *);
+
+/* Encode a StreamingRecognizeResponse with every result of resp; *out is
+ * malloc'd.  ERR_NOMEM, or ERR_TOO_LARGE over the RIVAMSG_MAX_* bounds. */
+enum err	rivamsg_encode_response(const struct rivamsg_response *,
+		    uint8_t **out, size_t *outlen);
+
+/* Health check, server side: decode a request's service name (malloc'd,
+ * "" if absent; ERR_INVAL if malformed) and encode a response. */
+enum err	rivamsg_decode_health_request(const uint8_t *buf, size_t len,
+		    char **service);
+enum err	rivamsg_encode_health_response(enum rivamsg_health,
+		    uint8_t **out, size_t *outlen);
+
 #endif /* RIVAMSG_H */
