@@ -2,7 +2,7 @@
  * limit.h: every bound on input from outside, in one place.
  *
  * These are compile-time defaults and hard ceilings.  The ones a deployment
- * may want to change are also config keys (see conf/*.conf.example); a
+ * may want to change are also config keys (see conf/<program>.conf.example); a
  * config value is always checked against the *_MIN/_MAX pair here.
  */
 #ifndef LIMIT_H
