@@ -23,6 +23,7 @@ static const struct {
 	{ "conf", test_conf_suite },
 	{ "jsonv", test_jsonv_suite },
 	{ "s3key", test_s3key_suite },
+	{ "ident", test_ident_suite },
 	{ "sigv4", test_sigv4_suite },
 	{ "jwks", test_jwks_suite },
 	{ "cognito", test_cognito_suite },
