@@ -508,9 +508,11 @@ jsonv_count_ok(const struct jsonv_field *f, int64_t n)
 	return f->max == 0 || n <= f->max;
 }
 
-enum err
-jsonv_value(json_object *v, const struct jsonv_field *f, const char *path,
-    struct jsonv_val *val, struct jsonv_error *e)
+/* Check one value; `present` is false for a member that is not there at
+ * all (json-c represents JSON null as NULL, so v alone cannot tell). */
+static enum err
+jsonv_check(json_object *v, int present, const struct jsonv_field *f,
+    const char *path, struct jsonv_val *val, struct jsonv_error *e)
 {
 	enum json_type jt;
 	int64_t i, maxlen;
@@ -521,8 +523,8 @@ jsonv_value(json_object *v, const struct jsonv_field *f, const char *path,
 	memset(val, 0, sizeof(*val));
 	if (path == NULL)
 		path = "";
-	jt = v == NULL ? json_type_null : json_object_get_type(v);
-	if (v != NULL && jt == json_type_null &&
+	jt = json_object_get_type(v);	/* json_type_null for NULL */
+	if (present && jt == json_type_null &&
 	    !(f->flags & JSONV_NULLABLE)) {
 		jsonv_fail(e, path, "must be %s, not null",
 		    jsonv_type_name(f->type));
@@ -646,6 +648,13 @@ jsonv_value(json_object *v, const struct jsonv_field *f, const char *path,
 	return ERR_OK;
 }
 
+enum err
+jsonv_value(json_object *v, const struct jsonv_field *f, const char *path,
+    struct jsonv_val *val, struct jsonv_error *e)
+{
+	return jsonv_check(v, 1, f, path, val, e);
+}
+
 /* "prefix.name" into buf, or just name. */
 static const char *
 jsonv_path(char *buf, size_t sz, const char *prefix, const char *name)
@@ -668,6 +677,7 @@ jsonv_object(json_object *obj, const struct jsonv_field *fields, size_t n,
 	json_object *v;
 	enum err rc;
 	size_t k;
+	int present;
 
 	for (k = 0; k < n; k++)
 		memset(&vals[k], 0, sizeof(vals[k]));
@@ -693,10 +703,9 @@ jsonv_object(json_object *obj, const struct jsonv_field *fields, size_t n,
 	}
 	for (k = 0; k < n; k++) {
 		v = NULL;
-		if (!json_object_object_get_ex(obj, fields[k].name, &v))
-			v = NULL;
-		rc = jsonv_value(v, &fields[k], jsonv_path(fp, sizeof(fp),
-		    path, fields[k].name), &vals[k], e);
+		present = json_object_object_get_ex(obj, fields[k].name, &v);
+		rc = jsonv_check(v, present, &fields[k], jsonv_path(fp,
+		    sizeof(fp), path, fields[k].name), &vals[k], e);
 		if (rc != ERR_OK)
 			return rc;
 	}

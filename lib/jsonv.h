@@ -127,14 +127,16 @@ enum err	jsonv_object(json_object *obj, const struct jsonv_field *fields,
 
 /*
  * Check one value (e.g. an array element) against one field description;
- * the field's name is not used, `path` names it in errors.  A NULL `v`
- * is "absent".  Returns ERR_OK or ERR_FIELD.
+ * the field's name is not used, `path` names it in errors.  A NULL `v` is
+ * JSON null (json-c's representation of it): refused unless the field is
+ * JSONV_NULLABLE and not JSONV_REQUIRED.  Returns ERR_OK or ERR_FIELD.
  */
 enum err	jsonv_value(json_object *v, const struct jsonv_field *f,
 		    const char *path, struct jsonv_val *val,
 		    struct jsonv_error *e);
 
-/* jsonv_parse() then jsonv_object() on the root, with an empty path. */
+/* jsonv_parse() then jsonv_object() on the root, with an empty path.  On
+ * failure *docp is NULL (nothing to free). */
 enum err	jsonv_request(const char *buf, size_t len, size_t max_bytes,
 		    const struct jsonv_field *fields, size_t n,
 		    enum jsonv_policy policy, struct jsonv_doc **docp,
