@@ -2,10 +2,10 @@
  * cognito.h: verify Cognito user pool tokens (ID and access JWTs).
  *
  * Both programs call cognito_verify() on every request / WebSocket upgrade.
- * Only RS256 is accepted: the header is decoded and checked here before the
- * token reaches libjwt (libjwt 1.10 would accept an HS256 token keyed with
- * the RSA public key PEM, and skips verification when given no key), and
- * the algorithm is checked again after libjwt has verified the signature.
+ * Only RS256 is accepted: the header is decoded and its alg checked before
+ * any key is looked up, and checked again where the signature is verified
+ * (with OpenSSL and the cached key; libjwt 1.10 trusts the header's alg and
+ * verifies nothing without a key, so it is not used, see cognito.c).
  * Keys come from the pool's JWKS through jwks_cache.h.  Claims checked: iss,
  * token_use, aud (id) or client_id (access), exp/nbf/iat with a leeway, and
  * a sub of a shape that is safe inside S3 keys (users/{sub}/...).

@@ -4,7 +4,7 @@
  * A Cognito user pool publishes its signing keys as a JWKS document.  This
  * module turns one such document (a buffer, no I/O) into a key set: each
  * usable key has its kid, an OpenSSL EVP_PKEY built from the RSA modulus and
- * exponent, and the public key as PEM (what libjwt wants).  Keys we cannot or
+ * exponent, and the public key as PEM (for tools that want one).  Keys we cannot or
  * must not use (not RSA, not for signatures, not RS256, under 2048 bits,
  * duplicate kid) are skipped, not fatal, so one odd key cannot take down
  * verification with the others.  Key sets are reference counted so that a

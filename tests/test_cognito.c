@@ -3,9 +3,10 @@
  *
  * Keys are generated at suite start; tokens are minted with tests/mint.c.
  * The verifier gets its JWKS from an injected fetch and clock, except in the
- * file:// test which goes through libcurl.  The two libjwt 1.10 pitfalls are
- * first shown to be real (libjwt accepting the forgery when called naively)
- * and then shown to be refused by cognito_verify().
+ * file:// test which goes through libcurl.  The two libjwt 1.10 pitfalls
+ * (the reason lib/cognito.c verifies with OpenSSL itself) are first shown
+ * to be real, libjwt accepting the forgery when called the naive way, and
+ * then shown to be refused by cognito_verify().
  */
 #include <stdio.h>
 #include <stdlib.h>
