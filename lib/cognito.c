@@ -17,8 +17,8 @@
  * algorithm from the token header, so an HS256 token whose HMAC secret is
  * our RSA public key PEM verifies, and with a NULL or empty key it verifies
  * nothing at all.  It also re-parses the PEM on every call, which made it
- * more than ten times slower than verifying with the cached key.  The unit tests
- * show both libjwt pitfalls are real and that this code refuses them.
+ * more than ten times slower than verifying with the cached key.  The unit
+ * tests show both libjwt pitfalls are real and that this code refuses them.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -3,13 +3,13 @@
  *
  * A Cognito user pool publishes its signing keys as a JWKS document.  This
  * module turns one such document (a buffer, no I/O) into a key set: each
- * usable key has its kid, an OpenSSL EVP_PKEY built from the RSA modulus and
- * exponent, and the public key as PEM (for tools that want one).  Keys we cannot or
- * must not use (not RSA, not for signatures, not RS256, under 2048 bits,
- * duplicate kid) are skipped, not fatal, so one odd key cannot take down
- * verification with the others.  Key sets are reference counted so that a
- * verifier can keep using a set while the cache (jwks_cache.h) swaps in a
- * newer one.
+ * usable key has its kid, an OpenSSL EVP_PKEY built from the RSA modulus
+ * and exponent, and the public key as PEM (for tools that want one).  Keys
+ * we cannot or must not use (not RSA, not for signatures, not RS256, under
+ * 2048 or over 8192 bits, duplicate kid) are skipped, not fatal, so one odd
+ * key cannot take down verification with the others.  Key sets are
+ * reference counted so that a verifier can keep using a set while the cache
+ * (jwks_cache.h) swaps in a newer one.
  */
 #ifndef JWKS_H
 #define JWKS_H
