@@ -22,6 +22,7 @@ int	test_ident_suite(void);
 int	test_sigv4_suite(void);
 int	test_jwks_suite(void);
 int	test_cognito_suite(void);
+int	test_b64url_suite(void);
 
 /* storage path */
 
