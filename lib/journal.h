@@ -51,6 +51,7 @@ struct journal;
 #define JOURNAL_HASH_BYTES		129	/* md5/sha256, hex or base64 */
 #define JOURNAL_REASON_BYTES		512	/* dead/failure reasons are cut */
 #define JOURNAL_DETAIL_TYPE_BYTES	32
+#define JOURNAL_LEASE_OWNER_BYTES	64	/* "host:pid" and the like */
 
 /* journal_open() flags. */
 #define JOURNAL_READONLY	0x01	/* no writes, no migration (admin) */
@@ -157,7 +158,8 @@ struct journal_complete_result {
  * where both sides have them) changes nothing, enqueues nothing and answers
  * exactly what the first one answered, with replayed = 1 -- even after the
  * session was finalized.  ERR_CONFLICT: a chunk with this seq exists with
- * different data, or the session is finalized and this is a new chunk.
+ * different data, or the session is finalized and this complete is not a
+ * retry of an earlier one.
  */
 enum err	journal_complete_chunk(struct journal *, const char *owner,
 		    const char *session_id, const struct journal_chunk *,
@@ -267,10 +269,12 @@ struct journal_outbox_item {
 	int64_t			 lease_expires_ms;
 	char			*payload;
 	size_t			 payload_len;
+	char			 lease_owner[JOURNAL_LEASE_OWNER_BYTES];
 };
 
 struct journal_claim {
-	const char		*lease_owner;	/* e.g. "host:pid"; required */
+	const char		*lease_owner;	/* e.g. "host:pid"; required,
+						   < JOURNAL_LEASE_OWNER_BYTES */
 	int			 lease_seconds;	/* >= 1; longer than any S3 or
 						   EventBridge call timeout */
 	int64_t			 now_ms;
@@ -301,6 +305,10 @@ void		journal_outbox_items_free(struct journal_outbox_item *, size_t n);
  * (or a newer revision had already been synced, meaning this late write may
  * have overwritten it), in which case it is released due now so the newest
  * revision gets written.  Unknown id (already done by another holder): OK.
+ * A holder must not start (or keep) a write once its lease has expired
+ * (item->lease_expires_ms): keep lease_seconds above the S3 timeout.  If a
+ * write still finishes after a newer revision was synced, done() makes a
+ * new revision so the newest state is written again.
  */
 enum err	journal_outbox_done(struct journal *,
 		    const struct journal_outbox_item *, int64_t now_ms);

@@ -28,6 +28,8 @@ static const struct {
 	{ "cognito", test_cognito_suite },
 
 	/* storage path */
+	{ "journal", test_journal_suite },
+	{ "manifest", test_manifest_suite },
 
 	/* real-time path */
 };
