@@ -30,6 +30,8 @@ static const struct {
 	{ "b64url", test_b64url_suite },
 
 	/* storage path */
+	{ "journal", test_journal_suite },
+	{ "manifest", test_manifest_suite },
 
 	/* real-time path */
 };

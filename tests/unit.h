@@ -25,6 +25,8 @@ int	test_cognito_suite(void);
 int	test_b64url_suite(void);
 
 /* storage path */
+int	test_journal_suite(void);
+int	test_manifest_suite(void);
 
 /* real-time path */
 
