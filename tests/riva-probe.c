@@ -387,11 +387,12 @@ main(int argc, char **argv)
 					if (pace_ms > 0 && !burst)
 						break;
 				}
-				if (!x->finished && !x->released && !x->failed)
-					all_fed = 0;
 			}
 			next_tick += (uint64_t)pace_ms * 1000;
 		}
+		for (i = 0; ps != NULL && i < nstreams; i++)
+			if (!ps[i].finished && !ps[i].released && !ps[i].failed)
+				all_fed = 0;
 		/* Drain events. */
 		while (riva_poll(r, &ev)) {
 			int idx = (int)(intptr_t)ev.user;
@@ -460,6 +461,20 @@ main(int argc, char **argv)
 		if (now >= deadline) {
 			printf("timeout streams_done=%d/%d active=%zu\n", ndone,
 			    nstreams, riva_active_streams(r));
+			for (i = 0; ps != NULL && i < nstreams; i++) {
+				struct riva_stream_stats st;
+
+				if (ps[i].released)
+					continue;
+				riva_stream_stats(ps[i].s, &st);
+				printf("stream=%d stuck fed=%zu queued=%llu "
+				    "sent=%llu responses=%llu finished=%d\n",
+				    i, ps[i].off,
+				    (unsigned long long)st.audio_bytes_queued,
+				    (unsigned long long)st.audio_bytes_sent,
+				    (unsigned long long)st.responses,
+				    ps[i].finished);
+			}
 			break;
 		}
 		/* Sleep until woken or the next audio tick. */

@@ -476,8 +476,8 @@ si_free_call(struct si_call *c)
 			snprintf(hex + 2 * i, 3, "%02x", md[i]);
 		hex[2 * mdlen] = '\0';
 		si_log("stream=%d end outcome=%s bytes=%llu audio_msgs=%llu "
-		    "sha256=%s", c->id, c->cancelled && c->outcome == NULL ?
-		    "cancelled" : c->outcome != NULL ? c->outcome : "ok",
+		    "sha256=%s", c->id, c->cancelled ? "cancelled" :
+		    c->outcome != NULL ? c->outcome : "ok",
 		    (unsigned long long)c->bytes,
 		    (unsigned long long)c->audio_msgs, hex);
 	}
