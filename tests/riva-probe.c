@@ -68,7 +68,7 @@ usage(void)
 	    "[--no-interim] [--endpointing]\n"
 	    "  [--start-timeout-ms MS] [--max-queued BYTES] [--burst]\n"
 	    "  [--release-after BYTES] [--timeout-ms MS] [--service S] "
-	    "[--quiet]\n");
+	    "[--quiet] [--warmup]\n");
 	exit(2);
 }
 
@@ -197,7 +197,7 @@ main(int argc, char **argv)
 	size_t pcm_len = 0, chunk = 3200, nhot = 0, release_after = 0, n;
 	long long pace_ms = 0, timeout_ms = 30000;
 	int nstreams = 1, burst = 0, quiet = 0, i, ndone = 0, nerr = 0;
-	int health_done = 0, rc = 1, all_fed;
+	int health_done = 0, rc = 1, all_fed, warmup = 0;
 	uint64_t deadline, next_tick, now, results = 0, cnt;
 	enum err e;
 
@@ -226,6 +226,9 @@ main(int argc, char **argv)
 			continue;
 		} else if (strcmp(a, "--no-interim") == 0) {
 			cfg.interim_results = 0;
+			continue;
+		} else if (strcmp(a, "--warmup") == 0) {
+			warmup = 1;
 			continue;
 		} else if (strcmp(a, "--quiet") == 0) {
 			quiet = 1;
@@ -327,6 +330,26 @@ main(int argc, char **argv)
 			goto out;
 		}
 	} else {
+		if (warmup) {
+			/* Connect first (a health check), so that the timing
+			 * of the stream does not include the TCP and HTTP/2
+			 * setup. */
+			if (riva_health_check(r, NULL, 0, NULL) != ERR_OK)
+				abort();
+			while (!riva_poll(r, &ev)) {
+				pfd.fd = efd;
+				pfd.events = POLLIN;
+				if (poll(&pfd, 1, 1000) > 0 &&
+				    read(efd, &cnt, sizeof(cnt)) == -1 &&
+				    errno != EAGAIN)
+					abort();
+				if (riva_now_us() > deadline)
+					break;
+			}
+			printf("warmup health=%s\n",
+			    rivamsg_health_name(ev.health));
+			riva_event_clear(&ev);
+		}
 		if ((ps = calloc((size_t)nstreams, sizeof(*ps))) == NULL)
 			abort();
 		for (i = 0; i < nstreams; i++) {
@@ -388,7 +411,10 @@ main(int argc, char **argv)
 						break;
 				}
 			}
+			/* Real-time pace: fall behind rather than burst. */
 			next_tick += (uint64_t)pace_ms * 1000;
+			if (next_tick < now)
+				next_tick = now + (uint64_t)pace_ms * 1000;
 		}
 		for (i = 0; ps != NULL && i < nstreams; i++)
 			if (!ps[i].finished && !ps[i].released && !ps[i].failed)
