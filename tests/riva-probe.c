@@ -15,6 +15,12 @@
  *   health status=SERVING
  *   summary streams=1 done=1 errors=0 results=... rtt_p50_us=... rtt_p99_us=...
  *
+ * With --rounds N the streams are run N times one after another on the
+ * same adapter (as a WebSocket connection runs several recognitions), each
+ * round ending with "round=K errors=E"; --until-ok stops after the first
+ * round without errors (used to show the adapter recovers when Riva comes
+ * back).
+ *
  * usage: riva-probe stream|health --target HOST:PORT [options]; see usage().
  * Exit status: 0 when every stream reached RIVA_EV_DONE (or the health
  * answer arrived) in time, 1 on timeout, 2 on bad usage.
@@ -68,7 +74,8 @@ usage(void)
 	    "[--no-interim] [--endpointing]\n"
 	    "  [--start-timeout-ms MS] [--max-queued BYTES] [--burst]\n"
 	    "  [--release-after BYTES] [--timeout-ms MS] [--service S] "
-	    "[--quiet] [--warmup]\n");
+	    "[--quiet] [--warmup]\n"
+	    "  [--rounds N [--round-gap-ms MS] [--until-ok]]\n");
 	exit(2);
 }
 
@@ -198,6 +205,8 @@ main(int argc, char **argv)
 	long long pace_ms = 0, timeout_ms = 30000;
 	int nstreams = 1, burst = 0, quiet = 0, i, ndone = 0, nerr = 0;
 	int health_done = 0, rc = 1, all_fed, warmup = 0;
+	int rounds = 1, round = 0, round_err = 0, until_ok = 0;
+	long long round_gap_ms = 0;
 	uint64_t deadline, next_tick, now, results = 0, cnt;
 	enum err e;
 
@@ -226,6 +235,9 @@ main(int argc, char **argv)
 			continue;
 		} else if (strcmp(a, "--no-interim") == 0) {
 			cfg.interim_results = 0;
+			continue;
+		} else if (strcmp(a, "--until-ok") == 0) {
+			until_ok = 1;
 			continue;
 		} else if (strcmp(a, "--warmup") == 0) {
 			warmup = 1;
@@ -295,6 +307,10 @@ main(int argc, char **argv)
 			release_after = (size_t)num(v, 1, LLONG_MAX);
 		else if (strcmp(a, "--timeout-ms") == 0)
 			timeout_ms = num(v, 1, 3600000);
+		else if (strcmp(a, "--rounds") == 0)
+			rounds = (int)num(v, 1, 100000);
+		else if (strcmp(a, "--round-gap-ms") == 0)
+			round_gap_ms = num(v, 0, 60000);
 		else if (strcmp(a, "--service") == 0)
 			service = v;
 		else
@@ -352,6 +368,10 @@ main(int argc, char **argv)
 		}
 		if ((ps = calloc((size_t)nstreams, sizeof(*ps))) == NULL)
 			abort();
+start_round:
+		memset(ps, 0, (size_t)nstreams * sizeof(*ps));
+		ndone = 0;
+		round_err = nerr;
 		for (i = 0; i < nstreams; i++) {
 			ps[i].s = riva_stream_start(r, &cfg,
 			    (void *)(intptr_t)i, &e);
@@ -479,7 +499,19 @@ main(int argc, char **argv)
 			}
 			riva_event_clear(&ev);
 		}
+		if (ps != NULL && ndone == nstreams && ++round < rounds &&
+		    !(until_ok && nerr == round_err)) {
+			/* Another recognition on the same adapter. */
+			printf("round=%d errors=%d\n", round - 1,
+			    nerr - round_err);
+			usleep((useconds_t)round_gap_ms * 1000);
+			next_tick = riva_now_us();
+			goto start_round;
+		}
 		if ((ps != NULL && ndone == nstreams) || health_done) {
+			if (ps != NULL && rounds > 1)
+				printf("round=%d errors=%d\n", round - 1,
+				    nerr - round_err);
 			rc = 0;
 			break;
 		}
