@@ -47,6 +47,7 @@ struct probe_stream {
 	size_t			 off;		/* audio bytes handed over */
 	int			 finished, done, released, failed;
 	uint64_t		 responses;
+	uint64_t		 next_us;	/* next audio chunk due */
 };
 
 static int	 efd = -1;
@@ -159,8 +160,8 @@ print_result_event(int idx, const struct riva_event *ev, int quiet)
 	}
 	if (quiet)
 		return;
-	printf("stream=%d response nresults=%zu finals=%zu\n", idx,
-	    r->nresults, finals);
+	printf("stream=%d response nresults=%zu finals=%zu rtt_us=%llu\n",
+	    idx, r->nresults, finals, (unsigned long long)ev->rtt_us);
 	if (partials > 0) {
 		if ((partial = rivamsg_partial_text(r)) == NULL)
 			abort();
@@ -372,7 +373,10 @@ start_round:
 		memset(ps, 0, (size_t)nstreams * sizeof(*ps));
 		ndone = 0;
 		round_err = nerr;
+		now = riva_now_us();
 		for (i = 0; i < nstreams; i++) {
+			ps[i].next_us = now + (uint64_t)pace_ms * 1000 *
+			    (uint64_t)i / (uint64_t)nstreams;
 			ps[i].s = riva_stream_start(r, &cfg,
 			    (void *)(intptr_t)i, &e);
 			if (ps[i].s == NULL) {
@@ -385,56 +389,59 @@ start_round:
 		}
 	}
 
-	next_tick = riva_now_us();
 	for (;;) {
 		now = riva_now_us();
-		/* Feed: one chunk per stream per tick (all at once with
-		 * --burst or --pace-ms 0). */
+		/* Feed: one chunk per stream per tick, the streams' ticks
+		 * spread over the period like independent clients (all at
+		 * once with --burst or --pace-ms 0). */
 		all_fed = 1;
-		if (ps != NULL && now >= next_tick) {
-			for (i = 0; i < nstreams; i++) {
-				struct probe_stream *x = &ps[i];
+		next_tick = UINT64_MAX;
+		for (i = 0; ps != NULL && i < nstreams; i++) {
+			struct probe_stream *x = &ps[i];
 
-				while (!x->finished && !x->released &&
-				    !x->failed) {
-					n = pcm_len - x->off < chunk ?
-					    pcm_len - x->off : chunk;
-					if (n == 0) {
-						e = riva_stream_finish(x->s);
-						if (e != ERR_OK)
-							printf("stream=%d finish "
-							    "code=%s\n", i,
-							    err_code(e));
-						x->finished = 1;
-						break;
-					}
-					e = riva_stream_audio(x->s, pcm + x->off,
-					    n);
-					if (e != ERR_OK) {
-						printf("stream=%d audio refused "
-						    "code=%s at=%zu\n", i,
-						    err_code(e), x->off);
-						x->failed = 1;
-						break;
-					}
-					x->off += n;
-					if (release_after > 0 &&
-					    x->off >= release_after) {
-						riva_stream_release(x->s);
-						printf("stream=%d released "
-						    "at=%zu\n", i, x->off);
-						x->released = x->done = 1;
-						ndone++;
-						break;
-					}
-					if (pace_ms > 0 && !burst)
-						break;
+			while (!x->finished && !x->released && !x->failed &&
+			    now >= x->next_us) {
+				n = pcm_len - x->off < chunk ?
+				    pcm_len - x->off : chunk;
+				if (n == 0) {
+					e = riva_stream_finish(x->s);
+					if (e != ERR_OK)
+						printf("stream=%d finish "
+						    "code=%s\n", i,
+						    err_code(e));
+					x->finished = 1;
+					break;
+				}
+				e = riva_stream_audio(x->s, pcm + x->off, n);
+				if (e != ERR_OK) {
+					printf("stream=%d audio refused "
+					    "code=%s at=%zu\n", i,
+					    err_code(e), x->off);
+					x->failed = 1;
+					break;
+				}
+				x->off += n;
+				if (release_after > 0 &&
+				    x->off >= release_after) {
+					riva_stream_release(x->s);
+					printf("stream=%d released at=%zu\n",
+					    i, x->off);
+					x->released = x->done = 1;
+					ndone++;
+					break;
+				}
+				if (pace_ms > 0 && !burst) {
+					/* Real-time pace: fall behind
+					 * rather than burst. */
+					x->next_us += (uint64_t)pace_ms * 1000;
+					if (x->next_us < now)
+						x->next_us = now;
+					break;
 				}
 			}
-			/* Real-time pace: fall behind rather than burst. */
-			next_tick += (uint64_t)pace_ms * 1000;
-			if (next_tick < now)
-				next_tick = now + (uint64_t)pace_ms * 1000;
+			if (!x->finished && !x->released && !x->failed &&
+			    x->next_us < next_tick)
+				next_tick = x->next_us;
 		}
 		for (i = 0; ps != NULL && i < nstreams; i++)
 			if (!ps[i].finished && !ps[i].released && !ps[i].failed)
@@ -505,7 +512,6 @@ start_round:
 			printf("round=%d errors=%d\n", round - 1,
 			    nerr - round_err);
 			usleep((useconds_t)round_gap_ms * 1000);
-			next_tick = riva_now_us();
 			goto start_round;
 		}
 		if ((ps != NULL && ndone == nstreams) || health_done) {
