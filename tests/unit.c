@@ -27,8 +27,11 @@ static const struct {
 	{ "sigv4", test_sigv4_suite },
 	{ "jwks", test_jwks_suite },
 	{ "cognito", test_cognito_suite },
+	{ "b64url", test_b64url_suite },
 
 	/* storage path */
+	{ "journal", test_journal_suite },
+	{ "manifest", test_manifest_suite },
 
 	/* real-time path */
 };
