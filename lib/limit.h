@@ -2,7 +2,7 @@
  * limit.h: every bound on input from outside, in one place.
  *
  * These are compile-time defaults and hard ceilings.  The ones a deployment
- * may want to change are also config keys (see the conf/ examples); a
+ * may want to change are also config keys (see conf/<program>.conf.example); a
  * config value is always checked against the *_MIN/_MAX pair here.
  */
 #ifndef LIMIT_H
@@ -31,6 +31,14 @@
 #define LIMIT_PRESIGN_EXPIRES_MIN	1
 #define LIMIT_PRESIGN_EXPIRES_MAX	604800
 #define LIMIT_PRESIGN_EXPIRES_DEFAULT	300
+
+/* SigV4 requests handed to lib/sigv4.c (values from outside pass here). */
+#define LIMIT_SIGV4_HEADERS		64	/* headers per request */
+#define LIMIT_SIGV4_HEADER_BYTES	8192	/* one header value */
+#define LIMIT_SIGV4_QUERY_PARAMS	128
+#define LIMIT_SIGV4_URL_BYTES		8192	/* path, query, endpoint */
+#define LIMIT_SIGV4_SECRET_BYTES	256
+#define LIMIT_SIGV4_TOKEN_BYTES		8192	/* STS session token */
 
 /* JWKS documents and key sets. */
 #define LIMIT_JWKS_BYTES		(256 * 1024)
