@@ -849,14 +849,16 @@ test_cognito_reads_jwks_from_file_url(void)
 	conf.client_ids = CLIENT;
 	conf.jwks_url = url;
 	CU_ASSERT_EQUAL_FATAL(cognito_new(&conf, &cg), ERR_OK);
+	CU_ASSERT_EQUAL(cognito_prefetch(cg), ERR_OK);
+	unlink(path);		/* keys are held: the file is not needed */
 	CU_ASSERT_EQUAL(cognito_verify(cg, tok, strlen(tok), time(NULL), &id,
 	    &why), ERR_OK);
 	CU_ASSERT_STRING_EQUAL(id.sub, SUB);
 	CU_ASSERT_STRING_EQUAL(why, "ok");
 	cognito_free(cg);
-	unlink(path);
 	/* The same set-up without the file: keys unavailable. */
 	CU_ASSERT_EQUAL_FATAL(cognito_new(&conf, &cg), ERR_OK);
+	CU_ASSERT_EQUAL(cognito_prefetch(cg), ERR_UNAVAILABLE);
 	CU_ASSERT_EQUAL(cognito_verify(cg, tok, strlen(tok), time(NULL), &id,
 	    &why), ERR_UNAVAILABLE);
 	cognito_free(cg);
