@@ -54,6 +54,7 @@ enum journal_stmt_id {
 	JS_OUTBOX_EVENT,
 	JS_OUTBOX_MANIFEST,
 	JS_OUTBOX_DUE,
+	JS_OUTBOX_DUE_SESSION,
 	JS_OUTBOX_LEASE,
 	JS_OUTBOX_DELETE,
 	JS_OUTBOX_REPEND,
@@ -131,7 +132,13 @@ static const char *const journal_sql[JS__MAX] = {
 	[JS_OUTBOX_DUE] =
 	    "SELECT id FROM outbox WHERE dead = 0 AND next_attempt_ms <= ?1"
 	    " AND (lease_owner IS NULL OR lease_expires_ms <= ?1)"
-	    " AND (?2 IS NULL OR session_id = ?2)"
+	    " AND (?3 IS NULL OR kind = ?3)"
+	    " ORDER BY next_attempt_ms, id LIMIT ?4",
+	/* The same for one session, through its index (sql/002). */
+	[JS_OUTBOX_DUE_SESSION] =
+	    "SELECT id FROM outbox WHERE session_id = ?2 AND dead = 0"
+	    " AND next_attempt_ms <= ?1"
+	    " AND (lease_owner IS NULL OR lease_expires_ms <= ?1)"
 	    " AND (?3 IS NULL OR kind = ?3)"
 	    " ORDER BY next_attempt_ms, id LIMIT ?4",
 	[JS_OUTBOX_LEASE] =
@@ -1559,10 +1566,12 @@ journal_claim_tx(struct journal *j, const struct journal_claim *req,
 
 	if ((ids = calloc(max, sizeof(*ids))) == NULL)
 		return ERR_NOMEM;
-	if ((e = journal_stmt(j, JS_OUTBOX_DUE, &st, func)) != ERR_OK)
+	if ((e = journal_stmt(j, req->session_id != NULL ?
+	    JS_OUTBOX_DUE_SESSION : JS_OUTBOX_DUE, &st, func)) != ERR_OK)
 		goto out;
 	sqlite3_bind_int64(st, 1, req->now_ms);
-	journal_bind_text(st, 2, req->session_id);
+	if (req->session_id != NULL)
+		journal_bind_text(st, 2, req->session_id);
 	journal_bind_text(st, 3, journal_kind_name(req->kind));
 	sqlite3_bind_int64(st, 4, (int64_t)max);
 	while (nids < max && (rc = sqlite3_step(st)) == SQLITE_ROW)

@@ -195,6 +195,45 @@ migrates_empty_file_and_reopens(void)
 	    "WHERE name IN ('sessions','chunks','outbox')"), 3);
 }
 
+/* The embedded migrations (sql/embed.sh output, in libaudio.a). */
+extern const char *const journal_migration_sql[];
+extern const int journal_migration_count;
+
+/* A file left at version 1 by an older program is brought up to date at
+ * open, keeping its rows. */
+static void
+migrates_old_file_forward_keeping_data(void)
+{
+	char path[512];
+	struct journal *j;
+	struct journal_session s;
+	sqlite3 *db;
+
+	CU_ASSERT_FATAL(journal_migration_count >= 2);
+	tj_path(path, sizeof(path));
+	CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &db), SQLITE_OK);
+	CU_ASSERT_EQUAL(sqlite3_exec(db, journal_migration_sql[0], NULL, NULL,
+	    NULL), SQLITE_OK);
+	CU_ASSERT_EQUAL(sqlite3_exec(db, "PRAGMA user_version = 1;"
+	    "INSERT INTO sessions (id, owner, codec, sample_rate,"
+	    " chunk_seconds, created_ms, updated_ms)"
+	    " VALUES ('old', 'user-a', 'webm/opus', 48000, 5, 1, 1)",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM sqlite_schema "
+	    "WHERE name = 'outbox_session'"), 0);
+	j = tj_open(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+	CU_ASSERT_EQUAL(journal_schema_version(j), journal_schema_latest());
+	CU_ASSERT_EQUAL(journal_get_session(j, OWNER, "old", &s), ERR_OK);
+	CU_ASSERT_EQUAL(tj_complete(j, "old", 1, T0, NULL), ERR_OK);
+	journal_close(j);
+	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM sqlite_schema "
+	    "WHERE name = 'outbox_session'"), 1);
+	CU_ASSERT_EQUAL(tj_count(path, "PRAGMA user_version"),
+	    journal_schema_latest());
+}
+
 static void
 newer_schema_is_refused(void)
 {
@@ -1214,6 +1253,7 @@ test_journal_suite(void)
 	} tests[] = {
 #define T(f) { #f, f }
 		T(migrates_empty_file_and_reopens),
+		T(migrates_old_file_forward_keeping_data),
 		T(newer_schema_is_refused),
 		T(concurrent_opens_migrate_once),
 		T(sessions_are_isolated_by_owner),
