@@ -638,12 +638,14 @@ journal_close(struct journal *j)
 
 	if (j == NULL)
 		return;
-	for (i = 0; i < JS__MAX; i++)
-		sqlite3_finalize(j->stmt[i]);
-	/* A child must not close its parent's connection: closing would
-	 * release POSIX locks the parent still relies on. */
-	if (j->db != NULL && j->pid == getpid())
-		sqlite3_close(j->db);
+	/* A child must not touch its parent's connection: closing it would
+	 * release POSIX locks the parent still relies on.  Only free ours. */
+	if (j->pid == getpid()) {
+		for (i = 0; i < JS__MAX; i++)
+			sqlite3_finalize(j->stmt[i]);
+		if (j->db != NULL)
+			sqlite3_close(j->db);
+	}
 	free(j);
 }
 
@@ -716,6 +718,7 @@ journal_session_read(struct journal *j, const char *owner, const char *id,
     struct journal_session *s, char *final_event_id, const char *func)
 {
 	sqlite3_stmt *st;
+	const char *o;
 	enum err e;
 	int rc;
 
@@ -731,8 +734,11 @@ journal_session_read(struct journal *j, const char *owner, const char *id,
 		e = journal_sqlerr(j, rc, func, "read session");
 		goto out;
 	}
-	if (owner != NULL && strcmp((const char *)sqlite3_column_text(st, 1),
-	    owner) != 0) {
+	if ((o = (const char *)sqlite3_column_text(st, 1)) == NULL) {
+		e = ERR_NOMEM;
+		goto out;
+	}
+	if (owner != NULL && strcmp(o, owner) != 0) {
 		e = ERR_NOT_FOUND;
 		goto out;
 	}

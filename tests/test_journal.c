@@ -1233,14 +1233,19 @@ connection_is_refused_across_fork(void)
 	j = tj_open(path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
 	CU_ASSERT_EQUAL_FATAL(tj_session(j, "s", OWNER), ERR_OK);
-	if ((pid = fork()) == 0)
-		_exit(journal_get_session(j, OWNER, "s", &s) == ERR_INTERNAL ?
-		    0 : 1);
+	if ((pid = fork()) == 0) {
+		status = journal_get_session(j, OWNER, "s", &s) ==
+		    ERR_INTERNAL ? 0 : 1;
+		journal_close(j);	/* frees only the child's copy */
+		_exit(status);
+	}
 	CU_ASSERT_FATAL(pid > 0);
 	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
 	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	/* The parent's connection still works. */
+	/* The parent's connection still works, for writes too. */
 	CU_ASSERT_EQUAL(journal_get_session(j, OWNER, "s", &s), ERR_OK);
+	CU_ASSERT_EQUAL(tj_complete(j, "s", 1, T0, NULL), ERR_OK);
+	CU_ASSERT(tj_integrity_ok(path));
 	journal_close(j);
 }
 
