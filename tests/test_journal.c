@@ -1095,6 +1095,107 @@ eight_processes_complete_500_chunks_of_one_session(void)
 	journal_close(j);
 }
 
+#define TJ_DELIVERERS	4
+#define TJ_EVENTS	200
+
+/* Child: claim events in batches of up to 10 until none is left, record
+ * each claimed id in its own file, mark it done. */
+static void
+tj_deliverer(const char *path, int slot)
+{
+	struct journal *j = NULL;
+	struct journal_outbox_item it[10];
+	struct journal_claim c;
+	char owner[32], out[600];
+	FILE *f;
+	size_t n, i;
+	int bad = 0, idle = 0;
+
+	snprintf(owner, sizeof(owner), "deliverer:%d", slot);
+	snprintf(out, sizeof(out), "%s.claims.%d", path, slot);
+	if ((f = fopen(out, "w")) == NULL ||
+	    journal_open(&j, path, 30000, 0) != ERR_OK)
+		_exit(2);
+	while (idle < 3) {
+		c = tj_claim(owner, journal_now_ms(), JOURNAL_OUTBOX_EVENT);
+		c.lease_seconds = 600;
+		if (journal_outbox_claim(j, &c, it, 10, &n) != ERR_OK) {
+			bad++;
+			break;
+		}
+		idle = n == 0 ? idle + 1 : 0;
+		/* The delivery call itself, outside any transaction: this is
+		 * when the other deliverers claim. */
+		usleep(n > 0 ? 5000 : 20000);
+		for (i = 0; i < n; i++) {
+			fprintf(f, "%lld\n", (long long)it[i].id);
+			if (journal_outbox_done(j, &it[i],
+			    journal_now_ms()) != ERR_OK)
+				bad++;
+		}
+		journal_outbox_items_free(it, n);
+	}
+	fclose(f);
+	journal_close(j);
+	_exit(bad == 0 ? 0 : 1);
+}
+
+/* Four processes draining one outbox: every event is claimed exactly once
+ * (the lease is exclusive), and the outbox ends empty of events. */
+static void
+concurrent_deliverers_claim_each_event_once(void)
+{
+	char path[512], in[600], line[64];
+	struct journal *j;
+	pid_t pids[TJ_DELIVERERS];
+	unsigned char *seen;
+	int64_t seq, id, maxid, total = 0, dup = 0;
+	int i, status, ok = 0;
+	FILE *f;
+
+	tj_path(path, sizeof(path));
+	j = tj_open(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+	CU_ASSERT_EQUAL_FATAL(tj_session(j, "s", OWNER), ERR_OK);
+	for (seq = 1; seq <= TJ_EVENTS; seq++)
+		CU_ASSERT_EQUAL_FATAL(tj_complete(j, "s", seq, T0, NULL),
+		    ERR_OK);
+	journal_close(j);
+	maxid = tj_count(path, "SELECT max(id) FROM outbox");
+	CU_ASSERT_FATAL(maxid > 0);
+	seen = calloc((size_t)maxid + 1, 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(seen);
+	for (i = 0; i < TJ_DELIVERERS; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0)
+			tj_deliverer(path, i);
+	}
+	for (i = 0; i < TJ_DELIVERERS; i++)
+		if (pids[i] > 0 && waitpid(pids[i], &status, 0) == pids[i] &&
+		    WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			ok++;
+	CU_ASSERT_EQUAL(ok, TJ_DELIVERERS);
+	for (i = 0; i < TJ_DELIVERERS; i++) {
+		snprintf(in, sizeof(in), "%s.claims.%d", path, i);
+		if ((f = fopen(in, "r")) == NULL)
+			continue;
+		while (fgets(line, sizeof(line), f) != NULL) {
+			id = strtoll(line, NULL, 10);
+			if (id < 1 || id > maxid)
+				continue;
+			total++;
+			if (seen[id]++)
+				dup++;
+		}
+		fclose(f);
+	}
+	free(seen);
+	CU_ASSERT_EQUAL(total, TJ_EVENTS);
+	CU_ASSERT_EQUAL(dup, 0);
+	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM outbox WHERE "
+	    "kind = 'event'"), 0);
+}
+
 static void
 single_process_complete_rate(void)
 {
@@ -1275,6 +1376,7 @@ test_journal_suite(void)
 		T(manifest_revision_never_goes_backwards),
 		T(claim_filters_by_session_and_kind),
 		T(eight_processes_complete_500_chunks_of_one_session),
+		T(concurrent_deliverers_claim_each_event_once),
 		T(single_process_complete_rate),
 		T(read_only_journal_answers_unavailable),
 		T(full_disk_answers_unavailable_and_recovers),
