@@ -181,6 +181,9 @@ struct journal {
 	sqlite3		*db;
 	pid_t		 pid;		/* the process that opened it */
 	unsigned	 flags;
+	int		 busy_timeout_ms;
+	struct timespec	 busy_since;	/* first retry of the current wait */
+	unsigned int	 busy_seed;	/* jitter for the busy handler */
 	sqlite3_stmt	*stmt[JS__MAX];
 };
 
@@ -458,6 +461,35 @@ journal_end(struct journal *j, enum err e, const char *func)
 
 /* ------------------------------------------------------------- connection */
 
+/*
+ * Busy handler: wait for the write lock in short, jittered sleeps (0.25 to
+ * 4 ms, growing with the retries) until busy_timeout_ms has passed.
+ * SQLite's own handler sleeps up to 100 ms at a time, so under many
+ * writers a worker that loses a few rounds waits a second or more while
+ * others take the lock again and again; short sleeps keep the slowest
+ * commit close to the others.
+ */
+static int
+journal_busy(void *arg, int count)
+{
+	struct journal *j = arg;
+	struct timespec now;
+	int64_t waited_ms;
+	useconds_t us;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (count == 0)
+		j->busy_since = now;
+	waited_ms = (int64_t)(now.tv_sec - j->busy_since.tv_sec) * 1000 +
+	    (now.tv_nsec - j->busy_since.tv_nsec) / 1000000;
+	if (waited_ms >= j->busy_timeout_ms)
+		return 0;
+	us = 250u << (count < 4 ? count : 4);
+	us = us / 2 + (useconds_t)(rand_r(&j->busy_seed) % (int)us);
+	usleep(us);
+	return 1;
+}
+
 static enum err
 journal_pragma(struct journal *j, const char *sql, const char *want)
 {
@@ -574,7 +606,6 @@ journal_open(struct journal **jp, const char *path, int busy_timeout_ms,
     unsigned flags)
 {
 	struct journal *j = NULL;
-	char sql[64];
 	enum err e = ERR_OK;
 	int rc, oflags, tries;
 
@@ -597,7 +628,9 @@ journal_open(struct journal **jp, const char *path, int busy_timeout_ms,
 		goto out;
 	}
 	sqlite3_extended_result_codes(j->db, 1);
-	sqlite3_busy_timeout(j->db, busy_timeout_ms);
+	j->busy_timeout_ms = busy_timeout_ms;
+	j->busy_seed = (unsigned int)getpid() ^ (unsigned int)journal_now_ms();
+	sqlite3_busy_handler(j->db, journal_busy, j);
 	if ((e = journal_pragma(j, "PRAGMA foreign_keys = ON", NULL)) != ERR_OK)
 		goto out;
 	if (!(flags & JOURNAL_READONLY)) {
@@ -617,11 +650,7 @@ journal_open(struct journal **jp, const char *path, int busy_timeout_ms,
 		    NULL)) != ERR_OK)
 			goto out;
 	}
-	if ((e = journal_migrate(j)) != ERR_OK)
-		goto out;
-	snprintf(sql, sizeof(sql), "PRAGMA busy_timeout = %d",
-	    busy_timeout_ms);
-	e = journal_pragma(j, sql, NULL);
+	e = journal_migrate(j);
 out:
 	if (e != ERR_OK) {
 		journal_close(j);
