@@ -20,6 +20,11 @@
 #define LIMIT_CHUNK_BYTES_MAX		(5LL * 1024 * 1024 * 1024)
 #define LIMIT_CHUNKS_PER_SESSION	100000
 
+/* Session and chunk fields the journal stores. */
+#define LIMIT_CODEC_BYTES		31
+#define LIMIT_USER_AGENT_BYTES		511	/* longer ones are cut */
+#define LIMIT_CHUNK_HASH_BYTES		128	/* md5/sha256, hex or base64 */
+
 /* Identity and key parts. */
 #define LIMIT_TOKEN_BYTES		16384	/* whole compact JWT */
 #define LIMIT_SUB_BYTES			128
