@@ -34,6 +34,7 @@ static const struct {
 	{ "manifest", test_manifest_suite },
 
 	/* real-time path */
+	{ "rivamsg", test_rivamsg_suite },
 };
 
 const char *

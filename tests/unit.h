@@ -29,5 +29,6 @@ int	test_journal_suite(void);
 int	test_manifest_suite(void);
 
 /* real-time path */
+int	test_rivamsg_suite(void);
 
 #endif /* UNIT_H */
