@@ -51,8 +51,9 @@ struct awscred {
 #define AWSCRED_REFRESH_MARGIN	300
 
 /*
- * Fill *c from the given strings after checking them: key id 16..128
- * characters of [A-Z0-9a-z], secret 1..128 printable non-space ASCII,
+ * Fill *c from the given strings after checking them: key id 1..128
+ * characters of [A-Za-z0-9_] (AWS ids are 16+; S3-compatible servers use
+ * shorter ones), secret 1..128 printable non-space ASCII,
  * token (NULL or "" for none) printable non-space ASCII up to
  * LIMIT_AWS_TOKEN_BYTES.  ERR_NOT_FOUND if key id and secret are both
  * NULL/empty (this source has nothing), ERR_FIELD if one is missing or any
@@ -135,7 +136,8 @@ int64_t		awscred_cap_expires(const struct awscred *c, int64_t now,
  * "imds" or "none". */
 const char	*awscred_source_name(enum awscred_source);
 
-/* Last four characters of the key id, for logs ("" if shorter). */
+/* Last four characters of the key id, for logs ("" for ids shorter than
+ * eight characters, which four would give away). */
 const char	*awscred_key_hint(const struct awscred *c);
 
 /* Wipe *c (including the secret) so it holds nothing.  NULL is a no-op. */

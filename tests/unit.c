@@ -28,6 +28,8 @@ static const struct {
 	{ "cognito", test_cognito_suite },
 
 	/* storage path */
+	{ "eventbridge", test_eventbridge_suite },
+	{ "awscred", test_awscred_suite },
 
 	/* real-time path */
 };

@@ -23,6 +23,8 @@ int	test_jwks_suite(void);
 int	test_cognito_suite(void);
 
 /* storage path */
+int	test_eventbridge_suite(void);
+int	test_awscred_suite(void);
 
 /* real-time path */
 
