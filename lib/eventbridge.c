@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include <json-c/json.h>
 
@@ -80,31 +79,6 @@ eventbridge_utf8_ok(const char *s, size_t len)
 	return 1;
 }
 
-/* ISO 8601 UTC with milliseconds, as JavaScript's toISOString(). */
-static int
-eventbridge_iso_time(int64_t ms, char *buf, size_t bufsz)
-{
-	struct tm tm;
-	time_t t;
-	int n;
-
-	if (ms < 0)
-		return -1;
-	t = (time_t)(ms / 1000);
-	if (gmtime_r(&t, &tm) == NULL)
-		return -1;
-	n = snprintf(buf, bufsz, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (int)(ms % 1000));
-	return n > 0 && (size_t)n < bufsz ? 0 : -1;
-}
-
-static int
-eventbridge_str_ok(const char *s)
-{
-	return s != NULL && *s != '\0' && eventbridge_utf8_ok(s, strlen(s));
-}
-
 /* Serialise obj into a malloc'd string; obj is released either way. */
 static enum err
 eventbridge_finish(struct json_object *obj, char **out, size_t *len)
@@ -140,77 +114,6 @@ eventbridge_add(struct json_object *obj, const char *key,
 	if (val == NULL)
 		return -1;
 	return json_object_object_add(obj, key, val) == 0 ? 0 : -1;
-}
-
-enum err
-eventbridge_detail_chunk(const struct eventbridge_chunk_detail *d,
-    char **out, size_t *len)
-{
-	struct json_object *o = NULL;
-	char ts[40];
-
-	*out = NULL;
-	if (d == NULL || !eventbridge_str_ok(d->event_id) ||
-	    !eventbridge_str_ok(d->user_id) ||
-	    !eventbridge_str_ok(d->session_id) ||
-	    !eventbridge_str_ok(d->chunk_key) || d->chunk_seq < 1 ||
-	    d->bytes < 0 || eventbridge_iso_time(d->timestamp_ms, ts,
-	    sizeof(ts)) != 0)
-		return ERR_FIELD;
-	if ((o = json_object_new_object()) == NULL ||
-	    eventbridge_add(o, "eventId",
-	    json_object_new_string(d->event_id)) != 0 ||
-	    eventbridge_add(o, "userId",
-	    json_object_new_string(d->user_id)) != 0 ||
-	    eventbridge_add(o, "sessionId",
-	    json_object_new_string(d->session_id)) != 0 ||
-	    eventbridge_add(o, "chunkSeq",
-	    json_object_new_int64(d->chunk_seq)) != 0 ||
-	    eventbridge_add(o, "chunkKey",
-	    json_object_new_string(d->chunk_key)) != 0 ||
-	    eventbridge_add(o, "bytes", json_object_new_int64(d->bytes)) != 0 ||
-	    eventbridge_add(o, "timestamp", json_object_new_string(ts)) != 0) {
-		json_object_put(o);
-		return ERR_NOMEM;
-	}
-	return eventbridge_finish(o, out, len);
-}
-
-enum err
-eventbridge_detail_final(const struct eventbridge_final_detail *d,
-    char **out, size_t *len)
-{
-	struct json_object *o = NULL;
-	char ts[40];
-
-	*out = NULL;
-	if (d == NULL || !eventbridge_str_ok(d->event_id) ||
-	    !eventbridge_str_ok(d->user_id) ||
-	    !eventbridge_str_ok(d->session_id) ||
-	    !eventbridge_str_ok(d->manifest_key) || d->chunk_count < 0 ||
-	    d->total_bytes < 0 || d->duration_ms < 0 ||
-	    eventbridge_iso_time(d->timestamp_ms, ts, sizeof(ts)) != 0)
-		return ERR_FIELD;
-	if ((o = json_object_new_object()) == NULL ||
-	    eventbridge_add(o, "eventId",
-	    json_object_new_string(d->event_id)) != 0 ||
-	    eventbridge_add(o, "userId",
-	    json_object_new_string(d->user_id)) != 0 ||
-	    eventbridge_add(o, "sessionId",
-	    json_object_new_string(d->session_id)) != 0 ||
-	    eventbridge_add(o, "manifestKey",
-	    json_object_new_string(d->manifest_key)) != 0 ||
-	    eventbridge_add(o, "chunkCount",
-	    json_object_new_int64(d->chunk_count)) != 0 ||
-	    eventbridge_add(o, "totalBytes",
-	    json_object_new_int64(d->total_bytes)) != 0 ||
-	    eventbridge_add(o, "durationMs",
-	    json_object_new_int64(d->duration_ms)) != 0 ||
-	    eventbridge_add(o, "timestamp", json_object_new_string(ts)) != 0) {
-		json_object_put(o);
-		return ERR_NOMEM;
-	}
-	return eventbridge_finish(o, out, len);
 }
 
 static const char *

@@ -2,9 +2,10 @@
  * eventbridge.h: Amazon EventBridge PutEvents, as bytes in and bytes out.
  *
  * The API records two kinds of event in the journal's outbox:
- * AudioChunkUploaded and RecordingFinalized.  This module builds their Detail
- * JSON (the old system's fields plus a stable eventId that consumers use to
- * drop duplicates), packs outbox entries into PutEvents request bodies
+ * AudioChunkUploaded and RecordingFinalized, whose Detail JSON (the old
+ * system's fields plus a stable eventId that consumers use to drop
+ * duplicates) lib/manifest.c renders at commit time.  This module packs
+ * outbox entries into PutEvents request bodies
  * (application/x-amz-json-1.1, X-Amz-Target AWSEvents.PutEvents) of at most
  * 10 entries and less than 256 KB as EventBridge computes entry sizes, and
  * reads the answers: a 200 may still carry FailedEntryCount > 0, so each
@@ -70,43 +71,6 @@ struct eventbridge_result {
 	char	error_code[EVENTBRIDGE_CODE_MAX + 1];
 	char	error_message[EVENTBRIDGE_MESSAGE_MAX + 1];
 };
-
-/* Detail of AudioChunkUploaded.  timestamp_ms is rendered as an ISO 8601
- * UTC string with milliseconds, as the old system's JavaScript did. */
-struct eventbridge_chunk_detail {
-	const char	*event_id;
-	const char	*user_id;
-	const char	*session_id;
-	int64_t		 chunk_seq;
-	const char	*chunk_key;
-	int64_t		 bytes;
-	int64_t		 timestamp_ms;
-};
-
-/* Detail of RecordingFinalized. */
-struct eventbridge_final_detail {
-	const char	*event_id;
-	const char	*user_id;
-	const char	*session_id;
-	const char	*manifest_key;
-	int64_t		 chunk_count;
-	int64_t		 total_bytes;
-	int64_t		 duration_ms;
-	int64_t		 timestamp_ms;
-};
-
-/*
- * Build the Detail JSON object of one event into *out (malloc'd,
- * NUL-terminated, caller frees; *len may be NULL).  Field names are the old
- * system's: userId, sessionId, chunkSeq, chunkKey, bytes, timestamp (chunk)
- * and userId, sessionId, manifestKey, chunkCount, totalBytes, durationMs,
- * timestamp (final), plus eventId.  ERR_FIELD if a string is NULL or empty
- * or a number negative, ERR_NOMEM.
- */
-enum err	eventbridge_detail_chunk(const struct eventbridge_chunk_detail *,
-		    char **out, size_t *len);
-enum err	eventbridge_detail_final(const struct eventbridge_final_detail *,
-		    char **out, size_t *len);
 
 /*
  * The size EventBridge counts for an entry: 14 for a Time, plus the UTF-8

@@ -40,89 +40,6 @@ int_at(struct json_object *o, const char *key)
 }
 
 static void
-test_detail_chunk_has_old_fields_and_event_id(void)
-{
-	struct eventbridge_chunk_detail d = {
-		.event_id = "evt-1", .user_id = "user-\"1\"",
-		.session_id = "session-1-abc", .chunk_seq = 7,
-		.chunk_key = "audio/u/s/chunk-000007.webm", .bytes = 4096,
-		.timestamp_ms = 1764092400123LL,
-	};
-	struct json_object *o;
-	char *s = NULL;
-	size_t len = 0;
-
-	CU_ASSERT_EQUAL_FATAL(eventbridge_detail_chunk(&d, &s, &len), ERR_OK);
-	CU_ASSERT_EQUAL(len, strlen(s));
-	o = parse(s);
-	CU_ASSERT_STRING_EQUAL(str_at(o, "eventId"), "evt-1");
-	CU_ASSERT_STRING_EQUAL(str_at(o, "userId"), "user-\"1\"");
-	CU_ASSERT_STRING_EQUAL(str_at(o, "sessionId"), "session-1-abc");
-	CU_ASSERT_EQUAL(int_at(o, "chunkSeq"), 7);
-	CU_ASSERT_STRING_EQUAL(str_at(o, "chunkKey"),
-	    "audio/u/s/chunk-000007.webm");
-	CU_ASSERT_EQUAL(int_at(o, "bytes"), 4096);
-	CU_ASSERT_STRING_EQUAL(str_at(o, "timestamp"),
-	    "2025-11-25T17:40:00.123Z");
-	CU_ASSERT_EQUAL(json_object_object_length(o), 7);
-	json_object_put(o);
-	free(s);
-}
-
-static void
-test_detail_final_has_old_fields_and_event_id(void)
-{
-	struct eventbridge_final_detail d = {
-		.event_id = "evt-9", .user_id = "u", .session_id = "s",
-		.manifest_key = "audio/u/s/manifest.json", .chunk_count = 3,
-		.total_bytes = 300, .duration_ms = 15000, .timestamp_ms = 5,
-	};
-	struct json_object *o;
-	char *s = NULL;
-
-	CU_ASSERT_EQUAL_FATAL(eventbridge_detail_final(&d, &s, NULL), ERR_OK);
-	o = parse(s);
-	CU_ASSERT_STRING_EQUAL(str_at(o, "eventId"), "evt-9");
-	CU_ASSERT_STRING_EQUAL(str_at(o, "manifestKey"),
-	    "audio/u/s/manifest.json");
-	CU_ASSERT_EQUAL(int_at(o, "chunkCount"), 3);
-	CU_ASSERT_EQUAL(int_at(o, "totalBytes"), 300);
-	CU_ASSERT_EQUAL(int_at(o, "durationMs"), 15000);
-	CU_ASSERT_STRING_EQUAL(str_at(o, "timestamp"),
-	    "1970-01-01T00:00:00.005Z");
-	CU_ASSERT_EQUAL(json_object_object_length(o), 8);
-	json_object_put(o);
-	free(s);
-}
-
-static void
-test_detail_refuses_missing_fields(void)
-{
-	struct eventbridge_chunk_detail c = {
-		.event_id = "", .user_id = "u", .session_id = "s",
-		.chunk_seq = 1, .chunk_key = "k", .bytes = 1,
-	};
-	struct eventbridge_final_detail f = {
-		.event_id = "e", .user_id = "u", .session_id = "s",
-		.manifest_key = NULL,
-	};
-	char *s = (char *)"x";
-
-	CU_ASSERT_EQUAL(eventbridge_detail_chunk(&c, &s, NULL), ERR_FIELD);
-	CU_ASSERT_PTR_NULL(s);
-	c.event_id = "e";
-	c.chunk_seq = 0;
-	CU_ASSERT_EQUAL(eventbridge_detail_chunk(&c, &s, NULL), ERR_FIELD);
-	c.chunk_seq = 1;
-	c.user_id = "bad\xff";
-	CU_ASSERT_EQUAL(eventbridge_detail_chunk(&c, &s, NULL), ERR_FIELD);
-	CU_ASSERT_EQUAL(eventbridge_detail_final(&f, &s, NULL), ERR_FIELD);
-	f.manifest_key = "m";
-	f.duration_ms = -1;
-	CU_ASSERT_EQUAL(eventbridge_detail_final(&f, &s, NULL), ERR_FIELD);
-}
-
-static void
 test_entry_size_follows_aws_rule(void)
 {
 	struct eventbridge_entry e = {
@@ -464,12 +381,6 @@ test_eventbridge_suite(void)
 	CU_pSuite s = CU_add_suite("eventbridge", NULL, NULL);
 
 	if (s == NULL ||
-	    CU_add_test(s, "detail chunk has old fields and eventId",
-	    test_detail_chunk_has_old_fields_and_event_id) == NULL ||
-	    CU_add_test(s, "detail final has old fields and eventId",
-	    test_detail_final_has_old_fields_and_event_id) == NULL ||
-	    CU_add_test(s, "detail refuses missing fields",
-	    test_detail_refuses_missing_fields) == NULL ||
 	    CU_add_test(s, "entry size follows AWS rule",
 	    test_entry_size_follows_aws_rule) == NULL ||
 	    CU_add_test(s, "entry check names the problem",
