@@ -34,6 +34,7 @@ static const struct {
 	{ "manifest", test_manifest_suite },
 	{ "eventbridge", test_eventbridge_suite },
 	{ "awscred", test_awscred_suite },
+	{ "backoff", test_backoff_suite },
 
 	/* real-time path */
 };

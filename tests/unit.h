@@ -29,6 +29,7 @@ int	test_journal_suite(void);
 int	test_manifest_suite(void);
 int	test_eventbridge_suite(void);
 int	test_awscred_suite(void);
+int	test_backoff_suite(void);
 
 /* real-time path */
 
