@@ -56,8 +56,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (awscred_parse_time(s, &t) == ERR_OK && t < 0)
 		abort();
 	if (awscred_container_url(NULL, s, url, sizeof(url)) == ERR_OK &&
-	    strncmp(url, "https://", 8) != 0 &&
-	    strncmp(url, "HTTPS://", 8) != 0 &&
+	    strncasecmp(url, "https://", 8) != 0 &&
 	    strncasecmp(url, "http://", 7) != 0)
 		abort();
 	if (awscred_container_url(s, NULL, url, sizeof(url)) == ERR_OK &&
