@@ -1391,6 +1391,8 @@ riva_opts_check(const struct riva_opts *o)
 	    o->max_recv_msg < 0 || o->max_send_msg < 0 ||
 	    o->start_timeout_ms < 0 || o->stream_timeout_ms < 0)
 		bad = "negative value";
+	else if (o->max_queued_audio > LIMIT_RIVA_QUEUED_AUDIO_MAX)
+		bad = "max_queued_audio";
 	if (bad != NULL) {
 		/* Names the option only: the value may be a secret. */
 		log_error("bad riva option: %s", bad);
