@@ -70,4 +70,12 @@
 /* Config files. */
 #define LIMIT_CONF_LINE			4096
 
+/* Durable delivery: AWS credentials and EventBridge answers. */
+#define LIMIT_AWS_KEY_ID_BYTES		128
+#define LIMIT_AWS_SECRET_BYTES		128
+#define LIMIT_AWS_TOKEN_BYTES		8192	/* STS tokens vary in size */
+#define LIMIT_AWS_CRED_FILE_BYTES	(256 * 1024)
+#define LIMIT_AWS_CRED_DOC_BYTES	(64 * 1024)	/* ECS/IMDS answer */
+#define LIMIT_EVENTBRIDGE_ANSWER_BYTES	(1024 * 1024)
+
 #endif /* LIMIT_H */

@@ -17,7 +17,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "cognito.h"
+#include "jwks_cache.h"
 #include "limit.h"
+#include "mint.h"
 #include "sigv4.h"
 
 #define BENCH_SECONDS	1.5
@@ -106,11 +109,102 @@ bench_presign_teardown(void *ctx)
 	free(b);
 }
 
+/* ---------------------------------------------------------- jwt verify */
+
+/*
+ * What both programs do for every request / upgrade: verify a Cognito ID
+ * token (RS256, 2048-bit key) with the key set already cached, including
+ * the header and claims checks.  The JWKS comes from an in-memory fetch, so
+ * only the first lookup "fetches".
+ */
+struct bench_jwt {
+	EVP_PKEY		*key;
+	char			*jwks;
+	char			*token;
+	size_t			 token_len;
+	struct cognito		*cg;
+	time_t			 now;
+};
+
+static enum err
+bench_jwt_fetch(void *arg, const char *url, long timeout_ms, size_t max,
+    char **body, size_t *len)
+{
+	struct bench_jwt *b = arg;
+
+	(void)url;
+	(void)timeout_ms;
+	(void)max;
+	*len = strlen(b->jwks);
+	*body = strdup(b->jwks);
+	return *body == NULL ? ERR_NOMEM : ERR_OK;
+}
+
+static int
+bench_jwt_setup(void **ctx)
+{
+	static const char *iss =
+	    "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_Bench";
+	struct jwks_cache_conf kc = { "https://bench/jwks.json",
+	    LIMIT_JWKS_TTL_DEFAULT, LIMIT_JWKS_REFETCH_SECONDS, 1000 };
+	struct cognito_conf conf;
+	struct jwks_cache *keys = NULL;
+	struct bench_jwt *b;
+	const char *kid = "bench-kid";
+
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return -1;
+	*ctx = b;
+	b->now = time(NULL);
+	if ((b->key = mint_keygen(2048)) == NULL ||
+	    (b->jwks = mint_jwks(&b->key, &kid, 1)) == NULL ||
+	    (b->token = mint_token(b->key, kid, iss, "bench-client",
+	    "3f1c9a2e-7b4d-4e8a-9c61-0d2b5e8f7a13", "id", b->now, 3600,
+	    "bench@example.com")) == NULL)
+		return -1;
+	b->token_len = strlen(b->token);
+	cognito_conf_defaults(&conf);
+	conf.issuer = iss;
+	conf.client_ids = "bench-client";
+	if (jwks_cache_new(&kc, bench_jwt_fetch, b, NULL, NULL, &keys) !=
+	    ERR_OK || cognito_new_with_keys(&conf, keys, &b->cg) != ERR_OK)
+		return -1;
+	return 0;
+}
+
+static int
+bench_jwt_op(void *ctx, unsigned long i)
+{
+	struct bench_jwt *b = ctx;
+	struct cognito_identity id;
+	const char *why;
+
+	(void)i;
+	return cognito_verify(b->cg, b->token, b->token_len, b->now, &id,
+	    &why) == ERR_OK ? 0 : -1;
+}
+
+static void
+bench_jwt_teardown(void *ctx)
+{
+	struct bench_jwt *b = ctx;
+
+	if (b == NULL)
+		return;
+	cognito_free(b->cg);
+	free(b->token);
+	free(b->jwks);
+	EVP_PKEY_free(b->key);
+	free(b);
+}
+
 /* ---------------------------------------------------------------- runner */
 
 static const struct bench bench_table[] = {
 	{ "presign", "URLs/s", bench_presign_setup, bench_presign_op,
 	    bench_presign_teardown },
+	{ "jwt-verify", "tokens/s (keys cached)", bench_jwt_setup,
+	    bench_jwt_op, bench_jwt_teardown },
 };
 
 static double
