@@ -30,6 +30,7 @@ static const struct {
 	/* storage path */
 
 	/* real-time path */
+	{ "wsproto", test_wsproto_suite },
 };
 
 const char *

@@ -25,5 +25,6 @@ int	test_cognito_suite(void);
 /* storage path */
 
 /* real-time path */
+int	test_wsproto_suite(void);
 
 #endif /* UNIT_H */
