@@ -2,7 +2,7 @@
  * limit.h: every bound on input from outside, in one place.
  *
  * These are compile-time defaults and hard ceilings.  The ones a deployment
- * may want to change are also config keys (see conf/*.conf.example); a
+ * may want to change are also config keys (see conf/<program>.conf.example); a
  * config value is always checked against the *_MIN/_MAX pair here.
  */
 #ifndef LIMIT_H
@@ -32,9 +32,35 @@
 #define LIMIT_PRESIGN_EXPIRES_MAX	604800
 #define LIMIT_PRESIGN_EXPIRES_DEFAULT	300
 
+/* SigV4 requests handed to lib/sigv4.c (values from outside pass here). */
+#define LIMIT_SIGV4_HEADERS		64	/* headers per request */
+#define LIMIT_SIGV4_HEADER_BYTES	8192	/* one header value */
+#define LIMIT_SIGV4_QUERY_PARAMS	128
+#define LIMIT_SIGV4_URL_BYTES		8192	/* path, query, endpoint */
+#define LIMIT_SIGV4_SECRET_BYTES	256
+#define LIMIT_SIGV4_TOKEN_BYTES		8192	/* STS session token */
+
 /* JWKS documents and key sets. */
 #define LIMIT_JWKS_BYTES		(256 * 1024)
 #define LIMIT_JWKS_KEYS			64
+#define LIMIT_KID_BYTES			128
+#define LIMIT_RSA_BITS_MIN		2048	/* smaller keys are refused */
+#define LIMIT_RSA_BITS_MAX		8192	/* larger: a DoS, not a key */
+#define LIMIT_JWKS_TTL_DEFAULT		3600	/* seconds */
+#define LIMIT_JWKS_TTL_MIN		1
+#define LIMIT_JWKS_TTL_MAX		(7 * 86400)
+#define LIMIT_JWKS_REFETCH_SECONDS	10	/* unknown kid / failure */
+#define LIMIT_JWKS_TIMEOUT_MS_DEFAULT	5000
+#define LIMIT_JWKS_TIMEOUT_MS_MIN	100
+#define LIMIT_JWKS_TIMEOUT_MS_MAX	60000
+
+/* Cognito token verification. */
+#define LIMIT_USERNAME_BYTES		128
+#define LIMIT_EMAIL_BYTES		254
+#define LIMIT_ISSUER_BYTES		512
+#define LIMIT_CLIENT_IDS		16
+#define LIMIT_CLIENT_ID_BYTES		128
+#define LIMIT_JWT_LEEWAY_MAX		300	/* seconds */
 
 /* Config files. */
 #define LIMIT_CONF_LINE			4096

@@ -1,9 +1,176 @@
-/* bench.c: PLACEHOLDER micro-benchmarks (presign, JWT verify) land with their modules. */
+/*
+ * bench.c: micro-benchmarks, run by `make bench` (never by `make check`).
+ *
+ * Each benchmark is one row of bench_table: a name, the unit of its rate,
+ * and setup/op/teardown functions.  The runner calls op() in batches until
+ * about BENCH_SECONDS have passed on the monotonic clock and prints
+ *   <name>: <rate> <unit> (<ops> ops in <seconds> s)
+ * To add a benchmark, write its three functions and add a row.
+ *
+ *   tests/bench            run every benchmark
+ *   tests/bench NAME...    run only the named ones
+ */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "limit.h"
+#include "sigv4.h"
+
+#define BENCH_SECONDS	1.5
+#define BENCH_BATCH	64
+
+struct bench {
+	const char	*name;
+	const char	*unit;
+	/* Prepare *ctx; non-zero on failure. */
+	int		(*setup)(void **ctx);
+	/* One operation; i counts from 0.  Non-zero on failure. */
+	int		(*op)(void *ctx, unsigned long i);
+	void		(*teardown)(void *ctx);
+};
+
+/* ------------------------------------------------------------- presign */
+
+/*
+ * What the API does for every audio chunk: build the chunk key and presign
+ * a PUT that binds its content type, for virtual-hosted S3, with the
+ * signing key cached (one signer per worker).
+ */
+struct bench_presign {
+	struct sigv4_signer	*sg;
+	time_t			 now;
+};
+
+static int
+bench_presign_setup(void **ctx)
+{
+	struct bench_presign *b;
+
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		return -1;
+	if (sigv4_signer_new(&b->sg, "AKIAIOSFODNN7EXAMPLE",
+	    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", NULL) != ERR_OK) {
+		free(b);
+		return -1;
+	}
+	b->now = time(NULL);
+	*ctx = b;
+	return 0;
+}
+
+static int
+bench_presign_op(void *ctx, unsigned long i)
+{
+	struct bench_presign *b = ctx;
+	struct sigv4_header h[] = { { "Content-Type", "audio/webm" } };
+	char key[LIMIT_S3_KEY_BYTES + 1], *url = NULL;
+	struct sigv4_url_req r;
+	unsigned long seq = i % 100000;
+	int n;
+
+	n = snprintf(key, sizeof(key), "users/"
+	    "3f1c9a2e-7b4d-4e8a-9c61-0d2b5e8f7a13/audio/sessions/"
+	    "b7e2d4c1-58a9-4f3e-a1d6-92c0e4b7f815/chunks/"
+	    "%05lu-%06lu-%06lu.webm", seq, seq * 3000, seq * 3000 + 3000);
+	if (n < 0 || (size_t)n >= sizeof(key))
+		return -1;
+	memset(&r, 0, sizeof(r));
+	r.endpoint = "https://s3.eu-west-1.amazonaws.com";
+	r.bucket = "audio-capture-chunks";
+	r.key = key;
+	r.addressing = SIGV4_VIRTUAL_HOSTED;
+	r.method = "PUT";
+	r.region = "eu-west-1";
+	r.headers = h;
+	r.nheaders = 1;
+	r.now = b->now;
+	r.expires = LIMIT_PRESIGN_EXPIRES_DEFAULT;
+	if (sigv4_presign_url(b->sg, &r, &url) != ERR_OK)
+		return -1;
+	free(url);
+	return 0;
+}
+
+static void
+bench_presign_teardown(void *ctx)
+{
+	struct bench_presign *b = ctx;
+
+	if (b == NULL)
+		return;
+	sigv4_signer_free(b->sg);
+	free(b);
+}
+
+/* ---------------------------------------------------------------- runner */
+
+static const struct bench bench_table[] = {
+	{ "presign", "URLs/s", bench_presign_setup, bench_presign_op,
+	    bench_presign_teardown },
+};
+
+static double
+bench_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int
+bench_run(const struct bench *b)
+{
+	void *ctx = NULL;
+	unsigned long ops = 0, k;
+	double start, elapsed = 0;
+	int rc = -1;
+
+	if (b->setup(&ctx) != 0) {
+		fprintf(stderr, "bench: %s: setup failed\n", b->name);
+		goto out;
+	}
+	start = bench_now();
+	do {
+		for (k = 0; k < BENCH_BATCH; k++, ops++)
+			if (b->op(ctx, ops) != 0) {
+				fprintf(stderr, "bench: %s: operation %lu "
+				    "failed\n", b->name, ops);
+				goto out;
+			}
+		elapsed = bench_now() - start;
+	} while (elapsed < BENCH_SECONDS);
+	printf("%s: %.0f %s (%lu ops in %.2f s)\n", b->name,
+	    (double)ops / elapsed, b->unit, ops, elapsed);
+	rc = 0;
+out:
+	if (ctx != NULL)
+		b->teardown(ctx);
+	return rc;
+}
 
 int
-main(void)
+main(int argc, char **argv)
 {
-	printf("bench: no benchmarks yet\n");
-	return 0;
+	size_t i;
+	int j, want, failed = 0, ran = 0;
+
+	for (i = 0; i < sizeof(bench_table) / sizeof(bench_table[0]); i++) {
+		want = argc < 2;
+		for (j = 1; j < argc; j++)
+			if (strcmp(argv[j], bench_table[i].name) == 0)
+				want = 1;
+		if (!want)
+			continue;
+		ran++;
+		if (bench_run(&bench_table[i]) != 0)
+			failed++;
+	}
+	if (ran == 0) {
+		fprintf(stderr, "bench: no benchmark named so\n");
+		return 2;
+	}
+	return failed == 0 ? 0 : 1;
 }

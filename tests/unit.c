@@ -23,11 +23,15 @@ static const struct {
 	{ "conf", test_conf_suite },
 	{ "jsonv", test_jsonv_suite },
 	{ "s3key", test_s3key_suite },
+	{ "ident", test_ident_suite },
 	{ "sigv4", test_sigv4_suite },
 	{ "jwks", test_jwks_suite },
 	{ "cognito", test_cognito_suite },
+	{ "b64url", test_b64url_suite },
 
 	/* storage path */
+	{ "journal", test_journal_suite },
+	{ "manifest", test_manifest_suite },
 
 	/* real-time path */
 	{ "wsproto", test_wsproto_suite },

@@ -18,11 +18,15 @@ int	test_log_suite(void);
 int	test_conf_suite(void);
 int	test_jsonv_suite(void);
 int	test_s3key_suite(void);
+int	test_ident_suite(void);
 int	test_sigv4_suite(void);
 int	test_jwks_suite(void);
 int	test_cognito_suite(void);
+int	test_b64url_suite(void);
 
 /* storage path */
+int	test_journal_suite(void);
+int	test_manifest_suite(void);
 
 /* real-time path */
 int	test_wsproto_suite(void);

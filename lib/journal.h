@@ -1,0 +1,368 @@
+/*
+ * journal.h: the SQLite journal that keeps the books of the storage path.
+ *
+ * Sessions, their chunks and an outbox of work to do (manifest writes to S3,
+ * EventBridge events) live in one SQLite file.  Every change commits together
+ * with the work it causes, in one BEGIN IMMEDIATE transaction, so many
+ * preforked workers can merge into the same session without lost updates,
+ * and a crash between the commit and the S3/EventBridge call loses nothing:
+ * the work stays in the outbox until a deliverer marks it done.
+ *
+ * Process model: one struct journal is ONE SQLite connection.  Open it AFTER
+ * fork(), one per worker process, and use it from one thread at a time; never
+ * carry a connection across fork() (the journal refuses calls from a process
+ * other than the one that opened it).  The file runs in WAL mode with
+ * synchronous=FULL, foreign keys on and a busy timeout; the schema (sql/NNN_*.sql,
+ * embedded in the binary) is migrated at open through PRAGMA user_version.
+ *
+ * Errors, common to every call below:
+ *   ERR_NOT_FOUND    the session does not exist OR belongs to another owner
+ *                    (the API answers both the same way, on purpose);
+ *   ERR_CONFLICT     the change contradicts the journal (sealed session,
+ *                    different data for a known chunk, duplicate id);
+ *   ERR_TOO_LARGE    LIMIT_CHUNKS_PER_SESSION would be exceeded;
+ *   ERR_INVAL        a NULL/empty/oversized argument (a caller bug or input
+ *                    the API should have checked);
+ *   ERR_UNAVAILABLE  the journal cannot be read or written right now: busy
+ *                    beyond the timeout, disk full, read-only, I/O error.
+ *                    Nothing was changed; the caller answers 503;
+ *   ERR_NOMEM, ERR_INTERNAL.
+ * A failing call never leaves a half-done change: it rolls back.  Every
+ * failure is logged once, here; callers just pass the code up.
+ *
+ * Times are epoch milliseconds passed in by the caller (journal_now_ms() for
+ * the real clock) so tests can drive backoff and leases deterministically.
+ */
+#ifndef JOURNAL_H
+#define JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "limit.h"
+
+struct journal;
+
+#define JOURNAL_BUSY_TIMEOUT_DEFAULT_MS	5000
+#define JOURNAL_CODEC_BYTES		32	/* "webm/opus" and friends */
+#define JOURNAL_USER_AGENT_BYTES	512	/* longer user agents are cut */
+#define JOURNAL_EVENT_ID_BYTES		37	/* UUID v4 text plus NUL */
+#define JOURNAL_HASH_BYTES		129	/* md5/sha256, hex or base64 */
+#define JOURNAL_REASON_BYTES		512	/* dead/failure reasons are cut */
+#define JOURNAL_DETAIL_TYPE_BYTES	32
+#define JOURNAL_LEASE_OWNER_BYTES	64	/* "host:pid" and the like */
+
+/* journal_open() flags. */
+#define JOURNAL_READONLY	0x01	/* no writes, no migration (admin) */
+
+/* ------------------------------------------------------------ connection */
+
+/*
+ * Open (creating if needed) the journal at path and bring its schema up to
+ * date.  busy_timeout_ms <= 0 means JOURNAL_BUSY_TIMEOUT_DEFAULT_MS.  Safe to
+ * call from many processes at once: each migration runs in its own
+ * BEGIN IMMEDIATE transaction and re-checks user_version inside it.
+ * On ERR_OK *jp is the new connection; free it with journal_close().
+ * ERR_UNAVAILABLE when the file cannot be opened or migrated, ERR_CONFIG
+ * when it holds a newer schema than this binary knows.
+ */
+enum err	journal_open(struct journal **jp, const char *path,
+		    int busy_timeout_ms, unsigned flags);
+/* Finalize the cached statements and close.  NULL is a no-op. */
+void		journal_close(struct journal *);
+/* The current wall clock in epoch milliseconds. */
+int64_t		journal_now_ms(void);
+/* The schema version of the open file (PRAGMA user_version) and the
+ * newest version this binary embeds. */
+int		journal_schema_version(struct journal *);
+int		journal_schema_latest(void);
+/* Cap the file at max_bytes (rounded down to whole pages): a write that
+ * would grow it further fails with ERR_UNAVAILABLE exactly as a full disk
+ * does.  0 removes the cap.  For deployments that bound the journal and for
+ * the disk-full tests.  Per connection. */
+enum err	journal_limit_size(struct journal *, int64_t max_bytes);
+/* Cheap liveness check for /healthz: a read of the schema version.
+ * ERR_OK or ERR_UNAVAILABLE. */
+enum err	journal_ping(struct journal *);
+
+/* ------------------------------------------------------------- sessions */
+
+struct journal_session_new {
+	const char	*id;		/* "session-<ms>-<uuid>", from the API */
+	const char	*owner;		/* the token's sub */
+	const char	*codec;
+	int		 sample_rate;
+	int		 chunk_seconds;
+	const char	*user_agent;	/* NULL or "" if none; cut to fit */
+};
+
+struct journal_session {
+	char		 id[LIMIT_SESSION_ID_BYTES + 1];
+	char		 owner[LIMIT_SUB_BYTES + 1];
+	char		 codec[JOURNAL_CODEC_BYTES];
+	int		 sample_rate;
+	int		 chunk_seconds;
+	char		 user_agent[JOURNAL_USER_AGENT_BYTES];
+	int64_t		 created_ms;
+	int64_t		 updated_ms;
+	int		 finalized;
+	int64_t		 duration_ms;	/* see journal_complete_chunk() */
+	int64_t		 chunk_count;
+	int64_t		 total_bytes;
+	int64_t		 revision;	/* manifest revision, 0 = no change yet */
+	int64_t		 synced_revision; /* newest revision known in S3 */
+};
+
+/* Store a new session (revision 0, nothing enqueued).  ERR_CONFLICT if the
+ * id is already taken (by anyone). */
+enum err	journal_create_session(struct journal *,
+		    const struct journal_session_new *, int64_t now_ms);
+
+/* Fill *out with the session if it exists and belongs to owner. */
+enum err	journal_get_session(struct journal *, const char *owner,
+		    const char *session_id, struct journal_session *out);
+
+/* --------------------------------------------------------------- chunks */
+
+/* A chunk as the API hands it in.  Strings are borrowed; md5/sha256 may be
+ * NULL.  key is the S3 object key the API built and verified. */
+struct journal_chunk {
+	int64_t		 seq;		/* >= 1 */
+	const char	*key;
+	int64_t		 t_start_ms;	/* >= 0 */
+	int64_t		 t_end_ms;	/* > t_start_ms */
+	int64_t		 bytes;		/* >= 1 */
+	const char	*md5;
+	const char	*sha256;
+};
+
+struct journal_complete_result {
+	int64_t		 chunk_count;
+	int64_t		 total_bytes;
+	int64_t		 duration_ms;
+	int64_t		 revision;
+	char		 event_id[JOURNAL_EVENT_ID_BYTES];
+	int		 replayed;	/* 1: this was a retry, nothing changed */
+};
+
+/*
+ * Merge a completed (HEAD-verified) chunk, in one transaction: insert the
+ * chunk (or adopt it if a client manifest brought it in first), bump the
+ * manifest revision, enqueue the AudioChunkUploaded event (Detail rendered
+ * now, with an eventId generated once per (session, seq)) and the
+ * session's manifest_write.  Answers the session's chunkCount, totalBytes
+ * and durationMs (max tEndMs - min tStartMs over its chunks) as of that
+ * commit.
+ * A retry of the same complete (same key, bytes, times; md5/sha256 equal
+ * where both sides have them) changes nothing, enqueues nothing and answers
+ * exactly what the first one answered, with replayed = 1 -- even after the
+ * session was finalized.  ERR_CONFLICT: a chunk with this seq exists with
+ * different data, or the session is finalized and this complete is not a
+ * retry of an earlier one.
+ */
+enum err	journal_complete_chunk(struct journal *, const char *owner,
+		    const char *session_id, const struct journal_chunk *,
+		    int64_t now_ms, struct journal_complete_result *out);
+
+/* For each of n seqs set unknown[i] = 1 if the session has no chunk with
+ * that seq yet (the API HEAD-verifies those before an upsert), else 0. */
+enum err	journal_unknown_seqs(struct journal *, const char *owner,
+		    const char *session_id, const int64_t *seqs, size_t n,
+		    unsigned char *unknown);
+
+struct journal_upsert_result {
+	size_t		 added;		/* chunks new to the journal */
+	int64_t		 revision;	/* after the upsert */
+	int64_t		 chunk_count;
+	int64_t		 total_bytes;
+};
+
+/*
+ * A client's manifest upsert, in one transaction.  Chunks with a seq the
+ * journal knows must match it exactly (key, bytes, times; hashes where both
+ * sides have them), else ERR_CONFLICT and nothing changes; known chunks the
+ * client left out stay.  Unknown chunks are added as verified (the caller
+ * HEAD-verified them) without an event.  If anything was added the revision
+ * goes up by one and a manifest_write is enqueued.  Duplicate seqs in the
+ * list: ERR_INVAL.  Finalized session: ERR_CONFLICT, unless the list adds
+ * nothing (a harmless replay).
+ */
+enum err	journal_upsert_manifest(struct journal *, const char *owner,
+		    const char *session_id, const struct journal_chunk *chunks,
+		    size_t n, int64_t now_ms, struct journal_upsert_result *out);
+
+struct journal_finalize_result {
+	int64_t		 chunk_count;
+	int64_t		 total_bytes;
+	int64_t		 duration_ms;
+	int64_t		 revision;	/* the final manifest's revision */
+	char		 event_id[JOURNAL_EVENT_ID_BYTES];
+	int		 replayed;	/* 1: already finalized before */
+};
+
+/*
+ * Seal the session, in one transaction: set final and the client's
+ * duration_ms (> 0), bump the revision, enqueue the RecordingFinalized event
+ * (manifest_key is the S3 key of its manifest.json, built by the caller) and
+ * the final manifest_write.  Finalizing again changes nothing and answers
+ * what the first finalize answered (replayed = 1), whatever duration the
+ * retry carries.  A session with no chunks may be finalized.
+ */
+enum err	journal_finalize(struct journal *, const char *owner,
+		    const char *session_id, int64_t duration_ms,
+		    const char *manifest_key, int64_t now_ms,
+		    struct journal_finalize_result *out);
+
+/* --------------------------------------------------------------- manifest */
+
+struct manifest;
+
+/* Everything needed to render one session's manifest, read in one read
+ * transaction, so the revision and the chunk list agree. */
+struct journal_snapshot;
+
+/*
+ * Read the session and all its chunks (sorted by seq) at its current
+ * revision.  owner may be NULL (the deliverer, which has no user) to skip
+ * the owner check.  On ERR_OK *out holds the snapshot; free it with
+ * journal_snapshot_free().
+ */
+enum err	journal_read_snapshot(struct journal *, const char *owner,
+		    const char *session_id, struct journal_snapshot **out);
+/* The snapshot as the plain struct manifest_render() takes; valid until
+ * journal_snapshot_free(). */
+const struct manifest *journal_snapshot_manifest(const struct journal_snapshot *);
+/* The session row of the snapshot. */
+const struct journal_session *journal_snapshot_session(
+		    const struct journal_snapshot *);
+void		journal_snapshot_free(struct journal_snapshot *);
+
+/* ---------------------------------------------------------------- outbox */
+
+enum journal_outbox_kind {
+	JOURNAL_OUTBOX_ANY = 0,		/* claim filter only */
+	JOURNAL_OUTBOX_MANIFEST_WRITE = 1,
+	JOURNAL_OUTBOX_EVENT = 2,
+};
+
+/*
+ * A claimed outbox item.  payload is malloc'd and owned by the item (free
+ * with journal_outbox_items_free()):
+ *   MANIFEST_WRITE: manifest.json rendered at claim time at the session's
+ *     NEWEST revision (revision says which); write it to S3 under the
+ *     session's manifest key (built from user_id and session_id).
+ *   EVENT: the Detail JSON rendered when the change committed; detail_type
+ *     is "AudioChunkUploaded" or "RecordingFinalized"; event_id is also
+ *     inside the Detail and is the same on every retry.
+ */
+struct journal_outbox_item {
+	int64_t			 id;
+	enum journal_outbox_kind kind;
+	char			 session_id[LIMIT_SESSION_ID_BYTES + 1];
+	char			 user_id[LIMIT_SUB_BYTES + 1];
+	char			 detail_type[JOURNAL_DETAIL_TYPE_BYTES];
+	char			 event_id[JOURNAL_EVENT_ID_BYTES];
+	int64_t			 revision;	/* manifest writes */
+	int			 attempts;	/* including this claim */
+	int64_t			 created_ms;
+	int64_t			 lease_expires_ms;
+	char			*payload;
+	size_t			 payload_len;
+	char			 lease_owner[JOURNAL_LEASE_OWNER_BYTES];
+};
+
+struct journal_claim {
+	const char		*lease_owner;	/* e.g. "host:pid"; required,
+						   < JOURNAL_LEASE_OWNER_BYTES */
+	int			 lease_seconds;	/* >= 1; longer than any S3 or
+						   EventBridge call timeout */
+	int64_t			 now_ms;
+	const char		*session_id;	/* NULL: any session */
+	enum journal_outbox_kind kind;		/* ANY or one kind */
+};
+
+/*
+ * Claim up to max due items (not dead, next attempt <= now, no live lease),
+ * oldest first, in one transaction: each gets lease_owner until now +
+ * lease_seconds and attempts + 1.  Only one holder of a live lease exists
+ * per item, so only one process delivers an item at a time.  There is at
+ * most one manifest_write row per session (repeated changes collapse into
+ * it); a manifest_write whose session is already synced at its newest
+ * revision is dropped instead of returned.  *n is the number filled (0 is
+ * not an error).
+ */
+enum err	journal_outbox_claim(struct journal *,
+		    const struct journal_claim *, struct journal_outbox_item *items,
+		    size_t max, size_t *n);
+/* Free the payloads of n claimed items (not the array). */
+void		journal_outbox_items_free(struct journal_outbox_item *, size_t n);
+
+/*
+ * The item was delivered.  Events: the row is removed.  Manifest writes:
+ * the session's synced revision advances to item->revision (never goes
+ * back), and the row is removed unless the session changed since the claim
+ * (or a newer revision had already been synced, meaning this late write may
+ * have overwritten it), in which case it is released due now so the newest
+ * revision gets written.  Unknown id (already done by another holder): OK.
+ * A holder must not start (or keep) a write once its lease has expired
+ * (item->lease_expires_ms): keep lease_seconds above the S3 timeout.  If a
+ * write still finishes after a newer revision was synced, done() makes a
+ * new revision so the newest state is written again.
+ */
+enum err	journal_outbox_done(struct journal *,
+		    const struct journal_outbox_item *, int64_t now_ms);
+/*
+ * The attempt failed: release the lease, retry at next_attempt_ms, keep
+ * reason (cut to fit) for the admin view.  Ignored (ERR_OK) if the item no
+ * longer exists or another owner holds its lease now.
+ */
+enum err	journal_outbox_fail(struct journal *,
+		    const struct journal_outbox_item *, const char *lease_owner,
+		    int64_t next_attempt_ms, const char *reason);
+/* Park the item as dead with reason: kept and visible, never claimed until
+ * requeued.  Same ownership rule as journal_outbox_fail(). */
+enum err	journal_outbox_dead(struct journal *,
+		    const struct journal_outbox_item *, const char *lease_owner,
+		    const char *reason);
+/* Requeue dead items (id > 0: that one; id == 0: all): due at now_ms with
+ * attempts reset to 0.  *count (may be NULL) says how many. */
+enum err	journal_outbox_requeue(struct journal *, int64_t id,
+		    int64_t now_ms, int64_t *count);
+/* Newest revision known to be in S3 for the session (no owner check).
+ * Note: a new change re-enqueues the session's manifest_write even if that
+ * row was parked dead. */
+enum err	journal_synced_revision(struct journal *, const char *session_id,
+		    int64_t *revision);
+
+struct journal_outbox_stats {
+	int64_t		 pending;	/* not dead (due, waiting or leased) */
+	int64_t		 leased;	/* pending with a live lease */
+	int64_t		 dead;
+	int64_t		 oldest_pending_age_ms;	/* 0 if none pending */
+};
+
+/* Counts for /healthz and the admin command, in one read transaction. */
+enum err	journal_outbox_stats(struct journal *, int64_t now_ms,
+		    struct journal_outbox_stats *);
+
+/* One outbox row for the admin listing (no payload). */
+struct journal_outbox_row {
+	int64_t			 id;
+	enum journal_outbox_kind kind;
+	char			 session_id[LIMIT_SESSION_ID_BYTES + 1];
+	char			 detail_type[JOURNAL_DETAIL_TYPE_BYTES];
+	char			 event_id[JOURNAL_EVENT_ID_BYTES];
+	int			 attempts;
+	int			 dead;
+	int64_t			 created_ms;
+	int64_t			 next_attempt_ms;
+	char			 reason[JOURNAL_REASON_BYTES];
+};
+
+/* List up to max outbox rows, oldest first (dead_only: only dead ones);
+ * *n is the number filled. */
+enum err	journal_outbox_list(struct journal *, int dead_only,
+		    struct journal_outbox_row *rows, size_t max, size_t *n);
+
+#endif /* JOURNAL_H */

@@ -1,0 +1,186 @@
+/*
+ * jwks_cache.c: when to fetch the JWKS again, and what to keep if it fails.
+ *
+ * All decisions happen under one mutex, and the fetch runs under it too: a
+ * burst of requests with an expired set or an unknown kid then causes one
+ * fetch, not one per thread.  The set handed out is reference counted, so a
+ * caller may keep verifying with it after a newer set has replaced it.
+ * In the preforked API each worker has its own cache, so the rate limit is
+ * per worker.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jwks_cache.h"
+#include "jwks_fetch.h"
+#include "log.h"
+
+struct jwks_cache {
+	char		*url;
+	long		 ttl;
+	long		 refetch_interval;
+	long		 timeout_ms;
+	jwks_fetch_fn	 fetch;
+	void		*fetch_arg;
+	jwks_clock_fn	 clock;
+	void		*clock_arg;
+
+	pthread_mutex_t	 lock;
+	struct jwks	*set;		/* last good set, or NULL */
+	time_t		 fetched_at;	/* when set was fetched */
+	int		 tried;		/* any fetch attempted yet */
+	time_t		 tried_at;	/* last attempt, good or bad */
+	unsigned long	 fetches;
+};
+
+static time_t
+jwks_cache_monotonic(void *arg)
+{
+	struct timespec ts;
+
+	(void)arg;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+enum err
+jwks_cache_new(const struct jwks_cache_conf *conf, jwks_fetch_fn fetch,
+    void *fetch_arg, jwks_clock_fn clock, void *clock_arg,
+    struct jwks_cache **out)
+{
+	struct jwks_cache *c = NULL;
+
+	*out = NULL;
+	if (conf->url == NULL || conf->url[0] == '\0' ||
+	    strlen(conf->url) > LIMIT_ISSUER_BYTES + 64 ||
+	    conf->ttl < LIMIT_JWKS_TTL_MIN || conf->ttl > LIMIT_JWKS_TTL_MAX ||
+	    conf->refetch_interval < 1 ||
+	    conf->refetch_interval > LIMIT_JWKS_TTL_MAX ||
+	    conf->timeout_ms < LIMIT_JWKS_TIMEOUT_MS_MIN ||
+	    conf->timeout_ms > LIMIT_JWKS_TIMEOUT_MS_MAX)
+		return ERR_INVAL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return ERR_NOMEM;
+	if ((c->url = strdup(conf->url)) == NULL) {
+		free(c);
+		return ERR_NOMEM;
+	}
+	c->ttl = conf->ttl;
+	c->refetch_interval = conf->refetch_interval;
+	c->timeout_ms = conf->timeout_ms;
+	c->fetch = fetch != NULL ? fetch : jwks_fetch_url;
+	c->fetch_arg = fetch_arg;
+	c->clock = clock != NULL ? clock : jwks_cache_monotonic;
+	c->clock_arg = clock_arg;
+	pthread_mutex_init(&c->lock, NULL);
+	*out = c;
+	return ERR_OK;
+}
+
+void
+jwks_cache_free(struct jwks_cache *c)
+{
+	if (c == NULL)
+		return;
+	jwks_free(c->set);
+	pthread_mutex_destroy(&c->lock);
+	free(c->url);
+	free(c);
+}
+
+/* May we fetch at now?  At most one attempt per refetch_interval. */
+static int
+jwks_cache_may_fetch(const struct jwks_cache *c, time_t now)
+{
+	return !c->tried || now < c->tried_at ||
+	    now - c->tried_at >= c->refetch_interval;
+}
+
+/* Fetch and parse; on success replace the set.  Called with the lock held.
+ * A document without a single usable key counts as a failure: swapping it
+ * in would lock every user out. */
+static void
+jwks_cache_fetch(struct jwks_cache *c, time_t now)
+{
+	struct jwks *set = NULL;
+	char *body = NULL;
+	size_t len = 0;
+	enum err rc;
+
+	c->tried = 1;
+	c->tried_at = now;
+	c->fetches++;
+	rc = c->fetch(c->fetch_arg, c->url, c->timeout_ms, LIMIT_JWKS_BYTES,
+	    &body, &len);
+	if (rc != ERR_OK) {
+		log_warn("JWKS fetch from %s failed (%s); %s", c->url,
+		    err_strerror(rc), c->set != NULL ?
+		    "keeping the last good key set" : "no keys yet");
+		goto out;
+	}
+	if ((rc = jwks_parse(body, len, &set)) != ERR_OK) {
+		log_warn("JWKS from %s refused (%s); %s", c->url,
+		    err_strerror(rc), c->set != NULL ?
+		    "keeping the last good key set" : "no keys yet");
+		goto out;
+	}
+	if (set->nkeys == 0) {
+		log_warn("JWKS from %s has no usable RS256 key (%zu skipped);"
+		    " %s", c->url, set->nskipped, c->set != NULL ?
+		    "keeping the last good key set" : "no keys yet");
+		goto out;
+	}
+	log_info("JWKS from %s: %zu keys (%zu skipped)", c->url, set->nkeys,
+	    set->nskipped);
+	jwks_free(c->set);
+	c->set = set;
+	set = NULL;
+	c->fetched_at = now;
+out:
+	jwks_free(set);
+	free(body);
+}
+
+enum err
+jwks_cache_get(struct jwks_cache *c, const char *kid, struct jwks **setp,
+    const struct jwks_key **keyp)
+{
+	const struct jwks_key *key = NULL;
+	int fetched = 0;
+	time_t now;
+	enum err rc;
+
+	*setp = NULL;
+	*keyp = NULL;
+	pthread_mutex_lock(&c->lock);
+	now = c->clock(c->clock_arg);
+	if ((c->set == NULL || now - c->fetched_at >= c->ttl ||
+	    now < c->fetched_at) && jwks_cache_may_fetch(c, now)) {
+		jwks_cache_fetch(c, now);
+		fetched = 1;
+	}
+	rc = ERR_UNAVAILABLE;
+	if (c->set == NULL)
+		goto out;
+	key = jwks_find(c->set, kid);
+	if (key == NULL && !fetched && jwks_cache_may_fetch(c, now)) {
+		jwks_cache_fetch(c, now);
+		key = jwks_find(c->set, kid);
+	}
+	rc = ERR_NOT_FOUND;
+	if (key == NULL)
+		goto out;
+	*setp = jwks_ref(c->set);
+	*keyp = key;
+	rc = ERR_OK;
+out:
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
+unsigned long
+jwks_cache_fetches(const struct jwks_cache *c)
+{
+	return c->fetches;
+}

@@ -1,0 +1,111 @@
+/*
+ * manifest.h: render a session's manifest.json and the two event Detail
+ * payloads (AudioChunkUploaded, RecordingFinalized) as JSON.
+ *
+ * Pure functions: they take plain structs (filled by the journal from one
+ * read transaction) and return a malloc'd NUL-terminated JSON string.  No
+ * I/O, no clock: every timestamp comes in as epoch milliseconds and leaves as
+ * ISO 8601 UTC ("2026-11-25T17:50:01.123Z").  The field names are the ones
+ * the system we replace used, so its consumers work unchanged; "revision" is
+ * new and grows by one with every change the journal commits.
+ *
+ * The journal renders the event payloads at commit time and stores them in
+ * the outbox, so a retried delivery sends byte-identical Detail (same
+ * eventId, same timestamp).  The manifest itself is rendered when an outbox
+ * manifest_write item is claimed, always at the session's newest revision.
+ */
+#ifndef MANIFEST_H
+#define MANIFEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+/* ISO 8601 with milliseconds is 24 characters plus the NUL. */
+#define MANIFEST_ISO8601_BYTES	25
+
+/* One chunk of the manifest.  Strings are borrowed; md5 and sha256 are
+ * NULL (or "") when the client did not send them and are then omitted. */
+struct manifest_chunk {
+	int64_t		 seq;
+	const char	*key;
+	int64_t		 t_start_ms;
+	int64_t		 t_end_ms;
+	int64_t		 bytes;
+	int64_t		 uploaded_ms;
+	const char	*md5;
+	const char	*sha256;
+};
+
+/* A whole manifest.  chunks[] may come in any order; the output is sorted
+ * by seq.  Strings are borrowed. */
+struct manifest {
+	const char		*session_id;
+	const char		*user_id;
+	const char		*codec;
+	int			 sample_rate;
+	int			 final;
+	int64_t			 created_ms;
+	int64_t			 updated_ms;
+	int64_t			 total_bytes;
+	int64_t			 duration_ms;
+	int64_t			 revision;
+	const struct manifest_chunk *chunks;
+	size_t			 nchunks;
+};
+
+/* AudioChunkUploaded Detail. */
+struct manifest_chunk_event {
+	const char	*user_id;
+	const char	*session_id;
+	int64_t		 chunk_seq;
+	const char	*chunk_key;
+	int64_t		 bytes;
+	int64_t		 timestamp_ms;
+	const char	*event_id;
+};
+
+/* RecordingFinalized Detail. */
+struct manifest_final_event {
+	const char	*user_id;
+	const char	*session_id;
+	const char	*manifest_key;
+	int64_t		 chunk_count;
+	int64_t		 total_bytes;
+	int64_t		 duration_ms;
+	int64_t		 timestamp_ms;
+	const char	*event_id;
+};
+
+/*
+ * Render manifest.json:
+ *   {"sessionId","userId","codec","sampleRate","chunks":[{"seq","key",
+ *    "tStartMs","tEndMs","bytes","uploadedAt","md5"?,"sha256"?}...],
+ *    "final","createdAt","updatedAt","totalBytes","durationMs","revision"}
+ * On ERR_OK *out is a malloc'd NUL-terminated string the caller frees and
+ * *outlen (if not NULL) its length.  ERR_INVAL when a required string is
+ * NULL or two chunks share a seq; ERR_NOMEM.  *out is NULL on error.
+ */
+enum err	manifest_render(const struct manifest *, char **out,
+		    size_t *outlen);
+
+/* Render the AudioChunkUploaded Detail object:
+ *   {"userId","sessionId","chunkSeq","chunkKey","bytes","timestamp","eventId"}
+ * Same ownership and errors as manifest_render(). */
+enum err	manifest_render_chunk_event(const struct manifest_chunk_event *,
+		    char **out, size_t *outlen);
+
+/* Render the RecordingFinalized Detail object:
+ *   {"userId","sessionId","manifestKey","chunkCount","totalBytes",
+ *    "durationMs","timestamp","eventId"}
+ * Same ownership and errors as manifest_render(). */
+enum err	manifest_render_final_event(const struct manifest_final_event *,
+		    char **out, size_t *outlen);
+
+/* Format epoch milliseconds as ISO 8601 UTC with milliseconds into buf
+ * (at least MANIFEST_ISO8601_BYTES).  Returns buf.  Values outside years
+ * 0000..9999 are clamped into that range. */
+char		*manifest_iso8601(int64_t ms, char *buf, size_t bufsz);
+
+#endif /* MANIFEST_H */

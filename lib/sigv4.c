@@ -1,0 +1,1749 @@
+/*
+ * sigv4.c: AWS Signature Version 4 signing and presigning.
+ *
+ * The S3 storage path signs header-authorised requests (HEAD/PUT of
+ * manifests) and hands browsers presigned PUT URLs for audio chunks; the
+ * delivery path signs EventBridge PutEvents.  Both go through sigv4_core(),
+ * which builds the canonical request, the string to sign and the signature
+ * exactly as the AWS documentation describes, with the S3 differences (path
+ * encoded once, not normalised; x-amz-content-sha256).  The derived signing
+ * key is kept in a small LRU cache in the signer, keyed by
+ * date/region/service, and dropped whenever the credentials change.
+ *
+ * No I/O besides a log line where a failure is found; inputs are checked
+ * against lib/limit.h before any work.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+
+#include "limit.h"
+#include "log.h"
+#include "sigv4.h"
+
+#define SIGV4_CACHE_SLOTS	4
+#define SIGV4_SCOPE_PART_MAX	64	/* region, service */
+#define SIGV4_KEY_ID_MAX	128
+#define SIGV4_METHOD_MAX	16
+#define SIGV4_HOST_MAX		255
+#define SIGV4_HNAME_MAX		128
+#define SIGV4_BUCKET_MAX	255
+#define SIGV4_MAC_LEN		32
+
+struct sigv4_cache_slot {
+	char		 date[9];
+	char		 region[SIGV4_SCOPE_PART_MAX + 1];
+	char		 service[SIGV4_SCOPE_PART_MAX + 1];
+	unsigned char	 key[SIGV4_MAC_LEN];
+	unsigned long	 last;		/* LRU clock; 0 means empty */
+};
+
+struct sigv4_signer {
+	char			*key_id;
+	char			*secret;	/* "AWS4" + secret access key */
+	size_t			 secret_len;
+	char			*token;		/* NULL without session token */
+	EVP_MAC			*mac;
+	EVP_MAC_CTX		*mctx;
+	EVP_MD			*md;
+	EVP_MD_CTX		*dctx;
+	struct sigv4_cache_slot	 cache[SIGV4_CACHE_SLOTS];
+	unsigned long		 clock;
+	unsigned long		 derived;
+	unsigned long		 hits;
+};
+
+/* A growing string; a failed allocation sticks in `bad`. */
+struct sb {
+	char	*p;
+	size_t	 len;
+	size_t	 cap;
+	int	 bad;
+};
+
+/* One header to sign, before sorting. */
+struct sigv4_hdr {
+	char		 name[SIGV4_HNAME_MAX + 1];	/* lower-case */
+	const char	*value;
+	size_t		 order;
+};
+
+/* One canonical query parameter, both halves already encoded. */
+struct sigv4_param {
+	char	*k;
+	char	*v;
+};
+
+/* What sigv4_sign() and sigv4_presign() have in common. */
+struct sigv4_core_in {
+	const char			*method;
+	const char			*host;
+	const char			*path;
+	const char			*query;
+	const struct sigv4_header	*headers;
+	size_t				 nheaders;
+	const struct sigv4_header	*added;		/* signer's own */
+	size_t				 nadded;
+	const char			*payload_hash;
+	const char			*region;
+	const char			*service;
+	const char			*amz_date;
+	long				 expires;	/* > 0: presign */
+	int				 presign_token;	/* X-Amz-Security-Token */
+};
+
+struct sigv4_core_out {
+	char	*canonical_request;
+	char	*string_to_sign;
+	char	*signed_headers;
+	char	*query;			/* canonical query string */
+	char	*credential;		/* key-id/date/region/service/aws4_request */
+	char	 signature[SIGV4_HEX_LEN + 1];
+};
+
+static const char sigv4_hexdig[] = "0123456789abcdef";
+static const char sigv4_hexup[] = "0123456789ABCDEF";
+
+/* ------------------------------------------------------------ strings */
+
+static void
+sb_grow(struct sb *b, size_t need)
+{
+	size_t ncap;
+	char *np;
+
+	if (b->bad)
+		return;
+	if (need <= b->cap - b->len && b->p != NULL)
+		return;
+	ncap = b->cap == 0 ? 256 : b->cap;
+	while (ncap - b->len < need) {
+		if (ncap > SIZE_MAX / 2) {
+			b->bad = 1;
+			return;
+		}
+		ncap *= 2;
+	}
+	if ((np = realloc(b->p, ncap)) == NULL) {
+		b->bad = 1;
+		return;
+	}
+	b->p = np;
+	b->cap = ncap;
+	b->p[b->len] = '\0';
+}
+
+static void
+sb_addn(struct sb *b, const char *s, size_t n)
+{
+	sb_grow(b, n + 1);
+	if (b->bad)
+		return;
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len] = '\0';
+}
+
+static void
+sb_adds(struct sb *b, const char *s)
+{
+	sb_addn(b, s, strlen(s));
+}
+
+static void
+sb_addc(struct sb *b, char c)
+{
+	sb_addn(b, &c, 1);
+}
+
+/* Hand the string over (NULL after a failed allocation). */
+static char *
+sb_take(struct sb *b)
+{
+	char *p;
+
+	if (b->bad) {
+		free(b->p);
+		p = NULL;
+	} else if (b->p == NULL)
+		p = strdup("");
+	else
+		p = b->p;
+	b->p = NULL;
+	b->len = b->cap = 0;
+	b->bad = 0;
+	return p;
+}
+
+static void
+sb_free(struct sb *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->len = b->cap = 0;
+}
+
+static int
+sigv4_unreserved(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+	    c == '~';
+}
+
+static void
+sb_uri_encode(struct sb *b, const char *s, size_t n, int keep_slash)
+{
+	size_t i;
+	unsigned char c;
+	char esc[3];
+
+	sb_grow(b, n * 3 + 1);
+	for (i = 0; i < n && !b->bad; i++) {
+		c = (unsigned char)s[i];
+		if (sigv4_unreserved(c) || (keep_slash && c == '/'))
+			sb_addc(b, (char)c);
+		else {
+			esc[0] = '%';
+			esc[1] = sigv4_hexup[c >> 4];
+			esc[2] = sigv4_hexup[c & 0xf];
+			sb_addn(b, esc, 3);
+		}
+	}
+}
+
+static int
+sigv4_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Decode %XX escapes of s[0..n) into b; -1 on a malformed escape or %00. */
+static int
+sb_pct_decode(struct sb *b, const char *s, size_t n)
+{
+	size_t i;
+	int hi, lo;
+
+	sb_grow(b, n + 1);
+	for (i = 0; i < n; i++) {
+		if (s[i] != '%') {
+			sb_addc(b, s[i]);
+			continue;
+		}
+		if (n - i < 3)
+			return -1;
+		if ((hi = sigv4_hexval(s[i + 1])) < 0 ||
+		    (lo = sigv4_hexval(s[i + 2])) < 0 || (hi | lo) == 0)
+			return -1;
+		sb_addc(b, (char)(hi << 4 | lo));
+		i += 2;
+	}
+	return 0;
+}
+
+static void
+sigv4_hex(const unsigned char *in, size_t n, char *out)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = sigv4_hexdig[in[i] >> 4];
+		out[2 * i + 1] = sigv4_hexdig[in[i] & 0xf];
+	}
+	out[2 * n] = '\0';
+}
+
+static int
+sigv4_streq_ci(const char *a, const char *b)
+{
+	unsigned char ca, cb;
+
+	for (;; a++, b++) {
+		ca = (unsigned char)*a;
+		cb = (unsigned char)*b;
+		if (ca >= 'A' && ca <= 'Z')
+			ca += 'a' - 'A';
+		if (cb >= 'A' && cb <= 'Z')
+			cb += 'a' - 'A';
+		if (ca != cb)
+			return 0;
+		if (ca == '\0')
+			return 1;
+	}
+}
+
+/* ---------------------------------------------------------- validation */
+
+/* 1..max bytes of [a-z0-9-]: region and service names. */
+static int
+sigv4_scope_ok(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i >= SIGV4_SCOPE_PART_MAX)
+			return 0;
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+sigv4_key_id_ok(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i >= SIGV4_KEY_ID_MAX)
+			return 0;
+		if (!((s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+		    s[i] == '_' || s[i] == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+/* Printable ASCII without space, 1..max bytes: secrets and tokens. */
+static int
+sigv4_printable_ok(const char *s, size_t max)
+{
+	size_t i;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	for (i = 0; s[i] != '\0'; i++)
+		if (i >= max || s[i] < 0x21 || s[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+static int
+sigv4_method_ok(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	for (i = 0; s[i] != '\0'; i++)
+		if (i >= SIGV4_METHOD_MAX || s[i] < 'A' || s[i] > 'Z')
+			return 0;
+	return 1;
+}
+
+/* host[:port], a DNS name, IPv4 or [IPv6] literal. */
+static int
+sigv4_host_ok(const char *s)
+{
+	size_t i;
+	char c;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	for (i = 0; s[i] != '\0'; i++) {
+		c = s[i];
+		if (i >= SIGV4_HOST_MAX)
+			return 0;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+		    c == ':' || c == '[' || c == ']' || c == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+sigv4_tchar(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || (c != '\0' &&
+	    strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static int
+sigv4_hname_ok(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	for (i = 0; s[i] != '\0'; i++)
+		if (i >= SIGV4_HNAME_MAX || !sigv4_tchar((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
+/* No CR, LF or other control bytes except tab; at most max bytes. */
+static int
+sigv4_text_ok(const char *s, size_t max, int tab_ok)
+{
+	size_t i;
+	unsigned char c;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		c = (unsigned char)s[i];
+		if (i >= max)
+			return 0;
+		if ((c < 0x20 && !(tab_ok && c == '\t')) || c == 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
+static int
+sigv4_payload_hash_ok(const char *s)
+{
+	size_t i;
+
+	if (strcmp(s, SIGV4_UNSIGNED_PAYLOAD) == 0)
+		return 1;
+	for (i = 0; i < SIGV4_HEX_LEN; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return s[SIGV4_HEX_LEN] == '\0';
+}
+
+static int
+sigv4_is_s3(const char *service)
+{
+	return strcmp(service, "s3") == 0;
+}
+
+/* "YYYYMMDDTHHMMSSZ"; -1 for a time outside 1970..9999. */
+static int
+sigv4_amz_date(time_t now, char out[SIGV4_AMZ_DATE_LEN + 1])
+{
+	struct tm tm;
+
+	if (now < 0 || gmtime_r(&now, &tm) == NULL ||
+	    tm.tm_year + 1900 > 9999)
+		return -1;
+	if (strftime(out, SIGV4_AMZ_DATE_LEN + 1, "%Y%m%dT%H%M%SZ", &tm) !=
+	    SIGV4_AMZ_DATE_LEN)
+		return -1;
+	return 0;
+}
+
+/* -------------------------------------------------------------- crypto */
+
+static enum err
+sigv4_hmac(struct sigv4_signer *sg, const void *key, size_t keylen,
+    const void *msg, size_t msglen, unsigned char out[SIGV4_MAC_LEN])
+{
+	OSSL_PARAM params[2];
+	size_t outlen = 0;
+
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (!EVP_MAC_init(sg->mctx, key, keylen, params) ||
+	    !EVP_MAC_update(sg->mctx, msg, msglen) ||
+	    !EVP_MAC_final(sg->mctx, out, &outlen, SIGV4_MAC_LEN) ||
+	    outlen != SIGV4_MAC_LEN) {
+		log_error("HMAC-SHA256 failed");
+		return ERR_CRYPTO;
+	}
+	return ERR_OK;
+}
+
+static enum err
+sigv4_digest_hex(struct sigv4_signer *sg, const void *buf, size_t len,
+    char out[SIGV4_HEX_LEN + 1])
+{
+	unsigned char md[SIGV4_MAC_LEN];
+	unsigned int mdlen = 0;
+
+	if (!EVP_DigestInit_ex(sg->dctx, sg->md, NULL) ||
+	    !EVP_DigestUpdate(sg->dctx, buf, len) ||
+	    !EVP_DigestFinal_ex(sg->dctx, md, &mdlen) ||
+	    mdlen != SIGV4_MAC_LEN) {
+		log_error("SHA-256 failed");
+		return ERR_CRYPTO;
+	}
+	sigv4_hex(md, SIGV4_MAC_LEN, out);
+	return ERR_OK;
+}
+
+enum err
+sigv4_sha256_hex(const void *buf, size_t len, char out[SIGV4_HEX_LEN + 1])
+{
+	unsigned char md[SIGV4_MAC_LEN];
+	unsigned int mdlen = 0;
+
+	out[0] = '\0';
+	if (!EVP_Digest(buf, len, md, &mdlen, EVP_sha256(), NULL) ||
+	    mdlen != SIGV4_MAC_LEN) {
+		log_error("SHA-256 failed");
+		return ERR_CRYPTO;
+	}
+	sigv4_hex(md, SIGV4_MAC_LEN, out);
+	return ERR_OK;
+}
+
+/*
+ * The signing key for date/region/service, from the cache or derived:
+ * HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service),
+ * "aws4_request").
+ */
+static enum err
+sigv4_signing_key(struct sigv4_signer *sg, const char *date,
+    const char *region, const char *service, unsigned char key[SIGV4_MAC_LEN])
+{
+	struct sigv4_cache_slot *slot, *victim;
+	unsigned char k1[SIGV4_MAC_LEN], k2[SIGV4_MAC_LEN];
+	enum err e;
+	size_t i;
+
+	victim = &sg->cache[0];
+	for (i = 0; i < SIGV4_CACHE_SLOTS; i++) {
+		slot = &sg->cache[i];
+		if (slot->last != 0 && strcmp(slot->date, date) == 0 &&
+		    strcmp(slot->region, region) == 0 &&
+		    strcmp(slot->service, service) == 0) {
+			slot->last = ++sg->clock;
+			sg->hits++;
+			memcpy(key, slot->key, SIGV4_MAC_LEN);
+			return ERR_OK;
+		}
+		if (slot->last < victim->last)
+			victim = slot;
+	}
+
+	if ((e = sigv4_hmac(sg, sg->secret, sg->secret_len, date,
+	    strlen(date), k1)) != ERR_OK ||
+	    (e = sigv4_hmac(sg, k1, sizeof(k1), region, strlen(region),
+	    k2)) != ERR_OK ||
+	    (e = sigv4_hmac(sg, k2, sizeof(k2), service, strlen(service),
+	    k1)) != ERR_OK ||
+	    (e = sigv4_hmac(sg, k1, sizeof(k1), "aws4_request", 12,
+	    key)) != ERR_OK)
+		goto out;
+
+	/* date/region/service were checked for length by the caller. */
+	snprintf(victim->date, sizeof(victim->date), "%s", date);
+	snprintf(victim->region, sizeof(victim->region), "%s", region);
+	snprintf(victim->service, sizeof(victim->service), "%s", service);
+	memcpy(victim->key, key, SIGV4_MAC_LEN);
+	victim->last = ++sg->clock;
+	sg->derived++;
+out:
+	OPENSSL_cleanse(k1, sizeof(k1));
+	OPENSSL_cleanse(k2, sizeof(k2));
+	return e;
+}
+
+/* -------------------------------------------------------------- signer */
+
+static void
+sigv4_creds_free(char *key_id, char *secret, size_t secret_len, char *token)
+{
+	free(key_id);
+	if (secret != NULL)
+		OPENSSL_cleanse(secret, secret_len);
+	free(secret);
+	free(token);
+}
+
+enum err
+sigv4_signer_set_credentials(struct sigv4_signer *sg,
+    const char *access_key_id, const char *secret_access_key,
+    const char *session_token)
+{
+	char *key_id = NULL, *secret = NULL, *token = NULL;
+	size_t slen = 0;
+	enum err e = ERR_OK;
+
+	if (!sigv4_key_id_ok(access_key_id)) {
+		log_warn("access key id empty, too long or of a bad shape");
+		e = ERR_INVAL;
+		goto out;
+	}
+	if (!sigv4_printable_ok(secret_access_key,
+	    LIMIT_SIGV4_SECRET_BYTES)) {
+		log_warn("secret access key empty, too long or not printable");
+		e = ERR_INVAL;
+		goto out;
+	}
+	if (session_token != NULL && !sigv4_printable_ok(session_token,
+	    LIMIT_SIGV4_TOKEN_BYTES)) {
+		log_warn("session token empty, too long or not printable");
+		e = ERR_INVAL;
+		goto out;
+	}
+	slen = 4 + strlen(secret_access_key);
+	if ((key_id = strdup(access_key_id)) == NULL ||
+	    (secret = malloc(slen + 1)) == NULL ||
+	    (session_token != NULL &&
+	    (token = strdup(session_token)) == NULL)) {
+		e = ERR_NOMEM;
+		goto out;
+	}
+	memcpy(secret, "AWS4", 4);
+	memcpy(secret + 4, secret_access_key, slen - 4 + 1);
+
+	/* Swap in the new credentials; the old ones are wiped below. */
+	{
+		char *ok = sg->key_id, *os = sg->secret, *ot = sg->token;
+		size_t ol = sg->secret_len;
+
+		sg->key_id = key_id;
+		sg->secret = secret;
+		sg->secret_len = slen;
+		sg->token = token;
+		key_id = ok;
+		secret = os;
+		slen = ol;
+		token = ot;
+	}
+	OPENSSL_cleanse(sg->cache, sizeof(sg->cache));
+out:
+	sigv4_creds_free(key_id, secret, slen, token);
+	return e;
+}
+
+enum err
+sigv4_signer_new(struct sigv4_signer **out, const char *access_key_id,
+    const char *secret_access_key, const char *session_token)
+{
+	struct sigv4_signer *sg = NULL;
+	enum err e;
+
+	*out = NULL;
+	if ((sg = calloc(1, sizeof(*sg))) == NULL) {
+		e = ERR_NOMEM;
+		goto fail;
+	}
+	if ((sg->mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL ||
+	    (sg->mctx = EVP_MAC_CTX_new(sg->mac)) == NULL ||
+	    (sg->md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
+	    (sg->dctx = EVP_MD_CTX_new()) == NULL) {
+		log_error("OpenSSL lacks HMAC or SHA-256");
+		e = ERR_CRYPTO;
+		goto fail;
+	}
+	if ((e = sigv4_signer_set_credentials(sg, access_key_id,
+	    secret_access_key, session_token)) != ERR_OK)
+		goto fail;
+	*out = sg;
+	return ERR_OK;
+fail:
+	sigv4_signer_free(sg);
+	return e;
+}
+
+void
+sigv4_signer_free(struct sigv4_signer *sg)
+{
+	if (sg == NULL)
+		return;
+	sigv4_creds_free(sg->key_id, sg->secret, sg->secret_len, sg->token);
+	EVP_MAC_CTX_free(sg->mctx);
+	EVP_MAC_free(sg->mac);
+	EVP_MD_CTX_free(sg->dctx);
+	EVP_MD_free(sg->md);
+	OPENSSL_cleanse(sg, sizeof(*sg));
+	free(sg);
+}
+
+void
+sigv4_signer_stats(const struct sigv4_signer *sg, unsigned long *derived,
+    unsigned long *hits)
+{
+	*derived = sg->derived;
+	*hits = sg->hits;
+}
+
+/* ------------------------------------------------------ canonical parts */
+
+/* S3: encode once, '/' kept, nothing normalised. */
+static void
+sigv4_path_s3(struct sb *b, const char *path)
+{
+	if (path == NULL || *path == '\0') {
+		sb_addc(b, '/');
+		return;
+	}
+	sb_uri_encode(b, path, strlen(path), 1);
+}
+
+/*
+ * Other services: remove "." and ".." segments and empty segments (runs of
+ * '/'), keep a trailing '/', and encode every segment twice.
+ */
+static int
+sigv4_path_generic(struct sb *b, const char *path)
+{
+	const char **seg = NULL;
+	size_t *seglen = NULL;
+	size_t nseg = 0, max = 1, i, n;
+	const char *p, *s;
+	int trailing = 0, rc = -1;
+	struct sb once = { 0 };
+
+	if (path == NULL || *path == '\0')
+		path = "/";
+	for (p = path; *p != '\0'; p++)
+		if (*p == '/')
+			max++;
+	if ((seg = calloc(max, sizeof(*seg))) == NULL ||
+	    (seglen = calloc(max, sizeof(*seglen))) == NULL)
+		goto out;
+	for (p = path; ; ) {
+		while (*p == '/')
+			p++;
+		if (*p == '\0')
+			break;
+		s = p;
+		while (*p != '\0' && *p != '/')
+			p++;
+		n = (size_t)(p - s);
+		trailing = *p == '/';
+		if (n == 1 && s[0] == '.') {
+			trailing = 1;
+			continue;
+		}
+		if (n == 2 && s[0] == '.' && s[1] == '.') {
+			if (nseg > 0)
+				nseg--;
+			trailing = 1;
+			continue;
+		}
+		seg[nseg] = s;
+		seglen[nseg++] = n;
+	}
+	if (path[strlen(path) - 1] == '/')
+		trailing = 1;
+	for (i = 0; i < nseg; i++) {
+		sb_addc(b, '/');
+		once.len = 0;
+		sb_uri_encode(&once, seg[i], seglen[i], 0);
+		if (once.bad)
+			goto out;
+		sb_uri_encode(b, once.p, once.len, 0);
+	}
+	if (nseg == 0 || trailing)
+		sb_addc(b, '/');
+	rc = b->bad ? -1 : 0;
+out:
+	sb_free(&once);
+	free(seg);
+	free(seglen);
+	return rc;
+}
+
+static int
+sigv4_param_cmp(const void *a, const void *b)
+{
+	const struct sigv4_param *pa = a, *pb = b;
+	int c;
+
+	if ((c = strcmp(pa->k, pb->k)) != 0)
+		return c;
+	return strcmp(pa->v, pb->v);
+}
+
+static void
+sigv4_params_free(struct sigv4_param *p, size_t n)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(p[i].k);
+		free(p[i].v);
+	}
+	free(p);
+}
+
+/* Encode raw s[0..n) (after %XX decoding) into a fresh string. */
+static enum err
+sigv4_param_part(const char *s, size_t n, char **out)
+{
+	struct sb dec = { 0 }, enc = { 0 };
+	enum err e = ERR_OK;
+
+	*out = NULL;
+	if (sb_pct_decode(&dec, s, n) != 0) {
+		log_warn("malformed %%-escape in query string");
+		e = ERR_INVAL;
+		goto out;
+	}
+	if (dec.bad) {
+		e = ERR_NOMEM;
+		goto out;
+	}
+	sb_uri_encode(&enc, dec.p == NULL ? "" : dec.p, dec.len, 0);
+	if ((*out = sb_take(&enc)) == NULL)
+		e = ERR_NOMEM;
+out:
+	sb_free(&dec);
+	sb_free(&enc);
+	return e;
+}
+
+/*
+ * Parse the caller's query, add extra (already encoded) params, sort, and
+ * write "k=v&k=v".  reject_amz: refuse X-Amz-* names from the caller.
+ */
+static enum err
+sigv4_query(const char *query, const struct sigv4_param *extra,
+    size_t nextra, int reject_amz, char **out)
+{
+	struct sigv4_param *p = NULL;
+	size_t np = 0, max = nextra, i;
+	const char *s, *amp, *eq, *end;
+	struct sb b = { 0 };
+	enum err e = ERR_OK;
+
+	*out = NULL;
+	if (query == NULL)
+		query = "";
+	if (strlen(query) > LIMIT_SIGV4_URL_BYTES ||
+	    !sigv4_text_ok(query, LIMIT_SIGV4_URL_BYTES, 0)) {
+		log_warn("query string too long or has control characters");
+		e = ERR_INVAL;
+		goto out;
+	}
+	for (s = query; *s != '\0'; s++)
+		if (*s == '&')
+			max++;
+	max++;
+	if ((p = calloc(max, sizeof(*p))) == NULL) {
+		e = ERR_NOMEM;
+		goto out;
+	}
+	for (s = query; *s != '\0'; s = *amp == '&' ? amp + 1 : amp) {
+		if ((amp = strchr(s, '&')) == NULL)
+			amp = s + strlen(s);
+		if (amp == s)
+			continue;		/* "&&" */
+		if (np >= LIMIT_SIGV4_QUERY_PARAMS) {
+			log_warn("more than %d query parameters",
+			    LIMIT_SIGV4_QUERY_PARAMS);
+			e = ERR_INVAL;
+			goto out;
+		}
+		eq = memchr(s, '=', (size_t)(amp - s));
+		end = eq != NULL ? eq : amp;
+		if ((e = sigv4_param_part(s, (size_t)(end - s),
+		    &p[np].k)) != ERR_OK)
+			goto out;
+		e = sigv4_param_part(eq != NULL ? eq + 1 : amp,
+		    eq != NULL ? (size_t)(amp - eq - 1) : 0, &p[np].v);
+		np++;
+		if (e != ERR_OK)
+			goto out;
+		if (reject_amz && strncasecmp(p[np - 1].k, "X-Amz-", 6) == 0) {
+			log_warn("query may not carry X-Amz-* parameters");
+			e = ERR_INVAL;
+			goto out;
+		}
+	}
+	for (i = 0; i < nextra; i++, np++)
+		if ((p[np].k = strdup(extra[i].k)) == NULL ||
+		    (p[np].v = strdup(extra[i].v)) == NULL) {
+			np++;
+			e = ERR_NOMEM;
+			goto out;
+		}
+	qsort(p, np, sizeof(*p), sigv4_param_cmp);
+	for (i = 0; i < np; i++) {
+		if (i > 0)
+			sb_addc(&b, '&');
+		sb_adds(&b, p[i].k);
+		sb_addc(&b, '=');
+		sb_adds(&b, p[i].v);
+	}
+	if ((*out = sb_take(&b)) == NULL)
+		e = ERR_NOMEM;
+out:
+	sb_free(&b);
+	sigv4_params_free(p, np);
+	return e;
+}
+
+static int
+sigv4_hdr_cmp(const void *a, const void *b)
+{
+	const struct sigv4_hdr *ha = a, *hb = b;
+	int c;
+
+	if ((c = strcmp(ha->name, hb->name)) != 0)
+		return c;
+	return ha->order < hb->order ? -1 : ha->order > hb->order;
+}
+
+/* Trim, and collapse runs of spaces and tabs to one space. */
+static void
+sb_header_value(struct sb *b, const char *v)
+{
+	int pending = 0;
+
+	while (*v == ' ' || *v == '\t')
+		v++;
+	for (; *v != '\0'; v++) {
+		if (*v == ' ' || *v == '\t') {
+			pending = 1;
+			continue;
+		}
+		if (pending)
+			sb_addc(b, ' ');
+		pending = 0;
+		sb_addc(b, *v);
+	}
+}
+
+/* Add one header to h[], checked and with its name lower-cased. */
+static enum err
+sigv4_hdr_push(struct sigv4_hdr *h, size_t *n, size_t max,
+    const char *name, const char *value)
+{
+	size_t i;
+
+	if (*n >= max) {
+		log_warn("more than %d headers to sign", LIMIT_SIGV4_HEADERS);
+		return ERR_INVAL;
+	}
+	if (!sigv4_hname_ok(name)) {
+		log_warn("header name empty, too long or not a token");
+		return ERR_INVAL;
+	}
+	if (value == NULL || strlen(value) > LIMIT_SIGV4_HEADER_BYTES ||
+	    !sigv4_text_ok(value, LIMIT_SIGV4_HEADER_BYTES, 1)) {
+		log_warn("header %s: value missing, too long or has control "
+		    "characters", name);
+		return ERR_INVAL;
+	}
+	for (i = 0; name[i] != '\0'; i++)
+		h[*n].name[i] = (name[i] >= 'A' && name[i] <= 'Z') ?
+		    (char)(name[i] + ('a' - 'A')) : name[i];
+	h[*n].name[i] = '\0';
+	h[*n].value = value;
+	h[*n].order = *n;
+	(*n)++;
+	return ERR_OK;
+}
+
+/*
+ * Canonical request, string to sign and signature.  For a presign
+ * (in->expires > 0) the X-Amz-* parameters join the query.
+ */
+static enum err
+sigv4_core(struct sigv4_signer *sg, const struct sigv4_core_in *in,
+    struct sigv4_core_out *out)
+{
+	struct sigv4_hdr *h = NULL;
+	size_t nh = 0, maxh, i, j;
+	struct sb cr = { 0 }, sh = { 0 }, sts = { 0 }, tmp = { 0 };
+	struct sigv4_param extra[6];
+	size_t nextra = 0;
+	char date[9], hash[SIGV4_HEX_LEN + 1], expires[24];
+	char *cred_enc = NULL, *sh_enc = NULL, *tok_enc = NULL;
+	unsigned char key[SIGV4_MAC_LEN], sig[SIGV4_MAC_LEN];
+	const char *path_err = NULL;
+	enum err e = ERR_OK;
+
+	memset(out, 0, sizeof(*out));
+	memcpy(date, in->amz_date, 8);
+	date[8] = '\0';
+
+	if (!sigv4_method_ok(in->method)) {
+		log_warn("method missing or not an upper-case token");
+		e = ERR_INVAL;
+		goto out;
+	}
+	if (!sigv4_scope_ok(in->region) || !sigv4_scope_ok(in->service)) {
+		log_warn("region or service missing or not [a-z0-9-]");
+		e = ERR_INVAL;
+		goto out;
+	}
+	if (in->path != NULL && (strlen(in->path) > LIMIT_SIGV4_URL_BYTES ||
+	    !sigv4_text_ok(in->path, LIMIT_SIGV4_URL_BYTES, 0) ||
+	    (in->path[0] != '\0' && in->path[0] != '/')))
+		path_err = "path too long, not absolute or has control "
+		    "characters";
+	if (path_err != NULL) {
+		log_warn("%s", path_err);
+		e = ERR_INVAL;
+		goto out;
+	}
+	if (in->nheaders > LIMIT_SIGV4_HEADERS ||
+	    (in->nheaders > 0 && in->headers == NULL)) {
+		log_warn("more than %d headers to sign", LIMIT_SIGV4_HEADERS);
+		e = ERR_INVAL;
+		goto out;
+	}
+
+	/* Headers: the caller's, then host and the signer's own. */
+	maxh = in->nheaders + in->nadded + 1;
+	if ((h = calloc(maxh, sizeof(*h))) == NULL) {
+		e = ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < in->nheaders; i++)
+		if ((e = sigv4_hdr_push(h, &nh, maxh, in->headers[i].name,
+		    in->headers[i].value)) != ERR_OK)
+			goto out;
+	for (i = 0, j = 0; i < nh; i++)
+		if (strcmp(h[i].name, "host") == 0)
+			j++;
+	if (in->host != NULL) {
+		if (j > 0) {
+			log_warn("host given both as argument and header");
+			e = ERR_INVAL;
+			goto out;
+		}
+		if ((e = sigv4_hdr_push(h, &nh, maxh, "host",
+		    in->host)) != ERR_OK)
+			goto out;
+		j = 1;
+	}
+	if (j != 1) {
+		log_warn("exactly one valid host is needed");
+		e = ERR_INVAL;
+		goto out;
+	}
+	for (i = 0; i < nh; i++) {
+		if (strcmp(h[i].name, "host") == 0 &&
+		    !sigv4_host_ok(h[i].value)) {
+			log_warn("host header of a bad shape");
+			e = ERR_INVAL;
+			goto out;
+		}
+		if (strcmp(h[i].name, "authorization") == 0) {
+			log_warn("header %s may not be signed here",
+			    h[i].name);
+			e = ERR_INVAL;
+			goto out;
+		}
+	}
+	for (i = 0; i < in->nadded; i++)
+		if ((e = sigv4_hdr_push(h, &nh, maxh, in->added[i].name,
+		    in->added[i].value)) != ERR_OK)
+			goto out;
+	qsort(h, nh, sizeof(*h), sigv4_hdr_cmp);
+	for (i = 0; i < nh; i++) {
+		if (i > 0 && strcmp(h[i].name, h[i - 1].name) == 0)
+			continue;
+		if (sh.len > 0)
+			sb_addc(&sh, ';');
+		sb_adds(&sh, h[i].name);
+	}
+	if (sh.bad) {
+		e = ERR_NOMEM;
+		goto out;
+	}
+
+	/* Credential scope; presign parameters. */
+	sb_adds(&tmp, sg->key_id);
+	sb_addc(&tmp, '/');
+	sb_adds(&tmp, date);
+	sb_addc(&tmp, '/');
+	sb_adds(&tmp, in->region);
+	sb_addc(&tmp, '/');
+	sb_adds(&tmp, in->service);
+	sb_adds(&tmp, "/aws4_request");
+	if ((out->credential = sb_take(&tmp)) == NULL) {
+		e = ERR_NOMEM;
+		goto out;
+	}
+	if (in->expires > 0) {
+		snprintf(expires, sizeof(expires), "%ld", in->expires);
+		if ((e = sigv4_uri_encode(out->credential,
+		    strlen(out->credential), 0, &cred_enc)) != ERR_OK ||
+		    (e = sigv4_uri_encode(sh.p, sh.len, 0, &sh_enc)) !=
+		    ERR_OK)
+			goto out;
+		extra[nextra].k = (char *)"X-Amz-Algorithm";
+		extra[nextra++].v = (char *)SIGV4_ALGORITHM;
+		extra[nextra].k = (char *)"X-Amz-Credential";
+		extra[nextra++].v = cred_enc;
+		extra[nextra].k = (char *)"X-Amz-Date";
+		extra[nextra++].v = (char *)in->amz_date;
+		extra[nextra].k = (char *)"X-Amz-Expires";
+		extra[nextra++].v = expires;
+		extra[nextra].k = (char *)"X-Amz-SignedHeaders";
+		extra[nextra++].v = sh_enc;
+		if (in->presign_token) {
+			if ((e = sigv4_uri_encode(sg->token,
+			    strlen(sg->token), 0, &tok_enc)) != ERR_OK)
+				goto out;
+			extra[nextra].k = (char *)"X-Amz-Security-Token";
+			extra[nextra++].v = tok_enc;
+		}
+	}
+	if ((e = sigv4_query(in->query, extra, nextra, in->expires > 0,
+	    &out->query)) != ERR_OK)
+		goto out;
+
+	/* The canonical request. */
+	sb_adds(&cr, in->method);
+	sb_addc(&cr, '\n');
+	if (sigv4_is_s3(in->service))
+		sigv4_path_s3(&cr, in->path);
+	else if (sigv4_path_generic(&cr, in->path) != 0) {
+		e = ERR_NOMEM;
+		goto out;
+	}
+	sb_addc(&cr, '\n');
+	sb_adds(&cr, out->query);
+	sb_addc(&cr, '\n');
+	for (i = 0; i < nh; i++) {
+		if (i > 0 && strcmp(h[i].name, h[i - 1].name) == 0) {
+			sb_addc(&cr, ',');
+		} else {
+			if (i > 0)
+				sb_addc(&cr, '\n');
+			sb_adds(&cr, h[i].name);
+			sb_addc(&cr, ':');
+		}
+		sb_header_value(&cr, h[i].value);
+	}
+	sb_adds(&cr, "\n\n");
+	sb_adds(&cr, sh.p);
+	sb_addc(&cr, '\n');
+	sb_adds(&cr, in->payload_hash);
+	if (cr.bad) {
+		e = ERR_NOMEM;
+		goto out;
+	}
+
+	/* String to sign and signature. */
+	if ((e = sigv4_digest_hex(sg, cr.p, cr.len, hash)) != ERR_OK)
+		goto out;
+	sb_adds(&sts, SIGV4_ALGORITHM "\n");
+	sb_adds(&sts, in->amz_date);
+	sb_addc(&sts, '\n');
+	sb_adds(&sts, out->credential + strlen(sg->key_id) + 1);
+	sb_addc(&sts, '\n');
+	sb_adds(&sts, hash);
+	if (sts.bad) {
+		e = ERR_NOMEM;
+		goto out;
+	}
+	if ((e = sigv4_signing_key(sg, date, in->region, in->service,
+	    key)) != ERR_OK ||
+	    (e = sigv4_hmac(sg, key, sizeof(key), sts.p, sts.len,
+	    sig)) != ERR_OK)
+		goto out;
+	sigv4_hex(sig, sizeof(sig), out->signature);
+
+	if ((out->canonical_request = sb_take(&cr)) == NULL ||
+	    (out->string_to_sign = sb_take(&sts)) == NULL ||
+	    (out->signed_headers = sb_take(&sh)) == NULL)
+		e = ERR_NOMEM;
+out:
+	OPENSSL_cleanse(key, sizeof(key));
+	sb_free(&cr);
+	sb_free(&sh);
+	sb_free(&sts);
+	sb_free(&tmp);
+	free(cred_enc);
+	free(sh_enc);
+	free(tok_enc);
+	free(h);
+	if (e != ERR_OK) {
+		free(out->canonical_request);
+		free(out->string_to_sign);
+		free(out->signed_headers);
+		free(out->query);
+		free(out->credential);
+		memset(out, 0, sizeof(*out));
+	}
+	return e;
+}
+
+/* ------------------------------------------------------------- signing */
+
+/* The value of header `name` among the caller's, or NULL. */
+static const char *
+sigv4_find(const struct sigv4_header *h, size_t n, const char *name,
+    size_t *count)
+{
+	const char *v = NULL;
+	size_t i;
+
+	*count = 0;
+	for (i = 0; i < n; i++)
+		if (h[i].name != NULL && sigv4_streq_ci(h[i].name, name)) {
+			if (v == NULL)
+				v = h[i].value;
+			(*count)++;
+		}
+	return v;
+}
+
+enum err
+sigv4_sign(struct sigv4_signer *sg, const struct sigv4_request *r,
+    struct sigv4_signed *out)
+{
+	struct sigv4_core_in in;
+	struct sigv4_core_out co;
+	struct sigv4_header added[3];
+	const char *v;
+	size_t nadded = 0, n;
+	int s3, want_token = 0;
+	struct sb b = { 0 };
+	enum err e = ERR_OK;
+
+	memset(out, 0, sizeof(*out));
+	memset(&co, 0, sizeof(co));
+	if (!sigv4_scope_ok(r->service) || !sigv4_scope_ok(r->region)) {
+		log_warn("region or service missing or not [a-z0-9-]");
+		e = ERR_INVAL;
+		goto out;
+	}
+	if (r->nheaders > LIMIT_SIGV4_HEADERS ||
+	    (r->nheaders > 0 && r->headers == NULL)) {
+		log_warn("more than %d headers to sign", LIMIT_SIGV4_HEADERS);
+		e = ERR_INVAL;
+		goto out;
+	}
+	s3 = sigv4_is_s3(r->service);
+	if (sigv4_amz_date(r->now, out->amz_date) != 0) {
+		log_warn("signing time outside 1970..9999");
+		e = ERR_INVAL;
+		goto out;
+	}
+	if (r->payload_hash != NULL) {
+		if (!sigv4_payload_hash_ok(r->payload_hash)) {
+			log_warn("payload hash not lower-case hex SHA-256 "
+			    "or UNSIGNED-PAYLOAD");
+			e = ERR_INVAL;
+			goto out;
+		}
+		snprintf(out->payload_hash, sizeof(out->payload_hash), "%s",
+		    r->payload_hash);
+	} else if ((e = sigv4_digest_hex(sg, r->body == NULL ? "" :
+	    r->body, r->body == NULL ? 0 : r->body_len,
+	    out->payload_hash)) != ERR_OK)
+		goto out;
+
+	/* X-Amz-Date: added, or the caller's must agree with `now`. */
+	v = sigv4_find(r->headers, r->nheaders, "x-amz-date", &n);
+	if (n > 1 || (n == 1 && strcmp(v, out->amz_date) != 0)) {
+		log_warn("x-amz-date header disagrees with the signing time");
+		e = ERR_INVAL;
+		goto out;
+	}
+	if (n == 0) {
+		added[nadded].name = "x-amz-date";
+		added[nadded++].value = out->amz_date;
+		out->add[out->nadd].name = "X-Amz-Date";
+		out->add[out->nadd++].value = out->amz_date;
+	}
+
+	v = sigv4_find(r->headers, r->nheaders, "x-amz-content-sha256", &n);
+	if (n > 1 || (n == 1 && strcmp(v, out->payload_hash) != 0)) {
+		log_warn("x-amz-content-sha256 disagrees with the payload "
+		    "hash");
+		e = ERR_INVAL;
+		goto out;
+	}
+	if (n == 0 && s3) {
+		added[nadded].name = "x-amz-content-sha256";
+		added[nadded++].value = out->payload_hash;
+		out->add[out->nadd].name = "X-Amz-Content-Sha256";
+		out->add[out->nadd++].value = out->payload_hash;
+	}
+
+	v = sigv4_find(r->headers, r->nheaders, "x-amz-security-token", &n);
+	if (sg->token != NULL) {
+		if (n > 1 || (n == 1 && (r->token_unsigned ||
+		    strcmp(v, sg->token) != 0))) {
+			log_warn("x-amz-security-token header disagrees "
+			    "with the signer's session token");
+			e = ERR_INVAL;
+			goto out;
+		}
+		want_token = n == 0;
+	}
+	if (want_token && !r->token_unsigned) {
+		added[nadded].name = "x-amz-security-token";
+		added[nadded++].value = sg->token;
+	}
+
+	memset(&in, 0, sizeof(in));
+	in.method = r->method;
+	in.host = r->host;
+	in.path = r->path;
+	in.query = r->query;
+	in.headers = r->headers;
+	in.nheaders = r->nheaders;
+	in.added = added;
+	in.nadded = nadded;
+	in.payload_hash = out->payload_hash;
+	in.region = r->region;
+	in.service = r->service;
+	in.amz_date = out->amz_date;
+	if ((e = sigv4_core(sg, &in, &co)) != ERR_OK)
+		goto out;
+
+	sb_adds(&b, SIGV4_ALGORITHM " Credential=");
+	sb_adds(&b, co.credential);
+	sb_adds(&b, ", SignedHeaders=");
+	sb_adds(&b, co.signed_headers);
+	sb_adds(&b, ", Signature=");
+	sb_adds(&b, co.signature);
+	if ((out->authorization = sb_take(&b)) == NULL) {
+		e = ERR_NOMEM;
+		goto out;
+	}
+	out->canonical_request = co.canonical_request;
+	out->string_to_sign = co.string_to_sign;
+	out->signed_headers = co.signed_headers;
+	co.canonical_request = co.string_to_sign = co.signed_headers = NULL;
+	memcpy(out->signature, co.signature, sizeof(out->signature));
+	if (want_token) {
+		out->add[out->nadd].name = "X-Amz-Security-Token";
+		out->add[out->nadd++].value = sg->token;
+	}
+	/* Authorization first: callers put it on the wire as is. */
+	memmove(&out->add[1], &out->add[0], out->nadd * sizeof(out->add[0]));
+	out->add[0].name = "Authorization";
+	out->add[0].value = out->authorization;
+	out->nadd++;
+out:
+	sb_free(&b);
+	free(co.canonical_request);
+	free(co.string_to_sign);
+	free(co.signed_headers);
+	free(co.query);
+	free(co.credential);
+	if (e != ERR_OK)
+		sigv4_signed_free(out);
+	return e;
+}
+
+void
+sigv4_signed_free(struct sigv4_signed *s)
+{
+	if (s == NULL)
+		return;
+	free(s->authorization);
+	free(s->canonical_request);
+	free(s->string_to_sign);
+	free(s->signed_headers);
+	memset(s, 0, sizeof(*s));
+}
+
+enum err
+sigv4_presign(struct sigv4_signer *sg, const struct sigv4_presign *p,
+    struct sigv4_presigned *out)
+{
+	struct sigv4_core_in in;
+	struct sigv4_core_out co;
+	char amz_date[SIGV4_AMZ_DATE_LEN + 1];
+	char hash[SIGV4_HEX_LEN + 1];
+	size_t i, n;
+	struct sb b = { 0 };
+	enum err e = ERR_OK;
+
+	memset(out, 0, sizeof(*out));
+	memset(&co, 0, sizeof(co));
+	if (p->expires < LIMIT_PRESIGN_EXPIRES_MIN ||
+	    p->expires > LIMIT_PRESIGN_EXPIRES_MAX) {
+		log_warn("X-Amz-Expires %ld outside %d..%d", p->expires,
+		    LIMIT_PRESIGN_EXPIRES_MIN, LIMIT_PRESIGN_EXPIRES_MAX);
+		e = ERR_INVAL;
+		goto out;
+	}
+	if (!sigv4_scope_ok(p->service) || !sigv4_scope_ok(p->region)) {
+		log_warn("region or service missing or not [a-z0-9-]");
+		e = ERR_INVAL;
+		goto out;
+	}
+	if (sigv4_amz_date(p->now, amz_date) != 0) {
+		log_warn("signing time outside 1970..9999");
+		e = ERR_INVAL;
+		goto out;
+	}
+	if (p->nheaders > LIMIT_SIGV4_HEADERS ||
+	    (p->nheaders > 0 && p->headers == NULL)) {
+		log_warn("more than %d headers to sign", LIMIT_SIGV4_HEADERS);
+		e = ERR_INVAL;
+		goto out;
+	}
+	/* The X-Amz-* that travel in the query may not also be headers. */
+	for (i = 0; i < p->nheaders; i++) {
+		if (p->headers[i].name == NULL)
+			continue;
+		if (sigv4_find(&p->headers[i], 1, "x-amz-date", &n) != NULL ||
+		    sigv4_find(&p->headers[i], 1, "x-amz-security-token",
+		    &n) != NULL ||
+		    sigv4_find(&p->headers[i], 1, "x-amz-content-sha256",
+		    &n) != NULL) {
+			log_warn("header %s belongs in the presigned query",
+			    p->headers[i].name);
+			e = ERR_INVAL;
+			goto out;
+		}
+	}
+	if (sigv4_is_s3(p->service))
+		snprintf(hash, sizeof(hash), "%s", SIGV4_UNSIGNED_PAYLOAD);
+	else if ((e = sigv4_digest_hex(sg, "", 0, hash)) != ERR_OK)
+		goto out;
+
+	memset(&in, 0, sizeof(in));
+	in.method = p->method;
+	in.host = p->host;
+	in.path = p->path;
+	in.query = p->query;
+	in.headers = p->headers;
+	in.nheaders = p->nheaders;
+	in.payload_hash = hash;
+	in.region = p->region;
+	in.service = p->service;
+	in.amz_date = amz_date;
+	in.expires = p->expires;
+	in.presign_token = sg->token != NULL;
+	if ((e = sigv4_core(sg, &in, &co)) != ERR_OK)
+		goto out;
+
+	sb_adds(&b, co.query);
+	sb_adds(&b, "&X-Amz-Signature=");
+	sb_adds(&b, co.signature);
+	if ((out->query = sb_take(&b)) == NULL) {
+		e = ERR_NOMEM;
+		goto out;
+	}
+	out->canonical_request = co.canonical_request;
+	out->string_to_sign = co.string_to_sign;
+	co.canonical_request = co.string_to_sign = NULL;
+	memcpy(out->signature, co.signature, sizeof(out->signature));
+out:
+	sb_free(&b);
+	free(co.canonical_request);
+	free(co.string_to_sign);
+	free(co.signed_headers);
+	free(co.query);
+	free(co.credential);
+	if (e != ERR_OK)
+		sigv4_presigned_free(out);
+	return e;
+}
+
+void
+sigv4_presigned_free(struct sigv4_presigned *p)
+{
+	if (p == NULL)
+		return;
+	free(p->query);
+	free(p->canonical_request);
+	free(p->string_to_sign);
+	memset(p, 0, sizeof(*p));
+}
+
+/* ------------------------------------------------------------------ S3 */
+
+/* Strict UTF-8 (no overlongs, surrogates or > U+10FFFF), no controls. */
+static int
+sigv4_key_ok(const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, n, k;
+	uint32_t cp;
+
+	while (u[i] != '\0') {
+		if (i >= LIMIT_S3_KEY_BYTES)
+			return 0;
+		if (u[i] < 0x80) {
+			if (u[i] < 0x20 || u[i] == 0x7f)
+				return 0;
+			i++;
+			continue;
+		}
+		if ((u[i] & 0xe0) == 0xc0) {
+			n = 1;
+			cp = u[i] & 0x1f;
+		} else if ((u[i] & 0xf0) == 0xe0) {
+			n = 2;
+			cp = u[i] & 0x0f;
+		} else if ((u[i] & 0xf8) == 0xf0) {
+			n = 3;
+			cp = u[i] & 0x07;
+		} else
+			return 0;
+		for (k = 1; k <= n; k++) {
+			if ((u[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (u[i + k] & 0x3f);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
+		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
+		    (cp >= 0xd800 && cp <= 0xdfff) ||
+		    (cp >= 0x80 && cp < 0xa0))
+			return 0;
+		i += n + 1;
+	}
+	return i > 0 && i <= LIMIT_S3_KEY_BYTES;
+}
+
+static int
+sigv4_bucket_ok(const char *b, int dns)
+{
+	size_t i;
+	char c;
+
+	if (b == NULL || *b == '\0')
+		return 0;
+	for (i = 0; b[i] != '\0'; i++) {
+		c = b[i];
+		if (i >= (dns ? 63 : SIGV4_BUCKET_MAX))
+			return 0;
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		    c == '-' || c == '.')
+			continue;
+		if (!dns && ((c >= 'A' && c <= 'Z') || c == '_'))
+			continue;
+		return 0;
+	}
+	if (dns && (i < 3 || b[0] == '-' || b[0] == '.' ||
+	    b[i - 1] == '-' || b[i - 1] == '.' || strstr(b, "..") != NULL))
+		return 0;
+	return 1;
+}
+
+enum err
+sigv4_s3_locate(const char *endpoint, const char *bucket, const char *key,
+    enum sigv4_addressing addressing, struct sigv4_s3_loc *out)
+{
+	const char *auth, *end, *colon, *rest;
+	char hostname[SIGV4_HOST_MAX + 1];
+	size_t hlen, i;
+	long port = -1;
+	int https, ipliteral = 1;
+	struct sb b = { 0 };
+	enum err e = ERR_OK;
+
+	memset(out, 0, sizeof(*out));
+	if (endpoint == NULL || strlen(endpoint) > LIMIT_SIGV4_URL_BYTES) {
+		log_warn("endpoint missing or too long");
+		e = ERR_INVAL;
+		goto out;
+	}
+	if (strncasecmp(endpoint, "https://", 8) == 0) {
+		https = 1;
+		auth = endpoint + 8;
+	} else if (strncasecmp(endpoint, "http://", 7) == 0) {
+		https = 0;
+		auth = endpoint + 7;
+	} else {
+		log_warn("endpoint is not an http:// or https:// URL");
+		e = ERR_INVAL;
+		goto out;
+	}
+	end = auth + strcspn(auth, "/?#");
+	rest = end;
+	if (!(rest[0] == '\0' || (rest[0] == '/' && rest[1] == '\0'))) {
+		log_warn("endpoint may not carry a path, query or fragment");
+		e = ERR_INVAL;
+		goto out;
+	}
+	/* host[:port]; an IPv6 literal keeps its brackets. */
+	colon = NULL;
+	if (auth < end && auth[0] == '[') {
+		const char *rb = memchr(auth, ']', (size_t)(end - auth));
+
+		if (rb == NULL) {
+			log_warn("endpoint has an unclosed IPv6 literal");
+			e = ERR_INVAL;
+			goto out;
+		}
+		if (rb + 1 < end) {
+			if (rb[1] != ':') {
+				log_warn("endpoint authority malformed");
+				e = ERR_INVAL;
+				goto out;
+			}
+			colon = rb + 1;
+		}
+	} else
+		colon = memchr(auth, ':', (size_t)(end - auth));
+	hlen = (size_t)((colon != NULL ? colon : end) - auth);
+	if (hlen == 0 || hlen >= sizeof(hostname)) {
+		log_warn("endpoint host empty or too long");
+		e = ERR_INVAL;
+		goto out;
+	}
+	memcpy(hostname, auth, hlen);
+	hostname[hlen] = '\0';
+	if (!sigv4_host_ok(hostname) || strchr(hostname, '@') != NULL ||
+	    (hostname[0] != '[' && strchr(hostname, ':') != NULL)) {
+		log_warn("endpoint host of a bad shape");
+		e = ERR_INVAL;
+		goto out;
+	}
+	if (colon != NULL) {
+		char *ep = NULL;
+
+		if (colon + 1 == end || (size_t)(end - colon - 1) > 5) {
+			log_warn("endpoint port malformed");
+			e = ERR_INVAL;
+			goto out;
+		}
+		for (i = 1; colon + i < end; i++)
+			if (colon[i] < '0' || colon[i] > '9') {
+				log_warn("endpoint port malformed");
+				e = ERR_INVAL;
+				goto out;
+			}
+		port = strtol(colon + 1, &ep, 10);
+		if (port < 1 || port > 65535 || ep != end) {
+			log_warn("endpoint port out of range");
+			e = ERR_INVAL;
+			goto out;
+		}
+	}
+	for (i = 0; hostname[i] != '\0'; i++)
+		if (!((hostname[i] >= '0' && hostname[i] <= '9') ||
+		    hostname[i] == '.'))
+			ipliteral = 0;
+	if (hostname[0] == '[')
+		ipliteral = 1;
+
+	if (!sigv4_bucket_ok(bucket, addressing == SIGV4_VIRTUAL_HOSTED)) {
+		log_warn("bucket name empty, too long or of a bad shape");
+		e = ERR_INVAL;
+		goto out;
+	}
+	if (addressing == SIGV4_VIRTUAL_HOSTED && ipliteral) {
+		log_warn("virtual-hosted addressing needs a DNS endpoint");
+		e = ERR_INVAL;
+		goto out;
+	}
+	if (addressing != SIGV4_PATH_STYLE &&
+	    addressing != SIGV4_VIRTUAL_HOSTED) {
+		e = ERR_INVAL;
+		goto out;
+	}
+	if (key == NULL || !sigv4_key_ok(key)) {
+		log_warn("object key empty, too long, not UTF-8 or has "
+		    "control characters");
+		e = ERR_INVAL;
+		goto out;
+	}
+
+	/* Host: the scheme's default port is left out, as browsers do. */
+	if (addressing == SIGV4_VIRTUAL_HOSTED) {
+		sb_adds(&b, bucket);
+		sb_addc(&b, '.');
+	}
+	sb_adds(&b, hostname);
+	if (port != -1 && port != (https ? 443 : 80)) {
+		char ps[8];
+
+		snprintf(ps, sizeof(ps), ":%ld", port);
+		sb_adds(&b, ps);
+	}
+	if ((out->host = sb_take(&b)) == NULL) {
+		e = ERR_NOMEM;
+		goto out;
+	}
+	sb_addc(&b, '/');
+	if (addressing == SIGV4_PATH_STYLE) {
+		sb_adds(&b, bucket);
+		sb_addc(&b, '/');
+	}
+	sb_adds(&b, key);
+	if ((out->path = sb_take(&b)) == NULL) {
+		e = ERR_NOMEM;
+		goto out;
+	}
+	sb_adds(&b, https ? "https://" : "http://");
+	sb_adds(&b, out->host);
+	sb_uri_encode(&b, out->path, strlen(out->path), 1);
+	if ((out->url = sb_take(&b)) == NULL)
+		e = ERR_NOMEM;
+out:
+	sb_free(&b);
+	if (e != ERR_OK)
+		sigv4_s3_loc_free(out);
+	return e;
+}
+
+void
+sigv4_s3_loc_free(struct sigv4_s3_loc *l)
+{
+	if (l == NULL)
+		return;
+	free(l->host);
+	free(l->path);
+	free(l->url);
+	memset(l, 0, sizeof(*l));
+}
+
+enum err
+sigv4_presign_url(struct sigv4_signer *sg, const struct sigv4_url_req *r,
+    char **url)
+{
+	struct sigv4_s3_loc loc;
+	struct sigv4_presign p;
+	struct sigv4_presigned ps;
+	struct sb b = { 0 };
+	enum err e;
+
+	*url = NULL;
+	memset(&ps, 0, sizeof(ps));
+	if ((e = sigv4_s3_locate(r->endpoint, r->bucket, r->key,
+	    r->addressing, &loc)) != ERR_OK)
+		return e;
+	memset(&p, 0, sizeof(p));
+	p.method = r->method;
+	p.host = loc.host;
+	p.path = loc.path;
+	p.query = r->query;
+	p.headers = r->headers;
+	p.nheaders = r->nheaders;
+	p.region = r->region;
+	p.service = "s3";
+	p.now = r->now;
+	p.expires = r->expires;
+	if ((e = sigv4_presign(sg, &p, &ps)) != ERR_OK)
+		goto out;
+	sb_adds(&b, loc.url);
+	sb_addc(&b, '?');
+	sb_adds(&b, ps.query);
+	if ((*url = sb_take(&b)) == NULL)
+		e = ERR_NOMEM;
+out:
+	sb_free(&b);
+	sigv4_presigned_free(&ps);
+	sigv4_s3_loc_free(&loc);
+	return e;
+}
+
+enum err
+sigv4_uri_encode(const char *buf, size_t len, int keep_slash, char **out)
+{
+	struct sb b = { 0 };
+
+	sb_uri_encode(&b, buf, len, keep_slash);
+	if ((*out = sb_take(&b)) == NULL)
+		return ERR_NOMEM;
+	return ERR_OK;
+}

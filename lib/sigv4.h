@@ -1,0 +1,269 @@
+/*
+ * sigv4.h: AWS Signature Version 4 (AWS4-HMAC-SHA256).
+ *
+ * Two ways to authorise a request to S3, EventBridge or any other AWS
+ * service:
+ *   - sigv4_sign() signs a request in headers: it returns the Authorization
+ *     value and the other headers the caller must send (x-amz-date,
+ *     x-amz-content-sha256 for S3, x-amz-security-token);
+ *   - sigv4_presign() / sigv4_presign_url() build a presigned query string or
+ *     a whole URL (X-Amz-Algorithm ... X-Amz-Signature) that a browser can use
+ *     without credentials until it expires.
+ *
+ * Canonicalisation follows the service: for "s3" the path is URI-encoded
+ * once with '/' kept and no dot-segment normalisation (an S3 key may contain
+ * "//" or ".."); for every other service the path is normalised (dot
+ * segments removed, runs of '/' collapsed) and URI-encoded twice.  Query
+ * parameters are sorted by encoded name, then encoded value.  Header names
+ * are lower-cased, values trimmed with inner whitespace runs collapsed to one
+ * space, and repeated headers joined with ',' in the order given.
+ *
+ * Every header the caller passes is signed ("signed headers of the caller's
+ * choosing"): pass content-type, x-amz-meta-*, x-amz-server-side-encryption
+ * etc. so that S3 refuses a request that changes them.  Host is always
+ * signed.
+ *
+ * The functions take raw method/host/path/query/headers plus region, service
+ * and time, so the public AWS test-suite vectors can be fed directly, and
+ * hand back the canonical request and string-to-sign for tests.
+ *
+ * Nothing here does I/O.  The derived signing key is cached in the signer
+ * per date/region/service (the cache belongs to the signer's credentials and
+ * is dropped when they change).
+ *
+ * THREAD SAFETY: a struct sigv4_signer is NOT thread-safe (its key cache is
+ * written on every call).  Use one signer per worker process or thread; the
+ * free functions (sigv4_sha256_hex, sigv4_uri_encode, sigv4_s3_locate) are
+ * reentrant.
+ */
+#ifndef SIGV4_H
+#define SIGV4_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "err.h"
+
+#define SIGV4_ALGORITHM		"AWS4-HMAC-SHA256"
+#define SIGV4_UNSIGNED_PAYLOAD	"UNSIGNED-PAYLOAD"
+/* Hex SHA-256 / signature length, without the NUL. */
+#define SIGV4_HEX_LEN		64
+/* "20150830T123600Z" */
+#define SIGV4_AMZ_DATE_LEN	16
+
+struct sigv4_signer;
+
+/* One header; name compared case-insensitively. */
+struct sigv4_header {
+	const char	*name;
+	const char	*value;
+};
+
+/*
+ * A request to sign in headers.
+ *   method   "GET", "PUT", ... (upper-case token).
+ *   host     Host header value, with ":port" when the URL has a non-default
+ *            port ("127.0.0.1:4568").  May be NULL if headers[] holds Host;
+ *            giving both is an error.
+ *   path     the raw, NOT percent-encoded path ("/bucket/my key.txt"); NULL
+ *            or "" means "/".  A '%' is a literal percent.
+ *   query    the query string without '?', or NULL.  %XX escapes are
+ *            decoded before canonical re-encoding ('+' is a literal plus),
+ *            so raw ("a b=ሴ") and encoded ("a%20b=%E1%88%B4") forms sign the
+ *            same.  "name" without '=' means "name=".
+ *   headers  headers to sign besides those the signer adds.  X-Amz-Date may
+ *            be among them only with the value `now` gives;
+ *            X-Amz-Content-Sha256 only with the payload hash used.
+ *   payload_hash  lower-case hex SHA-256 of the body, or
+ *            SIGV4_UNSIGNED_PAYLOAD; NULL: computed from body/body_len.
+ *   region, service  e.g. "eu-west-1", "s3" / "events".  "s3" selects the
+ *            S3 rules (path encoded once, x-amz-content-sha256 sent).
+ *   now      the signing time (UTC seconds).
+ *   token_unsigned  if the signer has a session token: 0 (normal) signs
+ *            x-amz-security-token; 1 leaves it out of the signature and only
+ *            returns it among the headers to add (the test suite's
+ *            post-sts-header-after case; some services want that).
+ */
+struct sigv4_request {
+	const char			*method;
+	const char			*host;
+	const char			*path;
+	const char			*query;
+	const struct sigv4_header	*headers;
+	size_t				 nheaders;
+	const char			*payload_hash;
+	const void			*body;
+	size_t				 body_len;
+	const char			*region;
+	const char			*service;
+	time_t				 now;
+	int				 token_unsigned;
+};
+
+#define SIGV4_ADD_MAX	4
+
+/*
+ * The result of sigv4_sign().  add[0..nadd) are the headers the caller must
+ * put on the wire in addition to its own: always Authorization, plus
+ * X-Amz-Date, X-Amz-Content-Sha256 (S3) and X-Amz-Security-Token when the
+ * request's headers did not already carry them.  Their strings point into
+ * this struct or the signer: valid until sigv4_signed_free() or the signer's
+ * credentials change.
+ */
+struct sigv4_signed {
+	char			*authorization;	/* "AWS4-HMAC-SHA256 Credential=..." */
+	char			*canonical_request;
+	char			*string_to_sign;
+	char			*signed_headers;	/* "host;x-amz-date" */
+	char			 signature[SIGV4_HEX_LEN + 1];
+	char			 amz_date[SIGV4_AMZ_DATE_LEN + 1];
+	char			 payload_hash[SIGV4_HEX_LEN + 1];
+	struct sigv4_header	 add[SIGV4_ADD_MAX];
+	size_t			 nadd;
+};
+
+/*
+ * A request to presign.  Fields as in struct sigv4_request; headers[] are
+ * the extra headers to sign (e.g. content-type, x-amz-meta-*): the client
+ * using the URL must send them with exactly these values.  query holds extra
+ * parameters (e.g. "partNumber=1&uploadId=..."), never X-Amz-*.  The payload
+ * is UNSIGNED-PAYLOAD for S3 and the empty body's hash otherwise.  expires is
+ * X-Amz-Expires in seconds, LIMIT_PRESIGN_EXPIRES_MIN..MAX (1..604800).
+ */
+struct sigv4_presign {
+	const char			*method;
+	const char			*host;
+	const char			*path;
+	const char			*query;
+	const struct sigv4_header	*headers;
+	size_t				 nheaders;
+	const char			*region;
+	const char			*service;
+	time_t				 now;
+	long				 expires;
+};
+
+/* The result of sigv4_presign(). */
+struct sigv4_presigned {
+	/* Canonical query string with X-Amz-Signature last, to append after
+	 * '?' as is (already percent-encoded). */
+	char	*query;
+	char	*canonical_request;
+	char	*string_to_sign;
+	char	 signature[SIGV4_HEX_LEN + 1];
+};
+
+enum sigv4_addressing {
+	SIGV4_PATH_STYLE = 0,		/* http://host:port/bucket/key */
+	SIGV4_VIRTUAL_HOSTED,		/* https://bucket.host/key */
+};
+
+/*
+ * Where an S3 object lives, from sigv4_s3_locate().
+ *   host  Host header value (with ":port" unless the scheme's default);
+ *   path  raw path to pass to sigv4_sign()/sigv4_presign() ("/bucket/key" or
+ *         "/key");
+ *   url   scheme://host + the encoded path, no query: the URL to request.
+ */
+struct sigv4_s3_loc {
+	char	*host;
+	char	*path;
+	char	*url;
+};
+
+/* Input to sigv4_presign_url(). */
+struct sigv4_url_req {
+	const char			*endpoint;	/* "https://s3.eu-west-1.amazonaws.com", "http://127.0.0.1:4568" */
+	const char			*bucket;
+	const char			*key;		/* raw S3 key, 1..LIMIT_S3_KEY_BYTES, UTF-8 */
+	enum sigv4_addressing		 addressing;
+	const char			*method;	/* "PUT", "GET", ... */
+	const char			*region;
+	const char			*query;		/* extra params or NULL */
+	const struct sigv4_header	*headers;	/* extra signed headers */
+	size_t				 nheaders;
+	time_t				 now;
+	long				 expires;
+};
+
+/*
+ * Create a signer holding a copy of the credentials.  session_token may be
+ * NULL (long-term keys).  Returns ERR_INVAL for an empty/over-long/ill-formed
+ * access key id, secret or token, ERR_NOMEM, ERR_CRYPTO if OpenSSL lacks
+ * HMAC/SHA-256.  Free with sigv4_signer_free().
+ */
+enum err	sigv4_signer_new(struct sigv4_signer **out,
+		    const char *access_key_id, const char *secret_access_key,
+		    const char *session_token);
+/* Replace the credentials (e.g. rotated STS keys) and drop the key cache.
+ * On error the signer keeps its old credentials. */
+enum err	sigv4_signer_set_credentials(struct sigv4_signer *,
+		    const char *access_key_id, const char *secret_access_key,
+		    const char *session_token);
+/* Wipes the secret and derived keys.  NULL is a no-op. */
+void		sigv4_signer_free(struct sigv4_signer *);
+/* Key-cache statistics (for tests and metrics): derivations done and cache
+ * hits since creation. */
+void		sigv4_signer_stats(const struct sigv4_signer *,
+		    unsigned long *derived, unsigned long *hits);
+
+/*
+ * Sign a request in headers.  Fills *out (free with sigv4_signed_free();
+ * on error *out is left empty and needs no free).  Errors: ERR_INVAL for a
+ * bad method/host/path/query/header (control characters, CR/LF, malformed
+ * %XX, too many headers or params per lib/limit.h), a region/service of the
+ * wrong shape, a time outside 1970..9999, a conflicting X-Amz-Date/
+ * X-Amz-Content-Sha256 header; ERR_NOMEM; ERR_CRYPTO.
+ */
+enum err	sigv4_sign(struct sigv4_signer *, const struct sigv4_request *,
+		    struct sigv4_signed *out);
+void		sigv4_signed_free(struct sigv4_signed *);
+
+/*
+ * Presign a request.  Errors as sigv4_sign(), plus ERR_INVAL for expires
+ * outside 1..604800 or an X-Amz-* parameter in query.  Free *out with
+ * sigv4_presigned_free().
+ */
+enum err	sigv4_presign(struct sigv4_signer *, const struct sigv4_presign *,
+		    struct sigv4_presigned *out);
+void		sigv4_presigned_free(struct sigv4_presigned *);
+
+/*
+ * Build a full presigned S3 URL for endpoint+bucket+key (service "s3"):
+ * "https://bucket.s3.eu-west-1.amazonaws.com/key?X-Amz-Algorithm=...".
+ * *url is malloc'd, the caller frees it.  Errors: those of sigv4_s3_locate()
+ * and sigv4_presign().
+ */
+enum err	sigv4_presign_url(struct sigv4_signer *,
+		    const struct sigv4_url_req *, char **url);
+
+/*
+ * Split an endpoint ("http[s]://host[:port]", optional trailing '/', no
+ * path, query or userinfo) plus bucket and raw key into Host, path and URL.
+ * A bucket is 1..255 of [A-Za-z0-9._-]; virtual-hosted addressing needs a
+ * DNS-safe bucket (lower-case, digits, '-', '.').  key must be valid UTF-8
+ * without control characters, 1..LIMIT_S3_KEY_BYTES bytes.  ERR_INVAL
+ * otherwise, ERR_NOMEM.  Free with sigv4_s3_loc_free().
+ */
+enum err	sigv4_s3_locate(const char *endpoint, const char *bucket,
+		    const char *key, enum sigv4_addressing,
+		    struct sigv4_s3_loc *out);
+void		sigv4_s3_loc_free(struct sigv4_s3_loc *);
+
+/*
+ * Lower-case hex SHA-256 of buf[0..len) into out (SIGV4_HEX_LEN + 1 bytes,
+ * NUL-terminated).  ERR_CRYPTO if OpenSSL fails.
+ */
+enum err	sigv4_sha256_hex(const void *buf, size_t len,
+		    char out[SIGV4_HEX_LEN + 1]);
+
+/*
+ * AWS URI-encode buf[0..len): unreserved A-Za-z0-9-._~ kept, every other
+ * byte as %XX (upper-case hex); '/' is kept when keep_slash is non-zero (S3
+ * object keys in paths) and encoded otherwise (query names and values).
+ * *out is malloc'd and NUL-terminated.  ERR_NOMEM only.
+ */
+enum err	sigv4_uri_encode(const char *buf, size_t len, int keep_slash,
+		    char **out);
+
+#endif /* SIGV4_H */
