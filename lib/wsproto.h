@@ -69,7 +69,10 @@ struct wsproto_msg {
  * ERR_JSON (not JSON / not an object), ERR_TOO_LARGE (frame, string or list
  * over its limit), ERR_FIELD (missing, unknown or bad field) or ERR_CONFLICT
  * (message of the other dialect), and writes a one-line reason naming the
- * field into errbuf (always NUL-terminated when errlen > 0).
+ * field into errbuf (always NUL-terminated when errlen > 0).  When the
+ * message's type was recognised, out->dialect is set even on failure (the
+ * reply to a bad first message can then use the client's dialect);
+ * otherwise it is WSPROTO_NONE.
  */
 enum err	wsproto_parse(enum wsproto_dialect current, const char *buf,
 		    size_t len, struct wsproto_msg *out, char *errbuf,

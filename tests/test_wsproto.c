@@ -99,6 +99,11 @@ test_audiocodes_refuses_other_encodings(void)
 	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, "{\"type\":\"start\",\"format\":"
 	    "\"wav\"}", &m, why, sizeof(why)), ERR_FIELD);
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "format"));
+	/* the failed first message still names its dialect */
+	CU_ASSERT_EQUAL(m.dialect, WSPROTO_AUDIOCODES);
+	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, "{\"type\":\"dance\"}", &m, why,
+	    sizeof(why)), ERR_FIELD);
+	CU_ASSERT_EQUAL(m.dialect, WSPROTO_NONE);
 }
 
 static void
