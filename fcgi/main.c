@@ -1,15 +1,162 @@
-/* main.c: PLACEHOLDER entry point of audio-api until the storage path lands. */
+/*
+ * main.c: entry point of audio-api.
+ *
+ *   audio-api [-f file] [--listen spec] [--workers N]   serve FastCGI
+ *   audio-api [-f file] -n | --check-config             check the config
+ *   audio-api --print-example                           example config
+ *
+ * Where it serves: the socket it was handed on fd 0 (mod_fcgid, lighttpd
+ * bin-path and spawn-fcgi all do that) unless --listen (or the `listen`
+ * key) names host:port or unix:/path.  With --workers N (or `workers`) a
+ * master preforks N workers and only supervises them (master.c); without,
+ * this process is the one worker (worker.c), which is what the web
+ * servers that spawn and count processes themselves want.
+ *
+ * The config file is -f, else $AUDIO_API_CONFIG, else none (defaults plus
+ * environment).  Secrets never come from argv.
+ */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "conf.h"
+#include "limit.h"
+#include "log.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: audio-api [-f file] [--listen host:port|unix:path] "
+	    "[--workers N]\n"
+	    "       audio-api [-f file] -n|--check-config\n"
+	    "       audio-api --print-example\n");
+}
+
+/* True if fd is a listening socket (what FastCGI spawners hand over). */
+static int
+fd_is_listener(int fd)
+{
+	struct stat st;
+	int on = 0;
+	socklen_t len = sizeof(on);
+
+	if (fstat(fd, &st) == -1 || !S_ISSOCK(st.st_mode))
+		return 0;
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == -1)
+		return 0;
+	return on != 0;
+}
+
+/* Parse a --workers value. */
+static int
+parse_workers(const char *s, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < 0 || v > 256)
+		return -1;
+	*out = v;
+	return 0;
+}
 
 int
 main(int argc, char **argv)
 {
-	if (argc > 1 && (strcmp(argv[1], "-n") == 0 ||
-	    strcmp(argv[1], "--check-config") == 0)) {
-		printf("audio-api: configuration ok\n");
-		return 0;
+	static const struct option longopts[] = {
+		{ "config", required_argument, NULL, 'f' },
+		{ "check-config", no_argument, NULL, 'n' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "workers", required_argument, NULL, 'w' },
+		{ "print-example", no_argument, NULL, 'E' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct api_conf conf;
+	const char *path, *listen_arg = NULL, *workers_arg = NULL;
+	int ch, check = 0, fd = -1, status = 1;
+	int64_t workers = -1;
+
+	memset(&conf, 0, sizeof(conf));
+	log_init("audio-api", LOGL_INFO, 2);
+	path = getenv("AUDIO_API_CONFIG");
+	if (path != NULL && *path == '\0')
+		path = NULL;
+	while ((ch = getopt_long(argc, argv, "f:nh", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			path = optarg;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'l':
+			listen_arg = optarg;
+			break;
+		case 'w':
+			workers_arg = optarg;
+			break;
+		case 'E':
+			conf_print_example(api_conf_table, stdout);
+			return 0;
+		case 'h':
+			usage();
+			return 0;
+		default:
+			usage();
+			return 2;
+		}
 	}
-	fprintf(stderr, "audio-api: not implemented yet\n");
-	return 1;
+	if (optind != argc) {
+		usage();
+		return 2;
+	}
+	if (workers_arg != NULL && parse_workers(workers_arg, &workers) == -1) {
+		fprintf(stderr, "audio-api: --workers wants 0..256\n");
+		return 2;
+	}
+	if (check)
+		return conf_check("audio-api", api_conf_table, &conf, path);
+
+	if (api_conf_load(&conf, path) != ERR_OK)
+		goto out;
+	log_init("audio-api", (enum log_level)conf.log_level, 2);
+	if (listen_arg != NULL) {
+		free(conf.listen);
+		if ((conf.listen = strdup(listen_arg)) == NULL)
+			goto out;
+	}
+	if (workers >= 0)
+		conf.workers = workers;
+
+	if (conf.listen != NULL && conf.listen[0] != '\0') {
+		if ((fd = listen_open(conf.listen, (int)conf.listen_backlog)) ==
+		    -1)
+			goto out;
+	} else if (fd_is_listener(0)) {
+		fd = 0;
+	} else {
+		log_error("fd 0 is not a listening socket and no --listen was "
+		    "given; run under spawn-fcgi, mod_fcgid or lighttpd, or use "
+		    "--listen host:port|unix:/path");
+		goto out;
+	}
+	if (conf.workers > 0)
+		status = master_run(fd, path, &conf);
+	else
+		status = worker_run(fd, path, &conf);
+out:
+	if (fd > 0)
+		close(fd);
+	api_conf_free(&conf);
+	return status;
 }

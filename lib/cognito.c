@@ -270,6 +270,12 @@ cognito_free(struct cognito *cg)
 }
 
 enum err
+cognito_prefetch(struct cognito *cg)
+{
+	return jwks_cache_warm(cg->keys);
+}
+
+enum err
 cognito_bearer(const char *header, const char **token, size_t *len)
 {
 	const char *p, *end;

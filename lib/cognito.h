@@ -82,6 +82,15 @@ enum err	 cognito_new_with_keys(const struct cognito_conf *,
 void		 cognito_free(struct cognito *);
 
 /*
+ * Fetch the signing keys now, if none are held yet, instead of on the first
+ * request (call it after fork, once per worker).  ERR_OK when keys are
+ * held, ERR_UNAVAILABLE if the fetch failed (logged; requests will retry,
+ * at most once per LIMIT_JWKS_REFETCH_SECONDS).  Failing here need not be
+ * fatal: the pool may be reachable later.
+ */
+enum err	 cognito_prefetch(struct cognito *);
+
+/*
  * Verify the compact token token[0..len) at wall-clock time now (normally
  * time(NULL)) and fill *id.  Returns:
  *   ERR_OK           *id filled;

@@ -33,6 +33,21 @@
  *                            and non-empty; count within [min, max]
  *                            (max 0: no bound but the line length)
  *   CONF_ENUM      int       index into `choices` (NULL-terminated)
+ *
+ * A program's main typically does:
+ *
+ *	static const struct conf_key tab[] = {
+ *		{ "port", CONF_INT, 1, 65535, "8080", "AUDIO_API_PORT", 0,
+ *		    NULL, "TCP port", offsetof(struct cfg, port) },
+ *		...
+ *		CONF_END
+ *	};
+ *	if (check_only)			// -n / --check-config
+ *		return conf_check("audio-api", tab, &cfg, path);
+ *	if (conf_load(tab, &cfg, path, 0, msg, sizeof(msg)) != ERR_OK)
+ *		errx(1, "%s", msg);
+ *	...
+ *	conf_free(tab, &cfg);
  */
 #ifndef CONF_H
 #define CONF_H

@@ -54,6 +54,7 @@ enum journal_stmt_id {
 	JS_OUTBOX_EVENT,
 	JS_OUTBOX_MANIFEST,
 	JS_OUTBOX_DUE,
+	JS_OUTBOX_DUE_SESSION,
 	JS_OUTBOX_LEASE,
 	JS_OUTBOX_DELETE,
 	JS_OUTBOX_REPEND,
@@ -131,7 +132,13 @@ static const char *const journal_sql[JS__MAX] = {
 	[JS_OUTBOX_DUE] =
 	    "SELECT id FROM outbox WHERE dead = 0 AND next_attempt_ms <= ?1"
 	    " AND (lease_owner IS NULL OR lease_expires_ms <= ?1)"
-	    " AND (?2 IS NULL OR session_id = ?2)"
+	    " AND (?3 IS NULL OR kind = ?3)"
+	    " ORDER BY next_attempt_ms, id LIMIT ?4",
+	/* The same for one session, through its index (sql/002). */
+	[JS_OUTBOX_DUE_SESSION] =
+	    "SELECT id FROM outbox WHERE session_id = ?2 AND dead = 0"
+	    " AND next_attempt_ms <= ?1"
+	    " AND (lease_owner IS NULL OR lease_expires_ms <= ?1)"
 	    " AND (?3 IS NULL OR kind = ?3)"
 	    " ORDER BY next_attempt_ms, id LIMIT ?4",
 	[JS_OUTBOX_LEASE] =
@@ -174,6 +181,9 @@ struct journal {
 	sqlite3		*db;
 	pid_t		 pid;		/* the process that opened it */
 	unsigned	 flags;
+	int		 busy_timeout_ms;
+	struct timespec	 busy_since;	/* first retry of the current wait */
+	unsigned int	 busy_seed;	/* jitter for the busy handler */
 	sqlite3_stmt	*stmt[JS__MAX];
 };
 
@@ -451,6 +461,35 @@ journal_end(struct journal *j, enum err e, const char *func)
 
 /* ------------------------------------------------------------- connection */
 
+/*
+ * Busy handler: wait for the write lock in short, jittered sleeps (0.25 to
+ * 4 ms, growing with the retries) until busy_timeout_ms has passed.
+ * SQLite's own handler sleeps up to 100 ms at a time, so under many
+ * writers a worker that loses a few rounds waits a second or more while
+ * others take the lock again and again; short sleeps keep the slowest
+ * commit close to the others.
+ */
+static int
+journal_busy(void *arg, int count)
+{
+	struct journal *j = arg;
+	struct timespec now;
+	int64_t waited_ms;
+	useconds_t us;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (count == 0)
+		j->busy_since = now;
+	waited_ms = (int64_t)(now.tv_sec - j->busy_since.tv_sec) * 1000 +
+	    (now.tv_nsec - j->busy_since.tv_nsec) / 1000000;
+	if (waited_ms >= j->busy_timeout_ms)
+		return 0;
+	us = 250u << (count < 4 ? count : 4);
+	us = us / 2 + (useconds_t)(rand_r(&j->busy_seed) % (int)us);
+	usleep(us);
+	return 1;
+}
+
 static enum err
 journal_pragma(struct journal *j, const char *sql, const char *want)
 {
@@ -567,7 +606,6 @@ journal_open(struct journal **jp, const char *path, int busy_timeout_ms,
     unsigned flags)
 {
 	struct journal *j = NULL;
-	char sql[64];
 	enum err e = ERR_OK;
 	int rc, oflags, tries;
 
@@ -590,7 +628,9 @@ journal_open(struct journal **jp, const char *path, int busy_timeout_ms,
 		goto out;
 	}
 	sqlite3_extended_result_codes(j->db, 1);
-	sqlite3_busy_timeout(j->db, busy_timeout_ms);
+	j->busy_timeout_ms = busy_timeout_ms;
+	j->busy_seed = (unsigned int)getpid() ^ (unsigned int)journal_now_ms();
+	sqlite3_busy_handler(j->db, journal_busy, j);
 	if ((e = journal_pragma(j, "PRAGMA foreign_keys = ON", NULL)) != ERR_OK)
 		goto out;
 	if (!(flags & JOURNAL_READONLY)) {
@@ -610,11 +650,7 @@ journal_open(struct journal **jp, const char *path, int busy_timeout_ms,
 		    NULL)) != ERR_OK)
 			goto out;
 	}
-	if ((e = journal_migrate(j)) != ERR_OK)
-		goto out;
-	snprintf(sql, sizeof(sql), "PRAGMA busy_timeout = %d",
-	    busy_timeout_ms);
-	e = journal_pragma(j, sql, NULL);
+	e = journal_migrate(j);
 out:
 	if (e != ERR_OK) {
 		journal_close(j);
@@ -631,12 +667,14 @@ journal_close(struct journal *j)
 
 	if (j == NULL)
 		return;
-	for (i = 0; i < JS__MAX; i++)
-		sqlite3_finalize(j->stmt[i]);
-	/* A child must not close its parent's connection: closing would
-	 * release POSIX locks the parent still relies on. */
-	if (j->db != NULL && j->pid == getpid())
-		sqlite3_close(j->db);
+	/* A child must not touch its parent's connection: closing it would
+	 * release POSIX locks the parent still relies on.  Only free ours. */
+	if (j->pid == getpid()) {
+		for (i = 0; i < JS__MAX; i++)
+			sqlite3_finalize(j->stmt[i]);
+		if (j->db != NULL)
+			sqlite3_close(j->db);
+	}
 	free(j);
 }
 
@@ -709,6 +747,7 @@ journal_session_read(struct journal *j, const char *owner, const char *id,
     struct journal_session *s, char *final_event_id, const char *func)
 {
 	sqlite3_stmt *st;
+	const char *o;
 	enum err e;
 	int rc;
 
@@ -724,8 +763,11 @@ journal_session_read(struct journal *j, const char *owner, const char *id,
 		e = journal_sqlerr(j, rc, func, "read session");
 		goto out;
 	}
-	if (owner != NULL && strcmp((const char *)sqlite3_column_text(st, 1),
-	    owner) != 0) {
+	if ((o = (const char *)sqlite3_column_text(st, 1)) == NULL) {
+		e = ERR_NOMEM;
+		goto out;
+	}
+	if (owner != NULL && strcmp(o, owner) != 0) {
 		e = ERR_NOT_FOUND;
 		goto out;
 	}
@@ -1559,10 +1601,12 @@ journal_claim_tx(struct journal *j, const struct journal_claim *req,
 
 	if ((ids = calloc(max, sizeof(*ids))) == NULL)
 		return ERR_NOMEM;
-	if ((e = journal_stmt(j, JS_OUTBOX_DUE, &st, func)) != ERR_OK)
+	if ((e = journal_stmt(j, req->session_id != NULL ?
+	    JS_OUTBOX_DUE_SESSION : JS_OUTBOX_DUE, &st, func)) != ERR_OK)
 		goto out;
 	sqlite3_bind_int64(st, 1, req->now_ms);
-	journal_bind_text(st, 2, req->session_id);
+	if (req->session_id != NULL)
+		journal_bind_text(st, 2, req->session_id);
 	journal_bind_text(st, 3, journal_kind_name(req->kind));
 	sqlite3_bind_int64(st, 4, (int64_t)max);
 	while (nids < max && (rc = sqlite3_step(st)) == SQLITE_ROW)

@@ -45,10 +45,10 @@
 struct journal;
 
 #define JOURNAL_BUSY_TIMEOUT_DEFAULT_MS	5000
-#define JOURNAL_CODEC_BYTES		32	/* "webm/opus" and friends */
-#define JOURNAL_USER_AGENT_BYTES	512	/* longer user agents are cut */
+#define JOURNAL_CODEC_BYTES		(LIMIT_CODEC_BYTES + 1)
+#define JOURNAL_USER_AGENT_BYTES	(LIMIT_USER_AGENT_BYTES + 1) /* cut */
 #define JOURNAL_EVENT_ID_BYTES		37	/* UUID v4 text plus NUL */
-#define JOURNAL_HASH_BYTES		129	/* md5/sha256, hex or base64 */
+#define JOURNAL_HASH_BYTES		(LIMIT_CHUNK_HASH_BYTES + 1)
 #define JOURNAL_REASON_BYTES		512	/* dead/failure reasons are cut */
 #define JOURNAL_DETAIL_TYPE_BYTES	32
 #define JOURNAL_LEASE_OWNER_BYTES	64	/* "host:pid" and the like */

@@ -179,6 +179,21 @@ out:
 	return rc;
 }
 
+enum err
+jwks_cache_warm(struct jwks_cache *c)
+{
+	enum err rc;
+	time_t now;
+
+	pthread_mutex_lock(&c->lock);
+	now = c->clock(c->clock_arg);
+	if (c->set == NULL && jwks_cache_may_fetch(c, now))
+		jwks_cache_fetch(c, now);
+	rc = c->set != NULL ? ERR_OK : ERR_UNAVAILABLE;
+	pthread_mutex_unlock(&c->lock);
+	return rc;
+}
+
 unsigned long
 jwks_cache_fetches(const struct jwks_cache *c)
 {

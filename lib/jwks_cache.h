@@ -64,6 +64,13 @@ void		 jwks_cache_free(struct jwks_cache *);
 enum err	 jwks_cache_get(struct jwks_cache *, const char *kid,
 		    struct jwks **set, const struct jwks_key **key);
 
+/*
+ * Fetch now if there is no good set yet and the rate limit allows, so the
+ * first request after start-up (or fork) does not pay for it.  ERR_OK if a
+ * good set is held afterwards, else ERR_UNAVAILABLE (already logged).
+ */
+enum err	 jwks_cache_warm(struct jwks_cache *);
+
 /* Number of fetch attempts so far (tests and metrics). */
 unsigned long	 jwks_cache_fetches(const struct jwks_cache *);
 

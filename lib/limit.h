@@ -20,6 +20,11 @@
 #define LIMIT_CHUNK_BYTES_MAX		(5LL * 1024 * 1024 * 1024)
 #define LIMIT_CHUNKS_PER_SESSION	100000
 
+/* Session and chunk fields the journal stores. */
+#define LIMIT_CODEC_BYTES		31
+#define LIMIT_USER_AGENT_BYTES		511	/* longer ones are cut */
+#define LIMIT_CHUNK_HASH_BYTES		128	/* md5/sha256, hex or base64 */
+
 /* Identity and key parts. */
 #define LIMIT_TOKEN_BYTES		16384	/* whole compact JWT */
 #define LIMIT_SUB_BYTES			128
@@ -64,6 +69,14 @@
 
 /* Config files. */
 #define LIMIT_CONF_LINE			4096
+
+/* Durable delivery: AWS credentials and EventBridge answers. */
+#define LIMIT_AWS_KEY_ID_BYTES		128
+#define LIMIT_AWS_SECRET_BYTES		128
+#define LIMIT_AWS_TOKEN_BYTES		8192	/* STS tokens vary in size */
+#define LIMIT_AWS_CRED_FILE_BYTES	(256 * 1024)
+#define LIMIT_AWS_CRED_DOC_BYTES	(64 * 1024)	/* ECS/IMDS answer */
+#define LIMIT_EVENTBRIDGE_ANSWER_BYTES	(1024 * 1024)
 
 /* Real-time path: WebSocket bridge (audio-bridge, lib/wsproto). */
 #define LIMIT_WS_TEXT_BYTES		8192	/* one client JSON frame */

@@ -97,7 +97,7 @@ struct sigv4_core_in {
 	const char			*service;
 	const char			*amz_date;
 	long				 expires;	/* > 0: presign */
-	int				 presign_token;	/* X-Amz-Security-Token */
+	int				 presign_token;	/* add the token */
 };
 
 struct sigv4_core_out {
@@ -105,7 +105,7 @@ struct sigv4_core_out {
 	char	*string_to_sign;
 	char	*signed_headers;
 	char	*query;			/* canonical query string */
-	char	*credential;		/* key-id/date/region/service/aws4_request */
+	char	*credential;	/* id/date/region/service/aws4_request */
 	char	 signature[SIGV4_HEX_LEN + 1];
 };
 
@@ -964,7 +964,6 @@ sigv4_core(struct sigv4_signer *sg, const struct sigv4_core_in *in,
 	char date[9], hash[SIGV4_HEX_LEN + 1], expires[24];
 	char *cred_enc = NULL, *sh_enc = NULL, *tok_enc = NULL;
 	unsigned char key[SIGV4_MAC_LEN], sig[SIGV4_MAC_LEN];
-	const char *path_err = NULL;
 	enum err e = ERR_OK;
 
 	memset(out, 0, sizeof(*out));
@@ -983,11 +982,9 @@ sigv4_core(struct sigv4_signer *sg, const struct sigv4_core_in *in,
 	}
 	if (in->path != NULL && (strlen(in->path) > LIMIT_SIGV4_URL_BYTES ||
 	    !sigv4_text_ok(in->path, LIMIT_SIGV4_URL_BYTES, 0) ||
-	    (in->path[0] != '\0' && in->path[0] != '/')))
-		path_err = "path too long, not absolute or has control "
-		    "characters";
-	if (path_err != NULL) {
-		log_warn("%s", path_err);
+	    (in->path[0] != '\0' && in->path[0] != '/'))) {
+		log_warn("path too long, not absolute or has control "
+		    "characters");
 		e = ERR_INVAL;
 		goto out;
 	}
@@ -1197,6 +1194,24 @@ sigv4_find(const struct sigv4_header *h, size_t n, const char *name,
 	return v;
 }
 
+/* A header array with a name and value in every row, within the limit. */
+static int
+sigv4_headers_ok(const struct sigv4_header *h, size_t n)
+{
+	size_t i;
+
+	if (n > LIMIT_SIGV4_HEADERS || (n > 0 && h == NULL)) {
+		log_warn("more than %d headers to sign", LIMIT_SIGV4_HEADERS);
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		if (h[i].name == NULL || h[i].value == NULL) {
+			log_warn("header %zu has no name or no value", i);
+			return 0;
+		}
+	return 1;
+}
+
 enum err
 sigv4_sign(struct sigv4_signer *sg, const struct sigv4_request *r,
     struct sigv4_signed *out)
@@ -1217,9 +1232,7 @@ sigv4_sign(struct sigv4_signer *sg, const struct sigv4_request *r,
 		e = ERR_INVAL;
 		goto out;
 	}
-	if (r->nheaders > LIMIT_SIGV4_HEADERS ||
-	    (r->nheaders > 0 && r->headers == NULL)) {
-		log_warn("more than %d headers to sign", LIMIT_SIGV4_HEADERS);
+	if (!sigv4_headers_ok(r->headers, r->nheaders)) {
 		e = ERR_INVAL;
 		goto out;
 	}
@@ -1382,16 +1395,12 @@ sigv4_presign(struct sigv4_signer *sg, const struct sigv4_presign *p,
 		e = ERR_INVAL;
 		goto out;
 	}
-	if (p->nheaders > LIMIT_SIGV4_HEADERS ||
-	    (p->nheaders > 0 && p->headers == NULL)) {
-		log_warn("more than %d headers to sign", LIMIT_SIGV4_HEADERS);
+	if (!sigv4_headers_ok(p->headers, p->nheaders)) {
 		e = ERR_INVAL;
 		goto out;
 	}
 	/* The X-Amz-* that travel in the query may not also be headers. */
 	for (i = 0; i < p->nheaders; i++) {
-		if (p->headers[i].name == NULL)
-			continue;
 		if (sigv4_find(&p->headers[i], 1, "x-amz-date", &n) != NULL ||
 		    sigv4_find(&p->headers[i], 1, "x-amz-security-token",
 		    &n) != NULL ||

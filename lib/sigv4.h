@@ -111,7 +111,7 @@ struct sigv4_request {
  * credentials change.
  */
 struct sigv4_signed {
-	char			*authorization;	/* "AWS4-HMAC-SHA256 Credential=..." */
+	char			*authorization;	/* "AWS4-HMAC-SHA256 ..." */
 	char			*canonical_request;
 	char			*string_to_sign;
 	char			*signed_headers;	/* "host;x-amz-date" */
@@ -171,16 +171,20 @@ struct sigv4_s3_loc {
 	char	*url;
 };
 
-/* Input to sigv4_presign_url(). */
+/*
+ * Input to sigv4_presign_url().  endpoint is e.g.
+ * "https://s3.eu-west-1.amazonaws.com" or "http://127.0.0.1:4568"; key is
+ * the raw S3 key (1..LIMIT_S3_KEY_BYTES of UTF-8), encoded here.
+ */
 struct sigv4_url_req {
-	const char			*endpoint;	/* "https://s3.eu-west-1.amazonaws.com", "http://127.0.0.1:4568" */
+	const char			*endpoint;
 	const char			*bucket;
-	const char			*key;		/* raw S3 key, 1..LIMIT_S3_KEY_BYTES, UTF-8 */
+	const char			*key;
 	enum sigv4_addressing		 addressing;
 	const char			*method;	/* "PUT", "GET", ... */
 	const char			*region;
-	const char			*query;		/* extra params or NULL */
-	const struct sigv4_header	*headers;	/* extra signed headers */
+	const char			*query;		/* extra or NULL */
+	const struct sigv4_header	*headers;	/* to sign */
 	size_t				 nheaders;
 	time_t				 now;
 	long				 expires;
@@ -224,8 +228,8 @@ void		sigv4_signed_free(struct sigv4_signed *);
  * outside 1..604800 or an X-Amz-* parameter in query.  Free *out with
  * sigv4_presigned_free().
  */
-enum err	sigv4_presign(struct sigv4_signer *, const struct sigv4_presign *,
-		    struct sigv4_presigned *out);
+enum err	sigv4_presign(struct sigv4_signer *,
+		    const struct sigv4_presign *, struct sigv4_presigned *out);
 void		sigv4_presigned_free(struct sigv4_presigned *);
 
 /*

@@ -8,6 +8,7 @@
  * to be real, libjwt accepting the forgery when called the naive way, and
  * then shown to be refused by cognito_verify().
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -827,6 +828,76 @@ test_cognito_keeps_keys_when_fetch_fails(void)
 	cognito_free(cg);
 }
 
+/* Threads sharing one verifier while the key set is replaced under them:
+ * every clock read advances a second, so with a 5 s TTL the set is
+ * refetched (and the old one released) again and again. */
+struct race {
+	struct cognito	*cg;
+	const char	*tok;
+	int		 failures;
+};
+
+static time_t race_clock_value = 1000;
+
+static time_t
+race_clock(void *arg)
+{
+	(void)arg;
+	return __atomic_add_fetch(&race_clock_value, 1, __ATOMIC_RELAXED);
+}
+
+static void *
+race_main(void *arg)
+{
+	struct race *r = arg;
+	struct cognito_identity id;
+	const char *why;
+	int i;
+
+	for (i = 0; i < 200; i++)
+		if (cognito_verify(r->cg, r->tok, strlen(r->tok), NOW, &id,
+		    &why) != ERR_OK || strcmp(id.sub, SUB) != 0)
+			r->failures++;
+	return NULL;
+}
+
+static void
+test_cognito_is_safe_to_share_between_threads(void)
+{
+	struct jwks_cache_conf kc = { "https://idp.test/jwks.json", 5,
+	    LIMIT_JWKS_REFETCH_SECONDS, 1000 };
+	struct cognito_conf conf;
+	struct jwks_cache *keys = NULL;
+	struct cognito *cg = NULL;
+	struct race r[4];
+	pthread_t t[4];
+	char *tok = mint_token(key_a, "kA", ISS, CLIENT, SUB, "id", NOW, 3600,
+	    NULL);
+	int i;
+
+	cognito_conf_defaults(&conf);
+	conf.issuer = ISS;
+	conf.client_ids = CLIENT;
+	CU_ASSERT_EQUAL_FATAL(jwks_cache_new(&kc, fake_fetch, &fake,
+	    race_clock, NULL, &keys), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(cognito_new_with_keys(&conf, keys, &cg), ERR_OK);
+	for (i = 0; i < 4; i++) {
+		r[i].cg = cg;
+		r[i].tok = tok;
+		r[i].failures = 0;
+		CU_ASSERT_EQUAL_FATAL(pthread_create(&t[i], NULL, race_main,
+		    &r[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		CU_ASSERT_EQUAL(r[i].failures, 0);
+	}
+	/* 800 lookups, one clock tick each, TTL 5: many refetches. */
+	CU_ASSERT(fake.calls > 50);
+	cognito_free(cg);
+	free(tok);
+}
+
 static void
 test_cognito_reads_jwks_from_file_url(void)
 {
@@ -849,14 +920,16 @@ test_cognito_reads_jwks_from_file_url(void)
 	conf.client_ids = CLIENT;
 	conf.jwks_url = url;
 	CU_ASSERT_EQUAL_FATAL(cognito_new(&conf, &cg), ERR_OK);
+	CU_ASSERT_EQUAL(cognito_prefetch(cg), ERR_OK);
+	unlink(path);		/* keys are held: the file is not needed */
 	CU_ASSERT_EQUAL(cognito_verify(cg, tok, strlen(tok), time(NULL), &id,
 	    &why), ERR_OK);
 	CU_ASSERT_STRING_EQUAL(id.sub, SUB);
 	CU_ASSERT_STRING_EQUAL(why, "ok");
 	cognito_free(cg);
-	unlink(path);
 	/* The same set-up without the file: keys unavailable. */
 	CU_ASSERT_EQUAL_FATAL(cognito_new(&conf, &cg), ERR_OK);
+	CU_ASSERT_EQUAL(cognito_prefetch(cg), ERR_UNAVAILABLE);
 	CU_ASSERT_EQUAL(cognito_verify(cg, tok, strlen(tok), time(NULL), &id,
 	    &why), ERR_UNAVAILABLE);
 	cognito_free(cg);
@@ -969,6 +1042,8 @@ test_cognito_suite(void)
 		    test_cognito_follows_key_rotation_with_rate_limit },
 		{ "keeps keys when fetch fails",
 		    test_cognito_keeps_keys_when_fetch_fails },
+		{ "is safe to share between threads",
+		    test_cognito_is_safe_to_share_between_threads },
 		{ "reads JWKS from a file:// URL",
 		    test_cognito_reads_jwks_from_file_url },
 		{ "new refuses bad config",

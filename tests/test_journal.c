@@ -195,6 +195,45 @@ migrates_empty_file_and_reopens(void)
 	    "WHERE name IN ('sessions','chunks','outbox')"), 3);
 }
 
+/* The embedded migrations (sql/embed.sh output, in libaudio.a). */
+extern const char *const journal_migration_sql[];
+extern const int journal_migration_count;
+
+/* A file left at version 1 by an older program is brought up to date at
+ * open, keeping its rows. */
+static void
+migrates_old_file_forward_keeping_data(void)
+{
+	char path[512];
+	struct journal *j;
+	struct journal_session s;
+	sqlite3 *db;
+
+	CU_ASSERT_FATAL(journal_migration_count >= 2);
+	tj_path(path, sizeof(path));
+	CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &db), SQLITE_OK);
+	CU_ASSERT_EQUAL(sqlite3_exec(db, journal_migration_sql[0], NULL, NULL,
+	    NULL), SQLITE_OK);
+	CU_ASSERT_EQUAL(sqlite3_exec(db, "PRAGMA user_version = 1;"
+	    "INSERT INTO sessions (id, owner, codec, sample_rate,"
+	    " chunk_seconds, created_ms, updated_ms)"
+	    " VALUES ('old', 'user-a', 'webm/opus', 48000, 5, 1, 1)",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM sqlite_schema "
+	    "WHERE name = 'outbox_session'"), 0);
+	j = tj_open(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+	CU_ASSERT_EQUAL(journal_schema_version(j), journal_schema_latest());
+	CU_ASSERT_EQUAL(journal_get_session(j, OWNER, "old", &s), ERR_OK);
+	CU_ASSERT_EQUAL(tj_complete(j, "old", 1, T0, NULL), ERR_OK);
+	journal_close(j);
+	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM sqlite_schema "
+	    "WHERE name = 'outbox_session'"), 1);
+	CU_ASSERT_EQUAL(tj_count(path, "PRAGMA user_version"),
+	    journal_schema_latest());
+}
+
 static void
 newer_schema_is_refused(void)
 {
@@ -949,25 +988,33 @@ tj_elapsed(const struct timespec *a)
 	    (double)(b.tv_nsec - a->tv_nsec) / 1e9;
 }
 
-/* Child: own connection after fork, complete every seq with seq % procs
- * == slot, each one retried as a real client would.  Exit status 0 on
- * success. */
+/* Child: own connection after fork, with the default busy timeout the
+ * API uses; complete every seq with seq % procs == slot, each tenth one
+ * retried as a real client would.  Writes its slowest complete (ms) to
+ * path.lat.slot.  Exit status 0 on success. */
 static void
 tj_worker(const char *path, int slot, int procs)
 {
 	struct journal *j = NULL;
 	struct journal_complete_result r, again;
+	struct timespec t;
+	char out[600];
+	double ms, worst = 0;
 	int64_t seq;
 	int bad = 0;
+	FILE *f;
 
-	if (journal_open(&j, path, 30000, 0) != ERR_OK)
+	if (journal_open(&j, path, 0, 0) != ERR_OK)
 		_exit(2);
 	for (seq = 1; seq <= TJ_CHUNKS; seq++) {
 		if (seq % procs != slot)
 			continue;
+		clock_gettime(CLOCK_MONOTONIC, &t);
 		if (tj_complete(j, "s", seq, journal_now_ms(), &r) != ERR_OK ||
 		    r.replayed)
 			bad++;
+		if ((ms = tj_elapsed(&t) * 1000) > worst)
+			worst = ms;
 		/* Every tenth is retried: same answer, no second event. */
 		if (seq % 10 == 0 && (tj_complete(j, "s", seq,
 		    journal_now_ms(), &again) != ERR_OK || !again.replayed ||
@@ -975,6 +1022,11 @@ tj_worker(const char *path, int slot, int procs)
 			bad++;
 	}
 	journal_close(j);
+	snprintf(out, sizeof(out), "%s.lat.%d", path, slot);
+	if ((f = fopen(out, "w")) != NULL) {
+		fprintf(f, "%.1f\n", worst);
+		fclose(f);
+	}
 	_exit(bad == 0 ? 0 : 1);
 }
 
@@ -987,11 +1039,12 @@ eight_processes_complete_500_chunks_of_one_session(void)
 	const struct manifest *m;
 	struct timespec t;
 	pid_t pids[TJ_PROCS];
-	char *json = NULL;
+	char *json = NULL, lat[600];
 	int i, status, ok = 0;
 	int64_t prev = 0;
 	size_t k;
-	double secs;
+	double secs, ms, worst = 0;
+	FILE *f;
 
 	tj_path(path, sizeof(path));
 	j = tj_open(path);
@@ -1009,9 +1062,18 @@ eight_processes_complete_500_chunks_of_one_session(void)
 		    WIFEXITED(status) && WEXITSTATUS(status) == 0)
 			ok++;
 	secs = tj_elapsed(&t);
+	for (i = 0; i < TJ_PROCS; i++) {
+		snprintf(lat, sizeof(lat), "%s.lat.%d", path, i);
+		if ((f = fopen(lat, "r")) != NULL) {
+			if (fscanf(f, "%lf", &ms) == 1 && ms > worst)
+				worst = ms;
+			fclose(f);
+		}
+	}
 	printf("\n    journal: %d completes (+%d retries) by %d processes in "
-	    "%.3f s = %.0f completes/s\n", TJ_CHUNKS, TJ_CHUNKS / 10,
-	    TJ_PROCS, secs, TJ_CHUNKS / secs);
+	    "%.3f s = %.0f completes/s, slowest complete %.1f ms\n",
+	    TJ_CHUNKS, TJ_CHUNKS / 10, TJ_PROCS, secs, TJ_CHUNKS / secs,
+	    worst);
 	CU_ASSERT_EQUAL(ok, TJ_PROCS);
 	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM chunks"),
 	    TJ_CHUNKS);
@@ -1054,6 +1116,107 @@ eight_processes_complete_500_chunks_of_one_session(void)
 	free(json);
 	journal_snapshot_free(snap);
 	journal_close(j);
+}
+
+#define TJ_DELIVERERS	4
+#define TJ_EVENTS	200
+
+/* Child: claim events in batches of up to 10 until none is left, record
+ * each claimed id in its own file, mark it done. */
+static void
+tj_deliverer(const char *path, int slot)
+{
+	struct journal *j = NULL;
+	struct journal_outbox_item it[10];
+	struct journal_claim c;
+	char owner[32], out[600];
+	FILE *f;
+	size_t n, i;
+	int bad = 0, idle = 0;
+
+	snprintf(owner, sizeof(owner), "deliverer:%d", slot);
+	snprintf(out, sizeof(out), "%s.claims.%d", path, slot);
+	if ((f = fopen(out, "w")) == NULL ||
+	    journal_open(&j, path, 30000, 0) != ERR_OK)
+		_exit(2);
+	while (idle < 3) {
+		c = tj_claim(owner, journal_now_ms(), JOURNAL_OUTBOX_EVENT);
+		c.lease_seconds = 600;
+		if (journal_outbox_claim(j, &c, it, 10, &n) != ERR_OK) {
+			bad++;
+			break;
+		}
+		idle = n == 0 ? idle + 1 : 0;
+		/* The delivery call itself, outside any transaction: this is
+		 * when the other deliverers claim. */
+		usleep(n > 0 ? 5000 : 20000);
+		for (i = 0; i < n; i++) {
+			fprintf(f, "%lld\n", (long long)it[i].id);
+			if (journal_outbox_done(j, &it[i],
+			    journal_now_ms()) != ERR_OK)
+				bad++;
+		}
+		journal_outbox_items_free(it, n);
+	}
+	fclose(f);
+	journal_close(j);
+	_exit(bad == 0 ? 0 : 1);
+}
+
+/* Four processes draining one outbox: every event is claimed exactly once
+ * (the lease is exclusive), and the outbox ends empty of events. */
+static void
+concurrent_deliverers_claim_each_event_once(void)
+{
+	char path[512], in[600], line[64];
+	struct journal *j;
+	pid_t pids[TJ_DELIVERERS];
+	unsigned char *seen;
+	int64_t seq, id, maxid, total = 0, dup = 0;
+	int i, status, ok = 0;
+	FILE *f;
+
+	tj_path(path, sizeof(path));
+	j = tj_open(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+	CU_ASSERT_EQUAL_FATAL(tj_session(j, "s", OWNER), ERR_OK);
+	for (seq = 1; seq <= TJ_EVENTS; seq++)
+		CU_ASSERT_EQUAL_FATAL(tj_complete(j, "s", seq, T0, NULL),
+		    ERR_OK);
+	journal_close(j);
+	maxid = tj_count(path, "SELECT max(id) FROM outbox");
+	CU_ASSERT_FATAL(maxid > 0);
+	seen = calloc((size_t)maxid + 1, 1);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(seen);
+	for (i = 0; i < TJ_DELIVERERS; i++) {
+		pids[i] = fork();
+		if (pids[i] == 0)
+			tj_deliverer(path, i);
+	}
+	for (i = 0; i < TJ_DELIVERERS; i++)
+		if (pids[i] > 0 && waitpid(pids[i], &status, 0) == pids[i] &&
+		    WIFEXITED(status) && WEXITSTATUS(status) == 0)
+			ok++;
+	CU_ASSERT_EQUAL(ok, TJ_DELIVERERS);
+	for (i = 0; i < TJ_DELIVERERS; i++) {
+		snprintf(in, sizeof(in), "%s.claims.%d", path, i);
+		if ((f = fopen(in, "r")) == NULL)
+			continue;
+		while (fgets(line, sizeof(line), f) != NULL) {
+			id = strtoll(line, NULL, 10);
+			if (id < 1 || id > maxid)
+				continue;
+			total++;
+			if (seen[id]++)
+				dup++;
+		}
+		fclose(f);
+	}
+	free(seen);
+	CU_ASSERT_EQUAL(total, TJ_EVENTS);
+	CU_ASSERT_EQUAL(dup, 0);
+	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM outbox WHERE "
+	    "kind = 'event'"), 0);
 }
 
 static void
@@ -1194,14 +1357,19 @@ connection_is_refused_across_fork(void)
 	j = tj_open(path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
 	CU_ASSERT_EQUAL_FATAL(tj_session(j, "s", OWNER), ERR_OK);
-	if ((pid = fork()) == 0)
-		_exit(journal_get_session(j, OWNER, "s", &s) == ERR_INTERNAL ?
-		    0 : 1);
+	if ((pid = fork()) == 0) {
+		status = journal_get_session(j, OWNER, "s", &s) ==
+		    ERR_INTERNAL ? 0 : 1;
+		journal_close(j);	/* frees only the child's copy */
+		_exit(status);
+	}
 	CU_ASSERT_FATAL(pid > 0);
 	CU_ASSERT_EQUAL(waitpid(pid, &status, 0), pid);
 	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-	/* The parent's connection still works. */
+	/* The parent's connection still works, for writes too. */
 	CU_ASSERT_EQUAL(journal_get_session(j, OWNER, "s", &s), ERR_OK);
+	CU_ASSERT_EQUAL(tj_complete(j, "s", 1, T0, NULL), ERR_OK);
+	CU_ASSERT(tj_integrity_ok(path));
 	journal_close(j);
 }
 
@@ -1214,6 +1382,7 @@ test_journal_suite(void)
 	} tests[] = {
 #define T(f) { #f, f }
 		T(migrates_empty_file_and_reopens),
+		T(migrates_old_file_forward_keeping_data),
 		T(newer_schema_is_refused),
 		T(concurrent_opens_migrate_once),
 		T(sessions_are_isolated_by_owner),
@@ -1230,6 +1399,7 @@ test_journal_suite(void)
 		T(manifest_revision_never_goes_backwards),
 		T(claim_filters_by_session_and_kind),
 		T(eight_processes_complete_500_chunks_of_one_session),
+		T(concurrent_deliverers_claim_each_event_once),
 		T(single_process_complete_rate),
 		T(read_only_journal_answers_unavailable),
 		T(full_disk_answers_unavailable_and_recovers),

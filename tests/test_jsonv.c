@@ -237,6 +237,10 @@ unknown_field_policy(void)
 	CU_ASSERT_EQUAL(check("{\"seq\": 1, \"a\\nb\\u001b\": 2}",
 	    JSONV_REJECT_UNKNOWN), ERR_FIELD);
 	CU_ASSERT_STRING_EQUAL(e.field, "a?b?");
+	/* an empty name is still named */
+	CU_ASSERT_EQUAL(check("{\"seq\": 1, \"\": 2}", JSONV_REJECT_UNKNOWN),
+	    ERR_FIELD);
+	CU_ASSERT_STRING_EQUAL(e.field, "\"\"");
 }
 
 static void

@@ -431,6 +431,29 @@ test_jwks_cache_without_any_good_set_is_unavailable(void)
 }
 
 static void
+test_jwks_cache_warm_fetches_only_when_empty(void)
+{
+	struct fake f = { NULL, ERR_UNAVAILABLE, 0, 1000 };
+	struct jwks_cache *c = fake_cache(&f, 60);
+
+	CU_ASSERT_EQUAL(jwks_cache_warm(c), ERR_UNAVAILABLE);
+	CU_ASSERT_EQUAL(f.calls, 1);
+	f.doc = jwks_a;
+	f.now = 1005;			/* rate limited */
+	CU_ASSERT_EQUAL(jwks_cache_warm(c), ERR_UNAVAILABLE);
+	CU_ASSERT_EQUAL(f.calls, 1);
+	f.now = 1010;
+	CU_ASSERT_EQUAL(jwks_cache_warm(c), ERR_OK);
+	CU_ASSERT_EQUAL(f.calls, 2);
+	/* Holding a set, warming does nothing; lookups use it. */
+	f.now = 1030;
+	CU_ASSERT_EQUAL(jwks_cache_warm(c), ERR_OK);
+	CU_ASSERT_EQUAL(cache_get(c, "kA"), ERR_OK);
+	CU_ASSERT_EQUAL(f.calls, 2);
+	jwks_cache_free(c);
+}
+
+static void
 test_jwks_cache_set_in_use_survives_replacement(void)
 {
 	struct fake f = { jwks_a, ERR_OK, 0, 1000 };
@@ -666,6 +689,8 @@ test_jwks_suite(void)
 	    test_jwks_cache_keeps_last_good_set_when_fetch_fails) == NULL ||
 	    CU_add_test(s, "cache without any good set is unavailable",
 	    test_jwks_cache_without_any_good_set_is_unavailable) == NULL ||
+	    CU_add_test(s, "cache warm fetches only when empty",
+	    test_jwks_cache_warm_fetches_only_when_empty) == NULL ||
 	    CU_add_test(s, "cache: set in use survives replacement",
 	    test_jwks_cache_set_in_use_survives_replacement) == NULL ||
 	    CU_add_test(s, "cache refuses bad config",

@@ -907,6 +907,7 @@ bad_input_is_refused_not_signed(void)
 	struct sigv4_header date[] = { { "X-Amz-Date", "20130524T000001Z" } };
 	struct sigv4_header host[] = { { "Host", "h.example" } };
 	struct sigv4_header authz[] = { { "Authorization", "x" } };
+	struct sigv4_header nullval[] = { { "X-Amz-Date", NULL } };
 	struct sigv4_header many[LIMIT_SIGV4_HEADERS + 1];
 	struct sigv4_request r = { .method = "GET", .host = DOC_HOST,
 	    .path = "/k", .region = "us-east-1", .service = "s3",
@@ -949,6 +950,12 @@ bad_input_is_refused_not_signed(void)
 	CU_ASSERT_EQUAL(sigv4_sign(sg, &r, &out), ERR_INVAL);
 	r.headers = authz;
 	CU_ASSERT_EQUAL(sigv4_sign(sg, &r, &out), ERR_INVAL);
+	r.headers = nullval;
+	CU_ASSERT_EQUAL(sigv4_sign(sg, &r, &out), ERR_INVAL);
+	p.headers = nullval;
+	p.nheaders = 1;
+	CU_ASSERT_EQUAL(sigv4_presign(sg, &p, &ps), ERR_INVAL);
+	p.nheaders = 0;
 	for (i = 0; i < LIMIT_SIGV4_HEADERS + 1; i++) {
 		many[i].name = "x-amz-meta-n";
 		many[i].value = "v";

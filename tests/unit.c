@@ -32,8 +32,12 @@ static const struct {
 	/* storage path */
 	{ "journal", test_journal_suite },
 	{ "manifest", test_manifest_suite },
+	{ "eventbridge", test_eventbridge_suite },
+	{ "awscred", test_awscred_suite },
+	{ "backoff", test_backoff_suite },
 
 	/* real-time path */
+	{ "rivamsg", test_rivamsg_suite },
 	{ "wsproto", test_wsproto_suite },
 };
 

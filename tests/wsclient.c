@@ -11,9 +11,11 @@
  *                    time (-r) or as fast as possible
  *   bin=N            send one binary frame of N zero bytes
  *   stop | ping | metrics
- *   wait=TYPE        wait until a message of type TYPE arrives
+ *   wait=TYPE        wait until a message of type TYPE has arrived since
+ *                    the previous wait (or the start)
  *   sleep=MS         pause
  *   pause            stop reading from the socket (a slow reader)
+ *   resume           read again
  *   close            close with 1000 and end
  * The default script is "start;audio;stop;wait=<stopped>;close".
  *
@@ -29,7 +31,7 @@
  * Options: -t TOKEN (?token=), -P PROTOCOLS (Sec-WebSocket-Protocol),
  * -o ORIGIN, -d DIALECT, -a FILE, -F BYTES, -r, -n CLIENTS, -R RAMP_MS
  * (stagger connects), -T SECONDS (overall timeout), -q, -k (wss: accept a
- * self-signed certificate), -S RCVBUF (small receive buffer).
+ * self-signed certificate).
  * Exit status: 0 if every client ran its script to the end, 1 otherwise,
  * 2 on usage errors.
  */
@@ -40,7 +42,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,7 +50,8 @@
 
 enum step_kind {
 	STEP_START, STEP_SEND, STEP_AUDIO, STEP_BIN, STEP_STOP, STEP_PING,
-	STEP_METRICS, STEP_WAIT, STEP_SLEEP, STEP_PAUSE, STEP_CLOSE,
+	STEP_METRICS, STEP_WAIT, STEP_SLEEP, STEP_PAUSE, STEP_RESUME,
+	STEP_CLOSE,
 };
 
 struct step {
@@ -74,6 +76,7 @@ struct client {
 	char		*rx;
 	size_t		 rxlen, rxcap;
 	unsigned long	 partials, finals, errors, msgs;
+	char		 seen[2048];	/* "|type|type|" since the last wait */
 };
 
 static struct step	*steps;
@@ -91,7 +94,6 @@ static struct lws_context *ctx;
 static volatile sig_atomic_t interrupted;
 static double		*lat_rtt, *lat_added;
 static size_t		 nlat, caplat;
-static int		 rcvbuf;
 static lws_sorted_usec_list_t tick;
 
 /* Wake the service loop every 2 ms so sleeps and real-time pacing run. */
@@ -175,6 +177,8 @@ parse_script(const char *s)
 			st.kind = STEP_SLEEP;
 		else if (strcmp(p, "pause") == 0)
 			st.kind = STEP_PAUSE;
+		else if (strcmp(p, "resume") == 0)
+			st.kind = STEP_RESUME;
 		else if (strcmp(p, "close") == 0)
 			st.kind = STEP_CLOSE;
 		else
@@ -277,6 +281,7 @@ on_message(struct client *c, const char *json)
 	char type[64];
 	const char *p;
 	double proc;
+	size_t seen;
 
 	c->msgs++;
 	emit(c, json);
@@ -297,11 +302,12 @@ on_message(struct client *c, const char *json)
 		proc = strtod(p + 21, NULL);
 		lat_add(rtt, rtt - proc);
 	}
-	if (c->step < nsteps && steps[c->step].kind == STEP_WAIT &&
-	    strcmp(steps[c->step].arg, type) == 0) {
-		c->step++;
+	seen = strlen(c->seen);
+	if (seen + strlen(type) + 3 < sizeof(c->seen))
+		snprintf(c->seen + seen, sizeof(c->seen) - seen, "%s%s|",
+		    seen == 0 ? "|" : "", type);
+	if (c->step < nsteps && steps[c->step].kind == STEP_WAIT)
 		advance(c);
-	}
 }
 
 static int
@@ -342,8 +348,16 @@ advance(struct client *c)
 		struct step *st = &steps[c->step];
 
 		switch (st->kind) {
-		case STEP_WAIT:
-			return;
+		case STEP_WAIT: {
+			char key[80];
+
+			snprintf(key, sizeof(key), "|%s|", st->arg);
+			if (strstr(c->seen, key) == NULL)
+				return;
+			c->seen[0] = '\0';
+			c->step++;
+			continue;
+		}
 		case STEP_SLEEP:
 			if (c->next_us == 0) {
 				c->next_us = t + (uint64_t)st->n * 1000;
@@ -355,7 +369,8 @@ advance(struct client *c)
 			c->step++;
 			continue;
 		case STEP_PAUSE:
-			lws_rx_flow_control(c->wsi, 0);
+		case STEP_RESUME:
+			lws_rx_flow_control(c->wsi, st->kind == STEP_RESUME);
 			c->step++;
 			continue;
 		case STEP_AUDIO:
@@ -481,12 +496,6 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		break;
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
 		c->connected = 1;
-		if (rcvbuf > 0) {
-			int fd = lws_get_socket_fd(wsi);
-
-			setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
-			    sizeof(rcvbuf));
-		}
 		emit_event(c, "{\"event\":\"connected\",\"protocol\":\"%s\"}",
 		    lws_get_protocol(wsi)->name);
 		advance(c);
@@ -575,7 +584,7 @@ main(int argc, char **argv)
 	uint64_t deadline, t0;
 	struct rlimit rl;
 
-	while ((opt = getopt(argc, argv, "t:P:o:d:a:F:rn:R:T:qs:kS:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:P:o:d:a:F:rn:R:T:qs:k")) != -1) {
 		switch (opt) {
 		case 't': token = optarg; break;
 		case 'P': proto = optarg; break;
@@ -590,10 +599,9 @@ main(int argc, char **argv)
 		case 'q': quiet = 1; break;
 		case 's': parse_script(optarg); break;
 		case 'k': insecure = 1; break;
-		case 'S': rcvbuf = (int)num(optarg, 0, 1 << 26); break;
 		default: die("usage: wsclient [-t token] [-P protocols] "
 		    "[-o origin] [-d 1|2] [-a pcm] [-F bytes] [-r] [-n clients] "
-		    "[-R ramp_ms] [-T secs] [-q] [-k] [-S rcvbuf] [-s script] "
+		    "[-R ramp_ms] [-T secs] [-q] [-k] [-s script] "
 		    "ws://host:port/path");
 		}
 	}

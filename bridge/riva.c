@@ -1,0 +1,1309 @@
+/*
+ * riva.c: the one file that calls grpc-core (grpc 1.51 C core).
+ *
+ * One channel to Riva, one completion queue and one thread (riva_loop) that
+ * waits on it.  The caller's thread starts calls and batches itself (that
+ * is non-blocking in grpc-core), so audio goes out without a thread hop;
+ * only one SEND_MESSAGE may be in flight per call, so audio that arrives
+ * while a send is pending waits in a bounded per-stream buffer and the grpc
+ * thread sends it when the previous send completes.  Completions (results,
+ * status, health answers) are turned into events on a mutex-protected queue;
+ * the caller is woken when the queue becomes non-empty and drains it with
+ * riva_poll().
+ *
+ * A stream ends when the status has arrived, the receive loop has ended and
+ * no send is in flight; then its RIVA_EV_ERROR (if any) and RIVA_EV_DONE are
+ * queued.  Its memory lives until both the call is finished and the caller
+ * has released the handle, because grpc tags point into it.
+ *
+ * Locking: one mutex (r->mu) guards everything below; grpc never calls back
+ * into this file except through the completion queue, so holding it across
+ * grpc_call_start_batch() cannot deadlock.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <grpc/byte_buffer.h>
+#include <grpc/byte_buffer_reader.h>
+#include <grpc/grpc.h>
+#include <grpc/grpc_security.h>
+#include <grpc/slice.h>
+#include <grpc/support/alloc.h>
+#include <grpc/support/time.h>
+
+#include "log.h"
+#include "riva.h"
+
+#define RIVA_METHOD_STREAM \
+	"/nvidia.riva.asr.RivaSpeechRecognition/StreamingRecognize"
+#define RIVA_METHOD_HEALTH	"/grpc.health.v1.Health/Check"
+#define RIVA_TICK_MS		50	/* start-deadline check granularity */
+#define RIVA_SEND_MAX		(64 * 1024)	/* audio bytes per message */
+#define RIVA_MAX_PEM		(1024 * 1024)
+#define RIVA_MAX_TARGET		1024
+#define RIVA_MAX_META		4096
+
+enum riva_tagkind {
+	RIVA_TAG_SEND,
+	RIVA_TAG_RECV,
+	RIVA_TAG_STATUS,
+	RIVA_TAG_HEALTH,
+};
+
+struct riva_tag {
+	enum riva_tagkind	 kind;
+	void			*obj;
+};
+
+struct riva_evnode {
+	struct riva_evnode	*next;
+	struct riva_event	 ev;
+};
+
+struct riva_stream {
+	struct riva		*r;
+	struct riva_stream	*prev, *next;
+	grpc_call		*call;
+	void			*user;
+	struct riva_tag		 tag_send, tag_recv, tag_status;
+	int			 send_pending, recv_pending, status_pending;
+	int			 started;	/* config message sent */
+	int			 finishing;	/* riva_stream_finish() */
+	int			 closed;	/* half-close started */
+	int			 failed;	/* no more sends */
+	int			 recv_done, status_done, done, released;
+	enum err		 local_err;	/* our reason for cancelling */
+	const char		*local_msg;
+	uint64_t		 start_deadline_us;
+	grpc_byte_buffer	*send_bb;
+	uint8_t			*q;		/* audio waiting to be sent */
+	size_t			 qlen, qcap;
+	grpc_byte_buffer	*recv_bb;
+	grpc_metadata_array	 md_initial, md_trailing;
+	grpc_status_code	 status;
+	grpc_slice		 status_details;
+	uint64_t		 last_send_us;
+	struct riva_stream_stats stats;
+};
+
+struct riva_health_call {
+	struct riva		*r;
+	struct riva_health_call	*prev, *next;
+	grpc_call		*call;
+	struct riva_tag		 tag;
+	void			*user;
+	grpc_byte_buffer	*send_bb, *recv_bb;
+	grpc_metadata_array	 md_initial, md_trailing;
+	grpc_status_code	 status;
+	grpc_slice		 status_details;
+	uint64_t		 start_us;
+};
+
+struct riva {
+	pthread_mutex_t		 mu;
+	pthread_t		 thread;
+	int			 thread_started;
+	grpc_channel		*channel;
+	grpc_completion_queue	*cq;
+	int			 closing, cq_shut;
+	struct riva_stream	*streams;	/* every stream not yet freed */
+	struct riva_health_call	*health_calls;
+	size_t			 nactive;	/* streams not yet done */
+	struct riva_evnode	*evhead, *evtail;
+	grpc_metadata		 md[2];
+	size_t			 nmd;
+	int			 start_timeout_ms, stream_timeout_ms;
+	size_t			 max_queued_audio;
+	size_t			 send_max;
+	void			(*wakeup)(void *);
+	void			*wakeup_arg;
+	enum rivamsg_health	 health_last;
+	uint64_t		 health_last_us;
+	uint64_t		 last_tick_us;
+};
+
+uint64_t
+riva_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static void *
+riva_xcalloc(size_t n, size_t sz)
+{
+	void *p = calloc(n, sz);
+
+	if (p == NULL) {
+		/* Long-running daemon: abort rather than limp on. */
+		log_error("out of memory");
+		abort();
+	}
+	return p;
+}
+
+static gpr_timespec
+riva_deadline_ms(int ms)
+{
+	if (ms <= 0)
+		return gpr_inf_future(GPR_CLOCK_MONOTONIC);
+	return gpr_time_add(gpr_now(GPR_CLOCK_MONOTONIC),
+	    gpr_time_from_millis(ms, GPR_TIMESPAN));
+}
+
+/* ------------------------------------------------------------ event queue */
+
+/* Queue an event (r->mu held).  Returns 1 if the caller must wake the
+ * consumer once the mutex is dropped. */
+static int
+riva_push(struct riva *r, const struct riva_event *ev)
+{
+	struct riva_evnode *n = riva_xcalloc(1, sizeof(*n));
+	int was_empty = r->evhead == NULL;
+
+	n->ev = *ev;
+	if (r->evtail != NULL)
+		r->evtail->next = n;
+	else
+		r->evhead = n;
+	r->evtail = n;
+	return was_empty;
+}
+
+static void
+riva_wake(struct riva *r, int need)
+{
+	if (need && r->wakeup != NULL)
+		r->wakeup(r->wakeup_arg);
+}
+
+void
+riva_event_clear(struct riva_event *ev)
+{
+	if (ev == NULL)
+		return;
+	rivamsg_response_clear(&ev->resp);
+	free(ev->message);
+	memset(ev, 0, sizeof(*ev));
+}
+
+int
+riva_poll(struct riva *r, struct riva_event *ev)
+{
+	struct riva_evnode *n;
+
+	memset(ev, 0, sizeof(*ev));
+	pthread_mutex_lock(&r->mu);
+	if ((n = r->evhead) != NULL) {
+		r->evhead = n->next;
+		if (r->evhead == NULL)
+			r->evtail = NULL;
+	}
+	pthread_mutex_unlock(&r->mu);
+	if (n == NULL)
+		return 0;
+	*ev = n->ev;
+	free(n);
+	return 1;
+}
+
+/* Drop every queued event of stream s (r->mu held). */
+static void
+riva_drop_events(struct riva *r, struct riva_stream *s)
+{
+	struct riva_evnode **pp = &r->evhead, *n;
+
+	r->evtail = NULL;
+	while ((n = *pp) != NULL) {
+		if (n->ev.stream == s) {
+			*pp = n->next;
+			riva_event_clear(&n->ev);
+			free(n);
+			continue;
+		}
+		r->evtail = n;
+		pp = &n->next;
+	}
+}
+
+/* ----------------------------------------------------------------- streams */
+
+static char *
+riva_strdup(const char *s)
+{
+	size_t n = strlen(s);
+	char *d = riva_xcalloc(1, n + 1);
+
+	memcpy(d, s, n);
+	return d;
+}
+
+/* The message a client may see; details stay in our log. */
+static void
+riva_status_err(grpc_status_code st, enum err *e, const char **msg)
+{
+	switch (st) {
+	case GRPC_STATUS_OK:
+		*e = ERR_OK;
+		*msg = NULL;
+		break;
+	case GRPC_STATUS_UNAVAILABLE:
+		*e = ERR_UNAVAILABLE;
+		*msg = "speech recognition service unavailable";
+		break;
+	case GRPC_STATUS_DEADLINE_EXCEEDED:
+		*e = ERR_UNAVAILABLE;
+		*msg = "speech recognition service did not answer in time";
+		break;
+	case GRPC_STATUS_RESOURCE_EXHAUSTED:
+		*e = ERR_UNAVAILABLE;
+		*msg = "speech recognition service overloaded";
+		break;
+	case GRPC_STATUS_UNAUTHENTICATED:
+	case GRPC_STATUS_PERMISSION_DENIED:
+		*e = ERR_UPSTREAM;
+		*msg = "speech recognition service refused our credentials";
+		break;
+	default:
+		*e = ERR_UPSTREAM;
+		*msg = "speech recognition service failed the stream";
+		break;
+	}
+}
+
+/* Fail the stream for a reason of ours (r->mu held). */
+static void
+riva_stream_fail(struct riva_stream *s, enum err e, const char *msg,
+    grpc_status_code st)
+{
+	if (s->local_err == ERR_OK) {
+		s->local_err = e;
+		s->local_msg = msg;
+	}
+	s->failed = 1;
+	free(s->q);
+	s->q = NULL;
+	s->qlen = s->qcap = 0;
+	if (s->call != NULL && !s->status_done)
+		grpc_call_cancel_with_status(s->call, st, msg, NULL);
+}
+
+static void
+riva_stream_free(struct riva_stream *s)
+{
+	struct riva *r = s->r;
+
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		r->streams = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	if (s->call != NULL)
+		grpc_call_unref(s->call);
+	if (s->send_bb != NULL)
+		grpc_byte_buffer_destroy(s->send_bb);
+	if (s->recv_bb != NULL)
+		grpc_byte_buffer_destroy(s->recv_bb);
+	grpc_metadata_array_destroy(&s->md_initial);
+	grpc_metadata_array_destroy(&s->md_trailing);
+	grpc_slice_unref(s->status_details);
+	free(s->q);
+	free(s);
+}
+
+/* Start one SEND_MESSAGE of up to send_max queued bytes (r->mu held). */
+static int
+riva_send_audio(struct riva_stream *s, const uint8_t *pcm, size_t len)
+{
+	grpc_op op;
+	grpc_slice sl;
+	grpc_call_error ce;
+
+	sl = grpc_slice_malloc(rivamsg_audio_size(len));
+	rivamsg_encode_audio(pcm, len, GRPC_SLICE_START_PTR(sl));
+	s->send_bb = grpc_raw_byte_buffer_create(&sl, 1);
+	grpc_slice_unref(sl);
+	memset(&op, 0, sizeof(op));
+	op.op = GRPC_OP_SEND_MESSAGE;
+	op.data.send_message.send_message = s->send_bb;
+	ce = grpc_call_start_batch(s->call, &op, 1, &s->tag_send, NULL);
+	if (ce != GRPC_CALL_OK) {
+		log_error("grpc_call_start_batch(send) failed: %d", (int)ce);
+		grpc_byte_buffer_destroy(s->send_bb);
+		s->send_bb = NULL;
+		riva_stream_fail(s, ERR_INTERNAL, "internal error",
+		    GRPC_STATUS_INTERNAL);
+		return -1;
+	}
+	s->send_pending = 1;
+	s->last_send_us = riva_now_us();
+	s->stats.audio_bytes_sent += len;
+	return 0;
+}
+
+/* Send what is next: queued audio, else the half-close (r->mu held). */
+static void
+riva_stream_pump(struct riva_stream *s)
+{
+	grpc_op op;
+	grpc_call_error ce;
+	size_t n;
+
+	if (s->send_pending || !s->started || s->failed || s->closed ||
+	    s->status_done)
+		return;
+	if (s->qlen > 0) {
+		n = s->qlen < s->r->send_max ? s->qlen : s->r->send_max;
+		if (riva_send_audio(s, s->q, n) != 0)
+			return;
+		memmove(s->q, s->q + n, s->qlen - n);
+		s->qlen -= n;
+		if (s->qlen == 0) {
+			/* Keep idle streams small. */
+			free(s->q);
+			s->q = NULL;
+			s->qcap = 0;
+		}
+		return;
+	}
+	if (!s->finishing)
+		return;
+	memset(&op, 0, sizeof(op));
+	op.op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+	ce = grpc_call_start_batch(s->call, &op, 1, &s->tag_send, NULL);
+	if (ce != GRPC_CALL_OK) {
+		log_error("grpc_call_start_batch(close) failed: %d", (int)ce);
+		riva_stream_fail(s, ERR_INTERNAL, "internal error",
+		    GRPC_STATUS_INTERNAL);
+		return;
+	}
+	s->send_pending = 1;
+	s->closed = 1;
+}
+
+/* Start the next RECV_MESSAGE (r->mu held). */
+static void
+riva_stream_recv(struct riva_stream *s, int first)
+{
+	grpc_op ops[2];
+	grpc_call_error ce;
+	size_t n = 0;
+
+	memset(ops, 0, sizeof(ops));
+	if (first) {
+		ops[n].op = GRPC_OP_RECV_INITIAL_METADATA;
+		ops[n].data.recv_initial_metadata.recv_initial_metadata =
+		    &s->md_initial;
+		n++;
+	}
+	ops[n].op = GRPC_OP_RECV_MESSAGE;
+	ops[n].data.recv_message.recv_message = &s->recv_bb;
+	n++;
+	ce = grpc_call_start_batch(s->call, ops, n, &s->tag_recv, NULL);
+	if (ce != GRPC_CALL_OK) {
+		log_error("grpc_call_start_batch(recv) failed: %d", (int)ce);
+		s->recv_done = 1;
+		riva_stream_fail(s, ERR_INTERNAL, "internal error",
+		    GRPC_STATUS_INTERNAL);
+		return;
+	}
+	s->recv_pending = 1;
+}
+
+/*
+ * Called after every completion of s (r->mu held): queue the end of the
+ * stream when it is over, and free it when nothing refers to it.  Returns
+ * the wake flag from riva_push().
+ */
+static int
+riva_stream_settle(struct riva_stream *s)
+{
+	struct riva *r = s->r;
+	struct riva_event ev;
+	const char *msg = NULL;
+	enum err e = ERR_OK;
+	int wake = 0;
+	char *details;
+
+	if (!s->done && s->status_done && s->recv_done && !s->send_pending) {
+		s->done = 1;
+		r->nactive--;
+		if (s->local_err != ERR_OK) {
+			e = s->local_err;
+			msg = s->local_msg;
+		} else
+			riva_status_err(s->status, &e, &msg);
+		if ((s->status != GRPC_STATUS_OK || e != ERR_OK) &&
+		    !(s->released && s->status == GRPC_STATUS_CANCELLED)) {
+			details = grpc_slice_to_c_string(s->status_details);
+			log_warn("riva stream failed: grpc_status=%d err=%s "
+			    "details=\"%s\"", (int)s->status, err_code(e),
+			    details != NULL ? details : "");
+			gpr_free(details);
+		}
+		if (!s->released) {
+			if (e != ERR_OK) {
+				memset(&ev, 0, sizeof(ev));
+				ev.type = RIVA_EV_ERROR;
+				ev.stream = s;
+				ev.user = s->user;
+				ev.err = e;
+				ev.grpc_status = (int)s->status;
+				ev.message = riva_strdup(msg);
+				ev.recv_us = riva_now_us();
+				wake |= riva_push(r, &ev);
+			}
+			memset(&ev, 0, sizeof(ev));
+			ev.type = RIVA_EV_DONE;
+			ev.stream = s;
+			ev.user = s->user;
+			ev.grpc_status = (int)s->status;
+			ev.recv_us = riva_now_us();
+			wake |= riva_push(r, &ev);
+		}
+	}
+	if (s->released && !s->send_pending && !s->recv_pending &&
+	    !s->status_pending)
+		riva_stream_free(s);
+	return wake;
+}
+
+static int
+riva_on_send(struct riva_stream *s, int ok)
+{
+	s->send_pending = 0;
+	if (s->send_bb != NULL) {
+		grpc_byte_buffer_destroy(s->send_bb);
+		s->send_bb = NULL;
+	}
+	if (!ok) {
+		/* The call is broken; its status says why. */
+		s->failed = 1;
+	} else if (!s->started)
+		s->started = 1;
+	riva_stream_pump(s);
+	return riva_stream_settle(s);
+}
+
+static int
+riva_on_recv(struct riva_stream *s, int ok)
+{
+	struct riva *r = s->r;
+	struct riva_event ev;
+	grpc_byte_buffer_reader rd;
+	grpc_slice sl;
+	enum err e;
+	int wake = 0;
+	uint64_t now;
+
+	s->recv_pending = 0;
+	if (!ok || s->recv_bb == NULL) {
+		s->recv_done = 1;
+		return riva_stream_settle(s);
+	}
+	now = riva_now_us();
+	memset(&ev, 0, sizeof(ev));
+	if (!grpc_byte_buffer_reader_init(&rd, s->recv_bb)) {
+		e = ERR_UPSTREAM;
+	} else {
+		sl = grpc_byte_buffer_reader_readall(&rd);
+		grpc_byte_buffer_reader_destroy(&rd);
+		e = rivamsg_decode_response(GRPC_SLICE_START_PTR(sl),
+		    GRPC_SLICE_LENGTH(sl), &ev.resp);
+		grpc_slice_unref(sl);
+	}
+	grpc_byte_buffer_destroy(s->recv_bb);
+	s->recv_bb = NULL;
+	if (e != ERR_OK) {
+		log_warn("bad StreamingRecognizeResponse from riva: %s",
+		    err_code(e));
+		s->recv_done = 1;
+		riva_stream_fail(s, e == ERR_NOMEM ? e : ERR_UPSTREAM,
+		    "speech recognition service sent a malformed response",
+		    GRPC_STATUS_INTERNAL);
+		return riva_stream_settle(s);
+	}
+	s->stats.responses++;
+	s->stats.results += ev.resp.nresults;
+	if (s->stats.first_response_us == 0)
+		s->stats.first_response_us = now;
+	if (s->released || s->done) {
+		rivamsg_response_clear(&ev.resp);
+	} else {
+		ev.type = RIVA_EV_RESULT;
+		ev.stream = s;
+		ev.user = s->user;
+		ev.recv_us = now;
+		ev.rtt_us = s->last_send_us != 0 ? now - s->last_send_us : 0;
+		wake = riva_push(r, &ev);
+	}
+	riva_stream_recv(s, 0);
+	return wake | riva_stream_settle(s);
+}
+
+static int
+riva_on_status(struct riva_stream *s)
+{
+	s->status_pending = 0;
+	s->status_done = 1;
+	s->failed = 1;
+	free(s->q);
+	s->q = NULL;
+	s->qlen = s->qcap = 0;
+	return riva_stream_settle(s);
+}
+
+struct riva_stream *
+riva_stream_start(struct riva *r, const struct rivamsg_config *cfg,
+    void *user, enum err *errp)
+{
+	struct riva_stream *s = NULL;
+	grpc_op ops[2];
+	grpc_slice method, sl;
+	grpc_call_error ce;
+	uint8_t *buf = NULL;
+	size_t len;
+	enum err e;
+
+	if ((e = rivamsg_encode_config(cfg, &buf, &len)) != ERR_OK)
+		goto fail;
+	s = riva_xcalloc(1, sizeof(*s));
+	s->r = r;
+	s->user = user;
+	s->tag_send.kind = RIVA_TAG_SEND;
+	s->tag_send.obj = s;
+	s->tag_recv.kind = RIVA_TAG_RECV;
+	s->tag_recv.obj = s;
+	s->tag_status.kind = RIVA_TAG_STATUS;
+	s->tag_status.obj = s;
+	s->status_details = grpc_empty_slice();
+	grpc_metadata_array_init(&s->md_initial);
+	grpc_metadata_array_init(&s->md_trailing);
+	s->stats.start_us = riva_now_us();
+
+	pthread_mutex_lock(&r->mu);
+	if (r->closing) {
+		pthread_mutex_unlock(&r->mu);
+		e = ERR_UNAVAILABLE;
+		goto fail;
+	}
+	method = grpc_slice_from_static_string(RIVA_METHOD_STREAM);
+	s->call = grpc_channel_create_call(r->channel, NULL,
+	    GRPC_PROPAGATE_DEFAULTS, r->cq, method, NULL,
+	    riva_deadline_ms(r->stream_timeout_ms), NULL);
+	if (s->call == NULL) {
+		pthread_mutex_unlock(&r->mu);
+		log_error("grpc_channel_create_call failed");
+		e = ERR_INTERNAL;
+		goto fail;
+	}
+	s->start_deadline_us = s->stats.start_us +
+	    (uint64_t)r->start_timeout_ms * 1000;
+	s->next = r->streams;
+	if (r->streams != NULL)
+		r->streams->prev = s;
+	r->streams = s;
+	r->nactive++;
+
+	/* Status first, so every failure below still ends in a status. */
+	memset(ops, 0, sizeof(ops));
+	ops[0].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+	ops[0].data.recv_status_on_client.trailing_metadata = &s->md_trailing;
+	ops[0].data.recv_status_on_client.status = &s->status;
+	ops[0].data.recv_status_on_client.status_details = &s->status_details;
+	ce = grpc_call_start_batch(s->call, ops, 1, &s->tag_status, NULL);
+	if (ce == GRPC_CALL_OK)
+		s->status_pending = 1;
+
+	memset(ops, 0, sizeof(ops));
+	ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+	ops[0].data.send_initial_metadata.count = r->nmd;
+	ops[0].data.send_initial_metadata.metadata = r->nmd > 0 ? r->md : NULL;
+	ops[1].op = GRPC_OP_SEND_MESSAGE;
+	sl = grpc_slice_from_copied_buffer((const char *)buf, len);
+	s->send_bb = grpc_raw_byte_buffer_create(&sl, 1);
+	grpc_slice_unref(sl);
+	ops[1].data.send_message.send_message = s->send_bb;
+	if (ce == GRPC_CALL_OK)
+		ce = grpc_call_start_batch(s->call, ops, 2, &s->tag_send, NULL);
+	if (ce == GRPC_CALL_OK) {
+		s->send_pending = 1;
+		riva_stream_recv(s, 1);
+	} else {
+		log_error("grpc_call_start_batch(start) failed: %d", (int)ce);
+		/* The stream still ends through riva_loop with an error. */
+		s->recv_done = 1;
+		riva_stream_fail(s, ERR_INTERNAL, "internal error",
+		    GRPC_STATUS_INTERNAL);
+	}
+	pthread_mutex_unlock(&r->mu);
+	free(buf);
+	return s;
+fail:
+	if (s != NULL) {
+		grpc_metadata_array_destroy(&s->md_initial);
+		grpc_metadata_array_destroy(&s->md_trailing);
+		free(s);
+	}
+	free(buf);
+	*errp = e;
+	return NULL;
+}
+
+enum err
+riva_stream_audio(struct riva_stream *s, const void *pcm, size_t len)
+{
+	struct riva *r = s->r;
+	enum err e = ERR_OK;
+	size_t cap;
+
+	if (len == 0 || len > RIVA_MAX_AUDIO_CHUNK)
+		return ERR_INVAL;
+	pthread_mutex_lock(&r->mu);
+	if (s->finishing || s->failed || s->done || s->released) {
+		e = ERR_CONFLICT;
+		goto out;
+	}
+	s->stats.audio_bytes_queued += len;
+	if (s->started && !s->send_pending && s->qlen == 0) {
+		/* The common case: straight onto the wire. */
+		riva_send_audio(s, pcm, len);
+		goto out;
+	}
+	if (s->qlen + len > r->max_queued_audio) {
+		log_warn("riva audio queue over %zu bytes; failing stream",
+		    r->max_queued_audio);
+		riva_stream_fail(s, ERR_TOO_LARGE,
+		    "audio is arriving faster than the recognizer accepts it",
+		    GRPC_STATUS_RESOURCE_EXHAUSTED);
+		e = ERR_TOO_LARGE;
+		goto out;
+	}
+	if (s->qlen + len > s->qcap) {
+		cap = s->qcap > 0 ? s->qcap : 4096;
+		while (cap < s->qlen + len)
+			cap *= 2;
+		if (cap > r->max_queued_audio)
+			cap = r->max_queued_audio;
+		if ((s->q = realloc(s->q, cap)) == NULL) {
+			log_error("out of memory");
+			abort();
+		}
+		s->qcap = cap;
+	}
+	memcpy(s->q + s->qlen, pcm, len);
+	s->qlen += len;
+out:
+	pthread_mutex_unlock(&r->mu);
+	return e;
+}
+
+enum err
+riva_stream_finish(struct riva_stream *s)
+{
+	struct riva *r = s->r;
+	enum err e = ERR_OK;
+
+	pthread_mutex_lock(&r->mu);
+	if (s->finishing || s->failed || s->done || s->released)
+		e = ERR_CONFLICT;
+	else {
+		s->finishing = 1;
+		riva_stream_pump(s);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return e;
+}
+
+void
+riva_stream_release(struct riva_stream *s)
+{
+	struct riva *r;
+
+	if (s == NULL)
+		return;
+	r = s->r;
+	pthread_mutex_lock(&r->mu);
+	s->released = 1;
+	riva_drop_events(r, s);
+	if (!s->done)
+		riva_stream_fail(s, ERR_OK, "cancelled", GRPC_STATUS_CANCELLED);
+	/* Frees s now if grpc holds no tag of it. */
+	riva_stream_settle(s);
+	pthread_mutex_unlock(&r->mu);
+}
+
+void
+riva_stream_stats(struct riva_stream *s, struct riva_stream_stats *st)
+{
+	pthread_mutex_lock(&s->r->mu);
+	*st = s->stats;
+	pthread_mutex_unlock(&s->r->mu);
+}
+
+size_t
+riva_active_streams(struct riva *r)
+{
+	size_t n;
+
+	pthread_mutex_lock(&r->mu);
+	n = r->nactive;
+	pthread_mutex_unlock(&r->mu);
+	return n;
+}
+
+/* ------------------------------------------------------------------ health */
+
+static void
+riva_health_free(struct riva_health_call *h)
+{
+	struct riva *r = h->r;
+
+	if (h->prev != NULL)
+		h->prev->next = h->next;
+	else
+		r->health_calls = h->next;
+	if (h->next != NULL)
+		h->next->prev = h->prev;
+	if (h->call != NULL)
+		grpc_call_unref(h->call);
+	if (h->send_bb != NULL)
+		grpc_byte_buffer_destroy(h->send_bb);
+	if (h->recv_bb != NULL)
+		grpc_byte_buffer_destroy(h->recv_bb);
+	grpc_metadata_array_destroy(&h->md_initial);
+	grpc_metadata_array_destroy(&h->md_trailing);
+	grpc_slice_unref(h->status_details);
+	free(h);
+}
+
+enum err
+riva_health_check(struct riva *r, const char *service, int timeout_ms,
+    void *user)
+{
+	struct riva_health_call *h = NULL;
+	grpc_op ops[6];
+	grpc_slice method, sl;
+	grpc_call_error ce;
+	uint8_t *buf = NULL;
+	size_t len;
+	enum err e;
+
+	if ((e = rivamsg_encode_health_request(service, &buf, &len)) != ERR_OK)
+		return e;
+	if (timeout_ms <= 0)
+		timeout_ms = RIVA_HEALTH_TIMEOUT_MS_DEFAULT;
+	h = riva_xcalloc(1, sizeof(*h));
+	h->r = r;
+	h->user = user;
+	h->tag.kind = RIVA_TAG_HEALTH;
+	h->tag.obj = h;
+	h->status_details = grpc_empty_slice();
+	grpc_metadata_array_init(&h->md_initial);
+	grpc_metadata_array_init(&h->md_trailing);
+	h->start_us = riva_now_us();
+	sl = grpc_slice_from_copied_buffer((const char *)buf, len);
+	h->send_bb = grpc_raw_byte_buffer_create(&sl, 1);
+	grpc_slice_unref(sl);
+	free(buf);
+
+	pthread_mutex_lock(&r->mu);
+	if (r->closing) {
+		e = ERR_UNAVAILABLE;
+		goto fail;
+	}
+	method = grpc_slice_from_static_string(RIVA_METHOD_HEALTH);
+	h->call = grpc_channel_create_call(r->channel, NULL,
+	    GRPC_PROPAGATE_DEFAULTS, r->cq, method, NULL,
+	    riva_deadline_ms(timeout_ms), NULL);
+	if (h->call == NULL) {
+		log_error("grpc_channel_create_call failed");
+		e = ERR_INTERNAL;
+		goto fail;
+	}
+	memset(ops, 0, sizeof(ops));
+	ops[0].op = GRPC_OP_SEND_INITIAL_METADATA;
+	ops[0].data.send_initial_metadata.count = r->nmd;
+	ops[0].data.send_initial_metadata.metadata = r->nmd > 0 ? r->md : NULL;
+	ops[1].op = GRPC_OP_SEND_MESSAGE;
+	ops[1].data.send_message.send_message = h->send_bb;
+	ops[2].op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
+	ops[3].op = GRPC_OP_RECV_INITIAL_METADATA;
+	ops[3].data.recv_initial_metadata.recv_initial_metadata =
+	    &h->md_initial;
+	ops[4].op = GRPC_OP_RECV_MESSAGE;
+	ops[4].data.recv_message.recv_message = &h->recv_bb;
+	ops[5].op = GRPC_OP_RECV_STATUS_ON_CLIENT;
+	ops[5].data.recv_status_on_client.trailing_metadata = &h->md_trailing;
+	ops[5].data.recv_status_on_client.status = &h->status;
+	ops[5].data.recv_status_on_client.status_details = &h->status_details;
+	ce = grpc_call_start_batch(h->call, ops, 6, &h->tag, NULL);
+	if (ce != GRPC_CALL_OK) {
+		log_error("grpc_call_start_batch(health) failed: %d", (int)ce);
+		e = ERR_INTERNAL;
+		goto fail;
+	}
+	h->next = r->health_calls;
+	if (r->health_calls != NULL)
+		r->health_calls->prev = h;
+	r->health_calls = h;
+	pthread_mutex_unlock(&r->mu);
+	return ERR_OK;
+fail:
+	/* Not linked: riva_health_free() only unlinks what is linked. */
+	h->prev = h->next = NULL;
+	if (r->health_calls == h)
+		r->health_calls = NULL;
+	riva_health_free(h);
+	pthread_mutex_unlock(&r->mu);
+	return e;
+}
+
+static int
+riva_on_health(struct riva_health_call *h, int ok)
+{
+	struct riva *r = h->r;
+	struct riva_event ev;
+	grpc_byte_buffer_reader rd;
+	grpc_slice sl;
+	const char *msg = NULL;
+	char *details;
+	uint64_t now = riva_now_us();
+	int wake;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = RIVA_EV_HEALTH;
+	ev.user = h->user;
+	ev.recv_us = now;
+	ev.rtt_us = now - h->start_us;
+	ev.grpc_status = (int)h->status;
+	if (!ok) {
+		ev.err = ERR_INTERNAL;
+		msg = "internal error";
+	} else if (h->status != GRPC_STATUS_OK) {
+		riva_status_err(h->status, &ev.err, &msg);
+		details = grpc_slice_to_c_string(h->status_details);
+		log_warn("riva health check failed: grpc_status=%d "
+		    "details=\"%s\"", (int)h->status,
+		    details != NULL ? details : "");
+		gpr_free(details);
+	} else if (h->recv_bb == NULL ||
+	    !grpc_byte_buffer_reader_init(&rd, h->recv_bb)) {
+		ev.err = ERR_UPSTREAM;
+		msg = "health check answered without a message";
+	} else {
+		sl = grpc_byte_buffer_reader_readall(&rd);
+		grpc_byte_buffer_reader_destroy(&rd);
+		ev.err = rivamsg_decode_health_response(
+		    GRPC_SLICE_START_PTR(sl), GRPC_SLICE_LENGTH(sl),
+		    &ev.health);
+		grpc_slice_unref(sl);
+		if (ev.err != ERR_OK)
+			msg = "malformed health check response";
+	}
+	if (msg != NULL)
+		ev.message = riva_strdup(msg);
+	r->health_last = ev.err == ERR_OK ? ev.health : RIVAMSG_HEALTH_UNKNOWN;
+	r->health_last_us = now;
+	wake = r->closing ? 0 : riva_push(r, &ev);
+	if (r->closing)
+		riva_event_clear(&ev);
+	riva_health_free(h);
+	return wake;
+}
+
+enum rivamsg_health
+riva_health_last(struct riva *r, uint64_t *age_us)
+{
+	enum rivamsg_health h;
+
+	pthread_mutex_lock(&r->mu);
+	h = r->health_last;
+	if (age_us != NULL)
+		*age_us = r->health_last_us != 0 ?
+		    riva_now_us() - r->health_last_us : 0;
+	pthread_mutex_unlock(&r->mu);
+	return h;
+}
+
+/* -------------------------------------------------------------- the thread */
+
+/* Fail streams that are not under way by their start deadline (r->mu). */
+static void
+riva_tick(struct riva *r, uint64_t now)
+{
+	struct riva_stream *s;
+
+	if (now - r->last_tick_us < RIVA_TICK_MS * 1000)
+		return;
+	r->last_tick_us = now;
+	for (s = r->streams; s != NULL; s = s->next)
+		if (!s->started && !s->failed && now >= s->start_deadline_us)
+			riva_stream_fail(s, ERR_UNAVAILABLE,
+			    "speech recognition service did not accept the "
+			    "stream in time", GRPC_STATUS_DEADLINE_EXCEEDED);
+}
+
+static void
+riva_maybe_shutdown_cq(struct riva *r)
+{
+	if (r->closing && !r->cq_shut && r->streams == NULL &&
+	    r->health_calls == NULL) {
+		r->cq_shut = 1;
+		grpc_completion_queue_shutdown(r->cq);
+	}
+}
+
+static void *
+riva_loop(void *arg)
+{
+	struct riva *r = arg;
+	struct riva_tag *t;
+	grpc_event ev;
+	int wake;
+
+	for (;;) {
+		ev = grpc_completion_queue_next(r->cq,
+		    riva_deadline_ms(RIVA_TICK_MS), NULL);
+		if (ev.type == GRPC_QUEUE_SHUTDOWN)
+			break;
+		wake = 0;
+		pthread_mutex_lock(&r->mu);
+		if (ev.type == GRPC_OP_COMPLETE) {
+			t = ev.tag;
+			switch (t->kind) {
+			case RIVA_TAG_SEND:
+				wake = riva_on_send(t->obj, ev.success);
+				break;
+			case RIVA_TAG_RECV:
+				wake = riva_on_recv(t->obj, ev.success);
+				break;
+			case RIVA_TAG_STATUS:
+				wake = riva_on_status(t->obj);
+				break;
+			case RIVA_TAG_HEALTH:
+				wake = riva_on_health(t->obj, ev.success);
+				break;
+			}
+		}
+		riva_tick(r, riva_now_us());
+		riva_maybe_shutdown_cq(r);
+		pthread_mutex_unlock(&r->mu);
+		riva_wake(r, wake);
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------- lifecycle */
+
+static enum err
+riva_read_pem(const char *path, char **out)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t off = 0;
+	ssize_t n;
+	int fd = -1;
+	enum err e = ERR_CONFIG;
+
+	*out = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		log_error("cannot open %s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_size <= 0 || st.st_size > RIVA_MAX_PEM) {
+		log_error("%s: not a regular file of 1..%d bytes", path,
+		    RIVA_MAX_PEM);
+		goto out;
+	}
+	buf = riva_xcalloc(1, (size_t)st.st_size + 1);
+	while (off < (size_t)st.st_size) {
+		n = read(fd, buf + off, (size_t)st.st_size - off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_error("cannot read %s: %s", path,
+			    n == 0 ? "short read" : strerror(errno));
+			goto out;
+		}
+		off += (size_t)n;
+	}
+	if (strstr(buf, "-----BEGIN ") == NULL) {
+		log_error("%s: no PEM block", path);
+		goto out;
+	}
+	*out = buf;
+	buf = NULL;
+	e = ERR_OK;
+out:
+	free(buf);
+	if (fd != -1)
+		close(fd);
+	return e;
+}
+
+/* A header value must not be able to smuggle in another header. */
+static int
+riva_meta_ok(const char *s)
+{
+	size_t i, n = strnlen(s, RIVA_MAX_META + 1);
+
+	if (n == 0 || n > RIVA_MAX_META)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] > 0x7e)
+			return 0;
+	return 1;
+}
+
+static enum err
+riva_opts_check(const struct riva_opts *o)
+{
+	const char *bad = NULL;
+
+	if (o->target == NULL || !riva_meta_ok(o->target) ||
+	    strlen(o->target) > RIVA_MAX_TARGET)
+		bad = "target";
+	else if ((o->tls_cert_file == NULL) != (o->tls_key_file == NULL))
+		bad = "tls_cert_file/tls_key_file (give both or neither)";
+	else if (!o->tls && (o->tls_root_ca_file != NULL ||
+	    o->tls_cert_file != NULL || o->tls_server_name != NULL))
+		bad = "tls_* options without tls";
+	else if (o->tls_server_name != NULL && !riva_meta_ok(o->tls_server_name))
+		bad = "tls_server_name";
+	else if (o->api_key != NULL && !riva_meta_ok(o->api_key))
+		bad = "api_key";
+	else if (o->function_id != NULL && !riva_meta_ok(o->function_id))
+		bad = "function_id";
+	else if (o->keepalive_ms < 0 || o->keepalive_timeout_ms < 0 ||
+	    o->max_recv_msg < 0 || o->max_send_msg < 0 ||
+	    o->start_timeout_ms < 0 || o->stream_timeout_ms < 0)
+		bad = "negative value";
+	if (bad != NULL) {
+		/* Names the option only: the value may be a secret. */
+		log_error("bad riva option: %s", bad);
+		return ERR_CONFIG;
+	}
+	return ERR_OK;
+}
+
+struct riva *
+riva_new(const struct riva_opts *o, enum err *errp)
+{
+	struct riva *r = NULL;
+	grpc_channel_credentials *creds = NULL;
+	grpc_ssl_pem_key_cert_pair kp;
+	grpc_arg args[12];
+	grpc_channel_args cargs;
+	char *ca = NULL, *cert = NULL, *key = NULL, *bearer = NULL;
+	size_t na = 0, n;
+	enum err e;
+	int grpc_up = 0;
+
+	if ((e = riva_opts_check(o)) != ERR_OK)
+		goto fail;
+	if (o->tls) {
+		if (o->tls_root_ca_file != NULL &&
+		    (e = riva_read_pem(o->tls_root_ca_file, &ca)) != ERR_OK)
+			goto fail;
+		if (o->tls_cert_file != NULL &&
+		    ((e = riva_read_pem(o->tls_cert_file, &cert)) != ERR_OK ||
+		    (e = riva_read_pem(o->tls_key_file, &key)) != ERR_OK))
+			goto fail;
+	}
+	grpc_init();
+	grpc_up = 1;
+	r = riva_xcalloc(1, sizeof(*r));
+	pthread_mutex_init(&r->mu, NULL);
+	r->wakeup = o->wakeup;
+	r->wakeup_arg = o->wakeup_arg;
+	r->start_timeout_ms = o->start_timeout_ms > 0 ? o->start_timeout_ms :
+	    RIVA_START_TIMEOUT_MS_DEFAULT;
+	r->stream_timeout_ms = o->stream_timeout_ms;
+	r->max_queued_audio = o->max_queued_audio > 0 ? o->max_queued_audio :
+	    RIVA_MAX_QUEUED_AUDIO_DEFAULT;
+	r->send_max = RIVA_SEND_MAX;
+	n = (size_t)(o->max_send_msg > 0 ? o->max_send_msg :
+	    RIVA_MAX_MSG_DEFAULT);
+	if (n < r->send_max + 16)
+		r->send_max = n > 1024 ? n - 16 : 1008;
+
+	if (o->tls) {
+		memset(&kp, 0, sizeof(kp));
+		kp.private_key = key;
+		kp.cert_chain = cert;
+		creds = grpc_ssl_credentials_create(ca, cert != NULL ? &kp :
+		    NULL, NULL, NULL);
+	} else
+		creds = grpc_insecure_credentials_create();
+	if (creds == NULL) {
+		log_error("cannot create channel credentials");
+		e = ERR_CONFIG;
+		goto fail;
+	}
+
+	memset(args, 0, sizeof(args));
+#define RIVA_ARG_INT(k, v) do {						\
+	args[na].type = GRPC_ARG_INTEGER;				\
+	args[na].key = (char *)(k);					\
+	args[na].value.integer = (v);					\
+	na++;								\
+} while (0)
+	RIVA_ARG_INT(GRPC_ARG_MAX_RECEIVE_MESSAGE_LENGTH, o->max_recv_msg > 0 ?
+	    o->max_recv_msg : RIVA_MAX_MSG_DEFAULT);
+	RIVA_ARG_INT(GRPC_ARG_MAX_SEND_MESSAGE_LENGTH, o->max_send_msg > 0 ?
+	    o->max_send_msg : RIVA_MAX_MSG_DEFAULT);
+	/* No retry buffering of sent audio: memory per stream stays small. */
+	RIVA_ARG_INT(GRPC_ARG_ENABLE_RETRIES, 0);
+	/* Come back within seconds when Riva returns. */
+	RIVA_ARG_INT(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 500);
+	RIVA_ARG_INT(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 500);
+	RIVA_ARG_INT(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 5000);
+	if (o->keepalive_ms > 0) {
+		RIVA_ARG_INT(GRPC_ARG_KEEPALIVE_TIME_MS, o->keepalive_ms);
+		RIVA_ARG_INT(GRPC_ARG_KEEPALIVE_TIMEOUT_MS,
+		    o->keepalive_timeout_ms > 0 ? o->keepalive_timeout_ms :
+		    RIVA_KEEPALIVE_TIMEOUT_MS_DEFAULT);
+		RIVA_ARG_INT(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+		RIVA_ARG_INT(GRPC_ARG_HTTP2_MAX_PINGS_WITHOUT_DATA, 0);
+	}
+#undef RIVA_ARG_INT
+	if (o->tls && o->tls_server_name != NULL) {
+		args[na].type = GRPC_ARG_STRING;
+		args[na].key = (char *)GRPC_SSL_TARGET_NAME_OVERRIDE_ARG;
+		args[na].value.string = (char *)o->tls_server_name;
+		na++;
+	}
+	cargs.num_args = na;
+	cargs.args = args;
+	r->channel = grpc_channel_create(o->target, creds, &cargs);
+	grpc_channel_credentials_release(creds);
+	creds = NULL;
+	if (r->channel == NULL) {
+		log_error("cannot create channel to %s", o->target);
+		e = ERR_CONFIG;
+		goto fail;
+	}
+
+	if (o->api_key != NULL) {
+		n = strlen(o->api_key) + sizeof("Bearer ");
+		bearer = riva_xcalloc(1, n);
+		snprintf(bearer, n, "Bearer %s", o->api_key);
+		r->md[r->nmd].key = grpc_slice_from_static_string(
+		    "authorization");
+		r->md[r->nmd].value = grpc_slice_from_copied_string(bearer);
+		r->nmd++;
+	}
+	if (o->function_id != NULL) {
+		r->md[r->nmd].key = grpc_slice_from_static_string("function-id");
+		r->md[r->nmd].value = grpc_slice_from_copied_string(
+		    o->function_id);
+		r->nmd++;
+	}
+
+	r->cq = grpc_completion_queue_create_for_next(NULL);
+	if (pthread_create(&r->thread, NULL, riva_loop, r) != 0) {
+		log_error("pthread_create failed");
+		e = ERR_INTERNAL;
+		goto fail;
+	}
+	r->thread_started = 1;
+	log_info("riva channel to %s (%s%s%s%s)", o->target,
+	    o->tls ? "tls" : "plaintext",
+	    o->tls && cert != NULL ? ", client cert" : "",
+	    o->api_key != NULL ? ", api key" : "",
+	    o->function_id != NULL ? ", function-id" : "");
+	goto done;
+fail:
+	if (r != NULL) {
+		riva_free(r);
+		r = NULL;
+		grpc_up = 0;	/* riva_free() shut grpc down */
+	}
+	if (grpc_up)
+		grpc_shutdown_blocking();
+	*errp = e;
+done:
+	if (creds != NULL)
+		grpc_channel_credentials_release(creds);
+	if (bearer != NULL) {
+		/* Don't leave the key lying around in freed memory. */
+		memset(bearer, 0, strlen(bearer));
+		free(bearer);
+	}
+	if (key != NULL) {
+		memset(key, 0, strlen(key));
+		free(key);
+	}
+	free(ca);
+	free(cert);
+	return r;
+}
+
+void
+riva_free(struct riva *r)
+{
+	struct riva_stream *s, *snext;
+	struct riva_health_call *h;
+	struct riva_evnode *n;
+	size_t i;
+
+	if (r == NULL)
+		return;
+	pthread_mutex_lock(&r->mu);
+	r->closing = 1;
+	for (s = r->streams; s != NULL; s = snext) {
+		snext = s->next;
+		s->released = 1;
+		if (!s->done)
+			riva_stream_fail(s, ERR_OK, "shutting down",
+			    GRPC_STATUS_CANCELLED);
+		riva_stream_settle(s);	/* may free s */
+	}
+	for (h = r->health_calls; h != NULL; h = h->next)
+		grpc_call_cancel_with_status(h->call, GRPC_STATUS_CANCELLED,
+		    "shutting down", NULL);
+	if (r->cq != NULL && !r->thread_started && !r->cq_shut) {
+		r->cq_shut = 1;
+		grpc_completion_queue_shutdown(r->cq);
+	} else if (r->cq != NULL)
+		riva_maybe_shutdown_cq(r);
+	pthread_mutex_unlock(&r->mu);
+	if (r->thread_started)
+		pthread_join(r->thread, NULL);
+	else if (r->cq != NULL) {
+		/* Nothing was ever started on it; drain the shutdown. */
+		while (grpc_completion_queue_next(r->cq,
+		    gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL).type !=
+		    GRPC_QUEUE_SHUTDOWN)
+			;
+	}
+	if (r->cq != NULL)
+		grpc_completion_queue_destroy(r->cq);
+	if (r->channel != NULL)
+		grpc_channel_destroy(r->channel);
+	for (i = 0; i < r->nmd; i++) {
+		grpc_slice_unref(r->md[i].key);
+		grpc_slice_unref(r->md[i].value);
+	}
+	while ((n = r->evhead) != NULL) {
+		r->evhead = n->next;
+		riva_event_clear(&n->ev);
+		free(n);
+	}
+	pthread_mutex_destroy(&r->mu);
+	free(r);
+	grpc_shutdown_blocking();
+}

@@ -1,0 +1,255 @@
+/*
+ * api.h: the private header of audio-api, the FastCGI program of the
+ * storage path.
+ *
+ * audio-api is thin: it owns the process model (main.c, master.c,
+ * worker.c), the FastCGI request context and its replies (req.c), the route
+ * handlers (routes.c, health in the same file), the S3 adapter over libcurl
+ * (s3.c) and its config table (config.c).  Everything that can be done
+ * without I/O lives in lib/: SigV4, JWT checks, JSON validation, S3 keys,
+ * the journal, manifest rendering, route matching.
+ *
+ * Lifetimes: struct api_conf is loaded once per process (and again on
+ * SIGHUP); struct app is one per worker process, opened after fork() (the
+ * SQLite connection, the curl handle and the JWKS cache are never shared
+ * across processes); struct req lives for one FastCGI request and is freed
+ * in one place, req_free().
+ */
+#ifndef API_H
+#define API_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <signal.h>
+
+#include <fcgiapp.h>
+#include <json-c/json.h>
+
+#include "conf.h"
+#include "err.h"
+#include "limit.h"
+
+struct journal;
+struct jsonv_doc;
+struct cognito;
+struct s3;
+
+/* -------------------------------------------------------------- config */
+
+enum api_addressing {
+	API_S3_VIRTUAL = 0,
+	API_S3_PATH = 1,
+};
+
+/* The config of audio-api, filled by config.c's table (see
+ * conf/audio-api.conf.example).  Durations are milliseconds. */
+struct api_conf {
+	char		*listen;	/* "" or NULL: fd 0 */
+	int64_t		 listen_backlog;
+	int64_t		 workers;	/* 0: serve in this process */
+	int		 log_level;
+	int64_t		 drain_timeout;
+	int64_t		 restart_backoff_max;
+
+	int64_t		 body_max;
+	int64_t		 chunk_max_bytes;
+	int64_t		 presign_expires;	/* ms, whole seconds used */
+	struct conf_list cors_origins;
+	int64_t		 retry_after;		/* ms, whole seconds sent */
+
+	char		*journal;
+	int64_t		 journal_busy_timeout;
+
+	char		*s3_bucket;
+	char		*s3_region;
+	char		*s3_endpoint;		/* "": AWS for s3_region */
+	int		 s3_addressing;
+	int64_t		 s3_timeout;
+	int64_t		 s3_connect_timeout;
+	char		*s3_access_key_id;
+	char		*s3_secret_access_key;
+	char		*s3_session_token;
+	bool		 s3_sse;
+
+	char		*jwt_issuer;
+	char		*jwt_client_ids;
+	char		*jwt_token_use;
+	char		*jwt_jwks_url;
+	int64_t		 jwt_leeway;		/* ms, whole seconds used */
+	int64_t		 jwks_ttl;
+	int64_t		 jwks_timeout;
+
+	int64_t		 health_cache;		/* ms an S3 probe is reused */
+};
+
+extern const struct conf_key api_conf_table[];
+
+/* Load path (NULL: defaults and environment) into *c (all zero, or left
+ * by api_conf_free()).  On error the message naming file:line is logged
+ * and ERR_CONFIG returned. */
+enum err	api_conf_load(struct api_conf *c, const char *path);
+void		api_conf_free(struct api_conf *c);
+
+/* ------------------------------------------------------------- process */
+
+/* Flags set by signal handlers and read by the loops (worker.c). */
+extern volatile sig_atomic_t api_sig_term;
+extern volatile sig_atomic_t api_sig_hup;
+
+/*
+ * Serve FastCGI requests on listen_fd in this process until SIGTERM (or
+ * SIGINT): the request in progress always finishes first.  SIGHUP reloads
+ * conf_path in place between requests.  The journal, S3 client and token
+ * verifier are opened here, i.e. after any fork().  Returns the process
+ * exit status.
+ */
+int		worker_run(int listen_fd, const char *conf_path,
+		    struct api_conf *conf);
+
+/*
+ * The prefork master: fork conf->workers children running worker_run() on
+ * listen_fd, restart dead ones with exponential backoff, forward SIGHUP
+ * (after reloading and checking conf_path itself) and on SIGTERM stop
+ * forking, forward SIGTERM and wait up to drain_timeout for in-flight
+ * requests to finish before SIGKILL.  It only supervises: it never accepts.
+ * Returns the exit status.
+ */
+int		master_run(int listen_fd, const char *conf_path,
+		    struct api_conf *conf);
+
+/*
+ * Open the listening socket for spec "host:port", "[v6]:port" or
+ * "unix:/path" (mode 0660; an existing socket file is replaced).  Returns
+ * the fd or -1 (logged).
+ */
+int		listen_open(const char *spec, int backlog);
+
+/* ----------------------------------------------------------------- app */
+
+/* Per-worker state, opened after fork(). */
+struct app {
+	struct api_conf	*conf;
+	struct journal	*journal;
+	struct cognito	*auth;
+	struct s3	*s3;
+	char		 lease_owner[96];	/* "host:pid" for outbox claims */
+	int64_t		 journal_retry_ms;	/* next open attempt */
+	int64_t		 health_checked_ms;
+	enum err	 health_s3;
+};
+
+/* Open the verifier and S3 client (ERR_CONFIG and friends, logged) and try
+ * the journal.  On error everything is closed again. */
+enum err	app_open(struct app *, struct api_conf *);
+/* The journal connection, opening it if needed; NULL (logged) if it cannot
+ * be opened right now: answer 503. */
+struct journal	*app_journal(struct app *);
+void		app_close(struct app *);
+
+/* ------------------------------------------------------------- request */
+
+#define REQ_ID_SIZE	24
+#define REQ_ALLOW_SIZE	64
+
+/* One FastCGI request.  Everything a handler allocates for the request
+ * hangs off this struct (or is freed before the handler returns) and
+ * req_free() releases it. */
+struct req {
+	FCGX_Request		*fr;
+	struct app		*app;
+	char			 id[REQ_ID_SIZE];
+	const char		*method;	/* from the params; borrowed */
+	char			*path;		/* REQUEST_URI minus query */
+	const char		*origin;	/* NULL if none or not allowed */
+	char			*body;
+	size_t			 body_len;
+	struct jsonv_doc	*doc;		/* parsed body */
+	char			 sub[LIMIT_SUB_BYTES + 1];	/* the caller */
+	char			 session_id[LIMIT_SESSION_ID_BYTES + 1];
+						/* from the path, "" if none */
+	int			 status;	/* answered with */
+	int64_t			 start_ms;
+};
+
+/* Build the context for an accepted request: request id, method, path,
+ * allowed CORS origin.  ERR_NOMEM only. */
+enum err	req_init(struct req *, FCGX_Request *, struct app *);
+void		req_free(struct req *);
+/* A FastCGI param (CGI variable) or NULL. */
+const char	*req_param(const struct req *, const char *name);
+
+/*
+ * Read the body: refuses a Content-Type other than application/json (415),
+ * a Content-Length or body over body_max (413).  On ERR_OK req->body holds
+ * body_len bytes plus a NUL.  On error the error reply has been sent.
+ */
+enum err	req_read_json(struct req *);
+
+/* Send status and a JSON object as the reply; takes obj's reference. */
+void		req_reply(struct req *, int status, json_object *obj);
+/*
+ * Send the JSON error body {"error": message, "code": err_code(e),
+ * "field": field?} with err_http_status(e) and, per status, the headers it
+ * needs: WWW-Authenticate (401), Allow (405, from allow), Retry-After
+ * (502/503).  message NULL: err_strerror(e).
+ */
+void		req_error(struct req *, enum err e, const char *message,
+		    const char *field, const char *allow);
+/* Answer a CORS preflight (204). */
+void		req_preflight(struct req *, const char *allow);
+
+/* Dispatch one request (routes.c): route, CORS, auth, handler. */
+void		routes_handle(struct req *);
+
+/* The session handlers (sessions.c).  Called with the caller's sub in
+ * r->sub, a valid session id in r->session_id (except create) and the
+ * parsed body in r->doc; each sends exactly one reply. */
+void		sessions_create(struct req *);
+void		sessions_presign(struct req *);
+void		sessions_complete(struct req *);
+void		sessions_manifest(struct req *);
+void		sessions_finalize(struct req *);
+
+/* ------------------------------------------------------------------ s3 */
+
+struct s3_conf {
+	const char	*endpoint;	/* NULL/"": https://s3.<region>.amazonaws.com */
+	const char	*bucket;
+	const char	*region;
+	int		 path_style;
+	long		 timeout_ms;
+	long		 connect_timeout_ms;
+	const char	*access_key_id;
+	const char	*secret_access_key;
+	const char	*session_token;	/* NULL or "" if none */
+};
+
+/* One S3 client per worker: a reused curl easy handle (so the connection
+ * is kept alive) and a SigV4 signer.  ERR_CONFIG (logged) for bad
+ * credentials or endpoint, ERR_NOMEM. */
+enum err	s3_open(struct s3 **, const struct s3_conf *);
+void		s3_close(struct s3 *);
+
+/*
+ * HEAD an object.  ERR_OK with *size its Content-Length; ERR_NOT_FOUND
+ * when S3 answers 404; ERR_UPSTREAM for any other answer (403 a bad
+ * signature or clock, 5xx); ERR_UNAVAILABLE when S3 cannot be reached or
+ * times out.  Failures are logged here.
+ */
+enum err	s3_head(struct s3 *, const char *key, int64_t *size);
+/* PUT an object body.  Errors as s3_head(), minus ERR_NOT_FOUND (a 404
+ * here means a missing bucket: ERR_UPSTREAM). */
+enum err	s3_put(struct s3 *, const char *key, const void *body,
+		    size_t len, const char *content_type);
+/* HEAD the bucket: ERR_OK if S3 answers 200. */
+enum err	s3_probe(struct s3 *);
+/* A presigned PUT URL for key, signing headers[0..n) (the client must send
+ * exactly those); *url is malloc'd. */
+struct sigv4_header;
+enum err	s3_presign_put(struct s3 *, const char *key,
+		    const struct sigv4_header *headers, size_t n, long expires,
+		    char **url);
+const char	*s3_bucket(const struct s3 *);
+
+#endif /* API_H */

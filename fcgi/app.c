@@ -1,0 +1,95 @@
+/*
+ * app.c: the per-worker state of audio-api (journal connection, S3 client,
+ * token verifier), opened after fork() and closed before exit or reload.
+ *
+ * A journal that cannot be opened (disk gone, permissions) does not stop
+ * the worker: requests that need it answer 503 and the open is retried, at
+ * most once a second, until it works.  A config the S3 client or the token
+ * verifier refuses does stop it: that will not fix itself.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "cognito.h"
+#include "journal.h"
+#include "log.h"
+
+enum err
+app_open(struct app *app, struct api_conf *conf)
+{
+	struct cognito_conf cc;
+	struct s3_conf sc;
+	char host[64];
+	enum err rc;
+
+	memset(app, 0, sizeof(*app));
+	app->conf = conf;
+	if (gethostname(host, sizeof(host)) != 0)
+		snprintf(host, sizeof(host), "localhost");
+	host[sizeof(host) - 1] = '\0';
+	snprintf(app->lease_owner, sizeof(app->lease_owner), "%s:%ld", host,
+	    (long)getpid());
+
+	cognito_conf_defaults(&cc);
+	cc.issuer = conf->jwt_issuer;
+	cc.jwks_url = conf->jwt_jwks_url;
+	cc.client_ids = conf->jwt_client_ids;
+	cc.token_use = conf->jwt_token_use;
+	cc.leeway = (long)(conf->jwt_leeway / 1000);
+	cc.jwks_ttl = (long)(conf->jwks_ttl / 1000);
+	cc.jwks_timeout_ms = (long)conf->jwks_timeout;
+	if ((rc = cognito_new(&cc, &app->auth)) != ERR_OK)
+		goto fail;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.endpoint = conf->s3_endpoint;
+	sc.bucket = conf->s3_bucket;
+	sc.region = conf->s3_region;
+	sc.path_style = conf->s3_addressing == API_S3_PATH;
+	sc.timeout_ms = (long)conf->s3_timeout;
+	sc.connect_timeout_ms = (long)conf->s3_connect_timeout;
+	sc.access_key_id = conf->s3_access_key_id;
+	sc.secret_access_key = conf->s3_secret_access_key;
+	sc.session_token = conf->s3_session_token;
+	if ((rc = s3_open(&app->s3, &sc)) != ERR_OK)
+		goto fail;
+
+	(void)app_journal(app);
+	return ERR_OK;
+fail:
+	app_close(app);
+	return rc;
+}
+
+struct journal *
+app_journal(struct app *app)
+{
+	int64_t now;
+
+	if (app->journal != NULL)
+		return app->journal;
+	now = journal_now_ms();
+	if (app->journal_retry_ms != 0 && now < app->journal_retry_ms)
+		return NULL;
+	if (journal_open(&app->journal, app->conf->journal,
+	    (int)app->conf->journal_busy_timeout, 0) != ERR_OK) {
+		app->journal = NULL;
+		app->journal_retry_ms = now + 1000;
+		return NULL;
+	}
+	app->journal_retry_ms = 0;
+	return app->journal;
+}
+
+void
+app_close(struct app *app)
+{
+	journal_close(app->journal);
+	app->journal = NULL;
+	s3_close(app->s3);
+	app->s3 = NULL;
+	cognito_free(app->auth);
+	app->auth = NULL;
+}

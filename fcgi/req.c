@@ -1,0 +1,301 @@
+/*
+ * req.c: the request context of audio-api and every way it answers.
+ *
+ * A struct req is built from the FastCGI params when a request is accepted
+ * and freed by req_free() after the reply, whatever the handler did.  All
+ * replies go through req_send(), which adds the headers every answer
+ * carries: X-Request-Id, Cache-Control: no-store and, for an allowed
+ * Origin, the CORS headers.  Errors are the JSON body
+ * {"error", "code", "field"?} with the status lib/err.c's table gives.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "api.h"
+#include "ident.h"
+#include "journal.h"
+#include "jsonv.h"
+#include "log.h"
+
+const char *
+req_param(const struct req *r, const char *name)
+{
+	return FCGX_GetParam(name, r->fr->envp);
+}
+
+/* A client-supplied X-Request-Id is reused only if it is short and tame. */
+static int
+req_id_ok(const char *s)
+{
+	size_t n;
+
+	if (s == NULL)
+		return 0;
+	for (n = 0; s[n] != '\0'; n++)
+		if (n >= REQ_ID_SIZE - 1 || !((s[n] >= 'a' && s[n] <= 'z') ||
+		    (s[n] >= 'A' && s[n] <= 'Z') || (s[n] >= '0' && s[n] <= '9') ||
+		    s[n] == '-' || s[n] == '_' || s[n] == '.'))
+			return 0;
+	return n > 0;
+}
+
+enum err
+req_init(struct req *r, FCGX_Request *fr, struct app *app)
+{
+	const char *uri, *q, *origin, *given;
+	size_t i, len;
+
+	memset(r, 0, sizeof(*r));
+	r->fr = fr;
+	r->app = app;
+	r->start_ms = journal_now_ms();
+	given = req_param(r, "HTTP_X_REQUEST_ID");
+	if (req_id_ok(given))
+		snprintf(r->id, sizeof(r->id), "%s", given);
+	else if (ident_random("r-", 8, r->id, sizeof(r->id)) != ERR_OK)
+		snprintf(r->id, sizeof(r->id), "r-unknown");
+	r->method = req_param(r, "REQUEST_METHOD");
+	if (r->method == NULL)
+		r->method = "";
+	uri = req_param(r, "REQUEST_URI");
+	if (uri == NULL)
+		uri = req_param(r, "SCRIPT_NAME");
+	if (uri == NULL)
+		uri = "";
+	q = strchr(uri, '?');
+	len = q != NULL ? (size_t)(q - uri) : strlen(uri);
+	if ((r->path = strndup(uri, len)) == NULL)
+		return ERR_NOMEM;
+	origin = req_param(r, "HTTP_ORIGIN");
+	if (origin != NULL)
+		for (i = 0; i < app->conf->cors_origins.n; i++)
+			if (strcmp(origin, app->conf->cors_origins.v[i]) == 0) {
+				r->origin = origin;
+				break;
+			}
+	return ERR_OK;
+}
+
+void
+req_free(struct req *r)
+{
+	free(r->path);
+	free(r->body);
+	jsonv_free(r->doc);
+	memset(r, 0, sizeof(*r));
+}
+
+static const char *
+req_reason(int status)
+{
+	switch (status) {
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 415: return "Unsupported Media Type";
+	case 422: return "Unprocessable Entity";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	default: return "Internal Server Error";
+	}
+}
+
+/* Write status, the common headers, `extra` (complete header lines or
+ * NULL) and body. */
+static void
+req_send(struct req *r, int status, const char *extra, const char *body,
+    size_t len)
+{
+	char head[2048];
+	size_t off = 0;
+	int n;
+
+	r->status = status;
+	/* libfcgi's own printf knows no %zu: format here, then copy. */
+	n = snprintf(head, sizeof(head), "Status: %d %s\r\n"
+	    "Cache-Control: no-store\r\nX-Request-Id: %s\r\n", status,
+	    req_reason(status), r->id);
+	if (n > 0)
+		off = (size_t)n;
+	if (body != NULL && off < sizeof(head)) {
+		n = snprintf(head + off, sizeof(head) - off,
+		    "Content-Type: application/json\r\n"
+		    "Content-Length: %zu\r\n", len);
+		if (n > 0)
+			off += (size_t)n;
+	}
+	if (r->origin != NULL && off < sizeof(head)) {
+		n = snprintf(head + off, sizeof(head) - off,
+		    "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n"
+		    "Access-Control-Expose-Headers: X-Request-Id\r\n",
+		    r->origin);
+		if (n > 0)
+			off += (size_t)n;
+	}
+	if (off >= sizeof(head))
+		off = sizeof(head) - 1;
+	FCGX_PutStr(head, (int)off, r->fr->out);
+	if (extra != NULL)
+		FCGX_PutS(extra, r->fr->out);
+	FCGX_PutS("\r\n", r->fr->out);
+	if (body != NULL)
+		FCGX_PutStr(body, (int)len, r->fr->out);
+}
+
+void
+req_reply(struct req *r, int status, json_object *obj)
+{
+	const char *s;
+	size_t len;
+
+	s = json_object_to_json_string_length(obj,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (s == NULL) {
+		/* Only out of memory gets here; a daemon aborts on that. */
+		log_error("cannot serialise the reply");
+		abort();
+	}
+	req_send(r, status, NULL, s, len);
+	json_object_put(obj);
+}
+
+void
+req_error(struct req *r, enum err e, const char *message, const char *field,
+    const char *allow)
+{
+	char extra[256];
+	json_object *obj;
+	const char *s;
+	size_t len;
+	int status = err_http_status(e);
+
+	obj = json_object_new_object();
+	if (obj == NULL)
+		abort();
+	json_object_object_add(obj, "error", json_object_new_string(
+	    message != NULL ? message : err_strerror(e)));
+	json_object_object_add(obj, "code", json_object_new_string(
+	    err_code(e)));
+	if (field != NULL && *field != '\0')
+		json_object_object_add(obj, "field",
+		    json_object_new_string(field));
+	extra[0] = '\0';
+	if (status == 401)
+		snprintf(extra, sizeof(extra), "WWW-Authenticate: Bearer "
+		    "realm=\"audio-api\", error=\"invalid_token\"\r\n");
+	else if (status == 405 && allow != NULL)
+		snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
+	else if (status == 502 || status == 503)
+		snprintf(extra, sizeof(extra), "Retry-After: %lld\r\n",
+		    (long long)(r->app->conf->retry_after / 1000));
+	if (status >= 500)
+		log_warn("answering %d %s: %s", status, err_code(e),
+		    message != NULL ? message : err_strerror(e));
+	s = json_object_to_json_string_length(obj,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (s == NULL)
+		abort();
+	req_send(r, status, extra[0] != '\0' ? extra : NULL, s, len);
+	json_object_put(obj);
+}
+
+void
+req_preflight(struct req *r, const char *allow)
+{
+	char extra[512];
+
+	if (r->origin == NULL) {
+		/* Not an allowed origin: answer without CORS headers, so the
+		 * browser refuses, but never with an auth error. */
+		req_send(r, 204, NULL, NULL, 0);
+		return;
+	}
+	snprintf(extra, sizeof(extra),
+	    "Access-Control-Allow-Methods: %s\r\n"
+	    "Access-Control-Allow-Headers: Authorization, Content-Type, "
+	    "X-Request-Id\r\n"
+	    "Access-Control-Max-Age: 600\r\n", allow);
+	req_send(r, 204, extra, NULL, 0);
+}
+
+/* application/json, optionally followed by parameters. */
+static int
+req_is_json(const char *ct)
+{
+	static const char want[] = "application/json";
+
+	if (ct == NULL || strncasecmp(ct, want, sizeof(want) - 1) != 0)
+		return 0;
+	ct += sizeof(want) - 1;
+	return *ct == '\0' || *ct == ';' || *ct == ' ' || *ct == '\t';
+}
+
+enum err
+req_read_json(struct req *r)
+{
+	struct jsonv_error je;
+	const char *ct, *cl;
+	size_t max = (size_t)r->app->conf->body_max, want, got = 0;
+	long long declared = -1;
+	char *end;
+	int n;
+	enum err rc;
+
+	ct = req_param(r, "CONTENT_TYPE");
+	if (!req_is_json(ct)) {
+		req_error(r, ERR_MEDIA_TYPE,
+		    "request body must be application/json", NULL, NULL);
+		return ERR_MEDIA_TYPE;
+	}
+	cl = req_param(r, "CONTENT_LENGTH");
+	if (cl != NULL && *cl != '\0') {
+		errno = 0;
+		declared = strtoll(cl, &end, 10);
+		if (errno != 0 || *end != '\0' || declared < 0) {
+			req_error(r, ERR_INVAL, "bad Content-Length", NULL, NULL);
+			return ERR_INVAL;
+		}
+		if ((unsigned long long)declared > max) {
+			req_error(r, ERR_TOO_LARGE, "request body too large",
+			    NULL, NULL);
+			return ERR_TOO_LARGE;
+		}
+	}
+	want = declared >= 0 ? (size_t)declared : max + 1;
+	if ((r->body = malloc(want + 1)) == NULL)
+		abort();
+	while (got < want) {
+		n = FCGX_GetStr(r->body + got, (int)(want - got), r->fr->in);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	r->body[got] = '\0';
+	r->body_len = got;
+	if (got > max) {
+		req_error(r, ERR_TOO_LARGE, "request body too large", NULL,
+		    NULL);
+		return ERR_TOO_LARGE;
+	}
+	if (declared >= 0 && got != (size_t)declared) {
+		req_error(r, ERR_JSON, "request body shorter than "
+		    "Content-Length", NULL, NULL);
+		return ERR_JSON;
+	}
+	rc = jsonv_parse(r->body, r->body_len, max, &r->doc, &je);
+	if (rc != ERR_OK) {
+		req_error(r, rc, je.message[0] != '\0' ? je.message : NULL,
+		    je.field, NULL);
+		return rc;
+	}
+	return ERR_OK;
+}

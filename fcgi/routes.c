@@ -1,0 +1,194 @@
+/*
+ * routes.c: the route table of audio-api and what every request goes
+ * through before its handler: route match (404), CORS preflight (no auth),
+ * method check (405 + Allow), bearer token (401 + WWW-Authenticate), JSON
+ * body (415/413/400).  GET /api/audio/healthz lives here too.
+ *
+ * Paths are matched on REQUEST_URI without its query, segment by segment;
+ * "{id}" matches one non-empty segment, which must then be a valid session
+ * id or the session is "not found" (never a route error).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "api.h"
+#include "cognito.h"
+#include "journal.h"
+#include "log.h"
+#include "s3key.h"
+
+#define ROUTE_PREFIX	"/api/audio"
+
+struct route {
+	const char	*pattern;	/* after ROUTE_PREFIX */
+	const char	*method;
+	const char	*allow;		/* for 405 and preflight */
+	int		 auth;
+	int		 body;
+	void		(*handler)(struct req *);
+};
+
+static void	routes_health(struct req *);
+
+static const struct route routes[] = {
+	{ "/sessions", "POST", "POST, OPTIONS", 1, 1, sessions_create },
+	{ "/sessions/{id}/chunks/presign", "POST", "POST, OPTIONS", 1, 1,
+	    sessions_presign },
+	{ "/sessions/{id}/chunks/complete", "POST", "POST, OPTIONS", 1, 1,
+	    sessions_complete },
+	{ "/sessions/{id}/manifest", "PUT", "PUT, OPTIONS", 1, 1,
+	    sessions_manifest },
+	{ "/sessions/{id}/finalize", "POST", "POST, OPTIONS", 1, 1,
+	    sessions_finalize },
+	{ "/healthz", "GET", "GET, HEAD, OPTIONS", 0, 0, routes_health },
+};
+
+/* Match path against pattern; on a match with "{id}" set *id and *idlen. */
+static int
+routes_match(const char *pattern, const char *path, const char **id,
+    size_t *idlen)
+{
+	const char *p = pattern, *s = path;
+
+	while (*p != '\0') {
+		if (strncmp(p, "{id}", 4) == 0) {
+			const char *end = strchr(s, '/');
+			size_t n = end != NULL ? (size_t)(end - s) : strlen(s);
+
+			if (n == 0)
+				return 0;
+			*id = s;
+			*idlen = n;
+			s += n;
+			p += 4;
+			continue;
+		}
+		if (*p != *s)
+			return 0;
+		p++;
+		s++;
+	}
+	return *s == '\0';
+}
+
+/* Verify the bearer token; on failure the 401/503 has been sent. */
+static enum err
+routes_auth(struct req *r)
+{
+	struct cognito_identity who;
+	const char *hdr, *tok, *reason = "missing bearer token";
+	size_t len;
+	enum err rc;
+
+	hdr = req_param(r, "HTTP_AUTHORIZATION");
+	if (cognito_bearer(hdr, &tok, &len) != ERR_OK) {
+		req_error(r, ERR_AUTH, "missing or malformed Authorization: "
+		    "Bearer token", NULL, NULL);
+		return ERR_AUTH;
+	}
+	rc = cognito_verify(r->app->auth, tok, len, time(NULL), &who, &reason);
+	if (rc == ERR_UNAVAILABLE || rc == ERR_NOMEM) {
+		req_error(r, ERR_UNAVAILABLE, "token signing keys unavailable",
+		    NULL, NULL);
+		return rc;
+	}
+	if (rc != ERR_OK) {
+		char msg[160];
+
+		snprintf(msg, sizeof(msg), "invalid token: %s", reason);
+		req_error(r, ERR_AUTH, msg, NULL, NULL);
+		return ERR_AUTH;
+	}
+	snprintf(r->sub, sizeof(r->sub), "%s", who.sub);
+	return ERR_OK;
+}
+
+void
+routes_handle(struct req *r)
+{
+	const struct route *rt = NULL;
+	const char *id = NULL, *rest;
+	size_t idlen = 0, i, plen = sizeof(ROUTE_PREFIX) - 1;
+	int head;
+
+	if (strncmp(r->path, ROUTE_PREFIX, plen) == 0) {
+		rest = r->path + plen;
+		for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
+			if (routes_match(routes[i].pattern, rest, &id, &idlen)) {
+				rt = &routes[i];
+				break;
+			}
+	}
+	if (rt == NULL) {
+		req_error(r, ERR_NOT_FOUND, "no such route", NULL, NULL);
+		return;
+	}
+	if (strcmp(r->method, "OPTIONS") == 0) {
+		req_preflight(r, rt->allow);
+		return;
+	}
+	head = strcmp(r->method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0;
+	if (strcmp(r->method, rt->method) != 0 && !head) {
+		req_error(r, ERR_METHOD, NULL, NULL, rt->allow);
+		return;
+	}
+	if (rt->auth && routes_auth(r) != ERR_OK)
+		return;
+	if (id != NULL) {
+		if (idlen > LIMIT_SESSION_ID_BYTES ||
+		    !s3key_valid_session(id, idlen)) {
+			req_error(r, ERR_NOT_FOUND, "session not found", NULL,
+			    NULL);
+			return;
+		}
+		memcpy(r->session_id, id, idlen);
+		r->session_id[idlen] = '\0';
+	}
+	if (rt->body && req_read_json(r) != ERR_OK)
+		return;
+	rt->handler(r);
+}
+
+/* GET /api/audio/healthz: journal and S3 reachable -> 200, else 503. */
+static void
+routes_health(struct req *r)
+{
+	struct app *app = r->app;
+	struct journal_outbox_stats st;
+	struct journal *j;
+	json_object *o, *ob;
+	enum err jrc = ERR_UNAVAILABLE;
+	int64_t now = journal_now_ms();
+	int ok;
+
+	memset(&st, 0, sizeof(st));
+	if ((j = app_journal(app)) != NULL)
+		jrc = journal_outbox_stats(j, now, &st);
+	if (app->health_checked_ms == 0 ||
+	    now - app->health_checked_ms >= app->conf->health_cache ||
+	    app->health_s3 != ERR_OK) {
+		app->health_s3 = s3_probe(app->s3);
+		app->health_checked_ms = now;
+	}
+	ok = jrc == ERR_OK && app->health_s3 == ERR_OK;
+	o = json_object_new_object();
+	json_object_object_add(o, "status",
+	    json_object_new_string(ok ? "ok" : "unavailable"));
+	json_object_object_add(o, "journal",
+	    json_object_new_string(jrc == ERR_OK ? "ok" : err_code(jrc)));
+	json_object_object_add(o, "s3", json_object_new_string(
+	    app->health_s3 == ERR_OK ? "ok" : err_code(app->health_s3)));
+	if (jrc == ERR_OK) {
+		ob = json_object_new_object();
+		json_object_object_add(ob, "pending",
+		    json_object_new_int64(st.pending));
+		json_object_object_add(ob, "dead",
+		    json_object_new_int64(st.dead));
+		json_object_object_add(ob, "oldestPendingAgeMs",
+		    json_object_new_int64(st.oldest_pending_age_ms));
+		json_object_object_add(o, "outbox", ob);
+	}
+	req_reply(r, ok ? 200 : 503, o);
+}

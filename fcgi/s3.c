@@ -1,0 +1,358 @@
+/*
+ * s3.c: the S3 adapter of audio-api: HEAD and PUT object, a bucket probe
+ * and presigned PUT URLs, over libcurl with SigV4 from lib/sigv4.h.
+ *
+ * One struct s3 per worker.  Its curl easy handle is reused for every call
+ * (curl_easy_reset() keeps the connection cache), so a worker talks to S3
+ * over one kept-alive connection.  Every call has a connect timeout and a
+ * whole-request timeout; signals are never used for them (CURLOPT_NOSIGNAL)
+ * so the worker's signal handling is left alone.
+ *
+ * Mapping of outcomes: no answer (refused, timed out, DNS) is
+ * ERR_UNAVAILABLE, an answer we did not want is ERR_UPSTREAM, and a 404 on
+ * HEAD is ERR_NOT_FOUND.  Each failure is logged here once, with S3's error
+ * code when the body carries one, never with a signature.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "api.h"
+#include "limit.h"
+#include "log.h"
+#include "sigv4.h"
+
+#define S3_ERRBODY_MAX	1024
+
+struct s3 {
+	CURL			*curl;
+	struct sigv4_signer	*signer;
+	char			*endpoint;
+	char			*bucket;
+	char			*region;
+	enum sigv4_addressing	 addressing;
+	long			 timeout_ms;
+	long			 connect_timeout_ms;
+	char			 errbody[S3_ERRBODY_MAX + 1];
+	size_t			 errlen;
+};
+
+void
+s3_close(struct s3 *s3)
+{
+	if (s3 == NULL)
+		return;
+	if (s3->curl != NULL)
+		curl_easy_cleanup(s3->curl);
+	sigv4_signer_free(s3->signer);
+	free(s3->endpoint);
+	free(s3->bucket);
+	free(s3->region);
+	free(s3);
+}
+
+enum err
+s3_open(struct s3 **out, const struct s3_conf *c)
+{
+	struct s3 *s3 = NULL;
+	char def[128];
+	const char *endpoint = c->endpoint;
+	enum err rc = ERR_NOMEM;
+
+	*out = NULL;
+	if (c->access_key_id == NULL || *c->access_key_id == '\0' ||
+	    c->secret_access_key == NULL || *c->secret_access_key == '\0') {
+		log_error("no S3 credentials: set AWS_ACCESS_KEY_ID and "
+		    "AWS_SECRET_ACCESS_KEY (or s3_access_key_id and "
+		    "s3_secret_access_key_file)");
+		return ERR_CONFIG;
+	}
+	if (endpoint == NULL || *endpoint == '\0') {
+		snprintf(def, sizeof(def), "https://s3.%s.amazonaws.com",
+		    c->region);
+		endpoint = def;
+	}
+	if ((s3 = calloc(1, sizeof(*s3))) == NULL)
+		goto fail;
+	if ((s3->endpoint = strdup(endpoint)) == NULL ||
+	    (s3->bucket = strdup(c->bucket)) == NULL ||
+	    (s3->region = strdup(c->region)) == NULL)
+		goto fail;
+	s3->addressing = c->path_style ? SIGV4_PATH_STYLE :
+	    SIGV4_VIRTUAL_HOSTED;
+	s3->timeout_ms = c->timeout_ms;
+	s3->connect_timeout_ms = c->connect_timeout_ms;
+	rc = sigv4_signer_new(&s3->signer, c->access_key_id,
+	    c->secret_access_key, c->session_token != NULL &&
+	    *c->session_token != '\0' ? c->session_token : NULL);
+	if (rc != ERR_OK) {
+		log_error("S3 credentials refused: %s", err_strerror(rc));
+		rc = ERR_CONFIG;
+		goto fail;
+	}
+	/* Check endpoint and bucket now rather than on the first request. */
+	{
+		struct sigv4_s3_loc loc;
+
+		memset(&loc, 0, sizeof(loc));
+		if (sigv4_s3_locate(s3->endpoint, s3->bucket, "probe",
+		    s3->addressing, &loc) != ERR_OK) {
+			log_error("bad s3_endpoint or s3_bucket: %s / %s",
+			    s3->endpoint, s3->bucket);
+			rc = ERR_CONFIG;
+			goto fail;
+		}
+		sigv4_s3_loc_free(&loc);
+	}
+	if ((s3->curl = curl_easy_init()) == NULL) {
+		rc = ERR_NOMEM;
+		goto fail;
+	}
+	*out = s3;
+	return ERR_OK;
+fail:
+	s3_close(s3);
+	return rc;
+}
+
+const char *
+s3_bucket(const struct s3 *s3)
+{
+	return s3->bucket;
+}
+
+static size_t
+s3_collect(char *ptr, size_t size, size_t nmemb, void *arg)
+{
+	struct s3 *s3 = arg;
+	size_t n = size * nmemb, room = S3_ERRBODY_MAX - s3->errlen;
+
+	if (room > 0) {
+		memcpy(s3->errbody + s3->errlen, ptr, n < room ? n : room);
+		s3->errlen += n < room ? n : room;
+		s3->errbody[s3->errlen] = '\0';
+	}
+	return n;
+}
+
+/* S3's <Code>...</Code> from an error body, for the log. */
+static void
+s3_error_code(const struct s3 *s3, char *out, size_t outsz)
+{
+	const char *p, *q;
+
+	snprintf(out, outsz, "-");
+	if ((p = strstr(s3->errbody, "<Code>")) == NULL)
+		return;
+	p += 6;
+	if ((q = strstr(p, "</Code>")) == NULL || (size_t)(q - p) >= outsz)
+		return;
+	memcpy(out, p, (size_t)(q - p));
+	out[q - p] = '\0';
+}
+
+/*
+ * One signed request.  key NULL: the bucket itself.  On an HTTP answer
+ * returns ERR_OK with *status (and *clen for HEAD); ERR_UNAVAILABLE if no
+ * answer came.
+ */
+static enum err
+s3_request(struct s3 *s3, const char *method, const char *key,
+    const void *body, size_t len, const char *ctype, long *status,
+    int64_t *clen)
+{
+	struct sigv4_s3_loc loc;
+	struct sigv4_signed sig;
+	struct sigv4_request rq;
+	struct sigv4_header hdr[1];
+	struct curl_slist *list = NULL, *tmp;
+	char line[4096];
+	size_t nh = 0, i, plen;
+	curl_off_t cl = -1;
+	CURLcode cc;
+	enum err rc;
+	int signed_ok = 0;
+
+	memset(&loc, 0, sizeof(loc));
+	memset(&sig, 0, sizeof(sig));
+	rc = sigv4_s3_locate(s3->endpoint, s3->bucket, key != NULL ? key : "x",
+	    s3->addressing, &loc);
+	if (rc != ERR_OK) {
+		log_error("cannot locate s3 object %s", key != NULL ? key : "");
+		goto out;
+	}
+	if (key == NULL) {
+		/* The bucket: "/bucket" (path style) or "/" (virtual). */
+		plen = strlen(loc.path);
+		loc.path[plen - (s3->addressing == SIGV4_PATH_STYLE ? 2 : 1)] =
+		    '\0';
+		plen = strlen(loc.url);
+		loc.url[plen - (s3->addressing == SIGV4_PATH_STYLE ? 2 : 1)] =
+		    '\0';
+	}
+	if (ctype != NULL) {
+		hdr[nh].name = "content-type";
+		hdr[nh].value = ctype;
+		nh++;
+	}
+	memset(&rq, 0, sizeof(rq));
+	rq.method = method;
+	rq.host = loc.host;
+	rq.path = loc.path;
+	rq.headers = hdr;
+	rq.nheaders = nh;
+	rq.body = body;
+	rq.body_len = len;
+	rq.region = s3->region;
+	rq.service = "s3";
+	rq.now = time(NULL);
+	if ((rc = sigv4_sign(s3->signer, &rq, &sig)) != ERR_OK) {
+		log_error("cannot sign s3 %s: %s", method, err_strerror(rc));
+		goto out;
+	}
+	signed_ok = 1;
+	for (i = 0; i < nh + sig.nadd; i++) {
+		const struct sigv4_header *h = i < nh ? &hdr[i] :
+		    &sig.add[i - nh];
+
+		snprintf(line, sizeof(line), "%s: %s", h->name, h->value);
+		if ((tmp = curl_slist_append(list, line)) == NULL)
+			abort();
+		list = tmp;
+	}
+	if ((tmp = curl_slist_append(list, "Expect:")) == NULL)
+		abort();
+	list = tmp;
+
+	curl_easy_reset(s3->curl);
+	s3->errlen = 0;
+	s3->errbody[0] = '\0';
+	curl_easy_setopt(s3->curl, CURLOPT_URL, loc.url);
+	curl_easy_setopt(s3->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(s3->curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(s3->curl, CURLOPT_TIMEOUT_MS, s3->timeout_ms);
+	curl_easy_setopt(s3->curl, CURLOPT_CONNECTTIMEOUT_MS,
+	    s3->connect_timeout_ms);
+	curl_easy_setopt(s3->curl, CURLOPT_HTTPHEADER, list);
+	curl_easy_setopt(s3->curl, CURLOPT_WRITEFUNCTION, s3_collect);
+	curl_easy_setopt(s3->curl, CURLOPT_WRITEDATA, s3);
+	if (strcmp(method, "HEAD") == 0) {
+		curl_easy_setopt(s3->curl, CURLOPT_NOBODY, 1L);
+	} else if (strcmp(method, "PUT") == 0) {
+		curl_easy_setopt(s3->curl, CURLOPT_CUSTOMREQUEST, "PUT");
+		curl_easy_setopt(s3->curl, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(s3->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)len);
+	} else
+		curl_easy_setopt(s3->curl, CURLOPT_CUSTOMREQUEST, method);
+
+	cc = curl_easy_perform(s3->curl);
+	if (cc != CURLE_OK) {
+		log_error("s3 %s %s: %s", method, key != NULL ? key : "(bucket)",
+		    curl_easy_strerror(cc));
+		rc = ERR_UNAVAILABLE;
+		goto out;
+	}
+	curl_easy_getinfo(s3->curl, CURLINFO_RESPONSE_CODE, status);
+	if (clen != NULL) {
+		curl_easy_getinfo(s3->curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T,
+		    &cl);
+		*clen = cl;
+	}
+	rc = ERR_OK;
+out:
+	curl_slist_free_all(list);
+	if (signed_ok)
+		sigv4_signed_free(&sig);
+	sigv4_s3_loc_free(&loc);
+	return rc;
+}
+
+/* Map an unwanted HTTP answer to an error and log it once. */
+static enum err
+s3_unwanted(struct s3 *s3, const char *method, const char *key, long status)
+{
+	char code[64];
+
+	s3_error_code(s3, code, sizeof(code));
+	log_error("s3 %s %s answered %ld (%s)", method,
+	    key != NULL ? key : "(bucket)", status, code);
+	if (status == 503 || status == 500)
+		return ERR_UNAVAILABLE;
+	return ERR_UPSTREAM;
+}
+
+enum err
+s3_head(struct s3 *s3, const char *key, int64_t *size)
+{
+	long status = 0;
+	int64_t clen = -1;
+	enum err rc;
+
+	rc = s3_request(s3, "HEAD", key, NULL, 0, NULL, &status, &clen);
+	if (rc != ERR_OK)
+		return rc;
+	if (status == 404)
+		return ERR_NOT_FOUND;
+	if (status != 200)
+		return s3_unwanted(s3, "HEAD", key, status);
+	*size = clen;
+	return ERR_OK;
+}
+
+enum err
+s3_put(struct s3 *s3, const char *key, const void *body, size_t len,
+    const char *content_type)
+{
+	long status = 0;
+	enum err rc;
+
+	rc = s3_request(s3, "PUT", key, body, len, content_type, &status,
+	    NULL);
+	if (rc != ERR_OK)
+		return rc;
+	if (status != 200)
+		return s3_unwanted(s3, "PUT", key, status);
+	return ERR_OK;
+}
+
+enum err
+s3_probe(struct s3 *s3)
+{
+	long status = 0;
+	enum err rc;
+
+	rc = s3_request(s3, "HEAD", NULL, NULL, 0, NULL, &status, NULL);
+	if (rc != ERR_OK)
+		return rc;
+	if (status != 200)
+		return s3_unwanted(s3, "HEAD", NULL, status);
+	return ERR_OK;
+}
+
+enum err
+s3_presign_put(struct s3 *s3, const char *key,
+    const struct sigv4_header *headers, size_t n, long expires, char **url)
+{
+	struct sigv4_url_req u;
+	enum err rc;
+
+	memset(&u, 0, sizeof(u));
+	u.endpoint = s3->endpoint;
+	u.bucket = s3->bucket;
+	u.key = key;
+	u.addressing = s3->addressing;
+	u.method = "PUT";
+	u.region = s3->region;
+	u.headers = headers;
+	u.nheaders = n;
+	u.now = time(NULL);
+	u.expires = expires;
+	rc = sigv4_presign_url(s3->signer, &u, url);
+	if (rc != ERR_OK)
+		log_error("cannot presign %s: %s", key, err_strerror(rc));
+	return rc;
+}

@@ -1,0 +1,775 @@
+/*
+ * sessions.c: the five session routes of audio-api and the immediate
+ * manifest write that follows every change.
+ *
+ *   POST /sessions                      sessions_create()
+ *   POST /sessions/{id}/chunks/presign  sessions_presign()
+ *   POST /sessions/{id}/chunks/complete sessions_complete()
+ *   PUT  /sessions/{id}/manifest        sessions_manifest()
+ *   POST /sessions/{id}/finalize        sessions_finalize()
+ *
+ * JSON field names are those of the system we replace.  The journal does
+ * the bookkeeping in one transaction per change, together with the work
+ * the change causes (events, the session's manifest write); right after
+ * the commit sessions_sync() claims the session's manifest write and PUTs
+ * the newest revision to S3.  What fails stays in the outbox for the
+ * delivery loop.  A session of another user is answered exactly like a
+ * missing one: the journal reports both as ERR_NOT_FOUND.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "ident.h"
+#include "journal.h"
+#include "jsonv.h"
+#include "log.h"
+#include "s3key.h"
+#include "sigv4.h"
+
+#define SEQ_MAX		100000000LL		/* 9 digits */
+#define TIME_MAX	(1000LL * 86400 * 366 * 100)	/* a century in ms */
+#define SYNC_ROUNDS	16
+#define SYNC_WAIT_US	50000
+
+/* Audio types a chunk may have: extension and the Content-Type it is
+ * uploaded with (what MediaRecorder and common encoders produce). */
+static const struct {
+	const char	*ext;
+	const char	*ctype;
+} audio_types[] = {
+	{ "webm", "audio/webm" },
+	{ "webm", "audio/webm;codecs=opus" },
+	{ "webm", "audio/webm; codecs=opus" },
+	{ "ogg", "audio/ogg" },
+	{ "ogg", "audio/ogg;codecs=opus" },
+	{ "ogg", "audio/ogg; codecs=opus" },
+	{ "opus", "audio/ogg" },
+	{ "opus", "audio/opus" },
+	{ "mp4", "audio/mp4" },
+	{ "m4a", "audio/mp4" },
+	{ "m4a", "audio/x-m4a" },
+	{ "aac", "audio/aac" },
+	{ "wav", "audio/wav" },
+	{ "wav", "audio/x-wav" },
+	{ "wav", "audio/wave" },
+	{ "flac", "audio/flac" },
+	{ "flac", "audio/x-flac" },
+};
+
+static const char *const audio_exts[] = { "webm", "ogg", "opus", "mp4",
+	"m4a", "aac", "wav", "flac", NULL };
+static const char *const codecs[] = { "webm/opus", "ogg/opus", "mp4/aac",
+	"wav/pcm", "flac", NULL };
+
+static int
+sessions_ext_ok(const char *ext, size_t len)
+{
+	size_t i;
+
+	for (i = 0; audio_exts[i] != NULL; i++)
+		if (strlen(audio_exts[i]) == len &&
+		    memcmp(audio_exts[i], ext, len) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+sessions_type_ok(const char *ext, const char *ctype)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(audio_types) / sizeof(audio_types[0]); i++)
+		if (strcmp(audio_types[i].ext, ext) == 0 &&
+		    strcasecmp(audio_types[i].ctype, ctype) == 0)
+			return 1;
+	return 0;
+}
+
+/* Answer a journal error.  what names the thing a conflict is about. */
+static void
+sessions_journal_error(struct req *r, enum err rc, const char *conflict)
+{
+	switch (rc) {
+	case ERR_NOT_FOUND:
+		req_error(r, rc, "session not found", NULL, NULL);
+		break;
+	case ERR_CONFLICT:
+		req_error(r, rc, conflict, NULL, NULL);
+		break;
+	case ERR_TOO_LARGE:
+		req_error(r, rc, "too many chunks in this session", "seq",
+		    NULL);
+		break;
+	case ERR_UNAVAILABLE:
+		req_error(r, rc, "journal unavailable", NULL, NULL);
+		break;
+	default:
+		req_error(r, rc, NULL, NULL, NULL);
+		break;
+	}
+}
+
+static struct journal *
+sessions_journal(struct req *r)
+{
+	struct journal *j = app_journal(r->app);
+
+	if (j == NULL)
+		req_error(r, ERR_UNAVAILABLE, "journal unavailable", NULL,
+		    NULL);
+	return j;
+}
+
+static void
+sessions_parts(const struct req *r, struct s3key_parts *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->sub = r->sub;
+	p->sub_len = strlen(r->sub);
+	p->session = r->session_id;
+	p->session_len = strlen(r->session_id);
+}
+
+/* The session, which must exist, belong to the caller and (if open)
+ * not be final; on failure the reply has been sent. */
+static enum err
+sessions_load(struct req *r, struct journal *j, struct journal_session *s,
+    int open)
+{
+	enum err rc;
+
+	rc = journal_get_session(j, r->sub, r->session_id, s);
+	if (rc != ERR_OK) {
+		sessions_journal_error(r, rc, "session conflict");
+		return rc;
+	}
+	if (open && s->finalized) {
+		req_error(r, ERR_CONFLICT, "session is finalized", NULL, NULL);
+		return ERR_CONFLICT;
+	}
+	return ERR_OK;
+}
+
+/*
+ * Write the session's newest manifest revision to S3 now.  want_rev 0:
+ * best effort, stop when nothing is left to claim.  want_rev > 0: succeed
+ * only once S3 holds at least that revision, waiting (bounded by the S3
+ * timeout) for another worker's write in flight.  A failed write is left
+ * in the outbox with a short backoff; the delivery loop retries it.
+ */
+static enum err
+sessions_sync(struct app *app, const char *session_id, int64_t want_rev)
+{
+	struct journal *j = app->journal;
+	struct journal_outbox_item item;
+	struct journal_claim cl;
+	struct s3key_parts p;
+	char key[S3KEY_SIZE];
+	size_t n;
+	int64_t now, synced, deadline;
+	enum err rc = ERR_OK;
+	int round;
+
+	deadline = journal_now_ms() + app->conf->s3_timeout * 2;
+	for (round = 0; round < SYNC_ROUNDS * 8; round++) {
+		now = journal_now_ms();
+		memset(&cl, 0, sizeof(cl));
+		cl.lease_owner = app->lease_owner;
+		cl.lease_seconds = (int)(app->conf->s3_timeout / 1000) + 10;
+		cl.now_ms = now;
+		cl.session_id = session_id;
+		cl.kind = JOURNAL_OUTBOX_MANIFEST_WRITE;
+		n = 0;
+		memset(&item, 0, sizeof(item));
+		if ((rc = journal_outbox_claim(j, &cl, &item, 1, &n)) != ERR_OK)
+			return rc;
+		if (n == 0) {
+			if (want_rev <= 0)
+				return ERR_OK;
+			if ((rc = journal_synced_revision(j, session_id,
+			    &synced)) != ERR_OK)
+				return rc;
+			if (synced >= want_rev)
+				return ERR_OK;
+			if (now >= deadline)
+				return ERR_UNAVAILABLE;
+			usleep(SYNC_WAIT_US);
+			continue;
+		}
+		memset(&p, 0, sizeof(p));
+		p.sub = item.user_id;
+		p.sub_len = strlen(item.user_id);
+		p.session = item.session_id;
+		p.session_len = strlen(item.session_id);
+		rc = s3key_manifest(&p, key, sizeof(key), NULL);
+		if (rc == ERR_OK)
+			rc = s3_put(app->s3, key, item.payload, item.payload_len,
+			    "application/json");
+		if (rc == ERR_OK) {
+			rc = journal_outbox_done(j, &item, journal_now_ms());
+		} else {
+			(void)journal_outbox_fail(j, &item, app->lease_owner,
+			    journal_now_ms() + 1000, err_code(rc));
+		}
+		journal_outbox_items_free(&item, 1);
+		if (rc != ERR_OK)
+			return rc;
+		if (want_rev <= 0 && round >= SYNC_ROUNDS)
+			return ERR_OK;
+	}
+	return want_rev > 0 ? ERR_UNAVAILABLE : ERR_OK;
+}
+
+/* Validate fields; on failure answer the error and return it. */
+static enum err
+sessions_fields(struct req *r, json_object *obj, const struct jsonv_field *f,
+    size_t n, enum jsonv_policy policy, const char *path,
+    struct jsonv_val *v)
+{
+	struct jsonv_error e;
+	enum err rc;
+
+	memset(&e, 0, sizeof(e));
+	rc = jsonv_object(obj, f, n, policy, path, v, &e);
+	if (rc != ERR_OK)
+		req_error(r, rc, e.message[0] != '\0' ? e.message : NULL,
+		    e.field, NULL);
+	return rc;
+}
+
+static enum err
+sessions_bad(struct req *r, const char *field, const char *message)
+{
+	req_error(r, ERR_FIELD, message, field, NULL);
+	return ERR_FIELD;
+}
+
+/* ------------------------------------------------------------- create */
+
+void
+sessions_create(struct req *r)
+{
+	enum { F_CODEC, F_RATE, F_CHUNK, F_DEVICE, F__N };
+	static const struct jsonv_field f[F__N] = {
+		[F_CODEC] = { "codec", JSONV_STRING, 0, 1, 32, codecs },
+		[F_RATE] = { "sampleRate", JSONV_INT, 0, 8000, 192000, NULL },
+		[F_CHUNK] = { "chunkSeconds", JSONV_INT, 0, 1, 300, NULL },
+		[F_DEVICE] = { "deviceInfo", JSONV_OBJECT, JSONV_NULLABLE, 0, 32,
+		    NULL },
+	};
+	enum { D_UA, D__N };
+	static const struct jsonv_field df[D__N] = {
+		[D_UA] = { "userAgent", JSONV_STRING, JSONV_NULLABLE, 0, 1024,
+		    NULL },
+	};
+	struct jsonv_val v[F__N], dv[D__N];
+	struct journal_session_new sn;
+	struct s3key_parts p;
+	struct journal *j;
+	char id[IDENT_SESSION_SIZE], prefix[S3KEY_SIZE];
+	json_object *o, *s3o;
+	enum err rc;
+
+	if (sessions_fields(r, jsonv_root(r->doc), f, F__N,
+	    JSONV_REJECT_UNKNOWN, NULL, v) != ERR_OK)
+		return;
+	memset(dv, 0, sizeof(dv));
+	if (v[F_DEVICE].present && sessions_fields(r, v[F_DEVICE].j, df, D__N,
+	    JSONV_IGNORE_UNKNOWN, "deviceInfo", dv) != ERR_OK)
+		return;
+	if ((j = sessions_journal(r)) == NULL)
+		return;
+	if ((rc = ident_session(-1, id, sizeof(id))) != ERR_OK) {
+		req_error(r, ERR_INTERNAL, "cannot make a session id", NULL,
+		    NULL);
+		return;
+	}
+	memset(&sn, 0, sizeof(sn));
+	sn.id = id;
+	sn.owner = r->sub;
+	sn.codec = v[F_CODEC].present ? v[F_CODEC].s : "webm/opus";
+	sn.sample_rate = v[F_RATE].present ? (int)v[F_RATE].i : 48000;
+	sn.chunk_seconds = v[F_CHUNK].present ? (int)v[F_CHUNK].i : 5;
+	sn.user_agent = dv[D_UA].present ? dv[D_UA].s : NULL;
+	rc = journal_create_session(j, &sn, journal_now_ms());
+	if (rc != ERR_OK) {
+		sessions_journal_error(r, rc, "session id collision");
+		return;
+	}
+	memset(&p, 0, sizeof(p));
+	p.sub = r->sub;
+	p.sub_len = strlen(r->sub);
+	p.session = id;
+	p.session_len = strlen(id);
+	if (s3key_prefix(&p, prefix, sizeof(prefix), NULL) != ERR_OK) {
+		req_error(r, ERR_INTERNAL, NULL, NULL, NULL);
+		return;
+	}
+	log_info("session %s created", id);
+	o = json_object_new_object();
+	json_object_object_add(o, "sessionId", json_object_new_string(id));
+	s3o = json_object_new_object();
+	json_object_object_add(s3o, "bucket",
+	    json_object_new_string(s3_bucket(r->app->s3)));
+	json_object_object_add(s3o, "basePrefix",
+	    json_object_new_string(prefix));
+	json_object_object_add(o, "s3", s3o);
+	json_object_object_add(o, "uploadStrategy",
+	    json_object_new_string("single"));
+	json_object_object_add(o, "maxChunkBytes",
+	    json_object_new_int64(r->app->conf->chunk_max_bytes));
+	req_reply(r, 201, o);
+}
+
+/* ------------------------------------------------------------ presign */
+
+void
+sessions_presign(struct req *r)
+{
+	enum { F_SEQ, F_START, F_END, F_EXT, F_SIZE, F_CTYPE, F__N };
+	static const struct jsonv_field f[F__N] = {
+		[F_SEQ] = { "seq", JSONV_INT, JSONV_REQUIRED, 1, SEQ_MAX, NULL },
+		[F_START] = { "tStartMs", JSONV_INT, JSONV_REQUIRED, 0, TIME_MAX,
+		    NULL },
+		[F_END] = { "tEndMs", JSONV_INT, JSONV_REQUIRED, 1, TIME_MAX,
+		    NULL },
+		[F_EXT] = { "ext", JSONV_STRING, JSONV_REQUIRED, 1,
+		    LIMIT_EXT_BYTES, audio_exts },
+		[F_SIZE] = { "sizeBytes", JSONV_INT, JSONV_REQUIRED, 1,
+		    LIMIT_CHUNK_BYTES_MAX, NULL },
+		[F_CTYPE] = { "contentType", JSONV_STRING, JSONV_REQUIRED, 1,
+		    128, NULL },
+	};
+	struct jsonv_val v[F__N];
+	struct journal_session s;
+	struct s3key_parts p;
+	struct sigv4_header h[5];
+	struct journal *j;
+	char key[S3KEY_SIZE], seq[24], *url = NULL;
+	size_t nh = 0, i;
+	long expires = (long)(r->app->conf->presign_expires / 1000);
+	json_object *o, *ho;
+	enum err rc;
+
+	if (sessions_fields(r, jsonv_root(r->doc), f, F__N,
+	    JSONV_REJECT_UNKNOWN, NULL, v) != ERR_OK)
+		return;
+	if (v[F_END].i <= v[F_START].i) {
+		sessions_bad(r, "tEndMs", "tEndMs must be greater than tStartMs");
+		return;
+	}
+	if (!sessions_type_ok(v[F_EXT].s, v[F_CTYPE].s)) {
+		sessions_bad(r, "contentType", "contentType is not an allowed "
+		    "audio type for this ext");
+		return;
+	}
+	if (v[F_SIZE].i > r->app->conf->chunk_max_bytes) {
+		req_error(r, ERR_TOO_LARGE, "sizeBytes is over maxChunkBytes",
+		    "sizeBytes", NULL);
+		return;
+	}
+	if ((j = sessions_journal(r)) == NULL ||
+	    sessions_load(r, j, &s, 1) != ERR_OK)
+		return;
+	sessions_parts(r, &p);
+	p.seq = v[F_SEQ].i;
+	p.t_start_ms = v[F_START].i;
+	p.t_end_ms = v[F_END].i;
+	p.ext = v[F_EXT].s;
+	p.ext_len = v[F_EXT].len;
+	if (s3key_chunk(&p, key, sizeof(key), NULL) != ERR_OK) {
+		req_error(r, ERR_INTERNAL, "cannot build the chunk key", NULL,
+		    NULL);
+		return;
+	}
+	snprintf(seq, sizeof(seq), "%lld", (long long)v[F_SEQ].i);
+	h[nh].name = "Content-Type";
+	h[nh++].value = v[F_CTYPE].s;
+	h[nh].name = "x-amz-meta-user-id";
+	h[nh++].value = r->sub;
+	h[nh].name = "x-amz-meta-session-id";
+	h[nh++].value = r->session_id;
+	h[nh].name = "x-amz-meta-seq";
+	h[nh++].value = seq;
+	if (r->app->conf->s3_sse) {
+		h[nh].name = "x-amz-server-side-encryption";
+		h[nh++].value = "AES256";
+	}
+	rc = s3_presign_put(r->app->s3, key, h, nh, expires, &url);
+	if (rc != ERR_OK) {
+		req_error(r, ERR_INTERNAL, "cannot presign", NULL, NULL);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "objectKey", json_object_new_string(key));
+	json_object_object_add(o, "putUrl", json_object_new_string(url));
+	ho = json_object_new_object();
+	for (i = 0; i < nh; i++)
+		json_object_object_add(ho, h[i].name,
+		    json_object_new_string(h[i].value));
+	json_object_object_add(o, "headers", ho);
+	json_object_object_add(o, "expiresInSeconds",
+	    json_object_new_int64(expires));
+	free(url);
+	req_reply(r, 200, o);
+}
+
+/* ----------------------------------------------------------- complete */
+
+/*
+ * Check that key[0..len) is exactly the chunk key the server builds for
+ * this caller, session, seq and times (and an allowed extension).
+ */
+static int
+sessions_key_ok(const struct req *r, const char *key, size_t len,
+    int64_t seq, int64_t t0, int64_t t1)
+{
+	struct s3key_parts got, want;
+	enum s3key_kind kind;
+	char built[S3KEY_SIZE];
+	size_t blen;
+
+	if (s3key_parse(key, len, &got, &kind) != ERR_OK ||
+	    kind != S3KEY_CHUNK || !sessions_ext_ok(got.ext, got.ext_len))
+		return 0;
+	sessions_parts(r, &want);
+	want.seq = seq;
+	want.t_start_ms = t0;
+	want.t_end_ms = t1;
+	want.ext = got.ext;
+	want.ext_len = got.ext_len;
+	if (s3key_chunk(&want, built, sizeof(built), &blen) != ERR_OK)
+		return 0;
+	return blen == len && memcmp(built, key, len) == 0;
+}
+
+/* HEAD the object and compare its size; on failure the reply is sent. */
+static enum err
+sessions_verify(struct req *r, const char *key, int64_t bytes,
+    const char *field)
+{
+	char msg[256];
+	int64_t size = -1;
+	enum err rc;
+
+	rc = s3_head(r->app->s3, key, &size);
+	if (rc == ERR_NOT_FOUND) {
+		snprintf(msg, sizeof(msg), "object %s is not in S3: upload it "
+		    "with the presigned URL first", key);
+		req_error(r, ERR_OBJECT_MISSING, msg, field, NULL);
+		return ERR_OBJECT_MISSING;
+	}
+	if (rc != ERR_OK) {
+		req_error(r, rc, "S3 is not answering properly", NULL, NULL);
+		return rc;
+	}
+	if (size != bytes) {
+		snprintf(msg, sizeof(msg), "object in S3 is %lld bytes, not "
+		    "%lld", (long long)size, (long long)bytes);
+		req_error(r, ERR_MISMATCH, msg, "bytes", NULL);
+		return ERR_MISMATCH;
+	}
+	return ERR_OK;
+}
+
+void
+sessions_complete(struct req *r)
+{
+	enum { F_SEQ, F_KEY, F_BYTES, F_START, F_END, F_MD5, F_SHA, F__N };
+	static const struct jsonv_field f[F__N] = {
+		[F_SEQ] = { "seq", JSONV_INT, JSONV_REQUIRED, 1, SEQ_MAX, NULL },
+		[F_KEY] = { "objectKey", JSONV_STRING, JSONV_REQUIRED, 1,
+		    LIMIT_S3_KEY_BYTES, NULL },
+		[F_BYTES] = { "bytes", JSONV_INT, JSONV_REQUIRED, 1,
+		    LIMIT_CHUNK_BYTES_MAX, NULL },
+		[F_START] = { "tStartMs", JSONV_INT, JSONV_REQUIRED, 0, TIME_MAX,
+		    NULL },
+		[F_END] = { "tEndMs", JSONV_INT, JSONV_REQUIRED, 1, TIME_MAX,
+		    NULL },
+		[F_MD5] = { "md5", JSONV_STRING, JSONV_NULLABLE, 1, 128, NULL },
+		[F_SHA] = { "sha256", JSONV_STRING, JSONV_NULLABLE, 1, 128,
+		    NULL },
+	};
+	struct jsonv_val v[F__N];
+	struct journal_session s;
+	struct journal_chunk c;
+	struct journal_complete_result res;
+	struct journal *j;
+	json_object *o;
+	enum err rc;
+
+	if (sessions_fields(r, jsonv_root(r->doc), f, F__N,
+	    JSONV_REJECT_UNKNOWN, NULL, v) != ERR_OK)
+		return;
+	if (v[F_END].i <= v[F_START].i) {
+		sessions_bad(r, "tEndMs", "tEndMs must be greater than tStartMs");
+		return;
+	}
+	if (v[F_BYTES].i > r->app->conf->chunk_max_bytes) {
+		req_error(r, ERR_TOO_LARGE, "bytes is over maxChunkBytes",
+		    "bytes", NULL);
+		return;
+	}
+	if ((j = sessions_journal(r)) == NULL ||
+	    sessions_load(r, j, &s, 0) != ERR_OK)
+		return;
+	if (!sessions_key_ok(r, v[F_KEY].s, v[F_KEY].len, v[F_SEQ].i,
+	    v[F_START].i, v[F_END].i)) {
+		sessions_bad(r, "objectKey", "objectKey is not the key the "
+		    "server builds for this session, seq, tStartMs and tEndMs");
+		return;
+	}
+	if (sessions_verify(r, v[F_KEY].s, v[F_BYTES].i, "objectKey") !=
+	    ERR_OK)
+		return;
+	memset(&c, 0, sizeof(c));
+	c.seq = v[F_SEQ].i;
+	c.key = v[F_KEY].s;
+	c.t_start_ms = v[F_START].i;
+	c.t_end_ms = v[F_END].i;
+	c.bytes = v[F_BYTES].i;
+	c.md5 = v[F_MD5].present ? v[F_MD5].s : NULL;
+	c.sha256 = v[F_SHA].present ? v[F_SHA].s : NULL;
+	memset(&res, 0, sizeof(res));
+	rc = journal_complete_chunk(j, r->sub, r->session_id, &c,
+	    journal_now_ms(), &res);
+	if (rc != ERR_OK) {
+		sessions_journal_error(r, rc, s.finalized ?
+		    "session is finalized" :
+		    "a different chunk with this seq was already completed");
+		return;
+	}
+	if (!res.replayed)
+		(void)sessions_sync(r->app, r->session_id, 0);
+	o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "eventId",
+	    json_object_new_string(res.event_id));
+	json_object_object_add(o, "chunkCount",
+	    json_object_new_int64(res.chunk_count));
+	json_object_object_add(o, "totalBytes",
+	    json_object_new_int64(res.total_bytes));
+	json_object_object_add(o, "durationMs",
+	    json_object_new_int64(res.duration_ms));
+	req_reply(r, 200, o);
+}
+
+/* ----------------------------------------------------------- manifest */
+
+static enum err
+sessions_manifest_key(struct req *r, char *key, size_t keysz)
+{
+	struct s3key_parts p;
+
+	sessions_parts(r, &p);
+	if (s3key_manifest(&p, key, keysz, NULL) != ERR_OK) {
+		req_error(r, ERR_INTERNAL, "cannot build the manifest key", NULL,
+		    NULL);
+		return ERR_INTERNAL;
+	}
+	return ERR_OK;
+}
+
+void
+sessions_manifest(struct req *r)
+{
+	enum { F_ID, F_CODEC, F_RATE, F_CHUNKS, F_FINAL, F__N };
+	static const struct jsonv_field f[F__N] = {
+		[F_ID] = { "sessionId", JSONV_STRING, JSONV_REQUIRED, 1,
+		    LIMIT_SESSION_ID_BYTES, NULL },
+		[F_CODEC] = { "codec", JSONV_STRING, JSONV_NULLABLE, 1, 32,
+		    NULL },
+		[F_RATE] = { "sampleRate", JSONV_INT, JSONV_NULLABLE, 8000,
+		    192000, NULL },
+		[F_CHUNKS] = { "chunks", JSONV_ARRAY, JSONV_REQUIRED, 0,
+		    LIMIT_CHUNKS_PER_SESSION, NULL },
+		[F_FINAL] = { "final", JSONV_BOOL, JSONV_NULLABLE, 0, 0, NULL },
+	};
+	enum { C_SEQ, C_KEY, C_START, C_END, C_BYTES, C_MD5, C_SHA, C_AT,
+		C__N };
+	static const struct jsonv_field cf[C__N] = {
+		[C_SEQ] = { "seq", JSONV_INT, JSONV_REQUIRED, 1, SEQ_MAX, NULL },
+		[C_KEY] = { "key", JSONV_STRING, JSONV_REQUIRED, 1,
+		    LIMIT_S3_KEY_BYTES, NULL },
+		[C_START] = { "tStartMs", JSONV_INT, JSONV_REQUIRED, 0, TIME_MAX,
+		    NULL },
+		[C_END] = { "tEndMs", JSONV_INT, JSONV_REQUIRED, 1, TIME_MAX,
+		    NULL },
+		[C_BYTES] = { "bytes", JSONV_INT, JSONV_REQUIRED, 1,
+		    LIMIT_CHUNK_BYTES_MAX, NULL },
+		[C_MD5] = { "md5", JSONV_STRING, JSONV_NULLABLE, 1, 128, NULL },
+		[C_SHA] = { "sha256", JSONV_STRING, JSONV_NULLABLE, 1, 128,
+		    NULL },
+		/* Old clients echo the server's uploadedAt; it is ignored. */
+		[C_AT] = { "uploadedAt", JSONV_STRING, JSONV_NULLABLE, 0, 64,
+		    NULL },
+	};
+	struct jsonv_val v[F__N], cv[C__N];
+	struct journal_session s;
+	struct journal_upsert_result res;
+	struct journal_chunk *chunks = NULL;
+	struct journal *j;
+	int64_t *seqs = NULL;
+	unsigned char *unknown = NULL;
+	char key[S3KEY_SIZE], path[48];
+	size_t n = 0, i;
+	json_object *o;
+	enum err rc;
+
+	if (sessions_fields(r, jsonv_root(r->doc), f, F__N,
+	    JSONV_REJECT_UNKNOWN, NULL, v) != ERR_OK)
+		goto out;
+	if (strcmp(v[F_ID].s, r->session_id) != 0) {
+		sessions_bad(r, "sessionId",
+		    "sessionId does not match the session in the path");
+		goto out;
+	}
+	if ((j = sessions_journal(r)) == NULL ||
+	    sessions_load(r, j, &s, 0) != ERR_OK)
+		goto out;
+	if (v[F_CODEC].present && strcmp(v[F_CODEC].s, s.codec) != 0) {
+		sessions_bad(r, "codec", "codec does not match the session");
+		goto out;
+	}
+	if (v[F_RATE].present && v[F_RATE].i != s.sample_rate) {
+		sessions_bad(r, "sampleRate",
+		    "sampleRate does not match the session");
+		goto out;
+	}
+	n = json_object_array_length(v[F_CHUNKS].j);
+	if ((chunks = calloc(n + 1, sizeof(*chunks))) == NULL ||
+	    (seqs = calloc(n + 1, sizeof(*seqs))) == NULL ||
+	    (unknown = calloc(n + 1, 1)) == NULL)
+		abort();
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "chunks[%zu]", i);
+		if (sessions_fields(r, json_object_array_get_idx(v[F_CHUNKS].j,
+		    i), cf, C__N, JSONV_REJECT_UNKNOWN, path, cv) != ERR_OK)
+			goto out;
+		if (cv[C_END].i <= cv[C_START].i) {
+			snprintf(path, sizeof(path), "chunks[%zu].tEndMs", i);
+			sessions_bad(r, path,
+			    "tEndMs must be greater than tStartMs");
+			goto out;
+		}
+		if (!sessions_key_ok(r, cv[C_KEY].s, cv[C_KEY].len, cv[C_SEQ].i,
+		    cv[C_START].i, cv[C_END].i)) {
+			snprintf(path, sizeof(path), "chunks[%zu].key", i);
+			sessions_bad(r, path, "key is not the key the server "
+			    "builds for this session, seq, tStartMs and tEndMs");
+			goto out;
+		}
+		chunks[i].seq = seqs[i] = cv[C_SEQ].i;
+		chunks[i].key = cv[C_KEY].s;
+		chunks[i].t_start_ms = cv[C_START].i;
+		chunks[i].t_end_ms = cv[C_END].i;
+		chunks[i].bytes = cv[C_BYTES].i;
+		chunks[i].md5 = cv[C_MD5].present ? cv[C_MD5].s : NULL;
+		chunks[i].sha256 = cv[C_SHA].present ? cv[C_SHA].s : NULL;
+	}
+	if (n > 0 && (rc = journal_unknown_seqs(j, r->sub, r->session_id,
+	    seqs, n, unknown)) != ERR_OK) {
+		sessions_journal_error(r, rc, "session conflict");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (!unknown[i])
+			continue;
+		if (s.finalized) {
+			req_error(r, ERR_CONFLICT, "session is finalized", NULL,
+			    NULL);
+			goto out;
+		}
+		snprintf(path, sizeof(path), "chunks[%zu].key", i);
+		if (sessions_verify(r, chunks[i].key, chunks[i].bytes, path) !=
+		    ERR_OK)
+			goto out;
+	}
+	memset(&res, 0, sizeof(res));
+	rc = journal_upsert_manifest(j, r->sub, r->session_id, chunks, n,
+	    journal_now_ms(), &res);
+	if (rc == ERR_INVAL) {
+		sessions_bad(r, "chunks", "chunks holds the same seq twice");
+		goto out;
+	}
+	if (rc != ERR_OK) {
+		sessions_journal_error(r, rc, s.finalized ?
+		    "session is finalized" : "a chunk differs from the one "
+		    "the server already verified for its seq");
+		goto out;
+	}
+	if (res.added > 0)
+		(void)sessions_sync(r->app, r->session_id, 0);
+	if (sessions_manifest_key(r, key, sizeof(key)) != ERR_OK)
+		goto out;
+	o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "manifestKey", json_object_new_string(key));
+	req_reply(r, 200, o);
+out:
+	free(chunks);
+	free(seqs);
+	free(unknown);
+}
+
+/* ----------------------------------------------------------- finalize */
+
+void
+sessions_finalize(struct req *r)
+{
+	enum { F_DURATION, F_FINAL, F__N };
+	static const struct jsonv_field f[F__N] = {
+		[F_DURATION] = { "durationMs", JSONV_INT, JSONV_REQUIRED, 1,
+		    TIME_MAX, NULL },
+		[F_FINAL] = { "final", JSONV_BOOL, JSONV_NULLABLE, 0, 0, NULL },
+	};
+	struct jsonv_val v[F__N];
+	struct journal_session s;
+	struct journal_finalize_result res;
+	struct journal *j;
+	char key[S3KEY_SIZE];
+	json_object *o;
+	enum err rc;
+
+	if (sessions_fields(r, jsonv_root(r->doc), f, F__N,
+	    JSONV_REJECT_UNKNOWN, NULL, v) != ERR_OK)
+		return;
+	if (v[F_FINAL].present && !v[F_FINAL].b) {
+		sessions_bad(r, "final", "final must be true");
+		return;
+	}
+	if ((j = sessions_journal(r)) == NULL ||
+	    sessions_load(r, j, &s, 0) != ERR_OK ||
+	    sessions_manifest_key(r, key, sizeof(key)) != ERR_OK)
+		return;
+	memset(&res, 0, sizeof(res));
+	rc = journal_finalize(j, r->sub, r->session_id, v[F_DURATION].i, key,
+	    journal_now_ms(), &res);
+	if (rc != ERR_OK) {
+		sessions_journal_error(r, rc, "session cannot be finalized");
+		return;
+	}
+	/* The final manifest is in S3 before we answer; if S3 fails the
+	 * session stays sealed, the write stays queued, and a retry of this
+	 * finalize answers the same once S3 is back. */
+	rc = sessions_sync(r->app, r->session_id, res.revision);
+	if (rc != ERR_OK) {
+		req_error(r, rc == ERR_UPSTREAM ? ERR_UPSTREAM : ERR_UNAVAILABLE,
+		    "session finalized, but the final manifest is not in S3 "
+		    "yet; retry", NULL, NULL);
+		return;
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "manifestKey", json_object_new_string(key));
+	json_object_object_add(o, "chunkCount",
+	    json_object_new_int64(res.chunk_count));
+	json_object_object_add(o, "totalBytes",
+	    json_object_new_int64(res.total_bytes));
+	req_reply(r, 200, o);
+}

@@ -1,0 +1,173 @@
+/*
+ * worker.c: one audio-api worker, the FastCGI accept loop.
+ *
+ * Signals are blocked all the time except inside ppoll(2), which waits for
+ * the listening socket (or a kept-alive FastCGI connection) to become
+ * readable with them unblocked.  So a SIGTERM or SIGHUP that arrives while
+ * a request is being served is only acted on once its reply is sent, and one
+ * that arrives while idle wakes the worker at once: drain without races.
+ * The listening socket is non-blocking, so when several workers wake for
+ * one connection the losers get EAGAIN from accept and go back to waiting.
+ *
+ * libfcgi is used only through its reentrant FCGX_* API.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "log.h"
+
+volatile sig_atomic_t api_sig_term;
+volatile sig_atomic_t api_sig_hup;
+
+static void
+worker_on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		api_sig_hup = 1;
+	else
+		api_sig_term = 1;
+}
+
+/* Install the handlers (no SA_RESTART) and block the signals; *waitmask
+ * gets the mask to use while idle. */
+static void
+worker_signals(sigset_t *waitmask)
+{
+	struct sigaction sa;
+	sigset_t block;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = worker_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, waitmask);
+	sigdelset(waitmask, SIGTERM);
+	sigdelset(waitmask, SIGINT);
+	sigdelset(waitmask, SIGHUP);
+}
+
+/* Re-read the config and reopen the app with it; on a bad config keep
+ * running with the old one. */
+static void
+worker_reload(struct app *app, const char *conf_path, struct api_conf *conf)
+{
+	struct api_conf fresh;
+
+	memset(&fresh, 0, sizeof(fresh));
+	if (api_conf_load(&fresh, conf_path) != ERR_OK) {
+		log_error("reload refused, keeping the running config");
+		api_conf_free(&fresh);
+		return;
+	}
+	app_close(app);
+	/* The listening socket and worker count are the master's business. */
+	api_conf_free(conf);
+	*conf = fresh;
+	log_init("audio-api", (enum log_level)conf->log_level, 2);
+	if (app_open(app, conf) != ERR_OK)
+		log_error("reopening after reload failed; serving 503s");
+	log_info("config reloaded");
+}
+
+static void
+worker_serve(FCGX_Request *fr, struct app *app)
+{
+	struct req r;
+
+	if (req_init(&r, fr, app) != ERR_OK) {
+		FCGX_FPrintF(fr->out, "Status: 500 Internal Server Error\r\n"
+		    "Content-Type: application/json\r\n\r\n"
+		    "{\"error\":\"out of memory\",\"code\":\"out_of_memory\"}");
+		return;
+	}
+	log_set_request_id(r.id);
+	routes_handle(&r);
+	log_info("%s %s %d", r.method, r.path, r.status);
+	req_free(&r);
+	log_set_request_id(NULL);
+}
+
+int
+worker_run(int listen_fd, const char *conf_path, struct api_conf *conf)
+{
+	struct app app;
+	FCGX_Request fr;
+	struct pollfd pfd;
+	sigset_t waitmask;
+	int flags, rc, status = 1, served = 0;
+
+	memset(&app, 0, sizeof(app));
+	worker_signals(&waitmask);
+	if (FCGX_Init() != 0) {
+		log_error("FCGX_Init failed");
+		return 1;
+	}
+	if (FCGX_InitRequest(&fr, listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+		log_error("FCGX_InitRequest failed");
+		return 1;
+	}
+	flags = fcntl(listen_fd, F_GETFL);
+	if (flags == -1 || fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) == -1) {
+		log_error("cannot make the listening socket non-blocking: %s",
+		    strerror(errno));
+		goto out;
+	}
+	if (app_open(&app, conf) != ERR_OK)
+		goto out;
+	log_info("worker ready");
+
+	while (!api_sig_term) {
+		if (api_sig_hup) {
+			api_sig_hup = 0;
+			worker_reload(&app, conf_path, conf);
+			continue;
+		}
+		/* A kept FastCGI connection (web servers that multiplex) is
+		 * read before the listener. */
+		pfd.fd = fr.ipcFd >= 0 ? fr.ipcFd : listen_fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		rc = ppoll(&pfd, 1, NULL, &waitmask);
+		if (rc == -1) {
+			if (errno == EINTR)
+				continue;
+			log_error("ppoll: %s", strerror(errno));
+			goto out;
+		}
+		rc = FCGX_Accept_r(&fr);
+		if (rc < 0) {
+			if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR ||
+			    rc == -ECONNABORTED || rc == -ECONNRESET)
+				continue;
+			log_error("FCGX_Accept_r failed: %s", strerror(-rc));
+			goto out;
+		}
+		worker_serve(&fr, &app);
+		FCGX_Finish_r(&fr);
+		served++;
+	}
+	status = 0;
+	log_info("worker stopping after %d requests", served);
+out:
+	FCGX_Free(&fr, 1);
+	app_close(&app);
+	return status;
+}

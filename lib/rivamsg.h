@@ -1,0 +1,224 @@
+/*
+ * rivamsg.h: NVIDIA Riva ASR messages as plain C structs.
+ *
+ * This is the one place where protobuf-c generated code (proto/) meets the
+ * rest of the program.  It encodes the two kinds of StreamingRecognizeRequest
+ * (the first carries only a streaming_config, every later one only
+ * audio_content) and the health check request into wire bytes, and decodes a
+ * StreamingRecognizeResponse / HealthCheckResponse from wire bytes into plain
+ * structs.  It does no I/O; bridge/riva.c moves the bytes over gRPC.
+ *
+ * A StreamingRecognizeResponse may carry several results.  All of them are
+ * decoded: the interim text is the concatenation of the non-final results
+ * (rivamsg_partial_text()); each final result is its own transcript.
+ */
+#ifndef RIVAMSG_H
+#define RIVAMSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+/* Bounds on what a (possibly hostile) Riva response may make us hold. */
+#define RIVAMSG_MAX_RESULTS		64
+#define RIVAMSG_MAX_ALTERNATIVES	16
+#define RIVAMSG_MAX_WORDS		4096
+#define RIVAMSG_MAX_TEXT		(64 * 1024)	/* one transcript */
+
+/* Bounds on the recognition config we send. */
+#define RIVAMSG_MAX_BOOST_WORDS		1000
+#define RIVAMSG_MAX_BOOST_WORD_LEN	256
+#define RIVAMSG_MAX_LANGUAGE_LEN	35	/* BCP-47 tag */
+#define RIVAMSG_MAX_MODEL_LEN		256
+#define RIVAMSG_SAMPLE_RATE_MIN		8000
+#define RIVAMSG_SAMPLE_RATE_MAX		48000
+
+/* Optional endpointing (riva_asr.proto EndpointingConfig); a field is sent
+ * only when its has_ flag is set. */
+struct rivamsg_endpointing {
+	int		 has_start_history;
+	int32_t		 start_history;		/* ms */
+	int		 has_start_threshold;
+	float		 start_threshold;	/* 0.0 .. 1.0 */
+	int		 has_stop_history;
+	int32_t		 stop_history;		/* ms */
+	int		 has_stop_threshold;
+	float		 stop_threshold;
+	int		 has_stop_history_eou;
+	int32_t		 stop_history_eou;
+	int		 has_stop_threshold_eou;
+	float		 stop_threshold_eou;
+};
+
+/* What one recognition asks for.  Strings are borrowed for the call only.
+ * Encoding is always LINEAR_PCM (16-bit signed little-endian), mono. */
+struct rivamsg_config {
+	int32_t			 sample_rate_hz;	/* 8000..48000 */
+	const char		*language;		/* "en-US"; NULL or "" = en-US */
+	int32_t			 max_alternatives;	/* 0 = server default (1) */
+	int			 punctuation;		/* enable_automatic_punctuation */
+	int			 interim_results;
+	int			 word_time_offsets;
+	int			 profanity_filter;
+	int			 verbatim_transcripts;
+	const char		*model;			/* NULL or "" = server picks */
+	const char *const	*boost_words;		/* speech_contexts[0].phrases */
+	size_t			 nboost_words;
+	float			 boost_score;		/* speech_contexts[0].boost */
+	const struct rivamsg_endpointing *endpointing;	/* NULL = not sent */
+};
+
+struct rivamsg_word {
+	char		*word;
+	int32_t		 start_ms;
+	int32_t		 end_ms;
+	float		 confidence;
+	int32_t		 speaker_tag;
+};
+
+struct rivamsg_alternative {
+	char			*transcript;	/* never NULL, may be "" */
+	float			 confidence;
+	struct rivamsg_word	*words;
+	size_t			 nwords;
+};
+
+struct rivamsg_result {
+	int				 is_final;
+	float				 stability;
+	int32_t				 channel_tag;
+	float				 audio_processed;	/* seconds */
+	struct rivamsg_alternative	*alts;
+	size_t				 nalts;
+};
+
+/* One decoded StreamingRecognizeResponse; every result it carried, in
+ * order. */
+struct rivamsg_response {
+	struct rivamsg_result	*results;
+	size_t			 nresults;
+	char			*request_id;	/* NULL if absent */
+};
+
+/* Health (grpc.health.v1.HealthCheckResponse.ServingStatus values). */
+enum rivamsg_health {
+	RIVAMSG_HEALTH_UNKNOWN = 0,
+	RIVAMSG_HEALTH_SERVING = 1,
+	RIVAMSG_HEALTH_NOT_SERVING = 2,
+	RIVAMSG_HEALTH_SERVICE_UNKNOWN = 3,
+};
+
+/*
+ * Check a config against the bounds above.  Returns ERR_OK or ERR_FIELD
+ * (ERR_TOO_LARGE for too many or too long boost words) and, if field is not
+ * NULL, points *field at the offending field's name (static string).
+ */
+enum err	rivamsg_config_check(const struct rivamsg_config *,
+		    const char **field);
+
+/*
+ * Encode the first StreamingRecognizeRequest: only streaming_config, with
+ * encoding LINEAR_PCM and audio_channel_count 1.  On ERR_OK *out is a
+ * malloc'd buffer of *outlen bytes the caller frees.  Errors: those of
+ * rivamsg_config_check(), ERR_NOMEM.
+ */
+enum err	rivamsg_encode_config(const struct rivamsg_config *,
+		    uint8_t **out, size_t *outlen);
+
+/*
+ * Size of the audio request for len bytes of audio, and encoding it into
+ * buf (which must hold rivamsg_audio_size(len) bytes); returns the bytes
+ * written.  The request carries only audio_content.
+ */
+size_t		rivamsg_audio_size(size_t len);
+size_t		rivamsg_encode_audio(const void *pcm, size_t len, uint8_t *buf);
+
+/*
+ * Decode a StreamingRecognizeResponse.  On ERR_OK *resp is filled and
+ * owned by the caller (rivamsg_response_clear()).  Errors: ERR_UPSTREAM for
+ * bytes that are not a valid response, ERR_TOO_LARGE when over the
+ * RIVAMSG_MAX_* bounds, ERR_NOMEM.  On error *resp is left empty.
+ */
+enum err	rivamsg_decode_response(const uint8_t *buf, size_t len,
+		    struct rivamsg_response *resp);
+/* Free what a response holds and zero it; safe on a zeroed struct. */
+void		rivamsg_response_clear(struct rivamsg_response *);
+
+/*
+ * The interim text of a response: the top alternatives of its non-final
+ * results joined in order (with a single space between non-empty pieces).
+ * Returns a malloc'd string (caller frees), "" if there is none, NULL only
+ * when out of memory.
+ */
+char		*rivamsg_partial_text(const struct rivamsg_response *);
+
+/* Encode a grpc.health.v1.HealthCheckRequest for service (NULL = "").
+ * *out is malloc'd; ERR_NOMEM or ERR_FIELD (service longer than 256). */
+enum err	rivamsg_encode_health_request(const char *service,
+		    uint8_t **out, size_t *outlen);
+/* Decode a HealthCheckResponse; ERR_UPSTREAM if malformed. */
+enum err	rivamsg_decode_health_response(const uint8_t *buf, size_t len,
+		    enum rivamsg_health *status);
+/* "SERVING", "NOT_SERVING", "UNKNOWN", "SERVICE_UNKNOWN". */
+const char	*rivamsg_health_name(enum rivamsg_health);
+
+/*
+ * The other direction, for the Riva stand-in (tests/riva-standin.c) and
+ * the unit tests: decode what a client sent, encode what Riva answers.
+ */
+enum rivamsg_request_kind {
+	RIVAMSG_REQ_EMPTY = 0,		/* neither field set */
+	RIVAMSG_REQ_CONFIG,		/* only streaming_config */
+	RIVAMSG_REQ_AUDIO,		/* only audio_content */
+	RIVAMSG_REQ_BOTH,		/* both on the wire: a protocol error */
+};
+
+/* A decoded StreamingRecognizeRequest; strings and audio are owned. */
+struct rivamsg_request {
+	enum rivamsg_request_kind kind;
+	/* RIVAMSG_REQ_CONFIG */
+	int32_t		 encoding;		/* AudioEncoding value */
+	int32_t		 sample_rate_hz;
+	int32_t		 audio_channel_count;
+	char		*language;
+	char		*model;
+	int32_t		 max_alternatives;
+	int		 punctuation;
+	int		 interim_results;
+	int		 word_time_offsets;
+	int		 profanity_filter;
+	int		 verbatim_transcripts;
+	char		**boost_words;		/* all phrases of all contexts */
+	size_t		 nboost_words;
+	float		 boost_score;		/* of the first context */
+	int		 has_endpointing;
+	struct rivamsg_endpointing endpointing;	/* has_ = value non-zero */
+	/* RIVAMSG_REQ_AUDIO */
+	uint8_t		*audio;
+	size_t		 audio_len;
+};
+
+/*
+ * Decode a StreamingRecognizeRequest.  Unlike a plain protobuf parse it
+ * notices when both oneof members are on the wire (RIVAMSG_REQ_BOTH).
+ * On ERR_OK *req is filled (rivamsg_request_clear()); ERR_INVAL if the
+ * bytes are not a valid request; ERR_NOMEM.
+ */
+enum err	rivamsg_decode_request(const uint8_t *buf, size_t len,
+		    struct rivamsg_request *req);
+void		rivamsg_request_clear(struct rivamsg_request *);
+
+/* Encode a StreamingRecognizeResponse with every result of resp; *out is
+ * malloc'd.  ERR_NOMEM, or ERR_TOO_LARGE over the RIVAMSG_MAX_* bounds. */
+enum err	rivamsg_encode_response(const struct rivamsg_response *,
+		    uint8_t **out, size_t *outlen);
+
+/* Health check, server side: decode a request's service name (malloc'd,
+ * "" if absent; ERR_INVAL if malformed) and encode a response. */
+enum err	rivamsg_decode_health_request(const uint8_t *buf, size_t len,
+		    char **service);
+enum err	rivamsg_encode_health_response(enum rivamsg_health,
+		    uint8_t **out, size_t *outlen);
+
+#endif /* RIVAMSG_H */

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# api-spawn-fcgi.sh: smoke runs with audio-api handed its socket on fd 0:
+# forked by spawn-fcgi (lighttpd in front, external socket), then spawned
+# by lighttpd itself through bin-path.
+. "$(dirname "$0")/api-lib.sh"
+api_need spawn-fcgi lighttpd node curl openssl "$JWTMINT"
+export WORKERS=2
+
+# run_front FRONT API_PORT S3_PORT: one stack, one smoke run (subshell, so
+# nothing one stack exports leaks into the next).
+run_front() (
+	api_rundir "$1"
+	export FRONT=$1 API_PORT=$2 S3_PORT=$3
+	trap '"$DEVSTACK" down >/dev/null 2>&1 || true' EXIT INT TERM
+	"$DEVSTACK" up
+	api_env
+	echo "# FRONT=$FRONT"
+	if ! node "$SRCDIR/tests/api-test.js" smoke; then
+		api_logs
+		exit 1
+	fi
+)
+
+status=0
+run_front spawn-fcgi "${API_TEST_SPAWN_PORT:-18016}" \
+	"${API_TEST_SPAWN_S3_PORT:-18017}" || status=1
+run_front lighttpd-spawn "${API_TEST_BINPATH_PORT:-18018}" \
+	"${API_TEST_BINPATH_S3_PORT:-18019}" || status=1
+exit $status
