@@ -77,6 +77,15 @@ start_bridge() {
 	done
 }
 
+# wait_metric PORT NAME VALUE: until /metrics shows NAME VALUE (10 s).
+wait_metric() {
+	i=0
+	until curl -s "http://127.0.0.1:$1/metrics" | grep -q "^$2 $3\$"; do
+		i=$((i + 1)); [ $i -gt 200 ] && return 1
+		sleep 0.05
+	done
+}
+
 # stop_pid PID: SIGTERM and wait; sets STOP_RC.
 stop_pid() {
 	kill -TERM "$1" 2>/dev/null

@@ -181,7 +181,8 @@ $WSCLIENT -T 60 -a "$T/big.pcm" $URL >"$T/fast.out"
 $WSCLIENT -T 20 -r -a "$T/a.pcm" -s 'start;audio;wait=session_stopped;sleep=3000;close' \
     $URL >"$T/term.out" &
 CL=$!
-sleep 0.8
+wait_metric "$P" audio_bridge_sessions 1
+sleep 0.5
 stop_pid "$BRIDGE_PID"
 echo "rc=$STOP_RC" >"$T/term.rc"
 wait $CL

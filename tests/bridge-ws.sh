@@ -87,7 +87,7 @@ check "idle connection closed with 4000" "$T/idle.out" \
 # max_connections = 3: three hold, the fourth gets 503
 $WSCLIENT -T 10 -n 3 -s 'sleep=1500;close' $URL >"$T/hold.out" &
 HOLD=$!
-sleep 0.5
+wait_metric "$P" audio_bridge_connections 3
 $WSCLIENT -T 5 -s 'close' $URL >"$T/full.out"
 wait $HOLD
 check "connection over max_connections refused with 503" "$T/full.out" \
@@ -111,7 +111,7 @@ check "unknown path is a JSON 404" "$T/404" '^404$'
 # graceful shutdown with idle clients: 1001, exit 0, no new connections
 $WSCLIENT -T 10 -n 2 -s 'sleep=5000;close' $URL >"$T/drain.out" &
 HOLD=$!
-sleep 0.5
+wait_metric "$P" audio_bridge_connections 2
 stop_pid "$BRIDGE_PID"
 wait $HOLD
 echo "rc=$STOP_RC" >"$T/drain.rc"

@@ -720,8 +720,10 @@ main(int argc, char **argv)
 			ok = 0;
 	}
 	if (nclients > 1 || quiet) {
-		qsort(lat_rtt, nlat, sizeof(double), cmp_double);
-		qsort(lat_added, nlat, sizeof(double), cmp_double);
+		if (nlat > 0) {
+			qsort(lat_rtt, nlat, sizeof(double), cmp_double);
+			qsort(lat_added, nlat, sizeof(double), cmp_double);
+		}
 		printf("{\"event\":\"summary\",\"clients\":%d,\"connected\":%lu,"
 		    "\"completed\":%lu,\"failed\":%lu,\"partials\":%lu,"
 		    "\"finals\":%lu,\"errors\":%lu,\"samples\":%zu,"
@@ -735,5 +737,15 @@ main(int argc, char **argv)
 	}
 	lws_sul_cancel(&tick);
 	lws_context_destroy(ctx);
+	for (i = 0; i < nclients; i++)
+		free(clients[i].rx);
+	for (i = 0; i < nsteps; i++)
+		free(steps[i].arg);
+	free(steps);
+	free(clients);
+	free(urlcopy);
+	free(audio);
+	free(lat_rtt);
+	free(lat_added);
 	return ok ? 0 : 1;
 }
