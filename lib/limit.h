@@ -78,6 +78,37 @@
 #define LIMIT_AWS_CRED_DOC_BYTES	(64 * 1024)	/* ECS/IMDS answer */
 #define LIMIT_EVENTBRIDGE_ANSWER_BYTES	(1024 * 1024)
 
+/* Real-time path: WebSocket bridge (audio-bridge, lib/wsproto). */
+#define LIMIT_WS_TEXT_BYTES		8192	/* one client JSON frame */
+#define LIMIT_WS_LANGUAGE_BYTES		32	/* "en-US" */
+#define LIMIT_WS_MODEL_BYTES		128
+#define LIMIT_WS_HOTWORDS		100
+#define LIMIT_WS_HOTWORD_BYTES		64
+#define LIMIT_WS_RATE_MIN		8000	/* Hz */
+#define LIMIT_WS_RATE_MAX		48000
+#define LIMIT_WS_RATE_DEFAULT		16000
+#define LIMIT_WS_FRAME_BYTES_MIN	320	/* one binary audio frame */
+#define LIMIT_WS_FRAME_BYTES_MAX	(1024 * 1024)
+#define LIMIT_WS_FRAME_BYTES_DEFAULT	(64 * 1024)
+#define LIMIT_WS_CONNECTIONS_MIN	1
+#define LIMIT_WS_CONNECTIONS_MAX	100000
+#define LIMIT_WS_CONNECTIONS_DEFAULT	2000
+#define LIMIT_WS_SESSION_SECONDS_MIN	1
+#define LIMIT_WS_SESSION_SECONDS_MAX	86400
+#define LIMIT_WS_SESSION_SECONDS_DEFAULT 3600
+#define LIMIT_WS_IDLE_SECONDS_MIN	1
+#define LIMIT_WS_IDLE_SECONDS_MAX	3600
+#define LIMIT_WS_IDLE_SECONDS_DEFAULT	30
+#define LIMIT_WS_SENDQ_BYTES_MIN	4096	/* queued server messages */
+#define LIMIT_WS_SENDQ_BYTES_MAX	(16 * 1024 * 1024)
+#define LIMIT_WS_SENDQ_BYTES_DEFAULT	(256 * 1024)
+#define LIMIT_WS_DRAIN_SECONDS_MIN	0	/* SIGTERM: wait for finals */
+#define LIMIT_WS_DRAIN_SECONDS_MAX	600
+#define LIMIT_WS_DRAIN_SECONDS_DEFAULT	10
+#define LIMIT_WS_ORIGINS		32	/* allowed Origin entries */
+#define LIMIT_WS_ORIGIN_BYTES		256
+#define LIMIT_WS_RESULT_WORDS		4096	/* words in one final */
+
 /* Real-time path: what a Riva response may make us hold (lib/rivamsg.h),
  * what a recognition config may carry, and the audio one stream may queue
  * towards Riva (bridge/riva.h; a config key). */
