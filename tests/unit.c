@@ -39,6 +39,7 @@ static const struct {
 
 	/* real-time path */
 	{ "rivamsg", test_rivamsg_suite },
+	{ "wsproto", test_wsproto_suite },
 };
 
 const char *

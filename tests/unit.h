@@ -34,5 +34,6 @@ int	test_backoff_suite(void);
 
 /* real-time path */
 int	test_rivamsg_suite(void);
+int	test_wsproto_suite(void);
 
 #endif /* UNIT_H */
