@@ -12,14 +12,14 @@
 #             (a retried complete of one uploaded chunk: the idempotent path)
 # and prints requests/s, p99 latency and the largest worker RSS, plus the
 # presign/trivial ratio (goal >= 70%) and the RSS goal (<= 16 MiB).
-# Not part of `make check`.  Ports: BENCH_PORT (18090), BENCH_S3_PORT (18091).
+# Not part of `make check`.  Ports: BENCH_PORT (18094), BENCH_S3_PORT (18095).
 set -euo pipefail
 SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 BUILDDIR=${BUILDDIR:-$SRCDIR}
 export BUILDDIR
 export RUN_DIR=${RUN_DIR:-$BUILDDIR/run/bench}
-export API_PORT=${BENCH_PORT:-18090}
-export S3_PORT=${BENCH_S3_PORT:-18091}
+export API_PORT=${BENCH_PORT:-18094}
+export S3_PORT=${BENCH_S3_PORT:-18095}
 export WORKERS=${WORKERS:-4}
 export API_LOG_LEVEL=${API_LOG_LEVEL:-warn}
 DURATION=${DURATION:-10}
