@@ -84,6 +84,9 @@ struct api_conf {
 	int64_t		 jwks_timeout;
 
 	int64_t		 health_cache;		/* ms an S3 probe is reused */
+
+	/* Not config keys: set by main() from the command line. */
+	int64_t		 workers_cli;		/* --workers, -1 if not given */
 };
 
 extern const struct conf_key api_conf_table[];
