@@ -4,14 +4,15 @@
 #   tests/bench-bridge.sh [CLIENTS [SECONDS]]     (defaults 1000 and 20)
 #
 # Starts the Riva stand-in (one word "heard" and one interim response per
-# 100 ms audio frame, finals only at the end) and audio-bridge (auth off, plain ws://), then
+# 100 ms audio frame, a final every second) and audio-bridge (auth off, plain ws://), then
 # tests/wsclient in load mode: CLIENTS concurrent clients, started 5 ms
 # apart, each streaming SECONDS of 16 kHz PCM at real-time pace (3200-byte
 # frames every 100 ms) and stopping.  It prints:
 #   - served: clients that completed their recognition / clients;
 #   - latency, from the client's clock (wsclient -L): rtt = a partial's
-#     arrival minus the sending of the audio frame it answers (a partial of
-#     k words answers frame k); added = rtt minus the
+#     arrival minus the sending of the audio frame it answers (frame k =
+#     words in the finals so far + words in the partial); added = rtt
+#     minus the
 #     processing_time_ms the bridge reports for that result (the gRPC
 #     round trip the bridge measured itself: audio handed to gRPC ->
 #     response received).  "added" is therefore what the bridge and both
@@ -36,7 +37,7 @@ trap 'for p in $PIDS; do kill $p 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T
 
 head -c $((D * 32000)) /dev/urandom >"$T/a.pcm"
 "$top_builddir/tests/riva-standin" --port "$R" --log "$T/si.log" \
-    --partial-every 3200 >/dev/null 2>&1 &
+    --partial-every 3200 --final-every 32000 >/dev/null 2>&1 &
 PIDS="$PIDS $!"
 BRIDGE_CONFIG= BRIDGE_AUTH=off BRIDGE_PORT=$P BRIDGE_LISTEN=127.0.0.1 \
     RIVA_TARGET=127.0.0.1:$R BRIDGE_MAX_CONNECTIONS=$((N + 100)) \

@@ -23,9 +23,10 @@
  * received (with -n > 1 wrapped as {"client":i,"msg":...} unless -q), and
  * events {"event":"connected"|"closed"|"connect_error"|"timeout",...}.
  * With -n > 1 (load mode) a final {"event":"summary",...} line gives counts
- * and, with -L (dialect 1, against `riva-standin --partial-every 3200`
- * without finals, where a partial of k words answers audio frame k), the
- * latency of every partial: rtt = partial received minus frame k sent;
+ * and, with -L (dialect 1, against `riva-standin --partial-every 3200`,
+ * which hears one word per 3200-byte frame, so that a partial answers frame
+ * k = words in the finals so far + words in the partial), the latency of
+ * every partial: rtt = partial received minus frame k sent;
  * added = rtt minus the processing_time_ms the bridge reports (its own
  * gRPC send->receive time), i.e. what the bridge and the WebSocket hops
  * add, both directions together.
@@ -76,6 +77,7 @@ struct client {
 	uint64_t	 last_frame_us;
 	uint64_t	*sent_us;	/* -L: send time of every audio frame */
 	size_t		 nsent;
+	size_t		 final_words;	/* -L: words in finals so far */
 	uint64_t	 connect_at_us;
 	char		*rx;
 	size_t		 rxlen, rxcap;
@@ -300,11 +302,13 @@ on_message(struct client *c, const char *json)
 	else if (strcmp(type, "error") == 0)
 		c->errors++;
 	/*
-	 * -L: the stand-in hears one word per frame and (without finals)
-	 * its interim text is every word so far, so a partial of k words
-	 * answers frame k.
+	 * -L: the stand-in hears one word per frame; its finals hold every
+	 * word of a segment and its interim text the words since the last
+	 * final, so a partial answers frame (words in finals so far + words
+	 * in the partial).
 	 */
-	if (latency_mode && strcmp(type, "partial") == 0 &&
+	if (latency_mode && (strcmp(type, "partial") == 0 ||
+	    strcmp(type, "transcription") == 0) &&
 	    (p = strstr(json, "\"processing_time_ms\":")) != NULL &&
 	    (q = strstr(json, "\"text\":\"")) != NULL) {
 		size_t k = 1;
@@ -312,7 +316,12 @@ on_message(struct client *c, const char *json)
 
 		for (q += 8; *q != '"' && *q != '\0'; q++)
 			k += *q == ' ';
-		if (k <= c->nsent) {
+		if (strcmp(type, "transcription") == 0) {
+			c->final_words += k;
+			k = 0;
+		} else
+			k += c->final_words;
+		if (k > 0 && k <= c->nsent) {
 			rtt = (double)(now_us() - c->sent_us[k - 1]) / 1000.0;
 			proc = strtod(p + 21, NULL);
 			lat_add(rtt, rtt - proc);
