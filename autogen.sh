@@ -43,4 +43,5 @@ case "$1" in
 "") ;;
 *) echo "usage: $0 [--deps]" >&2; exit 2 ;;
 esac
+mkdir -p m4
 autoreconf -fi

@@ -27,7 +27,8 @@
 # sizes come from the environment:
 #   API_PORT (18080)  S3_PORT (18081)  WORKERS (4)  S3_BUCKET (audio-dev)
 #   AWS_REGION (us-east-1)  API_LOG_LEVEL (info)  API_EXTRA_CONF (lines
-#   appended to audio-api.conf)  LIGHTTPD (lighttpd)  BUILDDIR (.)
+#   appended to audio-api.conf)  LIGHTTPD_EXTRA_CONF (lines appended to
+#   lighttpd.conf)  LIGHTTPD (lighttpd)  BUILDDIR (.)
 #   FRONT (lighttpd): how audio-api is hosted --
 #     lighttpd        lighttpd mod_fastcgi -> `audio-api --workers N` pool
 #     lighttpd-spawn  lighttpd spawns N audio-api itself (bin-path)
@@ -181,11 +182,15 @@ server.errorlog = "$RUN_DIR/log/lighttpd-error.log"
 accesslog.filename = "$RUN_DIR/log/lighttpd-access.log"
 server.max-connections = 1024
 server.max-fds = 4096
+# Longer than any HTTP client keeps an idle connection, so a client never
+# reuses one that lighttpd is closing at that very moment.
+server.max-keep-alive-idle = 60
 fastcgi.server = (
 	"/api/audio" => ((
 		$backend
 	)),
 )
+${LIGHTTPD_EXTRA_CONF:-}
 EOF
 }
 

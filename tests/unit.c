@@ -32,6 +32,7 @@ static const struct {
 	/* storage path */
 	{ "journal", test_journal_suite },
 	{ "manifest", test_manifest_suite },
+	{ "tokcache", test_tokcache_suite },
 	{ "eventbridge", test_eventbridge_suite },
 	{ "awscred", test_awscred_suite },
 	{ "backoff", test_backoff_suite },

@@ -27,6 +27,7 @@ int	test_b64url_suite(void);
 /* storage path */
 int	test_journal_suite(void);
 int	test_manifest_suite(void);
+int	test_tokcache_suite(void);
 int	test_eventbridge_suite(void);
 int	test_awscred_suite(void);
 int	test_backoff_suite(void);
