@@ -1,15 +1,312 @@
-/* main.c: PLACEHOLDER entry point of audio-bridge until the real-time path lands. */
+/*
+ * main.c: audio-bridge, the WebSocket-to-Riva daemon.
+ *
+ *   audio-bridge [-f FILE]           run (config FILE, else $BRIDGE_CONFIG,
+ *                                    else defaults and environment)
+ *   audio-bridge -n|--check-config [-f FILE]
+ *   audio-bridge --print-example     the commented config file
+ *
+ * The process is one libwebsockets service loop plus the Riva adapter's
+ * gRPC thread.  SIGTERM/SIGINT only set a flag; the loop then refuses new
+ * connections (503), asks every running recognition to finish, relays
+ * their finals, closes each connection with 1001 once its recognition is
+ * over, and exits when none is left or drain_timeout has passed.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+
+#include <libwebsockets.h>
+
+#include "bridge.h"
+#include "cognito.h"
+#include "log.h"
+#include "riva.h"
+
+struct bridge *bridge;
+
+static struct bridge main_bridge;
+static volatile sig_atomic_t main_stop;
+static pthread_mutex_t main_ctx_lock = PTHREAD_MUTEX_INITIALIZER;
+static lws_sorted_usec_list_t main_tick;
+static struct lws_context *main_wake_ctx;	/* under main_ctx_lock */
+
+static const struct lws_protocols main_protocols[] = {
+	{ "audio-bridge", server_callback, sizeof(struct conn), 4096, 0, NULL,
+	    0 },
+	{ NULL, NULL, 0, 0, 0, NULL, 0 }
+};
+
+static void
+main_on_signal(int sig)
+{
+	(void)sig;
+	main_stop = 1;
+}
+
+/* Riva adapter wakeup: runs on the gRPC thread. */
+static void
+main_wakeup(void *arg)
+{
+	(void)arg;
+	pthread_mutex_lock(&main_ctx_lock);
+	if (main_wake_ctx != NULL)
+		lws_cancel_service(main_wake_ctx);
+	pthread_mutex_unlock(&main_ctx_lock);
+}
+
+static void
+main_lws_log(int level, const char *line)
+{
+	char buf[512];
+	size_t n;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	n = strlen(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+		buf[--n] = '\0';
+	log_msg(level == LLL_ERR ? LOGL_ERROR : LOGL_WARN, "lws", "%s", buf);
+}
+
+static void
+main_begin_drain(void)
+{
+	struct conn *c;
+
+	bridge->draining = 1;
+	bridge->drain_deadline_us = riva_now_us() +
+	    (uint64_t)bridge->conf.drain_timeout * 1000;
+	log_info("shutting down: %llu connections, %llu recognitions to "
+	    "finish within %lld ms", (unsigned long long)bridge->nconns,
+	    (unsigned long long)bridge->m.sessions,
+	    (long long)bridge->conf.drain_timeout);
+	for (c = bridge->conns; c != NULL; c = c->next)
+		session_drain(c);
+}
+
+/* Every 50 ms: timeouts, audio backpressure, Riva health refresh. */
+static void
+main_on_tick(lws_sorted_usec_list_t *sul)
+{
+	uint64_t now = riva_now_us();
+	struct conn *c;
+
+	if (bridge->last_health_us == 0 || now - bridge->last_health_us >=
+	    (uint64_t)bridge->conf.health_interval * 1000) {
+		bridge->last_health_us = now;
+		riva_health_check(bridge->riva, "", 0, NULL);
+	}
+	for (c = bridge->conns; c != NULL; c = c->next)
+		session_sweep(c, now);
+	lws_sul_schedule(bridge->ctx, 0, sul, main_on_tick, 50 * LWS_US_PER_MS);
+}
+
+static struct lws_context *
+main_context(const struct bridge_conf *cf)
+{
+	struct lws_context_creation_info info;
+	int tls = cf->tls_cert_file[0] != '\0';
+
+	memset(&info, 0, sizeof(info));
+	info.port = (int)cf->port;
+	info.iface = cf->listen_address;
+	info.protocols = main_protocols;
+	info.gid = -1;
+	info.uid = -1;
+	info.max_http_header_data = LIMIT_TOKEN_BYTES + 2048;
+	info.max_http_header_pool = 64;
+	info.timeout_secs = 10;
+	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+	if (tls) {
+		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+		info.ssl_cert_filepath = cf->tls_cert_file;
+		info.ssl_private_key_filepath = cf->tls_key_file;
+	}
+	return lws_create_context(&info);
+}
+
+static struct riva *
+main_riva(const struct bridge_conf *cf)
+{
+	struct riva_opts o;
+	enum err e = ERR_OK;
+	struct riva *r;
+
+	memset(&o, 0, sizeof(o));
+	o.target = cf->riva_target;
+	o.tls = cf->riva_tls;
+	o.tls_root_ca_file = cf->riva_ca_file[0] ? cf->riva_ca_file : NULL;
+	o.tls_cert_file = cf->riva_cert_file[0] ? cf->riva_cert_file : NULL;
+	o.tls_key_file = cf->riva_key_file[0] ? cf->riva_key_file : NULL;
+	o.tls_server_name = cf->riva_server_name[0] ? cf->riva_server_name :
+	    NULL;
+	o.api_key = cf->riva_api_key != NULL && cf->riva_api_key[0] ?
+	    cf->riva_api_key : NULL;
+	o.function_id = cf->riva_function_id[0] ? cf->riva_function_id : NULL;
+	o.keepalive_ms = (int)cf->riva_keepalive;
+	o.max_recv_msg = (int)cf->riva_max_message;
+	o.max_send_msg = (int)cf->riva_max_message;
+	o.start_timeout_ms = (int)cf->riva_start_timeout;
+	o.wakeup = main_wakeup;
+	o.wakeup_arg = NULL;
+	if ((r = riva_new(&o, &e)) == NULL)
+		log_error("cannot set up the Riva channel to %s: %s",
+		    cf->riva_target, err_strerror(e));
+	return r;
+}
+
+static struct cognito *
+main_cognito(const struct bridge_conf *cf)
+{
+	struct cognito_conf cc;
+	struct cognito *cg = NULL;
+
+	cognito_conf_defaults(&cc);
+	cc.issuer = cf->cognito_issuer;
+	cc.client_ids = cf->cognito_client_ids;
+	cc.jwks_url = cf->cognito_jwks_url;
+	cc.token_use = cf->cognito_token_use;
+	cc.leeway = (long)(cf->jwt_leeway / 1000);
+	if (cognito_new(&cc, &cg) != ERR_OK)
+		return NULL;
+	return cg;
+}
+
+static void
+main_usage(void)
+{
+	fprintf(stderr, "usage: audio-bridge [-f config] [-n|--check-config] "
+	    "[--print-example]\n");
+}
+
+static void
+main_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			log_warn("cannot raise the open file limit: %s",
+			    strerror(errno));
+	}
+}
 
 int
 main(int argc, char **argv)
 {
-	if (argc > 1 && (strcmp(argv[1], "-n") == 0 ||
-	    strcmp(argv[1], "--check-config") == 0)) {
-		printf("audio-bridge: configuration ok\n");
+	const char *path = getenv("BRIDGE_CONFIG");
+	struct sigaction sa;
+	char errbuf[512];
+	int check = 0, i, status = 1;
+	struct conn *c;
+	uint64_t until;
+
+	for (i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-n") == 0 ||
+		    strcmp(argv[i], "--check-config") == 0)
+			check = 1;
+		else if ((strcmp(argv[i], "-f") == 0 ||
+		    strcmp(argv[i], "--config") == 0) && i + 1 < argc)
+			path = argv[++i];
+		else if (strcmp(argv[i], "--print-example") == 0) {
+			conf_print_example(config_table, stdout);
+			return 0;
+		} else {
+			main_usage();
+			return 2;
+		}
+	}
+	if (path != NULL && *path == '\0')
+		path = NULL;
+	log_init("audio-bridge", LOGL_INFO, 2);
+	bridge = &main_bridge;
+	if (config_load(&bridge->conf, path, errbuf, sizeof(errbuf)) !=
+	    ERR_OK) {
+		fprintf(stderr, "audio-bridge: %s\n", errbuf);
+		return 1;
+	}
+	if (check) {
+		printf("audio-bridge: %s: config ok\n",
+		    path != NULL ? path : "(defaults and environment)");
+		config_free(&bridge->conf);
 		return 0;
 	}
-	fprintf(stderr, "audio-bridge: not implemented yet\n");
-	return 1;
+	log_init("audio-bridge", (enum log_level)bridge->conf.log_level, 2);
+	snprintf(bridge->riva_target_public, sizeof(bridge->riva_target_public),
+	    "%s", bridge->conf.riva_target);
+	metrics_init(&bridge->m);
+	main_raise_nofile();
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = main_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	lws_set_log_level(LLL_ERR, main_lws_log);
+	if (bridge->conf.auth == BRIDGE_AUTH_REQUIRED &&
+	    (bridge->cognito = main_cognito(&bridge->conf)) == NULL) {
+		log_error("cannot set up JWT verification");
+		goto out;
+	}
+	if ((bridge->ctx = main_context(&bridge->conf)) == NULL) {
+		log_error("cannot listen on %s:%lld",
+		    bridge->conf.listen_address, (long long)bridge->conf.port);
+		goto out;
+	}
+	pthread_mutex_lock(&main_ctx_lock);
+	main_wake_ctx = bridge->ctx;
+	pthread_mutex_unlock(&main_ctx_lock);
+	if ((bridge->riva = main_riva(&bridge->conf)) == NULL)
+		goto out;
+	log_info("listening on %s://%s:%lld, riva %s, auth %s",
+	    bridge->conf.tls_cert_file[0] ? "wss" : "ws",
+	    bridge->conf.listen_address, (long long)bridge->conf.port,
+	    bridge->conf.riva_target,
+	    bridge->conf.auth == BRIDGE_AUTH_OFF ? "off" : "required");
+	lws_sul_schedule(bridge->ctx, 0, &main_tick, main_on_tick, 1);
+
+	for (;;) {
+		if (lws_service(bridge->ctx, 0) < 0)
+			break;
+		if (main_stop && !bridge->draining)
+			main_begin_drain();
+		if (bridge->draining && (bridge->nconns == 0 ||
+		    riva_now_us() >= bridge->drain_deadline_us))
+			break;
+	}
+	if (bridge->nconns > 0) {
+		log_warn("drain timeout: closing %llu connections",
+		    (unsigned long long)bridge->nconns);
+		for (c = bridge->conns; c != NULL; c = c->next)
+			session_close_later(c, BRIDGE_CLOSE_GOING_AWAY,
+			    "server shutting down: drain timeout");
+		until = riva_now_us() + 500000;
+		while (bridge->nconns > 0 && riva_now_us() < until)
+			if (lws_service(bridge->ctx, 0) < 0)
+				break;
+	}
+	status = 0;
+	log_info("stopped");
+out:
+	pthread_mutex_lock(&main_ctx_lock);
+	main_wake_ctx = NULL;		/* late wakeups are harmless now */
+	pthread_mutex_unlock(&main_ctx_lock);
+	if (bridge->ctx != NULL) {
+		lws_sul_cancel(&main_tick);
+		/* Closing connections releases their Riva streams. */
+		lws_context_destroy(bridge->ctx);
+		bridge->ctx = NULL;
+	}
+	riva_free(bridge->riva);
+	cognito_free(bridge->cognito);
+	config_free(&bridge->conf);
+	return status;
 }

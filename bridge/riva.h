@@ -2,16 +2,17 @@
  * riva.h: the adapter between the bridge and NVIDIA Riva over gRPC.
  *
  * bridge/riva.c is the one file that calls grpc-core.  It owns one channel
- * to Riva and one thread that drives a grpc completion queue; the caller
- * (the libwebsockets event loop) never blocks on it:
+ * to Riva and two threads (one makes the grpc calls, one waits on the
+ * completion queue); the caller (the libwebsockets event loop) never calls
+ * grpc and never blocks on it:
  *
  *   - riva_stream_start(), riva_stream_audio(), riva_stream_finish(),
  *     riva_stream_release() and riva_health_check() only copy their input
- *     into the adapter under a mutex, wake the grpc thread and return.
+ *     into the adapter under a mutex, wake the adapter's thread and return.
  *   - Everything that comes back (results, errors, end of stream, health
  *     answers) is put on one thread-safe event queue.  Each time the queue
  *     goes from empty to non-empty the adapter calls the caller's wakeup
- *     function, from the grpc thread (the bridge passes a function that
+ *     function, from an adapter thread (the bridge passes a function that
  *     calls lws_cancel_service()).  The caller then drains the queue with
  *     riva_poll() from its own thread.
  *
@@ -26,8 +27,9 @@
  *
  * Threads: all functions below may be called from any one caller thread
  * (they are also safe from several threads, but the event order is per
- * stream).  The wakeup callback runs on the grpc thread and must only do
- * something thread-safe and quick.
+ * stream).  The wakeup callback runs on an adapter thread, possibly until
+ * riva_free() returns; it must only do something thread-safe and quick and
+ * must not call riva_* functions.
  */
 #ifndef RIVA_H
 #define RIVA_H
@@ -70,7 +72,7 @@ struct riva_opts {
 	int		 start_timeout_ms;	/* stream must be under way by then */
 	int		 stream_timeout_ms;	/* whole call deadline; 0 = none */
 	size_t		 max_queued_audio;	/* bytes waiting per stream */
-	/* Called (grpc thread) when the event queue becomes non-empty. */
+	/* Called (adapter thread) when the event queue becomes non-empty. */
 	void		(*wakeup)(void *arg);
 	void		*wakeup_arg;
 };
@@ -104,8 +106,9 @@ struct riva_event {
 	 * Timing (CLOCK_MONOTONIC, microseconds).  recv_us: when the grpc
 	 * thread received the response.  rtt_us (RIVA_EV_RESULT, and
 	 * RIVA_EV_HEALTH): for a result, the time from handing the most
-	 * recent audio message to gRPC to receiving this response (0 when no
-	 * audio was sent yet); for health, the call's round trip.
+	 * recent audio message (or the half-close) to gRPC to receiving this
+	 * response (0 when nothing was sent yet), the Riva round trip for
+	 * metrics; for health, the call's round trip.
 	 */
 	uint64_t		 recv_us;
 	uint64_t		 rtt_us;
@@ -123,15 +126,15 @@ struct riva_stream_stats {
 
 /*
  * Create the adapter: calls grpc_init(), creates the channel (no network
- * I/O yet; gRPC connects lazily) and starts the grpc thread.  Returns NULL
- * with *errp set: ERR_CONFIG for bad options (named in the log, e.g. an
+ * I/O yet; gRPC connects lazily) and starts the adapter's threads.  Returns
+ * NULL with *errp set: ERR_CONFIG for bad options (named in the log, e.g. an
  * unreadable CA file), ERR_NOMEM, ERR_INTERNAL.
  */
 struct riva	*riva_new(const struct riva_opts *, enum err *errp);
 
 /*
- * Cancel every stream, stop the grpc thread, destroy the channel and call
- * grpc_shutdown().  Events not yet polled are discarded; streams not yet
+ * Cancel every stream, stop the adapter's threads, destroy the channel and
+ * call grpc_shutdown().  Events not yet polled are discarded; streams not yet
  * released are released.  riva_free(NULL) is a no-op.
  */
 void		 riva_free(struct riva *);

@@ -34,6 +34,7 @@ struct journal;
 struct jsonv_doc;
 struct cognito;
 struct s3;
+struct tokcache;
 
 /* -------------------------------------------------------------- config */
 
@@ -78,6 +79,8 @@ struct api_conf {
 	char		*jwt_jwks_url;
 	int64_t		 jwt_leeway;		/* ms, whole seconds used */
 	int64_t		 jwks_ttl;
+	int64_t		 jwt_cache_ttl;		/* 0: no cache */
+	int64_t		 jwt_cache_entries;
 	int64_t		 jwks_timeout;
 
 	int64_t		 health_cache;		/* ms an S3 probe is reused */
@@ -154,6 +157,7 @@ struct app {
 	struct api_conf	*conf;
 	struct journal	*journal;
 	struct cognito	*auth;
+	struct tokcache	*tokens;	/* verified tokens; NULL: none */
 	struct s3	*s3;
 	char		 lease_owner[96];	/* "host:pid" for outbox claims */
 	int64_t		 journal_retry_ms;	/* next open attempt */

@@ -15,6 +15,7 @@
 #include "cognito.h"
 #include "journal.h"
 #include "log.h"
+#include "tokcache.h"
 
 enum err
 app_open(struct app *app, struct api_conf *conf)
@@ -41,6 +42,10 @@ app_open(struct app *app, struct api_conf *conf)
 	cc.jwks_ttl = (long)(conf->jwks_ttl / 1000);
 	cc.jwks_timeout_ms = (long)conf->jwks_timeout;
 	if ((rc = cognito_new(&cc, &app->auth)) != ERR_OK)
+		goto fail;
+	if (conf->jwt_cache_ttl >= 1000 && (rc = tokcache_new(
+	    (size_t)conf->jwt_cache_entries, (long)(conf->jwt_cache_ttl / 1000),
+	    &app->tokens)) != ERR_OK)
 		goto fail;
 
 	memset(&sc, 0, sizeof(sc));
@@ -92,4 +97,6 @@ app_close(struct app *app)
 	app->s3 = NULL;
 	cognito_free(app->auth);
 	app->auth = NULL;
+	tokcache_free(app->tokens);
+	app->tokens = NULL;
 }

@@ -70,6 +70,9 @@ struct eventbridge_send_config {
 struct eventbridge_send *eventbridge_send_new(
 		    const struct eventbridge_send_config *);
 void		eventbridge_send_free(struct eventbridge_send *);
+/* The longest one eventbridge_send() call may take (connect + whole
+ * request timeouts, ms): leases must outlast it. */
+long		eventbridge_send_timeout_ms(const struct eventbridge_send *);
 
 /*
  * Send one PutEvents request holding the longest prefix of entries[0..n)
@@ -84,5 +87,51 @@ enum err	eventbridge_send(struct eventbridge_send *,
 		    const struct awscred *cred,
 		    const struct eventbridge_entry *entries, size_t n,
 		    struct eventbridge_result *res, size_t *used);
+
+/* ------------------------------------------------ outbox events -> AWS */
+
+struct journal;
+
+struct deliver_events_config {
+	const char	*source;	/* NULL: EVENTBRIDGE_SOURCE_DEFAULT */
+	const char	*bus_name;	/* NULL or "": the default bus */
+	const char	*lease_owner;	/* "host:pid", < JOURNAL_LEASE_OWNER_BYTES */
+	int		 lease_seconds;	/* > the sender's whole timeout */
+	int		 max_attempts;	/* a failing event is dead after these */
+	int64_t		 backoff_base_ms;	/* first retry delay (~) */
+	int64_t		 backoff_cap_ms;	/* longest retry delay */
+	const char	*session_id;	/* NULL: any session; set for the
+					   immediate attempt after a commit */
+};
+
+struct deliver_events_stats {
+	size_t		 claimed;
+	size_t		 sent;
+	size_t		 retried;	/* failed, due again later */
+	size_t		 dead;		/* parked with a reason */
+};
+
+/* Events claimed per round. */
+#define DELIVER_EVENTS_CLAIM	50
+
+/*
+ * One round of event delivery: claim up to DELIVER_EVENTS_CLAIM due events
+ * from the journal's outbox (a lease makes this process their only
+ * deliverer), send them to EventBridge in PutEvents batches, and record
+ * each outcome: sent -> journal_outbox_done(); throttled/5xx/transport/
+ * credential errors -> journal_outbox_fail() due again after
+ * backoff_delay_ms() (jittered), or dead once max_attempts is reached;
+ * refused for good (validation, a Detail EventBridge can never take) ->
+ * journal_outbox_dead() with the reason.  Events whose lease would expire
+ * before their request could finish are left for the next holder.
+ * Counts are added to *st (may be NULL).  Returns ERR_OK (also when nothing
+ * was due), ERR_CONFIG if lease_seconds does not outlast
+ * eventbridge_send_timeout_ms() (nothing is claimed), or the journal's
+ * error (ERR_UNAVAILABLE: journal down; the claimed events come back when
+ * their lease expires).
+ */
+enum err	deliver_events_round(struct journal *, struct eventbridge_send *,
+		    struct awscred_chain *, const struct deliver_events_config *,
+		    struct deliver_events_stats *st);
 
 #endif /* FCGI_AWS_H */

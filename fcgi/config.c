@@ -112,6 +112,11 @@ const struct conf_key api_conf_table[] = {
 	    "clock leeway for exp/nbf/iat", OFF(jwt_leeway) },
 	{ "jwks_ttl", CONF_DURATION, 1000, 7 * DAY_MS, "1h", NULL, 0, NULL,
 	    "how long a fetched JWKS is trusted", OFF(jwks_ttl) },
+	{ "jwt_cache_ttl", CONF_DURATION, 0, 3600 * 1000, "60s", NULL, 0, NULL,
+	    "how long a worker reuses a token it verified (0: verify every "
+	    "request); exp is still checked every time", OFF(jwt_cache_ttl) },
+	{ "jwt_cache_entries", CONF_INT, 1, 65536, "256", NULL, 0, NULL,
+	    "verified tokens each worker remembers", OFF(jwt_cache_entries) },
 	{ "jwks_timeout", CONF_DURATION, 100, 60 * 1000, "5s", NULL, 0, NULL,
 	    "JWKS fetch timeout", OFF(jwks_timeout) },
 

@@ -10,10 +10,11 @@
  * (sessions.c calls deliver_manifest(), the same function the loop uses);
  * everything else, and everything that failed, is this loop's job:
  *
- *   claim up to deliver_batch due items with a lease (only one holder of a
- *   live lease per item: many deliverers may run, none delivers an item
- *   another is delivering); PUT each manifest; pack the events into
- *   PutEvents requests of up to 10 entries / 256 KB; mark each item done,
+ *   claim up to deliver_batch due manifest writes with a lease (only one
+ *   holder of a live lease per item: many deliverers may run, none
+ *   delivers an item another is delivering) and PUT each; then one round
+ *   of events through deliver_events_round() (deliver_events.c: PutEvents
+ *   requests of up to 10 entries / 256 KB); mark each item done,
  *   or failed with the next attempt after an exponential backoff with
  *   jitter, or dead with the reason once deliver_max_attempts is reached
  *   or EventBridge refuses it for good (4xx validation).  Dead items are
@@ -55,17 +56,15 @@
 #include "log.h"
 #include "s3key.h"
 
-#define DELIVER_REASON_SIZE	(EVENTBRIDGE_CODE_MAX + \
-				    EVENTBRIDGE_MESSAGE_MAX + 64)
+#define DELIVER_REASON_SIZE	JOURNAL_REASON_BYTES
 
 struct deliver {
 	struct app		 app;
 	struct eventbridge_send	*eb;
 	struct awscred_chain	*cred;
-	struct journal_outbox_item *items;
+	struct journal_outbox_item *items;	/* manifest writes */
 	size_t			 nitems;
 	int			 lease_seconds;
-	long			 margin_ms;	/* longest call we may start */
 };
 
 /* ------------------------------------------------------------ test hook */
@@ -164,7 +163,6 @@ deliver_manifest(struct app *app, const struct journal_outbox_item *item)
 		    "S3 unreachable for the manifest write", 0);
 		return rc;
 	}
-	deliver_fault("after-manifest-put");
 	return journal_outbox_done(app->journal, item, journal_now_ms());
 }
 
@@ -196,130 +194,66 @@ deliver_chain(const struct api_conf *conf)
 	return ch;
 }
 
-/* Codes that say our credentials (not the event) are wrong. */
-static int
-deliver_cred_problem(const char *code)
-{
-	return strcmp(code, "ExpiredTokenException") == 0 ||
-	    strcmp(code, "InvalidSignatureException") == 0 ||
-	    strcmp(code, "UnrecognizedClientException") == 0 ||
-	    strcmp(code, "IncompleteSignature") == 0;
-}
-
-/* Send the claimed events idx[0..m) of d->items in PutEvents batches. */
-static void
-deliver_events(struct deliver *d, size_t *idx, size_t m)
+/* One round of events: deliver_events.c sends them (PutEvents batches,
+ * only failed entries retried, 4xx parked dead); with events = discard
+ * they are claimed and marked delivered without being sent.  Returns the
+ * number claimed, or -1 if the journal is unavailable. */
+static long
+deliver_events(struct deliver *d)
 {
 	struct app *app = &d->app;
 	struct api_conf *conf = app->conf;
-	struct eventbridge_entry *ents = NULL;
-	struct eventbridge_result res[EVENTBRIDGE_BATCH_ENTRIES];
-	struct awscred cred;
-	struct journal_outbox_item *it;
-	char why[DELIVER_REASON_SIZE];
-	const char *msg;
-	size_t i, k, n = 0, used, *live = NULL;
-	enum err rc;
+	struct deliver_events_config ec;
+	struct deliver_events_stats st;
+	struct journal_claim cl;
+	size_t n = 0, i;
 
-	memset(&cred, 0, sizeof(cred));
 	if (conf->events == API_EVENTS_DISCARD) {
-		for (i = 0; i < m; i++) {
-			it = &d->items[idx[i]];
+		memset(&cl, 0, sizeof(cl));
+		cl.lease_owner = app->lease_owner;
+		cl.lease_seconds = d->lease_seconds;
+		cl.now_ms = journal_now_ms();
+		cl.kind = JOURNAL_OUTBOX_EVENT;
+		memset(d->items, 0, d->nitems * sizeof(*d->items));
+		if (journal_outbox_claim(app->journal, &cl, d->items,
+		    d->nitems, &n) != ERR_OK)
+			return -1;
+		for (i = 0; i < n; i++) {
 			log_debug("event %s discarded (events = discard)",
-			    it->event_id);
-			(void)journal_outbox_done(app->journal, it,
+			    d->items[i].event_id);
+			(void)journal_outbox_done(app->journal, &d->items[i],
 			    journal_now_ms());
 		}
-		return;
+		journal_outbox_items_free(d->items, n);
+		return (long)n;
 	}
-	if ((ents = calloc(m, sizeof(*ents))) == NULL ||
-	    (live = calloc(m, sizeof(*live))) == NULL) {
-		log_error("out of memory");
-		abort();
-	}
-	for (i = 0; i < m; i++) {
-		it = &d->items[idx[i]];
-		ents[n].source = conf->events_source;
-		ents[n].detail_type = it->detail_type;
-		ents[n].bus_name = conf->events_bus;
-		ents[n].detail = it->payload != NULL ? it->payload : "";
-		ents[n].time_s = it->created_ms / 1000;
-		if (eventbridge_entry_check(&ents[n], &msg) != ERR_OK) {
-			snprintf(why, sizeof(why), "invalid entry: %s", msg);
-			deliver_failed(app, it, why, 1);
-			continue;
-		}
-		live[n++] = idx[i];
-	}
-	if (n == 0)
-		goto out;
-	if (awscred_chain_get(d->cred, &cred) != ERR_OK) {
-		for (i = 0; i < n; i++)
-			deliver_failed(app, &d->items[live[i]],
-			    "no AWS credentials for EventBridge", 0);
-		goto out;
-	}
-	for (i = 0; i < n; i += used) {
-		used = 0;
-		/* Every item of a batch was claimed together: the first
-		 * one's lease is the batch's. */
-		if (!deliver_lease_ok(&d->items[live[i]],
-		    (long)conf->events_timeout)) {
-			for (k = i; k < n; k++)
-				(void)journal_outbox_fail(app->journal,
-				    &d->items[live[k]], app->lease_owner,
-				    journal_now_ms(),
-				    "lease ran out before sending");
-			break;
-		}
-		rc = eventbridge_send(d->eb, &cred, &ents[i], n - i, res,
-		    &used);
-		if (rc != ERR_OK || used == 0) {
-			/* entries were checked above: only ENOMEM here */
-			for (k = i; k < n; k++)
-				deliver_failed(app, &d->items[live[k]],
-				    err_code(rc), 0);
-			break;
-		}
-		deliver_fault("after-events-sent");
-		for (k = 0; k < used; k++) {
-			it = &d->items[live[i + k]];
-			switch (res[k].outcome) {
-			case EVENTBRIDGE_SENT:
-				(void)journal_outbox_done(app->journal, it,
-				    journal_now_ms());
-				break;
-			case EVENTBRIDGE_RETRY:
-			case EVENTBRIDGE_DEAD:
-				snprintf(why, sizeof(why), "%s: %s",
-				    res[k].error_code[0] != '\0' ?
-				    res[k].error_code : "error",
-				    res[k].error_message);
-				if (deliver_cred_problem(res[k].error_code))
-					awscred_chain_invalidate(d->cred);
-				deliver_failed(app, it, why,
-				    res[k].outcome == EVENTBRIDGE_DEAD);
-				break;
-			}
-		}
-	}
-out:
-	awscred_clear(&cred);
-	free(ents);
-	free(live);
+	memset(&ec, 0, sizeof(ec));
+	memset(&st, 0, sizeof(st));
+	ec.source = conf->events_source;
+	ec.bus_name = conf->events_bus;
+	ec.lease_owner = app->lease_owner;
+	ec.lease_seconds = d->lease_seconds;
+	ec.max_attempts = (int)conf->deliver_max_attempts;
+	ec.backoff_base_ms = conf->deliver_backoff_base;
+	ec.backoff_cap_ms = conf->deliver_backoff_max;
+	if (deliver_events_round(app->journal, d->eb, d->cred, &ec, &st) !=
+	    ERR_OK)
+		return -1;
+	return (long)st.claimed;
 }
 
 /* ----------------------------------------------------------------- loop */
 
-/* Claim one round of due items and deliver them.  Returns how many items
- * were claimed (0: nothing due), or -1 if the journal is unavailable. */
+/* Claim one round of due manifest writes and write them, then one round
+ * of events.  Returns how many items were claimed (0: nothing due), or -1
+ * if the journal is unavailable. */
 static long
 deliver_round(struct deliver *d)
 {
 	struct app *app = &d->app;
 	struct journal_claim cl;
-	size_t n = 0, i, m = 0, *idx = NULL;
-	long claimed = -1;
+	size_t n = 0, i;
+	long events;
 
 	if ((app->journal = app_journal(app)) == NULL)
 		return -1;
@@ -327,39 +261,23 @@ deliver_round(struct deliver *d)
 	cl.lease_owner = app->lease_owner;
 	cl.lease_seconds = d->lease_seconds;
 	cl.now_ms = journal_now_ms();
-	cl.kind = JOURNAL_OUTBOX_ANY;
+	cl.kind = JOURNAL_OUTBOX_MANIFEST_WRITE;
 	memset(d->items, 0, d->nitems * sizeof(*d->items));
 	if (journal_outbox_claim(app->journal, &cl, d->items, d->nitems, &n) !=
 	    ERR_OK)
 		return -1;
-	if (n == 0)
-		return 0;
-	if ((idx = calloc(n, sizeof(*idx))) == NULL) {
-		log_error("out of memory");
-		abort();
-	}
-	for (i = 0; i < n && !api_sig_term; i++) {
-		if (d->items[i].kind == JOURNAL_OUTBOX_MANIFEST_WRITE)
-			(void)deliver_manifest(app, &d->items[i]);
-		else
-			idx[m++] = i;
-	}
-	if (m > 0 && !api_sig_term) {
-		deliver_events(d, idx, m);
-		m = 0;
-	}
-	/* Items a SIGTERM left untouched go back to the queue at once (the
-	 * attempt counted; nothing was sent). */
+	for (i = 0; i < n && !api_sig_term; i++)
+		(void)deliver_manifest(app, &d->items[i]);
+	/* Writes a SIGTERM left untouched go back to the queue at once. */
 	for (; i < n; i++)
 		(void)journal_outbox_fail(app->journal, &d->items[i],
 		    app->lease_owner, journal_now_ms(), "stopped");
-	while (m > 0)
-		(void)journal_outbox_fail(app->journal, &d->items[idx[--m]],
-		    app->lease_owner, journal_now_ms(), "stopped");
-	claimed = (long)n;
 	journal_outbox_items_free(d->items, n);
-	free(idx);
-	return claimed;
+	if (api_sig_term)
+		return (long)n;
+	if ((events = deliver_events(d)) < 0)
+		return -1;
+	return (long)n + events;
 }
 
 static void
@@ -436,8 +354,11 @@ deliver_open(struct deliver *d, struct api_conf *conf)
 		rc = ERR_NOMEM;
 		goto fail;
 	}
+	/* The slowest single call: an S3 PUT or a PutEvents request, each
+	 * with its connect timeout. */
 	slowest = (long)(conf->s3_timeout > conf->events_timeout ?
-	    conf->s3_timeout : conf->events_timeout);
+	    conf->s3_timeout : conf->events_timeout) +
+	    (long)conf->s3_connect_timeout;
 	d->lease_seconds = (int)((conf->deliver_lease + 999) / 1000);
 	if ((int64_t)d->lease_seconds * 1000 < slowest + 2000) {
 		d->lease_seconds = (int)((slowest + 2000 + 999) / 1000);

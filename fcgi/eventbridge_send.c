@@ -153,6 +153,12 @@ eventbridge_send_free(struct eventbridge_send *s)
 	free(s);
 }
 
+long
+eventbridge_send_timeout_ms(const struct eventbridge_send *s)
+{
+	return s->timeout_ms + s->connect_timeout_ms;
+}
+
 /* Make the signer hold *cred, creating or re-keying it when they change. */
 static enum err
 eventbridge_send_signer(struct eventbridge_send *s, const struct awscred *cred)

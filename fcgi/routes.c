@@ -18,6 +18,7 @@
 #include "journal.h"
 #include "log.h"
 #include "s3key.h"
+#include "tokcache.h"
 
 #define ROUTE_PREFIX	"/api/audio"
 
@@ -80,6 +81,7 @@ routes_auth(struct req *r)
 	struct cognito_identity who;
 	const char *hdr, *tok, *reason = "missing bearer token";
 	size_t len;
+	time_t now;
 	enum err rc;
 
 	hdr = req_param(r, "HTTP_AUTHORIZATION");
@@ -88,7 +90,12 @@ routes_auth(struct req *r)
 		    "Bearer token", NULL, NULL);
 		return ERR_AUTH;
 	}
-	rc = cognito_verify(r->app->auth, tok, len, time(NULL), &who, &reason);
+	now = time(NULL);
+	if (tokcache_get(r->app->tokens, tok, len, now, &who)) {
+		snprintf(r->sub, sizeof(r->sub), "%s", who.sub);
+		return ERR_OK;
+	}
+	rc = cognito_verify(r->app->auth, tok, len, now, &who, &reason);
 	if (rc == ERR_UNAVAILABLE || rc == ERR_NOMEM) {
 		req_error(r, ERR_UNAVAILABLE, "token signing keys unavailable",
 		    NULL, NULL);
@@ -101,6 +108,7 @@ routes_auth(struct req *r)
 		req_error(r, ERR_AUTH, msg, NULL, NULL);
 		return ERR_AUTH;
 	}
+	(void)tokcache_put(r->app->tokens, tok, len, now, &who);
 	snprintf(r->sub, sizeof(r->sub), "%s", who.sub);
 	return ERR_OK;
 }

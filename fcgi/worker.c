@@ -8,6 +8,8 @@
  * that arrives while idle wakes the worker at once: drain without races.
  * The listening socket is non-blocking, so when several workers wake for
  * one connection the losers get EAGAIN from accept and go back to waiting.
+ * Idle workers wait in epoll_pwait(2) with EPOLLEXCLUSIVE, so a new
+ * connection wakes one of them rather than the whole pool.
  *
  * libfcgi is used only through its reentrant FCGX_* API.
  */
@@ -15,6 +17,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/epoll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,8 +114,9 @@ worker_run(int listen_fd, const char *conf_path, struct api_conf *conf)
 	struct app app;
 	FCGX_Request fr;
 	struct pollfd pfd;
+	struct epoll_event ev;
 	sigset_t waitmask;
-	int flags, rc, status = 1, served = 0;
+	int flags, rc, status = 1, served = 0, ep = -1;
 
 	memset(&app, 0, sizeof(app));
 	worker_signals(&waitmask);
@@ -130,6 +134,17 @@ worker_run(int listen_fd, const char *conf_path, struct api_conf *conf)
 		    strerror(errno));
 		goto out;
 	}
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+		log_error("epoll_create1: %s", strerror(errno));
+		goto out;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+	ev.data.fd = listen_fd;
+	if (epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd, &ev) == -1) {
+		log_error("epoll_ctl: %s", strerror(errno));
+		goto out;
+	}
 	if (app_open(&app, conf) != ERR_OK)
 		goto out;
 	log_info("worker ready");
@@ -140,16 +155,19 @@ worker_run(int listen_fd, const char *conf_path, struct api_conf *conf)
 			worker_reload(&app, conf_path, conf);
 			continue;
 		}
-		/* A kept FastCGI connection (web servers that multiplex) is
-		 * read before the listener. */
-		pfd.fd = fr.ipcFd >= 0 ? fr.ipcFd : listen_fd;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		rc = ppoll(&pfd, 1, NULL, &waitmask);
+		if (fr.ipcFd >= 0) {
+			/* A kept FastCGI connection (web servers that keep
+			 * them open) is read before the listener. */
+			pfd.fd = fr.ipcFd;
+			pfd.events = POLLIN;
+			pfd.revents = 0;
+			rc = ppoll(&pfd, 1, NULL, &waitmask);
+		} else
+			rc = epoll_pwait(ep, &ev, 1, -1, &waitmask);
 		if (rc == -1) {
 			if (errno == EINTR)
 				continue;
-			log_error("ppoll: %s", strerror(errno));
+			log_error("waiting for requests: %s", strerror(errno));
 			goto out;
 		}
 		rc = FCGX_Accept_r(&fr);
@@ -167,6 +185,8 @@ worker_run(int listen_fd, const char *conf_path, struct api_conf *conf)
 	status = 0;
 	log_info("worker stopping after %d requests", served);
 out:
+	if (ep != -1)
+		close(ep);
 	FCGX_Free(&fr, 1);
 	app_close(&app);
 	return status;

@@ -1176,12 +1176,33 @@ journal_upsert_tx(struct journal *j, const char *owner,
 	return ERR_OK;
 }
 
+/* ERR_INVAL if two chunks share a seq. */
+static enum err
+journal_seqs_unique(const struct journal_chunk *chunks, size_t n)
+{
+	int64_t *seqs = NULL;
+	enum err e = ERR_OK;
+	size_t i;
+
+	if (n < 2)
+		return ERR_OK;
+	if ((seqs = calloc(n, sizeof(*seqs))) == NULL)
+		return ERR_NOMEM;
+	for (i = 0; i < n; i++)
+		seqs[i] = chunks[i].seq;
+	qsort(seqs, n, sizeof(*seqs), journal_seq_cmp);
+	for (i = 1; i < n && e == ERR_OK; i++)
+		if (seqs[i] == seqs[i - 1])
+			e = ERR_INVAL;
+	free(seqs);
+	return e;
+}
+
 enum err
 journal_upsert_manifest(struct journal *j, const char *owner,
     const char *session_id, const struct journal_chunk *chunks, size_t n,
     int64_t now_ms, struct journal_upsert_result *out)
 {
-	int64_t *seqs = NULL;
 	enum err e;
 	size_t i;
 
@@ -1196,20 +1217,8 @@ journal_upsert_manifest(struct journal *j, const char *owner,
 	for (i = 0; i < n; i++)
 		if (!journal_chunk_valid(&chunks[i]))
 			return ERR_INVAL;
-	if (n > 0) {
-		if ((seqs = calloc(n, sizeof(*seqs))) == NULL)
-			return ERR_NOMEM;
-		for (i = 0; i < n; i++)
-			seqs[i] = chunks[i].seq;
-		qsort(seqs, n, sizeof(*seqs), journal_seq_cmp);
-		for (i = 1; i < n; i++) {
-			if (seqs[i] == seqs[i - 1]) {
-				free(seqs);
-				return ERR_INVAL;
-			}
-		}
-		free(seqs);
-	}
+	if ((e = journal_seqs_unique(chunks, n)) != ERR_OK)
+		return e;
 	if ((e = journal_begin(j, 1, __func__)) != ERR_OK)
 		return e;
 	e = journal_upsert_tx(j, owner, session_id, chunks, n, now_ms, out);

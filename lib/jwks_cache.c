@@ -60,9 +60,8 @@ jwks_cache_new(const struct jwks_cache_conf *conf, jwks_fetch_fn fetch,
 	    conf->timeout_ms < LIMIT_JWKS_TIMEOUT_MS_MIN ||
 	    conf->timeout_ms > LIMIT_JWKS_TIMEOUT_MS_MAX)
 		return ERR_INVAL;
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return ERR_NOMEM;
-	if ((c->url = strdup(conf->url)) == NULL) {
+	if ((c = calloc(1, sizeof(*c))) == NULL ||
+	    (c->url = strdup(conf->url)) == NULL) {
 		free(c);
 		return ERR_NOMEM;
 	}

@@ -7,7 +7,9 @@
  * I/O, no clock: every timestamp comes in as epoch milliseconds and leaves as
  * ISO 8601 UTC ("2026-11-25T17:50:01.123Z").  The field names are the ones
  * the system we replace used, so its consumers work unchanged; "revision" is
- * new and grows by one with every change the journal commits.
+ * new and grows by one with every change the journal commits.  Output is
+ * always valid JSON: strings are escaped and bytes that are not UTF-8
+ * become U+FFFD.
  *
  * The journal renders the event payloads at commit time and stores them in
  * the outbox, so a retried delivery sends byte-identical Detail (same

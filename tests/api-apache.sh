@@ -10,8 +10,7 @@ api_need apache2 node curl openssl "$JWTMINT"
 }
 api_rundir apache
 export FRONT=apache
-export API_PORT=${API_TEST_APACHE_PORT:-18014}
-export S3_PORT=${API_TEST_APACHE_S3_PORT:-18015}
+api_ports "${API_TEST_APACHE_PORT:-18014}"
 export WORKERS=2
 cleanup() { "$DEVSTACK" down >/dev/null 2>&1 || true; }
 trap cleanup EXIT INT TERM

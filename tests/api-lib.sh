@@ -51,3 +51,32 @@ api_logs() {
 		tail -n 40 "$f"
 	done
 }
+
+# api_port_free PORT: true if nothing listens on 127.0.0.1:PORT.
+api_port_free() {
+	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# api_ports DEFAULT: set API_PORT and S3_PORT to DEFAULT and DEFAULT+1, or,
+# if either is taken (another worktree running the same suite), to a free
+# pair elsewhere in 18000-18099.  API_PORT_FORCE=1 keeps API_PORT and
+# S3_PORT exactly as the environment gives them.
+api_ports() {
+	local base=$1 i p
+	if [ -n "${API_PORT_FORCE:-}" ]; then
+		return 0
+	fi
+	for i in $(seq 0 49); do
+		if [ "$i" = 0 ]; then
+			p=$base
+		else
+			p=$((18000 + 2 * ((RANDOM + i) % 50)))
+		fi
+		if api_port_free "$p" && api_port_free $((p + 1)); then
+			export API_PORT=$p S3_PORT=$((p + 1))
+			return 0
+		fi
+	done
+	echo "$0: no free port pair in 18000-18099" >&2
+	exit 1
+}

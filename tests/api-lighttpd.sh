@@ -5,8 +5,7 @@
 . "$(dirname "$0")/api-lib.sh"
 api_need lighttpd node curl sqlite3 openssl "$JWTMINT"
 api_rundir lighttpd
-export API_PORT=${API_TEST_LIGHTTPD_PORT:-18010}
-export S3_PORT=${API_TEST_LIGHTTPD_S3_PORT:-18011}
+api_ports "${API_TEST_LIGHTTPD_PORT:-18010}"
 export WORKERS=4
 cleanup() { "$DEVSTACK" down >/dev/null 2>&1 || true; }
 trap cleanup EXIT INT TERM

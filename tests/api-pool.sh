@@ -6,8 +6,7 @@
 . "$(dirname "$0")/api-lib.sh"
 api_need lighttpd node curl sqlite3 openssl pgrep "$JWTMINT"
 api_rundir pool
-export API_PORT=${API_TEST_POOL_PORT:-18012}
-export S3_PORT=${API_TEST_POOL_S3_PORT:-18013}
+api_ports "${API_TEST_POOL_PORT:-18012}"
 export WORKERS=8
 export API_LOG_LEVEL=warn
 cleanup() {

@@ -6,11 +6,12 @@
 api_need spawn-fcgi lighttpd node curl openssl "$JWTMINT"
 export WORKERS=2
 
-# run_front FRONT API_PORT S3_PORT: one stack, one smoke run (subshell, so
+# run_front FRONT PORT: one stack, one smoke run (subshell, so
 # nothing one stack exports leaks into the next).
 run_front() (
 	api_rundir "$1"
-	export FRONT=$1 API_PORT=$2 S3_PORT=$3
+	export FRONT=$1
+	api_ports "$2"
 	trap '"$DEVSTACK" down >/dev/null 2>&1 || true' EXIT INT TERM
 	"$DEVSTACK" up
 	api_env
@@ -22,8 +23,6 @@ run_front() (
 )
 
 status=0
-run_front spawn-fcgi "${API_TEST_SPAWN_PORT:-18016}" \
-	"${API_TEST_SPAWN_S3_PORT:-18017}" || status=1
-run_front lighttpd-spawn "${API_TEST_BINPATH_PORT:-18018}" \
-	"${API_TEST_BINPATH_S3_PORT:-18019}" || status=1
+run_front spawn-fcgi "${API_TEST_SPAWN_PORT:-18016}" || status=1
+run_front lighttpd-spawn "${API_TEST_BINPATH_PORT:-18018}" || status=1
 exit $status

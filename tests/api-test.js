@@ -618,8 +618,38 @@ async function testKill() {
     await sleep(100);
   }
   ok(after.length === before.length && !after.includes(victim), 'the master replaced the dead worker', after);
-  const r = await call('POST', `/sessions/${sid}/chunks/presign`, { token: u, body: presignBody(1, 10) });
+  let r = await call('POST', `/sessions/${sid}/chunks/presign`, { token: u, body: presignBody(1, 10) });
   ok(r.status === 200, 'the pool serves after the restart', r.text);
+
+  // Now with every worker provably busy: freeze S3 so each of WORKERS
+  // completes sits in a worker waiting for its HEAD, kill -9 one worker,
+  // thaw S3.  Exactly one request may fail: the killed worker's.
+  const n = Number(env.WORKERS);
+  const chunks = [];
+  for (let seq = 1; seq <= n; seq++) {
+    chunks.push(await uploadChunk(u, sid, seq, 10, false));
+  }
+  const s3pid = Number(fs.readFileSync(path.join(env.RUN_DIR, 's3rver.pid'), 'utf8'));
+  const busy = pids(master);
+  process.kill(s3pid, 'SIGSTOP');
+  const inflight = chunks.map((c) => call('POST', `/sessions/${sid}/chunks/complete`,
+    { token: u, body: c.body }));
+  await sleep(700);
+  process.kill(busy[1], 'SIGKILL');
+  await sleep(300);
+  process.kill(s3pid, 'SIGCONT');
+  const res = await Promise.all(inflight);
+  const failed = res.filter((x) => x.status !== 200);
+  ok(failed.length === 1 && res.length === n,
+    `kill -9 of a busy worker: exactly its request failed (${failed.length} of ${n})`,
+    res.map((x) => x.status));
+  for (let i = 0; i < 30; i++) {
+    if (pids(master).length === n) break;
+    await sleep(100);
+  }
+  ok(pids(master).length === n, 'the pool is back to full strength');
+  r = await call('POST', `/sessions/${sid}/chunks/complete`, { token: u, body: chunks[0].body });
+  ok(r.status === 200, 'and serves completes again', r.text);
 }
 
 async function testS3Outage() {

@@ -8,8 +8,8 @@
 # bound); EventBridge 5xx/503/throttling/partial failures (only failed
 # entries retried), stuck delivery turning /healthz 503, a validation error
 # parked dead and requeued with `audio-api --outbox`; kill -9 of the
-# delivery child mid-batch and a crash between send and done; the
-# journal's disk full (a 16 MiB tmpfs; needs root, reported as SKIP
+# delivery child mid-batch (the batch in flight is sent again, same
+# eventIds); the journal's disk full (a 16 MiB tmpfs; needs root, reported as SKIP
 # otherwise).  Each ends with the invariant (see outbox-test.js).
 # Ports: OUTBOX_TEST_PORT (18450), OUTBOX_TEST_S3_PORT (18451),
 # OUTBOX_TEST_PROXY_PORT (18452); the stand-in takes a free port.

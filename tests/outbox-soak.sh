@@ -11,7 +11,7 @@
 # completes retried on 5xx like a real client) while injecting a random
 # fault every 3-10 s: S3 manifest writes failing, S3 down, EventBridge
 # 5xx/throttling/partial/slow, kill -9 of the delivery child or of a worker,
-# a crash right after a commit, a crash between send and done.  Then it
+# a crash right after a commit.  Then it
 # waits (at most 60 s) for the invariant: every chunk in the journal is in
 # its S3 manifest, every committed event in the log at least once, nothing
 # else, the outbox empty; and prints the figures.  Build first (make, make

@@ -15,6 +15,12 @@
  *   health status=SERVING
  *   summary streams=1 done=1 errors=0 results=... rtt_p50_us=... rtt_p99_us=...
  *
+ * With --rounds N the streams are run N times one after another on the
+ * same adapter (as a WebSocket connection runs several recognitions), each
+ * round ending with "round=K errors=E"; --until-ok stops after the first
+ * round without errors (used to show the adapter recovers when Riva comes
+ * back).
+ *
  * usage: riva-probe stream|health --target HOST:PORT [options]; see usage().
  * Exit status: 0 when every stream reached RIVA_EV_DONE (or the health
  * answer arrived) in time, 1 on timeout, 2 on bad usage.
@@ -41,6 +47,7 @@ struct probe_stream {
 	size_t			 off;		/* audio bytes handed over */
 	int			 finished, done, released, failed;
 	uint64_t		 responses;
+	uint64_t		 next_us;	/* next audio chunk due */
 };
 
 static int	 efd = -1;
@@ -68,7 +75,8 @@ usage(void)
 	    "[--no-interim] [--endpointing]\n"
 	    "  [--start-timeout-ms MS] [--max-queued BYTES] [--burst]\n"
 	    "  [--release-after BYTES] [--timeout-ms MS] [--service S] "
-	    "[--quiet] [--warmup]\n");
+	    "[--quiet] [--warmup]\n"
+	    "  [--rounds N [--round-gap-ms MS] [--until-ok]]\n");
 	exit(2);
 }
 
@@ -152,8 +160,8 @@ print_result_event(int idx, const struct riva_event *ev, int quiet)
 	}
 	if (quiet)
 		return;
-	printf("stream=%d response nresults=%zu finals=%zu\n", idx,
-	    r->nresults, finals);
+	printf("stream=%d response nresults=%zu finals=%zu rtt_us=%llu\n",
+	    idx, r->nresults, finals, (unsigned long long)ev->rtt_us);
 	if (partials > 0) {
 		if ((partial = rivamsg_partial_text(r)) == NULL)
 			abort();
@@ -198,6 +206,8 @@ main(int argc, char **argv)
 	long long pace_ms = 0, timeout_ms = 30000;
 	int nstreams = 1, burst = 0, quiet = 0, i, ndone = 0, nerr = 0;
 	int health_done = 0, rc = 1, all_fed, warmup = 0;
+	int rounds = 1, round = 0, round_err = 0, until_ok = 0;
+	long long round_gap_ms = 0;
 	uint64_t deadline, next_tick, now, results = 0, cnt;
 	enum err e;
 
@@ -226,6 +236,9 @@ main(int argc, char **argv)
 			continue;
 		} else if (strcmp(a, "--no-interim") == 0) {
 			cfg.interim_results = 0;
+			continue;
+		} else if (strcmp(a, "--until-ok") == 0) {
+			until_ok = 1;
 			continue;
 		} else if (strcmp(a, "--warmup") == 0) {
 			warmup = 1;
@@ -295,6 +308,10 @@ main(int argc, char **argv)
 			release_after = (size_t)num(v, 1, LLONG_MAX);
 		else if (strcmp(a, "--timeout-ms") == 0)
 			timeout_ms = num(v, 1, 3600000);
+		else if (strcmp(a, "--rounds") == 0)
+			rounds = (int)num(v, 1, 100000);
+		else if (strcmp(a, "--round-gap-ms") == 0)
+			round_gap_ms = num(v, 0, 60000);
 		else if (strcmp(a, "--service") == 0)
 			service = v;
 		else
@@ -352,7 +369,14 @@ main(int argc, char **argv)
 		}
 		if ((ps = calloc((size_t)nstreams, sizeof(*ps))) == NULL)
 			abort();
+start_round:
+		memset(ps, 0, (size_t)nstreams * sizeof(*ps));
+		ndone = 0;
+		round_err = nerr;
+		now = riva_now_us();
 		for (i = 0; i < nstreams; i++) {
+			ps[i].next_us = now + (uint64_t)pace_ms * 1000 *
+			    (uint64_t)i / (uint64_t)nstreams;
 			ps[i].s = riva_stream_start(r, &cfg,
 			    (void *)(intptr_t)i, &e);
 			if (ps[i].s == NULL) {
@@ -365,56 +389,59 @@ main(int argc, char **argv)
 		}
 	}
 
-	next_tick = riva_now_us();
 	for (;;) {
 		now = riva_now_us();
-		/* Feed: one chunk per stream per tick (all at once with
-		 * --burst or --pace-ms 0). */
+		/* Feed: one chunk per stream per tick, the streams' ticks
+		 * spread over the period like independent clients (all at
+		 * once with --burst or --pace-ms 0). */
 		all_fed = 1;
-		if (ps != NULL && now >= next_tick) {
-			for (i = 0; i < nstreams; i++) {
-				struct probe_stream *x = &ps[i];
+		next_tick = UINT64_MAX;
+		for (i = 0; ps != NULL && i < nstreams; i++) {
+			struct probe_stream *x = &ps[i];
 
-				while (!x->finished && !x->released &&
-				    !x->failed) {
-					n = pcm_len - x->off < chunk ?
-					    pcm_len - x->off : chunk;
-					if (n == 0) {
-						e = riva_stream_finish(x->s);
-						if (e != ERR_OK)
-							printf("stream=%d finish "
-							    "code=%s\n", i,
-							    err_code(e));
-						x->finished = 1;
-						break;
-					}
-					e = riva_stream_audio(x->s, pcm + x->off,
-					    n);
-					if (e != ERR_OK) {
-						printf("stream=%d audio refused "
-						    "code=%s at=%zu\n", i,
-						    err_code(e), x->off);
-						x->failed = 1;
-						break;
-					}
-					x->off += n;
-					if (release_after > 0 &&
-					    x->off >= release_after) {
-						riva_stream_release(x->s);
-						printf("stream=%d released "
-						    "at=%zu\n", i, x->off);
-						x->released = x->done = 1;
-						ndone++;
-						break;
-					}
-					if (pace_ms > 0 && !burst)
-						break;
+			while (!x->finished && !x->released && !x->failed &&
+			    now >= x->next_us) {
+				n = pcm_len - x->off < chunk ?
+				    pcm_len - x->off : chunk;
+				if (n == 0) {
+					e = riva_stream_finish(x->s);
+					if (e != ERR_OK)
+						printf("stream=%d finish "
+						    "code=%s\n", i,
+						    err_code(e));
+					x->finished = 1;
+					break;
+				}
+				e = riva_stream_audio(x->s, pcm + x->off, n);
+				if (e != ERR_OK) {
+					printf("stream=%d audio refused "
+					    "code=%s at=%zu\n", i,
+					    err_code(e), x->off);
+					x->failed = 1;
+					break;
+				}
+				x->off += n;
+				if (release_after > 0 &&
+				    x->off >= release_after) {
+					riva_stream_release(x->s);
+					printf("stream=%d released at=%zu\n",
+					    i, x->off);
+					x->released = x->done = 1;
+					ndone++;
+					break;
+				}
+				if (pace_ms > 0 && !burst) {
+					/* Real-time pace: fall behind
+					 * rather than burst. */
+					x->next_us += (uint64_t)pace_ms * 1000;
+					if (x->next_us < now)
+						x->next_us = now;
+					break;
 				}
 			}
-			/* Real-time pace: fall behind rather than burst. */
-			next_tick += (uint64_t)pace_ms * 1000;
-			if (next_tick < now)
-				next_tick = now + (uint64_t)pace_ms * 1000;
+			if (!x->finished && !x->released && !x->failed &&
+			    x->next_us < next_tick)
+				next_tick = x->next_us;
 		}
 		for (i = 0; ps != NULL && i < nstreams; i++)
 			if (!ps[i].finished && !ps[i].released && !ps[i].failed)
@@ -479,7 +506,18 @@ main(int argc, char **argv)
 			}
 			riva_event_clear(&ev);
 		}
+		if (ps != NULL && ndone == nstreams && ++round < rounds &&
+		    !(until_ok && nerr == round_err)) {
+			/* Another recognition on the same adapter. */
+			printf("round=%d errors=%d\n", round - 1,
+			    nerr - round_err);
+			usleep((useconds_t)round_gap_ms * 1000);
+			goto start_round;
+		}
 		if ((ps != NULL && ndone == nstreams) || health_done) {
+			if (ps != NULL && rounds > 1)
+				printf("round=%d errors=%d\n", round - 1,
+				    nerr - round_err);
 			rc = 0;
 			break;
 		}

@@ -170,6 +170,60 @@ hostile_strings_are_escaped(void)
 	free(out);
 }
 
+/* Bytes that are not UTF-8 become U+FFFD; valid UTF-8 passes through. */
+static void
+invalid_utf8_becomes_replacement_character(void)
+{
+	struct manifest_chunk_event ev = {
+		.user_id = "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8e\xa4",
+		.session_id = "bad\xff\xc3(\xe2\x82\xed\xa0\x80\xc0\xaf!",
+		.chunk_key = "k\x01\x1f\x7f", .event_id = "e",
+	};
+	struct json_object *o;
+	char *out = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(manifest_render_chunk_event(&ev, &out, NULL),
+	    ERR_OK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(out,
+	    "\"userId\":\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x8e\xa4\""));
+	/* ff; a lone c3; e2 82 cut short by ed; the surrogate ed a0 80;
+	 * the overlong c0 af: each bad byte is one U+FFFD. */
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"sessionId\":\"bad\\ufffd\\ufffd("
+	    "\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd!\""));
+	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"chunkKey\":\"k\\u0001\\u001f\x7f\""));
+	o = parse(out);
+	CU_ASSERT_PTR_NOT_NULL(o);
+	json_object_put(o);
+	free(out);
+}
+
+/* The exact bytes, so a change of format is a deliberate one. */
+static void
+manifest_text_is_stable(void)
+{
+	struct manifest_chunk c = { 1, "users/u/audio/sessions/s/chunks/"
+	    "00001-000000-005000.webm", 0, 5000, 42, 1000, NULL, "ab" };
+	struct manifest m = {
+		.session_id = "s", .user_id = "u", .codec = "webm/opus",
+		.sample_rate = 48000, .created_ms = 0, .updated_ms = 1000,
+		.total_bytes = 42, .duration_ms = 5000, .revision = 1,
+		.chunks = &c, .nchunks = 1,
+	};
+	char *out = NULL;
+
+	CU_ASSERT_EQUAL_FATAL(manifest_render(&m, &out, NULL), ERR_OK);
+	CU_ASSERT_STRING_EQUAL(out, "{\"sessionId\":\"s\",\"userId\":\"u\","
+	    "\"codec\":\"webm/opus\",\"sampleRate\":48000,\"chunks\":[{"
+	    "\"seq\":1,\"key\":\"users/u/audio/sessions/s/chunks/"
+	    "00001-000000-005000.webm\",\"tStartMs\":0,\"tEndMs\":5000,"
+	    "\"bytes\":42,\"uploadedAt\":\"1970-01-01T00:00:01.000Z\","
+	    "\"sha256\":\"ab\"}],\"final\":false,"
+	    "\"createdAt\":\"1970-01-01T00:00:00.000Z\","
+	    "\"updatedAt\":\"1970-01-01T00:00:01.000Z\",\"totalBytes\":42,"
+	    "\"durationMs\":5000,\"revision\":1}");
+	free(out);
+}
+
 static void
 bad_manifest_input_is_refused(void)
 {
@@ -278,6 +332,10 @@ test_manifest_suite(void)
 	    empty_manifest_has_empty_chunk_list) == NULL ||
 	    CU_add_test(s, "hostile_strings_are_escaped",
 	    hostile_strings_are_escaped) == NULL ||
+	    CU_add_test(s, "invalid_utf8_becomes_replacement_character",
+	    invalid_utf8_becomes_replacement_character) == NULL ||
+	    CU_add_test(s, "manifest_text_is_stable",
+	    manifest_text_is_stable) == NULL ||
 	    CU_add_test(s, "bad_manifest_input_is_refused",
 	    bad_manifest_input_is_refused) == NULL ||
 	    CU_add_test(s, "chunk_event_detail_has_old_fields",

@@ -32,12 +32,14 @@ static const struct {
 	/* storage path */
 	{ "journal", test_journal_suite },
 	{ "manifest", test_manifest_suite },
+	{ "tokcache", test_tokcache_suite },
 	{ "eventbridge", test_eventbridge_suite },
 	{ "awscred", test_awscred_suite },
 	{ "backoff", test_backoff_suite },
 
 	/* real-time path */
 	{ "rivamsg", test_rivamsg_suite },
+	{ "wsproto", test_wsproto_suite },
 };
 
 const char *

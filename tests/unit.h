@@ -27,11 +27,13 @@ int	test_b64url_suite(void);
 /* storage path */
 int	test_journal_suite(void);
 int	test_manifest_suite(void);
+int	test_tokcache_suite(void);
 int	test_eventbridge_suite(void);
 int	test_awscred_suite(void);
 int	test_backoff_suite(void);
 
 /* real-time path */
 int	test_rivamsg_suite(void);
+int	test_wsproto_suite(void);
 
 #endif /* UNIT_H */

@@ -1,0 +1,180 @@
+/*
+ * config.c: the audio-bridge config table and its cross-field checks.
+ *
+ * Every key, its bounds (from limit.h where they are input bounds), its
+ * default and its environment override live in config_table; conf.h does
+ * the parsing and the file:line messages.  conf/audio-bridge.conf.example
+ * is generated from this table (`audio-bridge --print-example`).
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "bridge.h"
+#include "limit.h"
+
+#define OFF(m)	offsetof(struct bridge_conf, m)
+#define SEC	1000LL
+#define HOUR	(3600 * SEC)
+
+static const char *const config_auth_choices[] = { "required", "off", NULL };
+static const char *const config_log_choices[] = { "debug", "info", "warn",
+    "error", NULL };
+
+const struct conf_key config_table[] = {
+	{ "listen_address", CONF_STRING, 1, 255, "0.0.0.0", "BRIDGE_LISTEN",
+	    0, NULL, "address to listen on", OFF(listen_address) },
+	{ "port", CONF_INT, 1, 65535, "8443", "BRIDGE_PORT", 0, NULL,
+	    "TCP port for ws:// or wss://, /healthz and /metrics",
+	    OFF(port) },
+	{ "tls_cert_file", CONF_STRING, 0, 4096, "", "BRIDGE_TLS_CERT", 0,
+	    NULL, "PEM certificate chain; set with tls_key_file for wss://",
+	    OFF(tls_cert_file) },
+	{ "tls_key_file", CONF_STRING, 0, 4096, "", "BRIDGE_TLS_KEY", 0, NULL,
+	    "PEM private key of tls_cert_file", OFF(tls_key_file) },
+	{ "auth", CONF_ENUM, 0, 0, "required", "BRIDGE_AUTH", 0,
+	    config_auth_choices,
+	    "JWT on the upgrade (?token= or Sec-WebSocket-Protocol): "
+	    "required | off", OFF(auth) },
+	{ "allowed_origins", CONF_LIST, 0, LIMIT_WS_ORIGINS, "",
+	    "BRIDGE_ALLOWED_ORIGINS", 0, NULL,
+	    "comma-separated Origin values allowed to connect; empty = any",
+	    OFF(allowed_origins) },
+	{ "cognito_issuer", CONF_STRING, 0, 512, "", "COGNITO_ISSUER", 0,
+	    NULL, "https://cognito-idp.<region>.amazonaws.com/<pool-id>",
+	    OFF(cognito_issuer) },
+	{ "cognito_client_ids", CONF_STRING, 0, 1024, "",
+	    "COGNITO_CLIENT_IDS", 0, NULL,
+	    "app client ids accepted in aud / client_id, comma-separated",
+	    OFF(cognito_client_ids) },
+	{ "cognito_jwks_url", CONF_STRING, 0, 1024, "", "COGNITO_JWKS_URL", 0,
+	    NULL, "JWKS URL; empty = <issuer>/.well-known/jwks.json",
+	    OFF(cognito_jwks_url) },
+	{ "cognito_token_use", CONF_STRING, 1, 16, "id,access", NULL, 0, NULL,
+	    "token_use values accepted: id, access or id,access",
+	    OFF(cognito_token_use) },
+	{ "jwt_leeway", CONF_DURATION, 0, 300 * SEC, "0", NULL, 0, NULL,
+	    "clock skew allowed on exp/nbf/iat", OFF(jwt_leeway) },
+	{ "max_connections", CONF_INT, LIMIT_WS_CONNECTIONS_MIN,
+	    LIMIT_WS_CONNECTIONS_MAX, "2000", "BRIDGE_MAX_CONNECTIONS", 0, NULL,
+	    "WebSocket connections at once; more get HTTP 503",
+	    OFF(max_connections) },
+	{ "max_frame_bytes", CONF_SIZE, LIMIT_WS_FRAME_BYTES_MIN,
+	    LIMIT_WS_FRAME_BYTES_MAX, "64k", NULL, 0, NULL,
+	    "largest client message; larger closes with 1009",
+	    OFF(max_frame_bytes) },
+	{ "max_session", CONF_DURATION, LIMIT_WS_SESSION_SECONDS_MIN * SEC,
+	    LIMIT_WS_SESSION_SECONDS_MAX * SEC, "1h", "BRIDGE_MAX_SESSION", 0,
+	    NULL, "longest recognition; then it is stopped with an error",
+	    OFF(max_session) },
+	{ "idle_timeout", CONF_DURATION, LIMIT_WS_IDLE_SECONDS_MIN * SEC,
+	    LIMIT_WS_IDLE_SECONDS_MAX * SEC, "30s", "BRIDGE_IDLE_TIMEOUT", 0,
+	    NULL, "close (4000) a connection that sends nothing this long",
+	    OFF(idle_timeout) },
+	{ "send_queue_bytes", CONF_SIZE, LIMIT_WS_SENDQ_BYTES_MIN,
+	    LIMIT_WS_SENDQ_BYTES_MAX, "256k", "BRIDGE_SEND_QUEUE", 0, NULL,
+	    "server messages queued per client; partials are dropped first, "
+	    "then the client is closed (4001)", OFF(send_queue_bytes) },
+	{ "send_timeout", CONF_DURATION, SEC, 600 * SEC, "10s",
+	    "BRIDGE_SEND_TIMEOUT", 0, NULL,
+	    "close (4001) a client whose pending output makes no progress "
+	    "this long", OFF(send_timeout) },
+	{ "drain_timeout", CONF_DURATION, LIMIT_WS_DRAIN_SECONDS_MIN * SEC,
+	    LIMIT_WS_DRAIN_SECONDS_MAX * SEC, "10s", "BRIDGE_DRAIN_TIMEOUT", 0,
+	    NULL, "on SIGTERM, how long running recognitions may finish",
+	    OFF(drain_timeout) },
+	{ "sample_rate", CONF_INT, LIMIT_WS_RATE_MIN, LIMIT_WS_RATE_MAX,
+	    "16000", NULL, 0, NULL, "default sample rate of client audio, Hz",
+	    OFF(sample_rate) },
+	{ "language", CONF_STRING, 2, LIMIT_WS_LANGUAGE_BYTES, "en-US", NULL,
+	    0, NULL, "default recognition language", OFF(language) },
+	{ "frame_ms", CONF_INT, 10, 1000, "100", NULL, 0, NULL,
+	    "audio frame length advertised to clients", OFF(frame_ms) },
+	{ "riva_target", CONF_STRING, 3, 255, "127.0.0.1:50051",
+	    "RIVA_TARGET", 0, NULL, "Riva gRPC host:port",
+	    OFF(riva_target) },
+	{ "riva_tls", CONF_BOOL, 0, 0, "no", "RIVA_TLS", 0, NULL,
+	    "use TLS to Riva (yes for NVIDIA's hosted endpoints)",
+	    OFF(riva_tls) },
+	{ "riva_ca_file", CONF_STRING, 0, 4096, "", "RIVA_CA_FILE", 0, NULL,
+	    "PEM roots for Riva's certificate; empty = system roots",
+	    OFF(riva_ca_file) },
+	{ "riva_cert_file", CONF_STRING, 0, 4096, "", "RIVA_CERT_FILE", 0,
+	    NULL, "client certificate for mutual TLS", OFF(riva_cert_file) },
+	{ "riva_key_file", CONF_STRING, 0, 4096, "", "RIVA_KEY_FILE", 0, NULL,
+	    "client key for mutual TLS", OFF(riva_key_file) },
+	{ "riva_server_name", CONF_STRING, 0, 255, "", NULL, 0, NULL,
+	    "override the TLS name checked on Riva's certificate",
+	    OFF(riva_server_name) },
+	{ "riva_api_key", CONF_STRING, 0, 4096, NULL, "RIVA_API_KEY",
+	    CONF_SECRET, NULL,
+	    "sent as 'authorization: Bearer <key>' (env or riva_api_key_file)",
+	    OFF(riva_api_key) },
+	{ "riva_function_id", CONF_STRING, 0, 128, "", "RIVA_FUNCTION_ID", 0,
+	    NULL, "'function-id' metadata for NVIDIA's hosted endpoints",
+	    OFF(riva_function_id) },
+	{ "riva_start_timeout", CONF_DURATION, 100, 60 * SEC, "5s", NULL, 0,
+	    NULL, "a recognition must be under way at Riva by then",
+	    OFF(riva_start_timeout) },
+	{ "riva_keepalive", CONF_DURATION, 0, HOUR, "0", NULL, 0, NULL,
+	    "gRPC keepalive ping interval; 0 = off", OFF(riva_keepalive) },
+	{ "riva_max_message", CONF_SIZE, 64 * 1024, 64 * 1024 * 1024, "4m",
+	    NULL, 0, NULL, "largest gRPC message to or from Riva",
+	    OFF(riva_max_message) },
+	{ "health_interval", CONF_DURATION, SEC, 600 * SEC, "5s",
+	    "BRIDGE_HEALTH_INTERVAL", 0,
+	    NULL, "how often Riva's grpc.health.v1 status is refreshed",
+	    OFF(health_interval) },
+	{ "hotword_boost", CONF_INT, 0, 100, "4", NULL, 0, NULL,
+	    "boost Riva gives the client's hotwords (speech_contexts.boost)",
+	    OFF(hotword_boost) },
+	{ "log_level", CONF_ENUM, 0, 0, "info", "BRIDGE_LOG_LEVEL", 0,
+	    config_log_choices, "debug | info | warn | error", OFF(log_level) },
+	CONF_END
+};
+
+static int
+config_set(const char *s)
+{
+	return s != NULL && *s != '\0';
+}
+
+enum err
+config_load(struct bridge_conf *c, const char *path, char *errbuf,
+    size_t errlen)
+{
+	enum err e;
+
+	memset(c, 0, sizeof(*c));
+	e = conf_load(config_table, c, path, 0, errbuf, errlen);
+	if (e != ERR_OK)
+		return e;
+	if (config_set(c->tls_cert_file) != config_set(c->tls_key_file)) {
+		snprintf(errbuf, errlen, "%s: tls_cert_file and tls_key_file "
+		    "must be set together", path != NULL ? path : "(defaults)");
+		goto fail;
+	}
+	if (config_set(c->riva_cert_file) != config_set(c->riva_key_file)) {
+		snprintf(errbuf, errlen, "%s: riva_cert_file and riva_key_file "
+		    "must be set together", path != NULL ? path : "(defaults)");
+		goto fail;
+	}
+	if (c->auth == BRIDGE_AUTH_REQUIRED &&
+	    (!config_set(c->cognito_issuer) ||
+	    !config_set(c->cognito_client_ids))) {
+		snprintf(errbuf, errlen, "%s: auth = required needs "
+		    "cognito_issuer and cognito_client_ids (or set auth = off)",
+		    path != NULL ? path : "(defaults)");
+		goto fail;
+	}
+	return ERR_OK;
+fail:
+	config_free(c);
+	return ERR_CONFIG;
+}
+
+void
+config_free(struct bridge_conf *c)
+{
+	conf_free(config_table, c);
+}

@@ -1,0 +1,648 @@
+/*
+ * session.c: one WebSocket connection's recognitions.
+ *
+ * A connection starts with no recognition.  A start message (either
+ * dialect; the first message fixes the dialect) opens one Riva
+ * StreamingRecognize call; binary frames go to it as audio; stop
+ * half-closes it and the remaining finals are relayed before
+ * session_stopped / end.  Then the client may start again.
+ *
+ * Server messages go through a bounded per-connection queue, written one
+ * per WRITEABLE callback.  A partial supersedes any partial still queued,
+ * and is dropped when the queue is over its byte limit; a final is never
+ * dropped: if it does not fit even after every queued partial is dropped,
+ * the client is too far behind and is closed with BRIDGE_CLOSE_SLOW.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include <libwebsockets.h>
+
+#include "bridge.h"
+#include "log.h"
+#include "riva.h"
+
+#define SESSION_RENDER_BYTES	(512 * 1024)
+/* Stop reading a client's audio while this much waits for gRPC; read
+ * again below half of it.  Keeps a client that streams faster than real
+ * time within the adapter's max_queued_audio instead of failing it. */
+#define SESSION_AUDIO_HIGH	(RIVA_MAX_QUEUED_AUDIO_DEFAULT / 2)
+#define SESSION_AUDIO_LOW	(RIVA_MAX_QUEUED_AUDIO_DEFAULT / 4)
+
+/* Rendering scratch space; the service thread is the only user. */
+static char session_buf[SESSION_RENDER_BYTES];
+static struct wsproto_word session_words[RIVAMSG_MAX_WORDS];
+
+int64_t
+session_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+session_free_queue(struct conn *c)
+{
+	struct sendq_msg *m, *next;
+
+	for (m = c->qhead; m != NULL; m = next) {
+		next = m->next;
+		free(m);
+	}
+	c->qhead = c->qtail = NULL;
+	c->qbytes = 0;
+}
+
+void
+session_close_later(struct conn *c, int code, const char *reason)
+{
+	if (c->close_code != 0)
+		return;
+	c->close_code = code;
+	snprintf(c->close_reason, sizeof(c->close_reason), "%s", reason);
+	/* Nothing more will be sent but the close frame. */
+	session_free_queue(c);
+	lws_callback_on_writable(c->wsi);
+	/* A client that reads nothing never makes us writeable. */
+	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, 5);
+}
+
+/* Remove every queued partial; returns how many. */
+static size_t
+session_drop_partials(struct conn *c)
+{
+	struct sendq_msg **pp = &c->qhead, *m;
+	size_t n = 0;
+
+	c->qtail = NULL;
+	while ((m = *pp) != NULL) {
+		if (m->droppable) {
+			*pp = m->next;
+			c->qbytes -= m->len;
+			free(m);
+			n++;
+			continue;
+		}
+		c->qtail = m;
+		pp = &m->next;
+	}
+	bridge->m.partials_dropped += n;
+	return n;
+}
+
+int
+session_send(struct conn *c, const char *msg, size_t len, int droppable)
+{
+	size_t limit = (size_t)bridge->conf.send_queue_bytes;
+	struct sendq_msg *m;
+
+	if (c->close_code != 0)
+		return -1;
+	if (droppable) {
+		session_drop_partials(c);
+		if (c->qbytes + len > limit) {
+			bridge->m.partials_dropped++;
+			return 0;
+		}
+	} else if (c->qbytes + len > limit) {
+		session_drop_partials(c);
+		if (c->qbytes + len > limit) {
+			metrics_error(&bridge->m, METRICS_ERR_SLOW_CLIENT);
+			log_warn("conn=%s send queue over %zu bytes; closing",
+			    c->id, limit);
+			session_close_later(c, BRIDGE_CLOSE_SLOW,
+			    "client too slow: send queue full");
+			return -1;
+		}
+	}
+	if ((m = malloc(sizeof(*m) + LWS_PRE + len)) == NULL) {
+		log_error("out of memory");
+		abort();
+	}
+	m->next = NULL;
+	m->len = len;
+	m->droppable = droppable;
+	memcpy(m->buf + LWS_PRE, msg, len);
+	if (c->qhead == NULL && !lws_partial_buffered(c->wsi))
+		c->tx_since_us = riva_now_us();
+	if (c->qtail != NULL)
+		c->qtail->next = m;
+	else
+		c->qhead = m;
+	c->qtail = m;
+	c->qbytes += len;
+	lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+static void
+session_send_error(struct conn *c, enum err e, const char *message)
+{
+	size_t len;
+
+	if (wsproto_render_error(session_buf, sizeof(session_buf), &len,
+	    c->dialect, session_now_ms(), e, message) == ERR_OK)
+		session_send(c, session_buf, len, 0);
+}
+
+static void
+session_send_stopped(struct conn *c, const char *reason)
+{
+	size_t len;
+
+	if (wsproto_render_stopped(session_buf, sizeof(session_buf), &len,
+	    c->dialect, session_now_ms(), reason) == ERR_OK)
+		session_send(c, session_buf, len, 0);
+}
+
+void
+session_open(struct conn *c, struct lws *wsi)
+{
+	struct wsproto_server_info si;
+	uint32_t r = 0;
+	size_t len;
+
+	memset(c, 0, sizeof(*c));
+	c->wsi = wsi;
+	c->established = 1;
+	c->last_rx_us = riva_now_us();
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		r = (uint32_t)c->last_rx_us;
+	snprintf(c->id, sizeof(c->id), "c%llx-%08x",
+	    (unsigned long long)++bridge->next_conn_id, r);
+	c->next = bridge->conns;
+	if (c->next != NULL)
+		c->next->prev = c;
+	bridge->conns = c;
+	bridge->nconns++;
+	bridge->m.connections++;
+	bridge->m.connections_total++;
+
+	si.sample_rate = (int)bridge->conf.sample_rate;
+	si.channels = 1;
+	si.frame_ms = (int)bridge->conf.frame_ms;
+	si.riva_target = bridge->riva_target_public;
+	if (wsproto_render_connection(session_buf, sizeof(session_buf), &len,
+	    session_now_ms(), c->id, &si) == ERR_OK)
+		session_send(c, session_buf, len, 0);
+	log_debug("conn=%s open", c->id);
+}
+
+void
+session_close(struct conn *c)
+{
+	if (!c->established)
+		return;
+	if (c->rs != NULL) {
+		riva_stream_release(c->rs);
+		c->rs = NULL;
+	}
+	if (c->state != SESSION_NONE)
+		bridge->m.sessions--;
+	c->state = SESSION_NONE;
+	session_free_queue(c);
+	free(c->text);
+	c->text = NULL;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		bridge->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	bridge->nconns--;
+	bridge->m.connections--;
+	c->established = 0;
+	log_debug("conn=%s closed", c->id);
+}
+
+/* Half-close the running recognition; finals keep coming. */
+static void
+session_finish(struct conn *c, const char *reason)
+{
+	if (c->state != SESSION_RUNNING)
+		return;
+	riva_stream_finish(c->rs);
+	c->state = SESSION_STOPPING;
+	snprintf(c->stop_reason, sizeof(c->stop_reason), "%s", reason);
+}
+
+static void
+session_start(struct conn *c, const struct wsproto_start *st)
+{
+	const char *boost[LIMIT_WS_HOTWORDS];
+	struct rivamsg_config rc;
+	enum err e = ERR_OK;
+	size_t i, len;
+
+	if (bridge->draining) {
+		session_send_error(c, ERR_UNAVAILABLE,
+		    "server is shutting down; no new recognitions");
+		return;
+	}
+	if (c->state != SESSION_NONE) {
+		session_send_error(c, ERR_CONFLICT, c->state ==
+		    SESSION_RUNNING ? "a recognition is already running; stop "
+		    "it first" : "the previous recognition is still "
+		    "finishing; wait for its end");
+		return;
+	}
+	memset(&rc, 0, sizeof(rc));
+	rc.sample_rate_hz = st->sample_rate;
+	rc.language = st->language;
+	rc.max_alternatives = 1;
+	rc.punctuation = st->punctuation;
+	rc.interim_results = st->enable_partials;
+	rc.word_time_offsets = st->word_time_offsets;
+	rc.model = st->model[0] != '\0' ? st->model : NULL;
+	for (i = 0; i < st->nhotwords; i++)
+		boost[i] = st->hotwords[i];
+	rc.boost_words = st->nhotwords > 0 ? boost : NULL;
+	rc.nboost_words = st->nhotwords;
+	rc.boost_score = (float)bridge->conf.hotword_boost;
+	c->rs = riva_stream_start(bridge->riva, &rc, c, &e);
+	if (c->rs == NULL) {
+		metrics_error(&bridge->m, e == ERR_UNAVAILABLE ?
+		    METRICS_ERR_RIVA_UNAVAILABLE : METRICS_ERR_BAD_FIELD);
+		session_send_error(c, e, "cannot start the recognition");
+		return;
+	}
+	c->state = SESSION_RUNNING;
+	c->enable_partials = st->enable_partials;
+	c->sample_rate = st->sample_rate;
+	c->session_start_us = riva_now_us();
+	c->session_audio_bytes = 0;
+	c->stop_reason[0] = '\0';
+	bridge->m.sessions++;
+	bridge->m.sessions_total++;
+	if (wsproto_render_started(session_buf, sizeof(session_buf), &len,
+	    c->dialect, session_now_ms(), c->id, c->enable_partials) == ERR_OK)
+		session_send(c, session_buf, len, 0);
+}
+
+static void
+session_text(struct conn *c, const char *buf, size_t len)
+{
+	struct wsproto_msg *msg;
+	struct wsproto_metrics wm;
+	char why[256];
+	size_t n;
+	enum err e;
+
+	/* struct wsproto_msg holds the hotword table: keep it off the stack */
+	static struct wsproto_msg msgbuf;
+
+	msg = &msgbuf;
+	e = wsproto_parse(c->dialect, buf, len, msg, why, sizeof(why));
+	/* A first message with a known type fixes the dialect even when
+	 * its fields are wrong, so the error comes in the client's dialect. */
+	if (c->dialect == WSPROTO_NONE && e != ERR_CONFLICT)
+		c->dialect = msg->dialect;
+	if (e != ERR_OK) {
+		metrics_error(&bridge->m, e == ERR_JSON ?
+		    METRICS_ERR_BAD_JSON : METRICS_ERR_BAD_FIELD);
+		session_send_error(c, e, why);
+		return;
+	}
+	c->dialect = msg->dialect;
+	switch (msg->kind) {
+	case WSPROTO_START:
+		session_start(c, &msg->start);
+		break;
+	case WSPROTO_STOP:
+		if (c->state != SESSION_RUNNING) {
+			session_send_error(c, ERR_CONFLICT,
+			    "no recognition is running");
+			break;
+		}
+		session_finish(c, "stopped by client");
+		break;
+	case WSPROTO_PING:
+		if (wsproto_render_pong(session_buf, sizeof(session_buf), &n,
+		    c->dialect, session_now_ms()) == ERR_OK)
+			session_send(c, session_buf, n, 0);
+		break;
+	case WSPROTO_GET_METRICS:
+		metrics_snapshot(&bridge->m, riva_now_us(), &wm);
+		if (wsproto_render_metrics(session_buf, sizeof(session_buf), &n,
+		    session_now_ms(), &wm) == ERR_OK)
+			session_send(c, session_buf, n, 0);
+		break;
+	}
+}
+
+/* Pause or resume reading this client against Riva's audio queue. */
+static void
+session_backpressure(struct conn *c)
+{
+	struct riva_stream_stats st;
+	uint64_t pending;
+
+	if (c->rs == NULL) {
+		pending = 0;
+	} else {
+		riva_stream_stats(c->rs, &st);
+		pending = st.audio_bytes_queued - st.audio_bytes_sent;
+	}
+	if (!c->rx_paused && pending >= SESSION_AUDIO_HIGH) {
+		c->rx_paused = 1;
+		lws_rx_flow_control(c->wsi, 0);
+	} else if (c->rx_paused && pending <= SESSION_AUDIO_LOW) {
+		c->rx_paused = 0;
+		lws_rx_flow_control(c->wsi, 1);
+	}
+}
+
+static void
+session_audio(struct conn *c, const unsigned char *p, size_t len, int first)
+{
+	size_t n;
+	enum err e;
+
+	if (c->state != SESSION_RUNNING) {
+		if (!first)
+			return;	/* one error per refused message */
+		metrics_error(&bridge->m, METRICS_ERR_AUDIO_NO_SESSION);
+		session_send_error(c, ERR_CONFLICT, c->state == SESSION_NONE ?
+		    "audio refused: no recognition is running; send a start "
+		    "message first" : "audio refused: the recognition was "
+		    "stopped and is finishing");
+		return;
+	}
+	while (len > 0) {
+		n = len > RIVA_MAX_AUDIO_CHUNK ? RIVA_MAX_AUDIO_CHUNK : len;
+		e = riva_stream_audio(c->rs, p, n);
+		if (e != ERR_OK) {
+			/* ERR_TOO_LARGE fails the stream: its error event
+			 * tells the client.  ERR_CONFLICT: it already
+			 * ended and its events are on their way. */
+			log_debug("conn=%s audio not queued: %s", c->id,
+			    err_strerror(e));
+			return;
+		}
+		p += n;
+		len -= n;
+		c->session_audio_bytes += n;
+		session_backpressure(c);
+		bridge->m.audio_bytes += n;
+		bridge->m.audio_seconds += (double)n / 2.0 /
+		    (double)c->sample_rate;
+	}
+}
+
+int
+session_receive(struct conn *c, const void *in, size_t len, int binary,
+    int first, int final)
+{
+	char why[128];
+
+	c->last_rx_us = riva_now_us();
+	if (c->close_code != 0)
+		return 0;
+	if (first)
+		c->rx_msg_bytes = 0;
+	c->rx_msg_bytes += len;
+	/* Refuse a frame by its announced length, before any of it is used. */
+	if (c->rx_msg_bytes + lws_remaining_packet_payload(c->wsi) >
+	    (size_t)bridge->conf.max_frame_bytes) {
+		metrics_error(&bridge->m, METRICS_ERR_FRAME_TOO_BIG);
+		snprintf(why, sizeof(why), "message larger than %lld bytes",
+		    (long long)bridge->conf.max_frame_bytes);
+		lws_close_reason(c->wsi, BRIDGE_CLOSE_TOO_BIG,
+		    (unsigned char *)why, strlen(why));
+		return -1;
+	}
+	if (binary) {
+		session_audio(c, in, len, first);
+		return 0;
+	}
+	if (first) {
+		c->textlen = 0;
+		c->text_over = 0;
+	}
+	if (!c->text_over && c->textlen + len > LIMIT_WS_TEXT_BYTES)
+		c->text_over = 1;
+	if (!c->text_over && len > 0) {
+		if (c->text == NULL &&
+		    (c->text = malloc(LIMIT_WS_TEXT_BYTES)) == NULL) {
+			log_error("out of memory");
+			abort();
+		}
+		memcpy(c->text + c->textlen, in, len);
+		c->textlen += len;
+	}
+	if (!final)
+		return 0;
+	if (c->text_over) {
+		metrics_error(&bridge->m, METRICS_ERR_BAD_JSON);
+		snprintf(why, sizeof(why), "text message larger than %d bytes",
+		    LIMIT_WS_TEXT_BYTES);
+		session_send_error(c, ERR_TOO_LARGE, why);
+	} else
+		session_text(c, c->text != NULL ? c->text : "", c->textlen);
+	/* Text is rare after start: give the buffer back. */
+	free(c->text);
+	c->text = NULL;
+	c->textlen = 0;
+	return 0;
+}
+
+int
+session_writeable(struct conn *c)
+{
+	struct sendq_msg *m;
+	int n;
+
+	if (c->close_code != 0) {
+		lws_close_reason(c->wsi, c->close_code,
+		    (unsigned char *)c->close_reason, strlen(c->close_reason));
+		return -1;
+	}
+	if ((m = c->qhead) == NULL) {
+		if (c->close_when_done && c->state == SESSION_NONE) {
+			lws_close_reason(c->wsi, BRIDGE_CLOSE_GOING_AWAY,
+			    (unsigned char *)"server shutting down", 20);
+			return -1;
+		}
+		return 0;
+	}
+	c->qhead = m->next;
+	if (c->qhead == NULL)
+		c->qtail = NULL;
+	c->qbytes -= m->len;
+	n = lws_write(c->wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
+	c->tx_since_us = riva_now_us();
+	if (m->droppable)
+		bridge->m.partials_sent++;
+	free(m);
+	if (n < 0)
+		return -1;
+	if (c->qhead != NULL || c->close_when_done)
+		lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
+/* Send one final result. */
+static void
+session_final(struct conn *c, const struct rivamsg_result *r,
+    const struct riva_event *ev)
+{
+	const struct rivamsg_alternative *a;
+	struct wsproto_result wr;
+	size_t i, len;
+	enum err e;
+
+	if (r->nalts == 0)
+		return;
+	a = &r->alts[0];
+	memset(&wr, 0, sizeof(wr));
+	wr.is_final = 1;
+	wr.segment_id = c->segment_id++;
+	wr.text = a->transcript;
+	wr.confidence = a->confidence;
+	for (i = 0; i < a->nwords && i < RIVAMSG_MAX_WORDS; i++) {
+		session_words[i].word = a->words[i].word;
+		session_words[i].start_ms = a->words[i].start_ms;
+		session_words[i].end_ms = a->words[i].end_ms;
+		session_words[i].confidence = a->words[i].confidence;
+	}
+	wr.words = session_words;
+	wr.nwords = i;
+	wr.processing_ms = (double)ev->rtt_us / 1000.0;
+	e = wsproto_render_result(session_buf, sizeof(session_buf), &len,
+	    c->dialect, session_now_ms(), &wr);
+	if (e != ERR_OK) {
+		metrics_error(&bridge->m, METRICS_ERR_INTERNAL);
+		session_send_error(c, e, "final result too large to send");
+		return;
+	}
+	if (session_send(c, session_buf, len, 0) == 0)
+		bridge->m.finals_sent++;
+}
+
+static void
+session_result(struct conn *c, const struct riva_event *ev)
+{
+	const struct rivamsg_response *resp = &ev->resp;
+	struct wsproto_result wr;
+	size_t i, len, ninterim = 0;
+	float stability = 0;
+	char *text;
+
+	if (ev->rtt_us > 0)
+		metrics_rtt(&bridge->m, ev->rtt_us);
+	for (i = 0; i < resp->nresults; i++) {
+		if (resp->results[i].is_final)
+			session_final(c, &resp->results[i], ev);
+		else {
+			if (ninterim++ == 0 ||
+			    resp->results[i].stability > stability)
+				stability = resp->results[i].stability;
+		}
+	}
+	if (ninterim == 0 || !c->enable_partials || c->close_code != 0)
+		return;
+	if ((text = rivamsg_partial_text(resp)) == NULL) {
+		log_error("out of memory");
+		abort();
+	}
+	memset(&wr, 0, sizeof(wr));
+	wr.segment_id = c->segment_id;
+	wr.text = text;
+	wr.stability = stability;
+	wr.processing_ms = (double)ev->rtt_us / 1000.0;
+	if (wsproto_render_result(session_buf, sizeof(session_buf), &len,
+	    c->dialect, session_now_ms(), &wr) == ERR_OK)
+		session_send(c, session_buf, len, 1);
+	free(text);
+}
+
+void
+session_riva_event(struct riva_event *ev)
+{
+	struct conn *c = ev->user;
+	char why[300];
+
+	if (ev->type == RIVA_EV_HEALTH || c == NULL || c->rs != ev->stream)
+		return;
+	switch (ev->type) {
+	case RIVA_EV_RESULT:
+		session_result(c, ev);
+		break;
+	case RIVA_EV_ERROR:
+		metrics_error(&bridge->m, ev->err == ERR_UNAVAILABLE ?
+		    METRICS_ERR_RIVA_UNAVAILABLE : METRICS_ERR_RIVA_OTHER);
+		snprintf(why, sizeof(why), "speech recognition failed: %.200s",
+		    ev->message != NULL ? ev->message : err_strerror(ev->err));
+		log_warn("conn=%s riva stream failed: %s (grpc status %d)",
+		    c->id, err_strerror(ev->err), ev->grpc_status);
+		session_send_error(c, ev->err, why);
+		snprintf(c->stop_reason, sizeof(c->stop_reason), "error");
+		break;
+	case RIVA_EV_DONE:
+		riva_stream_release(c->rs);
+		c->rs = NULL;
+		bridge->m.sessions--;
+		c->state = SESSION_NONE;
+		session_backpressure(c);
+		session_send_stopped(c, c->stop_reason[0] != '\0' ?
+		    c->stop_reason : "ended by the speech service");
+		if (c->close_when_done)
+			lws_callback_on_writable(c->wsi);
+		break;
+	default:
+		break;
+	}
+}
+
+void
+session_sweep(struct conn *c, uint64_t now_us)
+{
+	uint64_t idle_us = (uint64_t)bridge->conf.idle_timeout * 1000;
+	uint64_t max_us = (uint64_t)bridge->conf.max_session * 1000;
+	uint64_t send_us = (uint64_t)bridge->conf.send_timeout * 1000;
+	char why[128];
+
+	if (c->rx_paused)
+		session_backpressure(c);
+
+	if (c->close_code != 0)
+		return;
+	if ((c->qhead != NULL || lws_partial_buffered(c->wsi)) &&
+	    now_us - c->tx_since_us > send_us) {
+		metrics_error(&bridge->m, METRICS_ERR_SLOW_CLIENT);
+		log_warn("conn=%s output stalled for %lld ms; closing", c->id,
+		    (long long)bridge->conf.send_timeout);
+		session_close_later(c, BRIDGE_CLOSE_SLOW,
+		    "client too slow: output stalled");
+		return;
+	}
+	if (now_us - c->last_rx_us > idle_us && c->state != SESSION_STOPPING &&
+	    !c->rx_paused) {
+		metrics_error(&bridge->m, METRICS_ERR_IDLE);
+		snprintf(why, sizeof(why), "idle timeout: nothing received for "
+		    "%lld ms", (long long)bridge->conf.idle_timeout);
+		session_close_later(c, BRIDGE_CLOSE_IDLE, why);
+		return;
+	}
+	if (c->state == SESSION_RUNNING &&
+	    now_us - c->session_start_us > max_us) {
+		metrics_error(&bridge->m, METRICS_ERR_SESSION_TOO_LONG);
+		snprintf(why, sizeof(why), "recognition reached max_session "
+		    "(%lld ms); stopping it", (long long)bridge->conf.max_session);
+		session_send_error(c, ERR_TOO_LARGE, why);
+		session_finish(c, "max session length reached");
+	}
+}
+
+void
+session_drain(struct conn *c)
+{
+	c->close_when_done = 1;
+	session_finish(c, "server shutting down");
+	lws_callback_on_writable(c->wsi);
+}

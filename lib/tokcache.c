@@ -1,0 +1,147 @@
+/*
+ * tokcache.c: direct-mapped cache of verified tokens (see tokcache.h).
+ *
+ * The slot is chosen by FNV-1a of the token; the stored copy of the whole
+ * token is compared with CRYPTO_memcmp so that probing the cache with
+ * forged tokens tells nothing about the bytes of a cached one.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "limit.h"
+#include "tokcache.h"
+
+struct tokcache_entry {
+	char			*tok;		/* NULL: empty */
+	size_t			 len;
+	uint64_t		 hash;
+	time_t			 stored;
+	struct cognito_identity	 id;
+};
+
+struct tokcache {
+	struct tokcache_entry	*slots;
+	size_t			 n;
+	long			 ttl;
+	unsigned long		 hits;
+	unsigned long		 misses;
+};
+
+static uint64_t
+tokcache_hash(const char *s, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)s[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+static void
+tokcache_drop(struct tokcache_entry *e)
+{
+	if (e->tok != NULL) {
+		OPENSSL_cleanse(e->tok, e->len);
+		free(e->tok);
+	}
+	OPENSSL_cleanse(e, sizeof(*e));
+	e->tok = NULL;
+}
+
+enum err
+tokcache_new(size_t slots, long ttl, struct tokcache **out)
+{
+	struct tokcache *c;
+
+	*out = NULL;
+	if (slots < 1 || slots > TOKCACHE_SLOTS_MAX || ttl < 1)
+		return ERR_INVAL;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return ERR_NOMEM;
+	if ((c->slots = calloc(slots, sizeof(*c->slots))) == NULL) {
+		free(c);
+		return ERR_NOMEM;
+	}
+	c->n = slots;
+	c->ttl = ttl;
+	*out = c;
+	return ERR_OK;
+}
+
+void
+tokcache_free(struct tokcache *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->n; i++)
+		tokcache_drop(&c->slots[i]);
+	free(c->slots);
+	free(c);
+}
+
+int
+tokcache_get(struct tokcache *c, const char *tok, size_t len, time_t now,
+    struct cognito_identity *id)
+{
+	struct tokcache_entry *e;
+	uint64_t h;
+
+	if (c == NULL || tok == NULL || len == 0 || len > LIMIT_TOKEN_BYTES)
+		return 0;
+	h = tokcache_hash(tok, len);
+	e = &c->slots[h % c->n];
+	if (e->tok == NULL || e->len != len || e->hash != h ||
+	    CRYPTO_memcmp(e->tok, tok, len) != 0) {
+		c->misses++;
+		return 0;
+	}
+	if (now < e->stored || now - e->stored >= c->ttl ||
+	    (long long)now >= e->id.exp) {
+		tokcache_drop(e);
+		c->misses++;
+		return 0;
+	}
+	*id = e->id;
+	c->hits++;
+	return 1;
+}
+
+enum err
+tokcache_put(struct tokcache *c, const char *tok, size_t len, time_t now,
+    const struct cognito_identity *id)
+{
+	struct tokcache_entry *e;
+	uint64_t h;
+	char *copy;
+
+	if (c == NULL || tok == NULL || len == 0 || len > LIMIT_TOKEN_BYTES)
+		return ERR_OK;
+	if ((copy = malloc(len)) == NULL)
+		return ERR_NOMEM;
+	memcpy(copy, tok, len);
+	h = tokcache_hash(tok, len);
+	e = &c->slots[h % c->n];
+	tokcache_drop(e);
+	e->tok = copy;
+	e->len = len;
+	e->hash = h;
+	e->stored = now;
+	e->id = *id;
+	return ERR_OK;
+}
+
+void
+tokcache_stats(const struct tokcache *c, unsigned long *hits,
+    unsigned long *misses)
+{
+	*hits = c != NULL ? c->hits : 0;
+	*misses = c != NULL ? c->misses : 0;
+}

@@ -1,0 +1,89 @@
+#!/bin/sh
+# bench-bridge.sh: load benchmark for audio-bridge (not part of make check).
+#
+#   tests/bench-bridge.sh [CLIENTS [SECONDS]]     (defaults 1000 and 20)
+#
+# Starts the Riva stand-in (one interim response per 100 ms audio frame,
+# a final every second) and audio-bridge (auth off, plain ws://), then
+# tests/wsclient in load mode: CLIENTS concurrent clients, started 5 ms
+# apart, each streaming SECONDS of 16 kHz PCM at real-time pace (3200-byte
+# frames every 100 ms) and stopping.  It prints:
+#   - served: clients that completed their recognition / clients;
+#   - latency, from the client's clock: rtt = a result's arrival minus the
+#     sending of the last audio frame before it; added = rtt minus the
+#     processing_time_ms the bridge reports for that result (the gRPC
+#     round trip the bridge measured itself: audio handed to gRPC ->
+#     response received).  "added" is therefore what the bridge and both
+#     WebSocket hops add, in both directions together (client frame ->
+#     Riva, plus Riva result -> client), measured with the load generator
+#     and the stand-in on the same 2 cores; p50 and p99;
+#   - bridge CPU: utime+stime from /proc over the steady part of the run
+#     (after every client has connected), as % of one core, and per 100
+#     streams;
+#   - bridge memory: VmRSS before the clients and during the steady part;
+#     (steady - idle) / CLIENTS is the memory per stream.
+# Ports: BENCH_PORT (default 18280) and the next one.
+set -u
+top_builddir=${top_builddir:-$(cd "$(dirname "$0")/.." && pwd)}
+N=${1:-1000}
+D=${2:-20}
+P=${BENCH_PORT:-18280}
+R=$((P + 1))
+T=$(mktemp -d "${TMPDIR:-/tmp}/bench-bridge.XXXXXX")
+PIDS=""
+trap 'for p in $PIDS; do kill $p 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"' EXIT INT TERM
+
+head -c $((D * 32000)) /dev/urandom >"$T/a.pcm"
+"$top_builddir/tests/riva-standin" --port "$R" --log "$T/si.log" \
+    --partial-every 3200 --final-every 32000 >/dev/null 2>&1 &
+PIDS="$PIDS $!"
+BRIDGE_CONFIG= BRIDGE_AUTH=off BRIDGE_PORT=$P BRIDGE_LISTEN=127.0.0.1 \
+    RIVA_TARGET=127.0.0.1:$R BRIDGE_MAX_CONNECTIONS=$((N + 100)) \
+    BRIDGE_LOG_LEVEL=warn "$top_builddir/bridge/audio-bridge" \
+    >"$T/bridge.log" 2>&1 &
+BP=$!
+PIDS="$PIDS $BP"
+i=0
+until curl -s -o /dev/null "http://127.0.0.1:$P/healthz"; do
+	i=$((i + 1)); [ $i -gt 100 ] && { echo "bridge did not start"; exit 1; }
+	sleep 0.1
+done
+sleep 1
+
+rss() { awk '/^VmRSS/ {print $2}' /proc/$BP/status; }
+cpu() { awk '{print $14 + $15}' /proc/$BP/stat; }
+HZ=$(getconf CLK_TCK)
+RSS0=$(rss)
+
+"$top_builddir/tests/wsclient" -q -T $((D + 60)) -n "$N" -R 5 -r \
+    -a "$T/a.pcm" ws://127.0.0.1:$P/ >"$T/client.out" &
+CP=$!
+PIDS="$PIDS $CP"
+# steady window: from 2 s after the last client started to 2 s before the
+# first one ends
+RAMP=$(( (N * 5 + 999) / 1000 ))
+sleep $((RAMP + 2))
+C1=$(cpu); T1=$(date +%s.%N)
+W=$((D - RAMP - 4)); [ $W -lt 2 ] && W=2
+sleep $W
+C2=$(cpu); T2=$(date +%s.%N); RSS1=$(rss)
+CONNS=$(curl -s "http://127.0.0.1:$P/metrics" |
+    awk '/^audio_bridge_sessions / {print $2}')
+wait $CP
+HWM=$(awk '/^VmHWM/ {print $2}' /proc/$BP/status)
+
+awk -v n="$N" -v d="$D" -v c1="$C1" -v c2="$C2" -v t1="$T1" -v t2="$T2" \
+    -v hz="$HZ" -v r0="$RSS0" -v r1="$RSS1" -v hwm="$HWM" -v live="$CONNS" '
+BEGIN {
+	cpu = (c2 - c1) / hz / (t2 - t1) * 100
+	printf "clients %d x %d s real-time audio; %d recognitions live in the steady window\n", n, d, live
+	printf "bridge CPU: %.1f%% of one core = %.2f%% per 100 streams\n", cpu, cpu / n * 100
+	printf "bridge RSS: idle %d KiB, steady %d KiB, peak %d KiB -> %.1f KiB per stream\n", r0, r1, hwm, (r1 - r0) / n
+}'
+sed -e 's/^{"event":"summary",//' -e 's/}$//' -e 's/,/\n/g' "$T/client.out" |
+    awk -F: '
+/"clients"|"completed"|"failed"|"finals"|"partials"|"samples"/ { gsub(/"/, "", $1); printf "%s=%s ", $1, $2 }
+/_p50|_p99/ { gsub(/"/, "", $1); v[$1] = $2 }
+END { printf "\nlatency ms: rtt p50 %s p99 %s; added by the bridge p50 %s p99 %s\n", v["rtt_ms_p50"], v["rtt_ms_p99"], v["added_ms_p50"], v["added_ms_p99"] }'
+curl -s "http://127.0.0.1:$P/metrics" | grep -E '^audio_bridge_(errors_total\{kind="(slow_client|riva_unavailable|riva_error)"\}|partials_dropped_total|riva_rtt_seconds_(count|sum))'
+grep -c "outcome=ok" "$T/si.log" | sed 's/^/stand-in streams ended ok: /'

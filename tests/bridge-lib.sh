@@ -1,0 +1,104 @@
+# bridge-lib.sh: helpers shared by the audio-bridge integration tests
+# (sourced, not run).  Every test gets a scratch directory, starts what it
+# needs on loopback ports and kills it all on exit, even on failure.
+
+top_builddir=${top_builddir:-$(cd "$(dirname "$0")/.." && pwd)}
+srcdir=${srcdir:-$top_builddir}
+BRIDGE=$top_builddir/bridge/audio-bridge
+WSCLIENT=$top_builddir/tests/wsclient
+JWTMINT=$top_builddir/tests/jwtmint
+STANDIN=$top_builddir/tests/riva-standin
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/bridge-test.XXXXXX")
+PIDS=""
+FAILS=0
+CASES=0
+
+cleanup() {
+	for p in $PIDS; do
+		kill "$p" 2>/dev/null
+	done
+	for p in $PIDS; do
+		wait "$p" 2>/dev/null
+	done
+	if [ "$FAILS" -ne 0 ] || [ -n "$KEEP_TEST_DIR" ]; then
+		echo "# logs kept in $T"
+	else
+		rm -rf "$T"
+	fi
+}
+trap cleanup EXIT INT TERM
+
+ok() { CASES=$((CASES + 1)); echo "ok $CASES - $1"; }
+not_ok() {
+	CASES=$((CASES + 1)); FAILS=$((FAILS + 1))
+	echo "not ok $CASES - $1"
+	[ -n "$2" ] && [ -f "$2" ] && sed 's/^/#   /' "$2" | head -40
+}
+
+# check NAME FILE PATTERN...: every extended regexp must match a line.
+check() {
+	name=$1; file=$2; shift 2
+	for pat in "$@"; do
+		if ! grep -Eq -- "$pat" "$file"; then
+			not_ok "$name (no line matches: $pat)" "$file"
+			return 1
+		fi
+	done
+	ok "$name"
+}
+
+# check_not NAME FILE PATTERN: the pattern must not match.
+check_not() {
+	if grep -Eq -- "$3" "$2"; then
+		not_ok "$1 (unexpected: $3)" "$2"
+		return 1
+	fi
+	ok "$1"
+}
+
+# start_bridge NAME PORT [VAR=value...]: run the bridge with a config from
+# the environment, wait until it answers HTTP.
+start_bridge() {
+	name=$1; port=$2; shift 2
+	env BRIDGE_CONFIG= BRIDGE_PORT="$port" BRIDGE_LISTEN=127.0.0.1 "$@" \
+	    "$BRIDGE" >"$T/$name.log" 2>&1 &
+	BRIDGE_PID=$!
+	PIDS="$PIDS $BRIDGE_PID"
+	i=0
+	while ! curl -s -o /dev/null "http://127.0.0.1:$port/healthz"; do
+		i=$((i + 1))
+		if [ $i -gt 100 ] || ! kill -0 "$BRIDGE_PID" 2>/dev/null; then
+			echo "# bridge $name did not start"
+			cat "$T/$name.log"
+			exit 1
+		fi
+		sleep 0.05
+	done
+}
+
+# wait_metric PORT NAME VALUE: until /metrics shows NAME VALUE (10 s).
+wait_metric() {
+	i=0
+	until curl -s "http://127.0.0.1:$1/metrics" | grep -q "^$2 $3\$"; do
+		i=$((i + 1)); [ $i -gt 200 ] && return 1
+		sleep 0.05
+	done
+}
+
+# stop_pid PID: SIGTERM and wait; sets STOP_RC.
+stop_pid() {
+	kill -TERM "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	STOP_RC=$?
+}
+
+# pcm FILE SECONDS: deterministic PCM16 16 kHz test audio.
+pcm() {
+	head -c $(($2 * 32000)) /dev/urandom >"$1"
+}
+
+finish() {
+	echo "1..$CASES"
+	[ "$FAILS" -eq 0 ]
+}

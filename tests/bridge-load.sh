@@ -1,0 +1,45 @@
+#!/bin/sh
+# bridge-load.sh: 200 concurrent clients stream 3 s of audio each at real
+# time through audio-bridge to the Riva stand-in.  Every client must finish
+# its recognition with finals, and the stand-in must have received every
+# stream whole (same SHA-256 as the file).
+# Ports: BRIDGE_LOAD_TEST_PORT (default 18240) and the next one;
+# BRIDGE_LOAD_CLIENTS (default 200).
+. "$(dirname "$0")/bridge-lib.sh"
+
+P=${BRIDGE_LOAD_TEST_PORT:-18240}
+R=$((P + 1))
+N=${BRIDGE_LOAD_CLIENTS:-200}
+
+pcm "$T/a.pcm" 3
+SHA=$(sha256sum "$T/a.pcm" | cut -d' ' -f1)
+"$STANDIN" --port "$R" --log "$T/si.log" --partial-every 3200 \
+    --final-every 32000 >"$T/si.out" 2>&1 &
+PIDS="$PIDS $!"
+i=0
+while ! grep -q '^listening' "$T/si.log" 2>/dev/null; do
+	i=$((i + 1)); [ $i -gt 100 ] && { echo "# no stand-in"; exit 1; }
+	sleep 0.05
+done
+start_bridge load "$P" BRIDGE_AUTH=off RIVA_TARGET=127.0.0.1:$R
+
+$WSCLIENT -q -T 60 -n "$N" -R 5 -r -a "$T/a.pcm" ws://127.0.0.1:$P/ \
+    >"$T/load.out"
+echo "# $(cat "$T/load.out")"
+check "$N real-time clients all completed" "$T/load.out" \
+    "\"clients\":$N,\"connected\":$N,\"completed\":$N,\"failed\":0,"
+finals=$(sed -n 's/.*"finals":\([0-9]*\).*/\1/p' "$T/load.out")
+[ "${finals:-0}" -ge "$N" ] && ok "every client got finals ($finals)" ||
+    not_ok "every client got finals ($finals)" "$T/load.out"
+whole=$(grep -c "end outcome=ok bytes=96000 .*sha256=$SHA" "$T/si.log")
+[ "$whole" -eq "$N" ] && ok "Riva received all $N streams whole" ||
+    not_ok "Riva received all $N streams whole (only $whole)" "$T/si.log"
+curl -s "http://127.0.0.1:$P/metrics" >"$T/m.txt"
+check "metrics: $N sessions, audio seconds, Riva latency histogram" \
+    "$T/m.txt" "^audio_bridge_sessions_total $N\$" \
+    "^audio_bridge_audio_seconds_total $((N * 3))(\\.0+)?\$" \
+    '^audio_bridge_riva_rtt_seconds_count [1-9][0-9]*$'
+stop_pid "$BRIDGE_PID"
+echo "rc=$STOP_RC" >"$T/rc"
+check "bridge exits 0 after the load" "$T/rc" '^rc=0$'
+finish

@@ -1,0 +1,197 @@
+#!/bin/sh
+# bridge-riva.sh: audio-bridge end to end against the Riva stand-in
+# (tests/riva-standin, a real gRPC server): both dialects, several results
+# per response, several recognitions per connection, audio byte-for-byte
+# (the stand-in's SHA-256 of what it received must equal the file's), Riva
+# down at start and mid-stream and its recovery, /healthz following Riva's
+# health, max session length, a slow reader, and graceful shutdown with a
+# recognition running.
+# Ports: BRIDGE_RIVA_TEST_PORT (default 18230) and the next one.
+. "$(dirname "$0")/bridge-lib.sh"
+
+P=${BRIDGE_RIVA_TEST_PORT:-18230}
+R=$((P + 1))
+URL=ws://127.0.0.1:$P/
+
+# start_standin NAME ARGS...: the stand-in on port R.
+start_standin() {
+	name=$1; shift
+	"$STANDIN" --port "$R" --log "$T/$name.si.log" "$@" \
+	    >"$T/$name.si.out" 2>&1 &
+	SI_PID=$!
+	PIDS="$PIDS $SI_PID"
+	i=0
+	while ! grep -q '^listening' "$T/$name.si.log" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && { echo "# stand-in did not start"; exit 1; }
+		sleep 0.05
+	done
+}
+
+# wait_healthy: until /healthz says 200 (Riva reachable and SERVING).
+wait_healthy() {
+	i=0
+	while [ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$P/healthz)" != 200 ]; do
+		i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1
+	done
+}
+
+# count_sha LOG BYTES SHA: streams that ended ok with exactly this audio.
+count_sha() {
+	grep -c "end outcome=ok bytes=$2 .*sha256=$3" "$1"
+}
+
+pcm "$T/a.pcm" 2
+SHA=$(sha256sum "$T/a.pcm" | cut -d' ' -f1)
+
+start_standin si1 --partial-every 3200 --final-every 16000 \
+    --health-file "$T/health"
+echo SERVING >"$T/health"
+start_bridge br1 "$P" BRIDGE_AUTH=off RIVA_TARGET=127.0.0.1:$R \
+    BRIDGE_HEALTH_INTERVAL=1s
+
+wait_healthy
+curl -s http://127.0.0.1:$P/healthz >"$T/h1.json"
+check "healthz 200 when Riva is SERVING" "$T/h1.json" \
+    '"status":"ok","riva":"SERVING"'
+echo NOT_SERVING >"$T/health"
+i=0
+while [ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$P/healthz)" != 503 ]; do
+	i=$((i + 1)); [ $i -gt 60 ] && break; sleep 0.1
+done
+curl -s http://127.0.0.1:$P/healthz >"$T/h2.json"
+check "healthz 503 when Riva says NOT_SERVING" "$T/h2.json" \
+    '"status":"riva_unavailable","riva":"NOT_SERVING"'
+echo SERVING >"$T/health"
+
+$WSCLIENT -T 20 -r -a "$T/a.pcm" \
+    -s 'start={"type":"start_transcription","enable_partials":true,"hotwords":["Riva","Kubernetes"],"language":"en-GB","punctuation":false};audio;stop;wait=session_stopped;close' \
+    $URL >"$T/d1.out"
+# Each stand-in response carries two interim results; the partial is both.
+check "dialect 1 end to end" "$T/d1.out" \
+    '^\{"type":"session_started","connection_id":"c[^"]+","enable_partials":true,"timestamp":"[^"]+"\}$' \
+    '^\{"type":"partial","segment_id":[0-9]+,"text":"[a-z]+ [a-z ]+","is_final":false,"stability":0\.[0-9]+,"processing_time_ms":[0-9.]+,"timestamp":"[^"]+"\}$' \
+    '^\{"type":"transcription","segment_id":0,"text":"[a-z ]+","is_final":true,"confidence":0\.[0-9]+,"words":\[\{"word":"the","start":0,"end":[0-9]+,"confidence":0\.[0-9]+\}' \
+    '"type":"transcription","segment_id":1,' \
+    '^\{"type":"session_stopped","reason":"stopped by client","timestamp":"[^"]+"\}$' \
+    '"script_done":true'
+check "start settings reach Riva (language, hotwords, punctuation)" \
+    "$T/si1.si.log" 'lang=en-GB .*punct=0 interim=1 .*hotwords=Riva,Kubernetes boost=4'
+[ "$(count_sha "$T/si1.si.log" 64000 "$SHA")" -eq 1 ] &&
+    ok "Riva received the audio byte for byte, in order" ||
+    not_ok "Riva received the audio byte for byte, in order" "$T/si1.si.log"
+
+$WSCLIENT -T 20 -r -d 2 -a "$T/a.pcm" $URL >"$T/d2.out"
+check "dialect 2 end to end" "$T/d2.out" '^\{"type":"started"\}$' \
+    '^\{"type":"hypothesis","alternatives":\[\{"text":"[a-z]+ [a-z ]+"\}\]\}$' \
+    '^\{"type":"recognition","alternatives":\[\{"text":"[a-z ]+","confidence":0\.[0-9]+\}\]\}$' \
+    '^\{"type":"end","reason":"stopped by client"\}$' '"script_done":true'
+[ "$(count_sha "$T/si1.si.log" 64000 "$SHA")" -eq 2 ] &&
+    ok "dialect 2 audio byte for byte" ||
+    not_ok "dialect 2 audio byte for byte" "$T/si1.si.log"
+
+$WSCLIENT -T 30 -a "$T/a.pcm" \
+    -s 'start;audio;stop;wait=session_stopped;start;audio;stop;wait=session_stopped;start;bin=3200;stop;wait=session_stopped;close' \
+    $URL >"$T/multi.out"
+[ "$(grep -c '"type":"session_stopped","reason":"stopped by client"' "$T/multi.out")" -eq 3 ] &&
+    ok "three recognitions one after another on one connection" ||
+    not_ok "three recognitions one after another on one connection" "$T/multi.out"
+ZSHA=$(head -c 3200 /dev/zero | sha256sum | cut -d' ' -f1)
+[ "$(count_sha "$T/si1.si.log" 64000 "$SHA")" -eq 4 ] &&
+    [ "$(count_sha "$T/si1.si.log" 3200 "$ZSHA")" -eq 1 ] &&
+    ok "each of them reached Riva whole" ||
+    not_ok "each of them reached Riva whole" "$T/si1.si.log"
+
+$WSCLIENT -T 20 -a "$T/a.pcm" -s 'start;start;audio;stop;stop;wait=session_stopped;close' \
+    $URL >"$T/twice.out"
+check "start while running and stop while stopping are refused" \
+    "$T/twice.out" '"error":"a recognition is already running; stop it first","code":"conflict"' \
+    '"code":"conflict"' '"type":"session_stopped"'
+
+# max session length
+stop_pid "$BRIDGE_PID"
+start_bridge br2 "$P" BRIDGE_AUTH=off RIVA_TARGET=127.0.0.1:$R \
+    BRIDGE_MAX_SESSION=1s
+$WSCLIENT -T 20 -r -a "$T/a.pcm" -s 'start;audio;sleep=300;close' \
+    $URL >"$T/maxs.out"
+check "max session length stops the recognition with finals" "$T/maxs.out" \
+    '"error":"recognition reached max_session \(1000 ms\); stopping it","code":"too_large"' \
+    '"type":"transcription"' \
+    '"type":"session_stopped","reason":"max session length reached"' \
+    '"error":"audio refused: ' 
+
+# slow reader: stops reading; partials go first, then it is closed 4001
+stop_pid "$BRIDGE_PID"
+stop_pid "$SI_PID"
+start_standin si2 --partial-every 160 --final-every 320
+start_bridge br3 "$P" BRIDGE_AUTH=off RIVA_TARGET=127.0.0.1:$R BRIDGE_HEALTH_INTERVAL=1s \
+    BRIDGE_SEND_QUEUE=4k BRIDGE_SEND_TIMEOUT=2s
+pcm "$T/big.pcm" 30
+BIGSHA=$(sha256sum "$T/big.pcm" | cut -d' ' -f1)
+$WSCLIENT -T 60 -a "$T/big.pcm" -s 'start;pause;audio;sleep=1000;resume;sleep=2000;close' \
+    $URL >"$T/slow.out"
+# A client that reads nothing cannot read the close frame either: it sees
+# 4001 if it resumes in time, otherwise the connection is cut.
+check "slow reader cut off (4001 or closed)" "$T/slow.out" \
+    '"code":4001,"reason":"client too slow|"script_done":false'
+check "bridge closed the slow reader for its full send queue" "$T/br3.log" \
+    'send queue over 4096 bytes; closing|output stalled for 2000 ms; closing'
+curl -s http://127.0.0.1:$P/metrics >"$T/m3.txt"
+check "slow reader lost partials first" "$T/m3.txt" \
+    '^audio_bridge_partials_dropped_total [1-9][0-9]*$' \
+    '^audio_bridge_errors_total\{kind="slow_client"\} 1$'
+$WSCLIENT -T 10 -s 'ping;wait=pong;close' $URL >"$T/afterslow.out"
+
+check "bridge serves others after closing the slow reader" \
+    "$T/afterslow.out" '"type":"pong"'
+stop_pid "$SI_PID"
+
+# Riva down at start, mid-stream, and back
+$WSCLIENT -T 20 -a "$T/a.pcm" -s 'start;wait=session_stopped;close' $URL \
+    >"$T/down0.out"
+check "Riva not running: unavailable error at start" "$T/down0.out" \
+    '"code":"unavailable"' '"type":"session_stopped","reason":"error"'
+start_standin si3 --partial-every 3200 --abort-after 32000
+wait_healthy
+$WSCLIENT -T 20 -r -a "$T/a.pcm" -s 'start;audio;stop;wait=session_stopped;ping;wait=pong;close' \
+    $URL >"$T/mid.out"
+check "Riva failing mid-stream: partials, then an error, connection lives" \
+    "$T/mid.out" \
+    '"type":"error","error":"speech recognition failed: [^"]*","code":"(unavailable|upstream_error)"' \
+    '"type":"session_stopped","reason":"error"' '"type":"pong"'
+stop_pid "$SI_PID"
+start_standin si4 --fail-start
+$WSCLIENT -T 20 -a "$T/a.pcm" -s 'start;wait=session_stopped;close' $URL \
+    >"$T/failstart.out"
+check "Riva refusing the stream: error to the client" "$T/failstart.out" \
+    '"code":"unavailable"' '"type":"session_stopped","reason":"error"'
+stop_pid "$SI_PID"
+start_standin si5 --partial-every 3200
+wait_healthy
+$WSCLIENT -T 20 -a "$T/a.pcm" $URL >"$T/back.out"
+check "Riva back: recognitions work again without a restart" \
+    "$T/back.out" '"type":"transcription"' \
+    '"type":"session_stopped","reason":"stopped by client"'
+$WSCLIENT -T 60 -a "$T/big.pcm" $URL >"$T/fast.out"
+[ "$(count_sha "$T/si5.si.log" 960000 "$BIGSHA")" -eq 1 ] &&
+    ok "30 s of audio sent as fast as possible reaches Riva whole (backpressure)" ||
+    not_ok "30 s of audio sent as fast as possible reaches Riva whole (backpressure)" "$T/fast.out"
+
+# graceful shutdown: a recognition running at real time gets its finals
+$WSCLIENT -T 20 -r -a "$T/a.pcm" -s 'start;audio;wait=session_stopped;sleep=3000;close' \
+    $URL >"$T/term.out" &
+CL=$!
+wait_metric "$P" audio_bridge_sessions 1
+sleep 0.5
+stop_pid "$BRIDGE_PID"
+echo "rc=$STOP_RC" >"$T/term.rc"
+wait $CL
+check "SIGTERM: running recognition finishes with finals, then 1001" \
+    "$T/term.out" '"type":"transcription"' \
+    '"type":"session_stopped","reason":"server shutting down"' \
+    '"code":1001,"reason":"server shutting down"'
+check "SIGTERM with a recognition running: exit 0" "$T/term.rc" '^rc=0$'
+check "SIGTERM: Riva's stream ended normally" "$T/si5.si.log" \
+    'end outcome=ok bytes=[1-9][0-9]* '
+
+finish

@@ -1,0 +1,425 @@
+/*
+ * test_wsproto.c: CUnit tests for lib/wsproto.c, both dialects' parsing and
+ * every renderer.  Rendered messages are re-parsed with json-c so the tests
+ * check real JSON, not string fragments.
+ */
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "unit.h"
+#include "wsproto.h"
+
+static enum err
+parse(enum wsproto_dialect cur, const char *s, struct wsproto_msg *m,
+    char *why, size_t whylen)
+{
+	return wsproto_parse(cur, s, strlen(s), m, why, whylen);
+}
+
+static void
+test_start_transcription_with_all_fields_picks_dialect_1(void)
+{
+	struct wsproto_msg m;
+	char why[256];
+	const char *s = "{\"type\":\"start_transcription\",\"enable_partials\":"
+	    "false,\"hotwords\":[\"Riva\",\"Kubernetes\"],\"language\":\"de-DE\","
+	    "\"sample_rate\":8000,\"model\":\"conformer-de.v2\",\"punctuation\":"
+	    "false,\"word_time_offsets\":false}";
+
+	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, s, &m, why, sizeof(why)), ERR_OK);
+	CU_ASSERT_EQUAL(m.dialect, WSPROTO_BRIDGE);
+	CU_ASSERT_EQUAL(m.kind, WSPROTO_START);
+	CU_ASSERT_EQUAL(m.start.enable_partials, 0);
+	CU_ASSERT_EQUAL(m.start.punctuation, 0);
+	CU_ASSERT_EQUAL(m.start.word_time_offsets, 0);
+	CU_ASSERT_EQUAL(m.start.sample_rate, 8000);
+	CU_ASSERT_STRING_EQUAL(m.start.language, "de-DE");
+	CU_ASSERT_STRING_EQUAL(m.start.model, "conformer-de.v2");
+	CU_ASSERT_EQUAL(m.start.nhotwords, 2);
+	CU_ASSERT_STRING_EQUAL(m.start.hotwords[1], "Kubernetes");
+}
+
+static void
+test_start_transcription_defaults(void)
+{
+	struct wsproto_msg m;
+
+	CU_ASSERT_EQUAL(parse(WSPROTO_NONE,
+	    "{\"type\":\"start_transcription\"}", &m, NULL, 0), ERR_OK);
+	CU_ASSERT_EQUAL(m.start.enable_partials, 1);
+	CU_ASSERT_EQUAL(m.start.sample_rate, 16000);
+	CU_ASSERT_STRING_EQUAL(m.start.language, "en-US");
+	CU_ASSERT_EQUAL(m.start.nhotwords, 0);
+}
+
+static void
+test_simple_messages_of_dialect_1(void)
+{
+	struct wsproto_msg m;
+
+	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, " {\"type\":\"ping\"}\n", &m, NULL,
+	    0), ERR_OK);
+	CU_ASSERT_EQUAL(m.kind, WSPROTO_PING);
+	CU_ASSERT_EQUAL(parse(WSPROTO_BRIDGE, "{\"type\":\"get_metrics\"}", &m,
+	    NULL, 0), ERR_OK);
+	CU_ASSERT_EQUAL(m.kind, WSPROTO_GET_METRICS);
+	CU_ASSERT_EQUAL(parse(WSPROTO_BRIDGE,
+	    "{\"type\":\"stop_transcription\"}", &m, NULL, 0), ERR_OK);
+	CU_ASSERT_EQUAL(m.kind, WSPROTO_STOP);
+}
+
+static void
+test_audiocodes_start_picks_dialect_2(void)
+{
+	struct wsproto_msg m;
+	char why[256];
+
+	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, "{\"type\":\"start\",\"language\":"
+	    "\"en-GB\",\"format\":\"raw\",\"encoding\":\"LINEAR16\","
+	    "\"sampleRateHz\":16000}", &m, why, sizeof(why)), ERR_OK);
+	CU_ASSERT_EQUAL(m.dialect, WSPROTO_AUDIOCODES);
+	CU_ASSERT_EQUAL(m.kind, WSPROTO_START);
+	CU_ASSERT_STRING_EQUAL(m.start.language, "en-GB");
+	CU_ASSERT_EQUAL(m.start.sample_rate, 16000);
+	CU_ASSERT_EQUAL(parse(WSPROTO_AUDIOCODES, "{\"type\":\"stop\"}", &m,
+	    NULL, 0), ERR_OK);
+	CU_ASSERT_EQUAL(m.kind, WSPROTO_STOP);
+}
+
+static void
+test_audiocodes_refuses_other_encodings(void)
+{
+	struct wsproto_msg m;
+	char why[256];
+
+	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, "{\"type\":\"start\",\"encoding\":"
+	    "\"MULAW\"}", &m, why, sizeof(why)), ERR_FIELD);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "encoding"));
+	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, "{\"type\":\"start\",\"format\":"
+	    "\"wav\"}", &m, why, sizeof(why)), ERR_FIELD);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "format"));
+	/* the failed first message still names its dialect */
+	CU_ASSERT_EQUAL(m.dialect, WSPROTO_AUDIOCODES);
+	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, "{\"type\":\"dance\"}", &m, why,
+	    sizeof(why)), ERR_FIELD);
+	CU_ASSERT_EQUAL(m.dialect, WSPROTO_NONE);
+}
+
+static void
+test_other_dialect_after_first_message_is_conflict(void)
+{
+	struct wsproto_msg m;
+	char why[256];
+
+	CU_ASSERT_EQUAL(parse(WSPROTO_BRIDGE, "{\"type\":\"start\"}", &m, why,
+	    sizeof(why)), ERR_CONFLICT);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "dialect"));
+	CU_ASSERT_EQUAL(parse(WSPROTO_AUDIOCODES, "{\"type\":\"ping\"}", &m,
+	    why, sizeof(why)), ERR_CONFLICT);
+}
+
+static void
+test_bad_json_is_refused_with_reason(void)
+{
+	struct wsproto_msg m;
+	char why[256];
+	static const char *bad[] = {
+		"", "{", "not json", "{\"type\":\"ping\"} x", "[1,2]", "\"ping\"",
+		"{'type':'ping'}", "{\"type\":\"ping\",}",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = '\0';
+		CU_ASSERT_EQUAL(parse(WSPROTO_NONE, bad[i], &m, why,
+		    sizeof(why)), ERR_JSON);
+		CU_ASSERT(why[0] != '\0');
+	}
+}
+
+static void
+test_bad_fields_are_named(void)
+{
+	struct wsproto_msg m;
+	char why[256];
+	static const struct {
+		const char	*json;
+		enum err	 e;
+		const char	*field;
+	} bad[] = {
+		{ "{}", ERR_FIELD, "type" },
+		{ "{\"type\":7}", ERR_FIELD, "type" },
+		{ "{\"type\":\"dance\"}", ERR_FIELD, "dance" },
+		{ "{\"type\":\"ping\",\"x\":1}", ERR_FIELD, "'x'" },
+		{ "{\"type\":\"start_transcription\",\"enable_partials\":1}",
+		    ERR_FIELD, "enable_partials" },
+		{ "{\"type\":\"start_transcription\",\"sample_rate\":1000}",
+		    ERR_FIELD, "sample_rate" },
+		{ "{\"type\":\"start_transcription\",\"sample_rate\":16000.5}",
+		    ERR_FIELD, "sample_rate" },
+		{ "{\"type\":\"start_transcription\",\"language\":\"en US\"}",
+		    ERR_FIELD, "language" },
+		{ "{\"type\":\"start_transcription\",\"hotwords\":\"a\"}",
+		    ERR_FIELD, "hotwords" },
+		{ "{\"type\":\"start_transcription\",\"hotwords\":[\"a\",3]}",
+		    ERR_FIELD, "hotwords[1]" },
+		{ "{\"type\":\"start_transcription\",\"hotwords\":[\"\"]}",
+		    ERR_FIELD, "hotwords[0]" },
+		{ "{\"type\":\"start_transcription\",\"hotwords\":[\"a\\u0000b\"]}",
+		    ERR_FIELD, "hotwords[0]" },
+		{ "{\"type\":\"start_transcription\",\"language\":"
+		    "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"}",
+		    ERR_TOO_LARGE, "language" },
+		{ "{\"type\":\"start\",\"sampleRateHz\":\"16000\"}", ERR_FIELD,
+		    "sampleRateHz" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = '\0';
+		CU_ASSERT_EQUAL(parse(WSPROTO_NONE, bad[i].json, &m, why,
+		    sizeof(why)), bad[i].e);
+		CU_ASSERT_PTR_NOT_NULL(strstr(why, bad[i].field));
+	}
+}
+
+static void
+test_limits_on_frame_and_hotwords(void)
+{
+	struct wsproto_msg m;
+	char why[256], big[LIMIT_WS_TEXT_BYTES + 2];
+	char json[LIMIT_WS_TEXT_BYTES];
+	size_t n;
+	int i;
+
+	memset(big, ' ', sizeof(big));
+	CU_ASSERT_EQUAL(wsproto_parse(WSPROTO_NONE, big, sizeof(big), &m, why,
+	    sizeof(why)), ERR_TOO_LARGE);
+	n = (size_t)snprintf(json, sizeof(json),
+	    "{\"type\":\"start_transcription\",\"hotwords\":[");
+	for (i = 0; i <= LIMIT_WS_HOTWORDS; i++)
+		n += (size_t)snprintf(json + n, sizeof(json) - n, "%s\"w%d\"",
+		    i ? "," : "", i);
+	snprintf(json + n, sizeof(json) - n, "]}");
+	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, json, &m, why, sizeof(why)),
+	    ERR_TOO_LARGE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "hotwords"));
+	/* deeper than LIMIT_JSON_DEPTH */
+	n = 0;
+	for (i = 0; i < LIMIT_JSON_DEPTH + 2; i++)
+		json[n++] = '[';
+	json[n] = '\0';
+	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, json, &m, why, sizeof(why)),
+	    ERR_JSON);
+}
+
+/* Parse rendered output and return the object (caller puts it). */
+static json_object *
+reparse(const char *buf, size_t len)
+{
+	CU_ASSERT_EQUAL(strlen(buf), len);
+	return json_tokener_parse(buf);
+}
+
+static const char *
+sfield(json_object *o, const char *k)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, k, &v))
+		return "(missing)";
+	return json_object_get_string(v);
+}
+
+static double
+dfield(json_object *o, const char *k)
+{
+	json_object *v;
+
+	if (!json_object_object_get_ex(o, k, &v))
+		return -1;
+	return json_object_get_double(v);
+}
+
+static void
+test_render_connection_and_session(void)
+{
+	struct wsproto_server_info si = { 16000, 1, 100, "127.0.0.1:50051" };
+	char buf[1024];
+	size_t len;
+	json_object *o, *sc;
+
+	CU_ASSERT_EQUAL(wsproto_render_connection(buf, sizeof(buf), &len,
+	    1764093001123LL, "c-1", &si), ERR_OK);
+	o = reparse(buf, len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+	CU_ASSERT_STRING_EQUAL(sfield(o, "type"), "connection");
+	CU_ASSERT_STRING_EQUAL(sfield(o, "connection_id"), "c-1");
+	CU_ASSERT_STRING_EQUAL(sfield(o, "timestamp"),
+	    "2025-11-25T17:50:01.123Z");
+	CU_ASSERT_FATAL(json_object_object_get_ex(o, "server_config", &sc));
+	CU_ASSERT_STRING_EQUAL(sfield(sc, "sample_rate"), "16000");
+	CU_ASSERT_STRING_EQUAL(sfield(sc, "riva_target"), "127.0.0.1:50051");
+	json_object_put(o);
+
+	CU_ASSERT_EQUAL(wsproto_render_started(buf, sizeof(buf), &len,
+	    WSPROTO_BRIDGE, 0, "c-1", 1), ERR_OK);
+	o = reparse(buf, len);
+	CU_ASSERT_STRING_EQUAL(sfield(o, "type"), "session_started");
+	CU_ASSERT_STRING_EQUAL(sfield(o, "enable_partials"), "true");
+	CU_ASSERT_STRING_EQUAL(sfield(o, "timestamp"),
+	    "1970-01-01T00:00:00.000Z");
+	json_object_put(o);
+	CU_ASSERT_EQUAL(wsproto_render_started(buf, sizeof(buf), &len,
+	    WSPROTO_AUDIOCODES, 0, "c-1", 1), ERR_OK);
+	CU_ASSERT_STRING_EQUAL(buf, "{\"type\":\"started\"}");
+}
+
+static void
+test_render_results_both_dialects(void)
+{
+	struct wsproto_word w[2] = {
+		{ "hello", 0, 480, 0.9f }, { "world", 480, 1040, 0.8f } };
+	struct wsproto_result r = { 1, 3, "hello \"world\"\n", 0.875f, 0,
+	    w, 2, 12.5 };
+	char buf[1024];
+	size_t len;
+	json_object *o, *a, *x;
+
+	CU_ASSERT_EQUAL(wsproto_render_result(buf, sizeof(buf), &len,
+	    WSPROTO_BRIDGE, 0, &r), ERR_OK);
+	o = reparse(buf, len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+	CU_ASSERT_STRING_EQUAL(sfield(o, "type"), "transcription");
+	CU_ASSERT_STRING_EQUAL(sfield(o, "text"), "hello \"world\"\n");
+	CU_ASSERT_STRING_EQUAL(sfield(o, "is_final"), "true");
+	CU_ASSERT_STRING_EQUAL(sfield(o, "segment_id"), "3");
+	CU_ASSERT_FATAL(json_object_object_get_ex(o, "words", &a));
+	CU_ASSERT_EQUAL(json_object_array_length(a), 2);
+	x = json_object_array_get_idx(a, 1);
+	CU_ASSERT_STRING_EQUAL(sfield(x, "word"), "world");
+	CU_ASSERT_STRING_EQUAL(sfield(x, "end"), "1040");
+	json_object_put(o);
+
+	r.is_final = 0;
+	r.stability = 0.5f;
+	CU_ASSERT_EQUAL(wsproto_render_result(buf, sizeof(buf), &len,
+	    WSPROTO_BRIDGE, 0, &r), ERR_OK);
+	o = reparse(buf, len);
+	CU_ASSERT_STRING_EQUAL(sfield(o, "type"), "partial");
+	CU_ASSERT_STRING_EQUAL(sfield(o, "is_final"), "false");
+	CU_ASSERT_STRING_EQUAL(sfield(o, "words"), "(missing)");
+	json_object_put(o);
+
+	CU_ASSERT_EQUAL(wsproto_render_result(buf, sizeof(buf), &len,
+	    WSPROTO_AUDIOCODES, 0, &r), ERR_OK);
+	o = reparse(buf, len);
+	CU_ASSERT_STRING_EQUAL(sfield(o, "type"), "hypothesis");
+	CU_ASSERT_FATAL(json_object_object_get_ex(o, "alternatives", &a));
+	CU_ASSERT_STRING_EQUAL(sfield(json_object_array_get_idx(a, 0),
+	    "text"), "hello \"world\"\n");
+	json_object_put(o);
+	r.is_final = 1;
+	CU_ASSERT_EQUAL(wsproto_render_result(buf, sizeof(buf), &len,
+	    WSPROTO_AUDIOCODES, 0, &r), ERR_OK);
+	o = reparse(buf, len);
+	CU_ASSERT_STRING_EQUAL(sfield(o, "type"), "recognition");
+	CU_ASSERT_FATAL(json_object_object_get_ex(o, "alternatives", &a));
+	CU_ASSERT_DOUBLE_EQUAL(dfield(json_object_array_get_idx(a, 0),
+	    "confidence"), 0.875, 1e-6);
+	json_object_put(o);
+}
+
+static void
+test_render_refuses_small_buffer_and_bad_utf8(void)
+{
+	struct wsproto_result r = { 0, 1, "caf\xc3\xa9 \xff\xfe ok", 0, 0, NULL,
+	    0, 0 };
+	char buf[256];
+	size_t len;
+	json_object *o;
+
+	CU_ASSERT_EQUAL(wsproto_render_result(buf, 20, &len, WSPROTO_BRIDGE,
+	    0, &r), ERR_TOO_LARGE);
+	CU_ASSERT_EQUAL(wsproto_render_result(buf, sizeof(buf), &len,
+	    WSPROTO_BRIDGE, 0, &r), ERR_OK);
+	o = reparse(buf, len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+	CU_ASSERT_STRING_EQUAL(sfield(o, "text"),
+	    "caf\xc3\xa9 \xef\xbf\xbd\xef\xbf\xbd ok");
+	json_object_put(o);
+}
+
+static void
+test_render_error_stopped_pong_metrics(void)
+{
+	struct wsproto_metrics mt = { 2, 5, 1, 4, 12.5, 7, 3, 1, 60 };
+	char buf[1024];
+	size_t len;
+	json_object *o, *x;
+
+	CU_ASSERT_EQUAL(wsproto_render_error(buf, sizeof(buf), &len,
+	    WSPROTO_BRIDGE, 0, ERR_FIELD, "field 'x' is bad"), ERR_OK);
+	o = reparse(buf, len);
+	CU_ASSERT_STRING_EQUAL(sfield(o, "error"), "field 'x' is bad");
+	CU_ASSERT_STRING_EQUAL(sfield(o, "code"), "invalid_field");
+	json_object_put(o);
+	CU_ASSERT_EQUAL(wsproto_render_error(buf, sizeof(buf), &len,
+	    WSPROTO_AUDIOCODES, 0, ERR_UNAVAILABLE, NULL), ERR_OK);
+	o = reparse(buf, len);
+	CU_ASSERT_STRING_EQUAL(sfield(o, "reason"), "service unavailable");
+	CU_ASSERT_STRING_EQUAL(sfield(o, "code"), "unavailable");
+	json_object_put(o);
+	CU_ASSERT_EQUAL(wsproto_render_stopped(buf, sizeof(buf), &len,
+	    WSPROTO_AUDIOCODES, 0, "stopped by client"), ERR_OK);
+	CU_ASSERT_STRING_EQUAL(buf,
+	    "{\"type\":\"end\",\"reason\":\"stopped by client\"}");
+	CU_ASSERT_EQUAL(wsproto_render_pong(buf, sizeof(buf), &len,
+	    WSPROTO_BRIDGE, 0), ERR_OK);
+	o = reparse(buf, len);
+	CU_ASSERT_STRING_EQUAL(sfield(o, "type"), "pong");
+	json_object_put(o);
+	CU_ASSERT_EQUAL(wsproto_render_metrics(buf, sizeof(buf), &len, 0, &mt),
+	    ERR_OK);
+	o = reparse(buf, len);
+	CU_ASSERT_FATAL(json_object_object_get_ex(o, "metrics", &x));
+	CU_ASSERT_STRING_EQUAL(sfield(x, "sessions_total"), "4");
+	CU_ASSERT_DOUBLE_EQUAL(dfield(x, "audio_seconds"), 12.5, 1e-6);
+	json_object_put(o);
+}
+
+int
+test_wsproto_suite(void)
+{
+	CU_pSuite s = CU_add_suite("wsproto", NULL, NULL);
+
+	if (s == NULL ||
+	    !CU_add_test(s, "start_transcription with all fields picks dialect 1",
+	    test_start_transcription_with_all_fields_picks_dialect_1) ||
+	    !CU_add_test(s, "start_transcription defaults",
+	    test_start_transcription_defaults) ||
+	    !CU_add_test(s, "simple messages of dialect 1",
+	    test_simple_messages_of_dialect_1) ||
+	    !CU_add_test(s, "AudioCodes start picks dialect 2",
+	    test_audiocodes_start_picks_dialect_2) ||
+	    !CU_add_test(s, "AudioCodes refuses other encodings",
+	    test_audiocodes_refuses_other_encodings) ||
+	    !CU_add_test(s, "other dialect after first message is a conflict",
+	    test_other_dialect_after_first_message_is_conflict) ||
+	    !CU_add_test(s, "bad JSON is refused with a reason",
+	    test_bad_json_is_refused_with_reason) ||
+	    !CU_add_test(s, "bad fields are named", test_bad_fields_are_named) ||
+	    !CU_add_test(s, "limits on frame, hotwords and depth",
+	    test_limits_on_frame_and_hotwords) ||
+	    !CU_add_test(s, "render connection and session_started",
+	    test_render_connection_and_session) ||
+	    !CU_add_test(s, "render results in both dialects",
+	    test_render_results_both_dialects) ||
+	    !CU_add_test(s, "render refuses small buffer, repairs bad UTF-8",
+	    test_render_refuses_small_buffer_and_bad_utf8) ||
+	    !CU_add_test(s, "render error, stopped, pong, metrics",
+	    test_render_error_stopped_pong_metrics))
+		return -1;
+	return 0;
+}
