@@ -549,8 +549,6 @@ function pids(parent) {
     }
   }
   return out;
-  const r = spawnSync('pgrep', ['-x', 'audio-api', '-P', String(parent)], { encoding: 'utf8' });
-  return r.stdout.split('\n').filter(Boolean).map(Number);
 }
 
 async function pmap(items, conc, fn) {
