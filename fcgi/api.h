@@ -254,7 +254,10 @@ struct s3_conf {
 };
 
 /* One S3 client per worker: a reused curl easy handle (so the connection
- * is kept alive) and a SigV4 signer.  ERR_CONFIG (logged) for bad
+ * is kept alive) and a SigV4 signer.  Credentials: access_key_id and
+ * secret_access_key if given (both, or ERR_CONFIG), else the standard AWS
+ * chain (fcgi/aws.h), asked before each signature; no credentials then is
+ * ERR_UNAVAILABLE from the calls below.  ERR_CONFIG (logged) for bad
  * credentials or endpoint, ERR_NOMEM. */
 enum err	s3_open(struct s3 **, const struct s3_conf *);
 void		s3_close(struct s3 *);
@@ -273,10 +276,14 @@ enum err	s3_put(struct s3 *, const char *key, const void *body,
 /* HEAD the bucket: ERR_OK if S3 answers 200. */
 enum err	s3_probe(struct s3 *);
 /* A presigned PUT URL for key, signing headers[0..n) (the client must send
- * exactly those); *url is malloc'd. */
+ * exactly those); *url is malloc'd.  *expires: in, the lifetime wanted
+ * (seconds); out, the lifetime given, cut to the signing credentials'
+ * remaining lifetime (awscred_cap_expires()) and equal to X-Amz-Expires.
+ * ERR_UNAVAILABLE (logged) if there are no credentials or they have
+ * expired. */
 struct sigv4_header;
 enum err	s3_presign_put(struct s3 *, const char *key,
-		    const struct sigv4_header *headers, size_t n, long expires,
+		    const struct sigv4_header *headers, size_t n, long *expires,
 		    char **url);
 const char	*s3_bucket(const struct s3 *);
 

@@ -12,6 +12,14 @@
  * ERR_UNAVAILABLE, an answer we did not want is ERR_UPSTREAM, and a 404 on
  * HEAD is ERR_NOT_FOUND.  Each failure is logged here once, with S3's error
  * code when the body carries one, never with a signature.
+ *
+ * Credentials: the config's key pair (s3_access_key_id and the secret, which
+ * AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY override) if it has one, else the
+ * standard AWS chain of fcgi/awscred_chain.c (shared credentials file, ECS
+ * container, IMDSv2).  Before each signature the chain is asked for the
+ * current credentials and the signer re-keyed when they changed; no
+ * credentials is ERR_UNAVAILABLE (503), never a crash.  Presigned URLs are
+ * capped to the signing credentials' remaining lifetime.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +29,7 @@
 #include <curl/curl.h>
 
 #include "api.h"
+#include "aws.h"
 #include "limit.h"
 #include "log.h"
 #include "sigv4.h"
@@ -29,7 +38,9 @@
 
 struct s3 {
 	CURL			*curl;
-	struct sigv4_signer	*signer;
+	struct sigv4_signer	*signer;	/* NULL until first credentials */
+	struct awscred_chain	*cred;
+	struct awscred		 signed_with;	/* what the signer holds */
 	char			*endpoint;
 	char			*bucket;
 	char			*region;
@@ -48,6 +59,8 @@ s3_close(struct s3 *s3)
 	if (s3->curl != NULL)
 		curl_easy_cleanup(s3->curl);
 	sigv4_signer_free(s3->signer);
+	awscred_chain_free(s3->cred);
+	awscred_clear(&s3->signed_with);
 	free(s3->endpoint);
 	free(s3->bucket);
 	free(s3->region);
@@ -58,18 +71,29 @@ enum err
 s3_open(struct s3 **out, const struct s3_conf *c)
 {
 	struct s3 *s3 = NULL;
+	struct awscred_chain_config cc;
+	struct awscred fixed;
 	char def[128];
 	const char *endpoint = c->endpoint;
 	enum err rc = ERR_NOMEM;
 
 	*out = NULL;
-	if (c->access_key_id == NULL || *c->access_key_id == '\0' ||
-	    c->secret_access_key == NULL || *c->secret_access_key == '\0') {
-		log_error("no S3 credentials: set AWS_ACCESS_KEY_ID and "
-		    "AWS_SECRET_ACCESS_KEY (or s3_access_key_id and "
-		    "s3_secret_access_key_file)");
+	memset(&cc, 0, sizeof(cc));
+	memset(&fixed, 0, sizeof(fixed));
+	rc = awscred_set(&fixed, c->access_key_id, c->secret_access_key,
+	    c->session_token, 0, AWSCRED_SOURCE_CONFIG);
+	if (rc == ERR_OK)
+		cc.fixed = &fixed;
+	else if (rc != ERR_NOT_FOUND) {
+		log_error("S3 credentials refused: s3_access_key_id and the "
+		    "secret key (or AWS_ACCESS_KEY_ID and "
+		    "AWS_SECRET_ACCESS_KEY) are incomplete or malformed");
 		return ERR_CONFIG;
-	}
+	} else
+		log_info("no S3 key pair configured: using the AWS "
+		    "credential chain (credentials file, container, "
+		    "instance metadata)");
+	rc = ERR_NOMEM;
 	if (endpoint == NULL || *endpoint == '\0') {
 		snprintf(def, sizeof(def), "https://s3.%s.amazonaws.com",
 		    c->region);
@@ -85,14 +109,8 @@ s3_open(struct s3 **out, const struct s3_conf *c)
 	    SIGV4_VIRTUAL_HOSTED;
 	s3->timeout_ms = c->timeout_ms;
 	s3->connect_timeout_ms = c->connect_timeout_ms;
-	rc = sigv4_signer_new(&s3->signer, c->access_key_id,
-	    c->secret_access_key, c->session_token != NULL &&
-	    *c->session_token != '\0' ? c->session_token : NULL);
-	if (rc != ERR_OK) {
-		log_error("S3 credentials refused: %s", err_strerror(rc));
-		rc = ERR_CONFIG;
+	if ((s3->cred = awscred_chain_new(&cc)) == NULL)
 		goto fail;
-	}
 	/* Check endpoint and bucket now rather than on the first request. */
 	{
 		struct sigv4_s3_loc loc;
@@ -112,8 +130,10 @@ s3_open(struct s3 **out, const struct s3_conf *c)
 		goto fail;
 	}
 	*out = s3;
+	awscred_clear(&fixed);
 	return ERR_OK;
 fail:
+	awscred_clear(&fixed);
 	s3_close(s3);
 	return rc;
 }
@@ -122,6 +142,49 @@ const char *
 s3_bucket(const struct s3 *s3)
 {
 	return s3->bucket;
+}
+
+/*
+ * Fetch the current credentials from the chain into *cred and make the
+ * signer hold them, creating or re-keying it when they changed.
+ * ERR_UNAVAILABLE (logged, naming what for) if there are none.
+ */
+static enum err
+s3_credentials(struct s3 *s3, const char *what, struct awscred *cred)
+{
+	enum err rc;
+
+	if (awscred_chain_get(s3->cred, cred) != ERR_OK) {
+		log_error("s3 %s: no AWS credentials to sign with; answering "
+		    "503 until the credential chain has some", what);
+		return ERR_UNAVAILABLE;
+	}
+	if (s3->signer != NULL &&
+	    strcmp(s3->signed_with.access_key_id, cred->access_key_id) == 0 &&
+	    strcmp(s3->signed_with.secret_access_key,
+	    cred->secret_access_key) == 0 &&
+	    strcmp(s3->signed_with.session_token, cred->session_token) == 0)
+		return ERR_OK;
+	if (s3->signer == NULL)
+		rc = sigv4_signer_new(&s3->signer, cred->access_key_id,
+		    cred->secret_access_key, cred->session_token[0] != '\0' ?
+		    cred->session_token : NULL);
+	else
+		rc = sigv4_signer_set_credentials(s3->signer,
+		    cred->access_key_id, cred->secret_access_key,
+		    cred->session_token[0] != '\0' ? cred->session_token :
+		    NULL);
+	if (rc != ERR_OK) {
+		log_error("s3 %s: signer refused credentials from %s "
+		    "(key ...%s): %s", what, awscred_source_name(cred->source),
+		    awscred_key_hint(cred), err_strerror(rc));
+		/* The signer keeps its old keys; fetch afresh next time. */
+		awscred_chain_invalidate(s3->cred);
+		awscred_clear(cred);
+		return ERR_UNAVAILABLE;
+	}
+	s3->signed_with = *cred;
+	return ERR_OK;
 }
 
 static size_t
@@ -175,9 +238,11 @@ s3_request(struct s3 *s3, const char *method, const char *key,
 	CURLcode cc;
 	enum err rc;
 	int signed_ok = 0;
+	struct awscred cred;
 
 	memset(&loc, 0, sizeof(loc));
 	memset(&sig, 0, sizeof(sig));
+	memset(&cred, 0, sizeof(cred));
 	rc = sigv4_s3_locate(s3->endpoint, s3->bucket, key != NULL ? key : "x",
 	    s3->addressing, &loc);
 	if (rc != ERR_OK) {
@@ -209,6 +274,8 @@ s3_request(struct s3 *s3, const char *method, const char *key,
 	rq.region = s3->region;
 	rq.service = "s3";
 	rq.now = time(NULL);
+	if ((rc = s3_credentials(s3, method, &cred)) != ERR_OK)
+		goto out;
 	if ((rc = sigv4_sign(s3->signer, &rq, &sig)) != ERR_OK) {
 		log_error("cannot sign s3 %s: %s", method, err_strerror(rc));
 		goto out;
@@ -268,6 +335,7 @@ out:
 	if (signed_ok)
 		sigv4_signed_free(&sig);
 	sigv4_s3_loc_free(&loc);
+	awscred_clear(&cred);
 	return rc;
 }
 
@@ -280,6 +348,13 @@ s3_unwanted(struct s3 *s3, const char *method, const char *key, long status)
 	s3_error_code(s3, code, sizeof(code));
 	log_error("s3 %s %s answered %ld (%s)", method,
 	    key != NULL ? key : "(bucket)", status, code);
+	/* Temporary credentials S3 no longer takes: fetch new ones for the
+	 * next request rather than wait for the refresh margin. */
+	if (status == 403 && (strcmp(code, "ExpiredToken") == 0 ||
+	    strcmp(code, "InvalidToken") == 0 ||
+	    strcmp(code, "InvalidAccessKeyId") == 0 ||
+	    strcmp(code, "TokenRefreshRequired") == 0))
+		awscred_chain_invalidate(s3->cred);
 	if (status == 503 || status == 500)
 		return ERR_UNAVAILABLE;
 	return ERR_UPSTREAM;
@@ -335,12 +410,31 @@ s3_probe(struct s3 *s3)
 
 enum err
 s3_presign_put(struct s3 *s3, const char *key,
-    const struct sigv4_header *headers, size_t n, long expires, char **url)
+    const struct sigv4_header *headers, size_t n, long *expires, char **url)
 {
 	struct sigv4_url_req u;
+	struct awscred cred;
+	int64_t capped;
 	enum err rc;
 
+	*url = NULL;
 	memset(&u, 0, sizeof(u));
+	memset(&cred, 0, sizeof(cred));
+	if ((rc = s3_credentials(s3, "presign", &cred)) != ERR_OK)
+		goto out;
+	/* After the fetch: the URL's X-Amz-Date + expires must not pass the
+	 * expiry of credentials fetched a moment ago. */
+	u.now = time(NULL);
+	/* The URL must not outlive the credentials that sign it. */
+	capped = awscred_cap_expires(&cred, (int64_t)u.now, (int64_t)*expires);
+	if (capped < LIMIT_PRESIGN_EXPIRES_MIN) {
+		log_error("cannot presign %s: the credentials from %s "
+		    "(key ...%s) have expired", key,
+		    awscred_source_name(cred.source), awscred_key_hint(&cred));
+		awscred_chain_invalidate(s3->cred);
+		rc = ERR_UNAVAILABLE;
+		goto out;
+	}
 	u.endpoint = s3->endpoint;
 	u.bucket = s3->bucket;
 	u.key = key;
@@ -349,10 +443,13 @@ s3_presign_put(struct s3 *s3, const char *key,
 	u.region = s3->region;
 	u.headers = headers;
 	u.nheaders = n;
-	u.now = time(NULL);
-	u.expires = expires;
+	u.expires = (long)capped;
 	rc = sigv4_presign_url(s3->signer, &u, url);
 	if (rc != ERR_OK)
 		log_error("cannot presign %s: %s", key, err_strerror(rc));
+	else
+		*expires = (long)capped;
+out:
+	awscred_clear(&cred);
 	return rc;
 }

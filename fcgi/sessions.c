@@ -387,7 +387,12 @@ sessions_presign(struct req *r)
 		h[nh].name = "x-amz-server-side-encryption";
 		h[nh++].value = "AES256";
 	}
-	rc = s3_presign_put(r->app->s3, key, h, nh, expires, &url);
+	rc = s3_presign_put(r->app->s3, key, h, nh, &expires, &url);
+	if (rc == ERR_UNAVAILABLE) {
+		req_error(r, ERR_UNAVAILABLE, "no AWS credentials to sign the "
+		    "upload URL with; try again later", NULL, NULL);
+		return;
+	}
 	if (rc != ERR_OK) {
 		req_error(r, ERR_INTERNAL, "cannot presign", NULL, NULL);
 		return;

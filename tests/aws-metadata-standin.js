@@ -17,7 +17,10 @@
 // Every credentials answer is a new key: ASIAIMDS00000001, ...02 (or
 // ASIAECS...), secret "secret-imds-N", token "token-imds-N", expiring
 // META_EXPIRES_IN seconds (default 3600) after now, so a test sees when the
-// client fetched again.
+// client fetched again.  With META_ACCESS_KEY_ID and META_SECRET_ACCESS_KEY
+// set, every answer carries that key pair instead (still with a new token
+// each time), so a real S3-compatible server that knows the pair (s3rver)
+// accepts what the client signs with it.
 //
 //   GET /_standin/stats  {"tokens","roles","imds","ecs","refused"}
 //
@@ -34,6 +37,12 @@ const port = env.META_PORT !== undefined ? Number(env.META_PORT) : 18320;
 const role = env.META_ROLE || 'audio-api-role';
 const expiresIn = Number(env.META_EXPIRES_IN || 3600);
 const containerToken = env.META_CONTAINER_TOKEN || '';
+const fixedKeyId = env.META_ACCESS_KEY_ID || '';
+const fixedSecret = env.META_SECRET_ACCESS_KEY || '';
+if (!fixedKeyId !== !fixedSecret) {
+  console.error('aws-metadata-standin: set both META_ACCESS_KEY_ID and META_SECRET_ACCESS_KEY, or neither');
+  process.exit(2);
+}
 
 const tokens = new Map();	// token -> expiry (ms)
 const stats = { tokens: 0, roles: 0, imds: 0, ecs: 0, refused: 0 };
@@ -53,8 +62,8 @@ function credentials(kind, n, withCode) {
   if (withCode) Object.assign(doc, { Code: 'Success', LastUpdated: new Date().toISOString(), Type: 'AWS-HMAC' });
   const prefix = kind === 'imds' ? 'ASIAIMDS' : 'ASIAECS0';
   Object.assign(doc, {
-    AccessKeyId: prefix + String(n).padStart(8, '0'),
-    SecretAccessKey: `secret-${kind}-${n}`,
+    AccessKeyId: fixedKeyId || prefix + String(n).padStart(8, '0'),
+    SecretAccessKey: fixedSecret || `secret-${kind}-${n}`,
     Token: `token-${kind}-${n}`,
     Expiration: new Date(Date.now() + expiresIn * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z'),
   });

@@ -32,6 +32,8 @@
 # sizes come from the environment:
 #   API_PORT (18080)  S3_PORT (18081)  WORKERS (4)  S3_BUCKET (audio-dev)
 #   EB_PORT (0: any free port)  EVENTS_MODE (eventbridge, or discard)
+#   S3_KEYS (config: the generated key pair in audio-api.conf; chain: no
+#     keys there, audio-api walks the AWS credential chain of its env)
 #   S3_API_PORT (S3_PORT; the fault tests put a proxy there)
 #   JOURNAL_PATH ($RUN_DIR/journal.db)
 #   AWS_REGION (us-east-1)  API_LOG_LEVEL (info)  API_EXTRA_CONF (lines
@@ -55,6 +57,7 @@ EB_PORT=${EB_PORT:-0}
 S3_API_PORT=${S3_API_PORT:-$S3_PORT}
 JOURNAL_PATH=${JOURNAL_PATH:-$RUN_DIR/journal.db}
 EVENTS_MODE=${EVENTS_MODE:-eventbridge}
+S3_KEYS=${S3_KEYS:-config}
 WORKERS=${WORKERS:-4}
 S3_BUCKET=${S3_BUCKET:-audio-dev}
 AWS_REGION=${AWS_REGION:-us-east-1}
@@ -139,6 +142,14 @@ secrets() {
 	"$JWTMINT" jwks "$RUN_DIR/jwt-key.pem" "$JWT_KID" >"$RUN_DIR/jwks.json"
 }
 
+# The S3 key pair lines of audio-api.conf; none with S3_KEYS=chain (the
+# workers then take credentials from the AWS chain in their environment).
+s3_key_lines() {
+	[ "$S3_KEYS" = chain ] && return 0
+	printf 's3_access_key_id = %s\ns3_secret_access_key_file = %s\n' \
+		"$(cat "$RUN_DIR/aws-access-key-id")" "$RUN_DIR/aws-secret-access-key"
+}
+
 write_api_conf() {
 	local listen="unix:$RUN_DIR/api.sock" workers=$WORKERS
 	if [ "$FRONT" != lighttpd ]; then
@@ -160,8 +171,7 @@ s3_endpoint = http://127.0.0.1:$S3_API_PORT
 s3_addressing = path
 s3_timeout = 3s
 s3_connect_timeout = 1s
-s3_access_key_id = $(cat "$RUN_DIR/aws-access-key-id")
-s3_secret_access_key_file = $RUN_DIR/aws-secret-access-key
+$(s3_key_lines)
 jwt_issuer = $JWT_ISSUER
 jwt_client_ids = $JWT_CLIENT_ID
 jwt_jwks_url = file://$RUN_DIR/jwks.json
