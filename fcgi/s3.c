@@ -111,6 +111,20 @@ s3_open(struct s3 **out, const struct s3_conf *c)
 	s3->connect_timeout_ms = c->connect_timeout_ms;
 	if ((s3->cred = awscred_chain_new(&cc)) == NULL)
 		goto fail;
+	/* Configured keys are checked now, as a config error, not as 503s. */
+	if (cc.fixed != NULL) {
+		rc = sigv4_signer_new(&s3->signer, fixed.access_key_id,
+		    fixed.secret_access_key, fixed.session_token[0] != '\0' ?
+		    fixed.session_token : NULL);
+		if (rc != ERR_OK) {
+			log_error("S3 credentials refused: %s",
+			    err_strerror(rc));
+			rc = ERR_CONFIG;
+			goto fail;
+		}
+		s3->signed_with = fixed;
+		rc = ERR_NOMEM;
+	}
 	/* Check endpoint and bucket now rather than on the first request. */
 	{
 		struct sigv4_s3_loc loc;
