@@ -87,6 +87,27 @@ struct api_conf {
 
 	/* Not config keys: set by main() from the command line. */
 	int64_t		 workers_cli;		/* --workers, -1 if not given */
+	/* durable delivery (deliver.c): the outbox loop and EventBridge */
+	int		 events;		/* API_EVENTS_* */
+	char		*events_bus;		/* "": the default bus */
+	char		*events_source;
+	char		*events_region;		/* "": s3_region */
+	char		*events_endpoint;	/* "": AWS for the region */
+	int64_t		 events_timeout;
+	bool		 deliver_child;		/* master runs the loop */
+	int64_t		 deliver_batch;
+	int64_t		 deliver_poll;
+	int64_t		 deliver_lease;
+	int64_t		 deliver_max_attempts;
+	int64_t		 deliver_backoff_base;
+	int64_t		 deliver_backoff_max;
+	int64_t		 health_outbox_stuck;	/* 0: never 503 for it */
+};
+
+/* api_conf.events: what the delivery loop does with events. */
+enum api_events {
+	API_EVENTS_EVENTBRIDGE = 0,	/* PutEvents; kept until accepted */
+	API_EVENTS_DISCARD = 1,		/* marked delivered without sending */
 };
 
 extern const struct conf_key api_conf_table[];
@@ -258,5 +279,47 @@ enum err	s3_presign_put(struct s3 *, const char *key,
 		    const struct sigv4_header *headers, size_t n, long expires,
 		    char **url);
 const char	*s3_bucket(const struct s3 *);
+
+/* ------------------------------------------------------------- deliver */
+
+struct journal_outbox_item;
+
+/*
+ * The delivery loop of `audio-api --deliver` and of the master's extra
+ * child: claim due outbox items with a lease, write manifests to S3,
+ * send events to EventBridge in PutEvents batches, and mark each item
+ * done, failed (retried after an exponential backoff with jitter) or dead
+ * (after deliver_max_attempts, or refused for good).  Runs until SIGTERM;
+ * SIGHUP reloads conf_path.  Returns the process exit status.
+ */
+int		deliver_run(const char *conf_path, struct api_conf *conf);
+
+/*
+ * Deliver one claimed manifest write (the immediate attempt after a
+ * commit and the loop both call this): PUT item->payload to the session's
+ * manifest key unless the lease has run out, then journal_outbox_done(),
+ * or journal_outbox_fail() with the backoff for item->attempts, or
+ * journal_outbox_dead() once deliver_max_attempts is reached.  Returns the
+ * S3 (or journal) error; ERR_OK when the manifest is in S3.
+ */
+enum err	deliver_manifest(struct app *,
+		    const struct journal_outbox_item *item);
+
+/* Test hook: if $AUDIO_API_FAULT_DIR/<point> exists, remove it and
+ * _exit(70) (one process dies per file).  A no-op without the variable. */
+void		deliver_fault(const char *point);
+
+/* The retry time for a failed attempt number `attempts` (jittered). */
+int64_t		deliver_next_attempt(const struct api_conf *, int attempts,
+		    int64_t now_ms);
+
+/* ------------------------------------------------------------- admin */
+
+/*
+ * `audio-api --outbox [list|dead|requeue ID|requeue-dead]`: print the
+ * outbox counts and rows, or requeue dead items.  argv/argc are the words
+ * after --outbox.  Returns the exit status (0 ok, 1 failure, 2 usage).
+ */
+int		admin_outbox(struct api_conf *conf, int argc, char **argv);
 
 #endif /* API_H */

@@ -20,6 +20,7 @@
 static const char *const log_levels[] = { "debug", "info", "warn", "error",
 	NULL };
 static const char *const addressings[] = { "virtual", "path", NULL };
+static const char *const events_modes[] = { "eventbridge", "discard", NULL };
 
 #define OFF(m)	offsetof(struct api_conf, m)
 
@@ -121,6 +122,50 @@ const struct conf_key api_conf_table[] = {
 
 	{ "health_cache", CONF_DURATION, 0, 60 * 1000, "1s", NULL, 0, NULL,
 	    "how long /healthz reuses an S3 probe result", OFF(health_cache) },
+
+	/* durable delivery: fcgi/deliver.c */
+	{ "events", CONF_ENUM, 0, 0, "eventbridge", "AUDIO_API_EVENTS", 0,
+	    events_modes, "eventbridge: send events with PutEvents (kept in "
+	    "the outbox until accepted); discard: mark them delivered without "
+	    "sending (no EventBridge in this deployment)", OFF(events) },
+	{ "events_bus", CONF_STRING, 0, 256, "", "EVENTS_BUS", 0, NULL,
+	    "EventBridge bus name; empty: the account's default bus",
+	    OFF(events_bus) },
+	{ "events_source", CONF_STRING, 1, 256, "audio.api", NULL, 0, NULL,
+	    "Source of every event", OFF(events_source) },
+	{ "events_region", CONF_STRING, 0, 64, "", "EVENTS_REGION", 0, NULL,
+	    "EventBridge region; empty: s3_region", OFF(events_region) },
+	{ "events_endpoint", CONF_STRING, 0, 512, "", "EVENTS_ENDPOINT", 0,
+	    NULL, "EventBridge endpoint URL; empty: "
+	    "https://events.<region>.amazonaws.com", OFF(events_endpoint) },
+	{ "events_timeout", CONF_DURATION, 100, 120 * 1000, "10s", NULL, 0,
+	    NULL, "whole-request timeout of every PutEvents call",
+	    OFF(events_timeout) },
+	{ "deliver_child", CONF_BOOL, 0, 0, "yes", NULL, 0, NULL,
+	    "with workers > 0, the master also runs the delivery loop as one "
+	    "more supervised child (no: run audio-api --deliver yourself)",
+	    OFF(deliver_child) },
+	{ "deliver_batch", CONF_INT, 1, 1000, "100", NULL, 0, NULL,
+	    "outbox items claimed per round of the delivery loop",
+	    OFF(deliver_batch) },
+	{ "deliver_poll", CONF_DURATION, 10, 60 * 1000, "250ms", NULL, 0,
+	    NULL, "how often an idle delivery loop looks for due items",
+	    OFF(deliver_poll) },
+	{ "deliver_lease", CONF_DURATION, 1000, 3600 * 1000, "60s", NULL, 0,
+	    NULL, "how long a claimed item is reserved for one deliverer "
+	    "(raised to the S3/EventBridge timeout plus 2s); a killed "
+	    "deliverer's items are retried after it", OFF(deliver_lease) },
+	{ "deliver_max_attempts", CONF_INT, 1, 1000, "30", NULL, 0, NULL,
+	    "attempts before an item is parked as dead (requeue with "
+	    "audio-api --outbox requeue-dead)", OFF(deliver_max_attempts) },
+	{ "deliver_backoff_base", CONF_DURATION, 10, 3600 * 1000, "1s", NULL,
+	    0, NULL, "first retry delay; doubles per attempt, with jitter",
+	    OFF(deliver_backoff_base) },
+	{ "deliver_backoff_max", CONF_DURATION, 10, DAY_MS, "1m", NULL, 0,
+	    NULL, "longest retry delay", OFF(deliver_backoff_max) },
+	{ "health_outbox_stuck", CONF_DURATION, 0, 30 * DAY_MS, "10m", NULL,
+	    0, NULL, "/healthz answers 503 when the oldest pending outbox item "
+	    "is older than this (0: never)", OFF(health_outbox_stuck) },
 	CONF_END
 };
 

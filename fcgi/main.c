@@ -4,6 +4,8 @@
  *   audio-api [-f file] [--listen spec] [--workers N]   serve FastCGI
  *   audio-api [-f file] -n | --check-config             check the config
  *   audio-api --print-example                           example config
+ *   audio-api [-f file] --deliver                       delivery loop
+ *   audio-api [-f file] --outbox [list|dead|requeue ID|requeue-dead]
  *
  * Where it serves: the socket it was handed on fd 0 (mod_fcgid, lighttpd
  * bin-path and spawn-fcgi all do that) unless --listen (or the `listen`
@@ -36,7 +38,10 @@ usage(void)
 	    "usage: audio-api [-f file] [--listen host:port|unix:path] "
 	    "[--workers N]\n"
 	    "       audio-api [-f file] -n|--check-config\n"
-	    "       audio-api --print-example\n");
+	    "       audio-api --print-example\n"
+	    "       audio-api [-f file] --deliver\n"
+	    "       audio-api [-f file] --outbox "
+	    "[list|dead|requeue ID|requeue-dead]\n");
 }
 
 /* True if fd is a listening socket (what FastCGI spawners hand over). */
@@ -78,12 +83,14 @@ main(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "print-example", no_argument, NULL, 'E' },
+		{ "deliver", no_argument, NULL, 'D' },
+		{ "outbox", no_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct api_conf conf;
 	const char *path, *listen_arg = NULL, *workers_arg = NULL;
-	int ch, check = 0, fd = -1, status = 1;
+	int ch, check = 0, fd = -1, status = 1, deliver = 0, outbox = 0;
 	int64_t workers = -1;
 
 	memset(&conf, 0, sizeof(conf));
@@ -105,6 +112,12 @@ main(int argc, char **argv)
 		case 'w':
 			workers_arg = optarg;
 			break;
+		case 'D':
+			deliver = 1;
+			break;
+		case 'O':
+			outbox = 1;
+			break;
 		case 'E':
 			conf_print_example(api_conf_table, stdout);
 			return 0;
@@ -116,7 +129,7 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind != argc) {
+	if ((optind != argc && !outbox) || (deliver && outbox)) {
 		usage();
 		return 2;
 	}
@@ -138,6 +151,14 @@ main(int argc, char **argv)
 	conf.workers_cli = workers;
 	if (workers >= 0)
 		conf.workers = workers;
+	if (outbox) {
+		status = admin_outbox(&conf, argc - optind, argv + optind);
+		goto out;
+	}
+	if (deliver) {
+		status = deliver_run(path, &conf);
+		goto out;
+	}
 
 	if (conf.listen != NULL && conf.listen[0] != '\0') {
 		if ((fd = listen_open(conf.listen, (int)conf.listen_backlog)) ==

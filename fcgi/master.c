@@ -10,8 +10,8 @@
  * SIGTERM/SIGINT stops forking, forwards SIGTERM and waits up to
  * drain_timeout for in-flight requests before it SIGKILLs what is left.
  *
- * Room for more kinds of children: the delivery loop of the durable
- * delivery issue runs as one extra supervised child (see master_spawn()).
+ * The delivery loop (deliver.c) runs as one extra supervised child, in
+ * the slot after the workers' (kids[cap]), unless deliver_child = no.
  */
 #include <errno.h>
 #include <poll.h>
@@ -89,7 +89,7 @@ master_signals(sigset_t *waitmask)
 
 static void
 master_spawn(struct master_child *c, int listen_fd, const char *conf_path,
-    struct api_conf *conf, pid_t master)
+    struct api_conf *conf, pid_t master, int deliverer)
 {
 	pid_t pid;
 
@@ -109,6 +109,10 @@ master_spawn(struct master_child *c, int listen_fd, const char *conf_path,
 		sa.sa_handler = SIG_DFL;
 		sigaction(SIGCHLD, &sa, NULL);
 		api_sig_term = api_sig_hup = 0;
+		if (deliverer) {
+			close(listen_fd);
+			_exit(deliver_run(conf_path, conf));
+		}
 		_exit(worker_run(listen_fd, conf_path, conf));
 	}
 	c->pid = pid;
@@ -230,6 +234,9 @@ master_reload(const char *conf_path, struct api_conf *conf,
 		if (kids[i].pid > 0)
 			(void)kill(kids[i].pid, SIGTERM);
 	master_signal_all(kids, want < n ? want : n, SIGHUP);
+	if (kids[cap].pid > 0)
+		(void)kill(kids[cap].pid, conf->deliver_child ? SIGHUP :
+		    SIGTERM);
 	for (i = n; i < want; i++)
 		kids[i].restart_at_ms = 0;
 	log_info("config reloaded, %zu workers", want);
@@ -246,7 +253,7 @@ master_run(int listen_fd, const char *conf_path, struct api_conf *conf)
 	pid_t self = getpid();
 	int status = 1;
 
-	if ((kids = calloc(cap, sizeof(*kids))) == NULL) {
+	if ((kids = calloc(cap + 1, sizeof(*kids))) == NULL) {
 		log_error("out of memory");
 		return 1;
 	}
@@ -257,7 +264,8 @@ master_run(int listen_fd, const char *conf_path, struct api_conf *conf)
 	while (!api_sig_term) {
 		if (master_sig_chld) {
 			master_sig_chld = 0;
-			master_reap(kids, cap, conf->restart_backoff_max, 0);
+			master_reap(kids, cap + 1, conf->restart_backoff_max,
+			    0);
 		}
 		if (api_sig_hup) {
 			api_sig_hup = 0;
@@ -270,10 +278,18 @@ master_run(int listen_fd, const char *conf_path, struct api_conf *conf)
 				continue;
 			if (kids[i].restart_at_ms <= now)
 				master_spawn(&kids[i], listen_fd, conf_path, conf,
-				    self);
+				    self, 0);
 			if (kids[i].pid == 0 &&
 			    (next == -1 || kids[i].restart_at_ms < next))
 				next = kids[i].restart_at_ms;
+		}
+		if (conf->deliver_child && kids[cap].pid == 0) {
+			if (kids[cap].restart_at_ms <= now)
+				master_spawn(&kids[cap], listen_fd, conf_path,
+				    conf, self, 1);
+			if (kids[cap].pid == 0 &&
+			    (next == -1 || kids[cap].restart_at_ms < next))
+				next = kids[cap].restart_at_ms;
 		}
 		if (master_sig_chld || api_sig_hup || api_sig_term)
 			continue;
@@ -284,25 +300,25 @@ master_run(int listen_fd, const char *conf_path, struct api_conf *conf)
 	}
 
 	log_info("draining %zu workers (up to %lld ms)",
-	    master_alive(kids, cap), (long long)conf->drain_timeout);
-	master_signal_all(kids, cap, SIGTERM);
+	    master_alive(kids, cap + 1), (long long)conf->drain_timeout);
+	master_signal_all(kids, cap + 1, SIGTERM);
 	deadline = master_now_ms() + conf->drain_timeout;
 	for (;;) {
 		master_sig_chld = 0;
-		master_reap(kids, cap, conf->restart_backoff_max, 1);
-		if (master_alive(kids, cap) == 0)
+		master_reap(kids, cap + 1, conf->restart_backoff_max, 1);
+		if (master_alive(kids, cap + 1) == 0)
 			break;
 		now = master_now_ms();
 		if (now >= deadline) {
 			log_warn("drain timeout: killing %zu workers",
-			    master_alive(kids, cap));
-			master_signal_all(kids, cap, SIGKILL);
-			while (master_alive(kids, cap) > 0) {
+			    master_alive(kids, cap + 1));
+			master_signal_all(kids, cap + 1, SIGKILL);
+			while (master_alive(kids, cap + 1) > 0) {
 				pid_t pid = waitpid(-1, NULL, 0);
 
 				if (pid == -1)
 					break;
-				for (i = 0; i < cap; i++)
+				for (i = 0; i <= cap; i++)
 					if (kids[i].pid == pid)
 						kids[i].pid = 0;
 			}

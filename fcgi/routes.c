@@ -159,7 +159,8 @@ routes_handle(struct req *r)
 	rt->handler(r);
 }
 
-/* GET /api/audio/healthz: journal and S3 reachable -> 200, else 503. */
+/* GET /api/audio/healthz: journal and S3 reachable and delivery not stuck
+ * -> 200, else 503. */
 static void
 routes_health(struct req *r)
 {
@@ -169,7 +170,7 @@ routes_health(struct req *r)
 	json_object *o, *ob;
 	enum err jrc = ERR_UNAVAILABLE;
 	int64_t now = journal_now_ms();
-	int ok;
+	int ok, stuck;
 
 	memset(&st, 0, sizeof(st));
 	if ((j = app_journal(app)) != NULL)
@@ -180,7 +181,11 @@ routes_health(struct req *r)
 		app->health_s3 = s3_probe(app->s3);
 		app->health_checked_ms = now;
 	}
-	ok = jrc == ERR_OK && app->health_s3 == ERR_OK;
+	/* Delivery is stuck when the oldest pending outbox item waits longer
+	 * than health_outbox_stuck (0: never). */
+	stuck = jrc == ERR_OK && app->conf->health_outbox_stuck > 0 &&
+	    st.oldest_pending_age_ms > app->conf->health_outbox_stuck;
+	ok = jrc == ERR_OK && app->health_s3 == ERR_OK && !stuck;
 	o = json_object_new_object();
 	json_object_object_add(o, "status",
 	    json_object_new_string(ok ? "ok" : "unavailable"));
@@ -196,6 +201,10 @@ routes_health(struct req *r)
 		    json_object_new_int64(st.dead));
 		json_object_object_add(ob, "oldestPendingAgeMs",
 		    json_object_new_int64(st.oldest_pending_age_ms));
+		json_object_object_add(ob, "leased",
+		    json_object_new_int64(st.leased));
+		json_object_object_add(ob, "stuck",
+		    json_object_new_boolean(stuck));
 		json_object_object_add(o, "outbox", ob);
 	}
 	req_reply(r, ok ? 200 : 503, o);

@@ -168,13 +168,12 @@ sessions_sync(struct app *app, const char *session_id, int64_t want_rev)
 	struct journal *j = app->journal;
 	struct journal_outbox_item item;
 	struct journal_claim cl;
-	struct s3key_parts p;
-	char key[S3KEY_SIZE];
 	size_t n;
 	int64_t now, synced, deadline;
 	enum err rc = ERR_OK;
 	int round;
 
+	deliver_fault("after-commit");
 	deadline = journal_now_ms() + app->conf->s3_timeout * 2;
 	for (round = 0; round < SYNC_ROUNDS * 8; round++) {
 		now = journal_now_ms();
@@ -201,21 +200,9 @@ sessions_sync(struct app *app, const char *session_id, int64_t want_rev)
 			usleep(SYNC_WAIT_US);
 			continue;
 		}
-		memset(&p, 0, sizeof(p));
-		p.sub = item.user_id;
-		p.sub_len = strlen(item.user_id);
-		p.session = item.session_id;
-		p.session_len = strlen(item.session_id);
-		rc = s3key_manifest(&p, key, sizeof(key), NULL);
-		if (rc == ERR_OK)
-			rc = s3_put(app->s3, key, item.payload, item.payload_len,
-			    "application/json");
-		if (rc == ERR_OK) {
-			rc = journal_outbox_done(j, &item, journal_now_ms());
-		} else {
-			(void)journal_outbox_fail(j, &item, app->lease_owner,
-			    journal_now_ms() + 1000, err_code(rc));
-		}
+		/* The delivery loop's own function: same backoff, same
+		 * dead-parking, same lease rule. */
+		rc = deliver_manifest(app, &item);
 		journal_outbox_items_free(&item, 1);
 		if (rc != ERR_OK)
 			return rc;

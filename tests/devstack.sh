@@ -14,7 +14,12 @@
 #   - a local JWKS: an RSA key made with openssl, its JWKS written by
 #     tests/jwtmint to a file that audio-api reads through a file:// URL;
 #   - audio-api --workers N on a unix socket (the prefork pool);
-#   - lighttpd in front of it with mod_fastcgi (external pool).
+#   - lighttpd in front of it with mod_fastcgi (external pool);
+#   - the EventBridge stand-in (tests/eventbridge-standin.js), which checks
+#     SigV4 with the AWS SDK's signer and appends accepted events to
+#     EVENTS_LOG; the delivery loop sends the events there.  It runs as
+#     the master's extra child (FRONT=lighttpd) or as `audio-api --deliver`
+#     (every other FRONT, where the web server spawns the workers).
 # The bridge (real-time path): audio-bridge on BRIDGE_WS_PORT (18090) with
 # JWT auth against the same local JWKS, talking to the Riva stand-in
 # (tests/riva-standin, a real gRPC server) on RIVA_STANDIN_PORT (18091),
@@ -26,6 +31,9 @@
 # Everything lives under RUN_DIR (default ./run, gitignored).  Ports and
 # sizes come from the environment:
 #   API_PORT (18080)  S3_PORT (18081)  WORKERS (4)  S3_BUCKET (audio-dev)
+#   EB_PORT (0: any free port)  EVENTS_MODE (eventbridge, or discard)
+#   S3_API_PORT (S3_PORT; the fault tests put a proxy there)
+#   JOURNAL_PATH ($RUN_DIR/journal.db)
 #   AWS_REGION (us-east-1)  API_LOG_LEVEL (info)  API_EXTRA_CONF (lines
 #   appended to audio-api.conf)  LIGHTTPD_EXTRA_CONF (lines appended to
 #   lighttpd.conf)  LIGHTTPD (lighttpd)  BUILDDIR (.)
@@ -43,6 +51,10 @@ BUILDDIR=${BUILDDIR:-${top_builddir:-$SRCDIR}}
 RUN_DIR=${RUN_DIR:-$SRCDIR/run}
 API_PORT=${API_PORT:-18080}
 S3_PORT=${S3_PORT:-18081}
+EB_PORT=${EB_PORT:-0}
+S3_API_PORT=${S3_API_PORT:-$S3_PORT}
+JOURNAL_PATH=${JOURNAL_PATH:-$RUN_DIR/journal.db}
+EVENTS_MODE=${EVENTS_MODE:-eventbridge}
 WORKERS=${WORKERS:-4}
 S3_BUCKET=${S3_BUCKET:-audio-dev}
 AWS_REGION=${AWS_REGION:-us-east-1}
@@ -141,10 +153,10 @@ listen = $listen
 workers = $workers
 log_level = $API_LOG_LEVEL
 drain_timeout = 10s
-journal = $RUN_DIR/journal.db
+journal = $JOURNAL_PATH
 s3_bucket = $S3_BUCKET
 s3_region = $AWS_REGION
-s3_endpoint = http://127.0.0.1:$S3_PORT
+s3_endpoint = http://127.0.0.1:$S3_API_PORT
 s3_addressing = path
 s3_timeout = 3s
 s3_connect_timeout = 1s
@@ -155,6 +167,8 @@ jwt_client_ids = $JWT_CLIENT_ID
 jwt_jwks_url = file://$RUN_DIR/jwks.json
 cors_origins = http://localhost:$API_PORT, http://127.0.0.1:$API_PORT
 health_cache = 0s
+events = $EVENTS_MODE
+events_endpoint = http://127.0.0.1:$(cat "$RUN_DIR/eventbridge.port")
 ${API_EXTRA_CONF:-}
 EOF
 }
@@ -238,6 +252,42 @@ start_lighttpd() {
 	wait_port "$API_PORT" lighttpd
 }
 
+# The EventBridge stand-in, with the same key pair as s3rver (through the
+# environment, never argv).  EB_PORT=0 lets it pick a free port, which it
+# prints; the port is kept in RUN_DIR/eventbridge.port.
+start_eventbridge() {
+	local i port=
+	: >"$RUN_DIR/log/eventbridge.log"
+	STANDIN_PORT=$EB_PORT STANDIN_REGION=$AWS_REGION \
+		STANDIN_ACCESS_KEY_ID=$(cat "$RUN_DIR/aws-access-key-id") \
+		STANDIN_SECRET_ACCESS_KEY=$(cat "$RUN_DIR/aws-secret-access-key") \
+		EVENTS_LOG="$RUN_DIR/events.jsonl" \
+		node "$SRCDIR/tests/eventbridge-standin.js" \
+		>>"$RUN_DIR/log/eventbridge.log" 2>&1 &
+	echo $! >"$RUN_DIR/eventbridge.pid"
+	for i in $(seq 1 100); do
+		port=$(sed -n 's/.*listening on [0-9.]*:\([0-9]*\).*/\1/p' \
+			"$RUN_DIR/log/eventbridge.log" | tail -n 1)
+		[ -n "$port" ] && break
+		sleep 0.1
+	done
+	[ -n "$port" ] || die "the EventBridge stand-in did not start (see $RUN_DIR/log)"
+	echo "$port" >"$RUN_DIR/eventbridge.port"
+}
+
+# The delivery loop on its own, for the hosting modes where the web server
+# spawns the workers (what conf/audio-api-deliver.service does in
+# production).  Under Apache it runs as the workers' user, like them.
+start_deliver() {
+	local run=()
+	if [ "$FRONT" = apache ]; then
+		run=(setpriv --reuid="$APACHE_USER" --regid="$(id -g "$APACHE_USER")" --init-groups)
+	fi
+	"${run[@]}" "$AUDIO_API" -f "$RUN_DIR/audio-api.conf" --deliver \
+		>>"$RUN_DIR/log/audio-api-deliver.log" 2>&1 &
+	echo $! >"$RUN_DIR/deliver.pid"
+}
+
 # audio-bridge and, unless RIVA_TARGET names a real Riva, the stand-in.
 start_bridge() {
 	local target=${RIVA_TARGET:-}
@@ -288,6 +338,7 @@ cmd_up() {
 	echo $! >"$RUN_DIR/s3rver.pid"
 	wait_port "$S3_PORT" s3rver
 
+	start_eventbridge
 	write_api_conf
 	"$AUDIO_API" -f "$RUN_DIR/audio-api.conf" --check-config >/dev/null
 	case "$FRONT" in
@@ -326,6 +377,10 @@ cmd_up() {
 	*) die "unknown FRONT=$FRONT" ;;
 	esac
 
+	if [ "$FRONT" != lighttpd ]; then
+		start_deliver
+	fi
+
 	# bridge: the real-time path starts audio-bridge here.
 	if [ "$DEVSTACK_BRIDGE" = 1 ]; then
 		start_bridge
@@ -358,6 +413,8 @@ cmd_down() {
 	stop_pid lighttpd
 	stop_pid audio-api
 	stop_pid spawn-fcgi
+	stop_pid deliver
+	stop_pid eventbridge
 	stop_pid s3rver
 	rm -f "$RUN_DIR/api.sock"
 	echo "devstack: down"
@@ -376,7 +433,9 @@ JWT_CLIENT_ID=$JWT_CLIENT_ID
 JWT_KID=$JWT_KID
 JWT_PRIVATE_KEY=$RUN_DIR/jwt-key.pem
 JWKS_FILE=$RUN_DIR/jwks.json
-JOURNAL=$RUN_DIR/journal.db
+JOURNAL=$JOURNAL_PATH
+EVENTS_LOG=$RUN_DIR/events.jsonl
+EVENTS_ENDPOINT=http://127.0.0.1:$(cat "$RUN_DIR/eventbridge.port" 2>/dev/null)
 RUN_DIR=$RUN_DIR
 API_CONF=$RUN_DIR/audio-api.conf
 BRIDGE_URL=ws://127.0.0.1:$BRIDGE_WS_PORT/

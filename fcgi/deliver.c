@@ -1,0 +1,458 @@
+/*
+ * deliver.c: the delivery loop of audio-api, which drains the journal's
+ * outbox.
+ *
+ * Every change the API commits carries its work in the outbox: the
+ * session's manifest write (one row per session; a claim renders the
+ * newest revision, so S3 never goes backwards) and its events
+ * (AudioChunkUploaded, RecordingFinalized, each with an eventId fixed at
+ * commit).  Right after a commit the worker itself tries the manifest write
+ * (sessions.c calls deliver_manifest(), the same function the loop uses);
+ * everything else, and everything that failed, is this loop's job:
+ *
+ *   claim up to deliver_batch due manifest writes with a lease (only one
+ *   holder of a live lease per item: many deliverers may run, none
+ *   delivers an item another is delivering) and PUT each; then one round
+ *   of events through deliver_events_round() (deliver_events.c: PutEvents
+ *   requests of up to 10 entries / 256 KB); mark each item done,
+ *   or failed with the next attempt after an exponential backoff with
+ *   jitter, or dead with the reason once deliver_max_attempts is reached
+ *   or EventBridge refuses it for good (4xx validation).  Dead items are
+ *   kept and shown by `audio-api --outbox` and /healthz, and requeued by
+ *   hand.
+ *
+ * Delivery is at least once: a deliverer killed after EventBridge accepted
+ * a batch but before the journal recorded it sends that batch again once
+ * the lease has run out, with the same eventIds, which consumers use to
+ * drop duplicates.  A deliverer never starts a call its lease would not
+ * outlast.
+ *
+ * With `events = discard` events are marked delivered without being sent:
+ * a deployment without EventBridge chooses so explicitly in its config.
+ *
+ * It runs as `audio-api --deliver` (when a web server spawns the workers)
+ * or as the master's extra child in --workers mode; signals as in worker.c.
+ * Test hook: if $AUDIO_API_FAULT_DIR is set, deliver_fault(point) makes the
+ * process _exit(70) the first time it passes a point whose file exists in
+ * that directory (the file is removed, so exactly one process dies).
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <curl/curl.h>
+
+#include "api.h"
+#include "aws.h"
+#include "backoff.h"
+#include "ident.h"
+#include "journal.h"
+#include "log.h"
+#include "s3key.h"
+
+#define DELIVER_REASON_SIZE	JOURNAL_REASON_BYTES
+
+struct deliver {
+	struct app		 app;
+	struct eventbridge_send	*eb;
+	struct awscred_chain	*cred;
+	struct journal_outbox_item *items;	/* manifest writes */
+	size_t			 nitems;
+	int			 lease_seconds;
+};
+
+/* ------------------------------------------------------------ test hook */
+
+void
+deliver_fault(const char *point)
+{
+	const char *dir = getenv("AUDIO_API_FAULT_DIR");
+	char path[512];
+	int n;
+
+	if (dir == NULL || *dir == '\0')
+		return;
+	n = snprintf(path, sizeof(path), "%s/%s", dir, point);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return;
+	if (unlink(path) == 0) {
+		log_warn("fault hook %s: exiting now", point);
+		_exit(70);
+	}
+}
+
+/* -------------------------------------------------------------- helpers */
+
+int64_t
+deliver_next_attempt(const struct api_conf *conf, int attempts,
+    int64_t now_ms)
+{
+	uint32_t rnd = 0;
+
+	(void)ident_bytes(&rnd, sizeof(rnd));
+	return now_ms + backoff_delay_ms(attempts, conf->deliver_backoff_base,
+	    conf->deliver_backoff_max, rnd);
+}
+
+/* The attempt failed with reason: retry later, or park the item as dead
+ * once it has had its attempts (or at once if dead is set). */
+static void
+deliver_failed(struct app *app, const struct journal_outbox_item *item,
+    const char *reason, int dead)
+{
+	char why[DELIVER_REASON_SIZE];
+	int64_t now = journal_now_ms();
+
+	if (dead || item->attempts >= app->conf->deliver_max_attempts) {
+		snprintf(why, sizeof(why), "%s after %d attempt%s", reason,
+		    item->attempts, item->attempts == 1 ? "" : "s");
+		log_warn("outbox item %lld (%s %s) parked as dead: %s",
+		    (long long)item->id, item->session_id,
+		    item->kind == JOURNAL_OUTBOX_EVENT ? item->event_id :
+		    "manifest", why);
+		(void)journal_outbox_dead(app->journal, item, app->lease_owner,
+		    why);
+		return;
+	}
+	(void)journal_outbox_fail(app->journal, item, app->lease_owner,
+	    deliver_next_attempt(app->conf, item->attempts, now), reason);
+}
+
+/* True if a call taking up to timeout_ms may still start under the lease. */
+static int
+deliver_lease_ok(const struct journal_outbox_item *item, long timeout_ms)
+{
+	return journal_now_ms() + timeout_ms < item->lease_expires_ms;
+}
+
+/* ------------------------------------------------------------ manifests */
+
+enum err
+deliver_manifest(struct app *app, const struct journal_outbox_item *item)
+{
+	struct s3key_parts p;
+	char key[S3KEY_SIZE];
+	enum err rc;
+
+	if (!deliver_lease_ok(item, (long)app->conf->s3_timeout)) {
+		/* Someone else may hold it by now: never write late. */
+		(void)journal_outbox_fail(app->journal, item, app->lease_owner,
+		    journal_now_ms(), "lease ran out before the write");
+		return ERR_UNAVAILABLE;
+	}
+	memset(&p, 0, sizeof(p));
+	p.sub = item->user_id;
+	p.sub_len = strlen(item->user_id);
+	p.session = item->session_id;
+	p.session_len = strlen(item->session_id);
+	if ((rc = s3key_manifest(&p, key, sizeof(key), NULL)) != ERR_OK) {
+		deliver_failed(app, item, "cannot build the manifest key", 1);
+		return rc;
+	}
+	rc = s3_put(app->s3, key, item->payload, item->payload_len,
+	    "application/json");
+	if (rc != ERR_OK) {
+		deliver_failed(app, item, rc == ERR_UPSTREAM ?
+		    "S3 refused the manifest write" :
+		    "S3 unreachable for the manifest write", 0);
+		return rc;
+	}
+	return journal_outbox_done(app->journal, item, journal_now_ms());
+}
+
+/* --------------------------------------------------------------- events */
+
+/* Credentials for EventBridge: the config's S3 key pair if it has one (the
+ * AWS_* variables override it there), else the standard chain. */
+static struct awscred_chain *
+deliver_chain(const struct api_conf *conf)
+{
+	struct awscred_chain_config cc;
+	struct awscred fixed;
+	struct awscred_chain *ch;
+	int have;
+
+	memset(&cc, 0, sizeof(cc));
+	memset(&fixed, 0, sizeof(fixed));
+	have = conf->s3_access_key_id != NULL &&
+	    conf->s3_access_key_id[0] != '\0' &&
+	    conf->s3_secret_access_key != NULL &&
+	    conf->s3_secret_access_key[0] != '\0' &&
+	    awscred_set(&fixed, conf->s3_access_key_id,
+	    conf->s3_secret_access_key, conf->s3_session_token, 0,
+	    AWSCRED_SOURCE_CONFIG) == ERR_OK;
+	if (have)
+		cc.fixed = &fixed;
+	ch = awscred_chain_new(&cc);
+	awscred_clear(&fixed);
+	return ch;
+}
+
+/* One round of events: deliver_events.c sends them (PutEvents batches,
+ * only failed entries retried, 4xx parked dead); with events = discard
+ * they are claimed and marked delivered without being sent.  Returns the
+ * number claimed, or -1 if the journal is unavailable. */
+static long
+deliver_events(struct deliver *d)
+{
+	struct app *app = &d->app;
+	struct api_conf *conf = app->conf;
+	struct deliver_events_config ec;
+	struct deliver_events_stats st;
+	struct journal_claim cl;
+	size_t n = 0, i;
+
+	if (conf->events == API_EVENTS_DISCARD) {
+		memset(&cl, 0, sizeof(cl));
+		cl.lease_owner = app->lease_owner;
+		cl.lease_seconds = d->lease_seconds;
+		cl.now_ms = journal_now_ms();
+		cl.kind = JOURNAL_OUTBOX_EVENT;
+		memset(d->items, 0, d->nitems * sizeof(*d->items));
+		if (journal_outbox_claim(app->journal, &cl, d->items,
+		    d->nitems, &n) != ERR_OK)
+			return -1;
+		for (i = 0; i < n; i++) {
+			log_debug("event %s discarded (events = discard)",
+			    d->items[i].event_id);
+			(void)journal_outbox_done(app->journal, &d->items[i],
+			    journal_now_ms());
+		}
+		journal_outbox_items_free(d->items, n);
+		return (long)n;
+	}
+	memset(&ec, 0, sizeof(ec));
+	memset(&st, 0, sizeof(st));
+	ec.source = conf->events_source;
+	ec.bus_name = conf->events_bus;
+	ec.lease_owner = app->lease_owner;
+	ec.lease_seconds = d->lease_seconds;
+	ec.max_attempts = (int)conf->deliver_max_attempts;
+	ec.backoff_base_ms = conf->deliver_backoff_base;
+	ec.backoff_cap_ms = conf->deliver_backoff_max;
+	if (deliver_events_round(app->journal, d->eb, d->cred, &ec, &st) !=
+	    ERR_OK)
+		return -1;
+	return (long)st.claimed;
+}
+
+/* ----------------------------------------------------------------- loop */
+
+/* Claim one round of due manifest writes and write them, then one round
+ * of events.  Returns how many items were claimed (0: nothing due), or -1
+ * if the journal is unavailable. */
+static long
+deliver_round(struct deliver *d)
+{
+	struct app *app = &d->app;
+	struct journal_claim cl;
+	size_t n = 0, i;
+	long events;
+
+	if ((app->journal = app_journal(app)) == NULL)
+		return -1;
+	memset(&cl, 0, sizeof(cl));
+	cl.lease_owner = app->lease_owner;
+	cl.lease_seconds = d->lease_seconds;
+	cl.now_ms = journal_now_ms();
+	cl.kind = JOURNAL_OUTBOX_MANIFEST_WRITE;
+	memset(d->items, 0, d->nitems * sizeof(*d->items));
+	if (journal_outbox_claim(app->journal, &cl, d->items, d->nitems, &n) !=
+	    ERR_OK)
+		return -1;
+	for (i = 0; i < n && !api_sig_term; i++)
+		(void)deliver_manifest(app, &d->items[i]);
+	/* Writes a SIGTERM left untouched go back to the queue at once. */
+	for (; i < n; i++)
+		(void)journal_outbox_fail(app->journal, &d->items[i],
+		    app->lease_owner, journal_now_ms(), "stopped");
+	journal_outbox_items_free(d->items, n);
+	if (api_sig_term)
+		return (long)n;
+	if ((events = deliver_events(d)) < 0)
+		return -1;
+	return (long)n + events;
+}
+
+static void
+deliver_on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		api_sig_hup = 1;
+	else
+		api_sig_term = 1;
+}
+
+static void
+deliver_signals(sigset_t *waitmask)
+{
+	struct sigaction sa;
+	sigset_t block;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = deliver_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigprocmask(SIG_BLOCK, &block, waitmask);
+	sigdelset(waitmask, SIGTERM);
+	sigdelset(waitmask, SIGINT);
+	sigdelset(waitmask, SIGHUP);
+}
+
+/* Sleep ms unless a signal arrives. */
+static void
+deliver_sleep(const sigset_t *waitmask, int64_t ms)
+{
+	struct timespec ts;
+
+	ts.tv_sec = (time_t)(ms / 1000);
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	(void)ppoll(NULL, 0, &ts, waitmask);
+}
+
+static void
+deliver_close(struct deliver *d)
+{
+	eventbridge_send_free(d->eb);
+	d->eb = NULL;
+	awscred_chain_free(d->cred);
+	d->cred = NULL;
+	free(d->items);
+	d->items = NULL;
+	app_close(&d->app);
+}
+
+static enum err
+deliver_open(struct deliver *d, struct api_conf *conf)
+{
+	struct eventbridge_send_config ec;
+	long slowest;
+	enum err rc;
+
+	memset(d, 0, sizeof(*d));
+	if ((rc = app_open(&d->app, conf)) != ERR_OK)
+		goto fail;
+	d->nitems = (size_t)conf->deliver_batch;
+	if ((d->items = calloc(d->nitems, sizeof(*d->items))) == NULL) {
+		rc = ERR_NOMEM;
+		goto fail;
+	}
+	/* The slowest single call: an S3 PUT or a PutEvents request, each
+	 * with its connect timeout. */
+	slowest = (long)(conf->s3_timeout > conf->events_timeout ?
+	    conf->s3_timeout : conf->events_timeout) +
+	    (long)conf->s3_connect_timeout;
+	d->lease_seconds = (int)((conf->deliver_lease + 999) / 1000);
+	if ((int64_t)d->lease_seconds * 1000 < slowest + 2000) {
+		d->lease_seconds = (int)((slowest + 2000 + 999) / 1000);
+		log_warn("deliver_lease raised to %d s, above the slowest "
+		    "call's timeout", d->lease_seconds);
+	}
+	if (conf->events == API_EVENTS_EVENTBRIDGE) {
+		memset(&ec, 0, sizeof(ec));
+		ec.region = conf->events_region[0] != '\0' ?
+		    conf->events_region : conf->s3_region;
+		ec.endpoint = conf->events_endpoint;
+		ec.connect_timeout_ms = (long)conf->s3_connect_timeout;
+		ec.timeout_ms = (long)conf->events_timeout;
+		if ((d->eb = eventbridge_send_new(&ec)) == NULL ||
+		    (d->cred = deliver_chain(conf)) == NULL) {
+			rc = ERR_CONFIG;
+			goto fail;
+		}
+		log_info("delivering events to EventBridge %s (bus %s)",
+		    ec.endpoint[0] != '\0' ? ec.endpoint : ec.region,
+		    conf->events_bus[0] != '\0' ? conf->events_bus :
+		    "default");
+	} else
+		log_warn("events = discard: events are marked delivered "
+		    "without being sent");
+	return ERR_OK;
+fail:
+	deliver_close(d);
+	return rc;
+}
+
+/* Re-read the config and reopen; keep the old one if the new is bad. */
+static void
+deliver_reload(struct deliver *d, const char *conf_path,
+    struct api_conf *conf)
+{
+	struct api_conf fresh;
+
+	memset(&fresh, 0, sizeof(fresh));
+	if (api_conf_load(&fresh, conf_path) != ERR_OK) {
+		log_error("reload refused, keeping the running config");
+		api_conf_free(&fresh);
+		return;
+	}
+	deliver_close(d);
+	api_conf_free(conf);
+	*conf = fresh;
+	log_init("audio-api", (enum log_level)conf->log_level, 2);
+	if (deliver_open(d, conf) != ERR_OK)
+		log_error("reopening after reload failed");
+	log_info("config reloaded");
+}
+
+int
+deliver_run(const char *conf_path, struct api_conf *conf)
+{
+	struct deliver d;
+	sigset_t waitmask;
+	long got;
+	int status = 1;
+	int64_t delivered = 0;
+
+	memset(&d, 0, sizeof(d));
+	/* ps and pgrep tell the deliverer from the workers by this name. */
+	(void)prctl(PR_SET_NAME, "audio-deliver");
+	deliver_signals(&waitmask);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (deliver_open(&d, conf) != ERR_OK)
+		goto out;
+	log_info("delivery loop ready (lease %d s, batch %zu)",
+	    d.lease_seconds, d.nitems);
+	while (!api_sig_term) {
+		if (api_sig_hup) {
+			api_sig_hup = 0;
+			deliver_reload(&d, conf_path, conf);
+			continue;
+		}
+		if (d.items == NULL) {		/* a failed reload */
+			deliver_sleep(&waitmask, 1000);
+			if (deliver_open(&d, conf) != ERR_OK)
+				continue;
+		}
+		got = deliver_round(&d);
+		if (got > 0) {
+			delivered += got;
+			continue;
+		}
+		deliver_sleep(&waitmask, got < 0 ? 1000 : conf->deliver_poll);
+	}
+	status = 0;
+	log_info("delivery loop stopping after %lld items",
+	    (long long)delivered);
+out:
+	deliver_close(&d);
+	curl_global_cleanup();
+	return status;
+}
