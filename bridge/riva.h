@@ -38,6 +38,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "limit.h"
 #include "rivamsg.h"
 
 /* Defaults and bounds for struct riva_opts (0 in a field = default). */
@@ -45,8 +46,8 @@
 #define RIVA_KEEPALIVE_MS_DEFAULT	0		/* off */
 #define RIVA_KEEPALIVE_TIMEOUT_MS_DEFAULT 20000
 #define RIVA_MAX_MSG_DEFAULT		(4 * 1024 * 1024)
-#define RIVA_MAX_QUEUED_AUDIO_DEFAULT	(256 * 1024)	/* per stream */
-#define RIVA_MAX_AUDIO_CHUNK		(64 * 1024)	/* one riva_stream_audio() */
+#define RIVA_MAX_QUEUED_AUDIO_DEFAULT	LIMIT_RIVA_QUEUED_AUDIO_DEFAULT
+#define RIVA_MAX_AUDIO_CHUNK		LIMIT_RIVA_AUDIO_CHUNK	/* one call */
 #define RIVA_HEALTH_TIMEOUT_MS_DEFAULT	2000
 
 struct riva;
@@ -71,7 +72,8 @@ struct riva_opts {
 	int		 max_send_msg;		/* bytes */
 	int		 start_timeout_ms;	/* stream must be under way by then */
 	int		 stream_timeout_ms;	/* whole call deadline; 0 = none */
-	size_t		 max_queued_audio;	/* bytes waiting per stream */
+	size_t		 max_queued_audio;	/* bytes waiting per stream, <=
+						   LIMIT_RIVA_QUEUED_AUDIO_MAX */
 	/* Called (adapter thread) when the event queue becomes non-empty. */
 	void		(*wakeup)(void *arg);
 	void		*wakeup_arg;

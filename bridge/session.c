@@ -26,6 +26,7 @@
 #include "riva.h"
 
 #define SESSION_RENDER_BYTES	(512 * 1024)
+#define SESSION_WRITES_PER_CALLBACK	8
 /* Stop reading a client's audio while this much waits for gRPC; read
  * again below half of it.  Keeps a client that streams faster than real
  * time within the adapter's max_queued_audio instead of failing it. */
@@ -455,7 +456,7 @@ int
 session_writeable(struct conn *c)
 {
 	struct sendq_msg *m;
-	int n;
+	int i, n;
 
 	if (c->close_code != 0) {
 		lws_close_reason(c->wsi, c->close_code,
@@ -470,17 +471,28 @@ session_writeable(struct conn *c)
 		}
 		return 0;
 	}
-	c->qhead = m->next;
-	if (c->qhead == NULL)
-		c->qtail = NULL;
-	c->qbytes -= m->len;
-	n = lws_write(c->wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
-	c->tx_since_us = riva_now_us();
-	if (m->droppable)
-		bridge->m.partials_sent++;
-	free(m);
-	if (n < 0)
-		return -1;
+	/*
+	 * Write what the socket takes now (a few messages per callback: one
+	 * poll round per message would add latency and wakeups under load).
+	 * lws_write() keeps any part the kernel refused and makes us wait for
+	 * the next WRITEABLE until it is out.
+	 */
+	for (i = 0; i < SESSION_WRITES_PER_CALLBACK && (m = c->qhead) != NULL;
+	    i++) {
+		if (i > 0 && lws_send_pipe_choked(c->wsi))
+			break;
+		c->qhead = m->next;
+		if (c->qhead == NULL)
+			c->qtail = NULL;
+		c->qbytes -= m->len;
+		n = lws_write(c->wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
+		c->tx_since_us = riva_now_us();
+		if (m->droppable)
+			bridge->m.partials_sent++;
+		free(m);
+		if (n < 0)
+			return -1;
+	}
 	if (c->qhead != NULL || c->close_when_done)
 		lws_callback_on_writable(c->wsi);
 	return 0;

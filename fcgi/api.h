@@ -85,6 +85,8 @@ struct api_conf {
 
 	int64_t		 health_cache;		/* ms an S3 probe is reused */
 
+	/* Not config keys: set by main() from the command line. */
+	int64_t		 workers_cli;		/* --workers, -1 if not given */
 	/* durable delivery (deliver.c): the outbox loop and EventBridge */
 	int		 events;		/* API_EVENTS_* */
 	char		*events_bus;		/* "": the default bus */

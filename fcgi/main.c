@@ -148,6 +148,7 @@ main(int argc, char **argv)
 		if ((conf.listen = strdup(listen_arg)) == NULL)
 			goto out;
 	}
+	conf.workers_cli = workers;
 	if (workers >= 0)
 		conf.workers = workers;
 	if (outbox) {
@@ -178,6 +179,10 @@ main(int argc, char **argv)
 out:
 	if (fd > 0)
 		close(fd);
+	/* The master (or the single process) removes the socket file it
+	 * made; workers never get here (they _exit). */
+	if (fd > 0 && conf.listen != NULL && strncmp(conf.listen, "unix:", 5) == 0)
+		(void)unlink(conf.listen + 5);
 	api_conf_free(&conf);
 	return status;
 }

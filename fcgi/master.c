@@ -205,7 +205,7 @@ master_reload(const char *conf_path, struct api_conf *conf,
     struct master_child *kids, size_t n, size_t cap)
 {
 	struct api_conf fresh;
-	int64_t workers = conf->workers;
+	int64_t cli = conf->workers_cli;
 	char *listen = conf->listen;
 	size_t want, i;
 
@@ -215,14 +215,18 @@ master_reload(const char *conf_path, struct api_conf *conf,
 		api_conf_free(&fresh);
 		return n;
 	}
-	/* The socket is already open: keep what it was opened with, and
-	 * the --workers of the command line if one was given. */
+	/* The socket is already open: keep what it was opened with.  The
+	 * command line's --workers wins over the file, as at start; a file
+	 * that now says 0 keeps the running count (this is a master). */
 	conf->listen = NULL;
 	api_conf_free(conf);
 	free(fresh.listen);
 	fresh.listen = listen;
-	if (fresh.workers == 0)
-		fresh.workers = workers;
+	fresh.workers_cli = cli;
+	if (cli > 0)
+		fresh.workers = cli;
+	else if (fresh.workers == 0)
+		fresh.workers = (int64_t)n;
 	*conf = fresh;
 	log_init("audio-api", (enum log_level)conf->log_level, 2);
 	want = conf->workers > (int64_t)cap ? cap : (size_t)conf->workers;

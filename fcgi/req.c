@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "api.h"
 #include "ident.h"
@@ -42,6 +43,25 @@ req_id_ok(const char *s)
 	return n > 0;
 }
 
+/*
+ * A fresh request id: a random per-process prefix (drawn on first use, so
+ * in each worker after its fork: the master serves no requests) and a
+ * counter, unique across workers and restarts without a getrandom(2) per
+ * request.
+ */
+static void
+req_new_id(char *out, size_t outsz)
+{
+	static char prefix[16];
+	static unsigned long counter;
+
+	if (prefix[0] == '\0' &&
+	    ident_random("r", 4, prefix, sizeof(prefix)) != ERR_OK)
+		snprintf(prefix, sizeof(prefix), "r%08lx",
+		    (unsigned long)getpid());
+	snprintf(out, outsz, "%s-%lx", prefix, ++counter);
+}
+
 enum err
 req_init(struct req *r, FCGX_Request *fr, struct app *app)
 {
@@ -55,8 +75,8 @@ req_init(struct req *r, FCGX_Request *fr, struct app *app)
 	given = req_param(r, "HTTP_X_REQUEST_ID");
 	if (req_id_ok(given))
 		snprintf(r->id, sizeof(r->id), "%s", given);
-	else if (ident_random("r-", 8, r->id, sizeof(r->id)) != ERR_OK)
-		snprintf(r->id, sizeof(r->id), "r-unknown");
+	else
+		req_new_id(r->id, sizeof(r->id));
 	r->method = req_param(r, "REQUEST_METHOD");
 	if (r->method == NULL)
 		r->method = "";

@@ -109,4 +109,18 @@
 #define LIMIT_WS_ORIGIN_BYTES		256
 #define LIMIT_WS_RESULT_WORDS		4096	/* words in one final */
 
+/* Real-time path: what a Riva response may make us hold (lib/rivamsg.h),
+ * what a recognition config may carry, and the audio one stream may queue
+ * towards Riva (bridge/riva.h; a config key). */
+#define LIMIT_RIVA_RESULTS		64	/* per response */
+#define LIMIT_RIVA_ALTERNATIVES		16	/* per result */
+#define LIMIT_RIVA_WORDS		4096	/* per response */
+#define LIMIT_RIVA_TEXT			(64 * 1024)	/* one transcript */
+#define LIMIT_RIVA_BOOST_WORDS		1000
+#define LIMIT_RIVA_BOOST_WORD_LEN	256
+#define LIMIT_RIVA_QUEUED_AUDIO_DEFAULT	(256 * 1024)	/* per stream */
+#define LIMIT_RIVA_QUEUED_AUDIO_MIN	(16 * 1024)
+#define LIMIT_RIVA_QUEUED_AUDIO_MAX	(16 * 1024 * 1024)
+#define LIMIT_RIVA_AUDIO_CHUNK		(64 * 1024)	/* one frame handed over */
+
 #endif /* LIMIT_H */

@@ -19,16 +19,17 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "limit.h"
 
 /* Bounds on what a (possibly hostile) Riva response may make us hold. */
-#define RIVAMSG_MAX_RESULTS		64
-#define RIVAMSG_MAX_ALTERNATIVES	16
-#define RIVAMSG_MAX_WORDS		4096
-#define RIVAMSG_MAX_TEXT		(64 * 1024)	/* one transcript */
+#define RIVAMSG_MAX_RESULTS		LIMIT_RIVA_RESULTS
+#define RIVAMSG_MAX_ALTERNATIVES	LIMIT_RIVA_ALTERNATIVES
+#define RIVAMSG_MAX_WORDS		LIMIT_RIVA_WORDS
+#define RIVAMSG_MAX_TEXT		LIMIT_RIVA_TEXT	/* one transcript */
 
 /* Bounds on the recognition config we send. */
-#define RIVAMSG_MAX_BOOST_WORDS		1000
-#define RIVAMSG_MAX_BOOST_WORD_LEN	256
+#define RIVAMSG_MAX_BOOST_WORDS		LIMIT_RIVA_BOOST_WORDS
+#define RIVAMSG_MAX_BOOST_WORD_LEN	LIMIT_RIVA_BOOST_WORD_LEN
 #define RIVAMSG_MAX_LANGUAGE_LEN	35	/* BCP-47 tag */
 #define RIVAMSG_MAX_MODEL_LEN		256
 #define RIVAMSG_SAMPLE_RATE_MIN		8000

@@ -4,7 +4,7 @@
 # in the S3 manifest), kill -9 of a worker under load, SIGHUP reload, S3
 # stopped mid-run (clean 503s, nothing accepted lost), SIGTERM drain.
 . "$(dirname "$0")/api-lib.sh"
-api_need lighttpd node curl sqlite3 openssl pgrep "$JWTMINT"
+api_need lighttpd node curl sqlite3 openssl "$JWTMINT"
 api_rundir pool
 api_ports "${API_TEST_POOL_PORT:-18012}"
 export WORKERS=8

@@ -535,9 +535,20 @@ async function testSmoke() {
 
 // ------------------------------------------------------------------- pool
 
+// The children of a process, from /proc (no procps needed).
 function pids(parent) {
-  const r = spawnSync('pgrep', ['-x', 'audio-api', '-P', String(parent)], { encoding: 'utf8' });
-  return r.stdout.split('\n').filter(Boolean).map(Number);
+  const out = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[1]) === parent && f[0] !== 'Z') out.push(Number(d));
+    } catch (e) {
+      // gone meanwhile
+    }
+  }
+  return out;
 }
 
 async function pmap(items, conc, fn) {

@@ -21,7 +21,7 @@
 //
 //   GET /_standin/stats  {"tokens","roles","imds","ecs","refused"}
 //
-// Environment: META_PORT (default 18320; 0 picks one), META_ROLE (default
+// Environment: META_PORT (default 18320; 0 picks one), META_PORT_SPAN, META_ROLE (default
 // audio-api-role), META_EXPIRES_IN, META_CONTAINER_TOKEN.  Prints
 // "aws-metadata-standin listening on HOST:PORT" when ready.
 'use strict';
@@ -107,8 +107,19 @@ const server = http.createServer((req, res) => {
   });
 });
 
-server.listen(port, '127.0.0.1', () => {
+// META_PORT_SPAN=N: on a port in use try the next, N ports in all.
+let span = Math.max(1, Number(env.META_PORT_SPAN || 1));
+function listen(p) {
+  server.once('error', (err) => {
+    if (err.code === 'EADDRINUSE' && p !== 0 && --span > 0) return listen(p + 1);
+    console.error(`aws-metadata-standin: cannot listen on port ${p}: ${err.message}`);
+    process.exit(1);
+  });
+  server.listen(p, '127.0.0.1');
+}
+server.once('listening', () => {
   const a = server.address();
   console.log(`aws-metadata-standin listening on ${a.address}:${a.port}`);
 });
+listen(port);
 for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => server.close(() => process.exit(0)));

@@ -3,7 +3,7 @@
 # trivial FastCGI responder on the same lighttpd and the same worker count.
 #
 #   make bench-api                      (builds what it needs, then this)
-#   WORKERS=4 DURATION=10 CONNS=32 THREADS=2 tests/bench-api.sh
+#   WORKERS=4 DURATION=10 CONNS=32 THREADS=2 ROUNDS=3 tests/bench-api.sh
 #
 # Runs wrk against:
 #   trivial   GET  /trivial           tests/trivial-fcgi, N processes
@@ -12,14 +12,14 @@
 #             (a retried complete of one uploaded chunk: the idempotent path)
 # and prints requests/s, p99 latency and the largest worker RSS, plus the
 # presign/trivial ratio (goal >= 70%) and the RSS goal (<= 16 MiB).
-# Not part of `make check`.  Ports: BENCH_PORT (18090), BENCH_S3_PORT (18091).
+# Not part of `make check`.  Ports: BENCH_PORT (18094), BENCH_S3_PORT (18095).
 set -euo pipefail
 SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
 BUILDDIR=${BUILDDIR:-$SRCDIR}
 export BUILDDIR
 export RUN_DIR=${RUN_DIR:-$BUILDDIR/run/bench}
-export API_PORT=${BENCH_PORT:-18090}
-export S3_PORT=${BENCH_S3_PORT:-18091}
+export API_PORT=${BENCH_PORT:-18094}
+export S3_PORT=${BENCH_S3_PORT:-18095}
 export WORKERS=${WORKERS:-4}
 export API_LOG_LEVEL=${API_LOG_LEVEL:-warn}
 DURATION=${DURATION:-10}
@@ -78,32 +78,70 @@ end
 EOF
 
 MASTER=$(cat "$RUN_DIR/audio-api.pid")
+# The children of a process, from /proc (no procps needed).
+children() {
+	local f
+	for f in /proc/[0-9]*/stat; do
+		awk -v p="$1" '{ sub(/.*\) /, ""); if ($2 == p) { split(FILENAME, a, "/"); print a[3] } }' "$f" 2>/dev/null
+	done
+}
 worker_rss() {
 	local max=0 pid rss
-	for pid in $(pgrep -P "$1"); do
+	for pid in $(children "$1"); do
 		rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
 		[ "${rss:-0}" -gt "$max" ] && max=$rss
 	done
 	echo $((max))
 }
 
-# run NAME PATH METHOD BODY PARENT-PID
+# ticks PARENT: CPU time (utime+stime, clock ticks) of its children.
+ticks() {
+	local pid t=0 st
+	for pid in $(children "$1"); do
+		st=$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null) || continue
+		set -- $st
+		t=$((t + ${12} + ${13}))
+	done
+	echo $t
+}
+HZ=$(getconf CLK_TCK)
+
+# run NAME PATH METHOD BODY PARENT-PID: one wrk run; keeps the best
+# requests/s of the rounds (the machine may be shared: best-of-N is the
+# least noisy estimate of what the code can do) with its p99.
 run() {
-	local out
+	local out rps p99 errs total best t0 t1 us
+	t0=$(ticks "$5")
 	out=$(WRK_METHOD=$3 WRK_BODY=$4 wrk -t"$THREADS" -c"$CONNS" \
 		-d"${DURATION}s" -s "$RUN_DIR/post.lua" \
 		"http://127.0.0.1:$API_PORT$2" | grep '^RESULT')
 	read -r _ rps p99 errs total <<<"$out"
-	printf '%-9s %10s req/s   p99 %8s ms   errors %5s of %7s   worker RSS %6s KiB\n' \
-		"$1" "$rps" "$p99" "$errs" "$total" "$(worker_rss "$5")"
-	eval "RPS_$1=$rps"
+	t1=$(ticks "$5")
+	us=$(( (t1 - t0) * 1000000 / HZ / (total > 0 ? total : 1) ))
+	printf '  round %s %-9s %10s req/s   p99 %8s ms   errors %5s of %7s   worker CPU %4s us/req\n' \
+		"$ROUND" "$1" "$rps" "$p99" "$errs" "$total" "$us"
+	eval "CPU_$1=\"\${CPU_$1:-} $us\""
+	eval "best=\${BEST_$1:-0}"
+	if awk -v a="$rps" -v b="$best" 'BEGIN { exit !(a > b) }'; then
+		eval "BEST_$1=$rps; P99_$1=$p99"
+	fi
+	eval "ERRS_$1=\$(( \${ERRS_$1:-0} + errs ))"
 }
 
-echo "# lighttpd + $WORKERS FastCGI workers, wrk -t$THREADS -c$CONNS -d${DURATION}s, $(nproc) CPUs"
-run trivial /trivial GET "" "$TPID"
-run presign "/api/audio/sessions/$SID/chunks/presign" POST "$PRESIGN" "$MASTER"
-run complete "/api/audio/sessions/$SID/chunks/complete" POST "$COMPLETE" "$MASTER"
-awk -v p="$RPS_presign" -v t="$RPS_trivial" 'BEGIN {
+ROUNDS=${ROUNDS:-3}
+echo "# lighttpd + $WORKERS FastCGI workers, wrk -t$THREADS -c$CONNS -d${DURATION}s, best of $ROUNDS rounds, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+for ROUND in $(seq 1 "$ROUNDS"); do
+	run trivial /trivial GET "" "$TPID"
+	run presign "/api/audio/sessions/$SID/chunks/presign" POST "$PRESIGN" "$MASTER"
+	run complete "/api/audio/sessions/$SID/chunks/complete" POST "$COMPLETE" "$MASTER"
+done
+echo
+printf '%-9s %12s %12s %8s %14s\n' what "req/s(best)" "p99 ms" errors "worker RSS KiB"
+printf '%-9s %12s %12s %8s %14s\n' trivial "$BEST_trivial" "$P99_trivial" "$ERRS_trivial" "$(worker_rss "$TPID")"
+printf '%-9s %12s %12s %8s %14s\n' presign "$BEST_presign" "$P99_presign" "$ERRS_presign" "$(worker_rss "$MASTER")"
+printf '%-9s %12s %12s %8s %14s\n' complete "$BEST_complete" "$P99_complete" "$ERRS_complete" "$(worker_rss "$MASTER")"
+echo "worker CPU per request (us, each round): trivial${CPU_trivial}; presign${CPU_presign}; complete${CPU_complete}"
+awk -v p="$BEST_presign" -v t="$BEST_trivial" 'BEGIN {
 	printf "presign / trivial = %.0f%% (goal >= 70%%)\n", 100 * p / t }'
 rss=$(worker_rss "$MASTER")
-echo "largest audio-api worker RSS after the run: $rss KiB ($((rss / 1024)) MiB; goal <= 16 MiB)"
+echo "largest audio-api worker RSS: $rss KiB ($((rss / 1024)) MiB; goal <= 16 MiB)"

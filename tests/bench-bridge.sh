@@ -3,14 +3,16 @@
 #
 #   tests/bench-bridge.sh [CLIENTS [SECONDS]]     (defaults 1000 and 20)
 #
-# Starts the Riva stand-in (one interim response per 100 ms audio frame,
-# a final every second) and audio-bridge (auth off, plain ws://), then
+# Starts the Riva stand-in (one word "heard" and one interim response per
+# 100 ms audio frame, a final every second) and audio-bridge (auth off, plain ws://), then
 # tests/wsclient in load mode: CLIENTS concurrent clients, started 5 ms
 # apart, each streaming SECONDS of 16 kHz PCM at real-time pace (3200-byte
 # frames every 100 ms) and stopping.  It prints:
 #   - served: clients that completed their recognition / clients;
-#   - latency, from the client's clock: rtt = a result's arrival minus the
-#     sending of the last audio frame before it; added = rtt minus the
+#   - latency, from the client's clock (wsclient -L): rtt = a partial's
+#     arrival minus the sending of the audio frame it answers (frame k =
+#     words in the finals so far + words in the partial); added = rtt
+#     minus the
 #     processing_time_ms the bridge reports for that result (the gRPC
 #     round trip the bridge measured itself: audio handed to gRPC ->
 #     response received).  "added" is therefore what the bridge and both
@@ -55,7 +57,7 @@ cpu() { awk '{print $14 + $15}' /proc/$BP/stat; }
 HZ=$(getconf CLK_TCK)
 RSS0=$(rss)
 
-"$top_builddir/tests/wsclient" -q -T $((D + 60)) -n "$N" -R 5 -r \
+"$top_builddir/tests/wsclient" -q -L -T $((D + 60)) -n "$N" -R 5 -r \
     -a "$T/a.pcm" ws://127.0.0.1:$P/ >"$T/client.out" &
 CP=$!
 PIDS="$PIDS $CP"

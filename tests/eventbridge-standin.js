@@ -34,7 +34,8 @@
 //                                "sessionToken"?}: accept another key
 //   POST /_standin/reset        counters to zero, failure mode none
 //
-// Environment: STANDIN_PORT (default 18310; 0 picks one), STANDIN_HOST
+// Environment: STANDIN_PORT (default 18330; 0 picks one), STANDIN_PORT_SPAN
+// (try this many ports from STANDIN_PORT on; default 1), STANDIN_HOST
 // (127.0.0.1), EVENTS_LOG (default ./events.jsonl), STANDIN_REGION
 // (AWS_REGION, else us-east-1), STANDIN_ACCESS_KEY_ID /
 // STANDIN_SECRET_ACCESS_KEY (else AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY),
@@ -57,7 +58,7 @@ const SKEW_MS = 15 * 60 * 1000;
 
 const env = process.env;
 const host = env.STANDIN_HOST || '127.0.0.1';
-const port = env.STANDIN_PORT !== undefined ? Number(env.STANDIN_PORT) : 18310;
+const port = env.STANDIN_PORT !== undefined ? Number(env.STANDIN_PORT) : 18330;
 const region = env.STANDIN_REGION || env.AWS_REGION || 'us-east-1';
 const eventsLog = env.EVENTS_LOG || 'events.jsonl';
 const buses = env.STANDIN_BUSES ?
@@ -371,8 +372,21 @@ const server = http.createServer((req, res) => {
   });
 });
 
-server.listen(port, host, () => {
+// With STANDIN_PORT_SPAN=N, a port in use makes it try the next one, up
+// to N ports in all (tests running side by side); the line printed names
+// the port it got.
+let span = Math.max(1, Number(env.STANDIN_PORT_SPAN || 1));
+function listen(p) {
+  server.once('error', (err) => {
+    if (err.code === 'EADDRINUSE' && p !== 0 && --span > 0) return listen(p + 1);
+    console.error(`eventbridge-standin: cannot listen on port ${p}: ${err.message}`);
+    process.exit(1);
+  });
+  server.listen(p, host);
+}
+server.once('listening', () => {
   const a = server.address();
   console.log(`eventbridge-standin listening on ${a.address}:${a.port}`);
 });
+listen(port);
 for (const sig of ['SIGTERM', 'SIGINT']) process.on(sig, () => server.close(() => process.exit(0)));

@@ -23,10 +23,13 @@
  * received (with -n > 1 wrapped as {"client":i,"msg":...} unless -q), and
  * events {"event":"connected"|"closed"|"connect_error"|"timeout",...}.
  * With -n > 1 (load mode) a final {"event":"summary",...} line gives counts
- * and, for dialect 1, the latency of every result: rtt = result received
- * minus the last audio frame sent; added = rtt minus the processing time
- * the bridge reports (its own gRPC send->receive time), i.e. what the
- * bridge and the WebSocket hops add, both directions together.
+ * and, with -L (dialect 1, against `riva-standin --partial-every 3200`,
+ * which hears one word per 3200-byte frame, so that a partial answers frame
+ * k = words in the finals so far + words in the partial), the latency of
+ * every partial: rtt = partial received minus frame k sent;
+ * added = rtt minus the processing_time_ms the bridge reports (its own
+ * gRPC send->receive time), i.e. what the bridge and the WebSocket hops
+ * add, both directions together.
  *
  * Options: -t TOKEN (?token=), -P PROTOCOLS (Sec-WebSocket-Protocol),
  * -o ORIGIN, -d DIALECT, -a FILE, -F BYTES, -r, -n CLIENTS, -R RAMP_MS
@@ -72,6 +75,9 @@ struct client {
 	size_t		 audio_off;
 	uint64_t	 next_us;	/* real-time pacing / sleep */
 	uint64_t	 last_frame_us;
+	uint64_t	*sent_us;	/* -L: send time of every audio frame */
+	size_t		 nsent;
+	size_t		 final_words;	/* -L: words in finals so far */
 	uint64_t	 connect_at_us;
 	char		*rx;
 	size_t		 rxlen, rxcap;
@@ -89,6 +95,7 @@ static size_t		 frame_bytes = 3200;
 static unsigned char	*audio;
 static size_t		 audio_len;
 static int		 quiet;
+static int		 latency_mode;
 static const char	*wait_stopped;
 static struct lws_context *ctx;
 static volatile sig_atomic_t interrupted;
@@ -279,7 +286,7 @@ static void
 on_message(struct client *c, const char *json)
 {
 	char type[64];
-	const char *p;
+	const char *p, *q;
 	double proc;
 	size_t seen;
 
@@ -294,13 +301,31 @@ on_message(struct client *c, const char *json)
 		c->finals++;
 	else if (strcmp(type, "error") == 0)
 		c->errors++;
-	if ((strcmp(type, "partial") == 0 ||
-	    strcmp(type, "transcription") == 0) && c->last_frame_us != 0 &&
-	    (p = strstr(json, "\"processing_time_ms\":")) != NULL) {
-		double rtt = (double)(now_us() - c->last_frame_us) / 1000.0;
+	/*
+	 * -L: the stand-in hears one word per frame; its finals hold every
+	 * word of a segment and its interim text the words since the last
+	 * final, so a partial answers frame (words in finals so far + words
+	 * in the partial).
+	 */
+	if (latency_mode && (strcmp(type, "partial") == 0 ||
+	    strcmp(type, "transcription") == 0) &&
+	    (p = strstr(json, "\"processing_time_ms\":")) != NULL &&
+	    (q = strstr(json, "\"text\":\"")) != NULL) {
+		size_t k = 1;
+		double rtt;
 
-		proc = strtod(p + 21, NULL);
-		lat_add(rtt, rtt - proc);
+		for (q += 8; *q != '"' && *q != '\0'; q++)
+			k += *q == ' ';
+		if (strcmp(type, "transcription") == 0) {
+			c->final_words += k;
+			k = 0;
+		} else
+			k += c->final_words;
+		if (k > 0 && k <= c->nsent) {
+			rtt = (double)(now_us() - c->sent_us[k - 1]) / 1000.0;
+			proc = strtod(p + 21, NULL);
+			lat_add(rtt, rtt - proc);
+		}
 	}
 	seen = strlen(c->seen);
 	if (seen + strlen(type) + 3 < sizeof(c->seen))
@@ -454,6 +479,11 @@ on_writeable(struct client *c)
 			if (send_bin(c, audio + c->audio_off, n))
 				return -1;
 			c->last_frame_us = now_us();
+			if (latency_mode) {
+				c->sent_us = xrealloc(c->sent_us,
+				    (c->nsent + 1) * sizeof(*c->sent_us));
+				c->sent_us[c->nsent++] = c->last_frame_us;
+			}
 			c->audio_off += n;
 			if (realtime)
 				c->next_us = (c->next_us ? c->next_us :
@@ -584,7 +614,7 @@ main(int argc, char **argv)
 	uint64_t deadline, t0;
 	struct rlimit rl;
 
-	while ((opt = getopt(argc, argv, "t:P:o:d:a:F:rn:R:T:qs:k")) != -1) {
+	while ((opt = getopt(argc, argv, "t:P:o:d:a:F:rn:R:T:qs:kL")) != -1) {
 		switch (opt) {
 		case 't': token = optarg; break;
 		case 'P': proto = optarg; break;
@@ -597,6 +627,7 @@ main(int argc, char **argv)
 		case 'R': ramp_ms = (int)num(optarg, 0, 60000); break;
 		case 'T': timeout_s = (int)num(optarg, 1, 86400); break;
 		case 'q': quiet = 1; break;
+		case 'L': latency_mode = 1; break;
 		case 's': parse_script(optarg); break;
 		case 'k': insecure = 1; break;
 		default: die("usage: wsclient [-t token] [-P protocols] "
@@ -737,8 +768,10 @@ main(int argc, char **argv)
 	}
 	lws_sul_cancel(&tick);
 	lws_context_destroy(ctx);
-	for (i = 0; i < nclients; i++)
+	for (i = 0; i < nclients; i++) {
 		free(clients[i].rx);
+		free(clients[i].sent_us);
+	}
 	for (i = 0; i < nsteps; i++)
 		free(steps[i].arg);
 	free(steps);
