@@ -543,7 +543,9 @@ function pids(parent) {
     try {
       const st = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
       const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[1]) === parent && f[0] !== 'Z') out.push(Number(d));
+      // The delivery child (comm "audio-deliver") is not a worker.
+      const comm = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'));
+      if (Number(f[1]) === parent && f[0] !== 'Z' && comm !== 'audio-deliver') out.push(Number(d));
     } catch (e) {
       // gone meanwhile
     }
