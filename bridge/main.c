@@ -173,6 +173,9 @@ main_cognito(const struct bridge_conf *cf)
 	cc.leeway = (long)(cf->jwt_leeway / 1000);
 	if (cognito_new(&cc, &cg) != ERR_OK)
 		return NULL;
+	/* Keys now rather than on the first upgrade; not fatal, the pool
+	 * may be reachable later (failures are logged by cognito). */
+	(void)cognito_prefetch(cg);
 	return cg;
 }
 

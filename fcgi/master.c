@@ -110,6 +110,8 @@ master_spawn(struct master_child *c, int listen_fd, const char *conf_path,
 		sigaction(SIGCHLD, &sa, NULL);
 		api_sig_term = api_sig_hup = 0;
 		if (deliverer) {
+			/* Named apart from the workers in ps and /proc. */
+			(void)prctl(PR_SET_NAME, "audio-deliver");
 			close(listen_fd);
 			_exit(deliver_run(conf_path, conf));
 		}

@@ -535,15 +535,19 @@ async function testSmoke() {
 
 // ------------------------------------------------------------------- pool
 
-// The children of a process, from /proc (no procps needed).
+// The workers of a master: its children from /proc (no procps needed),
+// minus the delivery loop child (named audio-deliver).
 function pids(parent) {
   const out = [];
   for (const d of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
       const st = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const comm = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'));
       const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[1]) === parent && f[0] !== 'Z') out.push(Number(d));
+      if (Number(f[1]) === parent && f[0] !== 'Z' && comm !== 'audio-deliver') {
+        out.push(Number(d));
+      }
     } catch (e) {
       // gone meanwhile
     }
@@ -692,13 +696,32 @@ async function testS3Outage() {
   ok(r.status === 503 && r.headers.get('retry-after'), 'finalize with S3 down is 503 (sealed, manifest queued)', r.text);
   ok(sqlite(`select count(*) from chunks where session_id='${sid}'`) === '3',
     'the accepted chunks are all still in the journal');
-  // S3 back
-  const s3 = spawn('node', [path.join(__dirname, 's3rver.js'), '--port', String(new URL(env.S3_ENDPOINT).port),
-    '--dir', path.join(env.RUN_DIR, 's3'), '--bucket', env.S3_BUCKET, '--access-key-id', env.AWS_ACCESS_KEY_ID],
-  { env: Object.assign({}, env, { S3RVER_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY }),
-    stdio: ['ignore', 'ignore', 'inherit'], detached: true });
-  fs.writeFileSync(path.join(env.RUN_DIR, 's3rver.pid'), String(s3.pid));
-  s3.unref();
+  // S3 back, first with a key pair that refuses our signatures: S3
+  // answers, but badly, which is a 502 rather than a 503.
+  const startS3 = async (secret) => {
+    const child = spawn('node', [path.join(__dirname, 's3rver.js'), '--port', String(new URL(env.S3_ENDPOINT).port),
+      '--dir', path.join(env.RUN_DIR, 's3'), '--bucket', env.S3_BUCKET, '--access-key-id', env.AWS_ACCESS_KEY_ID],
+    { env: Object.assign({}, env, { S3RVER_SECRET_ACCESS_KEY: secret }),
+      stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+    fs.writeFileSync(path.join(env.RUN_DIR, 's3rver.pid'), String(child.pid));
+    await new Promise((resolve) => {
+      child.stdout.on('data', (d) => { if (/ready/.test(String(d))) resolve(); });
+      setTimeout(resolve, 5000);
+    });
+    child.stdout.destroy();
+    child.unref();
+    return child;
+  };
+  const wrong = await startS3('not-the-secret-the-api-signs-with');
+  r = await call('POST', `/sessions/${sid}/chunks/complete`, { token: u, body: c4.body });
+  ok(r.status === 502 && r.json && r.json.code === 'upstream_error' && Number(r.headers.get('retry-after')) > 0,
+    'S3 refusing our signature makes complete a 502 with Retry-After', r.status + ' ' + r.text);
+  process.kill(wrong.pid, 'SIGTERM');
+  for (let i = 0; i < 50; i++) {
+    try { process.kill(wrong.pid, 0); } catch (e) { break; }
+    await sleep(100);
+  }
+  await startS3(env.AWS_SECRET_ACCESS_KEY);
   for (let i = 0; i < 50; i++) {
     r = await call('GET', '/healthz');
     if (r.status === 200) break;

@@ -57,6 +57,27 @@ check_not() {
 	ok "$1"
 }
 
+# free_port VAR LO HI: set VAR to a TCP port in [LO, HI] that nothing
+# uses, starting at a random place: several copies of these tests (say a
+# worktree's and main's `make check`) may run at the same time.
+USED_PORTS=""
+free_port() {
+	fp_n=$(($3 - $2 + 1))
+	fp_off=$(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % fp_n ))
+	fp_k=0
+	while [ $fp_k -lt $fp_n ]; do
+		fp_p=$(($2 + (fp_off + fp_k) % fp_n))
+		fp_k=$((fp_k + 1))
+		case " $USED_PORTS " in *" $fp_p "*) continue ;; esac
+		[ -n "$(ss -Htan "sport = :$fp_p" 2>/dev/null)" ] && continue
+		USED_PORTS="$USED_PORTS $fp_p"
+		eval "$1=$fp_p"
+		return 0
+	done
+	echo "# no free port in $2-$3"
+	exit 1
+}
+
 # start_bridge NAME PORT [VAR=value...]: run the bridge with a config from
 # the environment, wait until it answers HTTP.
 start_bridge() {

@@ -3,12 +3,16 @@
 # time through audio-bridge to the Riva stand-in.  Every client must finish
 # its recognition with finals, and the stand-in must have received every
 # stream whole (same SHA-256 as the file).
-# Ports: BRIDGE_LOAD_TEST_PORT (default 18240) and the next one;
+# Ports: BRIDGE_LOAD_TEST_PORT and the next one, else free ones in
+# 18260-18279;
 # BRIDGE_LOAD_CLIENTS (default 200).
 . "$(dirname "$0")/bridge-lib.sh"
 
-P=${BRIDGE_LOAD_TEST_PORT:-18240}
-R=$((P + 1))
+if [ -n "${BRIDGE_LOAD_TEST_PORT:-}" ]; then
+	P=$BRIDGE_LOAD_TEST_PORT; R=$((P + 1))
+else
+	free_port P 18260 18279; free_port R 18260 18279
+fi
 N=${BRIDGE_LOAD_CLIENTS:-200}
 
 pcm "$T/a.pcm" 3

@@ -6,11 +6,15 @@
 # down at start and mid-stream and its recovery, /healthz following Riva's
 # health, max session length, a slow reader, and graceful shutdown with a
 # recognition running.
-# Ports: BRIDGE_RIVA_TEST_PORT (default 18230) and the next one.
+# Ports: BRIDGE_RIVA_TEST_PORT and the next one, else free ones in
+# 18230-18259.
 . "$(dirname "$0")/bridge-lib.sh"
 
-P=${BRIDGE_RIVA_TEST_PORT:-18230}
-R=$((P + 1))
+if [ -n "${BRIDGE_RIVA_TEST_PORT:-}" ]; then
+	P=$BRIDGE_RIVA_TEST_PORT; R=$((P + 1))
+else
+	free_port P 18230 18259; free_port R 18230 18259
+fi
 URL=ws://127.0.0.1:$P/
 
 # start_standin NAME ARGS...: the stand-in on port R.

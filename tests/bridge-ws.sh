@@ -4,11 +4,14 @@
 # start, Riva down at start, the limits (frame size, text size, idle
 # timeout, max connections), Origin and JWT checks on the upgrade,
 # /healthz and /metrics, and graceful shutdown of idle connections.
-# Ports: BRIDGE_TEST_PORT (default 18210) and the next few.
+# Ports: BRIDGE_TEST_PORT and BRIDGE_TEST_DOWN_PORT, else free ones in
+# 18200-18229.
 . "$(dirname "$0")/bridge-lib.sh"
 
-P=${BRIDGE_TEST_PORT:-18210}
-DOWN=$((P + 9))			# nothing listens here: "Riva is down"
+if [ -n "${BRIDGE_TEST_PORT:-}" ]; then P=$BRIDGE_TEST_PORT
+else free_port P 18200 18229; fi
+if [ -n "${BRIDGE_TEST_DOWN_PORT:-}" ]; then DOWN=$BRIDGE_TEST_DOWN_PORT
+else free_port DOWN 18200 18229; fi	# nothing listens: "Riva is down"
 URL=ws://127.0.0.1:$P/
 pcm "$T/a.pcm" 1
 
