@@ -285,7 +285,7 @@ static void advance(struct client *);
 static void
 on_message(struct client *c, const char *json)
 {
-	char type[64];
+	char type[64], key[80];
 	const char *p, *q;
 	double proc;
 	size_t seen;
@@ -327,8 +327,15 @@ on_message(struct client *c, const char *json)
 			lat_add(rtt, rtt - proc);
 		}
 	}
+	/*
+	 * Record each type once: a long stream sends hundreds of partials,
+	 * and a list of every message would fill seen[] before the
+	 * session_stopped a wait step is looking for.
+	 */
 	seen = strlen(c->seen);
-	if (seen + strlen(type) + 3 < sizeof(c->seen))
+	snprintf(key, sizeof(key), "|%s|", type);
+	if (strstr(c->seen, key) == NULL &&
+	    seen + strlen(type) + 3 < sizeof(c->seen))
 		snprintf(c->seen + seen, sizeof(c->seen) - seen, "%s%s|",
 		    seen == 0 ? "|" : "", type);
 	if (c->step < nsteps && steps[c->step].kind == STEP_WAIT)
