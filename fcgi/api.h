@@ -133,6 +133,13 @@ extern volatile sig_atomic_t api_sig_hup;
  */
 int		worker_run(int listen_fd, const char *conf_path,
 		    struct api_conf *conf);
+/*
+ * Signal set-up shared by workers and the delivery process: SIGTERM/SIGINT
+ * set api_sig_term, SIGHUP sets api_sig_hup (handlers only set the flags,
+ * no SA_RESTART), SIGPIPE ignored; the three are blocked and *waitmask is
+ * the mask to wait with while idle.
+ */
+void		worker_signals(sigset_t *waitmask);
 
 /*
  * The prefork master: fork conf->workers children running worker_run() on

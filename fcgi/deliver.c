@@ -280,42 +280,6 @@ deliver_round(struct deliver *d)
 	return (long)n + events;
 }
 
-static void
-deliver_on_signal(int sig)
-{
-	if (sig == SIGHUP)
-		api_sig_hup = 1;
-	else
-		api_sig_term = 1;
-}
-
-static void
-deliver_signals(sigset_t *waitmask)
-{
-	struct sigaction sa;
-	sigset_t block;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = deliver_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGCHLD, &sa, NULL);
-
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, waitmask);
-	sigdelset(waitmask, SIGTERM);
-	sigdelset(waitmask, SIGINT);
-	sigdelset(waitmask, SIGHUP);
-}
-
 /* Sleep ms unless a signal arrives. */
 static void
 deliver_sleep(const sigset_t *waitmask, int64_t ms)
@@ -424,7 +388,7 @@ deliver_run(const char *conf_path, struct api_conf *conf)
 	memset(&d, 0, sizeof(d));
 	/* ps and pgrep tell the deliverer from the workers by this name. */
 	(void)prctl(PR_SET_NAME, "audio-deliver");
-	deliver_signals(&waitmask);
+	worker_signals(&waitmask);
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	if (deliver_open(&d, conf) != ERR_OK)
 		goto out;

@@ -39,8 +39,8 @@ worker_on_signal(int sig)
 }
 
 /* Install the handlers (no SA_RESTART) and block the signals; *waitmask
- * gets the mask to use while idle. */
-static void
+ * gets the mask to use while idle.  The delivery process uses it too. */
+void
 worker_signals(sigset_t *waitmask)
 {
 	struct sigaction sa;
