@@ -27,7 +27,7 @@ start_standin() {
 	i=0
 	while ! grep -q '^listening' "$T/$name.si.log" 2>/dev/null; do
 		i=$((i + 1))
-		[ $i -gt 100 ] && { echo "# stand-in did not start"; exit 1; }
+		[ $i -gt 600 ] && { echo "# stand-in did not start"; exit 1; }
 		sleep 0.05
 	done
 }
@@ -132,7 +132,9 @@ start_bridge br3 "$P" BRIDGE_AUTH=off RIVA_TARGET=127.0.0.1:$R BRIDGE_HEALTH_INT
     BRIDGE_SEND_QUEUE=4k BRIDGE_SEND_TIMEOUT=2s
 pcm "$T/big.pcm" 30
 BIGSHA=$(sha256sum "$T/big.pcm" | cut -d' ' -f1)
-$WSCLIENT -T 60 -a "$T/big.pcm" -s 'start;pause;audio;sleep=1000;resume;sleep=2000;close' \
+# -B 4096: a small receive buffer, so the bridge's socket backs up after a
+# few KiB instead of the megabytes a loopback socket may absorb.
+$WSCLIENT -T 60 -B 4096 -a "$T/big.pcm" -s 'start;pause;audio;sleep=1000;resume;sleep=2000;close' \
     $URL >"$T/slow.out"
 # A client that reads nothing cannot read the close frame either: it sees
 # 4001 if it resumes in time, otherwise the connection is cut.

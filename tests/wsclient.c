@@ -34,7 +34,8 @@
  * Options: -t TOKEN (?token=), -P PROTOCOLS (Sec-WebSocket-Protocol),
  * -o ORIGIN, -d DIALECT, -a FILE, -F BYTES, -r, -n CLIENTS, -R RAMP_MS
  * (stagger connects), -T SECONDS (overall timeout), -q, -k (wss: accept a
- * self-signed certificate).
+ * self-signed certificate), -B BYTES (the socket's receive buffer, for
+ * slow-reader tests).
  * Exit status: 0 if every client ran its script to the end, 1 otherwise,
  * 2 on usage errors.
  */
@@ -45,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -96,6 +98,7 @@ static unsigned char	*audio;
 static size_t		 audio_len;
 static int		 quiet;
 static int		 latency_mode;
+static int		 rcvbuf;		/* -B: SO_RCVBUF, 0 = kernel's */
 static const char	*wait_stopped;
 static struct lws_context *ctx;
 static volatile sig_atomic_t interrupted;
@@ -532,6 +535,14 @@ callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 		c->wsi = NULL;
 		break;
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+		/*
+		 * A small receive buffer makes a paused reader back the
+		 * server up after kilobytes, not after the megabytes a
+		 * loopback socket would otherwise absorb.
+		 */
+		if (rcvbuf > 0)
+			(void)setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET,
+			    SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 		c->connected = 1;
 		emit_event(c, "{\"event\":\"connected\",\"protocol\":\"%s\"}",
 		    lws_get_protocol(wsi)->name);
@@ -621,7 +632,7 @@ main(int argc, char **argv)
 	uint64_t deadline, t0;
 	struct rlimit rl;
 
-	while ((opt = getopt(argc, argv, "t:P:o:d:a:F:rn:R:T:qs:kL")) != -1) {
+	while ((opt = getopt(argc, argv, "t:P:o:d:a:F:rn:R:T:qs:kLB:")) != -1) {
 		switch (opt) {
 		case 't': token = optarg; break;
 		case 'P': proto = optarg; break;
@@ -637,9 +648,10 @@ main(int argc, char **argv)
 		case 'L': latency_mode = 1; break;
 		case 's': parse_script(optarg); break;
 		case 'k': insecure = 1; break;
+		case 'B': rcvbuf = (int)num(optarg, 1024, 1L << 24); break;
 		default: die("usage: wsclient [-t token] [-P protocols] "
 		    "[-o origin] [-d 1|2] [-a pcm] [-F bytes] [-r] [-n clients] "
-		    "[-R ramp_ms] [-T secs] [-q] [-k] [-s script] "
+		    "[-R ramp_ms] [-T secs] [-q] [-k] [-B rcvbuf] [-s script] "
 		    "ws://host:port/path");
 		}
 	}
