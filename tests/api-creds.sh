@@ -51,7 +51,7 @@ start_meta() {
 		node "$SRCDIR/tests/aws-metadata-standin.js" \
 		>>"$RUN_DIR/log/metadata-standin.log" 2>&1 &
 	meta_pid=$!
-	for _ in $(seq 1 100); do
+	for _ in $(seq 1 300); do
 		META_PORT=$(sed -n 's/.*listening on [0-9.]*:\([0-9]*\).*/\1/p' \
 			"$RUN_DIR/log/metadata-standin.log" | tail -n 1)
 		[ -n "$META_PORT" ] && api_port_free_not "$META_PORT" && return 0

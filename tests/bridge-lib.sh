@@ -89,7 +89,7 @@ start_bridge() {
 	i=0
 	while ! curl -s -o /dev/null "http://127.0.0.1:$port/healthz"; do
 		i=$((i + 1))
-		if [ $i -gt 100 ] || ! kill -0 "$BRIDGE_PID" 2>/dev/null; then
+		if [ $i -gt 600 ] || ! kill -0 "$BRIDGE_PID" 2>/dev/null; then
 			echo "# bridge $name did not start"
 			cat "$T/$name.log"
 			exit 1

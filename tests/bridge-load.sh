@@ -22,7 +22,7 @@ SHA=$(sha256sum "$T/a.pcm" | cut -d' ' -f1)
 PIDS="$PIDS $!"
 i=0
 while ! grep -q '^listening' "$T/si.log" 2>/dev/null; do
-	i=$((i + 1)); [ $i -gt 100 ] && { echo "# no stand-in"; exit 1; }
+	i=$((i + 1)); [ $i -gt 600 ] && { echo "# no stand-in"; exit 1; }
 	sleep 0.05
 done
 start_bridge load "$P" BRIDGE_AUTH=off RIVA_TARGET=127.0.0.1:$R

@@ -36,7 +36,7 @@ start_standin() {
 wait_healthy() {
 	i=0
 	while [ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$P/healthz)" != 200 ]; do
-		i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1
+		i=$((i + 1)); [ $i -gt 300 ] && break; sleep 0.1
 	done
 }
 

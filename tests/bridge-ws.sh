@@ -196,7 +196,7 @@ BRIDGE_PID=$!
 PIDS="$PIDS $BRIDGE_PID"
 i=0
 until curl -sk -o /dev/null "https://127.0.0.1:$P/healthz"; do
-	i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.05
+	i=$((i + 1)); [ $i -gt 600 ] && break; sleep 0.05
 done
 $WSCLIENT -k -T 5 -s 'ping;wait=pong;close' wss://127.0.0.1:$P/ >"$T/wss.out"
 check "wss:// with the configured certificate" "$T/wss.out" '"type":"pong"' \

@@ -86,12 +86,23 @@ if [ "$DEVSTACK_BRIDGE" = auto ]; then
 	fi
 fi
 
-die() { echo "devstack: $*" >&2; exit 1; }
+# die: say why, with the last lines of every log of the run (a CI log is
+# often all anyone gets to see of a failed start), and fail.
+die() {
+	local f
+	echo "devstack: $*" >&2
+	for f in "$RUN_DIR"/log/*.log; do
+		[ -f "$f" ] || continue
+		echo "devstack: --- $f" >&2
+		tail -n 20 "$f" >&2
+	done
+	exit 1
+}
 
 # Wait until a TCP port on loopback accepts connections.
 wait_port() {
 	local port=$1 what=$2 i
-	for i in $(seq 1 100); do
+	for i in $(seq 1 300); do
 		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 			return 0
 		fi
@@ -275,7 +286,7 @@ start_eventbridge() {
 		node "$SRCDIR/tests/eventbridge-standin.js" \
 		>>"$RUN_DIR/log/eventbridge.log" 2>&1 &
 	echo $! >"$RUN_DIR/eventbridge.pid"
-	for i in $(seq 1 100); do
+	for i in $(seq 1 300); do
 		port=$(sed -n 's/.*listening on [0-9.]*:\([0-9]*\).*/\1/p' \
 			"$RUN_DIR/log/eventbridge.log" | tail -n 1)
 		[ -n "$port" ] && break
@@ -356,7 +367,7 @@ cmd_up() {
 		"$AUDIO_API" -f "$RUN_DIR/audio-api.conf" \
 			>>"$RUN_DIR/log/audio-api.log" 2>&1 &
 		echo $! >"$RUN_DIR/audio-api.pid"
-		for i in $(seq 1 100); do
+		for i in $(seq 1 600); do
 			[ -S "$RUN_DIR/api.sock" ] && break
 			sleep 0.05
 		done
@@ -396,7 +407,7 @@ cmd_up() {
 		start_bridge
 	fi
 
-	for i in $(seq 1 100); do
+	for i in $(seq 1 300); do
 		if curl -fsS -o /dev/null \
 			"http://127.0.0.1:$API_PORT/api/audio/healthz" 2>/dev/null; then
 			echo "devstack: up (API http://127.0.0.1:$API_PORT/api/audio," \

@@ -543,6 +543,12 @@ async function diskFull() {
     await put.text();
     bodies.push({ seq, objectKey: p.json.objectKey, bytes: 64, tStartMs: (seq - 1) * 5000, tEndMs: seq * 5000 });
   }
+  // Empty the WAL first: a WAL left large by the earlier scenarios has room
+  // for many more commits, and how many depends on their history.  With
+  // it truncated, the next commits must grow it into a full disk.
+  for (let i = 0; i < 20 && !/^0\|/.test(sqlite('pragma wal_checkpoint(truncate)')); i++) {
+    await sleep(100);
+  }
   const filler = path.join(env.DISKFULL_DIR, 'filler');
   spawnSync('dd', ['if=/dev/zero', `of=${filler}`, 'bs=4k'], { encoding: 'utf8' });
   const statuses = [];
