@@ -391,6 +391,14 @@ async function s3Faults() {
   ok(r2.problems.length === 0, 'nothing accepted during the outage was lost');
 }
 
+// Wait until the stand-in has injected at least n failures in all.
+async function injectedAtLeast(n, timeoutMs) {
+  const t0 = Date.now();
+  while ((await standin.stats()).injected < n && Date.now() - t0 < timeoutMs) {
+    await sleep(100);
+  }
+}
+
 async function eventBridgeFaults() {
   note('EventBridge failing (5xx, 503), throttling, partially failing');
   const before = await standin.stats();
@@ -399,10 +407,15 @@ async function eventBridgeFaults() {
     { mode: 'throttle', count: 2 },
   ];
   const sids = [];
+  let want = 0;
   for (const m of modes) {
     await standin.fail(m);
     const r = await recorder(`ebf-${m.mode}-${process.pid}`, 6, { finalize: true });
     sids.push(r.sid);
+    // The deliverer may be backing off from the previous mode: let it take
+    // this mode's failures before the next mode replaces them.
+    want += m.count;
+    await injectedAtLeast(before.injected + want, 20000);
   }
   // Partial failure needs a batch of several entries: hold the deliverer
   // (SIGSTOP) while a session's 7 events pile up, so they go in one
