@@ -64,6 +64,7 @@ struct bridge_conf {
 	int64_t		 max_session;		/* ms */
 	int64_t		 idle_timeout;		/* ms */
 	int64_t		 send_queue_bytes;
+	int64_t		 socket_send_buffer;	/* SO_SNDBUF per client */
 	int64_t		 send_timeout;		/* ms without write progress */
 	int64_t		 drain_timeout;		/* ms */
 	int64_t		 sample_rate;
@@ -195,6 +196,7 @@ struct bridge {
 	struct lws_context	*ctx;
 	struct riva		*riva;
 	struct cognito		*cognito;
+	struct front		*front;		/* plain ws:// listener */
 	struct metrics		 m;
 	struct conn		*conns;
 	uint64_t		 nconns;

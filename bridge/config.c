@@ -75,6 +75,11 @@ const struct conf_key config_table[] = {
 	    LIMIT_WS_SENDQ_BYTES_MAX, "256k", "BRIDGE_SEND_QUEUE", 0, NULL,
 	    "server messages queued per client; partials are dropped first, "
 	    "then the client is closed (4001)", OFF(send_queue_bytes) },
+	{ "socket_send_buffer", CONF_SIZE, LIMIT_WS_SNDBUF_MIN,
+	    LIMIT_WS_SNDBUF_MAX, "64k", "BRIDGE_SOCKET_SNDBUF", 0, NULL,
+	    "the kernel's send buffer per client (SO_SNDBUF); with "
+	    "send_queue_bytes it bounds how far a client may fall behind",
+	    OFF(socket_send_buffer) },
 	{ "send_timeout", CONF_DURATION, SEC, 600 * SEC, "10s",
 	    "BRIDGE_SEND_TIMEOUT", 0, NULL,
 	    "close (4001) a client whose pending output makes no progress "

@@ -7,8 +7,10 @@
  *   audio-bridge --print-example     the commented config file
  *
  * The process is one libwebsockets service loop plus the Riva adapter's
- * gRPC thread.  SIGTERM/SIGINT only set a flag; the loop then refuses new
- * connections (503), asks every running recognition to finish, relays
+ * gRPC thread and, for plain ws://, the listener thread of front.c.
+ * SIGTERM/SIGINT only set a flag; the loop then stops accepting (closes
+ * the listener, or answers 503 with TLS), asks every running recognition
+ * to finish, relays
  * their finals, closes each connection with 1001 once its recognition is
  * over, and exits when none is left or drain_timeout has passed.
  */
@@ -24,6 +26,7 @@
 
 #include "bridge.h"
 #include "cognito.h"
+#include "front.h"
 #include "log.h"
 #include "riva.h"
 
@@ -78,6 +81,7 @@ main_begin_drain(void)
 	struct conn *c;
 
 	bridge->draining = 1;
+	front_stop_accepting(bridge->front);
 	bridge->drain_deadline_us = riva_now_us() +
 	    (uint64_t)bridge->conf.drain_timeout * 1000;
 	log_info("shutting down: %llu connections, %llu recognitions to "
@@ -112,13 +116,16 @@ main_context(const struct bridge_conf *cf)
 	int tls = cf->tls_cert_file[0] != '\0';
 
 	memset(&info, 0, sizeof(info));
-	info.port = (int)cf->port;
-	info.iface = cf->listen_address;
+	/* Plain ws://: our own listener (front.c) hands sockets over. */
+	info.port = tls ? (int)cf->port : CONTEXT_PORT_NO_LISTEN_SERVER;
+	info.iface = tls ? cf->listen_address : NULL;
 	info.protocols = main_protocols;
 	info.gid = -1;
 	info.uid = -1;
 	info.max_http_header_data = LIMIT_TOKEN_BYTES + 2048;
 	info.max_http_header_pool = 64;
+	/* The 101 answer may echo a token offered as the only protocol. */
+	info.pt_serv_buf_size = LIMIT_TOKEN_BYTES + 4096;
 	info.timeout_secs = 10;
 	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
 	if (tls) {
@@ -267,6 +274,10 @@ main(int argc, char **argv)
 	pthread_mutex_lock(&main_ctx_lock);
 	main_wake_ctx = bridge->ctx;
 	pthread_mutex_unlock(&main_ctx_lock);
+	if (bridge->conf.tls_cert_file[0] == '\0' &&
+	    front_start(bridge->ctx, bridge->conf.listen_address,
+	    (int)bridge->conf.port, &bridge->front) != ERR_OK)
+		goto out;
 	if ((bridge->riva = main_riva(&bridge->conf)) == NULL)
 		goto out;
 	log_info("listening on %s://%s:%lld, riva %s, auth %s",
@@ -302,6 +313,8 @@ out:
 	pthread_mutex_lock(&main_ctx_lock);
 	main_wake_ctx = NULL;		/* late wakeups are harmless now */
 	pthread_mutex_unlock(&main_ctx_lock);
+	front_free(bridge->front);	/* before the context it wakes */
+	bridge->front = NULL;
 	if (bridge->ctx != NULL) {
 		lws_sul_cancel(&main_tick);
 		/* Closing connections releases their Riva streams. */

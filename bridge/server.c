@@ -17,6 +17,7 @@
 
 #include "bridge.h"
 #include "cognito.h"
+#include "front.h"
 #include "log.h"
 #include "riva.h"
 
@@ -202,6 +203,44 @@ server_find_token(struct lws *wsi, char *buf, size_t cap, const char **tok)
 	return 0;
 }
 
+/*
+ * The 101 answer must name one of the protocols the client offered, or a
+ * browser fails the handshake.  When the token was the only one, front.c
+ * moved it to the URL and marked it (token_protocol=bearer|jwt); name it
+ * back.  Any other answer lws has already completed.
+ */
+static int
+server_echo_protocol(struct lws *wsi, struct lws_process_html_args *args)
+{
+	/* lws_get_urlarg_by_name() stops at the first argument that does
+	 * not fit its buffer, so both lookups get room for a whole token. */
+	static char tok[LIMIT_TOKEN_BYTES + 16], val[LIMIT_TOKEN_BYTES + 16];
+	const char *kind, *t;
+	int bearer, n;
+
+	if (args == NULL || lws_hdr_total_length(wsi, WSI_TOKEN_UPGRADE) <= 0 ||
+	    lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL) > 0 ||
+	    (kind = lws_get_urlarg_by_name(wsi, "token_protocol=", val,
+	    (int)sizeof(val))) == NULL)
+		return 0;
+	bearer = strcmp(kind, "bearer") == 0;
+	if ((t = lws_get_urlarg_by_name(wsi, "token=", tok,
+	    (int)sizeof(tok))) == NULL)
+		return 0;
+	n = snprintf(val, sizeof(val), "%s%s", bearer ? "bearer." : "", t);
+	explicit_bzero(tok, sizeof(tok));
+	if (n < 0 || (size_t)n >= sizeof(val) ||
+	    lws_add_http_header_by_name(wsi,
+	    (const unsigned char *)"sec-websocket-protocol:",
+	    (const unsigned char *)val, n, (unsigned char **)&args->p,
+	    (unsigned char *)args->p + args->max_len)) {
+		explicit_bzero(val, sizeof(val));
+		return -1;
+	}
+	explicit_bzero(val, sizeof(val));
+	return 0;
+}
+
 static int
 server_upgrade_check(struct lws *wsi, const char *up)
 {
@@ -297,8 +336,11 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 			session_close(c);
 		return 0;
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		front_adopt(bridge->front);
 		server_poll_riva();
 		return 0;
+	case LWS_CALLBACK_ADD_HEADERS:
+		return server_echo_protocol(wsi, in);
 	default:
 		break;
 	}

@@ -13,10 +13,12 @@
  * dropped: if it does not fit even after every queued partial is dropped,
  * the client is too far behind and is closed with BRIDGE_CLOSE_SLOW.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <libwebsockets.h>
@@ -167,10 +169,22 @@ session_open(struct conn *c, struct lws *wsi)
 	struct wsproto_server_info si;
 	uint32_t r = 0;
 	size_t len;
+	int sndbuf;
 
 	memset(c, 0, sizeof(*c));
 	c->wsi = wsi;
 	c->established = 1;
+	/*
+	 * Left to itself the kernel grows a socket's send buffer to
+	 * megabytes, and a client that stops reading would be that far
+	 * behind before send_queue_bytes (partials first, then 4001) ever
+	 * applied.  Transcripts are a few KiB a second: a fixed buffer is
+	 * plenty, and bounds memory per stream.
+	 */
+	sndbuf = (int)bridge->conf.socket_send_buffer;
+	if (setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_SNDBUF, &sndbuf,
+	    sizeof(sndbuf)) != 0)
+		log_debug("SO_SNDBUF: %s", strerror(errno));
 	c->last_rx_us = riva_now_us();
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
 		r = (uint32_t)c->last_rx_us;

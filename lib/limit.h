@@ -102,6 +102,8 @@
 #define LIMIT_WS_SENDQ_BYTES_MIN	4096	/* queued server messages */
 #define LIMIT_WS_SENDQ_BYTES_MAX	(16 * 1024 * 1024)
 #define LIMIT_WS_SENDQ_BYTES_DEFAULT	(256 * 1024)
+#define LIMIT_WS_SNDBUF_MIN		4096	/* kernel send buffer */
+#define LIMIT_WS_SNDBUF_MAX		(16 * 1024 * 1024)
 #define LIMIT_WS_DRAIN_SECONDS_MIN	0	/* SIGTERM: wait for finals */
 #define LIMIT_WS_DRAIN_SECONDS_MAX	600
 #define LIMIT_WS_DRAIN_SECONDS_DEFAULT	10

@@ -33,7 +33,7 @@ ok() { CASES=$((CASES + 1)); echo "ok $CASES - $1"; }
 not_ok() {
 	CASES=$((CASES + 1)); FAILS=$((FAILS + 1))
 	echo "not ok $CASES - $1"
-	[ -n "$2" ] && [ -f "$2" ] && sed 's/^/#   /' "$2" | head -40
+	[ -n "$2" ] && [ -f "$2" ] && sed 's/^/#   /' "$2" | cut -c1-400 | head -40
 }
 
 # check NAME FILE PATTERN...: every extended regexp must match a line.

@@ -124,24 +124,31 @@ check "max session length stops the recognition with finals" "$T/maxs.out" \
     '"type":"session_stopped","reason":"max session length reached"' \
     '"error":"audio refused: ' 
 
-# slow reader: stops reading; partials go first, then it is closed 4001
+# slow reader: stops reading; partials go first, then it is closed 4001.
+# The answers must outgrow what the kernel buffers for a reader that reads
+# nothing, or the queue never backs up while partials still arrive: the
+# client shrinks its receive buffer (-B 4096), and the stand-in answers
+# 60 s of audio with a partial per frame of up to 20 words of 400 bytes
+# (~2.5 MiB in all).  The queue (64 KiB) holds several finals (~9 KiB
+# each), so partials are superseded long before finals overflow it.
 stop_pid "$BRIDGE_PID"
 stop_pid "$SI_PID"
-start_standin si2 --partial-every 160 --final-every 320
+LONG_WORDS=$(i=0; while [ $i -lt 64 ]; do
+	printf 'w%02d%s ' $i "$(head -c 397 /dev/zero | tr '\0' x)"; i=$((i + 1))
+done)
+start_standin si2 --partial-every 3200 --final-every 64000 --words "$LONG_WORDS"
 start_bridge br3 "$P" BRIDGE_AUTH=off RIVA_TARGET=127.0.0.1:$R BRIDGE_HEALTH_INTERVAL=1s \
-    BRIDGE_SEND_QUEUE=4k BRIDGE_SEND_TIMEOUT=2s
-pcm "$T/big.pcm" 30
+    BRIDGE_SEND_QUEUE=64k BRIDGE_SEND_TIMEOUT=2s
+pcm "$T/big.pcm" 60
 BIGSHA=$(sha256sum "$T/big.pcm" | cut -d' ' -f1)
-# -B 4096: a small receive buffer, so the bridge's socket backs up after a
-# few KiB instead of the megabytes a loopback socket may absorb.
-$WSCLIENT -T 60 -B 4096 -a "$T/big.pcm" -s 'start;pause;audio;sleep=1000;resume;sleep=2000;close' \
+$WSCLIENT -T 60 -B 4096 -a "$T/big.pcm" -s 'start;pause;audio;sleep=1000;resume;sleep=8000;close' \
     $URL >"$T/slow.out"
 # A client that reads nothing cannot read the close frame either: it sees
 # 4001 if it resumes in time, otherwise the connection is cut.
 check "slow reader cut off (4001 or closed)" "$T/slow.out" \
     '"code":4001,"reason":"client too slow|"script_done":false'
 check "bridge closed the slow reader for its full send queue" "$T/br3.log" \
-    'send queue over 4096 bytes; closing|output stalled for 2000 ms; closing'
+    'send queue over 65536 bytes; closing|output stalled for 2000 ms; closing'
 curl -s http://127.0.0.1:$P/metrics >"$T/m3.txt"
 check "slow reader lost partials first" "$T/m3.txt" \
     '^audio_bridge_partials_dropped_total [1-9][0-9]*$' \
@@ -179,9 +186,9 @@ check "Riva back: recognitions work again without a restart" \
     "$T/back.out" '"type":"transcription"' \
     '"type":"session_stopped","reason":"stopped by client"'
 $WSCLIENT -T 60 -a "$T/big.pcm" $URL >"$T/fast.out"
-[ "$(count_sha "$T/si5.si.log" 960000 "$BIGSHA")" -eq 1 ] &&
-    ok "30 s of audio sent as fast as possible reaches Riva whole (backpressure)" ||
-    not_ok "30 s of audio sent as fast as possible reaches Riva whole (backpressure)" "$T/fast.out"
+[ "$(count_sha "$T/si5.si.log" 1920000 "$BIGSHA")" -eq 1 ] &&
+    ok "60 s of audio sent as fast as possible reaches Riva whole (backpressure)" ||
+    not_ok "60 s of audio sent as fast as possible reaches Riva whole (backpressure)" "$T/fast.out"
 
 # graceful shutdown: a recognition running at real time gets its finals
 $WSCLIENT -T 20 -r -a "$T/a.pcm" -s 'start;audio;wait=session_stopped;sleep=3000;close' \
@@ -199,5 +206,25 @@ check "SIGTERM: running recognition finishes with finals, then 1001" \
 check "SIGTERM with a recognition running: exit 0" "$T/term.rc" '^rc=0$'
 check "SIGTERM: Riva's stream ended normally" "$T/si5.si.log" \
     'end outcome=ok bytes=[1-9][0-9]* '
+
+# While it drains, the bridge accepts nothing new: its listening socket is
+# closed (connection refused), not answering 503.  A Riva that never
+# answers keeps a recognition starting (riva_start_timeout, 5 s), so the
+# drain lasts long enough to look.
+stop_pid "$SI_PID"
+start_standin si6 --blackhole
+start_bridge br6 "$P" BRIDGE_AUTH=off RIVA_TARGET=127.0.0.1:$R
+$WSCLIENT -T 20 -s 'start;sleep=8000;close' $URL >"$T/drain.out" &
+CL=$!
+wait_metric "$P" audio_bridge_sessions 1
+kill -TERM "$BRIDGE_PID"
+sleep 0.5
+curl -s -m 2 -o /dev/null "http://127.0.0.1:$P/healthz"
+echo "curl=$? alive=$(kill -0 "$BRIDGE_PID" 2>/dev/null && echo yes || echo no)" \
+    >"$T/drain.state"
+stop_pid "$BRIDGE_PID"
+wait $CL
+check "SIGTERM closes the listener while a recognition drains" \
+    "$T/drain.state" '^curl=7 alive=yes$'
 
 finish

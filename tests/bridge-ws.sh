@@ -169,12 +169,41 @@ check "auth required: token signed by another key is 401" "$T/a3.out" \
 check "auth required: token for another client is 401" "$T/a4.out" \
     '"status":401'
 check "auth required: garbage token is 401" "$T/a5.out" '"status":401'
-# A token in Sec-WebSocket-Protocol is checked like one in ?token= (lws 4.1
-# then cannot select a protocol from a list over 127 bytes, so a valid one
-# only works through ?token=; see the README).
+# A token in Sec-WebSocket-Protocol ("bearer.<jwt>" or a bare JWT) is
+# checked like one in ?token=; the 101 answer names a protocol the client
+# offered (the token itself when it was the only one).
 $WSCLIENT -T 5 -P "audio-bridge, bearer.$forged" -s close $URL >"$T/a7.out"
 check "auth required: forged token in Sec-WebSocket-Protocol is 401" \
     "$T/a7.out" '"status":401'
+$WSCLIENT -T 5 -P "audio-bridge, bearer.$good" -s 'ping;wait=pong;close' \
+    $URL >"$T/a8.out"
+check "auth required: valid token in Sec-WebSocket-Protocol connects" \
+    "$T/a8.out" '"type":"pong"' '"script_done":true'
+$WSCLIENT -T 5 -P "$good" -s 'ping;wait=pong;close' $URL >"$T/a9.out"
+check "auth required: a bare JWT as the only protocol connects" \
+    "$T/a9.out" '"type":"pong"' '"script_done":true'
+upgrade() {	# upgrade FILE PROTOCOLS: the raw 101/4xx answer's head
+	curl -s -i -m 5 "http://127.0.0.1:$P/" -H 'Connection: Upgrade' \
+	    -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' \
+	    -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' \
+	    -H "Sec-WebSocket-Protocol: $2" >"$1" 2>&1
+	tr -d '\r' <"$1" >"$1.h" && mv "$1.h" "$1"
+}
+upgrade "$T/a10.out" "bearer.$good"
+check "the 101 answer names the token when it was the only protocol" \
+    "$T/a10.out" '^HTTP/1.1 101' "^[Ss]ec-[Ww]eb[Ss]ocket-[Pp]rotocol: bearer\.$good\$"
+upgrade "$T/a11.out" "bearer.$good, audio-bridge"
+check "the 101 answer names audio-bridge when it was offered too" \
+    "$T/a11.out" '^HTTP/1.1 101' '^[Ss]ec-[Ww]eb[Ss]ocket-[Pp]rotocol: audio-bridge$'
+check_not "no token echoed when audio-bridge was offered" "$T/a11.out" \
+    'bearer\.'
+upgrade "$T/a12.out" "audio-bridge, bearer.eyJhbGc&admin=1"
+check "a token with bytes outside the JWT alphabet is 400 JSON" \
+    "$T/a12.out" '^HTTP/1.1 400' '"code":"invalid_argument"'
+big=$(head -c 20000 /dev/zero | tr '\0' a)
+curl -s -m 5 -o "$T/a13.body" -w '%{http_code}\n' "http://127.0.0.1:$P/healthz" \
+    -H "X-Padding: $big" >"$T/a13.code" 2>&1
+check "a request head over the limit is 431" "$T/a13.code" '^431$'
 curl -s "http://127.0.0.1:$P/?token=x" -H 'Connection: Upgrade' \
     -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' \
     -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' -o "$T/a6.body" \

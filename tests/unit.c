@@ -40,6 +40,7 @@ static const struct {
 	/* real-time path */
 	{ "rivamsg", test_rivamsg_suite },
 	{ "wsproto", test_wsproto_suite },
+	{ "wshead", test_wshead_suite },
 };
 
 const char *

@@ -35,5 +35,6 @@ int	test_backoff_suite(void);
 /* real-time path */
 int	test_rivamsg_suite(void);
 int	test_wsproto_suite(void);
+int	test_wshead_suite(void);
 
 #endif /* UNIT_H */
