@@ -183,6 +183,11 @@ main_cognito(const struct bridge_conf *cf)
 	/* Keys now rather than on the first upgrade; not fatal, the pool
 	 * may be reachable later (failures are logged by cognito). */
 	(void)cognito_prefetch(cg);
+	/* The upgrade check runs on the service loop: never fetch there. */
+	if (cognito_refresh_in_background(cg) != ERR_OK) {
+		cognito_free(cg);
+		return NULL;
+	}
 	return cg;
 }
 

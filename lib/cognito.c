@@ -276,6 +276,12 @@ cognito_prefetch(struct cognito *cg)
 }
 
 enum err
+cognito_refresh_in_background(struct cognito *cg)
+{
+	return jwks_cache_start_refresher(cg->keys);
+}
+
+enum err
 cognito_bearer(const char *header, const char **token, size_t *len)
 {
 	const char *p, *end;

@@ -91,6 +91,14 @@ void		 cognito_free(struct cognito *);
 enum err	 cognito_prefetch(struct cognito *);
 
 /*
+ * From now on fetch the signing keys on a thread of the verifier's own:
+ * cognito_verify() never waits on the network (for an event loop).  A
+ * token whose kid the keys lack, while a fetch is allowed, then fails with
+ * ERR_UNAVAILABLE (retry soon) instead of waiting for the fetch.
+ */
+enum err	 cognito_refresh_in_background(struct cognito *);
+
+/*
  * Verify the compact token token[0..len) at wall-clock time now (normally
  * time(NULL)) and fill *id.  Returns:
  *   ERR_OK           *id filled;

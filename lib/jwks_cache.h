@@ -11,7 +11,7 @@
  * The fetch and the clock are function pointers so the rules are unit
  * tested without a network or sleeping; jwks_fetch.h is the real fetcher.
  * The cache is safe to share between threads (one lock around decisions
- * and fetches).
+ * and, unless in background mode, fetches).
  */
 #ifndef JWKS_CACHE_H
 #define JWKS_CACHE_H
@@ -70,6 +70,21 @@ enum err	 jwks_cache_get(struct jwks_cache *, const char *kid,
  * good set is held afterwards, else ERR_UNAVAILABLE (already logged).
  */
 enum err	 jwks_cache_warm(struct jwks_cache *);
+
+/*
+ * Background mode, for an event loop that must never wait on the network:
+ * jwks_cache_get() then never fetches.  A stale set keeps serving while a
+ * fetch is asked for; with no set yet, or a kid the set lacks while a
+ * fetch is allowed, it returns ERR_UNAVAILABLE (retry soon) and asks.
+ * jwks_cache_refresh() does the asked-for (or TTL-due) fetch within the
+ * same rate limit, without holding the lock while it waits on the network;
+ * it returns 1 if it fetched.  jwks_cache_start_refresher() sets the mode
+ * and runs jwks_cache_refresh() on a thread of its own (stopped by
+ * jwks_cache_free()).
+ */
+void		 jwks_cache_set_background(struct jwks_cache *);
+int		 jwks_cache_refresh(struct jwks_cache *);
+enum err	 jwks_cache_start_refresher(struct jwks_cache *);
 
 /* Number of fetch attempts so far (tests and metrics). */
 unsigned long	 jwks_cache_fetches(const struct jwks_cache *);

@@ -413,6 +413,100 @@ test_jwks_cache_keeps_last_good_set_when_fetch_fails(void)
 }
 
 static void
+test_jwks_cache_background_never_fetches_inline(void)
+{
+	struct fake f = { jwks_a, ERR_OK, 0, 1000 };
+	struct jwks_cache *c = fake_cache(&f, 60);
+
+	jwks_cache_set_background(c);
+	/* No set yet: retry later, and a fetch is asked for, not made. */
+	CU_ASSERT_EQUAL(cache_get(c, "kA"), ERR_UNAVAILABLE);
+	CU_ASSERT_EQUAL(f.calls, 0);
+	CU_ASSERT_EQUAL(jwks_cache_refresh(c), 1);
+	CU_ASSERT_EQUAL(f.calls, 1);
+	CU_ASSERT_EQUAL(cache_get(c, "kA"), ERR_OK);
+	CU_ASSERT_EQUAL(jwks_cache_refresh(c), 0);	/* fresh, unasked */
+	/* Stale: the old set serves while the refresher fetches. */
+	f.now = 1060;
+	CU_ASSERT_EQUAL(cache_get(c, "kA"), ERR_OK);
+	CU_ASSERT_EQUAL(f.calls, 1);
+	CU_ASSERT_EQUAL(jwks_cache_refresh(c), 1);
+	CU_ASSERT_EQUAL(f.calls, 2);
+	/* A rotation: the new kid is "retry soon" until the fetch is in. */
+	f.doc = jwks_ab;
+	f.now = 1075;
+	CU_ASSERT_EQUAL(cache_get(c, "kB"), ERR_UNAVAILABLE);
+	CU_ASSERT_EQUAL(f.calls, 2);
+	CU_ASSERT_EQUAL(jwks_cache_refresh(c), 1);
+	CU_ASSERT_EQUAL(cache_get(c, "kB"), ERR_OK);
+	/* Made-up kids inside the rate limit: refused, nothing fetched. */
+	f.now = 1078;
+	CU_ASSERT_EQUAL(cache_get(c, "kX"), ERR_NOT_FOUND);
+	CU_ASSERT_EQUAL(jwks_cache_refresh(c), 0);
+	CU_ASSERT_EQUAL(f.calls, 3);
+	jwks_cache_free(c);
+}
+
+/* A fetch that blocks until released, to show lookups do not wait. */
+struct gate {
+	struct fake	 f;
+	volatile int	 hold;
+	volatile int	 entered;
+};
+
+static enum err
+gate_fetch(void *arg, const char *url, long timeout_ms, size_t max,
+    char **body, size_t *len)
+{
+	struct gate *g = arg;
+
+	(void)url;
+	(void)timeout_ms;
+	(void)max;
+	g->entered = 1;
+	while (g->hold)
+		usleep(1000);
+	*len = strlen(g->f.doc);
+	*body = strdup(g->f.doc);
+	return *body == NULL ? ERR_NOMEM : ERR_OK;
+}
+
+static void
+test_jwks_cache_refresher_thread_does_not_block_lookups(void)
+{
+	struct jwks_cache_conf cc = {
+		"https://idp.test/.well-known/jwks.json", 60,
+		LIMIT_JWKS_REFETCH_SECONDS, 2000
+	};
+	struct gate g = { { jwks_a, ERR_OK, 0, 1000 }, 0, 0 };
+	struct jwks_cache *c = NULL;
+	int i;
+
+	CU_ASSERT_EQUAL_FATAL(jwks_cache_new(&cc, gate_fetch, &g, fake_clock,
+	    &g.f, &c), ERR_OK);
+	CU_ASSERT_EQUAL(jwks_cache_warm(c), ERR_OK);
+	/* The set goes stale and the network hangs. */
+	g.f.now = 1060;
+	g.hold = 1;
+	g.entered = 0;
+	CU_ASSERT_EQUAL_FATAL(jwks_cache_start_refresher(c), ERR_OK);
+	CU_ASSERT_EQUAL(cache_get(c, "kA"), ERR_OK);	/* asks, no wait */
+	for (i = 0; i < 3000 && !g.entered; i++)
+		usleep(1000);
+	CU_ASSERT_FATAL(g.entered);
+	/* While the refresher waits on the network, lookups answer. */
+	CU_ASSERT_EQUAL(cache_get(c, "kA"), ERR_OK);
+	CU_ASSERT_EQUAL(cache_get(c, "kX"), ERR_NOT_FOUND);
+	g.f.doc = jwks_ab;
+	g.hold = 0;
+	for (i = 0; i < 3000 && cache_get(c, "kB") != ERR_OK; i++)
+		usleep(1000);
+	CU_ASSERT_EQUAL(cache_get(c, "kB"), ERR_OK);
+	CU_ASSERT_EQUAL(jwks_cache_fetches(c), 2);
+	jwks_cache_free(c);		/* stops and joins the thread */
+}
+
+static void
 test_jwks_cache_without_any_good_set_is_unavailable(void)
 {
 	struct fake f = { NULL, ERR_UPSTREAM, 0, 1000 };
@@ -687,6 +781,10 @@ test_jwks_suite(void)
 	    test_jwks_cache_picks_up_a_rotated_key) == NULL ||
 	    CU_add_test(s, "cache keeps last good set when fetch fails",
 	    test_jwks_cache_keeps_last_good_set_when_fetch_fails) == NULL ||
+	    CU_add_test(s, "cache in background mode never fetches inline",
+	    test_jwks_cache_background_never_fetches_inline) == NULL ||
+	    CU_add_test(s, "cache refresher thread does not block lookups",
+	    test_jwks_cache_refresher_thread_does_not_block_lookups) == NULL ||
 	    CU_add_test(s, "cache without any good set is unavailable",
 	    test_jwks_cache_without_any_good_set_is_unavailable) == NULL ||
 	    CU_add_test(s, "cache warm fetches only when empty",
