@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include <ev.h>
 #include <libwebsockets.h>
 
 #include "bridge.h"
@@ -36,6 +37,11 @@ static struct bridge main_bridge;
 static volatile sig_atomic_t main_stop;
 static pthread_mutex_t main_ctx_lock = PTHREAD_MUTEX_INITIALIZER;
 static lws_sorted_usec_list_t main_tick;
+static struct ev_loop *main_loop;
+static ev_prepare main_prepare;
+static ev_check main_check;
+static int main_closing;		/* drain timed out: closing the rest */
+static uint64_t main_close_deadline_us;
 static struct lws_context *main_wake_ctx;	/* under main_ctx_lock */
 
 static const struct lws_protocols main_protocols[] = {
@@ -72,6 +78,9 @@ main_lws_log(int level, const char *line)
 	n = strlen(buf);
 	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
 		buf[--n] = '\0';
+	/* lws 4.1 reports every adopted socket at error level. */
+	if (strstr(buf, "adopt_socket_readbuf: calling service") != NULL)
+		return;
 	log_msg(level == LLL_ERR ? LOGL_ERROR : LOGL_WARN, "lws", "%s", buf);
 }
 
@@ -92,12 +101,64 @@ main_begin_drain(void)
 		session_drain(c);
 }
 
-/* Every 50 ms: timeouts, audio backpressure, Riva health refresh. */
+/* Draining: stop the loop once every connection is gone, or close the
+ * rest when drain_timeout has passed (and stop 500 ms later). */
+static void
+main_drain_step(uint64_t now)
+{
+	struct conn *c;
+
+	if (bridge->nconns == 0 ||
+	    (main_closing && now >= main_close_deadline_us)) {
+		ev_break(main_loop, EVBREAK_ALL);
+		return;
+	}
+	if (main_closing || now < bridge->drain_deadline_us)
+		return;
+	log_warn("drain timeout: closing %llu connections",
+	    (unsigned long long)bridge->nconns);
+	for (c = bridge->conns; c != NULL; c = c->next)
+		session_close_later(c, BRIDGE_CLOSE_GOING_AWAY,
+		    "server shutting down: drain timeout");
+	main_closing = 1;
+	main_close_deadline_us = now + 500000;
+}
+
+/*
+ * Around each turn of the loop: hold the Riva sender's wakeups before it
+ * waits, release them after every callback of the turn has run (lowest
+ * priority), so one wakeup carries all the audio that turn read.
+ */
+static void
+main_on_prepare(struct ev_loop *loop, ev_prepare *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	riva_hold_signals(bridge->riva);
+}
+
+static void
+main_on_check(struct ev_loop *loop, ev_check *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	riva_release_signals(bridge->riva);
+}
+
+/* Every 50 ms: timeouts, audio backpressure, Riva health refresh, and
+ * SIGTERM (the handler only sets a flag). */
 static void
 main_on_tick(lws_sorted_usec_list_t *sul)
 {
 	uint64_t now = riva_now_us();
 	struct conn *c;
+
+	if (main_stop && !bridge->draining)
+		main_begin_drain();
+	if (bridge->draining)
+		main_drain_step(now);
 
 	if (bridge->last_health_us == 0 || now - bridge->last_health_us >=
 	    (uint64_t)bridge->conf.health_interval * 1000) {
@@ -115,7 +176,15 @@ main_context(const struct bridge_conf *cf)
 	struct lws_context_creation_info info;
 	int tls = cf->tls_cert_file[0] != '\0';
 
+	static void *foreign[1];
+
 	memset(&info, 0, sizeof(info));
+	/*
+	 * libev's epoll loop: lws's own poll() loop walks every socket on
+	 * every turn, which at a thousand streams was most of our CPU.
+	 */
+	foreign[0] = main_loop;
+	info.foreign_loops = foreign;
 	/* Plain ws://: our own listener (front.c) hands sockets over. */
 	info.port = tls ? (int)cf->port : CONTEXT_PORT_NO_LISTEN_SERVER;
 	info.iface = tls ? cf->listen_address : NULL;
@@ -127,7 +196,7 @@ main_context(const struct bridge_conf *cf)
 	/* The 101 answer may echo a token offered as the only protocol. */
 	info.pt_serv_buf_size = LIMIT_TOKEN_BYTES + 4096;
 	info.timeout_secs = 10;
-	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+	info.options = LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_LIBEV;
 	if (tls) {
 		info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
 		info.ssl_cert_filepath = cf->tls_cert_file;
@@ -218,8 +287,6 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	char errbuf[512];
 	int check = 0, i, status = 1;
-	struct conn *c;
-	uint64_t until;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-n") == 0 ||
@@ -271,6 +338,10 @@ main(int argc, char **argv)
 		log_error("cannot set up JWT verification");
 		goto out;
 	}
+	if ((main_loop = ev_loop_new(EVFLAG_AUTO)) == NULL) {
+		log_error("cannot create the event loop");
+		goto out;
+	}
 	if ((bridge->ctx = main_context(&bridge->conf)) == NULL) {
 		log_error("cannot listen on %s:%lld",
 		    bridge->conf.listen_address, (long long)bridge->conf.port);
@@ -292,26 +363,14 @@ main(int argc, char **argv)
 	    bridge->conf.auth == BRIDGE_AUTH_OFF ? "off" : "required");
 	lws_sul_schedule(bridge->ctx, 0, &main_tick, main_on_tick, 1);
 
-	for (;;) {
-		if (lws_service(bridge->ctx, 0) < 0)
-			break;
-		if (main_stop && !bridge->draining)
-			main_begin_drain();
-		if (bridge->draining && (bridge->nconns == 0 ||
-		    riva_now_us() >= bridge->drain_deadline_us))
-			break;
-	}
-	if (bridge->nconns > 0) {
-		log_warn("drain timeout: closing %llu connections",
-		    (unsigned long long)bridge->nconns);
-		for (c = bridge->conns; c != NULL; c = c->next)
-			session_close_later(c, BRIDGE_CLOSE_GOING_AWAY,
-			    "server shutting down: drain timeout");
-		until = riva_now_us() + 500000;
-		while (bridge->nconns > 0 && riva_now_us() < until)
-			if (lws_service(bridge->ctx, 0) < 0)
-				break;
-	}
+	ev_prepare_init(&main_prepare, main_on_prepare);
+	ev_prepare_start(main_loop, &main_prepare);
+	ev_check_init(&main_check, main_on_check);
+	ev_set_priority(&main_check, EV_MINPRI);
+	ev_check_start(main_loop, &main_check);
+	ev_run(main_loop, 0);
+	ev_check_stop(main_loop, &main_check);
+	ev_prepare_stop(main_loop, &main_prepare);
 	status = 0;
 	log_info("stopped");
 out:
@@ -325,6 +384,10 @@ out:
 		/* Closing connections releases their Riva streams. */
 		lws_context_destroy(bridge->ctx);
 		bridge->ctx = NULL;
+	}
+	if (main_loop != NULL) {
+		ev_loop_destroy(main_loop);
+		main_loop = NULL;
 	}
 	riva_free(bridge->riva);
 	cognito_free(bridge->cognito);

@@ -134,6 +134,9 @@ struct riva {
 	grpc_completion_queue	*cq;
 	int			 closing, cq_shut;
 	int			 defer_signal, signal_due;
+	/* Caller thread only: riva_hold_signals() is in force, and a
+	 * signal is owed once it ends. */
+	int			 hold_signals, held_due;
 	struct riva_stream	*streams;	/* every stream not yet freed */
 	struct riva_stream	*work_head, *work_tail;
 	struct riva_health_call	*health_calls;
@@ -349,8 +352,30 @@ riva_caller_unlock(struct riva *r)
 	r->defer_signal = 0;
 	r->signal_due = 0;
 	pthread_mutex_unlock(&r->mu);
-	if (due)
+	if (due && r->hold_signals)
+		r->held_due = 1;
+	else if (due)
 		pthread_cond_signal(&r->cond);
+}
+
+void
+riva_hold_signals(struct riva *r)
+{
+	if (r != NULL)
+		r->hold_signals = 1;
+}
+
+void
+riva_release_signals(struct riva *r)
+{
+	if (r == NULL)
+		return;
+	r->hold_signals = 0;
+	if (r->held_due) {
+		r->held_due = 0;
+		/* The work was queued under the mutex: no wakeup is lost. */
+		pthread_cond_signal(&r->cond);
+	}
 }
 
 static void

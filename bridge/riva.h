@@ -142,6 +142,15 @@ struct riva	*riva_new(const struct riva_opts *, enum err *errp);
 void		 riva_free(struct riva *);
 
 /*
+ * Caller thread: between these two, work for the sender is queued but the
+ * sender is woken only once, at riva_release_signals().  Around one turn
+ * of the event loop this makes one wakeup of every audio frame that turn
+ * read, instead of one per frame.  Nothing the Riva threads do is held.
+ */
+void		 riva_hold_signals(struct riva *);
+void		 riva_release_signals(struct riva *);
+
+/*
  * Start one recognition.  cfg is checked (rivamsg_config_check()) and
  * encoded now, so it may be freed after the call.  user is returned in
  * every event of this stream.  Returns NULL with *errp set (ERR_FIELD,

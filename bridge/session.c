@@ -98,6 +98,30 @@ session_drop_partials(struct conn *c)
 	return n;
 }
 
+/*
+ * Nothing is queued and the socket takes more: write now.  Waiting for
+ * WRITEABLE instead costs two epoll_ctl() calls and a loop turn per
+ * message, which was most of the bridge's CPU at a few hundred streams.
+ * lws keeps whatever part the kernel refuses and sends it first.
+ */
+static int
+session_write_now(struct conn *c, const char *msg, size_t len, int droppable)
+{
+	static unsigned char tx[LWS_PRE + SESSION_RENDER_BYTES];
+
+	if (len > SESSION_RENDER_BYTES)
+		return -1;
+	memcpy(tx + LWS_PRE, msg, len);
+	c->tx_since_us = riva_now_us();
+	if (lws_write(c->wsi, tx + LWS_PRE, len, LWS_WRITE_TEXT) < 0)
+		return -1;
+	if (droppable)
+		bridge->m.partials_sent++;
+	if (lws_partial_buffered(c->wsi))
+		lws_callback_on_writable(c->wsi);
+	return 0;
+}
+
 int
 session_send(struct conn *c, const char *msg, size_t len, int droppable)
 {
@@ -123,6 +147,8 @@ session_send(struct conn *c, const char *msg, size_t len, int droppable)
 			return -1;
 		}
 	}
+	if (c->qhead == NULL && !lws_send_pipe_choked(c->wsi))
+		return session_write_now(c, msg, len, droppable);
 	if ((m = malloc(sizeof(*m) + LWS_PRE + len)) == NULL) {
 		log_error("out of memory");
 		abort();
