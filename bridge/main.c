@@ -249,10 +249,12 @@ main_cognito(const struct bridge_conf *cf)
 	cc.leeway = (long)(cf->jwt_leeway / 1000);
 	if (cognito_new(&cc, &cg) != ERR_OK)
 		return NULL;
-	/* Keys now rather than on the first upgrade; not fatal, the pool
-	 * may be reachable later (failures are logged by cognito). */
-	(void)cognito_prefetch(cg);
-	/* The upgrade check runs on the service loop: never fetch there. */
+	/*
+	 * The keys are fetched by a thread of the verifier's own, starting
+	 * now: the upgrade check runs on the service loop and must never wait
+	 * on the key server, and neither should start-up (until the keys are
+	 * in, tokens get 503 and clients retry).
+	 */
 	if (cognito_refresh_in_background(cg) != ERR_OK) {
 		cognito_free(cg);
 		return NULL;

@@ -282,7 +282,8 @@ jwks_cache_refresh(struct jwks_cache *c)
 	return 1;
 }
 
-/* The refresher: wakes when asked, and every second to check the TTL. */
+/* The refresher: fetches at once if there is no set yet, then wakes when
+ * asked, and every second to check the TTL. */
 static void *
 jwks_cache_refresher(void *arg)
 {
@@ -290,6 +291,7 @@ jwks_cache_refresher(void *arg)
 	struct timespec ts;
 
 	for (;;) {
+		(void)jwks_cache_refresh(c);
 		pthread_mutex_lock(&c->lock);
 		if (!c->quit && !c->wanted) {
 			clock_gettime(CLOCK_REALTIME, &ts);
@@ -301,7 +303,6 @@ jwks_cache_refresher(void *arg)
 			return NULL;
 		}
 		pthread_mutex_unlock(&c->lock);
-		(void)jwks_cache_refresh(c);
 	}
 }
 

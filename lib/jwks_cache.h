@@ -79,8 +79,9 @@ enum err	 jwks_cache_warm(struct jwks_cache *);
  * jwks_cache_refresh() does the asked-for (or TTL-due) fetch within the
  * same rate limit, without holding the lock while it waits on the network;
  * it returns 1 if it fetched.  jwks_cache_start_refresher() sets the mode
- * and runs jwks_cache_refresh() on a thread of its own (stopped by
- * jwks_cache_free()).
+ * and runs jwks_cache_refresh() on a thread of its own, at once (so an
+ * empty cache starts fetching without waiting for a lookup) and then as
+ * needed; jwks_cache_free() stops it.
  */
 void		 jwks_cache_set_background(struct jwks_cache *);
 int		 jwks_cache_refresh(struct jwks_cache *);

@@ -154,6 +154,11 @@ otheraud=$($JWTMINT token "$T/k1.pem" kid1 $ISS client2 \
 start_bridge auth "$P" BRIDGE_AUTH=required RIVA_TARGET=127.0.0.1:$DOWN \
     COGNITO_ISSUER=$ISS COGNITO_CLIENT_IDS=client1 \
     COGNITO_JWKS_URL="file://$T/jwks.json"
+# The keys are fetched by a thread of their own: wait until they are in.
+i=0
+until grep -q 'JWKS from file://' "$T/auth.log"; do
+	i=$((i + 1)); [ $i -gt 600 ] && break; sleep 0.05
+done
 $WSCLIENT -T 5 -s close $URL >"$T/a0.out"
 $WSCLIENT -T 5 -t "$good" -s 'ping;wait=pong;close' $URL >"$T/a1.out"
 $WSCLIENT -T 5 -t "$expired" -s close $URL >"$T/a2.out"
@@ -212,6 +217,32 @@ check "401 answer is JSON naming the problem" "$T/a6.body" \
     '"code":"unauthorized"'
 grep -F -q "$good" "$T/auth.log" && not_ok "token never logged" "$T/auth.log" ||
     ok "token never logged"
+stop_pid "$BRIDGE_PID"
+
+# A key server that accepts and never answers stalls neither start-up nor
+# the service loop (the fetch would time out only after 5 s): the bridge
+# answers at once, tokens get 503 until keys are in.
+free_port BH 18200 18229
+"$STANDIN" --port "$BH" --blackhole --log "$T/bh.log" >"$T/bh.out" 2>&1 &
+PIDS="$PIDS $!"
+i=0
+until grep -q '^listening' "$T/bh.log" 2>/dev/null; do
+	i=$((i + 1)); [ $i -gt 600 ] && break; sleep 0.05
+done
+t0=$(date +%s%N)
+start_bridge hang "$P" BRIDGE_AUTH=required RIVA_TARGET=127.0.0.1:$DOWN \
+    COGNITO_ISSUER=$ISS COGNITO_CLIENT_IDS=client1 \
+    COGNITO_JWKS_URL="http://127.0.0.1:$BH/jwks.json"
+$WSCLIENT -T 5 -t "$good" -s close $URL >"$T/hang.out"
+curl -s -m 5 -o /dev/null -w '%{http_code}\n' "http://127.0.0.1:$P/healthz" \
+    >>"$T/hang.out"
+echo "ms=$(( ($(date +%s%N) - t0) / 1000000 ))" >>"$T/hang.out"
+check "key server hanging: a token gets 503 (keys unavailable)" \
+    "$T/hang.out" '"status":503'
+awk -F= '/^ms=/ { exit !($2 < 3000) }' "$T/hang.out" &&
+    ok "key server hanging: start-up, the upgrade and /healthz took under 3 s" ||
+    not_ok "key server hanging: start-up, the upgrade and /healthz took under 3 s" \
+    "$T/hang.out"
 stop_pid "$BRIDGE_PID"
 
 # ------------------------------------------------------------------ wss
