@@ -34,6 +34,7 @@
 #include <curl/curl.h>
 
 #include "aws.h"
+#include "httpbody.h"
 #include "limit.h"
 #include "log.h"
 
@@ -51,12 +52,6 @@ struct awscred_chain {
 	int64_t		 margin;
 	int64_t		 last_fail;	/* last failed refresh, 0: none */
 	CURL		*curl;
-};
-
-struct awscred_chain_buf {
-	char	*data;
-	size_t	 len;
-	int	 overflow;
 };
 
 struct awscred_chain *
@@ -244,37 +239,6 @@ awscred_chain_from_file(struct awscred *c)
 
 /* ------------------------------------------------------------------ HTTP */
 
-static size_t
-awscred_chain_write(char *p, size_t size, size_t n, void *arg)
-{
-	struct awscred_chain_buf *b = arg;
-	size_t add = size * n;
-	char *nd;
-
-	if (b->len + add > LIMIT_AWS_CRED_DOC_BYTES) {
-		b->overflow = 1;
-		return 0;
-	}
-	if ((nd = realloc(b->data, b->len + add + 1)) == NULL)
-		return 0;
-	memcpy(nd + b->len, p, add);
-	b->data = nd;
-	b->len += add;
-	b->data[b->len] = '\0';
-	return add;
-}
-
-static void
-awscred_chain_buf_free(struct awscred_chain_buf *b)
-{
-	if (b->data != NULL) {
-		memset(b->data, 0, b->len);
-		free(b->data);
-	}
-	b->data = NULL;
-	b->len = 0;
-}
-
 /*
  * One HTTP exchange: method "GET" or "PUT", an optional extra header
  * ("Name: value").  On ERR_OK *status holds the HTTP status and *ans the
@@ -284,7 +248,7 @@ awscred_chain_buf_free(struct awscred_chain_buf *b)
 static enum err
 awscred_chain_http(struct awscred_chain *ch, const char *method,
     const char *url, const char *header, long *status,
-    struct awscred_chain_buf *ans)
+    struct httpbody *ans)
 {
 	struct curl_slist *list = NULL, *nl;
 	CURLcode cc;
@@ -309,7 +273,7 @@ awscred_chain_http(struct awscred_chain *ch, const char *method,
 		curl_easy_setopt(ch->curl, CURLOPT_POSTFIELDSIZE, 0L);
 	}
 	curl_easy_setopt(ch->curl, CURLOPT_HTTPHEADER, list);
-	curl_easy_setopt(ch->curl, CURLOPT_WRITEFUNCTION, awscred_chain_write);
+	curl_easy_setopt(ch->curl, CURLOPT_WRITEFUNCTION, httpbody_write);
 	curl_easy_setopt(ch->curl, CURLOPT_WRITEDATA, ans);
 	curl_easy_setopt(ch->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(ch->curl, CURLOPT_CONNECTTIMEOUT_MS, ch->timeout_ms);
@@ -319,7 +283,7 @@ awscred_chain_http(struct awscred_chain *ch, const char *method,
 	curl_easy_setopt(ch->curl, CURLOPT_NOPROXY, "*");
 	cc = curl_easy_perform(ch->curl);
 	if (cc != CURLE_OK) {
-		log_debug("%s %s: %s", method, url, ans->overflow ?
+		log_debug("%s %s: %s", method, url, ans->too_large ?
 		    "answer too large" : curl_easy_strerror(cc));
 		rc = ERR_UNAVAILABLE;
 		goto out;
@@ -336,7 +300,7 @@ out:
 static enum err
 awscred_chain_from_container(struct awscred_chain *ch, struct awscred *c)
 {
-	struct awscred_chain_buf ans = { NULL, 0, 0 };
+	struct httpbody ans = { .max = LIMIT_AWS_CRED_DOC_BYTES };
 	const char *tokfile = awscred_chain_env(
 	    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
 	const char *tok = awscred_chain_env("AWS_CONTAINER_AUTHORIZATION_TOKEN");
@@ -406,7 +370,7 @@ out:
 		memset(filetok, 0, toklen);
 		free(filetok);
 	}
-	awscred_chain_buf_free(&ans);
+	httpbody_free(&ans);
 	return rc;
 }
 
@@ -465,7 +429,7 @@ awscred_chain_role_ok(const char *r, size_t n)
 static enum err
 awscred_chain_from_imds(struct awscred_chain *ch, struct awscred *c)
 {
-	struct awscred_chain_buf ans = { NULL, 0, 0 };
+	struct httpbody ans = { .max = LIMIT_AWS_CRED_DOC_BYTES };
 	char base[1024], url[1400], hdr[AWSCRED_IMDS_TOKEN_MAX + 64];
 	char role[AWSCRED_IMDS_ROLE_MAX + 1];
 	size_t n;
@@ -489,7 +453,7 @@ awscred_chain_from_imds(struct awscred_chain *ch, struct awscred *c)
 		goto out;
 	}
 	snprintf(hdr, sizeof(hdr), "X-aws-ec2-metadata-token: %s", ans.data);
-	awscred_chain_buf_free(&ans);
+	httpbody_free(&ans);
 
 	/* 2. the instance profile's role name */
 	snprintf(url, sizeof(url),
@@ -511,7 +475,7 @@ awscred_chain_from_imds(struct awscred_chain *ch, struct awscred *c)
 	}
 	memcpy(role, ans.data, n);
 	role[n] = '\0';
-	awscred_chain_buf_free(&ans);
+	httpbody_free(&ans);
 
 	/* 3. the role's credentials */
 	snprintf(url, sizeof(url),
@@ -531,7 +495,7 @@ awscred_chain_from_imds(struct awscred_chain *ch, struct awscred *c)
 		    err_strerror(rc));
 out:
 	memset(hdr, 0, sizeof(hdr));
-	awscred_chain_buf_free(&ans);
+	httpbody_free(&ans);
 	return rc;
 }
 

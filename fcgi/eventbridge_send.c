@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 
 #include "aws.h"
+#include "httpbody.h"
 #include "limit.h"
 #include "log.h"
 #include "sigv4.h"
@@ -30,32 +31,6 @@ struct eventbridge_send {
 	struct sigv4_signer	*signer;
 	struct awscred		 signed_with;	/* the signer's credentials */
 };
-
-struct eventbridge_send_buf {
-	char	*data;
-	size_t	 len;
-	int	 overflow;
-};
-
-static size_t
-eventbridge_send_write(char *p, size_t size, size_t n, void *arg)
-{
-	struct eventbridge_send_buf *b = arg;
-	size_t add = size * n;
-	char *nd;
-
-	if (b->len + add > LIMIT_EVENTBRIDGE_ANSWER_BYTES) {
-		b->overflow = 1;
-		return 0;	/* makes curl fail the transfer */
-	}
-	if ((nd = realloc(b->data, b->len + add + 1)) == NULL)
-		return 0;
-	memcpy(nd + b->len, p, add);
-	b->data = nd;
-	b->len += add;
-	b->data[b->len] = '\0';
-	return add;
-}
 
 static int
 eventbridge_send_region_ok(const char *r)
@@ -234,7 +209,7 @@ eventbridge_send(struct eventbridge_send *s, const struct awscred *cred,
 	};
 	struct sigv4_request req;
 	struct sigv4_signed sig;
-	struct eventbridge_send_buf ans = { NULL, 0, 0 };
+	struct httpbody ans = { .max = LIMIT_EVENTBRIDGE_ANSWER_BYTES };
 	struct eventbridge_result one;
 	struct curl_slist *list = NULL;
 	char *body = NULL;
@@ -301,7 +276,7 @@ eventbridge_send(struct eventbridge_send *s, const struct awscred *cred,
 	    (curl_off_t)len);
 	curl_easy_setopt(s->curl, CURLOPT_HTTPHEADER, list);
 	curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION,
-	    eventbridge_send_write);
+	    httpbody_write);
 	curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, &ans);
 	curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT_MS,
@@ -315,7 +290,7 @@ eventbridge_send(struct eventbridge_send *s, const struct awscred *cred,
 	if (cc != CURLE_OK) {
 		eventbridge_parse_error(0, NULL, 0, &one);
 		snprintf(one.error_message, sizeof(one.error_message), "%s",
-		    ans.overflow ? "answer too large" : curl_easy_strerror(cc));
+		    ans.too_large ? "answer too large" : curl_easy_strerror(cc));
 		log_warn("PutEvents of %zu entries to %s failed: %s", *used,
 		    s->host, one.error_message);
 		eventbridge_send_all(res, *used, &one);
@@ -352,7 +327,7 @@ out:
 	if (signed_ok)
 		sigv4_signed_free(&sig);
 	curl_slist_free_all(list);
-	free(ans.data);
+	httpbody_free(&ans);
 	free(body);
 	if (rc != ERR_OK && rc != ERR_INVAL)
 		*used = 0;

@@ -12,37 +12,8 @@
 #include <curl/curl.h>
 
 #include "jwks_fetch.h"
+#include "httpbody.h"
 #include "log.h"
-
-struct jwks_fetch_buf {
-	char	*data;
-	size_t	 len;
-	size_t	 max;
-	int	 too_large;
-	int	 nomem;
-};
-
-static size_t
-jwks_fetch_write(char *ptr, size_t size, size_t nmemb, void *arg)
-{
-	struct jwks_fetch_buf *b = arg;
-	size_t n = size * nmemb;
-	char *p;
-
-	if (n > b->max - b->len) {
-		b->too_large = 1;
-		return 0;
-	}
-	if ((p = realloc(b->data, b->len + n + 1)) == NULL) {
-		b->nomem = 1;
-		return 0;
-	}
-	b->data = p;
-	memcpy(b->data + b->len, ptr, n);
-	b->len += n;
-	b->data[b->len] = '\0';
-	return n;
-}
 
 static int
 jwks_fetch_scheme_ok(const char *url)
@@ -56,7 +27,7 @@ enum err
 jwks_fetch_url(void *arg, const char *url, long timeout_ms, size_t max,
     char **body, size_t *len)
 {
-	struct jwks_fetch_buf b = { NULL, 0, max, 0, 0 };
+	struct httpbody b = { .max = max };
 	CURL *curl = NULL;
 	CURLcode cc;
 	long status = 0;
@@ -80,7 +51,7 @@ jwks_fetch_url(void *arg, const char *url, long timeout_ms, size_t max,
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, jwks_fetch_write);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, httpbody_write);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);
 	curl_easy_setopt(curl, CURLOPT_USERAGENT, "audio-capture-jwks/1");
 	cc = curl_easy_perform(curl);
