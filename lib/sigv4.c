@@ -948,6 +948,17 @@ sigv4_hdr_push(struct sigv4_hdr *h, size_t *n, size_t max,
 	return ERR_OK;
 }
 
+static void
+sigv4_core_out_free(struct sigv4_core_out *co)
+{
+	free(co->canonical_request);
+	free(co->string_to_sign);
+	free(co->signed_headers);
+	free(co->query);
+	free(co->credential);
+	memset(co, 0, sizeof(*co));
+}
+
 /*
  * Canonical request, string to sign and signature.  For a presign
  * (in->expires > 0) the X-Amz-* parameters join the query.
@@ -1164,12 +1175,7 @@ out:
 	free(tok_enc);
 	free(h);
 	if (e != ERR_OK) {
-		free(out->canonical_request);
-		free(out->string_to_sign);
-		free(out->signed_headers);
-		free(out->query);
-		free(out->credential);
-		memset(out, 0, sizeof(*out));
+		sigv4_core_out_free(out);
 	}
 	return e;
 }
@@ -1212,6 +1218,28 @@ sigv4_headers_ok(const struct sigv4_header *h, size_t n)
 	return 1;
 }
 
+/*
+ * What header signing and presigning both check first: scope parts, the
+ * caller's headers and the signing time (written to amz_date).  Each
+ * failure is logged.
+ */
+static enum err
+sigv4_check_request(const char *service, const char *region,
+    const struct sigv4_header *h, size_t nh, time_t now, char *amz_date)
+{
+	if (!sigv4_scope_ok(service) || !sigv4_scope_ok(region)) {
+		log_warn("region or service missing or not [a-z0-9-]");
+		return ERR_INVAL;
+	}
+	if (!sigv4_headers_ok(h, nh))
+		return ERR_INVAL;
+	if (sigv4_amz_date(now, amz_date) != 0) {
+		log_warn("signing time outside 1970..9999");
+		return ERR_INVAL;
+	}
+	return ERR_OK;
+}
+
 enum err
 sigv4_sign(struct sigv4_signer *sg, const struct sigv4_request *r,
     struct sigv4_signed *out)
@@ -1227,21 +1255,10 @@ sigv4_sign(struct sigv4_signer *sg, const struct sigv4_request *r,
 
 	memset(out, 0, sizeof(*out));
 	memset(&co, 0, sizeof(co));
-	if (!sigv4_scope_ok(r->service) || !sigv4_scope_ok(r->region)) {
-		log_warn("region or service missing or not [a-z0-9-]");
-		e = ERR_INVAL;
+	if ((e = sigv4_check_request(r->service, r->region, r->headers,
+	    r->nheaders, r->now, out->amz_date)) != ERR_OK)
 		goto out;
-	}
-	if (!sigv4_headers_ok(r->headers, r->nheaders)) {
-		e = ERR_INVAL;
-		goto out;
-	}
 	s3 = sigv4_is_s3(r->service);
-	if (sigv4_amz_date(r->now, out->amz_date) != 0) {
-		log_warn("signing time outside 1970..9999");
-		e = ERR_INVAL;
-		goto out;
-	}
 	if (r->payload_hash != NULL) {
 		if (!sigv4_payload_hash_ok(r->payload_hash)) {
 			log_warn("payload hash not lower-case hex SHA-256 "
@@ -1342,11 +1359,7 @@ sigv4_sign(struct sigv4_signer *sg, const struct sigv4_request *r,
 	out->nadd++;
 out:
 	sb_free(&b);
-	free(co.canonical_request);
-	free(co.string_to_sign);
-	free(co.signed_headers);
-	free(co.query);
-	free(co.credential);
+	sigv4_core_out_free(&co);
 	if (e != ERR_OK)
 		sigv4_signed_free(out);
 	return e;
@@ -1385,20 +1398,9 @@ sigv4_presign(struct sigv4_signer *sg, const struct sigv4_presign *p,
 		e = ERR_INVAL;
 		goto out;
 	}
-	if (!sigv4_scope_ok(p->service) || !sigv4_scope_ok(p->region)) {
-		log_warn("region or service missing or not [a-z0-9-]");
-		e = ERR_INVAL;
+	if ((e = sigv4_check_request(p->service, p->region, p->headers,
+	    p->nheaders, p->now, amz_date)) != ERR_OK)
 		goto out;
-	}
-	if (sigv4_amz_date(p->now, amz_date) != 0) {
-		log_warn("signing time outside 1970..9999");
-		e = ERR_INVAL;
-		goto out;
-	}
-	if (!sigv4_headers_ok(p->headers, p->nheaders)) {
-		e = ERR_INVAL;
-		goto out;
-	}
 	/* The X-Amz-* that travel in the query may not also be headers. */
 	for (i = 0; i < p->nheaders; i++) {
 		if (sigv4_find(&p->headers[i], 1, "x-amz-date", &n) != NULL ||
@@ -1446,11 +1448,7 @@ sigv4_presign(struct sigv4_signer *sg, const struct sigv4_presign *p,
 	memcpy(out->signature, co.signature, sizeof(out->signature));
 out:
 	sb_free(&b);
-	free(co.canonical_request);
-	free(co.string_to_sign);
-	free(co.signed_headers);
-	free(co.query);
-	free(co.credential);
+	sigv4_core_out_free(&co);
 	if (e != ERR_OK)
 		sigv4_presigned_free(out);
 	return e;
