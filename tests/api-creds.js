@@ -20,37 +20,15 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 
+const { ok, fail, sleep, mint, finish } = require('./tap');
+
 const env = process.env;
 const API = env.API_URL;
 const life = Number(env.META_EXPIRES_IN);
 const presignDefault = 300;	// presign_expires's default (LIMIT_PRESIGN_EXPIRES_DEFAULT)
-let failures = 0;
-let checks = 0;
 
-function ok(cond, what, extra) {
-  checks++;
-  if (cond) {
-    console.log(`ok ${checks} - ${what}`);
-  } else {
-    failures++;
-    console.log(`not ok ${checks} - ${what}` + (extra !== undefined ?
-      `\n#   got: ${typeof extra === 'string' ? extra : JSON.stringify(extra)}` : ''));
-  }
-  return cond;
-}
 
-function sleep(ms) {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
-function mint(sub) {
-  const r = spawnSync(env.JWTMINT, ['token', env.JWT_PRIVATE_KEY, env.JWT_KID,
-    env.JWT_ISSUER, env.JWT_CLIENT_ID, sub, '--use', 'id'], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    throw new Error('jwtmint failed: ' + r.stderr);
-  }
-  return r.stdout.trim();
-}
 
 async function call(method, p, token, body) {
   const headers = { Authorization: 'Bearer ' + token };
@@ -215,12 +193,10 @@ async function main() {
       process.exit(2);
     }
   } catch (e) {
-    failures++;
-    console.log('not ok - exception: ' + (e.stack || e));
+    fail(e);
   }
   fs.rmSync(tmp, { recursive: true, force: true });
-  console.log(`# ${checks} checks, ${failures} failed`);
-  process.exit(failures > 100 ? 100 : failures);
+  finish();
 }
 
 main();

@@ -17,45 +17,13 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 
+const { ok, fail, sleep, mint, finish } = require('./tap');
+
 const env = process.env;
 const API = env.API_URL;
-let failures = 0;
-let checks = 0;
 
-function ok(cond, what, extra) {
-  checks++;
-  if (cond) {
-    console.log(`ok ${checks} - ${what}`);
-  } else {
-    failures++;
-    console.log(`not ok ${checks} - ${what}` + (extra !== undefined ?
-      `\n#   got: ${typeof extra === 'string' ? extra : JSON.stringify(extra)}` : ''));
-  }
-  return cond;
-}
 
-function sleep(ms) {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
-function mint(sub, extra = []) {
-  const r = spawnSync(env.JWTMINT, ['token', env.JWT_PRIVATE_KEY, env.JWT_KID,
-    env.JWT_ISSUER, env.JWT_CLIENT_ID, sub, '--use', 'id', ...extra],
-  { encoding: 'utf8' });
-  if (r.status !== 0) {
-    throw new Error('jwtmint failed: ' + r.stderr);
-  }
-  return r.stdout.trim();
-}
-
-function mintWith(sub, iss, aud, extra = []) {
-  const r = spawnSync(env.JWTMINT, ['token', env.JWT_PRIVATE_KEY, env.JWT_KID,
-    iss, aud, sub, '--use', 'id', ...extra], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    throw new Error('jwtmint failed: ' + r.stderr);
-  }
-  return r.stdout.trim();
-}
 
 // One API call.  opts: token, body (object, or string sent as is),
 // contentType, headers.
@@ -237,13 +205,13 @@ async function testRoutes() {
   ok(isErr(r, 401, 'unauthorized'), 'Basic auth is 401', r.text);
   const now = Math.floor(Date.now() / 1000);
   r = await call('POST', '/sessions', { body: {},
-    token: mint('alice', ['--iat', String(now - 7200), '--ttl', '60']) });
+    token: mint('alice', { extra: ['--iat', String(now - 7200), '--ttl', '60'] }) });
   ok(isErr(r, 401, 'unauthorized'), 'expired token is 401', r.text);
   r = await call('POST', '/sessions', { body: {},
-    token: mintWith('alice', env.JWT_ISSUER, 'some-other-client') });
+    token: mint('alice', { aud: 'some-other-client' }) });
   ok(isErr(r, 401, 'unauthorized'), 'token for another client is 401', r.text);
   r = await call('POST', '/sessions', { body: {},
-    token: mintWith('alice', 'https://evil.example.com/pool', env.JWT_CLIENT_ID) });
+    token: mint('alice', { iss: 'https://evil.example.com/pool' }) });
   ok(isErr(r, 401, 'unauthorized'), 'token from another issuer is 401', r.text);
   const parts = alice.split('.');
   const tampered = parts[0] + '.' + Buffer.from(JSON.stringify(Object.assign(
@@ -789,12 +757,10 @@ async function main() {
       process.exit(2);
     }
   } catch (e) {
-    failures++;
-    console.log('not ok - exception: ' + (e.stack || e));
+    fail(e);
   }
   fs.rmSync(tmp, { recursive: true, force: true });
-  console.log(`# ${checks} checks, ${failures} failed`);
-  process.exit(failures > 100 ? 100 : failures);
+  finish();
 }
 
 main();

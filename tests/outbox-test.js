@@ -27,37 +27,14 @@ const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 
+const { ok, note, fail, sleep, mint, finish } = require('./tap');
+
 const env = process.env;
 const API = env.API_URL;
-let failures = 0;
-let checks = 0;
 
-function ok(cond, what, extra) {
-  checks++;
-  if (cond) {
-    console.log(`ok ${checks} - ${what}`);
-  } else {
-    failures++;
-    console.log(`not ok ${checks} - ${what}` + (extra !== undefined ?
-      `\n#   got: ${typeof extra === 'string' ? extra : JSON.stringify(extra).slice(0, 2000)}` : ''));
-  }
-  return cond;
-}
 
-function note(s) {
-  console.log('# ' + s);
-}
 
-function sleep(ms) {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
-function mint(sub) {
-  const r = spawnSync(env.JWTMINT, ['token', env.JWT_PRIVATE_KEY, env.JWT_KID,
-    env.JWT_ISSUER, env.JWT_CLIENT_ID, sub, '--use', 'id'], { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error('jwtmint failed: ' + r.stderr);
-  return r.stdout.trim();
-}
 
 async function call(method, p, opts = {}) {
   const headers = {};
@@ -691,11 +668,9 @@ async function main() {
       process.exit(2);
     }
   } catch (e) {
-    failures++;
-    console.log('not ok - exception: ' + (e.stack || e));
+    fail(e);
   }
-  console.log(`# ${checks} checks, ${failures} failed, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  process.exit(failures > 100 ? 100 : failures);
+  finish(`, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 }
 
 main();
