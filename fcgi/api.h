@@ -118,6 +118,17 @@ extern const struct conf_key api_conf_table[];
 enum err	api_conf_load(struct api_conf *c, const char *path);
 void		api_conf_free(struct api_conf *c);
 
+/*
+ * SIGHUP: load path afresh; if it is good, close what uses *c
+ * (close_fn(arg)), replace *c, reset the log level and reopen
+ * (open_fn(arg, c)).
+ * A bad file changes nothing (logged).  what names the reopened thing in
+ * the log when reopening fails.
+ */
+void		api_conf_reload(struct api_conf *c, const char *path,
+		    void (*close_fn)(void *), enum err (*open_fn)(void *,
+		    struct api_conf *), void *arg, const char *what);
+
 /* ------------------------------------------------------------- process */
 
 /* Flags set by signal handlers and read by the loops (worker.c). */

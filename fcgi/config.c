@@ -9,6 +9,7 @@
  */
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "api.h"
 #include "conf.h"
@@ -185,4 +186,26 @@ void
 api_conf_free(struct api_conf *c)
 {
 	conf_free(api_conf_table, c);
+}
+
+void
+api_conf_reload(struct api_conf *c, const char *path,
+    void (*close_fn)(void *), enum err (*open_fn)(void *, struct api_conf *),
+    void *arg, const char *what)
+{
+	struct api_conf fresh;
+
+	memset(&fresh, 0, sizeof(fresh));
+	if (api_conf_load(&fresh, path) != ERR_OK) {
+		log_error("reload refused, keeping the running config");
+		api_conf_free(&fresh);
+		return;
+	}
+	close_fn(arg);
+	api_conf_free(c);
+	*c = fresh;
+	log_init("audio-api", (enum log_level)c->log_level, 2);
+	if (open_fn(arg, c) != ERR_OK)
+		log_error("reopening %s after reload failed", what);
+	log_info("config reloaded");
 }

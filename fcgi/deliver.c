@@ -354,26 +354,17 @@ fail:
 	return rc;
 }
 
-/* Re-read the config and reopen; keep the old one if the new is bad. */
+/* api_conf_reload()'s view of the delivery loop. */
 static void
-deliver_reload(struct deliver *d, const char *conf_path,
-    struct api_conf *conf)
+deliver_close_cb(void *arg)
 {
-	struct api_conf fresh;
+	deliver_close(arg);
+}
 
-	memset(&fresh, 0, sizeof(fresh));
-	if (api_conf_load(&fresh, conf_path) != ERR_OK) {
-		log_error("reload refused, keeping the running config");
-		api_conf_free(&fresh);
-		return;
-	}
-	deliver_close(d);
-	api_conf_free(conf);
-	*conf = fresh;
-	log_init("audio-api", (enum log_level)conf->log_level, 2);
-	if (deliver_open(d, conf) != ERR_OK)
-		log_error("reopening after reload failed");
-	log_info("config reloaded");
+static enum err
+deliver_open_cb(void *arg, struct api_conf *conf)
+{
+	return deliver_open(arg, conf);
 }
 
 int
@@ -397,7 +388,8 @@ deliver_run(const char *conf_path, struct api_conf *conf)
 	while (!api_sig_term) {
 		if (api_sig_hup) {
 			api_sig_hup = 0;
-			deliver_reload(&d, conf_path, conf);
+			api_conf_reload(conf, conf_path, deliver_close_cb,
+			    deliver_open_cb, &d, "the delivery loop");
 			continue;
 		}
 		if (d.items == NULL) {		/* a failed reload */

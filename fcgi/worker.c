@@ -67,27 +67,18 @@ worker_signals(sigset_t *waitmask)
 	sigdelset(waitmask, SIGHUP);
 }
 
-/* Re-read the config and reopen the app with it; on a bad config keep
- * running with the old one. */
+/* api_conf_reload()'s view of the app.  The listening socket and worker
+ * count are the master's business. */
 static void
-worker_reload(struct app *app, const char *conf_path, struct api_conf *conf)
+worker_close_cb(void *arg)
 {
-	struct api_conf fresh;
+	app_close(arg);
+}
 
-	memset(&fresh, 0, sizeof(fresh));
-	if (api_conf_load(&fresh, conf_path) != ERR_OK) {
-		log_error("reload refused, keeping the running config");
-		api_conf_free(&fresh);
-		return;
-	}
-	app_close(app);
-	/* The listening socket and worker count are the master's business. */
-	api_conf_free(conf);
-	*conf = fresh;
-	log_init("audio-api", (enum log_level)conf->log_level, 2);
-	if (app_open(app, conf) != ERR_OK)
-		log_error("reopening after reload failed; serving 503s");
-	log_info("config reloaded");
+static enum err
+worker_open_cb(void *arg, struct api_conf *conf)
+{
+	return app_open(arg, conf);
 }
 
 static void
@@ -152,7 +143,8 @@ worker_run(int listen_fd, const char *conf_path, struct api_conf *conf)
 	while (!api_sig_term) {
 		if (api_sig_hup) {
 			api_sig_hup = 0;
-			worker_reload(&app, conf_path, conf);
+			api_conf_reload(conf, conf_path, worker_close_cb,
+			    worker_open_cb, &app, "the app (serving 503s)");
 			continue;
 		}
 		if (fr.ipcFd >= 0) {
