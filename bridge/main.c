@@ -125,7 +125,7 @@ main_drain_step(uint64_t now)
 }
 
 /*
- * Around each turn of the loop: hold the Riva sender's wakeups before it
+ * Around each turn of the loop: hold the Riva thread's wakeups before it
  * waits, release them after every callback of the turn has run (lowest
  * priority), so one wakeup carries all the audio that turn read.
  */

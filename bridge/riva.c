@@ -1,37 +1,35 @@
 /*
  * riva.c: the one file that calls grpc-core (grpc 1.51 C core).
  *
- * One channel to Riva and two threads of ours:
+ * One channel to Riva and one thread of ours (riva_loop), which makes every
+ * grpc call that starts or changes something (creating calls, starting
+ * batches, cancelling) and turns completions into state changes and events.
+ * It waits on the completion queue; work for it (a list of streams and
+ * health checks that have something to do) is added under the mutex.
  *
- *   - the sender (riva_sender) makes every grpc call that starts or changes
- *     something: creating calls, starting batches, cancelling.  It sleeps on
- *     a condition variable and works through a list of streams (and health
- *     checks) that have something to do.
- *   - the poller (riva_loop) waits on the completion queue and turns
- *     completions into state changes and events.
- *
- * The caller's thread (the libwebsockets loop) never calls grpc: measured
- * on this machine, grpc_call_start_batch() from an outside thread writes
- * inline and took 0.4 ms at the median and up to 24 ms, far too long for an
- * event loop.  riva_stream_audio() and friends only copy into the stream
- * under the mutex and signal the sender.  No thread calls grpc while holding
- * the mutex, so the caller never waits on grpc through it either.
+ * The caller's thread (the libwebsockets loop) never starts a real batch:
+ * measured on this machine, grpc_call_start_batch() from an outside thread
+ * writes inline and took 0.4 ms at the median and up to 24 ms, far too long
+ * for an event loop.  riva_stream_audio() and friends only copy into the
+ * stream under the mutex; if the grpc thread is asleep, they wake it with
+ * an empty batch on a call of a lame channel, which grpc completes at once
+ * on our queue (no I/O).  A thread of its own for sending, woken by a
+ * condition variable, cost a wakeup and mutex contention per audio frame:
+ * at 1000 streams, 21% of a core.
  *
  * Only one SEND_MESSAGE may be in flight per call, so audio waits in a
- * bounded per-stream buffer; the sender takes everything queued (up to
+ * bounded per-stream buffer; the grpc thread takes everything queued (up to
  * RIVA_SEND_MAX bytes) into one message when the previous send completes.
  * A stream ends when its status has arrived, its receive loop has ended and
  * no send is in flight; then its RIVA_EV_ERROR (if any) and RIVA_EV_DONE are
- * queued.  Its memory lives until the call is finished, the sender is done
+ * queued.  Its memory lives until the call is finished, the grpc thread is done
  * with it and the caller has released it, because grpc tags point into it.
  */
-#define _GNU_SOURCE		/* SCHED_BATCH */
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +61,7 @@ enum riva_tagkind {
 	RIVA_TAG_RECV,
 	RIVA_TAG_STATUS,
 	RIVA_TAG_HEALTH,
+	RIVA_TAG_WAKE,
 };
 
 struct riva_tag {
@@ -84,7 +83,7 @@ struct riva_stream {
 	struct riva_tag		 tag_send, tag_recv, tag_status;
 	uint8_t			*cfg;		/* encoded first request */
 	size_t			 cfglen;
-	/* what the sender is asked to do */
+	/* what the grpc thread is asked to do */
 	int			 in_work, busy;
 	int			 need_create, want_recv, want_cancel;
 	grpc_status_code	 cancel_status;
@@ -127,12 +126,18 @@ struct riva_health_call {
 
 struct riva {
 	pthread_mutex_t		 mu;
-	pthread_cond_t		 cond;		/* work for the sender */
-	pthread_t		 thread, sender;
-	int			 thread_started, sender_started, sender_quit;
+	pthread_t		 thread;
+	int			 thread_started;
 	grpc_channel		*channel;
 	grpc_completion_queue	*cq;
 	int			 closing, cq_shut;
+	/* Waking the grpc thread: an empty batch on wake_call completes at
+	 * once with tag_wake.  working: the thread is not (about to be)
+	 * asleep in the queue; wake_posted: a wake is on its way. */
+	grpc_channel		*wake_channel;
+	grpc_call		*wake_call;
+	struct riva_tag		 tag_wake;
+	int			 working, wake_posted;
 	int			 defer_signal, signal_due;
 	/* Caller thread only: riva_hold_signals() is in force, and a
 	 * signal is owed once it ends. */
@@ -310,11 +315,52 @@ riva_status_err(grpc_status_code st, enum err *e, const char **msg)
 }
 
 /*
- * Hand s to the sender (r->mu held).  The sender is signalled at once,
- * unless a caller-side function asked to defer that (r->defer_signal) until
- * it has dropped the mutex: a woken sender that preempts a caller still
- * holding the mutex would only block on it, and the caller with it.
+ * Must the grpc thread be woken for new work? (r->mu held.)  Not while it
+ * is working (it looks at the work lists before it sleeps), nor twice.
+ * Returns 1 if the caller must post the wake (riva_post_wake()).
  */
+static int
+riva_wake_needed(struct riva *r)
+{
+	if (r->working || r->wake_posted || r->cq_shut || r->wake_call == NULL)
+		return 0;
+	r->wake_posted = 1;
+	return 1;
+}
+
+/*
+ * An empty batch: grpc queues its completion at once and kicks the thread
+ * out of its poll.  With r->mu held or not; the queue cannot be shut down
+ * before the wake arrives (riva_maybe_shutdown_cq() waits for it).
+ */
+static void
+riva_post_wake(struct riva *r)
+{
+	grpc_call_error ce;
+
+	ce = grpc_call_start_batch(r->wake_call, NULL, 0, &r->tag_wake, NULL);
+	if (ce != GRPC_CALL_OK) {
+		log_error("grpc_call_start_batch(wake) failed: %d", (int)ce);
+		abort();	/* a bug in how we use grpc */
+	}
+}
+
+/*
+ * Work was added (r->mu held).  The grpc thread is woken at once, unless a
+ * caller-side function asked to defer that (r->defer_signal) until it has
+ * dropped the mutex: a woken thread that preempts a caller still holding
+ * the mutex would only block on it, and the caller with it.
+ */
+static void
+riva_work_added(struct riva *r)
+{
+	if (r->defer_signal)
+		r->signal_due = 1;
+	else if (riva_wake_needed(r))
+		riva_post_wake(r);
+}
+
+/* Hand s to the grpc thread (r->mu held). */
 static void
 riva_schedule(struct riva_stream *s)
 {
@@ -329,13 +375,10 @@ riva_schedule(struct riva_stream *s)
 	else
 		r->work_head = s;
 	r->work_tail = s;
-	if (r->defer_signal)
-		r->signal_due = 1;
-	else
-		pthread_cond_signal(&r->cond);
+	riva_work_added(r);
 }
 
-/* Caller-side lock and unlock: signal the sender after unlocking. */
+/* Caller-side lock and unlock: wake the grpc thread after unlocking. */
 static void
 riva_caller_lock(struct riva *r)
 {
@@ -347,15 +390,17 @@ riva_caller_lock(struct riva *r)
 static void
 riva_caller_unlock(struct riva *r)
 {
-	int due = r->signal_due;
+	int post = 0;
 
+	if (r->signal_due && r->hold_signals)
+		r->held_due = 1;
+	else if (r->signal_due)
+		post = riva_wake_needed(r);
 	r->defer_signal = 0;
 	r->signal_due = 0;
 	pthread_mutex_unlock(&r->mu);
-	if (due && r->hold_signals)
-		r->held_due = 1;
-	else if (due)
-		pthread_cond_signal(&r->cond);
+	if (post)
+		riva_post_wake(r);
 }
 
 void
@@ -368,14 +413,20 @@ riva_hold_signals(struct riva *r)
 void
 riva_release_signals(struct riva *r)
 {
+	int post;
+
 	if (r == NULL)
 		return;
 	r->hold_signals = 0;
-	if (r->held_due) {
-		r->held_due = 0;
-		/* The work was queued under the mutex: no wakeup is lost. */
-		pthread_cond_signal(&r->cond);
-	}
+	if (!r->held_due)
+		return;
+	r->held_due = 0;
+	/* The work was queued under the mutex: no wakeup is lost. */
+	pthread_mutex_lock(&r->mu);
+	post = riva_wake_needed(r);
+	pthread_mutex_unlock(&r->mu);
+	if (post)
+		riva_post_wake(r);
 }
 
 static void
@@ -392,10 +443,10 @@ riva_hschedule(struct riva_health_call *h)
 	else
 		r->hwork_head = h;
 	r->hwork_tail = h;
-	pthread_cond_signal(&r->cond);
+	riva_work_added(r);
 }
 
-/* Does the sender have a send (audio or half-close) to start? (r->mu) */
+/* Is there a send (audio or half-close) to start? (r->mu) */
 static int
 riva_stream_can_send(const struct riva_stream *s)
 {
@@ -405,7 +456,7 @@ riva_stream_can_send(const struct riva_stream *s)
 }
 
 /* Fail the stream for a reason of ours (r->mu held): no more sends, and
- * the sender cancels the call with st.  e == ERR_OK (a release) keeps the
+ * the grpc thread cancels the call with st.  e == ERR_OK (a release) keeps the
  * stream's own outcome. */
 static void
 riva_stream_fail(struct riva_stream *s, enum err e, const char *msg,
@@ -456,18 +507,18 @@ static void
 riva_maybe_shutdown_cq(struct riva *r)
 {
 	if (r->closing && !r->cq_shut && r->streams == NULL &&
-	    r->health_calls == NULL) {
+	    r->health_calls == NULL && !r->wake_posted) {
 		r->cq_shut = 1;
 		grpc_completion_queue_shutdown(r->cq);
 	}
 }
 
-/* ------------------------------------------------------------ the sender */
+/* ----------------------------------------------- starting and cancelling */
 
 /* Create the call and start its first batches (r->mu held on entry and
  * exit, dropped around grpc). */
 static void
-riva_sender_create(struct riva_stream *s)
+riva_call_create(struct riva_stream *s)
 {
 	struct riva *r = s->r;
 	grpc_op ops[2];
@@ -551,7 +602,7 @@ riva_sender_create(struct riva_stream *s)
 /* One send: queued audio, else the half-close (r->mu held; dropped around
  * grpc). */
 static void
-riva_sender_send(struct riva_stream *s)
+riva_send_next(struct riva_stream *s)
 {
 	struct riva *r = s->r;
 	grpc_op op;
@@ -605,7 +656,7 @@ riva_sender_send(struct riva_stream *s)
 /* Do what s asks for (r->mu held; dropped around grpc calls).  Returns the
  * wake flag.  May free s. */
 static int
-riva_sender_stream(struct riva_stream *s)
+riva_work_stream(struct riva_stream *s)
 {
 	struct riva *r = s->r;
 	grpc_op op;
@@ -616,7 +667,7 @@ riva_sender_stream(struct riva_stream *s)
 	s->busy = 1;
 	for (;;) {
 		if (s->need_create) {
-			riva_sender_create(s);
+			riva_call_create(s);
 			continue;
 		}
 		if (s->want_cancel && s->call != NULL && !s->cancelled) {
@@ -650,7 +701,7 @@ riva_sender_stream(struct riva_stream *s)
 			continue;
 		}
 		if (riva_stream_can_send(s)) {
-			riva_sender_send(s);
+			riva_send_next(s);
 			continue;
 		}
 		break;
@@ -684,7 +735,7 @@ riva_health_free(struct riva_health_call *h)
 
 /* Start or cancel a health check (r->mu held; dropped around grpc). */
 static int
-riva_sender_health(struct riva_health_call *h)
+riva_work_health(struct riva_health_call *h)
 {
 	struct riva *r = h->r;
 	struct riva_event ev;
@@ -749,53 +800,33 @@ riva_sender_health(struct riva_health_call *h)
 	return riva_push(r, &ev);
 }
 
-static void *
-riva_sender(void *arg)
+/*
+ * Work through the health checks and streams that have something to do
+ * (r->mu held; dropped around grpc).  Returns the wake flag.
+ */
+static int
+riva_run_work(struct riva *r)
 {
-	struct riva *r = arg;
 	struct riva_stream *s;
 	struct riva_health_call *h;
-	struct sched_param sp;
-	int wake;
+	int wake = 0;
 
-	/*
-	 * SCHED_BATCH: waking the sender must not preempt the caller.  On
-	 * two cores, a normal sender woken by riva_stream_audio() ran its
-	 * grpc write first and the caller's call took 0.17 ms at the median;
-	 * as a batch thread, 0.02 ms (tests/riva-probe, 1 stream).
-	 */
-	memset(&sp, 0, sizeof(sp));
-	if (pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp) != 0)
-		log_warn("cannot make the riva sender a batch thread");
-	pthread_mutex_lock(&r->mu);
 	for (;;) {
 		if ((h = r->hwork_head) != NULL) {
 			r->hwork_head = h->work_next;
 			if (r->hwork_head == NULL)
 				r->hwork_tail = NULL;
 			h->in_work = 0;
-			wake = riva_sender_health(h);
+			wake |= riva_work_health(h);
 		} else if ((s = r->work_head) != NULL) {
 			r->work_head = s->work_next;
 			if (r->work_head == NULL)
 				r->work_tail = NULL;
 			s->in_work = 0;
-			wake = riva_sender_stream(s);	/* may free s */
-		} else if (r->sender_quit)
-			break;
-		else {
-			pthread_cond_wait(&r->cond, &r->mu);
-			continue;
-		}
-		riva_maybe_shutdown_cq(r);
-		if (wake) {
-			pthread_mutex_unlock(&r->mu);
-			riva_wake(r, wake);
-			pthread_mutex_lock(&r->mu);
-		}
+			wake |= riva_work_stream(s);	/* may free s */
+		} else
+			return wake;
 	}
-	pthread_mutex_unlock(&r->mu);
-	return NULL;
 }
 
 /* ----------------------------------------------------- stream completions */
@@ -1256,12 +1287,22 @@ riva_loop(void *arg)
 	uint64_t now;
 	int wake;
 
+	wake = 0;
+	pthread_mutex_lock(&r->mu);
+	r->working = 1;
 	for (;;) {
+		wake |= riva_run_work(r);
+		riva_maybe_shutdown_cq(r);
+		/* The work lists are empty: from now on, new work wakes us. */
+		r->working = 0;
+		pthread_mutex_unlock(&r->mu);
+		riva_wake(r, wake);
+		wake = 0;
+
 		ev = grpc_completion_queue_next(r->cq,
 		    riva_deadline_ms(RIVA_TICK_MS), NULL);
 		if (ev.type == GRPC_QUEUE_SHUTDOWN)
 			break;
-		wake = 0;
 		t = ev.type == GRPC_OP_COMPLETE ? ev.tag : NULL;
 		/*
 		 * Decoding needs no lock: while a receive is in flight only
@@ -1301,6 +1342,7 @@ riva_loop(void *arg)
 			}
 		}
 		pthread_mutex_lock(&r->mu);
+		r->working = 1;
 		if (t != NULL) {
 			switch (t->kind) {
 			case RIVA_TAG_SEND:
@@ -1317,15 +1359,15 @@ riva_loop(void *arg)
 				wake = riva_on_health(t->obj, ev.success, e,
 				    health, now);
 				break;
+			case RIVA_TAG_WAKE:
+				r->wake_posted = 0;
+				break;
 			}
 		}
 		riva_tick(r, now);
-		riva_maybe_shutdown_cq(r);
-		pthread_mutex_unlock(&r->mu);
 		rivamsg_response_clear(&resp);
 		if (bb != NULL)
 			grpc_byte_buffer_destroy(bb);
-		riva_wake(r, wake);
 	}
 	return NULL;
 }
@@ -1454,7 +1496,6 @@ riva_new(const struct riva_opts *o, enum err *errp)
 	grpc_up = 1;
 	r = riva_xcalloc(1, sizeof(*r));
 	pthread_mutex_init(&r->mu, NULL);
-	pthread_cond_init(&r->cond, NULL);
 	r->wakeup = o->wakeup;
 	r->wakeup_arg = o->wakeup_arg;
 	r->start_timeout_ms = o->start_timeout_ms > 0 ? o->start_timeout_ms :
@@ -1546,18 +1587,27 @@ riva_new(const struct riva_opts *o, enum err *errp)
 	}
 
 	r->cq = grpc_completion_queue_create_for_next(NULL);
+	/* The wake call never sends anything: a lame channel does no I/O. */
+	r->wake_channel = grpc_lame_client_channel_create(NULL,
+	    GRPC_STATUS_UNAVAILABLE, "wake-up channel");
+	if (r->wake_channel != NULL)
+		r->wake_call = grpc_channel_create_call(r->wake_channel, NULL,
+		    GRPC_PROPAGATE_DEFAULTS, r->cq,
+		    grpc_slice_from_static_string("/wake"), NULL,
+		    gpr_inf_future(GPR_CLOCK_MONOTONIC), NULL);
+	if (r->wake_call == NULL) {
+		log_error("cannot create the wake-up call");
+		e = ERR_INTERNAL;
+		goto fail;
+	}
+	r->tag_wake.kind = RIVA_TAG_WAKE;
+	r->tag_wake.obj = r;
 	if (pthread_create(&r->thread, NULL, riva_loop, r) != 0) {
 		log_error("pthread_create failed");
 		e = ERR_INTERNAL;
 		goto fail;
 	}
 	r->thread_started = 1;
-	if (pthread_create(&r->sender, NULL, riva_sender, r) != 0) {
-		log_error("pthread_create failed");
-		e = ERR_INTERNAL;
-		goto fail;
-	}
-	r->sender_started = 1;
 	log_info("riva channel to %s (%s%s%s%s)", o->target,
 	    o->tls ? "tls" : "plaintext",
 	    o->tls && cert != NULL ? ", client cert" : "",
@@ -1632,13 +1682,10 @@ riva_free(struct riva *r)
 		    GRPC_QUEUE_SHUTDOWN)
 			;
 	}
-	if (r->sender_started) {
-		pthread_mutex_lock(&r->mu);
-		r->sender_quit = 1;
-		pthread_cond_signal(&r->cond);
-		pthread_mutex_unlock(&r->mu);
-		pthread_join(r->sender, NULL);
-	}
+	if (r->wake_call != NULL)
+		grpc_call_unref(r->wake_call);
+	if (r->wake_channel != NULL)
+		grpc_channel_destroy(r->wake_channel);
 	if (r->cq != NULL)
 		grpc_completion_queue_destroy(r->cq);
 	if (r->channel != NULL)
@@ -1652,7 +1699,6 @@ riva_free(struct riva *r)
 		riva_event_clear(&n->ev);
 		free(n);
 	}
-	pthread_cond_destroy(&r->cond);
 	pthread_mutex_destroy(&r->mu);
 	free(r);
 	grpc_shutdown_blocking();

@@ -142,8 +142,8 @@ struct riva	*riva_new(const struct riva_opts *, enum err *errp);
 void		 riva_free(struct riva *);
 
 /*
- * Caller thread: between these two, work for the sender is queued but the
- * sender is woken only once, at riva_release_signals().  Around one turn
+ * Caller thread: between these two, work for the grpc thread is queued but
+ * that thread is woken only once, at riva_release_signals().  Around one turn
  * of the event loop this makes one wakeup of every audio frame that turn
  * read, instead of one per frame.  Nothing the Riva threads do is held.
  */
