@@ -13,12 +13,16 @@
  * dropped: if it does not fit even after every queued partial is dropped,
  * the client is too far behind and is closed with BRIDGE_CLOSE_SLOW.
  */
+#include <sys/random.h>
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <sys/socket.h>
 #include <time.h>
 
 #include <libwebsockets.h>
@@ -201,7 +205,7 @@ session_open(struct conn *c, struct lws *wsi)
 	struct wsproto_server_info si;
 	uint32_t r = 0;
 	size_t len;
-	int sndbuf;
+	int sndbuf, one = 1;
 
 	memset(c, 0, sizeof(*c));
 	c->wsi = wsi;
@@ -217,6 +221,14 @@ session_open(struct conn *c, struct lws *wsi)
 	if (setsockopt(lws_get_socket_fd(wsi), SOL_SOCKET, SO_SNDBUF, &sndbuf,
 	    sizeof(sndbuf)) != 0)
 		log_debug("SO_SNDBUF: %s", strerror(errno));
+	/*
+	 * No Nagle: a final right after a partial would otherwise wait for
+	 * the client's (delayed, up to 40 ms) ACK of the partial.  lws sets
+	 * this on sockets it accepts, not on those front.c hands it.
+	 */
+	if (setsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_NODELAY, &one,
+	    sizeof(one)) != 0)
+		log_debug("TCP_NODELAY: %s", strerror(errno));
 	c->last_rx_us = riva_now_us();
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
 		r = (uint32_t)c->last_rx_us;
