@@ -18,13 +18,16 @@
 #     response received).  "added" is therefore what the bridge and both
 #     WebSocket hops add, in both directions together (client frame ->
 #     Riva, plus Riva result -> client), measured with the load generator
-#     and the stand-in on the same 2 cores; p50 and p99;
-#   - bridge CPU: utime+stime from /proc over the steady part of the run
-#     (after every client has connected), as % of one core, and per 100
-#     streams;
+#     and the stand-in on the same 2 cores; p50 and p99, over the whole
+#     run and over the steady window alone;
+#   - bridge CPU: utime+stime from /proc over the steady window (from 2 s
+#     after the last client has connected to 2 s before the first one
+#     ends), as % of one core, and per 100 streams;
 #   - bridge memory: VmRSS before the clients and during the steady part;
 #     (steady - idle) / CLIENTS is the memory per stream.
-# Ports: BENCH_PORT (default 18280) and the next one.
+# Ports: BENCH_PORT (default 18280) and the next one.  BENCH_BRIDGE: the
+# audio-bridge binary to measure (default: the one built here), to compare
+# two builds.
 set -u
 top_builddir=${top_builddir:-$(cd "$(dirname "$0")/.." && pwd)}
 N=${1:-1000}
@@ -41,7 +44,7 @@ head -c $((D * 32000)) /dev/urandom >"$T/a.pcm"
 PIDS="$PIDS $!"
 BRIDGE_CONFIG= BRIDGE_AUTH=off BRIDGE_PORT=$P BRIDGE_LISTEN=127.0.0.1 \
     RIVA_TARGET=127.0.0.1:$R BRIDGE_MAX_CONNECTIONS=$((N + 100)) \
-    BRIDGE_LOG_LEVEL=warn "$top_builddir/bridge/audio-bridge" \
+    BRIDGE_LOG_LEVEL=warn "${BENCH_BRIDGE:-$top_builddir/bridge/audio-bridge}" \
     >"$T/bridge.log" 2>&1 &
 BP=$!
 PIDS="$PIDS $BP"
@@ -57,16 +60,17 @@ cpu() { awk '{print $14 + $15}' /proc/$BP/stat; }
 HZ=$(getconf CLK_TCK)
 RSS0=$(rss)
 
-"$top_builddir/tests/wsclient" -q -L -T $((D + 60)) -n "$N" -R 5 -r \
-    -a "$T/a.pcm" ws://127.0.0.1:$P/ >"$T/client.out" &
-CP=$!
-PIDS="$PIDS $CP"
 # steady window: from 2 s after the last client started to 2 s before the
 # first one ends
 RAMP=$(( (N * 5 + 999) / 1000 ))
+W=$((D - RAMP - 4)); [ $W -lt 2 ] && W=2
+"$top_builddir/tests/wsclient" -q -L -T $((D + 60)) -n "$N" -R 5 -r \
+    -w $((RAMP + 2)):$((RAMP + 2 + W)) \
+    -a "$T/a.pcm" ws://127.0.0.1:$P/ >"$T/client.out" &
+CP=$!
+PIDS="$PIDS $CP"
 sleep $((RAMP + 2))
 C1=$(cpu); T1=$(date +%s.%N)
-W=$((D - RAMP - 4)); [ $W -lt 2 ] && W=2
 sleep $W
 C2=$(cpu); T2=$(date +%s.%N); RSS1=$(rss)
 CONNS=$(curl -s "http://127.0.0.1:$P/metrics" |
@@ -86,6 +90,9 @@ sed -e 's/^{"event":"summary",//' -e 's/}$//' -e 's/,/\n/g' "$T/client.out" |
     awk -F: '
 /"clients"|"completed"|"failed"|"finals"|"partials"|"samples"/ { gsub(/"/, "", $1); printf "%s=%s ", $1, $2 }
 /_p50|_p99/ { gsub(/"/, "", $1); v[$1] = $2 }
-END { printf "\nlatency ms: rtt p50 %s p99 %s; added by the bridge p50 %s p99 %s\n", v["rtt_ms_p50"], v["rtt_ms_p99"], v["added_ms_p50"], v["added_ms_p99"] }'
+END {
+	printf "\nlatency ms, whole run: rtt p50 %s p99 %s; added by the bridge p50 %s p99 %s\n", v["rtt_ms_p50"], v["rtt_ms_p99"], v["added_ms_p50"], v["added_ms_p99"]
+	printf "latency ms, steady window: rtt p50 %s p99 %s; added by the bridge p50 %s p99 %s\n", v["window_rtt_ms_p50"], v["window_rtt_ms_p99"], v["window_added_ms_p50"], v["window_added_ms_p99"]
+}'
 curl -s "http://127.0.0.1:$P/metrics" | grep -E '^audio_bridge_(errors_total\{kind="(slow_client|riva_unavailable|riva_error)"\}|partials_dropped_total|riva_rtt_seconds_(count|sum))'
 grep -c "outcome=ok" "$T/si.log" | sed 's/^/stand-in streams ended ok: /'

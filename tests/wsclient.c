@@ -29,13 +29,15 @@
  * every partial: rtt = partial received minus frame k sent;
  * added = rtt minus the processing_time_ms the bridge reports (its own
  * gRPC send->receive time), i.e. what the bridge and the WebSocket hops
- * add, both directions together.
+ * add, both directions together.  -w FROM:TO adds the same figures for
+ * the partials received from FROM to TO seconds after the start (the
+ * steady state of a benchmark, without connection set-up and teardown).
  *
  * Options: -t TOKEN (?token=), -P PROTOCOLS (Sec-WebSocket-Protocol),
  * -o ORIGIN, -d DIALECT, -a FILE, -F BYTES, -r, -n CLIENTS, -R RAMP_MS
  * (stagger connects), -T SECONDS (overall timeout), -q, -k (wss: accept a
  * self-signed certificate), -B BYTES (the socket's receive buffer, for
- * slow-reader tests).
+ * slow-reader tests), -w FROM:TO (see above).
  * Exit status: 0 if every client ran its script to the end, 1 otherwise,
  * 2 on usage errors.
  */
@@ -104,6 +106,7 @@ static const char	*wait_stopped;
 static struct lws_context *ctx;
 static volatile sig_atomic_t interrupted;
 static double		*lat_rtt, *lat_added;
+static uint64_t		*lat_at;	/* when each sample was taken */
 static size_t		 nlat, caplat;
 static lws_sorted_usec_list_t tick;
 /* The earliest time a client waits for (a sleep, the next real-time
@@ -289,14 +292,11 @@ lat_add(double rtt, double added)
 		caplat = caplat ? caplat * 2 : 4096;
 		lat_rtt = xrealloc(lat_rtt, caplat * sizeof(double));
 		lat_added = xrealloc(lat_added, caplat * sizeof(double));
+		lat_at = xrealloc(lat_at, caplat * sizeof(uint64_t));
 	}
 	lat_rtt[nlat] = rtt;
-	lat_added[nlat++] = added;
-	if (getenv("WSCLIENT_LATLOG") != NULL) {
-		static FILE *f;
-		if (f == NULL) f = fopen(getenv("WSCLIENT_LATLOG"), "w");
-		fprintf(f, "%.3f %.3f %.3f\n", (double)now_us() / 1000.0, rtt, added);
-	}
+	lat_added[nlat] = added;
+	lat_at[nlat++] = now_us();
 }
 
 static void advance(struct client *);
@@ -670,11 +670,13 @@ main(int argc, char **argv)
 	unsigned long connected = 0, completed = 0, failed = 0;
 	unsigned long partials = 0, finals = 0, errors = 0;
 	uint64_t deadline, t0, next_scan = 0;
+	double win_from = -1, win_to = -1, *win_rtt = NULL, *win_added = NULL;
+	size_t j, nwin = 0;
 	struct rlimit rl;
 	struct ev_loop *loop;
 	void *foreign[1];
 
-	while ((opt = getopt(argc, argv, "t:P:o:d:a:F:rn:R:T:qs:kLB:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:P:o:d:a:F:rn:R:T:qs:kLB:w:")) != -1) {
 		switch (opt) {
 		case 't': token = optarg; break;
 		case 'P': proto = optarg; break;
@@ -691,10 +693,15 @@ main(int argc, char **argv)
 		case 's': parse_script(optarg); break;
 		case 'k': insecure = 1; break;
 		case 'B': rcvbuf = (int)num(optarg, 1024, 1L << 24); break;
+		case 'w':
+			if (sscanf(optarg, "%lf:%lf", &win_from, &win_to) != 2 ||
+			    win_from < 0 || win_to <= win_from)
+				die("-w FROM:TO, seconds after the start");
+			break;
 		default: die("usage: wsclient [-t token] [-P protocols] "
 		    "[-o origin] [-d 1|2] [-a pcm] [-F bytes] [-r] [-n clients] "
-		    "[-R ramp_ms] [-T secs] [-q] [-k] [-B rcvbuf] [-s script] "
-		    "ws://host:port/path");
+		    "[-R ramp_ms] [-T secs] [-q] [-k] [-B rcvbuf] [-w from:to] "
+		    "[-s script] ws://host:port/path");
 		}
 	}
 	if (optind != argc - 1 || nclients < 1 || frame_bytes == 0 ||
@@ -831,6 +838,21 @@ main(int argc, char **argv)
 			ok = 0;
 	}
 	if (nclients > 1 || quiet) {
+		/* -w: the same figures over a window of the run alone. */
+		if (win_to > 0 && nlat > 0) {
+			win_rtt = xrealloc(NULL, nlat * sizeof(double));
+			win_added = xrealloc(NULL, nlat * sizeof(double));
+			for (j = 0; j < nlat; j++) {
+				double at = (double)(lat_at[j] - t0) / 1e6;
+
+				if (at < win_from || at >= win_to)
+					continue;
+				win_rtt[nwin] = lat_rtt[j];
+				win_added[nwin++] = lat_added[j];
+			}
+			qsort(win_rtt, nwin, sizeof(double), cmp_double);
+			qsort(win_added, nwin, sizeof(double), cmp_double);
+		}
 		if (nlat > 0) {
 			qsort(lat_rtt, nlat, sizeof(double), cmp_double);
 			qsort(lat_added, nlat, sizeof(double), cmp_double);
@@ -840,10 +862,16 @@ main(int argc, char **argv)
 		    "\"finals\":%lu,\"errors\":%lu,\"samples\":%zu,"
 		    "\"rtt_ms_p50\":%.3f,\"rtt_ms_p99\":%.3f,"
 		    "\"added_ms_p50\":%.3f,\"added_ms_p99\":%.3f,"
+		    "\"window_samples\":%zu,"
+		    "\"window_rtt_ms_p50\":%.3f,\"window_rtt_ms_p99\":%.3f,"
+		    "\"window_added_ms_p50\":%.3f,"
+		    "\"window_added_ms_p99\":%.3f,"
 		    "\"elapsed_s\":%.3f}\n", nclients, connected, completed,
 		    failed, partials, finals, errors, nlat,
 		    pct(lat_rtt, nlat, .5), pct(lat_rtt, nlat, .99),
 		    pct(lat_added, nlat, .5), pct(lat_added, nlat, .99),
+		    nwin, pct(win_rtt, nwin, .5), pct(win_rtt, nwin, .99),
+		    pct(win_added, nwin, .5), pct(win_added, nwin, .99),
 		    (double)(now_us() - t0) / 1e6);
 	}
 	lws_sul_cancel(&tick);
@@ -861,5 +889,8 @@ main(int argc, char **argv)
 	free(audio);
 	free(lat_rtt);
 	free(lat_added);
+	free(lat_at);
+	free(win_rtt);
+	free(win_added);
 	return ok ? 0 : 1;
 }
