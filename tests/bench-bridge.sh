@@ -27,7 +27,9 @@
 #     (steady - idle) / CLIENTS is the memory per stream.
 # Ports: BENCH_PORT (default 18280) and the next one.  BENCH_BRIDGE: the
 # audio-bridge binary to measure (default: the one built here), to compare
-# two builds.
+# two builds.  BENCH_PIN=1: the bridge on CPU 0, the stand-in and the load
+# generator on CPU 1 (taskset), as if the harness ran on other machines:
+# the bridge is then not preempted by its own load.
 set -u
 top_builddir=${top_builddir:-$(cd "$(dirname "$0")/.." && pwd)}
 N=${1:-1000}
@@ -39,12 +41,17 @@ PIDS=""
 trap 'for p in $PIDS; do kill $p 2>/dev/null; done; wait 2>/dev/null; rm -rf "$T"' EXIT INT TERM
 
 head -c $((D * 32000)) /dev/urandom >"$T/a.pcm"
-"$top_builddir/tests/riva-standin" --port "$R" --log "$T/si.log" \
+PIN_BRIDGE= PIN_HARNESS=
+if [ -n "${BENCH_PIN:-}" ]; then
+	PIN_BRIDGE="taskset -c 0"
+	PIN_HARNESS="taskset -c 1"
+fi
+$PIN_HARNESS "$top_builddir/tests/riva-standin" --port "$R" --log "$T/si.log" \
     --partial-every 3200 --final-every 32000 >/dev/null 2>&1 &
 PIDS="$PIDS $!"
 BRIDGE_CONFIG= BRIDGE_AUTH=off BRIDGE_PORT=$P BRIDGE_LISTEN=127.0.0.1 \
     RIVA_TARGET=127.0.0.1:$R BRIDGE_MAX_CONNECTIONS=$((N + 100)) \
-    BRIDGE_LOG_LEVEL=warn "${BENCH_BRIDGE:-$top_builddir/bridge/audio-bridge}" \
+    BRIDGE_LOG_LEVEL=warn $PIN_BRIDGE "${BENCH_BRIDGE:-$top_builddir/bridge/audio-bridge}" \
     >"$T/bridge.log" 2>&1 &
 BP=$!
 PIDS="$PIDS $BP"
@@ -64,7 +71,7 @@ RSS0=$(rss)
 # first one ends
 RAMP=$(( (N * 5 + 999) / 1000 ))
 W=$((D - RAMP - 4)); [ $W -lt 2 ] && W=2
-"$top_builddir/tests/wsclient" -q -L -T $((D + 60)) -n "$N" -R 5 -r \
+$PIN_HARNESS "$top_builddir/tests/wsclient" -q -L -T $((D + 60)) -n "$N" -R 5 -r \
     -w $((RAMP + 2)):$((RAMP + 2 + W)) \
     -a "$T/a.pcm" ws://127.0.0.1:$P/ >"$T/client.out" &
 CP=$!
