@@ -164,6 +164,7 @@ main_on_tick(lws_sorted_usec_list_t *sul)
 	    (uint64_t)bridge->conf.health_interval * 1000) {
 		bridge->last_health_us = now;
 		riva_health_check(bridge->riva, "", 0, NULL);
+		riva_models_refresh(bridge->riva, 0);
 	}
 	for (c = bridge->conns; c != NULL; c = c->next)
 		session_sweep(c, now);

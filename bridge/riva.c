@@ -51,6 +51,8 @@
 #define RIVA_METHOD_STREAM \
 	"/nvidia.riva.asr.RivaSpeechRecognition/StreamingRecognize"
 #define RIVA_METHOD_HEALTH	"/grpc.health.v1.Health/Check"
+#define RIVA_METHOD_MODELS \
+	"/nvidia.riva.asr.RivaSpeechRecognition/GetRivaSpeechRecognitionConfig"
 #define RIVA_TICK_MS		50	/* start-deadline check granularity */
 #define RIVA_SEND_MAX		(64 * 1024)	/* audio bytes per message */
 #define RIVA_MAX_PEM		(1024 * 1024)
@@ -61,7 +63,7 @@ enum riva_tagkind {
 	RIVA_TAG_SEND,
 	RIVA_TAG_RECV,
 	RIVA_TAG_STATUS,
-	RIVA_TAG_HEALTH,
+	RIVA_TAG_UNARY,
 	RIVA_TAG_WAKE,
 };
 
@@ -109,10 +111,12 @@ struct riva_stream {
 	struct riva_stream_stats stats;
 };
 
-struct riva_health_call {
+/* A unary call: a health check, or (models) the model list. */
+struct riva_unary {
 	struct riva		*r;
-	struct riva_health_call	*prev, *next;	/* r->health_calls */
-	struct riva_health_call	*work_next;	/* r->hwork list */
+	struct riva_unary	*prev, *next;	/* r->unary_calls */
+	struct riva_unary	*work_next;	/* r->uwork list */
+	int			 models;
 	grpc_call		*call;
 	struct riva_tag		 tag;
 	void			*user;
@@ -145,8 +149,8 @@ struct riva {
 	int			 hold_signals, held_due;
 	struct riva_stream	*streams;	/* every stream not yet freed */
 	struct riva_stream	*work_head, *work_tail;
-	struct riva_health_call	*health_calls;
-	struct riva_health_call	*hwork_head, *hwork_tail;
+	struct riva_unary	*unary_calls;
+	struct riva_unary	*uwork_head, *uwork_tail;
 	size_t			 nactive;	/* streams not yet done */
 	struct riva_evnode	*evhead, *evtail;
 	grpc_metadata		 md[2];
@@ -158,6 +162,10 @@ struct riva {
 	void			*wakeup_arg;
 	enum rivamsg_health	 health_last;
 	uint64_t		 health_last_us;
+	/* The last model list Riva gave; models_known: 0 = none yet (or
+	 * Riva lacks the call), 1 = models holds it. */
+	struct rivamsg_models	 models;
+	int			 models_known;
 	uint64_t		 last_tick_us;
 };
 
@@ -431,7 +439,7 @@ riva_release_signals(struct riva *r)
 }
 
 static void
-riva_hschedule(struct riva_health_call *h)
+riva_unary_schedule(struct riva_unary *h)
 {
 	struct riva *r = h->r;
 
@@ -439,11 +447,11 @@ riva_hschedule(struct riva_health_call *h)
 		return;
 	h->in_work = 1;
 	h->work_next = NULL;
-	if (r->hwork_tail != NULL)
-		r->hwork_tail->work_next = h;
+	if (r->uwork_tail != NULL)
+		r->uwork_tail->work_next = h;
 	else
-		r->hwork_head = h;
-	r->hwork_tail = h;
+		r->uwork_head = h;
+	r->uwork_tail = h;
 	riva_work_added(r);
 }
 
@@ -508,7 +516,7 @@ static void
 riva_maybe_shutdown_cq(struct riva *r)
 {
 	if (r->closing && !r->cq_shut && r->streams == NULL &&
-	    r->health_calls == NULL && !r->wake_posted) {
+	    r->unary_calls == NULL && !r->wake_posted) {
 		r->cq_shut = 1;
 		grpc_completion_queue_shutdown(r->cq);
 	}
@@ -712,14 +720,14 @@ riva_work_stream(struct riva_stream *s)
 }
 
 static void
-riva_health_free(struct riva_health_call *h)
+riva_unary_free(struct riva_unary *h)
 {
 	struct riva *r = h->r;
 
 	if (h->prev != NULL)
 		h->prev->next = h->next;
 	else
-		r->health_calls = h->next;
+		r->unary_calls = h->next;
 	if (h->next != NULL)
 		h->next->prev = h->prev;
 	if (h->call != NULL)
@@ -734,9 +742,9 @@ riva_health_free(struct riva_health_call *h)
 	free(h);
 }
 
-/* Start or cancel a health check (r->mu held; dropped around grpc). */
+/* Start or cancel a unary call (r->mu held; dropped around grpc). */
 static int
-riva_work_health(struct riva_health_call *h)
+riva_work_unary(struct riva_unary *h)
 {
 	struct riva *r = h->r;
 	struct riva_event ev;
@@ -755,15 +763,15 @@ riva_work_health(struct riva_health_call *h)
 		return 0;
 	}
 	if (r->closing) {
-		riva_health_free(h);
+		riva_unary_free(h);
 		return 0;
 	}
 	h->created = 1;
 	pthread_mutex_unlock(&r->mu);
 	call = grpc_channel_create_call(r->channel, NULL,
 	    GRPC_PROPAGATE_DEFAULTS, r->cq,
-	    grpc_slice_from_static_string(RIVA_METHOD_HEALTH), NULL,
-	    riva_deadline_ms(h->timeout_ms), NULL);
+	    grpc_slice_from_static_string(h->models ? RIVA_METHOD_MODELS :
+	    RIVA_METHOD_HEALTH), NULL, riva_deadline_ms(h->timeout_ms), NULL);
 	if (call != NULL) {
 		h->call = call;
 		memset(ops, 0, sizeof(ops));
@@ -790,14 +798,19 @@ riva_work_health(struct riva_health_call *h)
 	pthread_mutex_lock(&r->mu);
 	if (call != NULL && ce == GRPC_CALL_OK)
 		return 0;
-	log_error("cannot start the health check call (%d)", (int)ce);
+	log_error("cannot start the %s call (%d)", h->models ? "model list" :
+	    "health check", (int)ce);
+	if (h->models) {
+		riva_unary_free(h);
+		return 0;
+	}
 	memset(&ev, 0, sizeof(ev));
 	ev.type = RIVA_EV_HEALTH;
 	ev.user = h->user;
 	ev.err = ERR_INTERNAL;
 	ev.message = riva_strdup("internal error");
 	ev.recv_us = riva_now_us();
-	riva_health_free(h);
+	riva_unary_free(h);
 	return riva_push(r, &ev);
 }
 
@@ -809,16 +822,16 @@ static int
 riva_run_work(struct riva *r)
 {
 	struct riva_stream *s;
-	struct riva_health_call *h;
+	struct riva_unary *h;
 	int wake = 0;
 
 	for (;;) {
-		if ((h = r->hwork_head) != NULL) {
-			r->hwork_head = h->work_next;
-			if (r->hwork_head == NULL)
-				r->hwork_tail = NULL;
+		if ((h = r->uwork_head) != NULL) {
+			r->uwork_head = h->work_next;
+			if (r->uwork_head == NULL)
+				r->uwork_tail = NULL;
 			h->in_work = 0;
-			wake |= riva_work_health(h);
+			wake |= riva_work_unary(h);
 		} else if ((s = r->work_head) != NULL) {
 			r->work_head = s->work_next;
 			if (r->work_head == NULL)
@@ -1123,24 +1136,21 @@ riva_active_streams(struct riva *r)
 
 /* ------------------------------------------------------------------ health */
 
-enum err
-riva_health_check(struct riva *r, const char *service, int timeout_ms,
-    void *user)
+/* Queue a unary call with request buf (taken over). */
+static enum err
+riva_unary_start(struct riva *r, int models, uint8_t *buf, size_t len,
+    int timeout_ms, void *user)
 {
-	struct riva_health_call *h;
+	struct riva_unary *h;
 	grpc_slice sl;
-	uint8_t *buf = NULL;
-	size_t len;
-	enum err e;
 
-	if ((e = rivamsg_encode_health_request(service, &buf, &len)) != ERR_OK)
-		return e;
 	h = riva_xcalloc(1, sizeof(*h));
 	h->r = r;
+	h->models = models;
 	h->user = user;
 	h->timeout_ms = timeout_ms > 0 ? timeout_ms :
 	    RIVA_HEALTH_TIMEOUT_MS_DEFAULT;
-	h->tag.kind = RIVA_TAG_HEALTH;
+	h->tag.kind = RIVA_TAG_UNARY;
 	h->tag.obj = h;
 	h->status_details = grpc_empty_slice();
 	grpc_metadata_array_init(&h->md_initial);
@@ -1153,22 +1163,106 @@ riva_health_check(struct riva *r, const char *service, int timeout_ms,
 
 	pthread_mutex_lock(&r->mu);
 	if (r->closing) {
-		riva_health_free(h);	/* unlinked: only frees */
+		riva_unary_free(h);	/* unlinked: only frees */
 		pthread_mutex_unlock(&r->mu);
 		return ERR_UNAVAILABLE;
 	}
-	h->next = r->health_calls;
-	if (r->health_calls != NULL)
-		r->health_calls->prev = h;
-	r->health_calls = h;
-	riva_hschedule(h);
+	h->next = r->unary_calls;
+	if (r->unary_calls != NULL)
+		r->unary_calls->prev = h;
+	r->unary_calls = h;
+	riva_unary_schedule(h);
 	pthread_mutex_unlock(&r->mu);
 	return ERR_OK;
 }
 
+enum err
+riva_health_check(struct riva *r, const char *service, int timeout_ms,
+    void *user)
+{
+	uint8_t *buf = NULL;
+	size_t len;
+	enum err e;
+
+	if ((e = rivamsg_encode_health_request(service, &buf, &len)) != ERR_OK)
+		return e;
+	return riva_unary_start(r, 0, buf, len, timeout_ms, user);
+}
+
+enum err
+riva_models_refresh(struct riva *r, int timeout_ms)
+{
+	uint8_t *buf = NULL;
+	size_t len;
+	enum err e;
+
+	if ((e = rivamsg_encode_models_request(&buf, &len)) != ERR_OK)
+		return e;
+	return riva_unary_start(r, 1, buf, len, timeout_ms, NULL);
+}
+
+/* Take h off the work list, where a cancel asked at shutdown may have left
+ * it (r->mu held). */
+static void
+riva_unary_unwork(struct riva_unary *h)
+{
+	struct riva *r = h->r;
+	struct riva_unary **pp = &r->uwork_head, *prevw = NULL;
+
+	if (!h->in_work)
+		return;
+	while (*pp != NULL && *pp != h) {
+		prevw = *pp;
+		pp = &(*pp)->work_next;
+	}
+	if (*pp == h) {
+		*pp = h->work_next;
+		if (r->uwork_tail == h)
+			r->uwork_tail = prevw;
+	}
+	h->in_work = 0;
+}
+
+/*
+ * The model list call finished (r->mu held); models is the decoded answer
+ * (taken over).  A failure keeps the list we had, but a Riva that does not
+ * know the call (UNIMPLEMENTED) has none.
+ */
+static void
+riva_on_models(struct riva_unary *h, int ok, enum err derr,
+    struct rivamsg_models *models)
+{
+	struct riva *r = h->r;
+	char *details;
+
+	if (ok && h->status == GRPC_STATUS_OK && derr == ERR_OK) {
+		if (!r->models_known || r->models.n != models->n)
+			log_info("riva serves %zu recognition models",
+			    models->n);
+		rivamsg_models_clear(&r->models);
+		r->models = *models;
+		memset(models, 0, sizeof(*models));
+		r->models_known = 1;
+	} else if (ok && h->status == GRPC_STATUS_UNIMPLEMENTED) {
+		rivamsg_models_clear(&r->models);
+		r->models_known = 0;
+	} else if (ok && h->status == GRPC_STATUS_OK)
+		log_warn("malformed model list from riva: %s", err_code(derr));
+	else if (ok && !r->closing) {
+		details = grpc_slice_to_c_string(h->status_details);
+		log_warn("riva model list failed: grpc_status=%d "
+		    "details=\"%s\"", (int)h->status,
+		    details != NULL ? details : "");
+		gpr_free(details);
+	}
+	rivamsg_models_clear(models);
+	riva_unary_unwork(h);
+	riva_unary_free(h);
+}
+
 /* The health call finished; derr/health are the decoded answer (r->mu). */
 static int
-riva_on_health(struct riva_health_call *h, int ok, enum err derr,
+riva_on_health(struct riva_unary *h, int ok, enum err derr,
     enum rivamsg_health health, uint64_t now)
 {
 	struct riva *r = h->r;
@@ -1206,23 +1300,8 @@ riva_on_health(struct riva_health_call *h, int ok, enum err derr,
 		riva_event_clear(&ev);
 	else
 		wake = riva_push(r, &ev);
-	/* h can still be on the work list for a cancel asked at shutdown:
-	 * take it off before freeing it. */
-	if (h->in_work) {
-		struct riva_health_call **pp = &r->hwork_head, *prevw = NULL;
-
-		while (*pp != NULL && *pp != h) {
-			prevw = *pp;
-			pp = &(*pp)->work_next;
-		}
-		if (*pp == h) {
-			*pp = h->work_next;
-			if (r->hwork_tail == h)
-				r->hwork_tail = prevw;
-		}
-		h->in_work = 0;
-	}
-	riva_health_free(h);
+	riva_unary_unwork(h);
+	riva_unary_free(h);
 	return wake;
 }
 
@@ -1238,6 +1317,45 @@ riva_health_last(struct riva *r, uint64_t *age_us)
 		    riva_now_us() - r->health_last_us : 0;
 	pthread_mutex_unlock(&r->mu);
 	return h;
+}
+
+int
+riva_model_served(struct riva *r, const char *model)
+{
+	size_t i;
+	int served = -1;
+
+	pthread_mutex_lock(&r->mu);
+	if (r->models_known) {
+		served = 0;
+		for (i = 0; i < r->models.n && !served; i++)
+			served = strcmp(r->models.v[i].name, model) == 0;
+	}
+	pthread_mutex_unlock(&r->mu);
+	return served;
+}
+
+int
+riva_models_copy(struct riva *r, struct rivamsg_models *out)
+{
+	size_t i;
+	int known;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&r->mu);
+	known = r->models_known;
+	if (known && r->models.n > 0) {
+		out->v = riva_xcalloc(r->models.n, sizeof(*out->v));
+		for (i = 0; i < r->models.n; i++) {
+			out->v[i].name = riva_strdup(r->models.v[i].name);
+			if (r->models.v[i].language != NULL)
+				out->v[i].language =
+				    riva_strdup(r->models.v[i].language);
+		}
+		out->n = r->models.n;
+	}
+	pthread_mutex_unlock(&r->mu);
+	return known;
 }
 
 /* ---------------------------------------------------------- the grpc thread */
@@ -1278,8 +1396,9 @@ riva_loop(void *arg)
 	struct riva *r = arg;
 	struct riva_tag *t;
 	struct riva_stream *s;
-	struct riva_health_call *h;
+	struct riva_unary *h;
 	struct rivamsg_response resp;
+	struct rivamsg_models models;
 	enum rivamsg_health health;
 	grpc_byte_buffer *bb;
 	grpc_event ev;
@@ -1312,6 +1431,7 @@ riva_loop(void *arg)
 		 */
 		e = ERR_OK;
 		memset(&resp, 0, sizeof(resp));
+		memset(&models, 0, sizeof(models));
 		health = RIVAMSG_HEALTH_UNKNOWN;
 		bb = NULL;
 		now = riva_now_us();
@@ -1329,14 +1449,17 @@ riva_loop(void *arg)
 					grpc_slice_unref(sl);
 				}
 			}
-		} else if (t != NULL && t->kind == RIVA_TAG_HEALTH) {
+		} else if (t != NULL && t->kind == RIVA_TAG_UNARY) {
 			h = t->obj;
 			bb = h->recv_bb;
 			h->recv_bb = NULL;
 			if (bb == NULL || !riva_read_bb(bb, &sl))
 				e = ERR_UPSTREAM;
 			else {
-				e = rivamsg_decode_health_response(
+				e = h->models ? rivamsg_decode_models_response(
+				    GRPC_SLICE_START_PTR(sl),
+				    GRPC_SLICE_LENGTH(sl), &models) :
+				    rivamsg_decode_health_response(
 				    GRPC_SLICE_START_PTR(sl),
 				    GRPC_SLICE_LENGTH(sl), &health);
 				grpc_slice_unref(sl);
@@ -1356,9 +1479,13 @@ riva_loop(void *arg)
 			case RIVA_TAG_STATUS:
 				wake = riva_on_status(t->obj);
 				break;
-			case RIVA_TAG_HEALTH:
-				wake = riva_on_health(t->obj, ev.success, e,
-				    health, now);
+			case RIVA_TAG_UNARY:
+				if (((struct riva_unary *)t->obj)->models)
+					riva_on_models(t->obj, ev.success, e,
+					    &models);
+				else
+					wake = riva_on_health(t->obj,
+					    ev.success, e, health, now);
 				break;
 			case RIVA_TAG_WAKE:
 				r->wake_posted = 0;
@@ -1367,6 +1494,7 @@ riva_loop(void *arg)
 		}
 		riva_tick(r, now);
 		rivamsg_response_clear(&resp);
+		rivamsg_models_clear(&models);
 		if (bb != NULL)
 			grpc_byte_buffer_destroy(bb);
 	}
@@ -1645,7 +1773,7 @@ void
 riva_free(struct riva *r)
 {
 	struct riva_stream *s, *snext;
-	struct riva_health_call *h;
+	struct riva_unary *h;
 	struct riva_evnode *n;
 	size_t i;
 
@@ -1662,10 +1790,10 @@ riva_free(struct riva *r)
 			    GRPC_STATUS_CANCELLED);
 		riva_stream_settle(s);	/* may free s */
 	}
-	for (h = r->health_calls; h != NULL; h = h->next)
+	for (h = r->unary_calls; h != NULL; h = h->next)
 		if (h->created) {
 			h->want_cancel = 1;
-			riva_hschedule(h);
+			riva_unary_schedule(h);
 		}
 	if (r->cq != NULL && !r->thread_started && !r->cq_shut) {
 		r->cq_shut = 1;
@@ -1700,6 +1828,7 @@ riva_free(struct riva *r)
 		riva_event_clear(&n->ev);
 		free(n);
 	}
+	rivamsg_models_clear(&r->models);
 	pthread_mutex_destroy(&r->mu);
 	free(r);
 	grpc_shutdown_blocking();

@@ -2,9 +2,9 @@
  * riva.h: the adapter between the bridge and NVIDIA Riva over gRPC.
  *
  * bridge/riva.c is the one file that calls grpc-core.  It owns one channel
- * to Riva and two threads (one makes the grpc calls, one waits on the
- * completion queue); the caller (the libwebsockets event loop) never calls
- * grpc and never blocks on it:
+ * to Riva and one thread, which makes the grpc calls and waits on the
+ * completion queue; the caller (the libwebsockets event loop) never starts
+ * a grpc operation and never blocks on one:
  *
  *   - riva_stream_start(), riva_stream_audio(), riva_stream_finish(),
  *     riva_stream_release() and riva_health_check() only copy their input
@@ -217,6 +217,20 @@ enum err	 riva_health_check(struct riva *, const char *service,
  * check failed.  If age_us is not NULL it gets the answer's age.
  */
 enum rivamsg_health riva_health_last(struct riva *, uint64_t *age_us);
+
+/*
+ * Ask Riva which recognition models it serves (GetRivaSpeechRecognitionConfig)
+ * in the background, with timeout_ms (0 = default).  No event: the answer
+ * is kept for riva_model_served() and riva_models_copy(); a failed call
+ * keeps the previous list, and a Riva that lacks the call (UNIMPLEMENTED)
+ * leaves none.  Returns ERR_OK or ERR_NOMEM / ERR_UNAVAILABLE.
+ */
+enum err	 riva_models_refresh(struct riva *, int timeout_ms);
+/* 1 if model is in the last list, 0 if not, -1 if no list is known. */
+int		 riva_model_served(struct riva *, const char *model);
+/* A copy of the last list (rivamsg_models_clear()); returns 0 (and an
+ * empty list) if none is known. */
+int		 riva_models_copy(struct riva *, struct rivamsg_models *);
 
 /* Streams currently open (started and not yet done). */
 size_t		 riva_active_streams(struct riva *);

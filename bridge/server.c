@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <json-c/json.h>
 #include <libwebsockets.h>
 
 #include "bridge.h"
@@ -65,6 +66,42 @@ server_reply_error(struct lws *wsi, enum err e, unsigned int status,
 	    (char *)server_body + LWS_PRE, len);
 }
 
+/*
+ * ,"models":[{"name":..,"language":..},...] for /healthz, or nothing when
+ * the list is unknown.  Returns the bytes written, or 0 if it does not fit.
+ */
+static size_t
+server_models_json(char *buf, size_t cap)
+{
+	struct rivamsg_models ms;
+	struct json_object *arr, *o;
+	const char *js;
+	size_t i, n = 0;
+	int w;
+
+	if (!riva_models_copy(bridge->riva, &ms))
+		return 0;
+	if ((arr = json_object_new_array()) == NULL)
+		goto out;
+	for (i = 0; i < ms.n; i++) {
+		o = json_object_new_object();
+		json_object_object_add(o, "name",
+		    json_object_new_string(ms.v[i].name));
+		if (ms.v[i].language != NULL)
+			json_object_object_add(o, "language",
+			    json_object_new_string(ms.v[i].language));
+		json_object_array_add(arr, o);
+	}
+	js = json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PLAIN);
+	w = snprintf(buf, cap, ",\"models\":%s", js);
+	if (w > 0 && (size_t)w < cap)
+		n = (size_t)w;
+	json_object_put(arr);
+out:
+	rivamsg_models_clear(&ms);
+	return n;
+}
+
 static int
 server_healthz(struct lws *wsi)
 {
@@ -95,11 +132,16 @@ server_healthz(struct lws *wsi)
 	}
 	n = snprintf((char *)server_body + LWS_PRE, SERVER_BODY_BYTES,
 	    "{\"status\":\"%s\",\"riva\":\"%s\",\"riva_checked_ms_ago\":%lld,"
-	    "\"connections\":%llu,\"sessions\":%llu}\n", state,
+	    "\"connections\":%llu,\"sessions\":%llu", state,
 	    rivamsg_health_name(h), h == RIVAMSG_HEALTH_UNKNOWN ? -1LL :
 	    (long long)(age_us / 1000),
 	    (unsigned long long)bridge->m.connections,
 	    (unsigned long long)bridge->m.sessions);
+	/* The model list (at most RIVAMSG_MAX_MODELS) fits the body. */
+	n += (int)server_models_json((char *)server_body + LWS_PRE + n,
+	    SERVER_BODY_BYTES - (size_t)n - 2);
+	n += snprintf((char *)server_body + LWS_PRE + n,
+	    SERVER_BODY_BYTES - (size_t)n, "}\n");
 	return server_reply(wsi, status, "application/json",
 	    (char *)server_body + LWS_PRE, (size_t)n);
 }

@@ -297,6 +297,7 @@ session_start(struct conn *c, const struct wsproto_start *st)
 	struct rivamsg_config rc;
 	enum err e = ERR_OK;
 	size_t i, len;
+	char why[512];
 
 	if (bridge->draining) {
 		session_send_error(c, ERR_UNAVAILABLE,
@@ -323,6 +324,20 @@ session_start(struct conn *c, const struct wsproto_start *st)
 	rc.boost_words = st->nhotwords > 0 ? boost : NULL;
 	rc.nboost_words = st->nhotwords;
 	rc.boost_score = (float)bridge->conf.hotword_boost;
+	/*
+	 * A model Riva does not serve would fail the stream after it
+	 * started, as an upstream error; refused here, it is the client's
+	 * error, named.  (Unchecked while the list is unknown.)
+	 */
+	if (rc.model != NULL &&
+	    riva_model_served(bridge->riva, rc.model) == 0) {
+		snprintf(why, sizeof(why), "model \"%s\" is not served by the "
+		    "speech recognition service (GET /healthz lists its "
+		    "models)", rc.model);
+		metrics_error(&bridge->m, METRICS_ERR_BAD_FIELD);
+		session_send_error(c, ERR_FIELD, why);
+		return;
+	}
 	c->rs = riva_stream_start(bridge->riva, &rc, c, &e);
 	if (c->rs == NULL) {
 		metrics_error(&bridge->m, e == ERR_UNAVAILABLE ?

@@ -459,6 +459,109 @@ rivamsg_decode_health_response(const uint8_t *buf, size_t len,
 	return ERR_OK;
 }
 
+/*
+ * Names and languages end up in our log, /healthz and error messages to
+ * clients: printable ASCII only.
+ */
+static int
+rivamsg_name_ok(const char *s, size_t max)
+{
+	size_t i, n;
+
+	if (s == NULL || (n = strnlen(s, max + 1)) == 0 || n > max)
+		return 0;
+	for (i = 0; i < n; i++)
+		if ((unsigned char)s[i] <= 0x20 || (unsigned char)s[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+enum err
+rivamsg_encode_models_request(uint8_t **out, size_t *outlen)
+{
+	Nvidia__Riva__Asr__RivaSpeechRecognitionConfigRequest req =
+	    NVIDIA__RIVA__ASR__RIVA_SPEECH_RECOGNITION_CONFIG_REQUEST__INIT;
+	size_t n;
+
+	*outlen = 0;
+	n = nvidia__riva__asr__riva_speech_recognition_config_request__get_packed_size(
+	    &req);
+	if ((*out = malloc(n > 0 ? n : 1)) == NULL)
+		return ERR_NOMEM;
+	*outlen = nvidia__riva__asr__riva_speech_recognition_config_request__pack(
+	    &req, *out);
+	return ERR_OK;
+}
+
+enum err
+rivamsg_decode_models_response(const uint8_t *buf, size_t len,
+    struct rivamsg_models *models)
+{
+	Nvidia__Riva__Asr__RivaSpeechRecognitionConfigResponse *pb;
+	Nvidia__Riva__Asr__RivaSpeechRecognitionConfigResponse__Config *mc;
+	const char *lang;
+	enum err e = ERR_OK;
+	size_t i, j;
+
+	memset(models, 0, sizeof(*models));
+	pb = nvidia__riva__asr__riva_speech_recognition_config_response__unpack(
+	    NULL, len, buf);
+	if (pb == NULL)
+		return ERR_UPSTREAM;
+	if (pb->n_model_config > RIVAMSG_MAX_MODELS) {
+		e = ERR_TOO_LARGE;
+		goto out;
+	}
+	if (pb->n_model_config > 0 && (models->v = calloc(pb->n_model_config,
+	    sizeof(*models->v))) == NULL) {
+		e = ERR_NOMEM;
+		goto out;
+	}
+	for (i = 0; i < pb->n_model_config; i++) {
+		mc = pb->model_config[i];
+		lang = NULL;
+		for (j = 0; j < mc->n_parameters; j++)
+			if (mc->parameters[j]->key != NULL &&
+			    strcmp(mc->parameters[j]->key, "language_code") == 0)
+				lang = mc->parameters[j]->value;
+		if (!rivamsg_name_ok(mc->model_name, RIVAMSG_MAX_MODEL_LEN) ||
+		    (lang != NULL && !rivamsg_name_ok(lang,
+		    RIVAMSG_MAX_LANGUAGE_LEN))) {
+			e = ERR_UPSTREAM;
+			goto out;
+		}
+		if ((models->v[i].name = strdup(mc->model_name)) == NULL ||
+		    (lang != NULL &&
+		    (models->v[i].language = strdup(lang)) == NULL)) {
+			models->n = i + 1;
+			e = ERR_NOMEM;
+			goto out;
+		}
+		models->n = i + 1;
+	}
+out:
+	nvidia__riva__asr__riva_speech_recognition_config_response__free_unpacked(
+	    pb, NULL);
+	if (e != ERR_OK)
+		rivamsg_models_clear(models);
+	return e;
+}
+
+void
+rivamsg_models_clear(struct rivamsg_models *models)
+{
+	size_t i;
+
+	if (models == NULL)
+		return;
+	for (i = 0; i < models->n; i++) {
+		free(models->v[i].name);
+		free(models->v[i].language);
+	}
+	free(models->v);
+	memset(models, 0, sizeof(*models));
+}
+
 const char *
 rivamsg_health_name(enum rivamsg_health h)
 {
@@ -805,4 +908,57 @@ rivamsg_encode_health_response(enum rivamsg_health h, uint8_t **out,
 		return ERR_NOMEM;
 	*outlen = grpc__health__v1__health_check_response__pack(&pb, *out);
 	return ERR_OK;
+}
+
+enum err
+rivamsg_encode_models_response(const struct rivamsg_models *models,
+    uint8_t **out, size_t *outlen)
+{
+	Nvidia__Riva__Asr__RivaSpeechRecognitionConfigResponse pb =
+	    NVIDIA__RIVA__ASR__RIVA_SPEECH_RECOGNITION_CONFIG_RESPONSE__INIT;
+	Nvidia__Riva__Asr__RivaSpeechRecognitionConfigResponse__Config *mc = NULL;
+	Nvidia__Riva__Asr__RivaSpeechRecognitionConfigResponse__Config **mcp = NULL;
+	Nvidia__Riva__Asr__RivaSpeechRecognitionConfigResponse__Config__ParametersEntry
+	    *pe = NULL, **pep = NULL;
+	enum err e = ERR_NOMEM;
+	size_t i, n;
+
+	*out = NULL;
+	*outlen = 0;
+	if (models->n > 0 && ((mc = calloc(models->n, sizeof(*mc))) == NULL ||
+	    (mcp = calloc(models->n, sizeof(*mcp))) == NULL ||
+	    (pe = calloc(models->n, sizeof(*pe))) == NULL ||
+	    (pep = calloc(models->n, sizeof(*pep))) == NULL))
+		goto out;
+	for (i = 0; i < models->n; i++) {
+		nvidia__riva__asr__riva_speech_recognition_config_response__config__init(
+		    &mc[i]);
+		mc[i].model_name = models->v[i].name;
+		if (models->v[i].language != NULL &&
+		    models->v[i].language[0] != '\0') {
+			nvidia__riva__asr__riva_speech_recognition_config_response__config__parameters_entry__init(
+			    &pe[i]);
+			pe[i].key = (char *)"language_code";
+			pe[i].value = models->v[i].language;
+			pep[i] = &pe[i];
+			mc[i].n_parameters = 1;
+			mc[i].parameters = &pep[i];
+		}
+		mcp[i] = &mc[i];
+	}
+	pb.n_model_config = models->n;
+	pb.model_config = mcp;
+	n = nvidia__riva__asr__riva_speech_recognition_config_response__get_packed_size(
+	    &pb);
+	if ((*out = malloc(n > 0 ? n : 1)) == NULL)
+		goto out;
+	*outlen = nvidia__riva__asr__riva_speech_recognition_config_response__pack(
+	    &pb, *out);
+	e = ERR_OK;
+out:
+	free(mc);
+	free(mcp);
+	free(pe);
+	free(pep);
+	return e;
 }

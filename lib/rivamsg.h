@@ -32,6 +32,7 @@
 #define RIVAMSG_MAX_BOOST_WORD_LEN	LIMIT_RIVA_BOOST_WORD_LEN
 #define RIVAMSG_MAX_LANGUAGE_LEN	35	/* BCP-47 tag */
 #define RIVAMSG_MAX_MODEL_LEN		256
+#define RIVAMSG_MAX_MODELS		128	/* in a config response */
 #define RIVAMSG_SAMPLE_RATE_MIN		8000
 #define RIVAMSG_SAMPLE_RATE_MAX		48000
 
@@ -165,6 +166,35 @@ enum err	rivamsg_decode_health_response(const uint8_t *buf, size_t len,
 const char	*rivamsg_health_name(enum rivamsg_health);
 
 /*
+ * GetRivaSpeechRecognitionConfig: the recognition models Riva serves, each
+ * with the language_code parameter Riva selects models by (NULL if the
+ * model has none).
+ */
+struct rivamsg_model {
+	char		*name;
+	char		*language;
+};
+
+struct rivamsg_models {
+	struct rivamsg_model *v;
+	size_t		 n;
+};
+
+/* Encode a RivaSpeechRecognitionConfigRequest (every model); *out is
+ * malloc'd; ERR_NOMEM. */
+enum err	rivamsg_encode_models_request(uint8_t **out, size_t *outlen);
+/*
+ * Decode a RivaSpeechRecognitionConfigResponse.  On ERR_OK *models is
+ * filled (rivamsg_models_clear()).  ERR_UPSTREAM if malformed or a name
+ * or language is empty, over RIVAMSG_MAX_MODEL_LEN /
+ * RIVAMSG_MAX_LANGUAGE_LEN or not printable ASCII; ERR_TOO_LARGE over
+ * RIVAMSG_MAX_MODELS models; ERR_NOMEM.
+ */
+enum err	rivamsg_decode_models_response(const uint8_t *buf, size_t len,
+		    struct rivamsg_models *models);
+void		rivamsg_models_clear(struct rivamsg_models *);
+
+/*
  * The other direction, for the Riva stand-in (tests/riva-standin.c) and
  * the unit tests: decode what a client sent, encode what Riva answers.
  */
@@ -220,6 +250,11 @@ enum err	rivamsg_encode_response(const struct rivamsg_response *,
 enum err	rivamsg_decode_health_request(const uint8_t *buf, size_t len,
 		    char **service);
 enum err	rivamsg_encode_health_response(enum rivamsg_health,
+		    uint8_t **out, size_t *outlen);
+
+/* Model list, server side: encode a RivaSpeechRecognitionConfigResponse
+ * (language "" or NULL: no language_code parameter).  ERR_NOMEM. */
+enum err	rivamsg_encode_models_response(const struct rivamsg_models *,
 		    uint8_t **out, size_t *outlen);
 
 #endif /* RIVAMSG_H */

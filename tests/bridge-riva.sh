@@ -69,7 +69,7 @@ check "healthz 503 when Riva says NOT_SERVING" "$T/h2.json" \
 echo SERVING >"$T/health"
 
 $WSCLIENT -T 20 -r -a "$T/a.pcm" \
-    -s 'start={"type":"start_transcription","enable_partials":true,"hotwords":["Riva","Kubernetes"],"language":"en-GB","punctuation":false};audio;stop;wait=session_stopped;close' \
+    -s 'start={"type":"start_transcription","enable_partials":true,"hotwords":["Riva","Kubernetes"],"language":"en-GB","model":"any-model.v1","punctuation":false};audio;stop;wait=session_stopped;close' \
     $URL >"$T/d1.out"
 # Each stand-in response carries two interim results; the partial is both.
 check "dialect 1 end to end" "$T/d1.out" \
@@ -79,8 +79,12 @@ check "dialect 1 end to end" "$T/d1.out" \
     '"type":"transcription","segment_id":1,' \
     '^\{"type":"session_stopped","reason":"stopped by client","timestamp":"[^"]+"\}$' \
     '"script_done":true'
-check "start settings reach Riva (language, hotwords, punctuation)" \
-    "$T/si1.si.log" 'lang=en-GB .*punct=0 interim=1 .*hotwords=Riva,Kubernetes boost=4'
+check "start settings reach Riva (language, model, hotwords, punctuation)" \
+    "$T/si1.si.log" 'lang=en-GB model=any-model.v1 .*punct=0 interim=1 .*hotwords=Riva,Kubernetes boost=4'
+# This stand-in lacks GetRivaSpeechRecognitionConfig, like an old Riva: no
+# model list, so the model above went to Riva unchecked.
+check_not "no model list on /healthz when Riva has none" "$T/h1.json" \
+    '"models"'
 [ "$(count_sha "$T/si1.si.log" 64000 "$SHA")" -eq 1 ] &&
     ok "Riva received the audio byte for byte, in order" ||
     not_ok "Riva received the audio byte for byte, in order" "$T/si1.si.log"
@@ -226,5 +230,33 @@ stop_pid "$BRIDGE_PID"
 wait $CL
 check "SIGTERM closes the listener while a recognition drains" \
     "$T/drain.state" '^curl=7 alive=yes$'
+
+# The models Riva serves (GetRivaSpeechRecognitionConfig) are listed on
+# /healthz, and a start naming another is refused before any stream opens.
+stop_pid "$SI_PID"
+start_standin si7 --partial-every 3200 \
+    --models 'conformer-en-US-asr-streaming=en-US,parakeet-1.1b-multi'
+start_bridge br7 "$P" BRIDGE_AUTH=off RIVA_TARGET=127.0.0.1:$R \
+    BRIDGE_HEALTH_INTERVAL=1s
+i=0
+until curl -s http://127.0.0.1:$P/healthz | grep -q '"models"'; do
+	i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1
+done
+curl -s http://127.0.0.1:$P/healthz >"$T/h7.json"
+check "healthz lists the models Riva serves" "$T/h7.json" \
+    '"models":\[\{"name":"conformer-en-US-asr-streaming","language":"en-US"\},\{"name":"parakeet-1.1b-multi"\}\]\}$'
+$WSCLIENT -T 20 -a "$T/a.pcm" \
+    -s 'start={"type":"start_transcription","model":"no-such-model"};wait=error;start={"type":"start_transcription","model":"parakeet-1.1b-multi"};audio;stop;wait=session_stopped;close' \
+    $URL >"$T/model.out"
+check "a model Riva does not serve is refused by name; a served one works" \
+    "$T/model.out" \
+    '"error":"model \\"no-such-model\\" is not served by the speech recognition service[^"]*","code":"invalid_field"' \
+    '"type":"transcription"' \
+    '"type":"session_stopped","reason":"stopped by client"'
+check "the served model reached Riva" "$T/si7.si.log" \
+    'model=parakeet-1.1b-multi '
+check_not "the refused model never reached Riva" "$T/si7.si.log" \
+    'model=no-such-model'
+stop_pid "$BRIDGE_PID"
 
 finish

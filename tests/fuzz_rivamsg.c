@@ -6,7 +6,7 @@
  * it, the result must stay within the RIVAMSG_MAX_* bounds, every string
  * must be there, the partial text must build, and encoding it again and
  * decoding that must give the same results.  The same input is also fed to
- * the request and health decoders.
+ * the request, health and model list decoders.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -49,6 +49,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct rivamsg_response r, again;
 	struct rivamsg_request req;
+	struct rivamsg_models models;
 	enum rivamsg_health h;
 	uint8_t *buf = NULL;
 	size_t i, j, len, words = 0;
@@ -86,5 +87,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		rivamsg_request_clear(&req);
 	}
 	(void)rivamsg_decode_health_response(data, size, &h);
+	if (rivamsg_decode_models_response(data, size, &models) == ERR_OK) {
+		if (models.n > RIVAMSG_MAX_MODELS)
+			abort();
+		for (i = 0; i < models.n; i++)
+			if (models.v[i].name == NULL ||
+			    models.v[i].name[0] == '\0' ||
+			    strlen(models.v[i].name) > RIVAMSG_MAX_MODEL_LEN)
+				abort();
+		rivamsg_models_clear(&models);
+	}
 	return 0;
 }

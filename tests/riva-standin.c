@@ -25,7 +25,10 @@
  * --abort-after N (UNAVAILABLE once N audio bytes have arrived),
  * --blackhole (accept TCP and never answer), --max-concurrent-streams 0
  * (HTTP/2 up, but no stream may open: calls stall before they start).  Health: --health STATUS, or
- * --health-file PATH read at every check (so a test can flip it).  If the
+ * --health-file PATH read at every check (so a test can flip it).  Models:
+ * with --models NAME[=LANG],... GetRivaSpeechRecognitionConfig lists them
+ * (LANG as the language_code parameter); without, it is UNIMPLEMENTED, as
+ * on a Riva too old to have it.  If the
  * environment has STANDIN_API_KEY / STANDIN_FUNCTION_ID, calls must carry
  * "authorization: Bearer <key>" / "function-id: <id>" (else UNAUTHENTICATED).
  *
@@ -35,6 +38,7 @@
  *   stream=1 violation="first request must carry only streaming_config"
  *   stream=1 end outcome=ok bytes=64000 audio_msgs=20 sha256=ab12...
  *   health service= status=SERVING
+ *   models count=2
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -66,7 +70,7 @@
 #define SI_MAX_SCRIPT	256
 #define SI_MAX_WORDS	64
 
-enum si_kind { SI_NEW, SI_STREAM, SI_HEALTH, SI_OTHER };
+enum si_kind { SI_NEW, SI_STREAM, SI_HEALTH, SI_MODELS, SI_OTHER };
 enum si_tagkind { SI_T_NEW, SI_T_RECV, SI_T_SEND, SI_T_CLOSE, SI_T_SHUT };
 
 struct si_tag {
@@ -131,6 +135,8 @@ static struct {
 	int		 use_script;
 	FILE		*log;
 	const char	*api_key, *function_id;
+	struct rivamsg_models models;	/* --models */
+	int		 has_models;
 } opt;
 
 static grpc_server		*srv;
@@ -542,6 +548,10 @@ si_start_call(struct si_call *c)
 	else if (grpc_slice_str_cmp(c->details.method,
 	    "/grpc.health.v1.Health/Check") == 0)
 		c->kind = SI_HEALTH;
+	else if (opt.has_models && grpc_slice_str_cmp(c->details.method,
+	    "/nvidia.riva.asr.RivaSpeechRecognition/"
+	    "GetRivaSpeechRecognitionConfig") == 0)
+		c->kind = SI_MODELS;
 	else
 		c->kind = SI_OTHER;
 	c->id = ++ncall_ids;
@@ -760,6 +770,50 @@ si_health_msg(struct si_call *c, const uint8_t *buf, size_t len)
 }
 
 static void
+si_models_msg(struct si_call *c)
+{
+	struct si_resp *r;
+
+	/* The request (a model name filter) is not looked at: every model
+	 * is listed, as Riva does for an empty name. */
+	si_log("models count=%zu", opt.models.n);
+	r = si_calloc(1, sizeof(*r));
+	if (rivamsg_encode_models_response(&opt.models, &r->buf, &r->len) !=
+	    ERR_OK)
+		si_die("cannot encode models response");
+	c->rhead = c->rtail = r;
+	si_fail(c, GRPC_STATUS_OK, "ok", "");
+}
+
+/* --models NAME[=LANG],... */
+static void
+si_models(const char *list)
+{
+	char *copy, *p, *tok, *eq;
+	struct rivamsg_model *m;
+
+	if ((copy = strdup(list)) == NULL)
+		si_die("out of memory");
+	opt.has_models = 1;
+	for (p = copy; (tok = strsep(&p, ",")) != NULL;) {
+		if (*tok == '\0')
+			continue;
+		opt.models.v = realloc(opt.models.v,
+		    (opt.models.n + 1) * sizeof(*opt.models.v));
+		if (opt.models.v == NULL)
+			si_die("out of memory");
+		m = &opt.models.v[opt.models.n++];
+		memset(m, 0, sizeof(*m));
+		if ((eq = strchr(tok, '=')) != NULL)
+			*eq++ = '\0';
+		if ((m->name = strdup(tok)) == NULL ||
+		    (eq != NULL && (m->language = strdup(eq)) == NULL))
+			si_die("out of memory");
+	}
+	free(copy);
+}
+
+static void
 si_on_recv(struct si_call *c, int ok)
 {
 	grpc_byte_buffer_reader rd;
@@ -775,7 +829,8 @@ si_on_recv(struct si_call *c, int ok)
 				    "invalid", "no streaming_config");
 			} else
 				si_on_halfclose(c);
-		} else if (c->kind == SI_HEALTH && !c->want_status)
+		} else if ((c->kind == SI_HEALTH || c->kind == SI_MODELS) &&
+		    !c->want_status)
 			si_fail(c, GRPC_STATUS_INVALID_ARGUMENT, "invalid",
 			    "no request");
 		si_pump(c);
@@ -794,6 +849,8 @@ si_on_recv(struct si_call *c, int ok)
 		else if (c->kind == SI_HEALTH)
 			si_health_msg(c, GRPC_SLICE_START_PTR(sl),
 			    GRPC_SLICE_LENGTH(sl));
+		else if (c->kind == SI_MODELS)
+			si_models_msg(c);
 	}
 	grpc_slice_unref(sl);
 	if (c->kind == SI_STREAM)
@@ -930,7 +987,7 @@ si_usage(void)
 	    "  [--fail-start] [--abort-after BYTES] [--blackhole] "
 	    "[--max-concurrent-streams N]\n"
 	    "  [--health SERVING|NOT_SERVING] [--health-file F] "
-	    "[--audio-dir DIR]\n");
+	    "[--audio-dir DIR] [--models NAME[=LANG],...]\n");
 	exit(2);
 }
 
@@ -994,6 +1051,8 @@ main(int argc, char **argv)
 			opt.max_streams = (int)si_num(v, 0, INT_MAX);
 		else if (strcmp(a, "--audio-dir") == 0)
 			opt.audio_dir = v;
+		else if (strcmp(a, "--models") == 0)
+			si_models(v);
 		else
 			si_usage();
 	}

@@ -487,6 +487,87 @@ health_messages_round_trip(void)
 	    "UNKNOWN");
 }
 
+static void
+model_list_round_trips_and_bad_names_are_refused(void)
+{
+	struct rivamsg_model v[3] = {
+		{ "conformer-en-US-asr-streaming", "en-US" },
+		{ "parakeet-1.1b-multi", NULL },
+		{ "x", "" },
+	};
+	struct rivamsg_models in = { v, 3 }, out, many;
+	uint8_t *buf = NULL;
+	size_t len, i;
+	char name[2];
+
+	CU_ASSERT_EQUAL_FATAL(rivamsg_encode_models_request(&buf, &len),
+	    ERR_OK);
+	free(buf);
+	CU_ASSERT_EQUAL_FATAL(rivamsg_encode_models_response(&in, &buf, &len),
+	    ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(rivamsg_decode_models_response(buf, len, &out),
+	    ERR_OK);
+	free(buf);
+	CU_ASSERT_EQUAL_FATAL(out.n, 3);
+	CU_ASSERT_STRING_EQUAL(out.v[0].name, "conformer-en-US-asr-streaming");
+	CU_ASSERT_STRING_EQUAL(out.v[0].language, "en-US");
+	CU_ASSERT_STRING_EQUAL(out.v[1].name, "parakeet-1.1b-multi");
+	CU_ASSERT_PTR_NULL(out.v[1].language);
+	CU_ASSERT_PTR_NULL(out.v[2].language);	/* "" is not sent */
+	rivamsg_models_clear(&out);
+	CU_ASSERT_EQUAL(out.n, 0);
+	CU_ASSERT_PTR_NULL(out.v);
+
+	/* An empty list is a list. */
+	in.n = 0;
+	CU_ASSERT_EQUAL_FATAL(rivamsg_encode_models_response(&in, &buf, &len),
+	    ERR_OK);
+	CU_ASSERT_EQUAL(rivamsg_decode_models_response(buf, len, &out), ERR_OK);
+	CU_ASSERT_EQUAL(out.n, 0);
+	free(buf);
+
+	/* Names end up in logs and in errors to clients. */
+	v[0].name = "two words";
+	in.n = 1;
+	CU_ASSERT_EQUAL_FATAL(rivamsg_encode_models_response(&in, &buf, &len),
+	    ERR_OK);
+	CU_ASSERT_EQUAL(rivamsg_decode_models_response(buf, len, &out),
+	    ERR_UPSTREAM);
+	CU_ASSERT_EQUAL(out.n, 0);
+	free(buf);
+	v[0].name = "";
+	CU_ASSERT_EQUAL_FATAL(rivamsg_encode_models_response(&in, &buf, &len),
+	    ERR_OK);
+	CU_ASSERT_EQUAL(rivamsg_decode_models_response(buf, len, &out),
+	    ERR_UPSTREAM);
+	free(buf);
+	v[0].name = "ok";
+	v[0].language = "en\x01US";
+	CU_ASSERT_EQUAL_FATAL(rivamsg_encode_models_response(&in, &buf, &len),
+	    ERR_OK);
+	CU_ASSERT_EQUAL(rivamsg_decode_models_response(buf, len, &out),
+	    ERR_UPSTREAM);
+	free(buf);
+
+	/* More models than RIVAMSG_MAX_MODELS. */
+	many.n = RIVAMSG_MAX_MODELS + 1;
+	many.v = calloc(many.n, sizeof(*many.v));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(many.v);
+	name[0] = 'm';
+	name[1] = '\0';
+	for (i = 0; i < many.n; i++)
+		many.v[i].name = name;
+	CU_ASSERT_EQUAL_FATAL(rivamsg_encode_models_response(&many, &buf,
+	    &len), ERR_OK);
+	CU_ASSERT_EQUAL(rivamsg_decode_models_response(buf, len, &out),
+	    ERR_TOO_LARGE);
+	CU_ASSERT_EQUAL(out.n, 0);
+	free(buf);
+	free(many.v);
+	CU_ASSERT_EQUAL(rivamsg_decode_models_response((const uint8_t *)"\xff",
+	    1, &out), ERR_UPSTREAM);
+}
+
 int
 test_rivamsg_suite(void)
 {
@@ -514,7 +595,9 @@ test_rivamsg_suite(void)
 	    CU_add_test(s, "response over the bounds is too large",
 		response_over_the_bounds_is_too_large) == NULL ||
 	    CU_add_test(s, "health messages round-trip",
-		health_messages_round_trip) == NULL)
+		health_messages_round_trip) == NULL ||
+	    CU_add_test(s, "model list round-trips, bad names are refused",
+		model_list_round_trips_and_bad_names_are_refused) == NULL)
 		return -1;
 	return 0;
 }
