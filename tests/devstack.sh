@@ -316,8 +316,11 @@ start_bridge() {
 	if [ -z "$target" ]; then
 		[ -x "$RIVA_STANDIN" ] ||
 			die "$RIVA_STANDIN not built (make tests/riva-standin)"
+		# One model, named like Riva's English streaming model, so
+		# /healthz shows a model list as a real Riva's would.
 		"$RIVA_STANDIN" --port "$RIVA_STANDIN_PORT" \
 			--partial-every 3200 --final-every 32000 \
+			--models conformer-en-US-asr-streaming=en-US \
 			--log "$RUN_DIR/log/riva-standin.log" \
 			>>"$RUN_DIR/log/riva-standin.out" 2>&1 &
 		echo $! >"$RUN_DIR/riva-standin.pid"
