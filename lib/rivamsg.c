@@ -520,10 +520,12 @@ rivamsg_decode_models_response(const uint8_t *buf, size_t len,
 	for (i = 0; i < pb->n_model_config; i++) {
 		mc = pb->model_config[i];
 		lang = NULL;
-		for (j = 0; j < mc->n_parameters; j++)
-			if (mc->parameters[j]->key != NULL &&
-			    strcmp(mc->parameters[j]->key, "language_code") == 0)
+		for (j = 0; j < mc->n_parameters; j++) {
+			const char *k = mc->parameters[j]->key;
+
+			if (k != NULL && strcmp(k, "language_code") == 0)
 				lang = mc->parameters[j]->value;
+		}
 		if (!rivamsg_name_ok(mc->model_name, RIVAMSG_MAX_MODEL_LEN) ||
 		    (lang != NULL && !rivamsg_name_ok(lang,
 		    RIVAMSG_MAX_LANGUAGE_LEN))) {

@@ -676,7 +676,8 @@ main(int argc, char **argv)
 	struct ev_loop *loop;
 	void *foreign[1];
 
-	while ((opt = getopt(argc, argv, "t:P:o:d:a:F:rn:R:T:qs:kLB:w:")) != -1) {
+	while ((opt = getopt(argc, argv, "t:P:o:d:a:F:rn:R:T:qs:kLB:w:")) !=
+	    -1) {
 		switch (opt) {
 		case 't': token = optarg; break;
 		case 'P': proto = optarg; break;
@@ -694,8 +695,9 @@ main(int argc, char **argv)
 		case 'k': insecure = 1; break;
 		case 'B': rcvbuf = (int)num(optarg, 1024, 1L << 24); break;
 		case 'w':
-			if (sscanf(optarg, "%lf:%lf", &win_from, &win_to) != 2 ||
-			    win_from < 0 || win_to <= win_from)
+			if (sscanf(optarg, "%lf:%lf", &win_from,
+			    &win_to) != 2 || win_from < 0 ||
+			    win_to <= win_from)
 				die("-w FROM:TO, seconds after the start");
 			break;
 		default: die("usage: wsclient [-t token] [-P protocols] "
