@@ -20,6 +20,12 @@
 #     Riva, plus Riva result -> client), measured with the load generator
 #     and the stand-in on the same 2 cores; p50 and p99, over the whole
 #     run and over the steady window alone;
+#   - the same two directions timed by the stand-in itself (--stamp: each
+#     partial carries when its frame arrived at the stand-in and when the
+#     answer left, on the same clock as the client's): (frame arrived -
+#     frame sent) + (partial received - answer built).  Unlike "added" this
+#     includes the bridge's gRPC stack (and the stand-in's), as the time
+#     between the browser and Riva;
 #   - bridge CPU: utime+stime from /proc over the steady window (from 2 s
 #     after the last client has connected to 2 s before the first one
 #     ends), as % of one core, and per 100 streams;
@@ -47,7 +53,7 @@ if [ -n "${BENCH_PIN:-}" ]; then
 	PIN_HARNESS="taskset -c 1"
 fi
 $PIN_HARNESS "$top_builddir/tests/riva-standin" --port "$R" --log "$T/si.log" \
-    --partial-every 3200 --final-every 32000 >/dev/null 2>&1 &
+    --partial-every 3200 --final-every 32000 --stamp >/dev/null 2>&1 &
 PIDS="$PIDS $!"
 BRIDGE_CONFIG= BRIDGE_AUTH=off BRIDGE_PORT=$P BRIDGE_LISTEN=127.0.0.1 \
     RIVA_TARGET=127.0.0.1:$R BRIDGE_MAX_CONNECTIONS=$((N + 100)) \
@@ -100,6 +106,7 @@ sed -e 's/^{"event":"summary",//' -e 's/}$//' -e 's/,/\n/g' "$T/client.out" |
 END {
 	printf "\nlatency ms, whole run: rtt p50 %s p99 %s; added by the bridge p50 %s p99 %s\n", v["rtt_ms_p50"], v["rtt_ms_p99"], v["added_ms_p50"], v["added_ms_p99"]
 	printf "latency ms, steady window: rtt p50 %s p99 %s; added by the bridge p50 %s p99 %s\n", v["window_rtt_ms_p50"], v["window_rtt_ms_p99"], v["window_added_ms_p50"], v["window_added_ms_p99"]
+	printf "client->Riva + Riva->client ms (stand-in stamps): whole run p50 %s p99 %s; steady window p50 %s p99 %s\n", v["stamped_ms_p50"], v["stamped_ms_p99"], v["window_stamped_ms_p50"], v["window_stamped_ms_p99"]
 }'
 curl -s "http://127.0.0.1:$P/metrics" | grep -E '^audio_bridge_(errors_total\{kind="(slow_client|riva_unavailable|riva_error)"\}|partials_dropped_total|riva_rtt_seconds_(count|sum))'
 grep -c "outcome=ok" "$T/si.log" | sed 's/^/stand-in streams ended ok: /'

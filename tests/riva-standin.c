@@ -25,7 +25,12 @@
  * --abort-after N (UNAVAILABLE once N audio bytes have arrived),
  * --blackhole (accept TCP and never answer), --max-concurrent-streams 0
  * (HTTP/2 up, but no stream may open: calls stall before they start).  Health: --health STATUS, or
- * --health-file PATH read at every check (so a test can flip it).  Models:
+ * --health-file PATH read at every check (so a test can flip it).
+ * --stamp (for tests/bench-bridge.sh): every rules partial gets a third
+ * interim result "@K:R:S": this is the stream's K-th word (= audio frame
+ * with --partial-every 3200), R when the message holding it arrived here,
+ * S when the response was built (CLOCK_MONOTONIC microseconds), so that a
+ * client on the same machine can time each direction.  Models:
  * with --models NAME[=LANG],... GetRivaSpeechRecognitionConfig lists them
  * (LANG as the language_code parameter); without, it is UNIMPLEMENTED, as
  * on a Riva too old to have it.  If the
@@ -54,6 +59,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -116,6 +122,7 @@ struct si_call {
 	uint64_t		 seg_start;	/* bytes at segment start */
 	int			 seg_words;
 	int			 word_base;	/* index of segment's 1st word */
+	uint64_t		 audio_at_us;	/* --stamp: last audio arrival */
 	size_t			 script_next;
 	/* health */
 	char			*service;
@@ -137,6 +144,7 @@ static struct {
 	const char	*api_key, *function_id;
 	struct rivamsg_models models;	/* --models */
 	int		 has_models;
+	int		 stamp;			/* --stamp */
 } opt;
 
 static grpc_server		*srv;
@@ -271,11 +279,35 @@ si_result(struct si_call *c, struct rivamsg_result *r, int from, int to,
 	}
 }
 
+static uint64_t
+si_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* --stamp: the "@K:R:S" interim result (see the top of the file). */
+static void
+si_stamp(struct si_call *c, struct rivamsg_result *r)
+{
+	char buf[80];
+
+	snprintf(buf, sizeof(buf), "@%d:%llu:%llu", c->word_base + c->seg_words,
+	    (unsigned long long)c->audio_at_us,
+	    (unsigned long long)si_now_us());
+	memset(r, 0, sizeof(*r));
+	r->alts = si_calloc(1, sizeof(*r->alts));
+	r->nalts = 1;
+	r->alts->transcript = si_strdup(buf);
+}
+
 static void
 si_rules_partial(struct si_call *c)
 {
 	struct rivamsg_response resp;
-	struct rivamsg_result *res = si_calloc(2, sizeof(*res));
+	struct rivamsg_result *res = si_calloc(3, sizeof(*res));
 	int n = c->seg_words, b = c->word_base;
 
 	memset(&resp, 0, sizeof(resp));
@@ -288,6 +320,8 @@ si_rules_partial(struct si_call *c)
 		si_result(c, &res[0], b, b + n, 0, 0.1f, 0, 0);
 		resp.nresults = 1;
 	}
+	if (opt.stamp)
+		si_stamp(c, &res[resp.nresults++]);
 	si_queue(c, &resp);
 	rivamsg_response_clear(&resp);
 }
@@ -616,6 +650,8 @@ si_on_audio(struct si_call *c, const struct rivamsg_request *req)
 {
 	size_t i;
 
+	if (opt.stamp)
+		c->audio_at_us = si_now_us();
 	EVP_DigestUpdate(c->sha, req->audio, req->audio_len);
 	if (c->audio_fp != NULL &&
 	    fwrite(req->audio, 1, req->audio_len, c->audio_fp) !=
@@ -987,7 +1023,7 @@ si_usage(void)
 	    "  [--fail-start] [--abort-after BYTES] [--blackhole] "
 	    "[--max-concurrent-streams N]\n"
 	    "  [--health SERVING|NOT_SERVING] [--health-file F] "
-	    "[--audio-dir DIR] [--models NAME[=LANG],...]\n");
+	    "[--audio-dir DIR] [--models NAME[=LANG],...] [--stamp]\n");
 	exit(2);
 }
 
@@ -1017,6 +1053,10 @@ main(int argc, char **argv)
 		}
 		if (strcmp(a, "--blackhole") == 0) {
 			opt.blackhole = 1;
+			continue;
+		}
+		if (strcmp(a, "--stamp") == 0) {
+			opt.stamp = 1;
 			continue;
 		}
 		if (v == NULL)

@@ -29,9 +29,14 @@
  * every partial: rtt = partial received minus frame k sent;
  * added = rtt minus the processing_time_ms the bridge reports (its own
  * gRPC send->receive time), i.e. what the bridge and the WebSocket hops
- * add, both directions together.  -w FROM:TO adds the same figures for
- * the partials received from FROM to TO seconds after the start (the
- * steady state of a benchmark, without connection set-up and teardown).
+ * add, both directions together.  Against `riva-standin --stamp`, whose
+ * partials end in "@K:R:S" (frame K arrived at R, answer built at S, on
+ * the same CLOCK_MONOTONIC), "stamped" is the time spent between the
+ * client and Riva in both directions: (R - frame K sent) + (partial
+ * received - S), the stand-in's own time left out.  -w FROM:TO adds the
+ * same figures for the partials received from FROM to TO seconds after
+ * the start (the steady state of a benchmark, without connection set-up
+ * and teardown).
  *
  * Options: -t TOKEN (?token=), -P PROTOCOLS (Sec-WebSocket-Protocol),
  * -o ORIGIN, -d DIALECT, -a FILE, -F BYTES, -r, -n CLIENTS, -R RAMP_MS
@@ -107,6 +112,7 @@ static struct lws_context *ctx;
 static volatile sig_atomic_t interrupted;
 static double		*lat_rtt, *lat_added;
 static uint64_t		*lat_at;	/* when each sample was taken */
+static double		*lat_riva;	/* stamped, -1 = no stamp */
 static size_t		 nlat, caplat;
 static lws_sorted_usec_list_t tick;
 /* The earliest time a client waits for (a sleep, the next real-time
@@ -286,16 +292,18 @@ msg_type(const char *json, char *type, size_t cap)
 }
 
 static void
-lat_add(double rtt, double added)
+lat_add(double rtt, double added, double riva)
 {
 	if (nlat == caplat) {
 		caplat = caplat ? caplat * 2 : 4096;
 		lat_rtt = xrealloc(lat_rtt, caplat * sizeof(double));
 		lat_added = xrealloc(lat_added, caplat * sizeof(double));
 		lat_at = xrealloc(lat_at, caplat * sizeof(uint64_t));
+		lat_riva = xrealloc(lat_riva, caplat * sizeof(double));
 	}
 	lat_rtt[nlat] = rtt;
 	lat_added[nlat] = added;
+	lat_riva[nlat] = riva;
 	lat_at[nlat++] = now_us();
 }
 
@@ -331,20 +339,39 @@ on_message(struct client *c, const char *json)
 	    strcmp(type, "transcription") == 0) &&
 	    (p = strstr(json, "\"processing_time_ms\":")) != NULL &&
 	    (q = strstr(json, "\"text\":\"")) != NULL) {
+		const char *stamp = NULL;
+		unsigned long long sk, at_riva, from_riva;
 		size_t k = 1;
-		double rtt;
+		double rtt, riva = -1;
+		uint64_t t;
 
-		for (q += 8; *q != '"' && *q != '\0'; q++)
+		for (q += 8; *q != '"' && *q != '\0'; q++) {
+			if (*q == '@') {	/* riva-standin --stamp */
+				stamp = q;
+				k--;		/* the space before it */
+				break;
+			}
 			k += *q == ' ';
+		}
 		if (strcmp(type, "transcription") == 0) {
 			c->final_words += k;
 			k = 0;
 		} else
 			k += c->final_words;
 		if (k > 0 && k <= c->nsent) {
-			rtt = (double)(now_us() - c->sent_us[k - 1]) / 1000.0;
+			t = now_us();
+			rtt = (double)(t - c->sent_us[k - 1]) / 1000.0;
 			proc = strtod(p + 21, NULL);
-			lat_add(rtt, rtt - proc);
+			/* Frame k sent -> it reached the stand-in, plus the
+			 * stand-in's answer -> here: the stand-in's own
+			 * time in between is left out. */
+			if (stamp != NULL && sscanf(stamp, "@%llu:%llu:%llu",
+			    &sk, &at_riva, &from_riva) == 3 && sk == k &&
+			    from_riva >= at_riva)
+				riva = ((double)at_riva -
+				    (double)c->sent_us[k - 1] + (double)t -
+				    (double)from_riva) / 1000.0;
+			lat_add(rtt, rtt - proc, riva);
 		}
 	}
 	/*
@@ -671,7 +698,8 @@ main(int argc, char **argv)
 	unsigned long partials = 0, finals = 0, errors = 0;
 	uint64_t deadline, t0, next_scan = 0;
 	double win_from = -1, win_to = -1, *win_rtt = NULL, *win_added = NULL;
-	size_t j, nwin = 0;
+	double *st_all = NULL, *st_win = NULL;
+	size_t j, nwin = 0, nst_all = 0, nst_win = 0;
 	struct rlimit rl;
 	struct ev_loop *loop;
 	void *foreign[1];
@@ -840,6 +868,22 @@ main(int argc, char **argv)
 			ok = 0;
 	}
 	if (nclients > 1 || quiet) {
+		/* Stamped samples (riva-standin --stamp), whole run and -w. */
+		if (nlat > 0) {
+			st_all = xrealloc(NULL, nlat * sizeof(double));
+			st_win = xrealloc(NULL, nlat * sizeof(double));
+			for (j = 0; j < nlat; j++) {
+				double at = (double)(lat_at[j] - t0) / 1e6;
+
+				if (lat_riva[j] < 0)
+					continue;
+				st_all[nst_all++] = lat_riva[j];
+				if (win_to > 0 && at >= win_from && at < win_to)
+					st_win[nst_win++] = lat_riva[j];
+			}
+			qsort(st_all, nst_all, sizeof(double), cmp_double);
+			qsort(st_win, nst_win, sizeof(double), cmp_double);
+		}
 		/* -w: the same figures over a window of the run alone. */
 		if (win_to > 0 && nlat > 0) {
 			win_rtt = xrealloc(NULL, nlat * sizeof(double));
@@ -868,12 +912,18 @@ main(int argc, char **argv)
 		    "\"window_rtt_ms_p50\":%.3f,\"window_rtt_ms_p99\":%.3f,"
 		    "\"window_added_ms_p50\":%.3f,"
 		    "\"window_added_ms_p99\":%.3f,"
+		    "\"stamped_samples\":%zu,"
+		    "\"stamped_ms_p50\":%.3f,\"stamped_ms_p99\":%.3f,"
+		    "\"window_stamped_ms_p50\":%.3f,"
+		    "\"window_stamped_ms_p99\":%.3f,"
 		    "\"elapsed_s\":%.3f}\n", nclients, connected, completed,
 		    failed, partials, finals, errors, nlat,
 		    pct(lat_rtt, nlat, .5), pct(lat_rtt, nlat, .99),
 		    pct(lat_added, nlat, .5), pct(lat_added, nlat, .99),
 		    nwin, pct(win_rtt, nwin, .5), pct(win_rtt, nwin, .99),
 		    pct(win_added, nwin, .5), pct(win_added, nwin, .99),
+		    nst_all, pct(st_all, nst_all, .5), pct(st_all, nst_all, .99),
+		    pct(st_win, nst_win, .5), pct(st_win, nst_win, .99),
 		    (double)(now_us() - t0) / 1e6);
 	}
 	lws_sul_cancel(&tick);
@@ -892,6 +942,9 @@ main(int argc, char **argv)
 	free(lat_rtt);
 	free(lat_added);
 	free(lat_at);
+	free(lat_riva);
+	free(st_all);
+	free(st_win);
 	free(win_rtt);
 	free(win_added);
 	return ok ? 0 : 1;
