@@ -239,5 +239,7 @@ void		session_close_later(struct conn *, int code,
 /* lws protocol callback (server.c). */
 int		server_callback(struct lws *, enum lws_callback_reasons,
 		    void *user, void *in, size_t len);
+/* Relay every event the Riva adapter has queued (server.c). */
+void		server_poll_riva(void);
 
 #endif /* BRIDGE_H */

@@ -42,7 +42,8 @@ static ev_prepare main_prepare;
 static ev_check main_check;
 static int main_closing;		/* drain timed out: closing the rest */
 static uint64_t main_close_deadline_us;
-static struct lws_context *main_wake_ctx;	/* under main_ctx_lock */
+static ev_async main_riva_async;
+static int main_riva_async_on;		/* under main_ctx_lock */
 
 static const struct lws_protocols main_protocols[] = {
 	{ "audio-bridge", server_callback, sizeof(struct conn), 4096, 0, NULL,
@@ -57,15 +58,31 @@ main_on_signal(int sig)
 	main_stop = 1;
 }
 
-/* Riva adapter wakeup: runs on the gRPC thread. */
+/*
+ * Riva adapter wakeup: runs on the gRPC thread.  libev's async watcher,
+ * not lws_cancel_service(): that writes lws's pipe on every call, while
+ * ev_async_send() writes the loop's eventfd only when the loop is asleep
+ * in epoll_wait (and not at all when a send is already pending).  The
+ * service loop is awake for most results at load, so most wakeups cost
+ * no system call on either side.
+ */
 static void
 main_wakeup(void *arg)
 {
 	(void)arg;
 	pthread_mutex_lock(&main_ctx_lock);
-	if (main_wake_ctx != NULL)
-		lws_cancel_service(main_wake_ctx);
+	if (main_riva_async_on)
+		ev_async_send(main_loop, &main_riva_async);
 	pthread_mutex_unlock(&main_ctx_lock);
+}
+
+static void
+main_on_riva_async(struct ev_loop *loop, ev_async *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	server_poll_riva();
 }
 
 static void
@@ -350,8 +367,10 @@ main(int argc, char **argv)
 		    bridge->conf.listen_address, (long long)bridge->conf.port);
 		goto out;
 	}
+	ev_async_init(&main_riva_async, main_on_riva_async);
+	ev_async_start(main_loop, &main_riva_async);
 	pthread_mutex_lock(&main_ctx_lock);
-	main_wake_ctx = bridge->ctx;
+	main_riva_async_on = 1;
 	pthread_mutex_unlock(&main_ctx_lock);
 	if (bridge->conf.tls_cert_file[0] == '\0' &&
 	    front_start(bridge->ctx, bridge->conf.listen_address,
@@ -378,8 +397,10 @@ main(int argc, char **argv)
 	log_info("stopped");
 out:
 	pthread_mutex_lock(&main_ctx_lock);
-	main_wake_ctx = NULL;		/* late wakeups are harmless now */
+	main_riva_async_on = 0;		/* late wakeups are harmless now */
 	pthread_mutex_unlock(&main_ctx_lock);
+	if (main_loop != NULL)
+		ev_async_stop(main_loop, &main_riva_async);
 	front_free(bridge->front);	/* before the context it wakes */
 	bridge->front = NULL;
 	if (bridge->ctx != NULL) {

@@ -340,7 +340,7 @@ server_upgrade_check(struct lws *wsi, const char *up)
 	return 1;
 }
 
-static void
+void
 server_poll_riva(void)
 {
 	struct riva_event ev;
