@@ -4,7 +4,7 @@
  *
  * One process, one libwebsockets service thread.  Everything in bridge/
  * runs on that thread except riva.c's grpc thread, which only talks to us
- * through its event queue and a wakeup (lws_cancel_service()).
+ * through its event queue and a wakeup (an ev_async on our loop).
  *
  *   main.c     command line, config, signals, the service loop, drain
  *   config.c   the config table and loading it (conf.h)

@@ -12,8 +12,8 @@
  *   - Everything that comes back (results, errors, end of stream, health
  *     answers) is put on one thread-safe event queue.  Each time the queue
  *     goes from empty to non-empty the adapter calls the caller's wakeup
- *     function, from an adapter thread (the bridge passes a function that
- *     calls lws_cancel_service()).  The caller then drains the queue with
+ *     function, from an adapter thread (the bridge passes one that sends
+ *     its libev loop an ev_async).  The caller then drains the queue with
  *     riva_poll() from its own thread.
  *
  * One recognition = one StreamingRecognize call: the first request carries

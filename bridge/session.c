@@ -38,10 +38,14 @@
  * time within the adapter's max_queued_audio instead of failing it. */
 #define SESSION_AUDIO_HIGH	(RIVA_MAX_QUEUED_AUDIO_DEFAULT / 2)
 #define SESSION_AUDIO_LOW	(RIVA_MAX_QUEUED_AUDIO_DEFAULT / 4)
+/* The reason of an AudioCodes "end" after a recognition (NVIDIA's words). */
+#define SESSION_RECOGNITION_DONE	"Recognition complete"
 
 /* Rendering scratch space; the service thread is the only user. */
 static char session_buf[SESSION_RENDER_BYTES];
 static struct wsproto_word session_words[RIVAMSG_MAX_WORDS];
+
+static void	session_backpressure(struct conn *);
 
 int64_t
 session_now_ms(void)
@@ -290,6 +294,17 @@ session_finish(struct conn *c, const char *reason)
 	snprintf(c->stop_reason, sizeof(c->stop_reason), "%s", reason);
 }
 
+/* Drop the running recognition at once: its late results are not sent. */
+static void
+session_abandon(struct conn *c)
+{
+	riva_stream_release(c->rs);
+	c->rs = NULL;
+	bridge->m.sessions--;
+	c->state = SESSION_NONE;
+	session_backpressure(c);
+}
+
 static void
 session_start(struct conn *c, const struct wsproto_start *st)
 {
@@ -304,6 +319,14 @@ session_start(struct conn *c, const struct wsproto_start *st)
 		    "server is shutting down; no new recognitions");
 		return;
 	}
+	/*
+	 * AudioCodes: a start while a recognition runs begins a new
+	 * recognition-session.  VoiceAI Connect treats each "end" as the
+	 * end of one, and ours (after each recognition) do not stop the
+	 * stream; NVIDIA's bridge, too, simply starts over.
+	 */
+	if (c->state != SESSION_NONE && c->dialect == WSPROTO_AUDIOCODES)
+		session_abandon(c);
 	if (c->state != SESSION_NONE) {
 		session_send_error(c, ERR_CONFLICT, c->state ==
 		    SESSION_RUNNING ? "a recognition is already running; stop "
@@ -607,6 +630,15 @@ session_final(struct conn *c, const struct rivamsg_result *r,
 	}
 	if (session_send(c, session_buf, len, 0) == 0)
 		bridge->m.finals_sent++;
+	/*
+	 * AudioCodes: each recognition closes a recognition-session for
+	 * VoiceAI Connect, which waits for this "end" before it acts on
+	 * the text (NVIDIA's bridge sends the same pair).  The Riva stream
+	 * goes on: later speech gives more recognition/end pairs, a stop
+	 * still gets the last finals and a final "end".
+	 */
+	if (c->dialect == WSPROTO_AUDIOCODES)
+		session_send_stopped(c, SESSION_RECOGNITION_DONE);
 }
 
 static void

@@ -97,6 +97,32 @@ check "dialect 2 end to end" "$T/d2.out" '^\{"type":"started"\}$' \
 [ "$(count_sha "$T/si1.si.log" 64000 "$SHA")" -eq 2 ] &&
     ok "dialect 2 audio byte for byte" ||
     not_ok "dialect 2 audio byte for byte" "$T/si1.si.log"
+# VoiceAI Connect waits for an "end" after each recognition (as NVIDIA's
+# bridge sends it); the stop's own "end" comes last, after every final.
+awk '/"type":"recognition"/ { r++; getline; if ($0 ~ /^\{"type":"end","reason":"Recognition complete"\}$/) e++ }
+    /"type":"end"/ { last = $0 }
+    END { exit !(r >= 2 && e == r && last ~ /stopped by client/) }' \
+    "$T/d2.out" &&
+    ok "dialect 2: an end after every recognition, the stop's end last" ||
+    not_ok "dialect 2: an end after every recognition, the stop's end last" \
+    "$T/d2.out"
+
+# A second start begins a new recognition-session (the first is dropped),
+# as VoiceAI Connect starts one per turn after an "end".
+$WSCLIENT -T 20 -r -d 2 -a "$T/a.pcm" \
+    -s 'start;audio;start;audio;stop;wait=end:stopped by client;close' \
+    $URL >"$T/d2re.out"
+[ "$(grep -c '^{"type":"started"}$' "$T/d2re.out")" -eq 2 ] &&
+    ok "dialect 2: start while running starts over" ||
+    not_ok "dialect 2: start while running starts over" "$T/d2re.out"
+check_not "dialect 2: restart is not an error" "$T/d2re.out" '"type":"error"'
+[ "$(count_sha "$T/si1.si.log" 64000 "$SHA")" -eq 3 ] &&
+    ok "dialect 2: the new recognition got its audio byte for byte" ||
+    not_ok "dialect 2: the new recognition got its audio byte for byte" \
+    "$T/si1.si.log"
+curl -s http://127.0.0.1:$P/metrics >"$T/m2re.txt"
+check "dialect 2: no recognition left running after a restart" \
+    "$T/m2re.txt" '^audio_bridge_sessions 0$'
 
 $WSCLIENT -T 30 -a "$T/a.pcm" \
     -s 'start;audio;stop;wait=session_stopped;start;audio;stop;wait=session_stopped;start;bin=3200;stop;wait=session_stopped;close' \
@@ -105,7 +131,8 @@ $WSCLIENT -T 30 -a "$T/a.pcm" \
     ok "three recognitions one after another on one connection" ||
     not_ok "three recognitions one after another on one connection" "$T/multi.out"
 ZSHA=$(head -c 3200 /dev/zero | sha256sum | cut -d' ' -f1)
-[ "$(count_sha "$T/si1.si.log" 64000 "$SHA")" -eq 4 ] &&
+# Whole streams so far: dialect 1, dialect 2, the restarted one, these two.
+[ "$(count_sha "$T/si1.si.log" 64000 "$SHA")" -eq 5 ] &&
     [ "$(count_sha "$T/si1.si.log" 3200 "$ZSHA")" -eq 1 ] &&
     ok "each of them reached Riva whole" ||
     not_ok "each of them reached Riva whole" "$T/si1.si.log"

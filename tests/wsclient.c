@@ -12,7 +12,8 @@
  *   bin=N            send one binary frame of N zero bytes
  *   stop | ping | metrics
  *   wait=TYPE        wait until a message of type TYPE has arrived since
- *                    the previous wait (or the start)
+ *                    the previous wait (or the start); wait=end:REASON
+ *                    waits for an "end" with that reason
  *   sleep=MS         pause
  *   pause            stop reading from the socket (a slow reader)
  *   resume           read again
@@ -310,13 +311,26 @@ lat_add(double rtt, double added, double riva)
 static void advance(struct client *);
 static int on_writeable(struct client *);
 
+/* Note that a message of this type (or type:reason) has arrived. */
+static void
+see(struct client *c, const char *type)
+{
+	char key[80];
+	size_t seen = strlen(c->seen);
+
+	snprintf(key, sizeof(key), "|%s|", type);
+	if (strstr(c->seen, key) == NULL &&
+	    seen + strlen(type) + 3 < sizeof(c->seen))
+		snprintf(c->seen + seen, sizeof(c->seen) - seen, "%s%s|",
+		    seen == 0 ? "|" : "", type);
+}
+
 static void
 on_message(struct client *c, const char *json)
 {
 	char type[64], key[80];
 	const char *p, *q;
 	double proc;
-	size_t seen;
 
 	c->msgs++;
 	emit(c, json);
@@ -379,12 +393,16 @@ on_message(struct client *c, const char *json)
 	 * and a list of every message would fill seen[] before the
 	 * session_stopped a wait step is looking for.
 	 */
-	seen = strlen(c->seen);
-	snprintf(key, sizeof(key), "|%s|", type);
-	if (strstr(c->seen, key) == NULL &&
-	    seen + strlen(type) + 3 < sizeof(c->seen))
-		snprintf(c->seen + seen, sizeof(c->seen) - seen, "%s%s|",
-		    seen == 0 ? "|" : "", type);
+	see(c, type);
+	/* "end" also as "end:REASON": a dialect 2 recognition ends with
+	 * one, so only the reason tells the stop's own end apart. */
+	if (strcmp(type, "end") == 0 &&
+	    (p = strstr(json, "\"reason\":\"")) != NULL &&
+	    (q = strchr(p + 10, '"')) != NULL && q - (p + 10) < 48) {
+		snprintf(key, sizeof(key), "end:%.*s", (int)(q - (p + 10)),
+		    p + 10);
+		see(c, key);
+	}
 	if (c->step < nsteps && steps[c->step].kind == STEP_WAIT)
 		advance(c);
 }
@@ -737,7 +755,8 @@ main(int argc, char **argv)
 	if (optind != argc - 1 || nclients < 1 || frame_bytes == 0 ||
 	    (dialect != 1 && dialect != 2))
 		die("need one URL; -n >= 1; -d 1 or 2");
-	wait_stopped = dialect == 2 ? "end" : "session_stopped";
+	wait_stopped = dialect == 2 ? "end:stopped by client" :
+	    "session_stopped";
 	if (nsteps == 0) {
 		char def[128];
 
