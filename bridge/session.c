@@ -30,6 +30,7 @@
 #include "bridge.h"
 #include "log.h"
 #include "riva.h"
+#include "wavhead.h"
 
 #define SESSION_RENDER_BYTES	(512 * 1024)
 #define SESSION_WRITES_PER_CALLBACK	8
@@ -46,6 +47,8 @@ static char session_buf[SESSION_RENDER_BYTES];
 static struct wsproto_word session_words[RIVAMSG_MAX_WORDS];
 
 static void	session_backpressure(struct conn *);
+static void	session_wav(struct conn *, const unsigned char *, size_t);
+static void	session_relay(struct conn *, const unsigned char *, size_t);
 
 int64_t
 session_now_ms(void)
@@ -271,6 +274,8 @@ session_close(struct conn *c)
 	session_free_queue(c);
 	free(c->text);
 	c->text = NULL;
+	free(c->wav);
+	c->wav = NULL;
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -298,6 +303,8 @@ session_finish(struct conn *c, const char *reason)
 static void
 session_abandon(struct conn *c)
 {
+	free(c->wav);
+	c->wav = NULL;
 	riva_stream_release(c->rs);
 	c->rs = NULL;
 	bridge->m.sessions--;
@@ -369,6 +376,17 @@ session_start(struct conn *c, const struct wsproto_start *st)
 		return;
 	}
 	c->state = SESSION_RUNNING;
+	free(c->wav);
+	c->wav = NULL;
+	c->wavlen = 0;
+	if (st->wav && (c->wav = malloc(WAVHEAD_MAX)) == NULL) {
+		log_error("out of memory");
+		abort();
+	}
+	/* VoiceAI Connect's id ties our log lines to its call. */
+	if (st->conversation_id[0] != '\0')
+		log_info("conn=%s recognition for conversation %s", c->id,
+		    st->conversation_id);
 	c->enable_partials = st->enable_partials;
 	c->sample_rate = st->sample_rate;
 	c->session_start_us = riva_now_us();
@@ -457,9 +475,6 @@ session_backpressure(struct conn *c)
 static void
 session_audio(struct conn *c, const unsigned char *p, size_t len, int first)
 {
-	size_t n;
-	enum err e;
-
 	if (c->state != SESSION_RUNNING) {
 		if (!first)
 			return;	/* one error per refused message */
@@ -470,6 +485,66 @@ session_audio(struct conn *c, const unsigned char *p, size_t len, int first)
 		    "stopped and is finishing");
 		return;
 	}
+	if (c->wav != NULL)
+		session_wav(c, p, len);
+	else
+		session_relay(c, p, len);
+}
+
+/*
+ * "format":"wav": collect the stream's first bytes until the WAV header is
+ * whole, check that it describes the audio the start announced, then relay
+ * what follows it.  A header that does not fit ends the recognition with
+ * an error: Riva would only hear noise.
+ */
+static void
+session_wav(struct conn *c, const unsigned char *p, size_t len)
+{
+	struct wavhead w;
+	char why[200];
+	size_t take;
+	enum wavhead_result r;
+
+	take = WAVHEAD_MAX - c->wavlen;
+	if (take > len)
+		take = len;
+	memcpy(c->wav + c->wavlen, p, take);
+	c->wavlen += take;
+	r = wavhead_parse(c->wav, c->wavlen, &w, why, sizeof(why));
+	if (r == WAVHEAD_MORE)
+		return;
+	if (r == WAVHEAD_OK && (w.format != 1 || w.bits != 16 ||
+	    w.channels != 1 || w.rate != (unsigned)c->sample_rate)) {
+		snprintf(why, sizeof(why), "audio: the WAV header describes "
+		    "format %u, %u channel(s), %u-bit, %u Hz; the start "
+		    "announced 16-bit mono PCM (LINEAR16) at %d Hz", w.format,
+		    w.channels, w.bits, w.rate, c->sample_rate);
+		r = WAVHEAD_BAD;
+	}
+	if (r == WAVHEAD_BAD) {
+		free(c->wav);
+		c->wav = NULL;
+		metrics_error(&bridge->m, METRICS_ERR_BAD_FIELD);
+		session_send_error(c, ERR_INVAL, why);
+		session_finish(c, "error");
+		return;
+	}
+	/* The audio: what the buffer holds past the header, then the rest
+	 * of this frame. */
+	session_relay(c, c->wav + w.data_offset, c->wavlen - w.data_offset);
+	free(c->wav);
+	c->wav = NULL;
+	if (c->state == SESSION_RUNNING)
+		session_relay(c, p + take, len - take);
+}
+
+/* Queue audio for Riva, in chunks it accepts. */
+static void
+session_relay(struct conn *c, const unsigned char *p, size_t len)
+{
+	size_t n;
+	enum err e;
+
 	while (len > 0) {
 		n = len > RIVA_MAX_AUDIO_CHUNK ? RIVA_MAX_AUDIO_CHUNK : len;
 		e = riva_stream_audio(c->rs, p, n);

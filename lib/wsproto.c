@@ -137,6 +137,27 @@ wsproto_get_rate(json_object *v, const char *key, int *dst, char *errbuf,
 	return ERR_OK;
 }
 
+/* Append one boosted word (a non-empty string); the caller checks the
+ * count. */
+static enum err
+wsproto_add_hotword(json_object *v, const char *key, struct wsproto_start *s,
+    char *errbuf, size_t errlen)
+{
+	char *w = s->hotwords[s->nhotwords];
+	enum err e;
+
+	e = wsproto_get_string(v, key, w, sizeof(s->hotwords[0]), errbuf,
+	    errlen);
+	if (e != ERR_OK)
+		return e;
+	if (w[0] == '\0') {
+		wsproto_reason(errbuf, errlen, "field '%s' is empty", key);
+		return ERR_FIELD;
+	}
+	s->nhotwords++;
+	return ERR_OK;
+}
+
 static enum err
 wsproto_get_hotwords(json_object *v, struct wsproto_start *s, char *errbuf,
     size_t errlen)
@@ -157,19 +178,14 @@ wsproto_get_hotwords(json_object *v, struct wsproto_start *s, char *errbuf,
 		    LIMIT_WS_HOTWORDS);
 		return ERR_TOO_LARGE;
 	}
+	s->nhotwords = 0;
 	for (i = 0; i < n; i++) {
 		snprintf(key, sizeof(key), "hotwords[%zu]", i);
-		e = wsproto_get_string(json_object_array_get_idx(v, i), key,
-		    s->hotwords[i], sizeof(s->hotwords[i]), errbuf, errlen);
+		e = wsproto_add_hotword(json_object_array_get_idx(v, i), key, s,
+		    errbuf, errlen);
 		if (e != ERR_OK)
 			return e;
-		if (s->hotwords[i][0] == '\0') {
-			wsproto_reason(errbuf, errlen, "field '%s' is empty",
-			    key);
-			return ERR_FIELD;
-		}
 	}
-	s->nhotwords = n;
 	return ERR_OK;
 }
 
@@ -183,7 +199,8 @@ wsproto_get_ident(json_object *v, const char *key, char *dst, size_t cap,
 		return e;
 	if (!wsproto_ident_ok(dst, strlen(dst), model)) {
 		wsproto_reason(errbuf, errlen, "field '%s' is not a valid %s",
-		    key, model ? "model name" : "language code");
+		    key, model ? "name (letters, digits, - _ . :)" :
+		    "language code");
 		return ERR_FIELD;
 	}
 	return ERR_OK;
@@ -230,18 +247,73 @@ wsproto_parse_start1(json_object *o, struct wsproto_start *s, char *errbuf,
 	return ERR_OK;
 }
 
-/* Dialect 2 start: only raw LINEAR16 audio is accepted. */
+/* AudioCodes sttSpeechContexts ([{"phrases":[...],"boost":N},...], as
+ * Google's SpeechContext): every phrase becomes a boosted word. */
+static enum err
+wsproto_get_contexts(json_object *v, struct wsproto_start *s, char *errbuf,
+    size_t errlen)
+{
+	json_object *ctx, *phrases;
+	size_t i, j, n, np;
+	enum err e;
+	char key[96];
+
+	if (!json_object_is_type(v, json_type_array)) {
+		wsproto_reason(errbuf, errlen,
+		    "field 'sttSpeechContexts' must be an array of objects");
+		return ERR_FIELD;
+	}
+	n = json_object_array_length(v);
+	for (i = 0; i < n; i++) {
+		ctx = json_object_array_get_idx(v, i);
+		if (!json_object_is_type(ctx, json_type_object)) {
+			wsproto_reason(errbuf, errlen, "field "
+			    "'sttSpeechContexts[%zu]' must be an object", i);
+			return ERR_FIELD;
+		}
+		if (!json_object_object_get_ex(ctx, "phrases", &phrases))
+			continue;
+		if (!json_object_is_type(phrases, json_type_array)) {
+			wsproto_reason(errbuf, errlen, "field 'sttSpeech"
+			    "Contexts[%zu].phrases' must be an array of "
+			    "strings", i);
+			return ERR_FIELD;
+		}
+		np = json_object_array_length(phrases);
+		for (j = 0; j < np; j++) {
+			snprintf(key, sizeof(key),
+			    "sttSpeechContexts[%zu].phrases[%zu]", i, j);
+			if (s->nhotwords == LIMIT_WS_HOTWORDS) {
+				wsproto_reason(errbuf, errlen, "field "
+				    "'sttSpeechContexts' has more than %d "
+				    "phrases", LIMIT_WS_HOTWORDS);
+				return ERR_TOO_LARGE;
+			}
+			e = wsproto_add_hotword(json_object_array_get_idx(
+			    phrases, j), key, s, errbuf, errlen);
+			if (e != ERR_OK)
+				return e;
+		}
+	}
+	return ERR_OK;
+}
+
+/*
+ * Dialect 2 start (VoiceAI Connect): LINEAR16 audio, raw or behind a WAV
+ * header.  Unlike dialect 1, fields we do not know are ignored: VoiceAI
+ * Connect adds start fields from version to version (conversationId came
+ * in 3.20) and ends the call on any error, so refusing them would break
+ * calls on its next upgrade.  The fields we know are checked as strictly.
+ */
 static enum err
 wsproto_parse_start2(json_object *o, struct wsproto_start *s, char *errbuf,
     size_t errlen)
 {
-	char word[32];
+	char word[32], scratch[LIMIT_WS_CONVERSATION_BYTES + 1];
 	enum err e = ERR_OK;
 
 	json_object_object_foreach(o, key, v) {
-		if (strcmp(key, "type") == 0)
-			continue;
-		else if (strcmp(key, "language") == 0)
+		if (strcmp(key, "language") == 0)
 			e = wsproto_get_ident(v, key, s->language,
 			    sizeof(s->language), 0, errbuf, errlen);
 		else if (strcmp(key, "sampleRateHz") == 0)
@@ -250,11 +322,14 @@ wsproto_parse_start2(json_object *o, struct wsproto_start *s, char *errbuf,
 		else if (strcmp(key, "format") == 0) {
 			e = wsproto_get_string(v, key, word, sizeof(word),
 			    errbuf, errlen);
-			if (e == ERR_OK && strcmp(word, "raw") != 0) {
+			if (e == ERR_OK && strcmp(word, "raw") != 0 &&
+			    strcmp(word, "wav") != 0) {
 				wsproto_reason(errbuf, errlen,
-				    "field 'format' must be \"raw\"");
+				    "field 'format' must be \"raw\" or "
+				    "\"wav\"");
 				e = ERR_FIELD;
 			}
+			s->wav = e == ERR_OK && strcmp(word, "wav") == 0;
 		} else if (strcmp(key, "encoding") == 0) {
 			e = wsproto_get_string(v, key, word, sizeof(word),
 			    errbuf, errlen);
@@ -263,11 +338,14 @@ wsproto_parse_start2(json_object *o, struct wsproto_start *s, char *errbuf,
 				    "field 'encoding' must be \"LINEAR16\"");
 				e = ERR_FIELD;
 			}
-		} else {
-			wsproto_reason(errbuf, errlen,
-			    "unknown field '%.64s' in start", key);
-			e = ERR_FIELD;
-		}
+		} else if (strcmp(key, "conversationId") == 0)
+			e = wsproto_get_ident(v, key, s->conversation_id,
+			    sizeof(s->conversation_id), 1, errbuf, errlen);
+		else if (strcmp(key, "sttContextId") == 0)
+			e = wsproto_get_string(v, key, scratch,
+			    sizeof(scratch), errbuf, errlen);
+		else if (strcmp(key, "sttSpeechContexts") == 0)
+			e = wsproto_get_contexts(v, s, errbuf, errlen);
 		if (e != ERR_OK)
 			return e;
 	}

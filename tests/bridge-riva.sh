@@ -137,6 +137,48 @@ ZSHA=$(head -c 3200 /dev/zero | sha256sum | cut -d' ' -f1)
     ok "each of them reached Riva whole" ||
     not_ok "each of them reached Riva whole" "$T/si1.si.log"
 
+# VoiceAI Connect's start: "format":"wav" puts a WAV header before the
+# audio (Riva must get the samples only), conversationId, sttSpeechContexts
+# as boosted words, and fields this bridge does not know yet.
+wavhead() {	# wavhead RATE_LE32 BYTERATE_LE32: a streaming 44-byte header
+	printf 'RIFF\377\377\377\377WAVEfmt \020\000\000\000\001\000\001\000'
+	printf "$1$2"
+	printf '\002\000\020\000data\000\000\000\000'
+}
+{ wavhead '\200\076\000\000' '\000\175\000\000'; cat "$T/a.pcm"; } >"$T/a.wav"
+VAIC='start={"type":"start","language":"en-US","conversationId":"8745555-8f1a-48ba-9ec9-46e90dc5aa18","format":"wav","encoding":"LINEAR16","sampleRateHz":16000,"sttSpeechContexts":[{"phrases":["Jarvis","Triton"],"boost":10}],"sttGenericData":{"x":1},"futureField":true}'
+$WSCLIENT -T 20 -d 2 -a "$T/a.wav" \
+    -s "$VAIC;audio;stop;wait=end:stopped by client;close" $URL >"$T/wav.out"
+check "dialect 2, format wav: recognition" "$T/wav.out" \
+    '^\{"type":"started"\}$' '^\{"type":"recognition"' \
+    '^\{"type":"end","reason":"stopped by client"\}$' '"script_done":true'
+check_not "dialect 2, format wav: no error" "$T/wav.out" '"type":"error"'
+# The header split across frames, too.
+$WSCLIENT -T 30 -d 2 -F 30 -a "$T/a.wav" \
+    -s "$VAIC;audio;stop;wait=end:stopped by client;close" $URL >"$T/wav30.out"
+[ "$(count_sha "$T/si1.si.log" 64000 "$SHA")" -eq 7 ] &&
+    ok "dialect 2, format wav: Riva got the samples without the header" ||
+    not_ok "dialect 2, format wav: Riva got the samples without the header" \
+    "$T/si1.si.log"
+check "dialect 2: sttSpeechContexts phrases reach Riva as boosted words" \
+    "$T/si1.si.log" 'hotwords=Jarvis,Triton boost=4'
+check "dialect 2: the conversationId is in the bridge's log" "$T/br1.log" \
+    'recognition for conversation 8745555-8f1a-48ba-9ec9-46e90dc5aa18'
+# A header for other audio than the start announced ends the recognition.
+{ wavhead '\100\037\000\000' '\200\076\000\000'; cat "$T/a.pcm"; } >"$T/a8k.wav"
+$WSCLIENT -T 20 -d 2 -a "$T/a8k.wav" \
+    -s "$VAIC;audio;wait=end;close" $URL >"$T/wav8k.out"
+check "dialect 2, format wav: a header for 8000 Hz is refused, named" \
+    "$T/wav8k.out" '"type":"error","reason":"audio: the WAV header describes format 1, 1 channel\(s\), 16-bit, 8000 Hz' \
+    '^\{"type":"end","reason":"error"\}$'
+printf 'not a wav header, just bytes' >"$T/nowav"
+cat "$T/a.pcm" >>"$T/nowav"
+$WSCLIENT -T 20 -d 2 -a "$T/nowav" \
+    -s "$VAIC;audio;wait=end;close" $URL >"$T/nowav.out"
+check "dialect 2, format wav: raw audio where a header should be is refused" \
+    "$T/nowav.out" '"type":"error","reason":"audio does not start with a RIFF/WAVE header"' \
+    '^\{"type":"end","reason":"error"\}$'
+
 $WSCLIENT -T 20 -a "$T/a.pcm" -s 'start;start;audio;stop;stop;wait=session_stopped;close' \
     $URL >"$T/twice.out"
 check "start while running and stop while stopping are refused" \

@@ -97,13 +97,75 @@ test_audiocodes_refuses_other_encodings(void)
 	    "\"MULAW\"}", &m, why, sizeof(why)), ERR_FIELD);
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "encoding"));
 	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, "{\"type\":\"start\",\"format\":"
-	    "\"wav\"}", &m, why, sizeof(why)), ERR_FIELD);
+	    "\"mp3\"}", &m, why, sizeof(why)), ERR_FIELD);
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "format"));
 	/* the failed first message still names its dialect */
 	CU_ASSERT_EQUAL(m.dialect, WSPROTO_AUDIOCODES);
 	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, "{\"type\":\"dance\"}", &m, why,
 	    sizeof(why)), ERR_FIELD);
 	CU_ASSERT_EQUAL(m.dialect, WSPROTO_NONE);
+}
+
+/* What VoiceAI Connect sends besides the basics, and what it may add. */
+static void
+test_audiocodes_voiceai_connect_fields(void)
+{
+	struct wsproto_msg m;
+	char why[256], big[LIMIT_WS_TEXT_BYTES];
+	size_t i, n;
+
+	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, "{\"type\":\"start\",\"language\":"
+	    "\"en-US\",\"conversationId\":\"8745555-8f1a-48ba-9ec9-46e90dc5aa18"
+	    "\",\"format\":\"wav\",\"encoding\":\"LINEAR16\",\"sampleRateHz\":"
+	    "16000,\"sttContextId\":\"ctx-1\",\"sttSpeechContexts\":[{\"phrases\""
+	    ":[\"Riva\",\"Kubernetes\"],\"boost\":10},{\"phrases\":[\"gRPC\"]},"
+	    "{\"boost\":2}],\"sttGenericData\":{\"any\":[1,2]},\"someFutureField"
+	    "\":true}", &m, why, sizeof(why)), ERR_OK);
+	CU_ASSERT_EQUAL(m.dialect, WSPROTO_AUDIOCODES);
+	CU_ASSERT_EQUAL(m.start.wav, 1);
+	CU_ASSERT_STRING_EQUAL(m.start.conversation_id,
+	    "8745555-8f1a-48ba-9ec9-46e90dc5aa18");
+	CU_ASSERT_EQUAL(m.start.nhotwords, 3);
+	CU_ASSERT_STRING_EQUAL(m.start.hotwords[0], "Riva");
+	CU_ASSERT_STRING_EQUAL(m.start.hotwords[1], "Kubernetes");
+	CU_ASSERT_STRING_EQUAL(m.start.hotwords[2], "gRPC");
+	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, "{\"type\":\"start\"}", &m, why,
+	    sizeof(why)), ERR_OK);
+	CU_ASSERT_EQUAL(m.start.wav, 0);
+	CU_ASSERT_STRING_EQUAL(m.start.conversation_id, "");
+
+	/* the known ones are still checked */
+	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, "{\"type\":\"start\","
+	    "\"conversationId\":\"a b\"}", &m, why, sizeof(why)), ERR_FIELD);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "conversationId"));
+	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, "{\"type\":\"start\","
+	    "\"sttSpeechContexts\":{\"phrases\":[\"x\"]}}", &m, why,
+	    sizeof(why)), ERR_FIELD);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "sttSpeechContexts"));
+	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, "{\"type\":\"start\","
+	    "\"sttSpeechContexts\":[{\"phrases\":[\"ok\",7]}]}", &m, why,
+	    sizeof(why)), ERR_FIELD);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "sttSpeechContexts[0].phrases[1]"));
+	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, "{\"type\":\"start\","
+	    "\"sttSpeechContexts\":[{\"phrases\":[\"\"]}]}", &m, why,
+	    sizeof(why)), ERR_FIELD);
+	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, "{\"type\":\"start\","
+	    "\"sttContextId\":5}", &m, why, sizeof(why)), ERR_FIELD);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "sttContextId"));
+	/* more phrases than boosted words allowed, over several contexts */
+	n = (size_t)snprintf(big, sizeof(big), "{\"type\":\"start\","
+	    "\"sttSpeechContexts\":[");
+	for (i = 0; i <= LIMIT_WS_HOTWORDS; i++)
+		n += (size_t)snprintf(big + n, sizeof(big) - n,
+		    "%s{\"phrases\":[\"w%zu\"]}", i ? "," : "", i);
+	snprintf(big + n, sizeof(big) - n, "]}");
+	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, big, &m, why, sizeof(why)),
+	    ERR_TOO_LARGE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "sttSpeechContexts"));
+	/* dialect 1 stays strict */
+	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, "{\"type\":\"start_transcription\","
+	    "\"someFutureField\":true}", &m, why, sizeof(why)), ERR_FIELD);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "someFutureField"));
 }
 
 static void
@@ -401,6 +463,8 @@ test_wsproto_suite(void)
 	    test_start_transcription_defaults) ||
 	    !CU_add_test(s, "simple messages of dialect 1",
 	    test_simple_messages_of_dialect_1) ||
+	    !CU_add_test(s, "AudioCodes: VoiceAI Connect's start fields",
+	    test_audiocodes_voiceai_connect_fields) ||
 	    !CU_add_test(s, "AudioCodes start picks dialect 2",
 	    test_audiocodes_start_picks_dialect_2) ||
 	    !CU_add_test(s, "AudioCodes refuses other encodings",

@@ -41,6 +41,7 @@ static const struct {
 	{ "rivamsg", test_rivamsg_suite },
 	{ "wsproto", test_wsproto_suite },
 	{ "wshead", test_wshead_suite },
+	{ "wavhead", test_wavhead_suite },
 };
 
 const char *

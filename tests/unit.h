@@ -36,5 +36,6 @@ int	test_backoff_suite(void);
 int	test_rivamsg_suite(void);
 int	test_wsproto_suite(void);
 int	test_wshead_suite(void);
+int	test_wavhead_suite(void);
 
 #endif /* UNIT_H */
