@@ -189,8 +189,9 @@ struct conn {
 	char			 close_reason[96];
 	int			 established;
 	int			 rx_paused;	/* Riva's audio queue is full */
-	/* AudioCodes "format":"wav": the header being read off the audio */
-	unsigned char		*wav;		/* NULL once read (or raw) */
+	/* AudioCodes "format":"wav": the header being read off the audio
+	 * (NULL once read, or for raw audio) */
+	unsigned char		*wav;
 	size_t			 wavlen;
 };
 

@@ -397,7 +397,7 @@ main(int argc, char **argv)
 	log_info("stopped");
 out:
 	pthread_mutex_lock(&main_ctx_lock);
-	main_riva_async_on = 0;		/* late wakeups are harmless now */
+	main_riva_async_on = 0;	/* late wakeups are harmless now */
 	pthread_mutex_unlock(&main_ctx_lock);
 	if (main_loop != NULL)
 		ev_async_stop(main_loop, &main_riva_async);

@@ -84,7 +84,8 @@
 #define LIMIT_WS_MODEL_BYTES		128
 #define LIMIT_WS_HOTWORDS		100
 #define LIMIT_WS_HOTWORD_BYTES		64
-#define LIMIT_WS_CONVERSATION_BYTES	128	/* AudioCodes conversationId */
+/* AudioCodes conversationId */
+#define LIMIT_WS_CONVERSATION_BYTES	128
 #define LIMIT_WS_RATE_MIN		8000	/* Hz */
 #define LIMIT_WS_RATE_MAX		48000
 #define LIMIT_WS_RATE_DEFAULT		16000

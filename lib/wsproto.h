@@ -54,8 +54,8 @@ struct wsproto_start {
 	int		 word_time_offsets;
 	size_t		 nhotwords;
 	char		 hotwords[LIMIT_WS_HOTWORDS][LIMIT_WS_HOTWORD_BYTES + 1];
-	/* AudioCodes only */
-	int		 wav;			/* audio starts with a WAV header */
+	/* AudioCodes only; wav: the audio starts with a WAV header */
+	int		 wav;
 	char		 conversation_id[LIMIT_WS_CONVERSATION_BYTES + 1];
 };
 

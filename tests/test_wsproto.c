@@ -117,10 +117,11 @@ test_audiocodes_voiceai_connect_fields(void)
 	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, "{\"type\":\"start\",\"language\":"
 	    "\"en-US\",\"conversationId\":\"8745555-8f1a-48ba-9ec9-46e90dc5aa18"
 	    "\",\"format\":\"wav\",\"encoding\":\"LINEAR16\",\"sampleRateHz\":"
-	    "16000,\"sttContextId\":\"ctx-1\",\"sttSpeechContexts\":[{\"phrases\""
-	    ":[\"Riva\",\"Kubernetes\"],\"boost\":10},{\"phrases\":[\"gRPC\"]},"
-	    "{\"boost\":2}],\"sttGenericData\":{\"any\":[1,2]},\"someFutureField"
-	    "\":true}", &m, why, sizeof(why)), ERR_OK);
+	    "16000,\"sttContextId\":\"ctx-1\",\"sttSpeechContexts\":"
+	    "[{\"phrases\":[\"Riva\",\"Kubernetes\"],\"boost\":10},"
+	    "{\"phrases\":[\"gRPC\"]},{\"boost\":2}],"
+	    "\"sttGenericData\":{\"any\":[1,2]},\"someFutureField\":true}",
+	    &m, why, sizeof(why)), ERR_OK);
 	CU_ASSERT_EQUAL(m.dialect, WSPROTO_AUDIOCODES);
 	CU_ASSERT_EQUAL(m.start.wav, 1);
 	CU_ASSERT_STRING_EQUAL(m.start.conversation_id,
