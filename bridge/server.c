@@ -23,6 +23,10 @@
 #include "riva.h"
 
 #define SERVER_BODY_BYTES	(64 * 1024)
+/* The longest Sec-WebSocket-Protocol libwebsockets 4.1 takes: it copies
+ * the list into a 128-byte buffer and drops the upgrade, unanswered, when
+ * it does not fit. */
+#define SERVER_LWS_PROTOCOLS_MAX	126
 
 static unsigned char server_body[LWS_PRE + SERVER_BODY_BYTES];
 
@@ -310,6 +314,23 @@ server_upgrade_check(struct lws *wsi, const char *up)
 	if (!server_origin_ok(wsi)) {
 		metrics_error(&bridge->m, METRICS_ERR_ORIGIN);
 		server_reply_error(wsi, ERR_AUTH, 403, "origin not allowed");
+		return 1;
+	}
+	/*
+	 * front.c moves a token out of the protocol list on plain ws://, but
+	 * not with our own TLS (libwebsockets reads the head), nor when the
+	 * URL has ?token= too.  Such a list would be dropped without a word:
+	 * say why instead.
+	 */
+	if (lws_hdr_total_length(wsi, WSI_TOKEN_PROTOCOL) >
+	    SERVER_LWS_PROTOCOLS_MAX) {
+		metrics_error(&bridge->m, METRICS_ERR_BAD_FIELD);
+		server_reply_error(wsi, ERR_INVAL, 400, bridge->front == NULL ?
+		    "Sec-WebSocket-Protocol over 126 bytes: with the bridge's "
+		    "own TLS a token goes in ?token= (or terminate TLS in a "
+		    "web server in front, which allows both)" :
+		    "Sec-WebSocket-Protocol over 126 bytes: send the token "
+		    "either there or in ?token=, not in both");
 		return 1;
 	}
 	if (bridge->conf.auth == BRIDGE_AUTH_OFF)
