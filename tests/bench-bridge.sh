@@ -28,7 +28,9 @@
 #     between the browser and Riva;
 #   - bridge CPU: utime+stime from /proc over the steady window (from 2 s
 #     after the last client has connected to 2 s before the first one
-#     ends), as % of one core, and per 100 streams;
+#     ends), as % of one core, and per 100 streams; and the load
+#     generator's and the stand-in's over the same window (what the
+#     bridge shares the cores with);
 #   - bridge memory: VmRSS before the clients and during the steady part;
 #     (steady - idle) / CLIENTS is the memory per stream.
 # Ports: BENCH_PORT (default 18280) and the next one.  BENCH_BRIDGE: the
@@ -54,7 +56,8 @@ if [ -n "${BENCH_PIN:-}" ]; then
 fi
 $PIN_HARNESS "$top_builddir/tests/riva-standin" --port "$R" --log "$T/si.log" \
     --partial-every 3200 --final-every 32000 --stamp >/dev/null 2>&1 &
-PIDS="$PIDS $!"
+SP=$!
+PIDS="$PIDS $SP"
 BRIDGE_CONFIG= BRIDGE_AUTH=off BRIDGE_PORT=$P BRIDGE_LISTEN=127.0.0.1 \
     RIVA_TARGET=127.0.0.1:$R BRIDGE_MAX_CONNECTIONS=$((N + 100)) \
     BRIDGE_LOG_LEVEL=warn $PIN_BRIDGE "${BENCH_BRIDGE:-$top_builddir/bridge/audio-bridge}" \
@@ -69,7 +72,7 @@ done
 sleep 1
 
 rss() { awk '/^VmRSS/ {print $2}' /proc/$BP/status; }
-cpu() { awk '{print $14 + $15}' /proc/$BP/stat; }
+cpu() { awk '{print $14 + $15}' /proc/${1:-$BP}/stat; }
 HZ=$(getconf CLK_TCK)
 RSS0=$(rss)
 
@@ -83,20 +86,22 @@ $PIN_HARNESS "$top_builddir/tests/wsclient" -q -L -T $((D + 60)) -n "$N" -R 5 -r
 CP=$!
 PIDS="$PIDS $CP"
 sleep $((RAMP + 2))
-C1=$(cpu); T1=$(date +%s.%N)
+C1=$(cpu); S1=$(cpu $SP); L1=$(cpu $CP); T1=$(date +%s.%N)
 sleep $W
-C2=$(cpu); T2=$(date +%s.%N); RSS1=$(rss)
+C2=$(cpu); S2=$(cpu $SP); L2=$(cpu $CP); T2=$(date +%s.%N); RSS1=$(rss)
 CONNS=$(curl -s "http://127.0.0.1:$P/metrics" |
     awk '/^audio_bridge_sessions / {print $2}')
 wait $CP
 HWM=$(awk '/^VmHWM/ {print $2}' /proc/$BP/status)
 
 awk -v n="$N" -v d="$D" -v c1="$C1" -v c2="$C2" -v t1="$T1" -v t2="$T2" \
-    -v hz="$HZ" -v r0="$RSS0" -v r1="$RSS1" -v hwm="$HWM" -v live="$CONNS" '
+    -v hz="$HZ" -v r0="$RSS0" -v r1="$RSS1" -v hwm="$HWM" -v live="$CONNS" \
+    -v s1="$S1" -v s2="$S2" -v l1="$L1" -v l2="$L2" '
 BEGIN {
 	cpu = (c2 - c1) / hz / (t2 - t1) * 100
 	printf "clients %d x %d s real-time audio; %d recognitions live in the steady window\n", n, d, live
 	printf "bridge CPU: %.1f%% of one core = %.2f%% per 100 streams\n", cpu, cpu / n * 100
+	printf "harness CPU on the same machine: load generator %.1f%%, Riva stand-in %.1f%% of one core\n", (l2 - l1) / hz / (t2 - t1) * 100, (s2 - s1) / hz / (t2 - t1) * 100
 	printf "bridge RSS: idle %d KiB, steady %d KiB, peak %d KiB -> %.1f KiB per stream\n", r0, r1, hwm, (r1 - r0) / n
 }'
 sed -e 's/^{"event":"summary",//' -e 's/}$//' -e 's/,/\n/g' "$T/client.out" |
