@@ -27,6 +27,10 @@ wavhead_le16(const unsigned char *p)
 
 static enum wavhead_result
 wavhead_bad(char *why, size_t whylen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static enum wavhead_result
+wavhead_bad(char *why, size_t whylen, const char *fmt, ...)
 {
 	va_list ap;
 
