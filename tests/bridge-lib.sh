@@ -98,6 +98,36 @@ start_bridge() {
 	done
 }
 
+# start_standin NAME ARGS...: the Riva stand-in on port $R,
+# logging to $T/NAME.si.log; SI_PID is its pid.
+start_standin() {
+	name=$1; shift
+	"$STANDIN" --port "$R" --log "$T/$name.si.log" "$@" \
+	    >"$T/$name.si.out" 2>&1 &
+	SI_PID=$!
+	PIDS="$PIDS $SI_PID"
+	i=0
+	while ! grep -q '^listening' "$T/$name.si.log" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt 600 ] && { echo "# stand-in did not start"; exit 1; }
+		sleep 0.05
+	done
+}
+
+# count_sha LOG BYTES SHA: streams that ended ok with exactly this audio.
+count_sha() {
+	grep -c "end outcome=ok bytes=$2 .*sha256=$3" "$1"
+}
+
+# wait_jwks LOG: until the bridge logging to LOG has its signing keys (they
+# are fetched by a thread of their own).
+wait_jwks() {
+	i=0
+	until grep -q 'JWKS from file://' "$1"; do
+		i=$((i + 1)); [ $i -gt 600 ] && break; sleep 0.05
+	done
+}
+
 # wait_metric PORT NAME VALUE: until /metrics shows NAME VALUE (10 s).
 wait_metric() {
 	i=0

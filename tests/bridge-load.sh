@@ -17,14 +17,7 @@ N=${BRIDGE_LOAD_CLIENTS:-200}
 
 pcm "$T/a.pcm" 3
 SHA=$(sha256sum "$T/a.pcm" | cut -d' ' -f1)
-"$STANDIN" --port "$R" --log "$T/si.log" --partial-every 3200 \
-    --final-every 32000 >"$T/si.out" 2>&1 &
-PIDS="$PIDS $!"
-i=0
-while ! grep -q '^listening' "$T/si.log" 2>/dev/null; do
-	i=$((i + 1)); [ $i -gt 600 ] && { echo "# no stand-in"; exit 1; }
-	sleep 0.05
-done
+start_standin si --partial-every 3200 --final-every 32000
 start_bridge load "$P" BRIDGE_AUTH=off RIVA_TARGET=127.0.0.1:$R
 
 $WSCLIENT -q -T 60 -n "$N" -R 5 -r -a "$T/a.pcm" ws://127.0.0.1:$P/ \
@@ -35,9 +28,9 @@ check "$N real-time clients all completed" "$T/load.out" \
 finals=$(sed -n 's/.*"finals":\([0-9]*\).*/\1/p' "$T/load.out")
 [ "${finals:-0}" -ge "$N" ] && ok "every client got finals ($finals)" ||
     not_ok "every client got finals ($finals)" "$T/load.out"
-whole=$(grep -c "end outcome=ok bytes=96000 .*sha256=$SHA" "$T/si.log")
+whole=$(count_sha "$T/si.si.log" 96000 "$SHA")
 [ "$whole" -eq "$N" ] && ok "Riva received all $N streams whole" ||
-    not_ok "Riva received all $N streams whole (only $whole)" "$T/si.log"
+    not_ok "Riva received all $N streams whole (only $whole)" "$T/si.si.log"
 curl -s "http://127.0.0.1:$P/metrics" >"$T/m.txt"
 check "metrics: $N sessions, audio seconds, Riva latency histogram" \
     "$T/m.txt" "^audio_bridge_sessions_total $N\$" \

@@ -29,11 +29,6 @@ MODS=${APACHE_MODULES:-/usr/lib/apache2/modules}
 	exit 1
 }
 
-# count_ok LOG BYTES SHA: streams that ended ok with exactly this audio.
-count_ok() {
-	grep -c "end outcome=ok bytes=$2 .*sha256=$3" "$1"
-}
-
 free_port P 18284 18299	# the bridge
 free_port R 18284 18299	# the Riva stand-in
 free_port LP 18284 18299	# lighttpd (TLS)
@@ -68,21 +63,11 @@ cat "$T/tls.crt" "$T/tls.key" >"$T/tls.pem"
 
 pcm "$T/a.pcm" 2
 SHA=$(sha256sum "$T/a.pcm" | cut -d' ' -f1)
-"$STANDIN" --port "$R" --log "$T/si.log" --partial-every 3200 \
-    --final-every 16000 >"$T/si.out" 2>&1 &
-PIDS="$PIDS $!"
-i=0
-while ! grep -q '^listening' "$T/si.log" 2>/dev/null; do
-	i=$((i + 1)); [ $i -gt 600 ] && { echo "# no stand-in"; exit 1; }
-	sleep 0.05
-done
+start_standin si --partial-every 3200 --final-every 16000
 start_bridge br "$P" BRIDGE_AUTH=required RIVA_TARGET=127.0.0.1:$R \
     COGNITO_ISSUER=$ISS COGNITO_CLIENT_IDS=client1 \
     COGNITO_JWKS_URL="file://$T/jwks.json"
-i=0
-until grep -q 'JWKS from file://' "$T/br.log"; do
-	i=$((i + 1)); [ $i -gt 600 ] && break; sleep 0.05
-done
+wait_jwks "$T/br.log"
 
 # lighttpd: its TLS, the shipped snippet with the bridge's port.
 sed "s/8443/$P/" "$srcdir/conf/lighttpd-bridge.conf" >"$T/lighttpd-bridge.conf"
@@ -168,9 +153,9 @@ for front in lighttpd:$LP apache:$AP; do
 	    '"type":"session_stopped","reason":"stopped by client"' \
 	    '"script_done":true'
 	n=$((n + 2))
-	[ "$(count_ok "$T/si.log" 64000 "$SHA")" -eq "$n" ] &&
+	[ "$(count_sha "$T/si.si.log" 64000 "$SHA")" -eq "$n" ] &&
 	    ok "$fe: Riva received both streams byte for byte" ||
-	    not_ok "$fe: Riva received both streams byte for byte" "$T/si.log"
+	    not_ok "$fe: Riva received both streams byte for byte" "$T/si.si.log"
 	$WSCLIENT -k -T 5 -s close $URL >"$T/$fe-none.out"
 	check "$fe: no token: the bridge's 401 reaches the client" \
 	    "$T/$fe-none.out" '"status":401'

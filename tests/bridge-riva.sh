@@ -17,32 +17,12 @@ else
 fi
 URL=ws://127.0.0.1:$P/
 
-# start_standin NAME ARGS...: the stand-in on port R.
-start_standin() {
-	name=$1; shift
-	"$STANDIN" --port "$R" --log "$T/$name.si.log" "$@" \
-	    >"$T/$name.si.out" 2>&1 &
-	SI_PID=$!
-	PIDS="$PIDS $SI_PID"
-	i=0
-	while ! grep -q '^listening' "$T/$name.si.log" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -gt 600 ] && { echo "# stand-in did not start"; exit 1; }
-		sleep 0.05
-	done
-}
-
 # wait_healthy: until /healthz says 200 (Riva reachable and SERVING).
 wait_healthy() {
 	i=0
 	while [ "$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$P/healthz)" != 200 ]; do
 		i=$((i + 1)); [ $i -gt 300 ] && break; sleep 0.1
 	done
-}
-
-# count_sha LOG BYTES SHA: streams that ended ok with exactly this audio.
-count_sha() {
-	grep -c "end outcome=ok bytes=$2 .*sha256=$3" "$1"
 }
 
 pcm "$T/a.pcm" 2

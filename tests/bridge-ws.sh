@@ -154,11 +154,7 @@ otheraud=$($JWTMINT token "$T/k1.pem" kid1 $ISS client2 \
 start_bridge auth "$P" BRIDGE_AUTH=required RIVA_TARGET=127.0.0.1:$DOWN \
     COGNITO_ISSUER=$ISS COGNITO_CLIENT_IDS=client1 \
     COGNITO_JWKS_URL="file://$T/jwks.json"
-# The keys are fetched by a thread of their own: wait until they are in.
-i=0
-until grep -q 'JWKS from file://' "$T/auth.log"; do
-	i=$((i + 1)); [ $i -gt 600 ] && break; sleep 0.05
-done
+wait_jwks "$T/auth.log"
 $WSCLIENT -T 5 -s close $URL >"$T/a0.out"
 $WSCLIENT -T 5 -t "$good" -s 'ping;wait=pong;close' $URL >"$T/a1.out"
 $WSCLIENT -T 5 -t "$expired" -s close $URL >"$T/a2.out"
