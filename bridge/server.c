@@ -399,8 +399,8 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 			session_close(c);
 		return 0;
 	case LWS_CALLBACK_EVENT_WAIT_CANCELLED:
+		/* front.c's wakeup; Riva's comes as an ev_async (main.c). */
 		front_adopt(bridge->front);
-		server_poll_riva();
 		return 0;
 	case LWS_CALLBACK_ADD_HEADERS:
 		return server_echo_protocol(wsi, in);
