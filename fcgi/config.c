@@ -54,8 +54,10 @@ const struct conf_key api_conf_table[] = {
 	    LIMIT_PRESIGN_EXPIRES_MAX * 1000LL, "300s", NULL, 0, NULL,
 	    "lifetime of presigned PUT URLs", OFF(presign_expires) },
 	{ "cors_origins", CONF_LIST, 0, 64, "", "AUDIO_API_CORS_ORIGINS", 0,
-	    NULL, "origins allowed to call the API from a browser "
-	    "(exact match, e.g. https://app.example.com)", OFF(cors_origins) },
+	    NULL, "origins allowed to call the API from a browser (exact "
+	    "match, e.g. https://app.example.com), or * for any origin "
+	    "(answered with Access-Control-Allow-Origin: *; tokens travel in "
+	    "the Authorization header, never in cookies)", OFF(cors_origins) },
 	{ "retry_after", CONF_DURATION, 1000, 3600 * 1000, "2s", NULL, 0,
 	    NULL, "Retry-After sent with 502/503", OFF(retry_after) },
 

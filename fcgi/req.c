@@ -89,13 +89,19 @@ req_init(struct req *r, FCGX_Request *fr, struct app *app)
 	len = q != NULL ? (size_t)(q - uri) : strlen(uri);
 	if ((r->path = strndup(uri, len)) == NULL)
 		return ERR_NOMEM;
+	/* "*" allows every origin and is what is answered: tokens travel
+	 * in the Authorization header, never in cookies, so no credentials
+	 * mode is needed (and "*" is not allowed with one). */
 	origin = req_param(r, "HTTP_ORIGIN");
 	if (origin != NULL)
-		for (i = 0; i < app->conf->cors_origins.n; i++)
-			if (strcmp(origin, app->conf->cors_origins.v[i]) == 0) {
-				r->origin = origin;
+		for (i = 0; i < app->conf->cors_origins.n; i++) {
+			if (strcmp(app->conf->cors_origins.v[i], "*") == 0) {
+				r->origin = "*";
 				break;
 			}
+			if (strcmp(origin, app->conf->cors_origins.v[i]) == 0)
+				r->origin = origin;
+		}
 	return ERR_OK;
 }
 

@@ -139,7 +139,12 @@ routes_handle(struct req *r)
 	}
 	head = strcmp(r->method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0;
 	if (strcmp(r->method, rt->method) != 0 && !head) {
-		req_error(r, ERR_METHOD, NULL, NULL, rt->allow);
+		char msg[160];
+
+		/* The method is the web server's token; %.16s bounds it. */
+		snprintf(msg, sizeof(msg), "method %.16s is not allowed on "
+		    "this route; allowed: %s", r->method, rt->allow);
+		req_error(r, ERR_METHOD, msg, NULL, rt->allow);
 		return;
 	}
 	if (rt->auth && routes_auth(r) != ERR_OK)

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "codec.h"
 #include "ident.h"
 #include "journal.h"
 #include "jsonv.h"
@@ -36,59 +37,9 @@
 #define SYNC_ROUNDS	16
 #define SYNC_WAIT_US	50000
 
-/* Audio types a chunk may have: extension and the Content-Type it is
- * uploaded with (what MediaRecorder and common encoders produce). */
-static const struct {
-	const char	*ext;
-	const char	*ctype;
-} audio_types[] = {
-	{ "webm", "audio/webm" },
-	{ "webm", "audio/webm;codecs=opus" },
-	{ "webm", "audio/webm; codecs=opus" },
-	{ "ogg", "audio/ogg" },
-	{ "ogg", "audio/ogg;codecs=opus" },
-	{ "ogg", "audio/ogg; codecs=opus" },
-	{ "opus", "audio/ogg" },
-	{ "opus", "audio/opus" },
-	{ "mp4", "audio/mp4" },
-	{ "m4a", "audio/mp4" },
-	{ "m4a", "audio/x-m4a" },
-	{ "aac", "audio/aac" },
-	{ "wav", "audio/wav" },
-	{ "wav", "audio/x-wav" },
-	{ "wav", "audio/wave" },
-	{ "flac", "audio/flac" },
-	{ "flac", "audio/x-flac" },
-};
-
-static const char *const audio_exts[] = { "webm", "ogg", "opus", "mp4",
-	"m4a", "aac", "wav", "flac", NULL };
-static const char *const codecs[] = { "webm/opus", "ogg/opus", "mp4/aac",
-	"wav/pcm", "flac", NULL };
-
-static int
-sessions_ext_ok(const char *ext, size_t len)
-{
-	size_t i;
-
-	for (i = 0; audio_exts[i] != NULL; i++)
-		if (strlen(audio_exts[i]) == len &&
-		    memcmp(audio_exts[i], ext, len) == 0)
-			return 1;
-	return 0;
-}
-
-static int
-sessions_type_ok(const char *ext, const char *ctype)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(audio_types) / sizeof(audio_types[0]); i++)
-		if (strcmp(audio_types[i].ext, ext) == 0 &&
-		    strcasecmp(audio_types[i].ctype, ctype) == 0)
-			return 1;
-	return 0;
-}
+#define SESSIONS_CODEC_HELP	"codec must be one of webm/opus, ogg/opus, " \
+	"mp4/aac, wav/pcm, flac, a container name (webm, ogg, mp4, wav, " \
+	"flac) or its MIME type (e.g. audio/webm;codecs=opus)"
 
 /* Answer a journal error.  what names the thing a conflict is about. */
 static void
@@ -243,7 +194,8 @@ sessions_create(struct req *r)
 {
 	enum { F_CODEC, F_RATE, F_CHUNK, F_DEVICE, F__N };
 	static const struct jsonv_field f[F__N] = {
-		[F_CODEC] = { "codec", JSONV_STRING, 0, 1, 32, codecs },
+		[F_CODEC] = { "codec", JSONV_STRING, 0, 1, CODEC_INPUT_MAX,
+		    NULL },
 		[F_RATE] = { "sampleRate", JSONV_INT, 0, 8000, 192000, NULL },
 		[F_CHUNK] = { "chunkSeconds", JSONV_INT, 0, 1, 300, NULL },
 		[F_DEVICE] = { "deviceInfo", JSONV_OBJECT, JSONV_NULLABLE, 0, 32,
@@ -256,6 +208,7 @@ sessions_create(struct req *r)
 	};
 	struct jsonv_val v[F__N], dv[D__N];
 	struct journal_session_new sn;
+	const char *codec = "webm/opus";
 	struct s3key_parts p;
 	struct journal *j;
 	char id[IDENT_SESSION_SIZE], prefix[S3KEY_SIZE];
@@ -265,6 +218,11 @@ sessions_create(struct req *r)
 	if (sessions_fields(r, jsonv_root(r->doc), f, F__N,
 	    JSONV_REJECT_UNKNOWN, NULL, v) != ERR_OK)
 		return;
+	if (v[F_CODEC].present && (codec = codec_canonical(v[F_CODEC].s,
+	    v[F_CODEC].len)) == NULL) {
+		sessions_bad(r, "codec", SESSIONS_CODEC_HELP);
+		return;
+	}
 	memset(dv, 0, sizeof(dv));
 	if (v[F_DEVICE].present && sessions_fields(r, v[F_DEVICE].j, df, D__N,
 	    JSONV_IGNORE_UNKNOWN, "deviceInfo", dv) != ERR_OK)
@@ -279,7 +237,7 @@ sessions_create(struct req *r)
 	memset(&sn, 0, sizeof(sn));
 	sn.id = id;
 	sn.owner = r->sub;
-	sn.codec = v[F_CODEC].present ? v[F_CODEC].s : "webm/opus";
+	sn.codec = codec;
 	sn.sample_rate = v[F_RATE].present ? (int)v[F_RATE].i : 48000;
 	sn.chunk_seconds = v[F_CHUNK].present ? (int)v[F_CHUNK].i : 5;
 	sn.user_agent = dv[D_UA].present ? dv[D_UA].s : NULL;
@@ -326,7 +284,7 @@ sessions_presign(struct req *r)
 		[F_END] = { "tEndMs", JSONV_INT, JSONV_REQUIRED, 1, TIME_MAX,
 		    NULL },
 		[F_EXT] = { "ext", JSONV_STRING, JSONV_REQUIRED, 1,
-		    LIMIT_EXT_BYTES, audio_exts },
+		    LIMIT_EXT_BYTES, NULL },
 		[F_SIZE] = { "sizeBytes", JSONV_INT, JSONV_REQUIRED, 1,
 		    LIMIT_CHUNK_BYTES_MAX, NULL },
 		[F_CTYPE] = { "contentType", JSONV_STRING, JSONV_REQUIRED, 1,
@@ -350,7 +308,12 @@ sessions_presign(struct req *r)
 		sessions_bad(r, "tEndMs", "tEndMs must be greater than tStartMs");
 		return;
 	}
-	if (!sessions_type_ok(v[F_EXT].s, v[F_CTYPE].s)) {
+	if (!codec_ext_ok(v[F_EXT].s, v[F_EXT].len)) {
+		sessions_bad(r, "ext", "ext must be one of webm, ogg, opus, "
+		    "mp4, m4a, aac, wav, flac");
+		return;
+	}
+	if (!codec_type_ok(v[F_EXT].s, v[F_CTYPE].s)) {
 		sessions_bad(r, "contentType", "contentType is not an allowed "
 		    "audio type for this ext");
 		return;
@@ -427,7 +390,7 @@ sessions_key_ok(const struct req *r, const char *key, size_t len,
 	size_t blen;
 
 	if (s3key_parse(key, len, &got, &kind) != ERR_OK ||
-	    kind != S3KEY_CHUNK || !sessions_ext_ok(got.ext, got.ext_len))
+	    kind != S3KEY_CHUNK || !codec_ext_ok(got.ext, got.ext_len))
 		return 0;
 	sessions_parts(r, &want);
 	want.seq = seq;
@@ -574,8 +537,8 @@ sessions_manifest(struct req *r)
 	static const struct jsonv_field f[F__N] = {
 		[F_ID] = { "sessionId", JSONV_STRING, JSONV_REQUIRED, 1,
 		    LIMIT_SESSION_ID_BYTES, NULL },
-		[F_CODEC] = { "codec", JSONV_STRING, JSONV_NULLABLE, 1, 32,
-		    NULL },
+		[F_CODEC] = { "codec", JSONV_STRING, JSONV_NULLABLE, 1,
+		    CODEC_INPUT_MAX, NULL },
 		[F_RATE] = { "sampleRate", JSONV_INT, JSONV_NULLABLE, 8000,
 		    192000, NULL },
 		[F_CHUNKS] = { "chunks", JSONV_ARRAY, JSONV_REQUIRED, 0,
@@ -608,7 +571,8 @@ sessions_manifest(struct req *r)
 	struct journal *j;
 	int64_t *seqs = NULL;
 	unsigned char *unknown = NULL;
-	char key[S3KEY_SIZE], path[48];
+	const char *codec;
+	char key[S3KEY_SIZE], path[48], msg[96];
 	size_t n = 0, i;
 	json_object *o;
 	enum err rc;
@@ -624,8 +588,13 @@ sessions_manifest(struct req *r)
 	if ((j = sessions_journal(r)) == NULL ||
 	    sessions_load(r, j, &s, 0) != ERR_OK)
 		goto out;
-	if (v[F_CODEC].present && strcmp(v[F_CODEC].s, s.codec) != 0) {
-		sessions_bad(r, "codec", "codec does not match the session");
+	/* Old clients echo the codec they created the session with, an
+	 * alias ("webm") of the canonical value stored. */
+	if (v[F_CODEC].present && ((codec = codec_canonical(v[F_CODEC].s,
+	    v[F_CODEC].len)) == NULL || strcmp(codec, s.codec) != 0)) {
+		snprintf(msg, sizeof(msg), "codec does not match the "
+		    "session's codec %s", s.codec);
+		sessions_bad(r, "codec", msg);
 		goto out;
 	}
 	if (v[F_RATE].present && v[F_RATE].i != s.sample_rate) {

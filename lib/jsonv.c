@@ -37,12 +37,17 @@ struct jsonv_scan {
 static void jsonv_fail(struct jsonv_error *, const char *, const char *, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Record an error.  `field` may come from a client: copy it printable. */
+/*
+ * Record an error.  `field` may come from a client: copy it printable.  The
+ * message starts with the field's path ("seq must be an integer"): clients
+ * of the system we replace show only the message to their user.
+ */
 static void
 jsonv_fail(struct jsonv_error *e, const char *field, const char *fmt, ...)
 {
 	va_list ap;
-	size_t i;
+	size_t i, off = 0;
+	int n;
 
 	if (e == NULL)
 		return;
@@ -53,8 +58,15 @@ jsonv_fail(struct jsonv_error *e, const char *field, const char *fmt, ...)
 			    field[i] : '?';
 		e->field[i] = '\0';
 	}
+	e->message[0] = '\0';
+	if (e->field[0] != '\0') {
+		n = snprintf(e->message, sizeof(e->message), "%s ", e->field);
+		if (n > 0)
+			off = (size_t)n < sizeof(e->message) ? (size_t)n :
+			    sizeof(e->message) - 1;
+	}
 	va_start(ap, fmt);
-	vsnprintf(e->message, sizeof(e->message), fmt, ap);
+	vsnprintf(e->message + off, sizeof(e->message) - off, fmt, ap);
 	va_end(ap);
 }
 

@@ -83,14 +83,14 @@ struct jsonv_val {
 };
 
 #define JSONV_FIELD_MAX		128
-#define JSONV_MESSAGE_MAX	192
+#define JSONV_MESSAGE_MAX	320
 
 struct jsonv_error {
 	/* Path of the offending field ("seq", "meta.codec", "items[3]");
 	 * empty when the body itself is malformed.  A client-sent name is
 	 * copied with non-printable bytes replaced by '?' and cut to fit. */
 	char	field[JSONV_FIELD_MAX];
-	char	message[JSONV_MESSAGE_MAX];	/* human, one line */
+	char	message[JSONV_MESSAGE_MAX];	/* human, one line, naming the field */
 };
 
 enum jsonv_policy {

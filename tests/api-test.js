@@ -54,10 +54,14 @@ async function call(method, p, opts = {}) {
   return { status: res.status, headers: res.headers, json, text };
 }
 
+// An error answer: status, code, field, and an `error` a person can act
+// on -- the old clients print only `error`, so when the answer names a
+// field the message must name it too.
 function isErr(r, status, code, field) {
+  const leaf = field === undefined ? '' : field.replace(/^.*\./, '').replace(/\[\d+\]$/, '');
   return r.status === status && r.json && typeof r.json.error === 'string' &&
     r.json.error.length > 0 && r.json.code === code &&
-    (field === undefined || r.json.field === field) &&
+    (field === undefined || (r.json.field === field && r.json.error.includes(leaf))) &&
     (r.headers.get('content-type') || '').startsWith('application/json');
 }
 
@@ -183,8 +187,9 @@ async function testRoutes() {
   r = await call('GET', '/healthz', { headers: { 'X-Request-Id': 'trace-42' } });
   ok(r.headers.get('x-request-id') === 'trace-42', 'a tame X-Request-Id is kept');
   r = await call('POST', '/healthz', { body: {} });
-  ok(isErr(r, 405, 'method_not_allowed') && /GET/.test(r.headers.get('allow')),
-    'POST /healthz is 405 with Allow', r.text);
+  ok(isErr(r, 405, 'method_not_allowed') && /GET/.test(r.headers.get('allow')) &&
+    /POST/.test(r.json.error) && /GET/.test(r.json.error),
+  'POST /healthz is 405 with Allow, and the message names the method and what is allowed', r.text);
   r = await call('GET', '/nope', { token: alice });
   ok(isErr(r, 404, 'not_found'), 'unknown route is 404 JSON', r.text);
   r = await call('GET', '/sessions', { token: alice });
@@ -223,11 +228,22 @@ async function testRoutes() {
   // CORS
   r = await call('OPTIONS', '/sessions', { headers: {
     Origin: env.CORS_ORIGIN, 'Access-Control-Request-Method': 'POST',
-    'Access-Control-Request-Headers': 'authorization, content-type' } });
-  ok(r.status === 204 && r.headers.get('access-control-allow-origin') === env.CORS_ORIGIN &&
-    /POST/.test(r.headers.get('access-control-allow-methods') || '') &&
-    /Authorization/i.test(r.headers.get('access-control-allow-headers') || ''),
-  'preflight from an allowed origin is 204 with CORS headers, no token needed', r.status);
+    'Access-Control-Request-Headers': 'authorization, content-type, x-request-id' } });
+  {
+    const allowed = (r.headers.get('access-control-allow-headers') || '').toLowerCase()
+      .split(',').map((h) => h.trim());
+    ok(r.status === 204 && r.headers.get('access-control-allow-origin') === env.CORS_ORIGIN &&
+      /POST/.test(r.headers.get('access-control-allow-methods') || '') &&
+      ['authorization', 'content-type', 'x-request-id'].every((h) => allowed.includes(h)) &&
+      !r.headers.get('access-control-allow-credentials'),
+    'preflight from an allowed origin is 204 allowing the headers clients send, no token needed',
+    r.status + ' ' + allowed);
+  }
+  r = await call('OPTIONS', '/sessions', { headers: {
+    Origin: env.CORS_ORIGIN.replace('127.0.0.1', 'localhost'), 'Access-Control-Request-Method': 'POST' } });
+  ok(r.status === 204 && r.headers.get('access-control-allow-origin') ===
+    env.CORS_ORIGIN.replace('127.0.0.1', 'localhost'),
+  "the local stack allows its own page's origin under both names", r.status);
   r = await call('OPTIONS', '/sessions', { headers: {
     Origin: 'https://evil.example.com', 'Access-Control-Request-Method': 'POST' } });
   ok(r.status === 204 && !r.headers.get('access-control-allow-origin'),
@@ -249,7 +265,20 @@ async function testRoutes() {
   r = await call('POST', '/sessions', { token: alice, body: { sampleRate: '48000' } });
   ok(isErr(r, 400, 'invalid_field', 'sampleRate'), 'sampleRate as a string is 400', r.text);
   r = await call('POST', '/sessions', { token: alice, body: { codec: 'mp3/evil' } });
-  ok(isErr(r, 400, 'invalid_field', 'codec'), 'an unknown codec is 400', r.text);
+  ok(isErr(r, 400, 'invalid_field', 'codec') && /webm/.test(r.json.error),
+    'an unknown codec is 400, and the message says what is accepted', r.text);
+  r = await call('POST', '/sessions', { token: alice, body: { codec: 'audio/webm;codecs=vorbis' } });
+  ok(isErr(r, 400, 'invalid_field', 'codec'), 'a known container with another codec is 400', r.text);
+  // The original pages' codec names: aliases of the canonical values,
+  // which are what is stored (and what the manifest says).
+  for (const [given, want] of [['webm', 'webm/opus'], ['audio/webm;codecs=opus', 'webm/opus'],
+    ['webm;codecs=opus', 'webm/opus'], ['audio/ogg; codecs=opus', 'ogg/opus'], ['ogg', 'ogg/opus'],
+    ['mp4', 'mp4/aac'], ['wav', 'wav/pcm'], ['flac', 'flac']]) {
+    r = await call('POST', '/sessions', { token: alice, body: { codec: given, sampleRate: 48000 } });
+    const id = r.json && r.json.sessionId;
+    ok(r.status === 201 && sqlite(`select codec from sessions where id='${id}'`) === want,
+      `codec ${JSON.stringify(given)} is accepted and stored as ${want}`, r.text);
+  }
   r = await call('POST', '/sessions', { token: alice, body: { bogus: 1 } });
   ok(isErr(r, 400, 'invalid_field', 'bogus'), 'an unknown field is 400 naming it', r.text);
 
@@ -426,6 +455,9 @@ async function testRoutes() {
   r = await call('PUT', base + '/manifest', { token: alice,
     body: { sessionId: sid, codec: 'ogg/opus', chunks: [] } });
   ok(isErr(r, 400, 'invalid_field', 'codec'), 'a codec different from the session is 400', r.text);
+  r = await call('PUT', base + '/manifest', { token: alice,
+    body: { sessionId: sid, codec: 'webm', sampleRate: 48000, chunks: [] } });
+  ok(r.status === 200, "the session's codec under its alias (as old clients echo it) is accepted", r.text);
   r = await call('POST', base + '/manifest', { token: alice, body: {} });
   ok(isErr(r, 405, 'method_not_allowed') && r.headers.get('allow') === 'PUT, OPTIONS',
     'POST on /manifest is 405 with Allow: PUT', r.text);

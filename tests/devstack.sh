@@ -36,6 +36,8 @@
 #     keys there, audio-api walks the AWS credential chain of its env)
 #   S3_API_PORT (S3_PORT; the fault tests put a proxy there)
 #   JOURNAL_PATH ($RUN_DIR/journal.db)
+#   CORS_ORIGINS (the stack's own page: http://localhost:API_PORT and
+#     http://127.0.0.1:API_PORT; * for any origin)
 #   AWS_REGION (us-east-1)  API_LOG_LEVEL (info)  API_EXTRA_CONF (lines
 #   appended to audio-api.conf)  LIGHTTPD_EXTRA_CONF (lines appended to
 #   lighttpd.conf)  LIGHTTPD (lighttpd)  BUILDDIR (.)
@@ -186,7 +188,7 @@ $(s3_key_lines)
 jwt_issuer = $JWT_ISSUER
 jwt_client_ids = $JWT_CLIENT_ID
 jwt_jwks_url = file://$RUN_DIR/jwks.json
-cors_origins = http://localhost:$API_PORT, http://127.0.0.1:$API_PORT
+cors_origins = ${CORS_ORIGINS:-http://localhost:$API_PORT, http://127.0.0.1:$API_PORT}
 health_cache = 0s
 events = $EVENTS_MODE
 events_endpoint = http://127.0.0.1:$(cat "$RUN_DIR/eventbridge.port")

@@ -162,7 +162,8 @@ missing_required_field_is_named(void)
 {
 	CU_ASSERT_EQUAL(check("{}", JSONV_REJECT_UNKNOWN), ERR_FIELD);
 	CU_ASSERT_STRING_EQUAL(e.field, "seq");
-	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "required"));
+	/* The message alone names the field: old clients print only it. */
+	CU_ASSERT_STRING_EQUAL(e.message, "seq is required");
 }
 
 static void
@@ -229,7 +230,7 @@ unknown_field_policy(void)
 	CU_ASSERT_EQUAL(check("{\"seq\": 1, \"sneaky\": 2}",
 	    JSONV_REJECT_UNKNOWN), ERR_FIELD);
 	CU_ASSERT_STRING_EQUAL(e.field, "sneaky");
-	CU_ASSERT_PTR_NOT_NULL(strstr(e.message, "not a known field"));
+	CU_ASSERT_STRING_EQUAL(e.message, "sneaky is not a known field");
 	CU_ASSERT_EQUAL(check("{\"seq\": 1, \"sneaky\": 2}",
 	    JSONV_IGNORE_UNKNOWN), ERR_OK);
 	CU_ASSERT(v[F_SEQ].i == 1);
@@ -237,6 +238,7 @@ unknown_field_policy(void)
 	CU_ASSERT_EQUAL(check("{\"seq\": 1, \"a\\nb\\u001b\": 2}",
 	    JSONV_REJECT_UNKNOWN), ERR_FIELD);
 	CU_ASSERT_STRING_EQUAL(e.field, "a?b?");
+	CU_ASSERT_STRING_EQUAL(e.message, "a?b? is not a known field");
 	/* an empty name is still named */
 	CU_ASSERT_EQUAL(check("{\"seq\": 1, \"\": 2}", JSONV_REJECT_UNKNOWN),
 	    ERR_FIELD);

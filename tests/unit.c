@@ -30,6 +30,7 @@ static const struct {
 	{ "b64url", test_b64url_suite },
 
 	/* storage path */
+	{ "codec", test_codec_suite },
 	{ "journal", test_journal_suite },
 	{ "manifest", test_manifest_suite },
 	{ "tokcache", test_tokcache_suite },

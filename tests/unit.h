@@ -25,6 +25,7 @@ int	test_cognito_suite(void);
 int	test_b64url_suite(void);
 
 /* storage path */
+int	test_codec_suite(void);
 int	test_journal_suite(void);
 int	test_manifest_suite(void);
 int	test_tokcache_suite(void);
