@@ -60,6 +60,7 @@ struct bridge_conf {
 	char		*cognito_token_use;
 	int64_t		 jwt_leeway;		/* ms */
 	int64_t		 max_connections;
+	int64_t		 front_pending_per_address;
 	int64_t		 max_frame_bytes;
 	int64_t		 max_session;		/* ms */
 	int64_t		 idle_timeout;		/* ms */
@@ -129,6 +130,10 @@ struct metrics {
 	uint64_t	rtt_count;
 	double		rtt_sum;		/* seconds */
 	uint64_t	start_us;		/* monotonic, process start */
+	/* Copied from front_stats() when rendered. */
+	uint64_t	front_pending;		/* gauge */
+	uint64_t	front_shed;
+	uint64_t	front_timeouts;
 };
 
 void		metrics_init(struct metrics *);

@@ -59,6 +59,13 @@ const struct conf_key config_table[] = {
 	    LIMIT_WS_CONNECTIONS_MAX, "2000", "BRIDGE_MAX_CONNECTIONS", 0, NULL,
 	    "WebSocket connections at once; more get HTTP 503",
 	    OFF(max_connections) },
+	{ "front_pending_per_address", CONF_INT, LIMIT_FRONT_PER_ADDR_MIN,
+	    LIMIT_FRONT_PENDING, "128", "BRIDGE_FRONT_PER_ADDRESS", 0, NULL,
+	    "plain ws://: request heads one client address may have pending "
+	    "(of 512); beyond it that address's oldest is dropped.  Behind "
+	    "a proxy every client has the proxy's address: its heads arrive "
+	    "at once, so this rarely matters there",
+	    OFF(front_pending_per_address) },
 	{ "max_frame_bytes", CONF_SIZE, LIMIT_WS_FRAME_BYTES_MIN,
 	    LIMIT_WS_FRAME_BYTES_MAX, "64k", NULL, 0, NULL,
 	    "largest client message; larger closes with 1009",

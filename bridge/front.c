@@ -18,9 +18,21 @@
  *
  * The thread never verifies a token and never logs one; it answers only
  * heads it cannot pass on (too large: 431/413, malformed: 400).
+ *
+ * A flood of sockets that send nothing must not lock real clients out.
+ * The table of pending heads is bounded, so, like nginx and HAProxy under
+ * a slowloris, the thread never stops accepting: a new connection first
+ * gets a read at once (a real client's head is usually there already and
+ * leaves the table at once); when the table is full the oldest pending
+ * connection is shed, and one address may hold only front_pending_per_address
+ * entries (beyond it, its own oldest is shed), so one host cannot push
+ * others out.  Over half full, heads get FRONT_HEAD_BUSY_MS instead of
+ * the usual 10 s.  Sheds and head time-outs are counted for /metrics.
  */
 #define _GNU_SOURCE		/* accept4, pipe2 */
 #include <sys/socket.h>
+
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,15 +50,20 @@
 #include "riva.h"
 #include "wshead.h"
 
-#define FRONT_PENDING_MAX	512	/* heads being read at once */
+#define FRONT_PENDING_MAX	LIMIT_FRONT_PENDING	/* heads read at once */
 #define FRONT_HEAD_MAX		(LIMIT_TOKEN_BYTES + 2048)
 #define FRONT_HEAD_TIMEOUT_MS	10000
+#define FRONT_HEAD_BUSY_MS	2000	/* over half full */
 #define FRONT_BUF_START		2048
+#define FRONT_SHED_LOG_US	10000000	/* one warning per 10 s */
 
 /* A connection whose head is still arriving. */
 struct front_conn {
 	int		 fd;
+	uint64_t	 accepted_us;
 	uint64_t	 deadline_us;
+	unsigned char	 addr[16];	/* the peer's IP (v4: 4 bytes) */
+	unsigned char	 alen;
 	char		*buf;
 	size_t		 len;
 	size_t		 cap;
@@ -71,6 +88,14 @@ struct front {
 	struct front_ready	*ready, **ready_tail;
 	int			 stop_accepting;
 	int			 quit;
+	int			 per_addr;	/* pending heads per address */
+
+	/* Counters the thread bumps and the service thread reads. */
+	uint64_t		 shed;		/* __atomic */
+	uint64_t		 timeouts;	/* __atomic */
+	uint64_t		 pending;	/* __atomic */
+	uint64_t		 shed_logged_us;
+	uint64_t		 shed_since_log;
 
 	/* The thread's own. */
 	struct front_conn	 conns[FRONT_PENDING_MAX];
@@ -235,31 +260,115 @@ front_read(struct front *f, int i)
 	}
 }
 
+/* The peer's IP address, the key of the per-address limit. */
+static void
+front_peer(struct front_conn *c, const struct sockaddr_storage *ss)
+{
+	const struct sockaddr_in *in4 = (const struct sockaddr_in *)ss;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)ss;
+
+	c->alen = 0;
+	if (ss->ss_family == AF_INET) {
+		memcpy(c->addr, &in4->sin_addr, 4);
+		c->alen = 4;
+	} else if (ss->ss_family == AF_INET6) {
+		memcpy(c->addr, &in6->sin6_addr, 16);
+		c->alen = 16;
+	}
+}
+
+static int
+front_same_peer(const struct front_conn *a, const struct front_conn *b)
+{
+	return a->alen == b->alen && memcmp(a->addr, b->addr, a->alen) == 0;
+}
+
+/*
+ * Make room for a connection from the peer in *nc: shed that peer's
+ * oldest pending head when it holds its share, else the oldest of all
+ * when the table is full.  A client that sends its head at once never
+ * waits in the table long enough to be the oldest.
+ */
+static void
+front_make_room(struct front *f, const struct front_conn *nc, uint64_t now)
+{
+	int i, n = 0, mine = -1, oldest = -1;
+
+	for (i = 0; i < f->nconns; i++) {
+		if (front_same_peer(&f->conns[i], nc)) {
+			n++;
+			if (mine < 0 || f->conns[i].accepted_us <
+			    f->conns[mine].accepted_us)
+				mine = i;
+		}
+		if (oldest < 0 || f->conns[i].accepted_us <
+		    f->conns[oldest].accepted_us)
+			oldest = i;
+	}
+	if (n >= f->per_addr)
+		i = mine;
+	else if (f->nconns >= FRONT_PENDING_MAX)
+		i = oldest;
+	else
+		return;
+	close(f->conns[i].fd);
+	front_drop(f, i);
+	__atomic_add_fetch(&f->shed, 1, __ATOMIC_RELAXED);
+	f->shed_since_log++;
+	if (now - f->shed_logged_us >= FRONT_SHED_LOG_US) {
+		log_warn("shed %llu idle connection(s) whose request head had "
+		    "not arrived (%d pending, %d per address at most)",
+		    (unsigned long long)f->shed_since_log, f->nconns,
+		    f->per_addr);
+		f->shed_logged_us = now;
+		f->shed_since_log = 0;
+	}
+}
+
+/*
+ * Accept everything the kernel has queued.  Never stop accepting: a full
+ * table sheds its oldest entry instead, so sockets that send nothing
+ * cannot keep real clients in the kernel's backlog.  Each new socket is
+ * read at once, which takes a real client's head out of the table before
+ * it can be shed.
+ */
 static void
 front_accept(struct front *f)
 {
-	struct front_conn *c;
-	int fd;
+	struct sockaddr_storage ss;
+	struct front_conn nc, *c;
+	socklen_t slen;
+	uint64_t now;
+	int fd, budget;
 
-	while (f->nconns < FRONT_PENDING_MAX) {
-		fd = accept4(f->lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	/* Bounded, so heads already pending are read between batches. */
+	for (budget = FRONT_PENDING_MAX; budget > 0; budget--) {
+		slen = sizeof(ss);
+		fd = accept4(f->lfd, (struct sockaddr *)&ss, &slen,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
 			if (errno != EAGAIN && errno != EWOULDBLOCK &&
 			    errno != EINTR && errno != ECONNABORTED)
 				log_warn("accept: %s", strerror(errno));
 			return;
 		}
-		c = &f->conns[f->nconns];
-		memset(c, 0, sizeof(*c));
-		c->fd = fd;
-		c->deadline_us = riva_now_us() +
-		    (uint64_t)FRONT_HEAD_TIMEOUT_MS * 1000;
-		c->cap = FRONT_BUF_START;
-		if ((c->buf = malloc(c->cap)) == NULL) {
+		now = riva_now_us();
+		memset(&nc, 0, sizeof(nc));
+		nc.fd = fd;
+		nc.accepted_us = now;
+		nc.deadline_us = now + (uint64_t)(f->nconns >=
+		    FRONT_PENDING_MAX / 2 ? FRONT_HEAD_BUSY_MS :
+		    FRONT_HEAD_TIMEOUT_MS) * 1000;
+		front_peer(&nc, &ss);
+		front_make_room(f, &nc, now);
+		nc.cap = FRONT_BUF_START;
+		if ((nc.buf = malloc(nc.cap)) == NULL) {
 			close(fd);
 			continue;
 		}
-		f->nconns++;
+		c = &f->conns[f->nconns++];
+		*c = nc;
+		front_read(f, f->nconns - 1);
 	}
 }
 
@@ -268,8 +377,8 @@ front_main(void *arg)
 {
 	struct front *f = arg;
 	struct pollfd *pfd = f->pfd;
-	uint64_t now, next;
-	int i, n, timeout, base, quit, stop;
+	uint64_t now, next, busy_deadline;
+	int i, n, timeout, base, quit, stop, busy;
 	char junk[64];
 
 	for (;;) {
@@ -285,13 +394,18 @@ front_main(void *arg)
 		}
 		pfd[0].fd = f->wake[0];
 		pfd[0].events = POLLIN;
-		pfd[1].fd = f->lfd >= 0 && f->nconns < FRONT_PENDING_MAX ?
-		    f->lfd : -1;
+		pfd[1].fd = f->lfd;
 		pfd[1].events = POLLIN;
 		base = 2;
 		now = riva_now_us();
 		next = now + 1000000;
+		busy = f->nconns >= FRONT_PENDING_MAX / 2;
 		for (i = 0; i < f->nconns; i++) {
+			/* Under pressure every head gets the short time. */
+			busy_deadline = f->conns[i].accepted_us +
+			    (uint64_t)FRONT_HEAD_BUSY_MS * 1000;
+			if (busy && f->conns[i].deadline_us > busy_deadline)
+				f->conns[i].deadline_us = busy_deadline;
 			pfd[base + i].fd = f->conns[i].fd;
 			pfd[base + i].events = POLLIN;
 			pfd[base + i].revents = 0;
@@ -317,10 +431,14 @@ front_main(void *arg)
 			else if (f->conns[i].deadline_us <= now) {
 				close(f->conns[i].fd);
 				front_drop(f, i);
+				__atomic_add_fetch(&f->timeouts, 1,
+				    __ATOMIC_RELAXED);
 			}
 		}
 		if (pfd[1].fd >= 0 && (pfd[1].revents & POLLIN))
 			front_accept(f);
+		__atomic_store_n(&f->pending, (uint64_t)f->nconns,
+		    __ATOMIC_RELAXED);
 	}
 	for (i = f->nconns - 1; i >= 0; i--) {
 		close(f->conns[i].fd);
@@ -339,7 +457,7 @@ front_poke(struct front *f)
 
 enum err
 front_start(struct lws_context *ctx, const char *addr, int port,
-    struct front **out)
+    int per_addr, struct front **out)
 {
 	struct front *f;
 
@@ -347,6 +465,7 @@ front_start(struct lws_context *ctx, const char *addr, int port,
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return ERR_NOMEM;
 	f->ctx = ctx;
+	f->per_addr = per_addr > 0 ? per_addr : LIMIT_FRONT_PER_ADDR_DEFAULT;
 	f->ready_tail = &f->ready;
 	f->wake[0] = f->wake[1] = -1;
 	pthread_mutex_init(&f->lock, NULL);
@@ -388,6 +507,17 @@ front_adopt(struct front *f)
 		explicit_bzero(r->data, r->len);
 		free(r);
 	}
+}
+
+void
+front_stats(struct front *f, struct front_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (f == NULL)
+		return;
+	st->pending = __atomic_load_n(&f->pending, __ATOMIC_RELAXED);
+	st->shed = __atomic_load_n(&f->shed, __ATOMIC_RELAXED);
+	st->timeouts = __atomic_load_n(&f->timeouts, __ATOMIC_RELAXED);
 }
 
 void

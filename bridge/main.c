@@ -374,7 +374,8 @@ main(int argc, char **argv)
 	pthread_mutex_unlock(&main_ctx_lock);
 	if (bridge->conf.tls_cert_file[0] == '\0' &&
 	    front_start(bridge->ctx, bridge->conf.listen_address,
-	    (int)bridge->conf.port, &bridge->front) != ERR_OK)
+	    (int)bridge->conf.port,
+	    (int)bridge->conf.front_pending_per_address, &bridge->front) != ERR_OK)
 		goto out;
 	if ((bridge->riva = main_riva(&bridge->conf)) == NULL)
 		goto out;

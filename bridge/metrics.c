@@ -144,6 +144,16 @@ metrics_render(const struct metrics *m, int draining, char *buf, size_t cap)
 	    (double)m->partials_dropped);
 	metrics_one(&o, "audio_bridge_finals_sent_total", "counter",
 	    "Final results sent to clients.", (double)m->finals_sent);
+	metrics_one(&o, "audio_bridge_front_pending_heads", "gauge",
+	    "Connections whose request head is being read (plain ws://).",
+	    (double)m->front_pending);
+	metrics_one(&o, "audio_bridge_front_shed_total", "counter",
+	    "Connections dropped before their request head arrived, to make "
+	    "room for new ones (a flood of idle sockets).",
+	    (double)m->front_shed);
+	metrics_one(&o, "audio_bridge_front_head_timeouts_total", "counter",
+	    "Connections closed because their request head did not arrive "
+	    "in time.", (double)m->front_timeouts);
 	metrics_one(&o, "audio_bridge_draining", "gauge",
 	    "1 while shutting down.", draining ? 1.0 : 0.0);
 	metrics_printf(&o, "# HELP audio_bridge_errors_total Errors by kind.\n"

@@ -153,8 +153,13 @@ server_healthz(struct lws *wsi)
 static int
 server_metrics(struct lws *wsi)
 {
+	struct front_stats fs;
 	size_t n;
 
+	front_stats(bridge->front, &fs);
+	bridge->m.front_pending = fs.pending;
+	bridge->m.front_shed = fs.shed;
+	bridge->m.front_timeouts = fs.timeouts;
 	n = metrics_render(&bridge->m, bridge->draining,
 	    (char *)server_body + LWS_PRE, SERVER_BODY_BYTES);
 	if (n == 0)

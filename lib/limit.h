@@ -112,6 +112,11 @@
 #define LIMIT_WS_ORIGINS		32	/* allowed Origin entries */
 #define LIMIT_WS_ORIGIN_BYTES		256
 #define LIMIT_WS_RESULT_WORDS		4096	/* words in one final */
+/* Request heads the bridge's own listener reads at once (bridge/front.c),
+ * and how many of them one client address may hold. */
+#define LIMIT_FRONT_PENDING		512
+#define LIMIT_FRONT_PER_ADDR_MIN	1
+#define LIMIT_FRONT_PER_ADDR_DEFAULT	128
 
 /* Real-time path: what a Riva response may make us hold (lib/rivamsg.h),
  * what a recognition config may carry, and the audio one stream may queue
