@@ -294,15 +294,18 @@ enum err	s3_put(struct s3 *, const char *key, const void *body,
 /* HEAD the bucket: ERR_OK if S3 answers 200. */
 enum err	s3_probe(struct s3 *);
 /* A presigned PUT URL for key, signing headers[0..n) (the client must send
- * exactly those); *url is malloc'd.  *expires: in, the lifetime wanted
+ * exactly those) and hoisting hoist[0..nhoist) (x-amz-meta-*) into its
+ * signed query, as the AWS SDK's presigner does (the client sends nothing
+ * for them); *url is malloc'd.  *expires: in, the lifetime wanted
  * (seconds); out, the lifetime given, cut to the signing credentials'
  * remaining lifetime (awscred_cap_expires()) and equal to X-Amz-Expires.
  * ERR_UNAVAILABLE (logged) if there are no credentials or they have
  * expired. */
 struct sigv4_header;
 enum err	s3_presign_put(struct s3 *, const char *key,
-		    const struct sigv4_header *headers, size_t n, long *expires,
-		    char **url);
+		    const struct sigv4_header *headers, size_t n,
+		    const struct sigv4_header *hoist, size_t nhoist,
+		    long *expires, char **url);
 const char	*s3_bucket(const struct s3 *);
 
 /* ------------------------------------------------------------- deliver */

@@ -424,7 +424,9 @@ s3_probe(struct s3 *s3)
 
 enum err
 s3_presign_put(struct s3 *s3, const char *key,
-    const struct sigv4_header *headers, size_t n, long *expires, char **url)
+    const struct sigv4_header *headers, size_t n,
+    const struct sigv4_header *hoist, size_t nhoist, long *expires,
+    char **url)
 {
 	struct sigv4_url_req u;
 	struct awscred cred;
@@ -457,6 +459,8 @@ s3_presign_put(struct s3 *s3, const char *key,
 	u.region = s3->region;
 	u.headers = headers;
 	u.nheaders = n;
+	u.hoist = hoist;
+	u.nhoist = nhoist;
 	u.expires = (long)capped;
 	rc = sigv4_presign_url(s3->signer, &u, url);
 	if (rc != ERR_OK)

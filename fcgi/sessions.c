@@ -293,7 +293,7 @@ sessions_presign(struct req *r)
 	struct jsonv_val v[F__N];
 	struct journal_session s;
 	struct s3key_parts p;
-	struct sigv4_header h[5];
+	struct sigv4_header h[2], meta[3];
 	struct journal *j;
 	char key[S3KEY_SIZE], seq[24], *url = NULL;
 	size_t nh = 0, i;
@@ -337,20 +337,27 @@ sessions_presign(struct req *r)
 		    NULL);
 		return;
 	}
+	/*
+	 * The URL the AWS SDK's presigner makes for PutObject{ContentType,
+	 * Metadata, ServerSideEncryption}, which the original clients were
+	 * written for: the metadata travels in the signed query, so the
+	 * client sends only the signed headers listed in the answer.  Unlike
+	 * the SDK we sign Content-Type too: the stored type is ours to decide.
+	 */
 	snprintf(seq, sizeof(seq), "%lld", (long long)v[F_SEQ].i);
 	h[nh].name = "Content-Type";
 	h[nh++].value = v[F_CTYPE].s;
-	h[nh].name = "x-amz-meta-user-id";
-	h[nh++].value = r->sub;
-	h[nh].name = "x-amz-meta-session-id";
-	h[nh++].value = r->session_id;
-	h[nh].name = "x-amz-meta-seq";
-	h[nh++].value = seq;
 	if (r->app->conf->s3_sse) {
 		h[nh].name = "x-amz-server-side-encryption";
 		h[nh++].value = "AES256";
 	}
-	rc = s3_presign_put(r->app->s3, key, h, nh, &expires, &url);
+	meta[0].name = "x-amz-meta-user-id";
+	meta[0].value = r->sub;
+	meta[1].name = "x-amz-meta-session-id";
+	meta[1].value = r->session_id;
+	meta[2].name = "x-amz-meta-seq";
+	meta[2].value = seq;
+	rc = s3_presign_put(r->app->s3, key, h, nh, meta, 3, &expires, &url);
 	if (rc == ERR_UNAVAILABLE) {
 		req_error(r, ERR_UNAVAILABLE, "no AWS credentials to sign the "
 		    "upload URL with; try again later", NULL, NULL);

@@ -806,8 +806,30 @@ out:
 }
 
 /*
+ * The query parameters a presign writes itself (and X-Amz-Content-Sha256,
+ * which S3 reads as the payload hash): a caller may not give them.  Other
+ * x-amz-* parameters (x-amz-meta-*, x-amz-acl, ...) are S3 headers hoisted
+ * into the query, signed with it.
+ */
+static int
+sigv4_reserved(const char *name)
+{
+	static const char *const reserved[] = { "X-Amz-Algorithm",
+		"X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires",
+		"X-Amz-SignedHeaders", "X-Amz-Signature",
+		"X-Amz-Security-Token", "X-Amz-Content-Sha256", NULL };
+	size_t i;
+
+	for (i = 0; reserved[i] != NULL; i++)
+		if (strcasecmp(name, reserved[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/*
  * Parse the caller's query, add extra (already encoded) params, sort, and
- * write "k=v&k=v".  reject_amz: refuse X-Amz-* names from the caller.
+ * write "k=v&k=v".  reject_amz: refuse the presign's own X-Amz-* names
+ * from the caller.
  */
 static enum err
 sigv4_query(const char *query, const struct sigv4_param *extra,
@@ -857,8 +879,9 @@ sigv4_query(const char *query, const struct sigv4_param *extra,
 		np++;
 		if (e != ERR_OK)
 			goto out;
-		if (reject_amz && strncasecmp(p[np - 1].k, "X-Amz-", 6) == 0) {
-			log_warn("query may not carry X-Amz-* parameters");
+		if (reject_amz && sigv4_reserved(p[np - 1].k)) {
+			log_warn("query may not carry the presign's own "
+			    "X-Amz-* parameters");
 			e = ERR_INVAL;
 			goto out;
 		}
@@ -1377,6 +1400,62 @@ sigv4_signed_free(struct sigv4_signed *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/*
+ * The caller's query plus the hoisted headers as encoded "name=value"
+ * parameters, into *q (left empty when nothing is hoisted).  A hoisted
+ * name must be an x-amz-* header other than the presign's own and not
+ * also among the signed headers; its value follows the header rules.
+ */
+static enum err
+sigv4_hoist(const struct sigv4_presign *p, struct sb *q)
+{
+	const char *name;
+	size_t i, k, n;
+
+	if (p->nhoist == 0)
+		return ERR_OK;
+	if (p->nhoist > LIMIT_SIGV4_HEADERS || p->hoist == NULL) {
+		log_warn("more than %d headers to hoist", LIMIT_SIGV4_HEADERS);
+		return ERR_INVAL;
+	}
+	if (p->query != NULL && p->query[0] != '\0') {
+		sb_adds(q, p->query);
+		sb_addc(q, '&');
+	}
+	for (i = 0; i < p->nhoist; i++) {
+		name = p->hoist[i].name;
+		if (name == NULL || p->hoist[i].value == NULL ||
+		    strncasecmp(name, "x-amz-", 6) != 0 ||
+		    name[6] == '\0' || sigv4_reserved(name) ||
+		    !sigv4_text_ok(name, LIMIT_SIGV4_HEADER_BYTES, 0) ||
+		    !sigv4_text_ok(p->hoist[i].value,
+		    LIMIT_SIGV4_HEADER_BYTES, 0)) {
+			log_warn("header %zu cannot be hoisted into the query "
+			    "(x-amz-* only, not the presign's own)", i);
+			return ERR_INVAL;
+		}
+		for (k = 0; name[k] != '\0'; k++)
+			if (name[k] == '=' || name[k] == '&' ||
+			    name[k] == ' ' || name[k] == ':') {
+				log_warn("hoisted header name of a bad shape");
+				return ERR_INVAL;
+			}
+		if (sigv4_find(p->headers, p->nheaders, name, &n) != NULL) {
+			log_warn("header %s both signed and hoisted", name);
+			return ERR_INVAL;
+		}
+		if (i > 0)
+			sb_addc(q, '&');
+		sb_uri_encode(q, name, strlen(name), 0);
+		sb_addc(q, '=');
+		sb_uri_encode(q, p->hoist[i].value, strlen(p->hoist[i].value),
+		    0);
+	}
+	if (q->bad)
+		return ERR_NOMEM;
+	return ERR_OK;
+}
+
 enum err
 sigv4_presign(struct sigv4_signer *sg, const struct sigv4_presign *p,
     struct sigv4_presigned *out)
@@ -1386,7 +1465,7 @@ sigv4_presign(struct sigv4_signer *sg, const struct sigv4_presign *p,
 	char amz_date[SIGV4_AMZ_DATE_LEN + 1];
 	char hash[SIGV4_HEX_LEN + 1];
 	size_t i, n;
-	struct sb b = { 0 };
+	struct sb b = { 0 }, hq = { 0 };
 	enum err e = ERR_OK;
 
 	memset(out, 0, sizeof(*out));
@@ -1400,6 +1479,8 @@ sigv4_presign(struct sigv4_signer *sg, const struct sigv4_presign *p,
 	}
 	if ((e = sigv4_check_request(p->service, p->region, p->headers,
 	    p->nheaders, p->now, amz_date)) != ERR_OK)
+		goto out;
+	if ((e = sigv4_hoist(p, &hq)) != ERR_OK)
 		goto out;
 	/* The X-Amz-* that travel in the query may not also be headers. */
 	for (i = 0; i < p->nheaders; i++) {
@@ -1423,7 +1504,7 @@ sigv4_presign(struct sigv4_signer *sg, const struct sigv4_presign *p,
 	in.method = p->method;
 	in.host = p->host;
 	in.path = p->path;
-	in.query = p->query;
+	in.query = hq.p != NULL ? hq.p : p->query;
 	in.headers = p->headers;
 	in.nheaders = p->nheaders;
 	in.payload_hash = hash;
@@ -1448,6 +1529,7 @@ sigv4_presign(struct sigv4_signer *sg, const struct sigv4_presign *p,
 	memcpy(out->signature, co.signature, sizeof(out->signature));
 out:
 	sb_free(&b);
+	sb_free(&hq);
 	sigv4_core_out_free(&co);
 	if (e != ERR_OK)
 		sigv4_presigned_free(out);
@@ -1726,6 +1808,8 @@ sigv4_presign_url(struct sigv4_signer *sg, const struct sigv4_url_req *r,
 	p.query = r->query;
 	p.headers = r->headers;
 	p.nheaders = r->nheaders;
+	p.hoist = r->hoist;
+	p.nhoist = r->nhoist;
 	p.region = r->region;
 	p.service = "s3";
 	p.now = r->now;

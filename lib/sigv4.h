@@ -21,7 +21,8 @@
  * Every header the caller passes is signed ("signed headers of the caller's
  * choosing"): pass content-type, x-amz-meta-*, x-amz-server-side-encryption
  * etc. so that S3 refuses a request that changes them.  Host is always
- * signed.
+ * signed.  A presign may instead hoist x-amz-* headers into the query
+ * (struct sigv4_presign), where the signature covers them too.
  *
  * The functions take raw method/host/path/query/headers plus region, service
  * and time, so the public AWS test-suite vectors can be fed directly, and
@@ -124,11 +125,18 @@ struct sigv4_signed {
 
 /*
  * A request to presign.  Fields as in struct sigv4_request; headers[] are
- * the extra headers to sign (e.g. content-type, x-amz-meta-*): the client
- * using the URL must send them with exactly these values.  query holds extra
- * parameters (e.g. "partNumber=1&uploadId=..."), never X-Amz-*.  The payload
- * is UNSIGNED-PAYLOAD for S3 and the empty body's hash otherwise.  expires is
- * X-Amz-Expires in seconds, LIMIT_PRESIGN_EXPIRES_MIN..MAX (1..604800).
+ * the extra headers to sign (e.g. content-type,
+ * x-amz-server-side-encryption): the client using the URL must send them
+ * with exactly these values.  hoist[] are x-amz-* headers (x-amz-meta-*)
+ * that travel in the query instead, signed as query parameters, as the AWS
+ * SDK's S3 presigner does: the client sends nothing for them and S3 stores
+ * them from the URL; a name may not be both signed and hoisted.  query
+ * holds extra parameters (e.g. "partNumber=1&uploadId=..."), never the
+ * presign's own X-Amz-Algorithm, -Credential, -Date, -Expires,
+ * -SignedHeaders, -Signature, -Security-Token or -Content-Sha256.  The
+ * payload is UNSIGNED-PAYLOAD for S3 and the empty body's hash otherwise.
+ * expires is X-Amz-Expires in seconds, LIMIT_PRESIGN_EXPIRES_MIN..MAX
+ * (1..604800).
  */
 struct sigv4_presign {
 	const char			*method;
@@ -137,6 +145,8 @@ struct sigv4_presign {
 	const char			*query;
 	const struct sigv4_header	*headers;
 	size_t				 nheaders;
+	const struct sigv4_header	*hoist;
+	size_t				 nhoist;
 	const char			*region;
 	const char			*service;
 	time_t				 now;
@@ -186,6 +196,8 @@ struct sigv4_url_req {
 	const char			*query;		/* extra or NULL */
 	const struct sigv4_header	*headers;	/* to sign */
 	size_t				 nheaders;
+	const struct sigv4_header	*hoist;		/* into the query */
+	size_t				 nhoist;
 	time_t				 now;
 	long				 expires;
 };

@@ -303,15 +303,21 @@ async function testRoutes() {
   const base = `/sessions/${sid}`;
   r = await call('POST', base + '/chunks/presign', { token: alice, body: presignBody(1, 5) });
   const pre = r.json;
+  // The AWS SDK presigner's shape: the metadata in the signed query, the
+  // client sends only Content-Type and the SSE header.
+  const preq = pre ? new URL(pre.putUrl).searchParams : new URLSearchParams();
   ok(r.status === 200 && pre.objectKey ===
     `users/alice-${process.pid}/audio/sessions/${sid}/chunks/00001-000000-005000.webm` &&
     pre.expiresInSeconds === 300 && /X-Amz-Signature=/.test(pre.putUrl) &&
+    JSON.stringify(Object.keys(pre.headers).sort()) ===
+      JSON.stringify(['Content-Type', 'x-amz-server-side-encryption']) &&
     pre.headers['Content-Type'] === 'audio/webm' &&
-    pre.headers['x-amz-meta-user-id'] === `alice-${process.pid}` &&
-    pre.headers['x-amz-meta-session-id'] === sid &&
-    pre.headers['x-amz-meta-seq'] === '1' &&
-    pre.headers['x-amz-server-side-encryption'] === 'AES256',
-  'presign answers objectKey, putUrl, headers and expiresInSeconds', r.text);
+    pre.headers['x-amz-server-side-encryption'] === 'AES256' &&
+    preq.get('x-amz-meta-user-id') === `alice-${process.pid}` &&
+    preq.get('x-amz-meta-session-id') === sid &&
+    preq.get('x-amz-meta-seq') === '1' &&
+    preq.get('X-Amz-SignedHeaders') === 'content-type;host;x-amz-server-side-encryption',
+  'presign answers objectKey, putUrl (metadata in its signed query), the headers to send and expiresInSeconds', r.text);
   r = await call('POST', base + '/chunks/presign', { token: alice,
     body: Object.assign(presignBody(2, 5), { sizeBytes: 5 * 1024 * 1024 + 1 }) });
   ok(isErr(r, 413, 'too_large', 'sizeBytes'), 'sizeBytes over maxChunkBytes is 413', r.text);
@@ -350,8 +356,12 @@ async function testRoutes() {
   ok(curlPut(pre.putUrl, pre.headers, f5) === 200, 'curl PUT through the presigned URL with its headers succeeds');
   const tamper = (h, u) => curlPut(u || pre.putUrl, Object.assign({}, pre.headers, h), f5);
   ok(tamper({ 'Content-Type': 'audio/ogg' }) === 403, 'changed Content-Type is refused by S3');
-  ok(tamper({ 'x-amz-meta-seq': '2' }) === 403, 'changed x-amz-meta-seq is refused by S3');
-  ok(tamper({ 'x-amz-meta-user-id': 'mallory' }) === 403, 'changed x-amz-meta-user-id is refused by S3');
+  ok(tamper({}, pre.putUrl.replace('x-amz-meta-seq=1', 'x-amz-meta-seq=2')) === 403,
+    'changed x-amz-meta-seq in the URL is refused by S3');
+  ok(tamper({}, pre.putUrl.replace(`x-amz-meta-user-id=alice-${process.pid}`, 'x-amz-meta-user-id=mallory')) === 403,
+    'changed x-amz-meta-user-id in the URL is refused by S3');
+  ok(tamper({}, pre.putUrl.replace(/&x-amz-meta-session-id=[^&]*/, '')) === 403,
+    'x-amz-meta-session-id dropped from the URL is refused by S3');
   {
     const h = Object.assign({}, pre.headers);
     delete h['x-amz-server-side-encryption'];
@@ -692,7 +702,9 @@ async function testS3Outage() {
   ok(r.status === 503 && r.json.s3 !== 'ok' && r.json.journal === 'ok', 'healthz is 503 naming S3', r.text);
   r = await call('POST', `/sessions/${sid}/chunks/presign`, { token: u, body: presignBody(5, 20) });
   ok(r.status === 200, 'presign needs no S3 call and still works', r.text);
-  r = await call('POST', `/sessions/${sid}/finalize`, { token: u, body: { durationMs: 20000 } });
+  // Chunks 1-3 span 0-15 s; chunk 4 (15-20 s) lies outside the declared
+  // duration, so no late-chunk grace applies to it.
+  r = await call('POST', `/sessions/${sid}/finalize`, { token: u, body: { durationMs: 15000 } });
   ok(r.status === 503 && r.headers.get('retry-after'), 'finalize with S3 down is 503 (sealed, manifest queued)', r.text);
   ok(sqlite(`select count(*) from chunks where session_id='${sid}'`) === '3',
     'the accepted chunks are all still in the journal');
@@ -730,7 +742,7 @@ async function testS3Outage() {
   ok(r.status === 200, 'healthz is 200 again once S3 is back', r.text);
   r = await call('POST', `/sessions/${sid}/chunks/complete`, { token: u, body: c4.body });
   ok(r.status === 409, 'the sealed session refuses the chunk that failed during the outage', r.text);
-  r = await call('POST', `/sessions/${sid}/finalize`, { token: u, body: { durationMs: 20000 } });
+  r = await call('POST', `/sessions/${sid}/finalize`, { token: u, body: { durationMs: 15000 } });
   ok(r.status === 200 && r.json.chunkCount === 3, 'retrying finalize answers 200 once S3 is back', r.text);
   const m = s3Manifest(r.json && r.json.manifestKey);
   ok(m && m.final === true && m.chunks.length === 3, 'nothing accepted was lost: the final manifest holds all 3', m);

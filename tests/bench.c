@@ -40,8 +40,10 @@ struct bench {
 
 /*
  * What the API does for every audio chunk: build the chunk key and presign
- * a PUT that binds its content type, for virtual-hosted S3, with the
- * signing key cached (one signer per worker).
+ * a PUT that signs its content type and server-side encryption and carries
+ * the three x-amz-meta-* in its signed query (the AWS SDK presigner's
+ * shape), for virtual-hosted S3, with the signing key cached (one signer
+ * per worker).
  */
 struct bench_presign {
 	struct sigv4_signer	*sg;
@@ -69,10 +71,16 @@ static int
 bench_presign_op(void *ctx, unsigned long i)
 {
 	struct bench_presign *b = ctx;
-	struct sigv4_header h[] = { { "Content-Type", "audio/webm" } };
+	struct sigv4_header h[] = { { "Content-Type", "audio/webm" },
+		{ "x-amz-server-side-encryption", "AES256" } };
+	struct sigv4_header meta[] = {
+		{ "x-amz-meta-user-id", "3f1c9a2e-7b4d-4e8a-9c61-0d2b5e8f7a13" },
+		{ "x-amz-meta-session-id", "b7e2d4c1-58a9-4f3e-a1d6-92c0e4b7f815" },
+		{ "x-amz-meta-seq", NULL } };
 	char key[LIMIT_S3_KEY_BYTES + 1], *url = NULL;
 	struct sigv4_url_req r;
 	unsigned long seq = i % 100000;
+	char seqs[24];
 	int n;
 
 	n = snprintf(key, sizeof(key), "users/"
@@ -81,6 +89,8 @@ bench_presign_op(void *ctx, unsigned long i)
 	    "%05lu-%06lu-%06lu.webm", seq, seq * 3000, seq * 3000 + 3000);
 	if (n < 0 || (size_t)n >= sizeof(key))
 		return -1;
+	snprintf(seqs, sizeof(seqs), "%lu", seq);
+	meta[2].value = seqs;
 	memset(&r, 0, sizeof(r));
 	r.endpoint = "https://s3.eu-west-1.amazonaws.com";
 	r.bucket = "audio-capture-chunks";
@@ -89,7 +99,9 @@ bench_presign_op(void *ctx, unsigned long i)
 	r.method = "PUT";
 	r.region = "eu-west-1";
 	r.headers = h;
-	r.nheaders = 1;
+	r.nheaders = 2;
+	r.hoist = meta;
+	r.nhoist = 3;
 	r.now = b->now;
 	r.expires = LIMIT_PRESIGN_EXPIRES_DEFAULT;
 	if (sigv4_presign_url(b->sg, &r, &url) != ERR_OK)

@@ -680,6 +680,102 @@ changing_any_signed_header_changes_the_signature(void)
 	sigv4_signer_free(sg);
 }
 
+/*
+ * As the AWS SDK's S3 presigner does: x-amz-meta-* hoisted into the query
+ * are signed as query parameters (not in X-Amz-SignedHeaders), so the
+ * client sends only the signed headers; changing a hoisted value in the
+ * URL gives another signature, so S3 refuses it.
+ */
+static void
+hoisted_headers_travel_in_the_signed_query(void)
+{
+	struct sigv4_signer *sg = doc_signer();
+	struct sigv4_header h[] = {
+		{ "Content-Type", "audio/webm" },
+		{ "x-amz-server-side-encryption", "AES256" },
+	};
+	struct sigv4_header meta[] = {
+		{ "x-amz-meta-user-id", "alice b/1" },
+		{ "x-amz-meta-session-id", "s-1" },
+		{ "x-amz-meta-seq", "1" },
+	};
+	static const char *other[] = { "mallory", "s-2", "2" };
+	struct sigv4_header bad[1];
+	struct sigv4_url_req u = { .endpoint = "http://127.0.0.1:4568",
+	    .bucket = "audio", .key = "users/u1/chunk.webm", .method = "PUT",
+	    .region = "us-east-1", .headers = h, .nheaders = 2, .hoist = meta,
+	    .nhoist = 3, .now = DOC_TIME, .expires = 300 };
+	struct sigv4_presign p = { .method = "PUT", .host = DOC_HOST,
+	    .path = "/k", .headers = h, .nheaders = 2, .hoist = meta,
+	    .nhoist = 3, .region = "us-east-1", .service = "s3",
+	    .now = DOC_TIME, .expires = 300 };
+	struct sigv4_presigned ps;
+	char *base = NULL, *url = NULL;
+	const char *keep;
+	size_t i;
+
+	CU_ASSERT_EQUAL_FATAL(sigv4_presign_url(sg, &u, &base), ERR_OK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(base, "&X-Amz-SignedHeaders=content-type"
+	    "%3Bhost%3Bx-amz-server-side-encryption&x-amz-meta-seq=1"
+	    "&x-amz-meta-session-id=s-1&x-amz-meta-user-id=alice%20b%2F1"
+	    "&X-Amz-Signature="));
+	CU_ASSERT_EQUAL_FATAL(sigv4_presign(sg, &p, &ps), ERR_OK);
+	CU_ASSERT_PTR_NOT_NULL(strstr(ps.canonical_request,
+	    "&x-amz-meta-user-id=alice%20b%2F1\n"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(ps.canonical_request,
+	    "\ncontent-type;host;x-amz-server-side-encryption\n"));
+	CU_ASSERT_PTR_NULL(strstr(ps.canonical_request, "x-amz-meta-seq:"));
+	sigv4_presigned_free(&ps);
+
+	/* Hoisting is the same as passing the parameters in the query. */
+	u.nhoist = 0;
+	u.query = "x-amz-meta-user-id=alice%20b%2F1&x-amz-meta-session-id=s-1"
+	    "&x-amz-meta-seq=1";
+	CU_ASSERT_EQUAL_FATAL(sigv4_presign_url(sg, &u, &url), ERR_OK);
+	CU_ASSERT_STRING_EQUAL(url, base);
+	free(url);
+	u.query = NULL;
+	u.nhoist = 3;
+
+	for (i = 0; i < 3; i++) {
+		keep = meta[i].value;
+		meta[i].value = other[i];
+		CU_ASSERT_EQUAL_FATAL(sigv4_presign_url(sg, &u, &url), ERR_OK);
+		CU_ASSERT_STRING_NOT_EQUAL(strstr(url, "X-Amz-Signature="),
+		    strstr(base, "X-Amz-Signature="));
+		free(url);
+		meta[i].value = keep;
+	}
+
+	/* Only x-amz-* other than the presign's own, never also signed. */
+	u.hoist = bad;
+	u.nhoist = 1;
+	bad[0].value = "v";
+	bad[0].name = "Content-Type";
+	CU_ASSERT_EQUAL(sigv4_presign_url(sg, &u, &url), ERR_INVAL);
+	bad[0].name = "X-Amz-Date";
+	CU_ASSERT_EQUAL(sigv4_presign_url(sg, &u, &url), ERR_INVAL);
+	bad[0].name = "x-amz-content-sha256";
+	CU_ASSERT_EQUAL(sigv4_presign_url(sg, &u, &url), ERR_INVAL);
+	bad[0].name = "x-amz-";
+	CU_ASSERT_EQUAL(sigv4_presign_url(sg, &u, &url), ERR_INVAL);
+	bad[0].name = "x-amz-meta-a=b";
+	CU_ASSERT_EQUAL(sigv4_presign_url(sg, &u, &url), ERR_INVAL);
+	bad[0].name = "X-AMZ-SERVER-SIDE-ENCRYPTION";
+	CU_ASSERT_EQUAL(sigv4_presign_url(sg, &u, &url), ERR_INVAL);
+	bad[0].name = "x-amz-meta-a";
+	bad[0].value = "v\r\nX-Evil: 1";
+	CU_ASSERT_EQUAL(sigv4_presign_url(sg, &u, &url), ERR_INVAL);
+	bad[0].value = NULL;
+	CU_ASSERT_EQUAL(sigv4_presign_url(sg, &u, &url), ERR_INVAL);
+	u.query = "X-Amz-Content-Sha256=UNSIGNED-PAYLOAD";
+	u.nhoist = 0;
+	CU_ASSERT_EQUAL(sigv4_presign_url(sg, &u, &url), ERR_INVAL);
+	CU_ASSERT_PTR_NULL(url);
+	free(base);
+	sigv4_signer_free(sg);
+}
+
 static void
 keys_with_space_unicode_plus_equals_tilde_encode_right(void)
 {
@@ -1023,6 +1119,8 @@ test_sigv4_suite(void)
 	    == NULL ||
 	    CU_add_test(s, "changing_any_signed_header_changes_the_signature",
 	    changing_any_signed_header_changes_the_signature) == NULL ||
+	    CU_add_test(s, "hoisted_headers_travel_in_the_signed_query",
+	    hoisted_headers_travel_in_the_signed_query) == NULL ||
 	    CU_add_test(s, "keys_with_space_unicode_plus_equals_tilde_encode_"
 	    "right", keys_with_space_unicode_plus_equals_tilde_encode_right)
 	    == NULL ||
