@@ -132,4 +132,9 @@
 #define LIMIT_RIVA_QUEUED_AUDIO_MAX	(16 * 1024 * 1024)
 #define LIMIT_RIVA_AUDIO_CHUNK		(64 * 1024)	/* one frame handed over */
 
+/* Real-time path: audio-recognizer (asr/), the PocketSphinx stand-in for
+ * Riva.  Each stream holds a decoder of about 110 MB. */
+#define LIMIT_ASR_STREAMS		64	/* max_streams */
+#define LIMIT_ASR_WORKERS		64	/* decoding threads */
+
 #endif /* LIMIT_H */

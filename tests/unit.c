@@ -43,6 +43,7 @@ static const struct {
 	{ "wsproto", test_wsproto_suite },
 	{ "wshead", test_wshead_suite },
 	{ "wavhead", test_wavhead_suite },
+	{ "asrstream", test_asrstream_suite },
 };
 
 const char *
