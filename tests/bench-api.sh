@@ -10,8 +10,10 @@
 #   presign   POST .../chunks/presign JWT check + journal read + SigV4 presign
 #   complete  POST .../chunks/complete JWT + S3 HEAD (s3rver) + journal
 #             (a retried complete of one uploaded chunk: the idempotent path)
-# and prints requests/s, p99 latency and the largest worker RSS, plus the
-# presign/trivial ratio (goal >= 70%) and the RSS goal (<= 16 MiB).
+# and prints requests/s, p99 latency, worker CPU per request (/proc), system
+# calls per request (perf stat on the workers, when perf can count
+# raw_syscalls) and the largest worker RSS, plus the presign/trivial ratio
+# (goal >= 90%) and the RSS goal (<= 16 MiB).
 # Not part of `make check`.  Ports: BENCH_PORT (18094), BENCH_S3_PORT (18095).
 set -euo pipefail
 SRCDIR=$(cd "$(dirname "$0")/.." && pwd)
@@ -106,21 +108,51 @@ ticks() {
 }
 HZ=$(getconf CLK_TCK)
 
+# The request-serving children of a process, comma-separated (the delivery
+# child is left out: its polling is not per request).
+serving() {
+	local pid out=""
+	for pid in $(children "$1"); do
+		[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = audio-deliver ] && continue
+		out=${out:+$out,}$pid
+	done
+	echo "$out"
+}
+# perf counts system calls without tracing them one by one (strace would
+# slow the workers many times over); no perf or no permission: "-".
+PERF=""
+if command -v perf >/dev/null &&
+    perf stat -e raw_syscalls:sys_enter -- true >/dev/null 2>&1; then
+	PERF=perf
+fi
+
 # run NAME PATH METHOD BODY PARENT-PID: one wrk run; keeps the best
 # requests/s of the rounds (the machine may be shared: best-of-N is the
 # least noisy estimate of what the code can do) with its p99.
 run() {
-	local out rps p99 errs total best t0 t1 us
+	local out rps p99 errs total best t0 t1 us pp="" sc="-"
+	if [ -n "$PERF" ]; then
+		perf stat -x, -o "$RUN_DIR/perf.$1" -e raw_syscalls:sys_enter \
+			-p "$(serving "$5")" 2>/dev/null &
+		pp=$!
+	fi
 	t0=$(ticks "$5")
 	out=$(WRK_METHOD=$3 WRK_BODY=$4 wrk -t"$THREADS" -c"$CONNS" \
 		-d"${DURATION}s" -s "$RUN_DIR/post.lua" \
 		"http://127.0.0.1:$API_PORT$2" | grep '^RESULT')
 	read -r _ rps p99 errs total <<<"$out"
 	t1=$(ticks "$5")
+	if [ -n "$pp" ]; then
+		kill -INT "$pp" 2>/dev/null || true
+		wait "$pp" 2>/dev/null || true
+		sc=$(awk -F, -v n="$total" '/raw_syscalls/ && n > 0 {
+			printf "%.1f", $1 / n }' "$RUN_DIR/perf.$1")
+	fi
 	us=$(( (t1 - t0) * 1000000 / HZ / (total > 0 ? total : 1) ))
-	printf '  round %s %-9s %10s req/s   p99 %8s ms   errors %5s of %7s   worker CPU %4s us/req\n' \
-		"$ROUND" "$1" "$rps" "$p99" "$errs" "$total" "$us"
+	printf '  round %s %-9s %10s req/s   p99 %8s ms   errors %5s of %7s   worker CPU %4s us/req   syscalls %5s/req\n' \
+		"$ROUND" "$1" "$rps" "$p99" "$errs" "$total" "$us" "${sc:--}"
 	eval "CPU_$1=\"\${CPU_$1:-} $us\""
+	eval "SC_$1=\"\${SC_$1:-} ${sc:--}\""
 	eval "best=\${BEST_$1:-0}"
 	if awk -v a="$rps" -v b="$best" 'BEGIN { exit !(a > b) }'; then
 		eval "BEST_$1=$rps; P99_$1=$p99"
@@ -141,7 +173,9 @@ printf '%-9s %12s %12s %8s %14s\n' trivial "$BEST_trivial" "$P99_trivial" "$ERRS
 printf '%-9s %12s %12s %8s %14s\n' presign "$BEST_presign" "$P99_presign" "$ERRS_presign" "$(worker_rss "$MASTER")"
 printf '%-9s %12s %12s %8s %14s\n' complete "$BEST_complete" "$P99_complete" "$ERRS_complete" "$(worker_rss "$MASTER")"
 echo "worker CPU per request (us, each round): trivial${CPU_trivial}; presign${CPU_presign}; complete${CPU_complete}"
+echo "system calls per request (each round): trivial${SC_trivial}; presign${SC_presign}; complete${SC_complete}"
 awk -v p="$BEST_presign" -v t="$BEST_trivial" 'BEGIN {
-	printf "presign / trivial = %.0f%% (goal >= 70%%)\n", 100 * p / t }'
+	printf "presign / trivial = %.0f%% (goal >= 90%%)\n", 100 * p / t }'
+echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 rss=$(worker_rss "$MASTER")
 echo "largest audio-api worker RSS: $rss KiB ($((rss / 1024)) MiB; goal <= 16 MiB)"
