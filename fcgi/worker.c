@@ -1,15 +1,23 @@
 /*
  * worker.c: one audio-api worker, the FastCGI accept loop.
  *
- * Signals are blocked all the time except inside ppoll(2), which waits for
- * the listening socket (or a kept-alive FastCGI connection) to become
- * readable with them unblocked.  So a SIGTERM or SIGHUP that arrives while
+ * Signals are blocked all the time except inside epoll_pwait(2) (or
+ * ppoll(2) on a kept-alive FastCGI connection), which waits for a
+ * connection with them unblocked.  So a SIGTERM or SIGHUP that arrives while
  * a request is being served is only acted on once its reply is sent, and one
  * that arrives while idle wakes the worker at once: drain without races.
- * The listening socket is non-blocking, so when several workers wake for
- * one connection the losers get EAGAIN from accept and go back to waiting.
- * Idle workers wait in epoll_pwait(2) with EPOLLEXCLUSIVE, so a new
- * connection wakes one of them rather than the whole pool.
+ *
+ * The listening socket is non-blocking and a worker tries accept first:
+ * under load a connection is waiting when the previous reply is sent, and
+ * the request costs no wait call.  Only when accept says EAGAIN does the
+ * worker flush its buffered log lines and wait; idle workers wait in
+ * epoll_pwait(2) with EPOLLEXCLUSIVE, so a new connection wakes one of
+ * them rather than the whole pool.  A busy worker that never waits lets its
+ * pending signals in with a zero-timeout ppoll(2) at most every
+ * WORKER_SIGNAL_CHECK_MS (the clock is read without a system call), so a
+ * reload or a drain is seen within that even under full load.  (ppoll, not
+ * epoll_pwait: with a zero timeout Linux's epoll_pwait returns before it
+ * looks for signals and puts the old mask back with them still pending.)
  *
  * libfcgi is used only through its reentrant FCGX_* API.
  */
@@ -21,10 +29,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api.h"
 #include "log.h"
+
+#define WORKER_SIGNAL_CHECK_MS	100
 
 volatile sig_atomic_t api_sig_term;
 volatile sig_atomic_t api_sig_hup;
@@ -81,6 +92,16 @@ worker_open_cb(void *arg, struct api_conf *conf)
 	return app_open(arg, conf);
 }
 
+/* Milliseconds on a clock read from the vDSO (no system call). */
+static int64_t
+worker_clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void
 worker_serve(FCGX_Request *fr, struct app *app)
 {
@@ -107,7 +128,9 @@ worker_run(int listen_fd, const char *conf_path, struct api_conf *conf)
 	struct pollfd pfd;
 	struct epoll_event ev;
 	sigset_t waitmask;
-	int flags, rc, status = 1, served = 0, ep = -1;
+	const struct timespec zero = { 0, 0 };
+	int flags, rc, status = 1, served = 0, ep = -1, idle = 1;
+	int64_t now, checked = 0;
 
 	memset(&app, 0, sizeof(app));
 	worker_signals(&waitmask);
@@ -139,37 +162,57 @@ worker_run(int listen_fd, const char *conf_path, struct api_conf *conf)
 	if (app_open(&app, conf) != ERR_OK)
 		goto out;
 	log_info("worker ready");
+	log_buffer(1);
 
 	while (!api_sig_term) {
 		if (api_sig_hup) {
 			api_sig_hup = 0;
 			api_conf_reload(conf, conf_path, worker_close_cb,
 			    worker_open_cb, &app, "the app (serving 503s)");
+			idle = 1;
 			continue;
 		}
-		if (fr.ipcFd >= 0) {
-			/* A kept FastCGI connection (web servers that keep
-			 * them open) is read before the listener. */
-			pfd.fd = fr.ipcFd;
-			pfd.events = POLLIN;
-			pfd.revents = 0;
-			rc = ppoll(&pfd, 1, NULL, &waitmask);
-		} else
-			rc = epoll_pwait(ep, &ev, 1, -1, &waitmask);
-		if (rc == -1) {
-			if (errno == EINTR)
+		if (!idle && (now = worker_clock_ms()) - checked >=
+		    WORKER_SIGNAL_CHECK_MS) {
+			/* Busy since the last look: let pending signals in. */
+			checked = now;
+			(void)ppoll(NULL, 0, &zero, &waitmask);
+			if (api_sig_term || api_sig_hup)
 				continue;
-			log_error("waiting for requests: %s", strerror(errno));
-			goto out;
+		}
+		if (idle || fr.ipcFd >= 0) {
+			log_flush();
+			if (fr.ipcFd >= 0) {
+				/* A kept FastCGI connection (web servers that
+				 * keep them open) is read before the
+				 * listener. */
+				pfd.fd = fr.ipcFd;
+				pfd.events = POLLIN;
+				pfd.revents = 0;
+				rc = ppoll(&pfd, 1, NULL, &waitmask);
+			} else
+				rc = epoll_pwait(ep, &ev, 1, -1, &waitmask);
+			checked = worker_clock_ms();
+			if (rc == -1) {
+				if (errno == EINTR)
+					continue;
+				log_error("waiting for requests: %s",
+				    strerror(errno));
+				goto out;
+			}
 		}
 		rc = FCGX_Accept_r(&fr);
 		if (rc < 0) {
+			/* Nothing waiting (or the connection went away before
+			 * we took it): wait for the next one. */
+			idle = 1;
 			if (rc == -EAGAIN || rc == -EWOULDBLOCK || rc == -EINTR ||
 			    rc == -ECONNABORTED || rc == -ECONNRESET)
 				continue;
 			log_error("FCGX_Accept_r failed: %s", strerror(-rc));
 			goto out;
 		}
+		idle = 0;
 		worker_serve(&fr, &app);
 		FCGX_Finish_r(&fr);
 		served++;
@@ -181,5 +224,7 @@ out:
 		close(ep);
 	FCGX_Free(&fr, 1);
 	app_close(&app);
+	/* The master's child leaves with _exit(), which runs no atexit. */
+	log_buffer(0);
 	return status;
 }

@@ -29,6 +29,7 @@
 #include "journal.h"
 #include "log.h"
 #include "manifest.h"
+#include "pid.h"
 
 /* Generated from sql/ by sql/embed.sh. */
 extern const char *const journal_migration_sql[];
@@ -430,10 +431,10 @@ journal_check(struct journal *j, const char *func)
 		log_msg(LOGL_ERROR, func, "journal not open");
 		return ERR_INTERNAL;
 	}
-	if (j->pid != getpid()) {
+	if (j->pid != pid_self()) {
 		log_msg(LOGL_ERROR, func,
 		    "journal connection opened by pid %ld used by pid %ld; "
-		    "open it after fork()", (long)j->pid, (long)getpid());
+		    "open it after fork()", (long)j->pid, (long)pid_self());
 		return ERR_INTERNAL;
 	}
 	return ERR_OK;
@@ -616,7 +617,7 @@ journal_open(struct journal **jp, const char *path, int busy_timeout_ms,
 		busy_timeout_ms = JOURNAL_BUSY_TIMEOUT_DEFAULT_MS;
 	if ((j = calloc(1, sizeof(*j))) == NULL)
 		return ERR_NOMEM;
-	j->pid = getpid();
+	j->pid = pid_self();
 	j->flags = flags;
 	oflags = SQLITE_OPEN_NOMUTEX | ((flags & JOURNAL_READONLY) ?
 	    SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
@@ -669,7 +670,7 @@ journal_close(struct journal *j)
 		return;
 	/* A child must not touch its parent's connection: closing it would
 	 * release POSIX locks the parent still relies on.  Only free ours. */
-	if (j->pid == getpid()) {
+	if (j->pid == pid_self()) {
 		for (i = 0; i < JS__MAX; i++)
 			sqlite3_finalize(j->stmt[i]);
 		if (j->db != NULL)

@@ -1,12 +1,27 @@
 /*
  * log.c: one-line key=value events on a file descriptor.
  *
- * The line is built in a fixed buffer and written with a single write(2) so
- * that lines from several preforked workers sharing stderr never interleave
- * (writes up to PIPE_BUF are atomic on pipes).
+ * Every line is built whole and handed to write(2) whole, so that lines
+ * from several preforked workers sharing stderr never interleave (writes up
+ * to PIPE_BUF are atomic on pipes).
+ *
+ * A process that serves requests may ask for buffered mode (log_buffer()):
+ * its debug and info lines (the access line of every request) then wait
+ * in a PIPE_BUF-sized buffer and go out together, in one write(2), when
+ * the next line would not fit, when the oldest has waited LOG_FLUSH_MS,
+ * when the process goes idle (log_flush()), at exit, and before a warning
+ * or an error, which are written at once behind them.  A crash (SIGSEGV,
+ * SIGBUS, SIGILL, SIGFPE, SIGABRT, which abort() on out-of-memory raises)
+ * writes what is buffered from the signal handler before the process dies;
+ * only SIGKILL loses lines, at most LOG_FLUSH_MS of them.  The write per
+ * request was a tenth of a presign's system calls.
  */
 #include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/time.h>
@@ -14,14 +29,36 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "pid.h"
 
 #define LOG_LINE_MAX	4096
 #define LOG_MSG_MAX	2048
+#define LOG_BUF_SIZE	PIPE_BUF	/* one atomic write */
+#define LOG_FLUSH_MS	1000
 
 static const char *log_prog = "audio";
 static enum log_level log_min = LOGL_INFO;
 static int log_fd = 2;
 static char log_reqid[65];
+
+/* Buffered mode.  log_buf_len counts only whole lines: the crash handler
+ * may run between any two instructions and writes log_buf[0..len). */
+static int log_buffered;
+static char log_buf[LOG_BUF_SIZE];
+static volatile sig_atomic_t log_buf_len;
+static int64_t log_buf_first_ms;	/* when the oldest buffered line came */
+
+static const int log_crash_sigs[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE,
+	SIGABRT };
+static struct sigaction log_crash_old[sizeof(log_crash_sigs) /
+    sizeof(log_crash_sigs[0])];
+static int log_crash_set;
+
+/* The second the cached timestamp prefix is for, and the pid string. */
+static time_t log_ts_sec = (time_t)-1;
+static char log_ts[64];
+static pid_t log_pid_for;
+static char log_pid[24];
 
 static const char *const log_names[] = { "debug", "info", "warn", "error" };
 
@@ -31,6 +68,8 @@ log_init(const char *prog, enum log_level min, int fd)
 	if (prog != NULL)
 		log_prog = prog;
 	log_min = min;
+	if (fd != log_fd)
+		log_flush();
 	log_fd = fd;
 }
 
@@ -96,45 +135,175 @@ static void
 log_append_pair(char *buf, size_t size, size_t *off, const char *key,
     const char *value)
 {
-	int n;
+	size_t klen = strlen(key), o = *off;
 
-	n = snprintf(buf + *off, size - *off, "%s%s=", *off ? " " : "", key);
-	if (n < 0 || (size_t)n >= size - *off)
+	if (o + klen + 2 >= size)
 		return;
-	*off += (size_t)n;
+	if (o > 0)
+		buf[o++] = ' ';
+	memcpy(buf + o, key, klen);
+	o += klen;
+	buf[o++] = '=';
+	buf[o] = '\0';
+	*off = o;
 	log_append_value(buf, size, off, value);
+}
+
+/* write(2) all of buf, retrying what a signal interrupted. */
+static void
+log_write(const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(log_fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
+void
+log_flush(void)
+{
+	int saved = errno;
+
+	if (log_buf_len > 0) {
+		log_write(log_buf, (size_t)log_buf_len);
+		log_buf_len = 0;
+	}
+	errno = saved;
+}
+
+/* A fatal signal: write what is buffered, then let the signal do what it
+ * did before (the default, or a sanitizer's report).  A fault runs its
+ * instruction again on return; a signal that was sent is sent again. */
+static void
+log_on_crash(int sig, siginfo_t *si, void *uctx)
+{
+	size_t i;
+
+	(void)uctx;
+	if (log_buf_len > 0)
+		log_write(log_buf, (size_t)log_buf_len);
+	log_buf_len = 0;
+	for (i = 0; i < sizeof(log_crash_sigs) / sizeof(log_crash_sigs[0]); i++)
+		if (log_crash_sigs[i] == sig)
+			(void)sigaction(sig, &log_crash_old[i], NULL);
+	if (si == NULL || si->si_code <= 0)
+		(void)raise(sig);
+}
+
+static void
+log_atexit(void)
+{
+	log_flush();
+}
+
+void
+log_buffer(int on)
+{
+	struct sigaction sa;
+	static int atexit_set;
+	size_t i;
+
+	if (!on) {
+		log_flush();
+		log_buffered = 0;
+		return;
+	}
+	if (!atexit_set && atexit(log_atexit) == 0)
+		atexit_set = 1;
+	if (!log_crash_set) {
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = log_on_crash;
+		sa.sa_flags = SA_SIGINFO;
+		sigemptyset(&sa.sa_mask);
+		for (i = 0; i < sizeof(log_crash_sigs) / sizeof(log_crash_sigs[0]);
+		    i++)
+			(void)sigaction(log_crash_sigs[i], &sa, &log_crash_old[i]);
+		log_crash_set = 1;
+	}
+	log_buffered = 1;
+}
+
+/* The "ts" and "pid" values; the date and the pid are formatted once per
+ * second and once per process. */
+static void
+log_stamp(const struct timeval *tv, char *ts, size_t tssz)
+{
+	struct tm tm;
+	pid_t pid;
+
+	if (tv->tv_sec != log_ts_sec) {
+		gmtime_r(&tv->tv_sec, &tm);
+		snprintf(log_ts, sizeof(log_ts), "%04d-%02d-%02dT%02d:%02d:%02d",
+		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		    tm.tm_min, tm.tm_sec);
+		log_ts_sec = tv->tv_sec;
+	}
+	snprintf(ts, tssz, "%s.%03dZ", log_ts, (int)(tv->tv_usec / 1000));
+	if ((pid = pid_self()) != log_pid_for) {
+		snprintf(log_pid, sizeof(log_pid), "%ld", (long)pid);
+		log_pid_for = pid;
+	}
+}
+
+/* Keep the line in the buffer, or write it (and what waits) now. */
+static void
+log_emit(enum log_level level, const char *line, size_t len, int64_t now_ms)
+{
+	size_t have = (size_t)log_buf_len;
+
+	if (!log_buffered) {
+		log_write(line, len);
+		return;
+	}
+	if (have > 0 && have + len > sizeof(log_buf)) {
+		log_flush();
+		have = 0;
+	}
+	if (len > sizeof(log_buf)) {
+		log_write(line, len);
+		return;
+	}
+	if (have == 0)
+		log_buf_first_ms = now_ms;
+	memcpy(log_buf + have, line, len);
+	log_buf_len = (sig_atomic_t)(have + len);
+	if (level >= LOGL_WARN || now_ms - log_buf_first_ms >= LOG_FLUSH_MS)
+		log_flush();
 }
 
 void
 log_vmsg(enum log_level level, const char *func, const char *fmt, va_list ap)
 {
-	char line[LOG_LINE_MAX], msg[LOG_MSG_MAX], ts[64], pid[24];
+	char line[LOG_LINE_MAX], msg[LOG_MSG_MAX], ts[80];
 	struct timeval tv;
-	struct tm tm;
 	size_t off = 0;
 	int saved = errno;
 
 	if (level < log_min || level > LOGL_ERROR)
 		return;
 	gettimeofday(&tv, NULL);
-	gmtime_r(&tv.tv_sec, &tm);
-	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (int)(tv.tv_usec / 1000));
-	snprintf(pid, sizeof(pid), "%ld", (long)getpid());
+	log_stamp(&tv, ts, sizeof(ts));
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 
 	log_append_pair(line, sizeof(line) - 1, &off, "ts", ts);
 	log_append_pair(line, sizeof(line) - 1, &off, "level", log_names[level]);
 	log_append_pair(line, sizeof(line) - 1, &off, "prog", log_prog);
-	log_append_pair(line, sizeof(line) - 1, &off, "pid", pid);
+	log_append_pair(line, sizeof(line) - 1, &off, "pid", log_pid);
 	if (log_reqid[0] != '\0')
 		log_append_pair(line, sizeof(line) - 1, &off, "req", log_reqid);
 	if (func != NULL)
 		log_append_pair(line, sizeof(line) - 1, &off, "func", func);
 	log_append_pair(line, sizeof(line) - 1, &off, "msg", msg);
 	line[off++] = '\n';
-	(void)write(log_fd, line, off);
+	log_emit(level, line, off,
+	    (int64_t)tv.tv_sec * 1000 + tv.tv_usec / 1000);
 	errno = saved;
 }
 

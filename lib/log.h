@@ -30,6 +30,20 @@ int	log_level_parse(const char *);
 void	log_set_request_id(const char *);
 const char *log_request_id(void);
 
+/*
+ * Buffered mode (on 1) for a process that serves requests: debug and info
+ * lines wait in a PIPE_BUF-sized buffer and are written together when it
+ * is full, when the oldest has waited a second, before a warning or error
+ * (written at once), on log_flush(), at exit() and from a handler for the
+ * crash signals (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT) that chains to
+ * the handler they had.  Before _exit() or a blocking wait, call
+ * log_flush().  on 0 flushes and writes every line at once again (the
+ * default).
+ */
+void	log_buffer(int on);
+/* Write the buffered lines now (a no-op when none wait). */
+void	log_flush(void);
+
 void	log_msg(enum log_level, const char *func, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 void	log_vmsg(enum log_level, const char *func, const char *fmt, va_list)
