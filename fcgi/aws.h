@@ -43,6 +43,19 @@ void		awscred_chain_free(struct awscred_chain *);
  */
 enum err	awscred_chain_get(struct awscred_chain *, struct awscred *out);
 
+/*
+ * As awscred_chain_get(), but lend the credentials instead of copying
+ * them: *out points into the chain (never NULL on ERR_OK) and stays valid
+ * until the next call on this chain (get, borrow, invalidate, free).  The
+ * hot path (a presign, an S3 call) thus neither copies nor wipes a secret;
+ * the chain wipes the one it holds when it replaces it and when freed.
+ * *gen (may be NULL) changes whenever the credentials held change, so a
+ * signer keyed with them knows when to be keyed again without comparing
+ * secrets.
+ */
+enum err	awscred_chain_borrow(struct awscred_chain *,
+		    const struct awscred **out, uint64_t *gen);
+
 /* Seconds the held credentials stay valid (INT64_MAX: permanent, 0: none
  * held or expired); cap presigned URL lifetimes with awscred_cap_expires()
  * on the credentials that signed them. */

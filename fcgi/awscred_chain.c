@@ -51,6 +51,7 @@ struct awscred_chain {
 	long		 timeout_ms;
 	int64_t		 margin;
 	int64_t		 last_fail;	/* last failed refresh, 0: none */
+	uint64_t	 gen;		/* bumped when what is held changes */
 	CURL		*curl;
 };
 
@@ -63,6 +64,7 @@ awscred_chain_new(const struct awscred_chain_config *cfg)
 		return NULL;
 	ch->timeout_ms = AWSCRED_CHAIN_TIMEOUT_MS;
 	ch->margin = AWSCRED_REFRESH_MARGIN;
+	ch->gen = 1;
 	if (cfg != NULL) {
 		if (cfg->fixed != NULL &&
 		    cfg->fixed->source != AWSCRED_SOURCE_NONE &&
@@ -96,6 +98,7 @@ awscred_chain_invalidate(struct awscred_chain *ch)
 	if (ch != NULL) {
 		awscred_clear(&ch->cur);
 		ch->last_fail = 0;
+		ch->gen++;
 	}
 }
 
@@ -513,31 +516,44 @@ awscred_chain_resolve(struct awscred_chain *ch, struct awscred *c)
 	return ERR_UNAVAILABLE;
 }
 
+/* Do a and b hold the same keys?  Constant time is not needed here: both
+ * are ours, nothing outside chooses either. */
+static int
+awscred_chain_same(const struct awscred *a, const struct awscred *b)
+{
+	return a->source == b->source && a->expiration == b->expiration &&
+	    strcmp(a->access_key_id, b->access_key_id) == 0 &&
+	    strcmp(a->secret_access_key, b->secret_access_key) == 0 &&
+	    strcmp(a->session_token, b->session_token) == 0;
+}
+
 enum err
-awscred_chain_get(struct awscred_chain *ch, struct awscred *out)
+awscred_chain_borrow(struct awscred_chain *ch, const struct awscred **out,
+    uint64_t *gen)
 {
 	struct awscred fresh;
-	int64_t now = (int64_t)time(NULL);
+	int64_t now;
 	int held;
 
+	*out = NULL;
+	if (gen != NULL)
+		*gen = 0;
 	if (ch->has_fixed) {
-		*out = ch->fixed;
+		*out = &ch->fixed;
+		if (gen != NULL)
+			*gen = ch->gen;
 		return ERR_OK;
 	}
+	now = (int64_t)time(NULL);
 	held = awscred_lifetime(&ch->cur, now) > 0;
-	if (held && !awscred_stale(&ch->cur, now, ch->margin)) {
-		*out = ch->cur;
-		return ERR_OK;
-	}
+	if (held && !awscred_stale(&ch->cur, now, ch->margin))
+		goto lend;
 	/* Still-valid credentials near expiry: do not hammer a failing
 	 * source on every call. */
 	if (ch->last_fail != 0 && now - ch->last_fail < AWSCRED_CHAIN_RETRY_S) {
-		if (!held) {
-			awscred_clear(out);
+		if (!held)
 			return ERR_UNAVAILABLE;
-		}
-		*out = ch->cur;
-		return ERR_OK;
+		goto lend;
 	}
 	if (awscred_chain_resolve(ch, &fresh) == ERR_OK) {
 		ch->last_fail = 0;
@@ -547,10 +563,12 @@ awscred_chain_get(struct awscred_chain *ch, struct awscred *out)
 			    awscred_source_name(fresh.source),
 			    awscred_key_hint(&fresh), fresh.expiration != 0 ?
 			    ", temporary" : "");
+		if (!awscred_chain_same(&ch->cur, &fresh))
+			ch->gen++;
+		/* The assignment overwrites every byte of the old secret. */
 		ch->cur = fresh;
 		awscred_clear(&fresh);
-		*out = ch->cur;
-		return ERR_OK;
+		goto lend;
 	}
 	ch->last_fail = now;
 	if (held) {
@@ -558,12 +576,29 @@ awscred_chain_get(struct awscred_chain *ch, struct awscred *out)
 		    "from %s for %lld more seconds",
 		    awscred_source_name(ch->cur.source),
 		    (long long)awscred_lifetime(&ch->cur, now));
-		*out = ch->cur;
-		return ERR_OK;
+		goto lend;
 	}
 	awscred_clear(&ch->cur);
-	awscred_clear(out);
+	ch->gen++;
 	log_error("no AWS credentials: tried environment, shared "
 	    "credentials file, container and instance metadata");
 	return ERR_UNAVAILABLE;
+lend:
+	*out = &ch->cur;
+	if (gen != NULL)
+		*gen = ch->gen;
+	return ERR_OK;
+}
+
+enum err
+awscred_chain_get(struct awscred_chain *ch, struct awscred *out)
+{
+	const struct awscred *c;
+
+	if (awscred_chain_borrow(ch, &c, NULL) != ERR_OK) {
+		awscred_clear(out);
+		return ERR_UNAVAILABLE;
+	}
+	*out = *c;
+	return ERR_OK;
 }

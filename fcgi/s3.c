@@ -16,9 +16,10 @@
  * Credentials: the config's key pair (s3_access_key_id and the secret, which
  * AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY override) if it has one, else the
  * standard AWS chain of fcgi/awscred_chain.c (shared credentials file, ECS
- * container, IMDSv2).  Before each signature the chain is asked for the
- * current credentials and the signer re-keyed when they changed; no
- * credentials is ERR_UNAVAILABLE (503), never a crash.  Presigned URLs are
+ * container, IMDSv2).  Before each signature the chain lends the current
+ * credentials (no copy of the secret per request) and the signer is re-keyed
+ * when the chain's generation says they changed; no credentials is
+ * ERR_UNAVAILABLE (503), never a crash.  Presigned URLs are
  * capped to the signing credentials' remaining lifetime.
  */
 #include <stdio.h>
@@ -40,7 +41,8 @@ struct s3 {
 	CURL			*curl;
 	struct sigv4_signer	*signer;	/* NULL until first credentials */
 	struct awscred_chain	*cred;
-	struct awscred		 signed_with;	/* what the signer holds */
+	uint64_t		 signed_gen;	/* the chain's generation the
+						   signer holds; 0: none */
 	char			*endpoint;
 	char			*bucket;
 	char			*region;
@@ -60,7 +62,6 @@ s3_close(struct s3 *s3)
 		curl_easy_cleanup(s3->curl);
 	sigv4_signer_free(s3->signer);
 	awscred_chain_free(s3->cred);
-	awscred_clear(&s3->signed_with);
 	free(s3->endpoint);
 	free(s3->bucket);
 	free(s3->region);
@@ -122,7 +123,12 @@ s3_open(struct s3 **out, const struct s3_conf *c)
 			rc = ERR_CONFIG;
 			goto fail;
 		}
-		s3->signed_with = fixed;
+		{
+			const struct awscred *lent;
+
+			(void)awscred_chain_borrow(s3->cred, &lent,
+			    &s3->signed_gen);
+		}
 		rc = ERR_NOMEM;
 	}
 	/* Check endpoint and bucket now rather than on the first request. */
@@ -159,45 +165,44 @@ s3_bucket(const struct s3 *s3)
 }
 
 /*
- * Fetch the current credentials from the chain into *cred and make the
- * signer hold them, creating or re-keying it when they changed.
- * ERR_UNAVAILABLE (logged, naming what for) if there are none.
+ * Borrow the current credentials from the chain (*cred, valid until the
+ * next call on the chain) and make the signer hold them, creating or
+ * re-keying it when the chain's generation moved.  ERR_UNAVAILABLE (logged,
+ * naming what for) if there are none.
  */
 static enum err
-s3_credentials(struct s3 *s3, const char *what, struct awscred *cred)
+s3_credentials(struct s3 *s3, const char *what, const struct awscred **cred)
 {
+	const struct awscred *c;
+	uint64_t gen;
 	enum err rc;
 
-	if (awscred_chain_get(s3->cred, cred) != ERR_OK) {
+	if (awscred_chain_borrow(s3->cred, cred, &gen) != ERR_OK) {
 		log_error("s3 %s: no AWS credentials to sign with; answering "
 		    "503 until the credential chain has some", what);
 		return ERR_UNAVAILABLE;
 	}
-	if (s3->signer != NULL &&
-	    strcmp(s3->signed_with.access_key_id, cred->access_key_id) == 0 &&
-	    strcmp(s3->signed_with.secret_access_key,
-	    cred->secret_access_key) == 0 &&
-	    strcmp(s3->signed_with.session_token, cred->session_token) == 0)
+	c = *cred;
+	if (s3->signer != NULL && gen == s3->signed_gen)
 		return ERR_OK;
 	if (s3->signer == NULL)
-		rc = sigv4_signer_new(&s3->signer, cred->access_key_id,
-		    cred->secret_access_key, cred->session_token[0] != '\0' ?
-		    cred->session_token : NULL);
+		rc = sigv4_signer_new(&s3->signer, c->access_key_id,
+		    c->secret_access_key, c->session_token[0] != '\0' ?
+		    c->session_token : NULL);
 	else
 		rc = sigv4_signer_set_credentials(s3->signer,
-		    cred->access_key_id, cred->secret_access_key,
-		    cred->session_token[0] != '\0' ? cred->session_token :
-		    NULL);
+		    c->access_key_id, c->secret_access_key,
+		    c->session_token[0] != '\0' ? c->session_token : NULL);
 	if (rc != ERR_OK) {
 		log_error("s3 %s: signer refused credentials from %s "
-		    "(key ...%s): %s", what, awscred_source_name(cred->source),
-		    awscred_key_hint(cred), err_strerror(rc));
+		    "(key ...%s): %s", what, awscred_source_name(c->source),
+		    awscred_key_hint(c), err_strerror(rc));
 		/* The signer keeps its old keys; fetch afresh next time. */
+		*cred = NULL;
 		awscred_chain_invalidate(s3->cred);
-		awscred_clear(cred);
 		return ERR_UNAVAILABLE;
 	}
-	s3->signed_with = *cred;
+	s3->signed_gen = gen;
 	return ERR_OK;
 }
 
@@ -252,11 +257,10 @@ s3_request(struct s3 *s3, const char *method, const char *key,
 	CURLcode cc;
 	enum err rc;
 	int signed_ok = 0;
-	struct awscred cred;
+	const struct awscred *cred;
 
 	memset(&loc, 0, sizeof(loc));
 	memset(&sig, 0, sizeof(sig));
-	memset(&cred, 0, sizeof(cred));
 	rc = sigv4_s3_locate(s3->endpoint, s3->bucket, key != NULL ? key : "x",
 	    s3->addressing, &loc);
 	if (rc != ERR_OK) {
@@ -349,7 +353,6 @@ out:
 	if (signed_ok)
 		sigv4_signed_free(&sig);
 	sigv4_s3_loc_free(&loc);
-	awscred_clear(&cred);
 	return rc;
 }
 
@@ -429,24 +432,23 @@ s3_presign_put(struct s3 *s3, const char *key,
     char **url)
 {
 	struct sigv4_url_req u;
-	struct awscred cred;
+	const struct awscred *cred;
 	int64_t capped;
 	enum err rc;
 
 	*url = NULL;
 	memset(&u, 0, sizeof(u));
-	memset(&cred, 0, sizeof(cred));
 	if ((rc = s3_credentials(s3, "presign", &cred)) != ERR_OK)
 		goto out;
 	/* After the fetch: the URL's X-Amz-Date + expires must not pass the
 	 * expiry of credentials fetched a moment ago. */
 	u.now = time(NULL);
 	/* The URL must not outlive the credentials that sign it. */
-	capped = awscred_cap_expires(&cred, (int64_t)u.now, (int64_t)*expires);
+	capped = awscred_cap_expires(cred, (int64_t)u.now, (int64_t)*expires);
 	if (capped < LIMIT_PRESIGN_EXPIRES_MIN) {
 		log_error("cannot presign %s: the credentials from %s "
 		    "(key ...%s) have expired", key,
-		    awscred_source_name(cred.source), awscred_key_hint(&cred));
+		    awscred_source_name(cred->source), awscred_key_hint(cred));
 		awscred_chain_invalidate(s3->cred);
 		rc = ERR_UNAVAILABLE;
 		goto out;
@@ -468,6 +470,5 @@ s3_presign_put(struct s3 *s3, const char *key,
 	else
 		*expires = (long)capped;
 out:
-	awscred_clear(&cred);
 	return rc;
 }
