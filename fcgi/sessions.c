@@ -439,6 +439,25 @@ sessions_verify(struct req *r, const char *key, int64_t bytes,
 	return ERR_OK;
 }
 
+static void
+sessions_complete_reply(struct req *r,
+    const struct journal_complete_result *res)
+{
+	json_object *o;
+
+	o = json_object_new_object();
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "eventId",
+	    json_object_new_string(res->event_id));
+	json_object_object_add(o, "chunkCount",
+	    json_object_new_int64(res->chunk_count));
+	json_object_object_add(o, "totalBytes",
+	    json_object_new_int64(res->total_bytes));
+	json_object_object_add(o, "durationMs",
+	    json_object_new_int64(res->duration_ms));
+	req_reply(r, 200, o);
+}
+
 void
 sessions_complete(struct req *r)
 {
@@ -462,7 +481,6 @@ sessions_complete(struct req *r)
 	struct journal_chunk c;
 	struct journal_complete_result res;
 	struct journal *j;
-	json_object *o;
 	enum err rc;
 
 	if (sessions_fields(r, jsonv_root(r->doc), f, F__N,
@@ -477,8 +495,35 @@ sessions_complete(struct req *r)
 		    "bytes", NULL);
 		return;
 	}
-	if ((j = sessions_journal(r)) == NULL ||
-	    sessions_load(r, j, &s, 0) != ERR_OK)
+	memset(&c, 0, sizeof(c));
+	c.seq = v[F_SEQ].i;
+	c.key = v[F_KEY].s;
+	c.t_start_ms = v[F_START].i;
+	c.t_end_ms = v[F_END].i;
+	c.bytes = v[F_BYTES].i;
+	c.md5 = v[F_MD5].present ? v[F_MD5].s : NULL;
+	c.sha256 = v[F_SHA].present ? v[F_SHA].s : NULL;
+	memset(&res, 0, sizeof(res));
+	if ((j = sessions_journal(r)) == NULL)
+		return;
+	/* A retry of a merged complete is answered from the journal: its
+	 * object was HEAD-verified then, and a read costs no write lock. */
+	rc = journal_replay_chunk(j, r->sub, r->session_id, &c, &res);
+	if (rc == ERR_INVAL) {
+		/* Not a chunk the journal could hold: the checks below say
+		 * what is wrong with it. */
+		rc = ERR_OK;
+		res.replayed = 0;
+	}
+	if (rc != ERR_OK) {
+		sessions_journal_error(r, rc, "session conflict");
+		return;
+	}
+	if (res.replayed) {
+		sessions_complete_reply(r, &res);
+		return;
+	}
+	if (sessions_load(r, j, &s, 0) != ERR_OK)
 		return;
 	if (!sessions_key_ok(r, v[F_KEY].s, v[F_KEY].len, v[F_SEQ].i,
 	    v[F_START].i, v[F_END].i)) {
@@ -489,15 +534,6 @@ sessions_complete(struct req *r)
 	if (sessions_verify(r, v[F_KEY].s, v[F_BYTES].i, "objectKey") !=
 	    ERR_OK)
 		return;
-	memset(&c, 0, sizeof(c));
-	c.seq = v[F_SEQ].i;
-	c.key = v[F_KEY].s;
-	c.t_start_ms = v[F_START].i;
-	c.t_end_ms = v[F_END].i;
-	c.bytes = v[F_BYTES].i;
-	c.md5 = v[F_MD5].present ? v[F_MD5].s : NULL;
-	c.sha256 = v[F_SHA].present ? v[F_SHA].s : NULL;
-	memset(&res, 0, sizeof(res));
 	rc = journal_complete_chunk(j, r->sub, r->session_id, &c,
 	    journal_now_ms(), &res);
 	if (rc != ERR_OK) {
@@ -508,17 +544,7 @@ sessions_complete(struct req *r)
 	}
 	if (!res.replayed)
 		(void)sessions_sync(r->app, r->session_id, 0);
-	o = json_object_new_object();
-	json_object_object_add(o, "ok", json_object_new_boolean(1));
-	json_object_object_add(o, "eventId",
-	    json_object_new_string(res.event_id));
-	json_object_object_add(o, "chunkCount",
-	    json_object_new_int64(res.chunk_count));
-	json_object_object_add(o, "totalBytes",
-	    json_object_new_int64(res.total_bytes));
-	json_object_object_add(o, "durationMs",
-	    json_object_new_int64(res.duration_ms));
-	req_reply(r, 200, o);
+	sessions_complete_reply(r, &res);
 }
 
 /* ----------------------------------------------------------- manifest */

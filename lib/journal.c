@@ -1088,6 +1088,45 @@ journal_complete_chunk(struct journal *j, const char *owner,
 }
 
 enum err
+journal_replay_chunk(struct journal *j, const char *owner,
+    const char *session_id, const struct journal_chunk *c,
+    struct journal_complete_result *out)
+{
+	struct journal_session s;
+	struct journal_row r;
+	enum err e;
+
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (owner == NULL || session_id == NULL || out == NULL ||
+	    !journal_chunk_valid(c))
+		return ERR_INVAL;
+	memset(out, 0, sizeof(*out));
+	if ((e = journal_begin(j, 0, __func__)) != ERR_OK)
+		return e;
+	if ((e = journal_session_read(j, owner, session_id, &s, NULL,
+	    __func__)) != ERR_OK)
+		goto out;
+	if ((e = journal_chunk_read(j, session_id, c->seq, &r, __func__)) !=
+	    ERR_OK)
+		goto out;
+	if (r.found && r.event_id[0] != '\0' && journal_chunk_same(&r, c)) {
+		/* What journal_complete_chunk() answers a retry with. */
+		out->chunk_count = r.ack_chunk_count;
+		out->total_bytes = r.ack_total_bytes;
+		out->duration_ms = r.ack_duration_ms;
+		out->revision = r.ack_revision;
+		journal_copy(out->event_id, sizeof(out->event_id), r.event_id);
+		out->replayed = 1;
+	}
+out:
+	e = journal_end(j, e, __func__);
+	if (e != ERR_OK)
+		memset(out, 0, sizeof(*out));
+	return e;
+}
+
+enum err
 journal_unknown_seqs(struct journal *j, const char *owner,
     const char *session_id, const int64_t *seqs, size_t n,
     unsigned char *unknown)

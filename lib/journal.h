@@ -165,6 +165,20 @@ enum err	journal_complete_chunk(struct journal *, const char *owner,
 		    const char *session_id, const struct journal_chunk *,
 		    int64_t now_ms, struct journal_complete_result *out);
 
+/*
+ * Is this complete a retry of one already merged?  Read only (no write
+ * lock, no event): when the session (of owner) holds a completed chunk with
+ * c's seq that journal_complete_chunk() would call the same, *out is what
+ * the first complete answered, with replayed = 1; otherwise replayed = 0
+ * and the caller goes on to verify and merge.  ERR_NOT_FOUND: no such
+ * session for this owner.  The API answers a retried complete from here
+ * without asking S3 again: the object was HEAD-verified when the chunk was
+ * first merged.
+ */
+enum err	journal_replay_chunk(struct journal *, const char *owner,
+		    const char *session_id, const struct journal_chunk *,
+		    struct journal_complete_result *out);
+
 /* For each of n seqs set unknown[i] = 1 if the session has no chunk with
  * that seq yet (the API HEAD-verifies those before an upsert), else 0. */
 enum err	journal_unknown_seqs(struct journal *, const char *owner,

@@ -471,6 +471,53 @@ complete_with_different_data_conflicts(void)
 	journal_close(j);
 }
 
+/* The read-only retry check answers what complete answered for the same
+ * chunk, nothing for a new or different one, and hides other owners'. */
+static void
+replay_check_answers_retries_only(void)
+{
+	char path[512], key[128];
+	struct journal *j;
+	struct journal_complete_result first, r;
+	struct journal_chunk c;
+
+	tj_path(path, sizeof(path));
+	j = tj_open(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+	CU_ASSERT_EQUAL_FATAL(tj_session(j, "s", OWNER), ERR_OK);
+	c = tj_chunk(1, key, sizeof(key));
+	CU_ASSERT_EQUAL(journal_replay_chunk(j, OWNER, "s", &c, &r), ERR_OK);
+	CU_ASSERT_EQUAL(r.replayed, 0);
+	CU_ASSERT_EQUAL_FATAL(journal_complete_chunk(j, OWNER, "s", &c, T0,
+	    &first), ERR_OK);
+	CU_ASSERT_EQUAL(journal_replay_chunk(j, OWNER, "s", &c, &r), ERR_OK);
+	CU_ASSERT_EQUAL(r.replayed, 1);
+	CU_ASSERT_STRING_EQUAL(r.event_id, first.event_id);
+	CU_ASSERT_EQUAL(r.chunk_count, first.chunk_count);
+	CU_ASSERT_EQUAL(r.total_bytes, first.total_bytes);
+	CU_ASSERT_EQUAL(r.duration_ms, first.duration_ms);
+	CU_ASSERT_EQUAL(r.revision, first.revision);
+	/* Different data for the seq is no retry (complete will refuse it). */
+	c.bytes = 999;
+	CU_ASSERT_EQUAL(journal_replay_chunk(j, OWNER, "s", &c, &r), ERR_OK);
+	CU_ASSERT_EQUAL(r.replayed, 0);
+	c = tj_chunk(2, key, sizeof(key));
+	CU_ASSERT_EQUAL(journal_replay_chunk(j, OWNER, "s", &c, &r), ERR_OK);
+	CU_ASSERT_EQUAL(r.replayed, 0);
+	/* Another owner, or no such session: not found. */
+	c = tj_chunk(1, key, sizeof(key));
+	CU_ASSERT_EQUAL(journal_replay_chunk(j, "someone-else", "s", &c, &r),
+	    ERR_NOT_FOUND);
+	CU_ASSERT_EQUAL(r.replayed, 0);
+	CU_ASSERT_EQUAL(journal_replay_chunk(j, OWNER, "nope", &c, &r),
+	    ERR_NOT_FOUND);
+	/* Nothing was written. */
+	CU_ASSERT_EQUAL(tj_count(path, "SELECT revision FROM sessions"), 1);
+	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM outbox WHERE "
+	    "kind = 'event'"), 1);
+	journal_close(j);
+}
+
 static void
 manifest_upsert_never_removes_or_shrinks(void)
 {
@@ -1405,6 +1452,7 @@ test_journal_suite(void)
 		T(bad_arguments_are_refused),
 		T(complete_retry_answers_the_same_and_enqueues_once),
 		T(complete_with_different_data_conflicts),
+		T(replay_check_answers_retries_only),
 		T(manifest_upsert_never_removes_or_shrinks),
 		T(finalize_twice_answers_the_same),
 		T(sealed_session_refuses_changes),
