@@ -56,6 +56,9 @@ struct api_conf {
 	int64_t		 body_max;
 	int64_t		 chunk_max_bytes;
 	int64_t		 presign_expires;	/* ms, whole seconds used */
+	int64_t		 playback_expires;	/* ms, whole seconds used */
+	int64_t		 list_limit;
+	int64_t		 delete_recheck_margin;
 	struct conf_list cors_origins;
 	int64_t		 retry_after;		/* ms, whole seconds sent */
 
@@ -245,6 +248,13 @@ void		req_error(struct req *, enum err e, const char *message,
 /* Answer a CORS preflight (204). */
 void		req_preflight(struct req *, const char *allow);
 
+/* How far a recorded presign expiry may lag the newest URL's
+ * (journal_note_presign()): a tenth of the URL lifetime, at most a
+ * minute. */
+#define API_PRESIGN_SLACK_MS(conf) \
+	((conf)->presign_expires / 10 < 60000 ? (conf)->presign_expires / 10 : \
+	60000)
+
 /* Dispatch one request (routes.c): route, CORS, auth, handler. */
 void		routes_handle(struct req *);
 
@@ -256,6 +266,12 @@ void		sessions_presign(struct req *);
 void		sessions_complete(struct req *);
 void		sessions_manifest(struct req *);
 void		sessions_finalize(struct req *);
+
+/* The recordings handlers (recordings.c), called like the session
+ * handlers; GET ones also serve HEAD (req.c leaves the body out). */
+void		recordings_list(struct req *);
+void		recordings_get(struct req *);
+void		recordings_delete(struct req *);
 
 /* ------------------------------------------------------------------ s3 */
 
@@ -306,6 +322,24 @@ enum err	s3_presign_put(struct s3 *, const char *key,
 		    const struct sigv4_header *headers, size_t n,
 		    const struct sigv4_header *hoist, size_t nhoist,
 		    long *expires, char **url);
+/* A presigned GET URL for key (playback), *expires and errors as
+ * s3_presign_put(). */
+enum err	s3_presign_get(struct s3 *, const char *key, long *expires,
+		    char **url);
+/*
+ * One page (up to LIMIT_S3_DELETE_BATCH keys) of ListObjectsV2 under
+ * prefix, continuing after token (NULL: the first page).  *out as
+ * s3xml_list_parse() fills it (free with s3xml_list_free()).  Errors as
+ * s3_head() (no ERR_NOT_FOUND); an answer that cannot be read is
+ * ERR_UPSTREAM.
+ */
+struct s3xml_list;
+enum err	s3_list_page(struct s3 *, const char *prefix, const char *token,
+		    struct s3xml_list *out);
+/* DeleteObjects of keys[0..n) (1..LIMIT_S3_DELETE_BATCH), Content-MD5
+ * signed.  ERR_OK only when S3 reports no key it failed to delete (a key
+ * that did not exist counts as deleted); errors as s3_head(). */
+enum err	s3_delete_keys(struct s3 *, char *const *keys, size_t n);
 const char	*s3_bucket(const struct s3 *);
 
 /* ------------------------------------------------------------- deliver */
@@ -332,6 +366,13 @@ int		deliver_run(const char *conf_path, struct api_conf *conf);
  */
 enum err	deliver_manifest(struct app *,
 		    const struct journal_outbox_item *item);
+
+/*
+ * Claim the due deletions (journal deletions table) and work each through
+ * its phases (deliver_delete.c).  Returns how many were claimed, or -1 if
+ * the journal is unavailable.
+ */
+long		deliver_deletions(struct app *, int lease_seconds);
 
 /* Test hook: if $AUDIO_API_FAULT_DIR/<point> exists, remove it and
  * _exit(70) (one process dies per file).  A no-op without the variable. */

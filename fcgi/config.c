@@ -53,6 +53,18 @@ const struct conf_key api_conf_table[] = {
 	{ "presign_expires", CONF_DURATION, LIMIT_PRESIGN_EXPIRES_MIN * 1000,
 	    LIMIT_PRESIGN_EXPIRES_MAX * 1000LL, "300s", NULL, 0, NULL,
 	    "lifetime of presigned PUT URLs", OFF(presign_expires) },
+	{ "playback_expires", CONF_DURATION, LIMIT_PRESIGN_EXPIRES_MIN * 1000,
+	    LIMIT_PRESIGN_EXPIRES_MAX * 1000LL, "300s", NULL, 0, NULL,
+	    "lifetime of the presigned GET URLs GET /sessions/{id} gives for "
+	    "playback", OFF(playback_expires) },
+	{ "list_limit", CONF_INT, 1, LIMIT_LIST_MAX, "50", NULL, 0, NULL,
+	    "sessions per page of GET /sessions when the client names no "
+	    "limit", OFF(list_limit) },
+	{ "delete_recheck_margin", CONF_DURATION, 0, DAY_MS, "5m", NULL, 0,
+	    NULL, "after the last upload URL of a deleted session has "
+	    "expired, wait this long (uploads still in flight, clock skew) "
+	    "before listing its S3 prefix again for late uploads",
+	    OFF(delete_recheck_margin) },
 	{ "cors_origins", CONF_LIST, 0, 64, "", "AUDIO_API_CORS_ORIGINS", 0,
 	    NULL, "origins allowed to call the API from a browser (exact "
 	    "match, e.g. https://app.example.com), or * for any origin "

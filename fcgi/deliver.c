@@ -27,6 +27,10 @@
  * drop duplicates.  A deliverer never starts a call its lease would not
  * outlast.
  *
+ * Accepted deletions (DELETE /sessions/{id}) are worked here too, by
+ * deliver_delete.c: S3 objects, RecordingDeleted, journal rows, and the
+ * tombstone's late look for uploads.
+ *
  * With `events = discard` events are marked delivered without being sent:
  * a deployment without EventBridge chooses so explicitly in its config.
  *
@@ -253,7 +257,7 @@ deliver_round(struct deliver *d)
 	struct app *app = &d->app;
 	struct journal_claim cl;
 	size_t n = 0, i;
-	long events;
+	long events, deletions;
 
 	if ((app->journal = app_journal(app)) == NULL)
 		return -1;
@@ -277,7 +281,12 @@ deliver_round(struct deliver *d)
 		return (long)n;
 	if ((events = deliver_events(d)) < 0)
 		return -1;
-	return (long)n + events;
+	if (api_sig_term)
+		return (long)n + events;
+	/* Deletions last: their RecordingDeleted goes out next round. */
+	if ((deletions = deliver_deletions(app, d->lease_seconds)) < 0)
+		return -1;
+	return (long)n + events + deletions;
 }
 
 /* Sleep ms unless a signal arrives. */

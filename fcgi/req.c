@@ -120,6 +120,7 @@ req_reason(int status)
 	switch (status) {
 	case 200: return "OK";
 	case 201: return "Created";
+	case 202: return "Accepted";
 	case 204: return "No Content";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
@@ -173,7 +174,9 @@ req_send(struct req *r, int status, const char *extra, const char *body,
 	if (extra != NULL)
 		FCGX_PutS(extra, r->fr->out);
 	FCGX_PutS("\r\n", r->fr->out);
-	if (body != NULL)
+	/* HEAD: the headers GET would send (Content-Length included), no
+	 * body. */
+	if (body != NULL && strcmp(r->method, "HEAD") != 0)
 		FCGX_PutStr(body, (int)len, r->fr->out);
 }
 
@@ -240,16 +243,18 @@ req_preflight(struct req *r, const char *allow)
 	char extra[512];
 
 	if (r->origin == NULL) {
-		/* Not an allowed origin: answer without CORS headers, so the
-		 * browser refuses, but never with an auth error. */
-		req_send(r, 204, NULL, NULL, 0);
+		/* Not an allowed origin (or no Origin: a plain OPTIONS):
+		 * answer with Allow but without CORS headers, so a browser
+		 * refuses, and never with an auth error. */
+		snprintf(extra, sizeof(extra), "Allow: %s\r\n", allow);
+		req_send(r, 204, extra, NULL, 0);
 		return;
 	}
-	snprintf(extra, sizeof(extra),
+	snprintf(extra, sizeof(extra), "Allow: %s\r\n"
 	    "Access-Control-Allow-Methods: %s\r\n"
 	    "Access-Control-Allow-Headers: Authorization, Content-Type, "
 	    "X-Request-Id\r\n"
-	    "Access-Control-Max-Age: 600\r\n", allow);
+	    "Access-Control-Max-Age: 600\r\n", allow, allow);
 	req_send(r, 204, extra, NULL, 0);
 }
 

@@ -1,8 +1,9 @@
 /*
  * routes.c: the route table of audio-api and what every request goes
- * through before its handler: route match (404), CORS preflight (no auth),
- * method check (405 + Allow), bearer token (401 + WWW-Authenticate), JSON
- * body (415/413/400).  GET /api/audio/healthz lives here too.
+ * through before its handler: route match (404), OPTIONS and CORS
+ * preflight (no auth), method check (405 + Allow; HEAD wherever GET is),
+ * bearer token (401 + WWW-Authenticate), JSON body (415/413/400).
+ * GET /api/audio/healthz lives here too.
  *
  * Paths are matched on REQUEST_URI without its query, segment by segment;
  * "{id}" matches one non-empty segment, which must then be a valid session
@@ -22,28 +23,43 @@
 
 #define ROUTE_PREFIX	"/api/audio"
 
-struct route {
-	const char	*pattern;	/* after ROUTE_PREFIX */
+/* One method of a route. */
+struct route_method {
 	const char	*method;
-	const char	*allow;		/* for 405 and preflight */
-	int		 auth;
-	int		 body;
+	int		 body;		/* reads a JSON body */
 	void		(*handler)(struct req *);
+};
+
+#define ROUTE_METHODS	2
+
+struct route {
+	const char		*pattern;	/* after ROUTE_PREFIX */
+	const char		*allow;		/* for 405, OPTIONS, preflight */
+	int			 auth;
+	struct route_method	 m[ROUTE_METHODS];
 };
 
 static void	routes_health(struct req *);
 
+/* HEAD is answered wherever GET is (the body left out by req.c); OPTIONS
+ * everywhere.  Allow lists exactly what is served. */
 static const struct route routes[] = {
-	{ "/sessions", "POST", "POST, OPTIONS", 1, 1, sessions_create },
-	{ "/sessions/{id}/chunks/presign", "POST", "POST, OPTIONS", 1, 1,
-	    sessions_presign },
-	{ "/sessions/{id}/chunks/complete", "POST", "POST, OPTIONS", 1, 1,
-	    sessions_complete },
-	{ "/sessions/{id}/manifest", "PUT", "PUT, OPTIONS", 1, 1,
-	    sessions_manifest },
-	{ "/sessions/{id}/finalize", "POST", "POST, OPTIONS", 1, 1,
-	    sessions_finalize },
-	{ "/healthz", "GET", "GET, HEAD, OPTIONS", 0, 0, routes_health },
+	{ "/sessions", "GET, HEAD, POST, OPTIONS", 1, {
+	    { "POST", 1, sessions_create },
+	    { "GET", 0, recordings_list } } },
+	{ "/sessions/{id}", "GET, HEAD, DELETE, OPTIONS", 1, {
+	    { "GET", 0, recordings_get },
+	    { "DELETE", 0, recordings_delete } } },
+	{ "/sessions/{id}/chunks/presign", "POST, OPTIONS", 1, {
+	    { "POST", 1, sessions_presign } } },
+	{ "/sessions/{id}/chunks/complete", "POST, OPTIONS", 1, {
+	    { "POST", 1, sessions_complete } } },
+	{ "/sessions/{id}/manifest", "PUT, OPTIONS", 1, {
+	    { "PUT", 1, sessions_manifest } } },
+	{ "/sessions/{id}/finalize", "POST, OPTIONS", 1, {
+	    { "POST", 1, sessions_finalize } } },
+	{ "/healthz", "GET, HEAD, OPTIONS", 0, {
+	    { "GET", 0, routes_health } } },
 };
 
 /* Match path against pattern; on a match with "{id}" set *id and *idlen. */
@@ -117,9 +133,9 @@ void
 routes_handle(struct req *r)
 {
 	const struct route *rt = NULL;
-	const char *id = NULL, *rest;
+	const struct route_method *m = NULL;
+	const char *id = NULL, *rest, *method;
 	size_t idlen = 0, i, plen = sizeof(ROUTE_PREFIX) - 1;
-	int head;
 
 	if (strncmp(r->path, ROUTE_PREFIX, plen) == 0) {
 		rest = r->path + plen;
@@ -137,8 +153,14 @@ routes_handle(struct req *r)
 		req_preflight(r, rt->allow);
 		return;
 	}
-	head = strcmp(r->method, "HEAD") == 0 && strcmp(rt->method, "GET") == 0;
-	if (strcmp(r->method, rt->method) != 0 && !head) {
+	/* HEAD is GET without the body: same handler, same headers. */
+	method = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
+	for (i = 0; i < ROUTE_METHODS && rt->m[i].method != NULL; i++)
+		if (strcmp(method, rt->m[i].method) == 0) {
+			m = &rt->m[i];
+			break;
+		}
+	if (m == NULL) {
 		char msg[160];
 
 		/* The method is the web server's token; %.16s bounds it. */
@@ -159,9 +181,9 @@ routes_handle(struct req *r)
 		memcpy(r->session_id, id, idlen);
 		r->session_id[idlen] = '\0';
 	}
-	if (rt->body && req_read_json(r) != ERR_OK)
+	if (m->body && req_read_json(r) != ERR_OK)
 		return;
-	rt->handler(r);
+	m->handler(r);
 }
 
 /* GET /api/audio/healthz: journal and S3 reachable and delivery not stuck

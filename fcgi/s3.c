@@ -29,10 +29,14 @@
 
 #include <curl/curl.h>
 
+#include <openssl/evp.h>
+
 #include "api.h"
 #include "aws.h"
+#include "httpbody.h"
 #include "limit.h"
 #include "log.h"
+#include "s3xml.h"
 #include "sigv4.h"
 
 #define S3_ERRBODY_MAX	1024
@@ -236,20 +240,29 @@ s3_error_code(const struct s3 *s3, char *out, size_t outsz)
 	out[q - p] = '\0';
 }
 
+/* What a request sends and collects besides method, key and body. */
+struct s3_extra {
+	const char		*query;		/* encoded, no '?'; or NULL */
+	const char		*content_md5;	/* base64, or NULL */
+	struct httpbody		*sink;		/* the whole answer body */
+};
+
 /*
  * One signed request.  key NULL: the bucket itself.  On an HTTP answer
  * returns ERR_OK with *status (and *clen for HEAD); ERR_UNAVAILABLE if no
- * answer came.
+ * answer came.  x (may be NULL) adds a query, a Content-MD5 header (both
+ * signed) and a sink for the answer body.
  */
 static enum err
-s3_request(struct s3 *s3, const char *method, const char *key,
-    const void *body, size_t len, const char *ctype, long *status,
-    int64_t *clen)
+s3_request_x(struct s3 *s3, const char *method, const char *key,
+    const void *body, size_t len, const char *ctype,
+    const struct s3_extra *x, long *status, int64_t *clen)
 {
 	struct sigv4_s3_loc loc;
 	struct sigv4_signed sig;
 	struct sigv4_request rq;
-	struct sigv4_header hdr[1];
+	struct sigv4_header hdr[2];
+	char *url = NULL;
 	struct curl_slist *list = NULL, *tmp;
 	char line[4096];
 	size_t nh = 0, i, plen;
@@ -281,10 +294,23 @@ s3_request(struct s3 *s3, const char *method, const char *key,
 		hdr[nh].value = ctype;
 		nh++;
 	}
+	if (x != NULL && x->content_md5 != NULL) {
+		hdr[nh].name = "content-md5";
+		hdr[nh].value = x->content_md5;
+		nh++;
+	}
 	memset(&rq, 0, sizeof(rq));
 	rq.method = method;
 	rq.host = loc.host;
 	rq.path = loc.path;
+	if (x != NULL && x->query != NULL) {
+		size_t ulen = strlen(loc.url) + strlen(x->query) + 2;
+
+		rq.query = x->query;
+		if ((url = malloc(ulen)) == NULL)
+			abort();
+		snprintf(url, ulen, "%s?%s", loc.url, x->query);
+	}
 	rq.headers = hdr;
 	rq.nheaders = nh;
 	rq.body = body;
@@ -315,19 +341,25 @@ s3_request(struct s3 *s3, const char *method, const char *key,
 	curl_easy_reset(s3->curl);
 	s3->errlen = 0;
 	s3->errbody[0] = '\0';
-	curl_easy_setopt(s3->curl, CURLOPT_URL, loc.url);
+	curl_easy_setopt(s3->curl, CURLOPT_URL, url != NULL ? url : loc.url);
 	curl_easy_setopt(s3->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(s3->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(s3->curl, CURLOPT_TIMEOUT_MS, s3->timeout_ms);
 	curl_easy_setopt(s3->curl, CURLOPT_CONNECTTIMEOUT_MS,
 	    s3->connect_timeout_ms);
 	curl_easy_setopt(s3->curl, CURLOPT_HTTPHEADER, list);
-	curl_easy_setopt(s3->curl, CURLOPT_WRITEFUNCTION, s3_collect);
-	curl_easy_setopt(s3->curl, CURLOPT_WRITEDATA, s3);
+	if (x != NULL && x->sink != NULL) {
+		curl_easy_setopt(s3->curl, CURLOPT_WRITEFUNCTION,
+		    httpbody_write);
+		curl_easy_setopt(s3->curl, CURLOPT_WRITEDATA, x->sink);
+	} else {
+		curl_easy_setopt(s3->curl, CURLOPT_WRITEFUNCTION, s3_collect);
+		curl_easy_setopt(s3->curl, CURLOPT_WRITEDATA, s3);
+	}
 	if (strcmp(method, "HEAD") == 0) {
 		curl_easy_setopt(s3->curl, CURLOPT_NOBODY, 1L);
-	} else if (strcmp(method, "PUT") == 0) {
-		curl_easy_setopt(s3->curl, CURLOPT_CUSTOMREQUEST, "PUT");
+	} else if (strcmp(method, "PUT") == 0 || strcmp(method, "POST") == 0) {
+		curl_easy_setopt(s3->curl, CURLOPT_CUSTOMREQUEST, method);
 		curl_easy_setopt(s3->curl, CURLOPT_POSTFIELDS, body);
 		curl_easy_setopt(s3->curl, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)len);
@@ -349,11 +381,21 @@ s3_request(struct s3 *s3, const char *method, const char *key,
 	}
 	rc = ERR_OK;
 out:
+	free(url);
 	curl_slist_free_all(list);
 	if (signed_ok)
 		sigv4_signed_free(&sig);
 	sigv4_s3_loc_free(&loc);
 	return rc;
+}
+
+static enum err
+s3_request(struct s3 *s3, const char *method, const char *key,
+    const void *body, size_t len, const char *ctype, long *status,
+    int64_t *clen)
+{
+	return s3_request_x(s3, method, key, body, len, ctype, NULL, status,
+	    clen);
 }
 
 /* Map an unwanted HTTP answer to an error and log it once. */
@@ -425,8 +467,9 @@ s3_probe(struct s3 *s3)
 	return ERR_OK;
 }
 
-enum err
-s3_presign_put(struct s3 *s3, const char *key,
+/* A presigned URL for method on key (see s3_presign_put()). */
+static enum err
+s3_presign(struct s3 *s3, const char *method, const char *key,
     const struct sigv4_header *headers, size_t n,
     const struct sigv4_header *hoist, size_t nhoist, long *expires,
     char **url)
@@ -457,7 +500,7 @@ s3_presign_put(struct s3 *s3, const char *key,
 	u.bucket = s3->bucket;
 	u.key = key;
 	u.addressing = s3->addressing;
-	u.method = "PUT";
+	u.method = method;
 	u.region = s3->region;
 	u.headers = headers;
 	u.nheaders = n;
@@ -470,5 +513,133 @@ s3_presign_put(struct s3 *s3, const char *key,
 	else
 		*expires = (long)capped;
 out:
+	return rc;
+}
+
+enum err
+s3_presign_put(struct s3 *s3, const char *key,
+    const struct sigv4_header *headers, size_t n,
+    const struct sigv4_header *hoist, size_t nhoist, long *expires,
+    char **url)
+{
+	return s3_presign(s3, "PUT", key, headers, n, hoist, nhoist, expires,
+	    url);
+}
+
+enum err
+s3_presign_get(struct s3 *s3, const char *key, long *expires, char **url)
+{
+	return s3_presign(s3, "GET", key, NULL, 0, NULL, 0, expires, url);
+}
+
+enum err
+s3_list_page(struct s3 *s3, const char *prefix, const char *token,
+    struct s3xml_list *out)
+{
+	struct httpbody body;
+	struct s3_extra x;
+	char *ep = NULL, *et = NULL, *q = NULL;
+	size_t qlen;
+	long status = 0;
+	enum err rc;
+
+	memset(&body, 0, sizeof(body));
+	memset(out, 0, sizeof(*out));
+	body.max = LIMIT_S3_LIST_BYTES;
+	if (sigv4_uri_encode(prefix, strlen(prefix), 0, &ep) != ERR_OK ||
+	    (token != NULL && sigv4_uri_encode(token, strlen(token), 0,
+	    &et) != ERR_OK))
+		abort();
+	qlen = strlen(ep) + (et != NULL ? strlen(et) : 0) + 96;
+	if ((q = malloc(qlen)) == NULL)
+		abort();
+	/* Sorted by name already: the canonical query needs no reorder. */
+	snprintf(q, qlen, "%s%s%slist-type=2&max-keys=%d&prefix=%s",
+	    et != NULL ? "continuation-token=" : "", et != NULL ? et : "",
+	    et != NULL ? "&" : "", LIMIT_S3_DELETE_BATCH, ep);
+	memset(&x, 0, sizeof(x));
+	x.query = q;
+	x.sink = &body;
+	rc = s3_request_x(s3, "GET", NULL, NULL, 0, NULL, &x, &status, NULL);
+	if (rc != ERR_OK)
+		goto out;
+	if (status != 200) {
+		snprintf(s3->errbody, sizeof(s3->errbody), "%s",
+		    body.data != NULL ? body.data : "");
+		rc = s3_unwanted(s3, "GET (list)", prefix, status);
+		goto out;
+	}
+	if (body.too_large || body.nomem) {
+		log_error("s3 list %s: answer too large", prefix);
+		rc = ERR_UPSTREAM;
+		goto out;
+	}
+	rc = s3xml_list_parse(body.data != NULL ? body.data : "", body.len,
+	    out);
+	if (rc != ERR_OK) {
+		log_error("s3 list %s: cannot read the answer", prefix);
+		rc = rc == ERR_NOMEM ? rc : ERR_UPSTREAM;
+	}
+out:
+	httpbody_free(&body);
+	free(ep);
+	free(et);
+	free(q);
+	return rc;
+}
+
+enum err
+s3_delete_keys(struct s3 *s3, char *const *keys, size_t n)
+{
+	unsigned char md5[16];
+	char md5b64[32], code[64];
+	struct httpbody answer;
+	struct s3_extra x;
+	char *xml = NULL;
+	size_t xlen = 0, errors = 0;
+	unsigned int mdlen = 0;
+	long status = 0;
+	enum err rc;
+
+	memset(&answer, 0, sizeof(answer));
+	answer.max = LIMIT_S3_LIST_BYTES;
+	if ((rc = s3xml_delete_body(keys, n, &xml, &xlen)) != ERR_OK)
+		return rc;
+	/* DeleteObjects requires Content-MD5 (or an x-amz-checksum-*). */
+	if (!EVP_Digest(xml, xlen, md5, &mdlen, EVP_md5(), NULL) ||
+	    mdlen != sizeof(md5) ||
+	    EVP_EncodeBlock((unsigned char *)md5b64, md5, sizeof(md5)) <= 0) {
+		log_error("MD5 of the DeleteObjects body failed");
+		rc = ERR_CRYPTO;
+		goto out;
+	}
+	memset(&x, 0, sizeof(x));
+	x.query = "delete=";
+	x.content_md5 = md5b64;
+	x.sink = &answer;
+	rc = s3_request_x(s3, "POST", NULL, xml, xlen, "application/xml", &x,
+	    &status, NULL);
+	if (rc != ERR_OK)
+		goto out;
+	if (status != 200) {
+		snprintf(s3->errbody, sizeof(s3->errbody), "%s",
+		    answer.data != NULL ? answer.data : "");
+		rc = s3_unwanted(s3, "POST (delete)", keys[0], status);
+		goto out;
+	}
+	if (s3xml_delete_result(answer.data != NULL ? answer.data : "",
+	    answer.len, &errors, code, sizeof(code)) != ERR_OK) {
+		log_error("s3 delete of %zu keys: cannot read the answer", n);
+		rc = ERR_UPSTREAM;
+		goto out;
+	}
+	if (errors > 0) {
+		log_error("s3 delete: %zu of %zu keys not deleted (%s)", errors,
+		    n, code);
+		rc = ERR_UPSTREAM;
+	}
+out:
+	httpbody_free(&answer);
+	free(xml);
 	return rc;
 }

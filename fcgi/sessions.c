@@ -298,6 +298,7 @@ sessions_presign(struct req *r)
 	char key[S3KEY_SIZE], seq[24], *url = NULL;
 	size_t nh = 0, i;
 	long expires = (long)(r->app->conf->presign_expires / 1000);
+	int64_t now;
 	json_object *o, *ho;
 	enum err rc;
 
@@ -365,6 +366,18 @@ sessions_presign(struct req *r)
 	}
 	if (rc != ERR_OK) {
 		req_error(r, ERR_INTERNAL, "cannot presign", NULL, NULL);
+		return;
+	}
+	/* Recorded before the URL is handed out: GET lists the seq as
+	 * missing until it is completed, and a deletion knows how long a
+	 * PUT with this URL can arrive (recordings.c). */
+	now = journal_now_ms();
+	rc = journal_note_presign(j, r->sub, r->session_id, v[F_SEQ].i,
+	    now + (int64_t)expires * 1000, API_PRESIGN_SLACK_MS(r->app->conf),
+	    now);
+	if (rc != ERR_OK) {
+		free(url);
+		sessions_journal_error(r, rc, "session conflict");
 		return;
 	}
 	o = json_object_new_object();

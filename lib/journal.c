@@ -64,6 +64,29 @@ enum journal_stmt_id {
 	JS_OUTBOX_REQUEUE,
 	JS_OUTBOX_STATS,
 	JS_OUTBOX_LIST,
+	JS_SESSION_LIST_FIRST,
+	JS_SESSION_LIST_AFTER,
+	JS_SESSION_DELETING,
+	JS_SESSION_PRESIGNED,
+	JS_PRESIGN_GET,
+	JS_PRESIGN_INSERT,
+	JS_PRESIGN_EXTEND,
+	JS_PRESIGN_MAX,
+	JS_MISSING,
+	JS_OUTBOX_DROP_MANIFEST,
+	JS_OUTBOX_ANY_SESSION,
+	JS_PURGE_PRESIGNS,
+	JS_PURGE_CHUNKS,
+	JS_PURGE_SESSION,
+	JS_DELETION_INSERT,
+	JS_DELETION_GET,
+	JS_DELETION_DUE,
+	JS_DELETION_LEASE,
+	JS_DELETION_PHASE,
+	JS_DELETION_FAIL,
+	JS_DELETION_DELETE,
+	JS_DELETION_COUNT,
+	JS_CURSOR_KEY,
 	JS__MAX
 };
 
@@ -77,7 +100,7 @@ static const char *const journal_sql[JS__MAX] = {
 	    "SELECT id, owner, codec, sample_rate, chunk_seconds, user_agent,"
 	    " created_ms, updated_ms, finalized, duration_ms, chunk_count,"
 	    " total_bytes, t_min_ms, t_max_ms, revision, synced_revision,"
-	    " final_event_id FROM sessions WHERE id = ?1",
+	    " final_event_id, deleting_ms FROM sessions WHERE id = ?1",
 	[JS_SESSION_INSERT] =
 	    "INSERT INTO sessions (id, owner, codec, sample_rate,"
 	    " chunk_seconds, user_agent, created_ms, updated_ms)"
@@ -176,6 +199,77 @@ static const char *const journal_sql[JS__MAX] = {
 	    "SELECT id, kind, session_id, detail_type, event_id, attempts,"
 	    " dead, created_ms, next_attempt_ms, reason FROM outbox"
 	    " WHERE (?1 = 0 OR dead = 1) ORDER BY id LIMIT ?2",
+	/* Recordings (sql/003).  Both list forms walk sessions_owner_created
+	 * backwards; the row-value comparison is the keyset position. */
+	[JS_SESSION_LIST_FIRST] =
+	    "SELECT id, owner, codec, sample_rate, chunk_seconds, user_agent,"
+	    " created_ms, updated_ms, finalized, duration_ms, chunk_count,"
+	    " total_bytes, t_min_ms, t_max_ms, revision, synced_revision,"
+	    " final_event_id, deleting_ms FROM sessions WHERE owner = ?1"
+	    " ORDER BY created_ms DESC, id DESC LIMIT ?2",
+	[JS_SESSION_LIST_AFTER] =
+	    "SELECT id, owner, codec, sample_rate, chunk_seconds, user_agent,"
+	    " created_ms, updated_ms, finalized, duration_ms, chunk_count,"
+	    " total_bytes, t_min_ms, t_max_ms, revision, synced_revision,"
+	    " final_event_id, deleting_ms FROM sessions WHERE owner = ?1"
+	    " AND (created_ms, id) < (?3, ?4)"
+	    " ORDER BY created_ms DESC, id DESC LIMIT ?2",
+	[JS_SESSION_DELETING] =
+	    "UPDATE sessions SET deleting_ms = ?2, updated_ms ="
+	    " max(updated_ms, ?2) WHERE id = ?1 AND deleting_ms IS NULL",
+	[JS_SESSION_PRESIGNED] =
+	    "UPDATE sessions SET presign_count = presign_count + 1"
+	    " WHERE id = ?1 AND presign_count < ?2",
+	[JS_PRESIGN_GET] =
+	    "SELECT expires_ms FROM presigns WHERE session_id = ?1 AND seq = ?2",
+	[JS_PRESIGN_INSERT] =
+	    "INSERT INTO presigns (session_id, seq, created_ms, expires_ms)"
+	    " VALUES (?1, ?2, ?3, ?4)",
+	[JS_PRESIGN_EXTEND] =
+	    "UPDATE presigns SET expires_ms = max(expires_ms, ?3)"
+	    " WHERE session_id = ?1 AND seq = ?2",
+	[JS_PRESIGN_MAX] =
+	    "SELECT max(expires_ms) FROM presigns WHERE session_id = ?1",
+	[JS_MISSING] =
+	    "SELECT p.seq FROM presigns p WHERE p.session_id = ?1"
+	    " AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.session_id = ?1"
+	    " AND c.seq = p.seq) ORDER BY p.seq LIMIT ?2",
+	[JS_OUTBOX_DROP_MANIFEST] =
+	    "DELETE FROM outbox WHERE session_id = ?1"
+	    " AND kind = 'manifest_write'",
+	[JS_OUTBOX_ANY_SESSION] =
+	    "SELECT 1 FROM outbox WHERE session_id = ?1 LIMIT 1",
+	[JS_PURGE_PRESIGNS] = "DELETE FROM presigns WHERE session_id = ?1",
+	[JS_PURGE_CHUNKS] = "DELETE FROM chunks WHERE session_id = ?1",
+	[JS_PURGE_SESSION] = "DELETE FROM sessions WHERE id = ?1",
+	[JS_DELETION_INSERT] =
+	    "INSERT INTO deletions (session_id, owner, event_id, phase,"
+	    " requested_ms, recheck_ms, next_attempt_ms)"
+	    " VALUES (?1, ?2, ?3, 'objects', ?4, ?5, ?4)",
+	[JS_DELETION_GET] =
+	    "SELECT event_id, requested_ms, recheck_ms, phase FROM deletions"
+	    " WHERE session_id = ?1",
+	[JS_DELETION_DUE] =
+	    "SELECT session_id FROM deletions WHERE next_attempt_ms <= ?1"
+	    " AND (lease_owner IS NULL OR lease_expires_ms <= ?1)"
+	    " ORDER BY next_attempt_ms LIMIT ?2",
+	[JS_DELETION_LEASE] =
+	    "UPDATE deletions SET lease_owner = ?2, lease_expires_ms = ?3,"
+	    " attempts = attempts + 1 WHERE session_id = ?1"
+	    " RETURNING owner, event_id, phase, requested_ms, recheck_ms,"
+	    " objects_deleted, attempts",
+	[JS_DELETION_PHASE] =
+	    "UPDATE deletions SET phase = ?2, next_attempt_ms = ?3,"
+	    " objects_deleted = objects_deleted + ?4, attempts = 0,"
+	    " lease_owner = NULL, lease_expires_ms = 0, reason = NULL"
+	    " WHERE session_id = ?1",
+	[JS_DELETION_FAIL] =
+	    "UPDATE deletions SET lease_owner = NULL, lease_expires_ms = 0,"
+	    " next_attempt_ms = ?3, reason = ?4 WHERE session_id = ?1"
+	    " AND (lease_owner IS NULL OR lease_owner = ?2)",
+	[JS_DELETION_DELETE] = "DELETE FROM deletions WHERE session_id = ?1",
+	[JS_DELETION_COUNT] = "SELECT count(*) FROM deletions",
+	[JS_CURSOR_KEY] = "SELECT value FROM secrets WHERE name = 'cursor'",
 };
 
 struct journal {
@@ -739,12 +833,36 @@ journal_span(sqlite3_stmt *st, int tmin, int tmax)
 	return sqlite3_column_int64(st, tmax) - sqlite3_column_int64(st, tmin);
 }
 
+/* Fill *s from a row of JS_SESSION_GET's columns. */
+static void
+journal_session_cols(sqlite3_stmt *st, struct journal_session *s)
+{
+	memset(s, 0, sizeof(*s));
+	journal_col_text(st, 0, s->id, sizeof(s->id));
+	journal_col_text(st, 1, s->owner, sizeof(s->owner));
+	journal_col_text(st, 2, s->codec, sizeof(s->codec));
+	s->sample_rate = sqlite3_column_int(st, 3);
+	s->chunk_seconds = sqlite3_column_int(st, 4);
+	journal_col_text(st, 5, s->user_agent, sizeof(s->user_agent));
+	s->created_ms = sqlite3_column_int64(st, 6);
+	s->updated_ms = sqlite3_column_int64(st, 7);
+	s->finalized = sqlite3_column_int(st, 8);
+	s->duration_ms = s->finalized ? sqlite3_column_int64(st, 9) :
+	    journal_span(st, 12, 13);
+	s->chunk_count = sqlite3_column_int64(st, 10);
+	s->total_bytes = sqlite3_column_int64(st, 11);
+	s->revision = sqlite3_column_int64(st, 14);
+	s->synced_revision = sqlite3_column_int64(st, 15);
+	s->deleting_ms = sqlite3_column_int64(st, 17);
+}
+
 /*
- * Read a session inside the caller's transaction.  owner NULL skips the
- * owner check.  final_event_id (may be NULL) receives the finalize event.
+ * Read a session inside the caller's transaction, deleting or not.  owner
+ * NULL skips the owner check.  final_event_id (may be NULL) receives the
+ * finalize event.
  */
 static enum err
-journal_session_read(struct journal *j, const char *owner, const char *id,
+journal_session_row(struct journal *j, const char *owner, const char *id,
     struct journal_session *s, char *final_event_id, const char *func)
 {
 	sqlite3_stmt *st;
@@ -772,27 +890,28 @@ journal_session_read(struct journal *j, const char *owner, const char *id,
 		e = ERR_NOT_FOUND;
 		goto out;
 	}
-	memset(s, 0, sizeof(*s));
-	journal_col_text(st, 0, s->id, sizeof(s->id));
-	journal_col_text(st, 1, s->owner, sizeof(s->owner));
-	journal_col_text(st, 2, s->codec, sizeof(s->codec));
-	s->sample_rate = sqlite3_column_int(st, 3);
-	s->chunk_seconds = sqlite3_column_int(st, 4);
-	journal_col_text(st, 5, s->user_agent, sizeof(s->user_agent));
-	s->created_ms = sqlite3_column_int64(st, 6);
-	s->updated_ms = sqlite3_column_int64(st, 7);
-	s->finalized = sqlite3_column_int(st, 8);
-	s->duration_ms = s->finalized ? sqlite3_column_int64(st, 9) :
-	    journal_span(st, 12, 13);
-	s->chunk_count = sqlite3_column_int64(st, 10);
-	s->total_bytes = sqlite3_column_int64(st, 11);
-	s->revision = sqlite3_column_int64(st, 14);
-	s->synced_revision = sqlite3_column_int64(st, 15);
+	journal_session_cols(st, s);
 	if (final_event_id != NULL)
 		journal_col_text(st, 16, final_event_id,
 		    JOURNAL_EVENT_ID_BYTES);
 out:
 	journal_unstmt(st);
+	return e;
+}
+
+/*
+ * The same for a user's change: a session being deleted is not found
+ * (owner NULL, the deliverer, still sees it).
+ */
+static enum err
+journal_session_read(struct journal *j, const char *owner, const char *id,
+    struct journal_session *s, char *final_event_id, const char *func)
+{
+	enum err e;
+
+	e = journal_session_row(j, owner, id, s, final_event_id, func);
+	if (e == ERR_OK && owner != NULL && s->deleting_ms != 0)
+		e = ERR_NOT_FOUND;
 	return e;
 }
 
@@ -1403,7 +1522,7 @@ journal_snapshot_tx(struct journal *j, const char *owner,
 	*out = NULL;
 	if ((snap = calloc(1, sizeof(*snap))) == NULL)
 		return ERR_NOMEM;
-	if ((e = journal_session_read(j, owner, session_id, &snap->session,
+	if ((e = journal_session_row(j, owner, session_id, &snap->session,
 	    NULL, func)) != ERR_OK)
 		goto out;
 	cap = snap->session.chunk_count > 0 ?
@@ -1544,7 +1663,7 @@ journal_outbox_items_free(struct journal_outbox_item *items, size_t n)
 static enum err
 journal_outbox_delete(struct journal *j, int64_t id, const char *func)
 {
-	sqlite3_stmt *st;
+	sqlite3_stmt *st = NULL;
 	enum err e;
 
 	if ((e = journal_stmt(j, JS_OUTBOX_DELETE, &st, func)) != ERR_OK)
@@ -1921,6 +2040,641 @@ journal_outbox_list(struct journal *j, int dead_only,
 	}
 	if (*n < max && rc != SQLITE_DONE)
 		e = journal_sqlerr(j, rc, __func__, "list outbox");
+	journal_unstmt(st);
+	return e;
+}
+
+/* -------------------------------------------------------------- recordings */
+
+enum err
+journal_note_presign(struct journal *j, const char *owner,
+    const char *session_id, int64_t seq, int64_t expires_ms,
+    int64_t slack_ms, int64_t now_ms)
+{
+	struct journal_session s;
+	sqlite3_stmt *st;
+	int64_t stored = -1;
+	enum err e;
+	int rc;
+
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (owner == NULL || session_id == NULL || seq < 1 || slack_ms < 0)
+		return ERR_INVAL;
+	/* The common case, a presign repeated within the slack, is a read. */
+	if ((e = journal_stmt(j, JS_PRESIGN_GET, &st, __func__)) != ERR_OK)
+		return e;
+	journal_bind_text(st, 1, session_id);
+	sqlite3_bind_int64(st, 2, seq);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		stored = sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_DONE)
+		e = journal_sqlerr(j, rc, __func__, "read presign");
+	journal_unstmt(st);
+	if (e != ERR_OK)
+		return e;
+	if (stored >= 0 && expires_ms <= stored + slack_ms)
+		return ERR_OK;
+	if ((e = journal_begin(j, 1, __func__)) != ERR_OK)
+		return e;
+	if ((e = journal_session_read(j, owner, session_id, &s, NULL,
+	    __func__)) != ERR_OK)
+		goto out;
+	if ((e = journal_stmt(j, JS_PRESIGN_EXTEND, &st, __func__)) != ERR_OK)
+		goto out;
+	journal_bind_text(st, 1, session_id);
+	sqlite3_bind_int64(st, 2, seq);
+	sqlite3_bind_int64(st, 3, expires_ms);
+	if ((e = journal_run(j, st, __func__, "extend presign")) != ERR_OK)
+		goto out;
+	if (sqlite3_changes(j->db) > 0)
+		goto out;
+	if ((e = journal_stmt(j, JS_SESSION_PRESIGNED, &st, __func__)) != ERR_OK)
+		goto out;
+	journal_bind_text(st, 1, session_id);
+	sqlite3_bind_int64(st, 2, LIMIT_CHUNKS_PER_SESSION);
+	if ((e = journal_run(j, st, __func__, "count presign")) != ERR_OK)
+		goto out;
+	if (sqlite3_changes(j->db) == 0) {
+		e = ERR_TOO_LARGE;
+		goto out;
+	}
+	if ((e = journal_stmt(j, JS_PRESIGN_INSERT, &st, __func__)) != ERR_OK)
+		goto out;
+	journal_bind_text(st, 1, session_id);
+	sqlite3_bind_int64(st, 2, seq);
+	sqlite3_bind_int64(st, 3, now_ms);
+	sqlite3_bind_int64(st, 4, expires_ms);
+	e = journal_run(j, st, __func__, "insert presign");
+out:
+	return journal_end(j, e, __func__);
+}
+
+enum err
+journal_list_sessions(struct journal *j, const char *owner,
+    const struct journal_list_pos *after, struct journal_session *out,
+    size_t max, size_t *n)
+{
+	sqlite3_stmt *st;
+	enum err e;
+	int rc;
+
+	if (n != NULL)
+		*n = 0;
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (owner == NULL || out == NULL || n == NULL || max == 0 ||
+	    max > INT32_MAX)
+		return ERR_INVAL;
+	if ((e = journal_stmt(j, after != NULL ? JS_SESSION_LIST_AFTER :
+	    JS_SESSION_LIST_FIRST, &st, __func__)) != ERR_OK)
+		return e;
+	journal_bind_text(st, 1, owner);
+	sqlite3_bind_int64(st, 2, (int64_t)max);
+	if (after != NULL) {
+		sqlite3_bind_int64(st, 3, after->created_ms);
+		journal_bind_text(st, 4, after->id);
+	}
+	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		journal_session_cols(st, &out[(*n)++]);
+	if (*n < max && rc != SQLITE_DONE)
+		e = journal_sqlerr(j, rc, __func__, "list sessions");
+	journal_unstmt(st);
+	if (e != ERR_OK)
+		*n = 0;
+	return e;
+}
+
+static enum err
+journal_missing_tx(struct journal *j, const char *session_id,
+    int64_t **missing, size_t *nmissing, const char *func)
+{
+	sqlite3_stmt *st;
+	int64_t *v = NULL, *grown;
+	size_t cap = 0;
+	enum err e;
+	int rc;
+
+	if ((e = journal_stmt(j, JS_MISSING, &st, func)) != ERR_OK)
+		return e;
+	journal_bind_text(st, 1, session_id);
+	sqlite3_bind_int64(st, 2, LIMIT_CHUNKS_PER_SESSION);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (*nmissing == cap) {
+			cap = cap * 2 + 16;
+			if ((grown = realloc(v, cap * sizeof(*v))) == NULL) {
+				e = ERR_NOMEM;
+				goto out;
+			}
+			v = grown;
+		}
+		v[(*nmissing)++] = sqlite3_column_int64(st, 0);
+	}
+	if (rc != SQLITE_DONE)
+		e = journal_sqlerr(j, rc, func, "list missing");
+out:
+	journal_unstmt(st);
+	if (e != ERR_OK) {
+		free(v);
+		v = NULL;
+		*nmissing = 0;
+	}
+	*missing = v;
+	return e;
+}
+
+enum err
+journal_read_recording(struct journal *j, const char *owner,
+    const char *session_id, struct journal_snapshot **snap,
+    int64_t **missing, size_t *nmissing)
+{
+	enum err e;
+
+	if (snap != NULL)
+		*snap = NULL;
+	if (missing != NULL)
+		*missing = NULL;
+	if (nmissing != NULL)
+		*nmissing = 0;
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (owner == NULL || session_id == NULL || snap == NULL ||
+	    missing == NULL || nmissing == NULL)
+		return ERR_INVAL;
+	if ((e = journal_begin(j, 0, __func__)) != ERR_OK)
+		return e;
+	e = journal_snapshot_tx(j, owner, session_id, snap, __func__);
+	if (e == ERR_OK)
+		e = journal_missing_tx(j, session_id, missing, nmissing,
+		    __func__);
+	e = journal_end(j, e, __func__);
+	if (e != ERR_OK) {
+		journal_snapshot_free(*snap);
+		*snap = NULL;
+		free(*missing);
+		*missing = NULL;
+		*nmissing = 0;
+	}
+	return e;
+}
+
+/* The deletions row of session_id inside the caller's transaction. */
+static enum err
+journal_deletion_get(struct journal *j, const char *session_id,
+    struct journal_delete_result *out, const char *func)
+{
+	sqlite3_stmt *st;
+	enum err e;
+	int rc;
+
+	if ((e = journal_stmt(j, JS_DELETION_GET, &st, func)) != ERR_OK)
+		return e;
+	journal_bind_text(st, 1, session_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		journal_col_text(st, 0, out->event_id, sizeof(out->event_id));
+		out->requested_ms = sqlite3_column_int64(st, 1);
+		out->recheck_ms = sqlite3_column_int64(st, 2);
+	} else if (rc == SQLITE_DONE)
+		e = ERR_NOT_FOUND;
+	else
+		e = journal_sqlerr(j, rc, func, "read deletion");
+	journal_unstmt(st);
+	return e;
+}
+
+static enum err
+journal_delete_tx(struct journal *j, const char *owner,
+    const char *session_id, int64_t url_lifetime_ms, int64_t slack_ms,
+    int64_t margin_ms, int64_t now_ms, struct journal_delete_result *out)
+{
+	static const char *func = "journal_delete_session";
+	struct journal_session s;
+	sqlite3_stmt *st;
+	int64_t recheck = now_ms + url_lifetime_ms;
+	enum err e;
+	int rc;
+
+	if ((e = journal_session_row(j, owner, session_id, &s, NULL,
+	    func)) != ERR_OK)
+		return e;
+	if (s.deleting_ms != 0) {
+		out->replayed = 1;
+		return journal_deletion_get(j, session_id, out, func);
+	}
+	if ((e = journal_stmt(j, JS_PRESIGN_MAX, &st, func)) != ERR_OK)
+		return e;
+	journal_bind_text(st, 1, session_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL &&
+	    sqlite3_column_int64(st, 0) + slack_ms > recheck)
+		recheck = sqlite3_column_int64(st, 0) + slack_ms;
+	else if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		e = journal_sqlerr(j, rc, func, "latest presign");
+	journal_unstmt(st);
+	if (e != ERR_OK)
+		return e;
+	recheck += margin_ms;
+	if ((e = journal_uuid(out->event_id, sizeof(out->event_id))) != ERR_OK)
+		return e;
+	if ((e = journal_stmt(j, JS_SESSION_DELETING, &st, func)) != ERR_OK)
+		return e;
+	journal_bind_text(st, 1, session_id);
+	sqlite3_bind_int64(st, 2, now_ms);
+	if ((e = journal_run(j, st, func, "mark deleting")) != ERR_OK)
+		return e;
+	if ((e = journal_stmt(j, JS_OUTBOX_DROP_MANIFEST, &st, func)) != ERR_OK)
+		return e;
+	journal_bind_text(st, 1, session_id);
+	if ((e = journal_run(j, st, func, "drop manifest write")) != ERR_OK)
+		return e;
+	if ((e = journal_stmt(j, JS_DELETION_INSERT, &st, func)) != ERR_OK)
+		return e;
+	journal_bind_text(st, 1, session_id);
+	journal_bind_text(st, 2, s.owner);
+	journal_bind_text(st, 3, out->event_id);
+	sqlite3_bind_int64(st, 4, now_ms);
+	sqlite3_bind_int64(st, 5, recheck);
+	if ((e = journal_run(j, st, func, "insert deletion")) != ERR_OK)
+		return e;
+	out->requested_ms = now_ms;
+	out->recheck_ms = recheck;
+	return ERR_OK;
+}
+
+enum err
+journal_delete_session(struct journal *j, const char *owner,
+    const char *session_id, int64_t url_lifetime_ms, int64_t slack_ms,
+    int64_t margin_ms, int64_t now_ms, struct journal_delete_result *out)
+{
+	enum err e;
+
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (owner == NULL || session_id == NULL || out == NULL ||
+	    url_lifetime_ms < 0 || slack_ms < 0 || margin_ms < 0)
+		return ERR_INVAL;
+	memset(out, 0, sizeof(*out));
+	if ((e = journal_begin(j, 1, __func__)) != ERR_OK)
+		return e;
+	e = journal_delete_tx(j, owner, session_id, url_lifetime_ms,
+	    slack_ms, margin_ms, now_ms, out);
+	e = journal_end(j, e, __func__);
+	if (e != ERR_OK)
+		memset(out, 0, sizeof(*out));
+	return e;
+}
+
+static enum journal_deletion_phase
+journal_phase_parse(const unsigned char *s)
+{
+	if (s != NULL && strcmp((const char *)s, "purge") == 0)
+		return JOURNAL_DELETION_PURGE;
+	if (s != NULL && strcmp((const char *)s, "recheck") == 0)
+		return JOURNAL_DELETION_RECHECK;
+	return JOURNAL_DELETION_OBJECTS;
+}
+
+static const char *
+journal_phase_name(enum journal_deletion_phase p)
+{
+	switch (p) {
+	case JOURNAL_DELETION_PURGE:
+		return "purge";
+	case JOURNAL_DELETION_RECHECK:
+		return "recheck";
+	default:
+		return "objects";
+	}
+}
+
+static enum err
+journal_deletion_claim_tx(struct journal *j, const char *lease_owner,
+    int lease_seconds, int64_t now_ms, struct journal_deletion *out,
+    size_t max, size_t *n, const char *func)
+{
+	char ids[16][LIMIT_SESSION_ID_BYTES + 1];
+	struct journal_deletion *d;
+	sqlite3_stmt *st;
+	size_t nids = 0, i;
+	enum err e;
+	int rc;
+
+	if (max > 16)
+		max = 16;
+	if ((e = journal_stmt(j, JS_DELETION_DUE, &st, func)) != ERR_OK)
+		return e;
+	sqlite3_bind_int64(st, 1, now_ms);
+	sqlite3_bind_int64(st, 2, (int64_t)max);
+	while (nids < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		journal_col_text(st, 0, ids[nids++], sizeof(ids[0]));
+	if (nids < max && rc != SQLITE_DONE)
+		e = journal_sqlerr(j, rc, func, "due deletions");
+	journal_unstmt(st);
+	for (i = 0; e == ERR_OK && i < nids; i++) {
+		if ((e = journal_stmt(j, JS_DELETION_LEASE, &st,
+		    func)) != ERR_OK)
+			break;
+		journal_bind_text(st, 1, ids[i]);
+		journal_bind_text(st, 2, lease_owner);
+		sqlite3_bind_int64(st, 3, now_ms + (int64_t)lease_seconds *
+		    1000);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW) {
+			d = &out[(*n)++];
+			memset(d, 0, sizeof(*d));
+			journal_copy(d->session_id, sizeof(d->session_id),
+			    ids[i]);
+			journal_col_text(st, 0, d->owner, sizeof(d->owner));
+			journal_col_text(st, 1, d->event_id,
+			    sizeof(d->event_id));
+			d->phase = journal_phase_parse(
+			    sqlite3_column_text(st, 2));
+			d->requested_ms = sqlite3_column_int64(st, 3);
+			d->recheck_ms = sqlite3_column_int64(st, 4);
+			d->objects_deleted = sqlite3_column_int64(st, 5);
+			d->attempts = sqlite3_column_int(st, 6);
+			d->lease_expires_ms = now_ms +
+			    (int64_t)lease_seconds * 1000;
+		} else if (rc != SQLITE_DONE)
+			e = journal_sqlerr(j, rc, func, "lease deletion");
+		journal_unstmt(st);
+	}
+	return e;
+}
+
+enum err
+journal_deletion_claim(struct journal *j, const char *lease_owner,
+    int lease_seconds, int64_t now_ms, struct journal_deletion *out,
+    size_t max, size_t *n)
+{
+	enum err e;
+
+	if (n != NULL)
+		*n = 0;
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (lease_owner == NULL || lease_owner[0] == '\0' ||
+	    strlen(lease_owner) >= JOURNAL_LEASE_OWNER_BYTES ||
+	    lease_seconds < 1 || out == NULL || n == NULL || max == 0)
+		return ERR_INVAL;
+	if ((e = journal_begin(j, 1, __func__)) != ERR_OK)
+		return e;
+	e = journal_deletion_claim_tx(j, lease_owner, lease_seconds, now_ms,
+	    out, max, n, __func__);
+	e = journal_end(j, e, __func__);
+	if (e != ERR_OK)
+		*n = 0;
+	return e;
+}
+
+/* Move d to phase at due_ms, adding deleted objects to its count. */
+static enum err
+journal_deletion_phase(struct journal *j, const char *session_id,
+    enum journal_deletion_phase phase, int64_t due_ms, int64_t deleted,
+    const char *func)
+{
+	sqlite3_stmt *st;
+	enum err e;
+
+	if ((e = journal_stmt(j, JS_DELETION_PHASE, &st, func)) != ERR_OK)
+		return e;
+	journal_bind_text(st, 1, session_id);
+	journal_bind_text(st, 2, journal_phase_name(phase));
+	sqlite3_bind_int64(st, 3, due_ms);
+	sqlite3_bind_int64(st, 4, deleted);
+	return journal_run(j, st, func, "deletion phase");
+}
+
+/* Is d still in phase (another holder may have moved it on)? */
+static enum err
+journal_deletion_in(struct journal *j, const struct journal_deletion *d,
+    enum journal_deletion_phase phase, int *yes, const char *func)
+{
+	sqlite3_stmt *st;
+	enum err e;
+	int rc;
+
+	*yes = 0;
+	if ((e = journal_stmt(j, JS_DELETION_GET, &st, func)) != ERR_OK)
+		return e;
+	journal_bind_text(st, 1, d->session_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*yes = journal_phase_parse(sqlite3_column_text(st, 3)) == phase;
+	else if (rc != SQLITE_DONE)
+		e = journal_sqlerr(j, rc, func, "read deletion");
+	journal_unstmt(st);
+	return e;
+}
+
+static enum err
+journal_objects_done_tx(struct journal *j, const struct journal_deletion *d,
+    int64_t deleted, int64_t now_ms)
+{
+	static const char *func = "journal_deletion_objects_done";
+	struct manifest_deleted_event ev;
+	struct journal_session s;
+	char *detail = NULL;
+	enum err e;
+	int yes;
+
+	if ((e = journal_deletion_in(j, d, JOURNAL_DELETION_OBJECTS, &yes,
+	    func)) != ERR_OK || !yes)
+		goto out;
+	e = journal_session_row(j, NULL, d->session_id, &s, NULL, func);
+	if (e == ERR_OK) {
+		memset(&ev, 0, sizeof(ev));
+		ev.user_id = d->owner;
+		ev.session_id = d->session_id;
+		ev.chunk_count = s.chunk_count;
+		ev.total_bytes = s.total_bytes;
+		ev.objects_deleted = d->objects_deleted + deleted;
+		ev.requested_ms = d->requested_ms;
+		ev.timestamp_ms = now_ms;
+		ev.event_id = d->event_id;
+		if ((e = manifest_render_deleted_event(&ev, &detail,
+		    NULL)) != ERR_OK)
+			goto out;
+		if ((e = journal_enqueue_event(j, d->session_id,
+		    "RecordingDeleted", d->event_id, detail, now_ms,
+		    func)) != ERR_OK)
+			goto out;
+	} else if (e == ERR_NOT_FOUND)
+		e = ERR_OK;	/* purged already: nothing to announce */
+	else
+		goto out;
+	e = journal_deletion_phase(j, d->session_id, JOURNAL_DELETION_PURGE,
+	    now_ms, deleted, func);
+out:
+	free(detail);
+	return e;
+}
+
+enum err
+journal_deletion_objects_done(struct journal *j,
+    const struct journal_deletion *d, int64_t deleted, int64_t now_ms)
+{
+	enum err e;
+
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (d == NULL || deleted < 0)
+		return ERR_INVAL;
+	if ((e = journal_begin(j, 1, __func__)) != ERR_OK)
+		return e;
+	e = journal_objects_done_tx(j, d, deleted, now_ms);
+	return journal_end(j, e, __func__);
+}
+
+static enum err
+journal_purge_tx(struct journal *j, const struct journal_deletion *d,
+    int64_t retry_ms, int *waiting)
+{
+	static const char *func = "journal_deletion_purge";
+	static const enum journal_stmt_id purge[] = { JS_PURGE_PRESIGNS,
+		JS_PURGE_CHUNKS, JS_PURGE_SESSION };
+	sqlite3_stmt *st;
+	size_t i;
+	enum err e;
+	int rc, yes;
+
+	if ((e = journal_deletion_in(j, d, JOURNAL_DELETION_PURGE, &yes,
+	    func)) != ERR_OK || !yes)
+		return e;
+	if ((e = journal_stmt(j, JS_OUTBOX_ANY_SESSION, &st, func)) != ERR_OK)
+		return e;
+	journal_bind_text(st, 1, d->session_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*waiting = 1;
+	else if (rc != SQLITE_DONE)
+		e = journal_sqlerr(j, rc, func, "outbox of session");
+	journal_unstmt(st);
+	if (e != ERR_OK)
+		return e;
+	if (*waiting)
+		return journal_deletion_phase(j, d->session_id,
+		    JOURNAL_DELETION_PURGE, retry_ms, 0, func);
+	for (i = 0; i < sizeof(purge) / sizeof(purge[0]); i++) {
+		if ((e = journal_stmt(j, purge[i], &st, func)) != ERR_OK)
+			return e;
+		journal_bind_text(st, 1, d->session_id);
+		if ((e = journal_run(j, st, func, journal_sql[purge[i]])) !=
+		    ERR_OK)
+			return e;
+	}
+	return journal_deletion_phase(j, d->session_id,
+	    JOURNAL_DELETION_RECHECK, d->recheck_ms, 0, func);
+}
+
+enum err
+journal_deletion_purge(struct journal *j, const struct journal_deletion *d,
+    int64_t retry_ms, int *waiting)
+{
+	enum err e;
+
+	if (waiting != NULL)
+		*waiting = 0;
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (d == NULL || waiting == NULL)
+		return ERR_INVAL;
+	if ((e = journal_begin(j, 1, __func__)) != ERR_OK)
+		return e;
+	e = journal_purge_tx(j, d, retry_ms, waiting);
+	return journal_end(j, e, __func__);
+}
+
+enum err
+journal_deletion_done(struct journal *j, const struct journal_deletion *d,
+    int64_t deleted)
+{
+	sqlite3_stmt *st;
+	enum err e;
+
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (d == NULL)
+		return ERR_INVAL;
+	if (deleted > 0)
+		log_info("session %s: the tombstone's recheck deleted %lld "
+		    "object(s) a late upload left", d->session_id,
+		    (long long)deleted);
+	if ((e = journal_stmt(j, JS_DELETION_DELETE, &st, __func__)) != ERR_OK)
+		return e;
+	journal_bind_text(st, 1, d->session_id);
+	return journal_run(j, st, __func__, "delete tombstone");
+}
+
+enum err
+journal_deletion_fail(struct journal *j, const struct journal_deletion *d,
+    const char *lease_owner, int64_t next_attempt_ms, const char *reason)
+{
+	char why[JOURNAL_REASON_BYTES];
+	sqlite3_stmt *st;
+	enum err e;
+
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (d == NULL || lease_owner == NULL)
+		return ERR_INVAL;
+	journal_copy_cut(why, sizeof(why), reason);
+	if ((e = journal_stmt(j, JS_DELETION_FAIL, &st, __func__)) != ERR_OK)
+		return e;
+	journal_bind_text(st, 1, d->session_id);
+	journal_bind_text(st, 2, lease_owner);
+	sqlite3_bind_int64(st, 3, next_attempt_ms);
+	journal_bind_text(st, 4, why);
+	return journal_run(j, st, __func__, "fail deletion");
+}
+
+enum err
+journal_deletion_count(struct journal *j, int64_t *pending)
+{
+	sqlite3_stmt *st;
+	enum err e;
+	int rc;
+
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (pending == NULL)
+		return ERR_INVAL;
+	*pending = 0;
+	if ((e = journal_stmt(j, JS_DELETION_COUNT, &st, __func__)) != ERR_OK)
+		return e;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*pending = sqlite3_column_int64(st, 0);
+	else
+		e = journal_sqlerr(j, rc, __func__, "count deletions");
+	journal_unstmt(st);
+	return e;
+}
+
+enum err
+journal_cursor_key(struct journal *j,
+    unsigned char key[JOURNAL_CURSOR_KEY_BYTES])
+{
+	sqlite3_stmt *st;
+	enum err e;
+	int rc;
+
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if ((e = journal_stmt(j, JS_CURSOR_KEY, &st, __func__)) != ERR_OK)
+		return e;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW && sqlite3_column_bytes(st, 0) ==
+	    JOURNAL_CURSOR_KEY_BYTES)
+		memcpy(key, sqlite3_column_blob(st, 0),
+		    JOURNAL_CURSOR_KEY_BYTES);
+	else if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
+		log_error("journal has no cursor key");
+		e = ERR_INTERNAL;
+	} else
+		e = journal_sqlerr(j, rc, __func__, "cursor key");
 	journal_unstmt(st);
 	return e;
 }

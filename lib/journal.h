@@ -112,6 +112,7 @@ struct journal_session {
 	int64_t		 total_bytes;
 	int64_t		 revision;	/* manifest revision, 0 = no change yet */
 	int64_t		 synced_revision; /* newest revision known in S3 */
+	int64_t		 deleting_ms;	/* 0, or when its DELETE was accepted */
 };
 
 /* Store a new session (revision 0, nothing enqueued).  ERR_CONFLICT if the
@@ -119,7 +120,9 @@ struct journal_session {
 enum err	journal_create_session(struct journal *,
 		    const struct journal_session_new *, int64_t now_ms);
 
-/* Fill *out with the session if it exists and belongs to owner. */
+/* Fill *out with the session if it exists, belongs to owner and is not
+ * being deleted (a session being deleted takes no more uploads: the write
+ * calls below answer ERR_NOT_FOUND for it too). */
 enum err	journal_get_session(struct journal *, const char *owner,
 		    const char *session_id, struct journal_session *out);
 
@@ -378,5 +381,134 @@ struct journal_outbox_row {
  * *n is the number filled. */
 enum err	journal_outbox_list(struct journal *, int dead_only,
 		    struct journal_outbox_row *rows, size_t max, size_t *n);
+
+/* ------------------------------------------------------------ recordings */
+
+/*
+ * Record that a PUT URL for seq was issued, expiring at expires_ms, so GET
+ * can list it as missing until it is completed and a deletion knows how
+ * long a late PUT can arrive.  slack_ms: how far the recorded expiry may
+ * lag the newest URL's (a presign of a recorded seq writes only when its
+ * URL outlives the record by more, so repeated presigns stay reads); the
+ * deletion adds the same slack.  ERR_NOT_FOUND: no such session of owner,
+ * or it is being deleted (the caller must not hand out the URL);
+ * ERR_TOO_LARGE: LIMIT_CHUNKS_PER_SESSION distinct seqs already recorded.
+ */
+enum err	journal_note_presign(struct journal *, const char *owner,
+		    const char *session_id, int64_t seq, int64_t expires_ms,
+		    int64_t slack_ms, int64_t now_ms);
+
+/* A place in a user's session list: after the session created at
+ * created_ms with this id, in the list's order (newest first, ties by
+ * id descending). */
+struct journal_list_pos {
+	int64_t		 created_ms;
+	char		 id[LIMIT_SESSION_ID_BYTES + 1];
+};
+
+/*
+ * Up to max of owner's sessions (deleting ones included, state in
+ * deleting_ms), newest first, strictly after *after (NULL: from the
+ * newest).  Keyset pagination: a page depends only on the position, so
+ * sessions created or deleted meanwhile neither shift nor repeat the
+ * others.  *n is the number filled.
+ */
+enum err	journal_list_sessions(struct journal *, const char *owner,
+		    const struct journal_list_pos *after,
+		    struct journal_session *out, size_t max, size_t *n);
+
+/*
+ * The session (deleting ones included, unlike journal_get_session()), its
+ * snapshot (chunks by seq) and the seqs presigned but never completed, in
+ * one read transaction.  *missing is malloc'd (NULL when *nmissing is 0),
+ * at most LIMIT_CHUNKS_PER_SESSION entries, ascending.
+ */
+enum err	journal_read_recording(struct journal *, const char *owner,
+		    const char *session_id, struct journal_snapshot **snap,
+		    int64_t **missing, size_t *nmissing);
+
+struct journal_delete_result {
+	int64_t		 requested_ms;
+	int64_t		 recheck_ms;
+	char		 event_id[JOURNAL_EVENT_ID_BYTES];
+	int		 replayed;	/* 1: already being deleted */
+};
+
+/*
+ * Accept the deletion of owner's session, in one transaction: mark it
+ * deleting, drop its pending manifest write (no manifest is written any
+ * more) and add its deletions row (phase objects, due now).  The
+ * tombstone's recheck time is the latest expiry of a URL issued for it
+ * (newest recorded presign + slack_ms, see journal_note_presign(), and at
+ * least now + url_lifetime_ms, the configured URL lifetime) + margin_ms.
+ * Deleting again answers the first deletion (replayed = 1).
+ * ERR_NOT_FOUND: no such session of owner (or already purged).
+ */
+enum err	journal_delete_session(struct journal *, const char *owner,
+		    const char *session_id, int64_t url_lifetime_ms,
+		    int64_t slack_ms, int64_t margin_ms, int64_t now_ms,
+		    struct journal_delete_result *out);
+
+enum journal_deletion_phase {
+	JOURNAL_DELETION_OBJECTS = 0,
+	JOURNAL_DELETION_PURGE = 1,
+	JOURNAL_DELETION_RECHECK = 2,
+};
+
+/* A claimed deletion. */
+struct journal_deletion {
+	char			 session_id[LIMIT_SESSION_ID_BYTES + 1];
+	char			 owner[LIMIT_SUB_BYTES + 1];
+	char			 event_id[JOURNAL_EVENT_ID_BYTES];
+	enum journal_deletion_phase phase;
+	int64_t			 requested_ms;
+	int64_t			 recheck_ms;
+	int64_t			 objects_deleted;
+	int			 attempts;	/* including this claim */
+	int64_t			 lease_expires_ms;
+};
+
+/* Claim up to max due deletions (next attempt <= now, no live lease) with
+ * a lease, as journal_outbox_claim() does for the outbox. */
+enum err	journal_deletion_claim(struct journal *, const char *lease_owner,
+		    int lease_seconds, int64_t now_ms,
+		    struct journal_deletion *out, size_t max, size_t *n);
+
+/*
+ * Phase objects is done: every object under the session's prefix is gone
+ * (deleted more were removed by this attempt).  Enqueues RecordingDeleted
+ * and moves to phase purge, due now.
+ */
+enum err	journal_deletion_objects_done(struct journal *,
+		    const struct journal_deletion *, int64_t deleted,
+		    int64_t now_ms);
+
+/*
+ * Phase purge: when the session has no outbox rows left (its events were
+ * delivered), remove its presigns, chunks and session row and move to
+ * phase recheck, due at recheck_ms (*waiting = 0).  Otherwise leave it
+ * due at retry_ms (*waiting = 1).
+ */
+enum err	journal_deletion_purge(struct journal *,
+		    const struct journal_deletion *, int64_t retry_ms,
+		    int *waiting);
+
+/* Phase recheck is done: the tombstone goes. */
+enum err	journal_deletion_done(struct journal *,
+		    const struct journal_deletion *, int64_t deleted);
+
+/* The attempt failed: release the lease, retry at next_attempt_ms, keep
+ * the reason.  Ignored if another owner holds the lease now. */
+enum err	journal_deletion_fail(struct journal *,
+		    const struct journal_deletion *, const char *lease_owner,
+		    int64_t next_attempt_ms, const char *reason);
+
+/* Deletions not yet finished (all phases), for /healthz and tests. */
+enum err	journal_deletion_count(struct journal *, int64_t *pending);
+
+/* The journal's random 32-byte key for list cursors (sql/003). */
+#define JOURNAL_CURSOR_KEY_BYTES	32
+enum err	journal_cursor_key(struct journal *,
+		    unsigned char key[JOURNAL_CURSOR_KEY_BYTES]);
 
 #endif /* JOURNAL_H */

@@ -37,6 +37,13 @@
 #define LIMIT_PRESIGN_EXPIRES_MAX	604800
 #define LIMIT_PRESIGN_EXPIRES_DEFAULT	300
 
+/* GET /api/audio/sessions: sessions per page. */
+#define LIMIT_LIST_MAX			1000
+/* S3 DeleteObjects takes at most this many keys per request. */
+#define LIMIT_S3_DELETE_BATCH		1000
+/* One S3 ListObjectsV2 answer (1000 keys of up to 1 KiB, escaped). */
+#define LIMIT_S3_LIST_BYTES		(8 * 1024 * 1024)
+
 /* SigV4 requests handed to lib/sigv4.c (values from outside pass here). */
 #define LIMIT_SIGV4_HEADERS		64	/* headers per request */
 #define LIMIT_SIGV4_HEADER_BYTES	8192	/* one header value */

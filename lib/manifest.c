@@ -380,3 +380,27 @@ manifest_render_final_event(const struct manifest_final_event *ev, char **out,
 	manifest_raw(&b, "}", 1);
 	return manifest_finish(&b, out, outlen);
 }
+
+enum err
+manifest_render_deleted_event(const struct manifest_deleted_event *ev,
+    char **out, size_t *outlen)
+{
+	struct manifest_buf b = { NULL, 0, 0, 0 };
+
+	if (out != NULL)
+		*out = NULL;
+	if (ev == NULL || out == NULL || ev->user_id == NULL ||
+	    ev->session_id == NULL || ev->event_id == NULL)
+		return ERR_INVAL;
+	manifest_raw(&b, "{", 1);
+	manifest_field_str(&b, "userId", ev->user_id, 1);
+	manifest_field_str(&b, "sessionId", ev->session_id, 0);
+	manifest_field_int(&b, "chunkCount", ev->chunk_count, 0);
+	manifest_field_int(&b, "totalBytes", ev->total_bytes, 0);
+	manifest_field_int(&b, "objectsDeleted", ev->objects_deleted, 0);
+	manifest_field_time(&b, "requestedAt", ev->requested_ms, 0);
+	manifest_field_time(&b, "timestamp", ev->timestamp_ms, 0);
+	manifest_field_str(&b, "eventId", ev->event_id, 0);
+	manifest_raw(&b, "}", 1);
+	return manifest_finish(&b, out, outlen);
+}

@@ -80,6 +80,18 @@ struct manifest_final_event {
 	const char	*event_id;
 };
 
+/* RecordingDeleted Detail. */
+struct manifest_deleted_event {
+	const char	*user_id;
+	const char	*session_id;
+	int64_t		 chunk_count;
+	int64_t		 total_bytes;
+	int64_t		 objects_deleted;	/* S3 objects removed */
+	int64_t		 requested_ms;		/* when DELETE was accepted */
+	int64_t		 timestamp_ms;
+	const char	*event_id;
+};
+
 /*
  * Render manifest.json:
  *   {"sessionId","userId","codec","sampleRate","chunks":[{"seq","key",
@@ -104,6 +116,14 @@ enum err	manifest_render_chunk_event(const struct manifest_chunk_event *,
  * Same ownership and errors as manifest_render(). */
 enum err	manifest_render_final_event(const struct manifest_final_event *,
 		    char **out, size_t *outlen);
+
+/* Render the RecordingDeleted Detail object:
+ *   {"userId","sessionId","chunkCount","totalBytes","objectsDeleted",
+ *    "requestedAt","timestamp","eventId"}
+ * Same ownership and errors as manifest_render(). */
+enum err	manifest_render_deleted_event(
+		    const struct manifest_deleted_event *, char **out,
+		    size_t *outlen);
 
 /* Format epoch milliseconds as ISO 8601 UTC with milliseconds into buf
  * (at least MANIFEST_ISO8601_BYTES).  Returns buf.  Values outside years

@@ -192,9 +192,10 @@ async function testRoutes() {
   'POST /healthz is 405 with Allow, and the message names the method and what is allowed', r.text);
   r = await call('GET', '/nope', { token: alice });
   ok(isErr(r, 404, 'not_found'), 'unknown route is 404 JSON', r.text);
-  r = await call('GET', '/sessions', { token: alice });
+  r = await call('PUT', '/sessions', { token: alice, body: {} });
   ok(isErr(r, 405, 'method_not_allowed') &&
-    r.headers.get('allow') === 'POST, OPTIONS', 'GET /sessions is 405 with Allow: POST, OPTIONS', r.text);
+    r.headers.get('allow') === 'GET, HEAD, POST, OPTIONS',
+  'PUT /sessions is 405 with Allow: GET, HEAD, POST, OPTIONS', r.text);
   r = await call('POST', '/sessions/x/chunks/presign/extra', { token: alice, body: {} });
   ok(isErr(r, 404, 'not_found'), 'route with a trailing segment is 404', r.text);
 
@@ -524,7 +525,7 @@ async function testSmoke() {
   r = await call('POST', '/sessions', { body: {} });
   ok(isErr(r, 401, 'unauthorized') && r.headers.get('www-authenticate'),
     'no token is 401 with WWW-Authenticate', r.text);
-  r = await call('GET', '/sessions', { token: u });
+  r = await call('PATCH', '/sessions', { token: u });
   ok(isErr(r, 405, 'method_not_allowed') && r.headers.get('allow'), 'wrong method is 405 with Allow', r.text);
   r = await call('GET', '/elsewhere', { token: u });
   ok(isErr(r, 404, 'not_found'), 'unknown route is 404', r.text);

@@ -14,6 +14,20 @@
 
 const S3rver = require('@20minutes/s3rver');
 const AWSAccount = require('@20minutes/s3rver/lib/models/account');
+const FilesystemStore = require('@20minutes/s3rver/lib/stores/filesystem');
+
+// s3rver 4.0.4's DeleteObjects deletes its keys concurrently, and each
+// delete then removes the directories it emptied: two keys in one
+// directory race, one fails with ENOENT and the whole request answers 500
+// although every key is gone.  Real S3 does not; run the deletes one after
+// another so a DeleteObjects answers what S3 would.
+const deleteObject = FilesystemStore.prototype.deleteObject;
+let deleting = Promise.resolve();
+FilesystemStore.prototype.deleteObject = function (bucket, key) {
+  const run = deleting.then(() => deleteObject.call(this, bucket, key));
+  deleting = run.catch(() => {});
+  return run;
+};
 
 function arg(name, def) {
   const i = process.argv.indexOf('--' + name);

@@ -32,6 +32,9 @@ static const struct {
 	/* storage path */
 	{ "codec", test_codec_suite },
 	{ "journal", test_journal_suite },
+	{ "journal_recordings", test_journal_recordings_suite },
+	{ "cursor", test_cursor_suite },
+	{ "s3xml", test_s3xml_suite },
 	{ "manifest", test_manifest_suite },
 	{ "tokcache", test_tokcache_suite },
 	{ "eventbridge", test_eventbridge_suite },

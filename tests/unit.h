@@ -27,6 +27,9 @@ int	test_b64url_suite(void);
 /* storage path */
 int	test_codec_suite(void);
 int	test_journal_suite(void);
+int	test_journal_recordings_suite(void);
+int	test_cursor_suite(void);
+int	test_s3xml_suite(void);
 int	test_manifest_suite(void);
 int	test_tokcache_suite(void);
 int	test_eventbridge_suite(void);

@@ -1,0 +1,325 @@
+/*
+ * s3xml.c: read ListObjectsV2 and DeleteObjects answers, write the
+ * DeleteObjects body (see s3xml.h).
+ *
+ * The reader looks for elements by their exact tags between the root's
+ * tags; S3 writes no attributes, CDATA or comments inside them.  Text is
+ * entity-decoded (the five XML entities and numeric references); anything
+ * else with '&' or '<' in text is refused.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "s3xml.h"
+
+/* Find needle in [p, end); NULL if absent. */
+static const char *
+s3xml_find(const char *p, const char *end, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	while (p != NULL && (size_t)(end - p) >= n) {
+		const char *q = memchr(p, needle[0], (size_t)(end - p) - n + 1);
+
+		if (q == NULL)
+			return NULL;
+		if (memcmp(q, needle, n) == 0)
+			return q;
+		p = q + 1;
+	}
+	return NULL;
+}
+
+/* Append code point cp as UTF-8; 0 if it is not a valid scalar value. */
+static int
+s3xml_utf8(unsigned long cp, char *out, size_t *o)
+{
+	if (cp < 0x20 || (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	if (cp < 0x80)
+		out[(*o)++] = (char)cp;
+	else if (cp < 0x800) {
+		out[(*o)++] = (char)(0xc0 | (cp >> 6));
+		out[(*o)++] = (char)(0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		out[(*o)++] = (char)(0xe0 | (cp >> 12));
+		out[(*o)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[(*o)++] = (char)(0x80 | (cp & 0x3f));
+	} else {
+		out[(*o)++] = (char)(0xf0 | (cp >> 18));
+		out[(*o)++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		out[(*o)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[(*o)++] = (char)(0x80 | (cp & 0x3f));
+	}
+	return 1;
+}
+
+/*
+ * Decode the text [p, end) into out (room for max bytes plus the NUL).
+ * -1 on a bad entity, a raw '<', a control character or overflow.
+ */
+static int
+s3xml_text(const char *p, const char *end, char *out, size_t max)
+{
+	static const struct { const char *name; char c; } ent[] = {
+		{ "amp;", '&' }, { "lt;", '<' }, { "gt;", '>' },
+		{ "quot;", '"' }, { "apos;", '\'' },
+	};
+	unsigned long cp;
+	size_t o = 0, i, n;
+	int base, digits;
+
+	while (p < end) {
+		/* Room for the longest thing one step writes (a 4-byte
+		 * UTF-8 sequence) only where an entity is decoded. */
+		if (o + (*p == '&' ? 4 : 1) > max)
+			return -1;
+		if ((unsigned char)*p < 0x20 || *p == 0x7f || *p == '<')
+			return -1;
+		if (*p != '&') {
+			out[o++] = *p++;
+			continue;
+		}
+		p++;
+		for (i = 0; i < sizeof(ent) / sizeof(ent[0]); i++) {
+			n = strlen(ent[i].name);
+			if ((size_t)(end - p) >= n &&
+			    memcmp(p, ent[i].name, n) == 0)
+				break;
+		}
+		if (i < sizeof(ent) / sizeof(ent[0])) {
+			out[o++] = ent[i].c;
+			p += strlen(ent[i].name);
+			continue;
+		}
+		if (p >= end || *p != '#')
+			return -1;
+		p++;
+		base = 10;
+		if (p < end && (*p == 'x' || *p == 'X')) {
+			base = 16;
+			p++;
+		}
+		cp = 0;
+		for (digits = 0; p < end && *p != ';'; p++, digits++) {
+			int d;
+
+			if (*p >= '0' && *p <= '9')
+				d = *p - '0';
+			else if (base == 16 && *p >= 'a' && *p <= 'f')
+				d = *p - 'a' + 10;
+			else if (base == 16 && *p >= 'A' && *p <= 'F')
+				d = *p - 'A' + 10;
+			else
+				return -1;
+			if (digits >= 8)
+				return -1;
+			cp = cp * (unsigned long)base + (unsigned long)d;
+		}
+		if (p >= end || digits == 0 || !s3xml_utf8(cp, out, &o))
+			return -1;
+		p++;
+	}
+	out[o] = '\0';
+	return (int)o;
+}
+
+/* The text of the first <tag>...</tag> in [p, end): its bounds in *ts and *te
+ * and 1; 0 if absent; -1 if unterminated. */
+static int
+s3xml_elem(const char *p, const char *end, const char *tag,
+    const char **ts, const char **te)
+{
+	char open[48], close[48];
+	const char *a, *b;
+
+	snprintf(open, sizeof(open), "<%s>", tag);
+	snprintf(close, sizeof(close), "</%s>", tag);
+	if ((a = s3xml_find(p, end, open)) == NULL)
+		return 0;
+	a += strlen(open);
+	if ((b = s3xml_find(a, end, close)) == NULL)
+		return -1;
+	*ts = a;
+	*te = b;
+	return 1;
+}
+
+void
+s3xml_list_free(struct s3xml_list *l)
+{
+	size_t i;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < l->nkeys; i++)
+		free(l->keys[i]);
+	free(l->keys);
+	memset(l, 0, sizeof(*l));
+}
+
+enum err
+s3xml_list_parse(const char *buf, size_t len, struct s3xml_list *out)
+{
+	const char *p, *end, *ts, *te, *cs, *ce;
+	char key[LIMIT_S3_KEY_BYTES + 1], flag[8];
+	enum err e = ERR_INVAL;
+	int got;
+
+	if (out == NULL)
+		return ERR_INVAL;
+	memset(out, 0, sizeof(*out));
+	if (buf == NULL)
+		return ERR_INVAL;
+	if (s3xml_elem(buf, buf + len, "ListBucketResult", &p, &end) != 1) {
+		/* S3 writes the root with an xmlns attribute. */
+		p = s3xml_find(buf, buf + len, "<ListBucketResult");
+		end = s3xml_find(buf, buf + len, "</ListBucketResult>");
+		if (p == NULL || end == NULL || end < p)
+			return ERR_INVAL;
+	}
+	if ((out->keys = calloc(LIMIT_S3_DELETE_BATCH, sizeof(char *))) ==
+	    NULL)
+		return ERR_NOMEM;
+	for (cs = p; (got = s3xml_elem(cs, end, "Contents", &cs, &ce)) == 1;
+	    cs = ce) {
+		if (out->nkeys == LIMIT_S3_DELETE_BATCH ||
+		    s3xml_elem(cs, ce, "Key", &ts, &te) != 1 ||
+		    s3xml_text(ts, te, key, LIMIT_S3_KEY_BYTES) <= 0)
+			goto fail;
+		if ((out->keys[out->nkeys] = strdup(key)) == NULL) {
+			e = ERR_NOMEM;
+			goto fail;
+		}
+		out->nkeys++;
+	}
+	if (got < 0)
+		goto fail;
+	if ((got = s3xml_elem(p, end, "IsTruncated", &ts, &te)) < 0)
+		goto fail;
+	if (got == 1) {
+		if (s3xml_text(ts, te, flag, sizeof(flag) - 1) < 0)
+			goto fail;
+		out->truncated = strcmp(flag, "true") == 0;
+	}
+	if ((got = s3xml_elem(p, end, "NextContinuationToken", &ts,
+	    &te)) < 0)
+		goto fail;
+	if (got == 1 && s3xml_text(ts, te, out->next_token,
+	    S3XML_TOKEN_MAX) < 0)
+		goto fail;
+	if (out->truncated && out->next_token[0] == '\0')
+		goto fail;
+	return ERR_OK;
+fail:
+	s3xml_list_free(out);
+	return e;
+}
+
+/* Append s[0..n) to the growing buffer; -1 on out of memory. */
+static int
+s3xml_put(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+	char *grown;
+
+	if (*len + n + 1 > *cap) {
+		size_t want = (*cap + n + 1) * 2;
+
+		if ((grown = realloc(*buf, want)) == NULL)
+			return -1;
+		*buf = grown;
+		*cap = want;
+	}
+	memcpy(*buf + *len, s, n);
+	*len += n;
+	(*buf)[*len] = '\0';
+	return 0;
+}
+
+enum err
+s3xml_delete_body(char *const *keys, size_t n, char **out, size_t *len)
+{
+	static const char head[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+	    "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+	    "<Quiet>true</Quiet>";
+	char *buf = NULL, ent[8];
+	size_t blen = 0, cap = 0, i;
+	const char *k;
+	int bad = 0;
+
+	if (out == NULL || len == NULL)
+		return ERR_INVAL;
+	*out = NULL;
+	*len = 0;
+	if (keys == NULL || n == 0 || n > LIMIT_S3_DELETE_BATCH)
+		return ERR_INVAL;
+	bad |= s3xml_put(&buf, &blen, &cap, head, sizeof(head) - 1);
+	for (i = 0; i < n && !bad; i++) {
+		bad |= s3xml_put(&buf, &blen, &cap, "<Object><Key>", 13);
+		for (k = keys[i]; *k != '\0' && !bad; k++) {
+			switch (*k) {
+			case '&':
+				bad |= s3xml_put(&buf, &blen, &cap, "&amp;", 5);
+				break;
+			case '<':
+				bad |= s3xml_put(&buf, &blen, &cap, "&lt;", 4);
+				break;
+			case '>':
+				bad |= s3xml_put(&buf, &blen, &cap, "&gt;", 4);
+				break;
+			default:
+				if ((unsigned char)*k < 0x20) {
+					snprintf(ent, sizeof(ent), "&#%d;",
+					    *k);
+					bad |= s3xml_put(&buf, &blen, &cap, ent,
+					    strlen(ent));
+				} else
+					bad |= s3xml_put(&buf, &blen, &cap, k,
+					    1);
+			}
+		}
+		bad |= s3xml_put(&buf, &blen, &cap, "</Key></Object>", 15);
+	}
+	bad |= s3xml_put(&buf, &blen, &cap, "</Delete>", 9);
+	if (bad) {
+		free(buf);
+		return ERR_NOMEM;
+	}
+	*out = buf;
+	*len = blen;
+	return ERR_OK;
+}
+
+enum err
+s3xml_delete_result(const char *buf, size_t len, size_t *errors, char *code,
+    size_t codesz)
+{
+	const char *p, *end, *es, *ee, *ts, *te;
+	char tmp[128];
+	int got;
+
+	if (errors == NULL || code == NULL || codesz == 0)
+		return ERR_INVAL;
+	*errors = 0;
+	code[0] = '\0';
+	if (buf == NULL)
+		return ERR_INVAL;
+	p = s3xml_find(buf, buf + len, "<DeleteResult");
+	end = s3xml_find(buf, buf + len, "</DeleteResult>");
+	if (p == NULL)
+		return ERR_INVAL;
+	/* An empty result may be written self-closed. */
+	if (end == NULL || end < p)
+		return s3xml_find(p, buf + len, "/>") != NULL ? ERR_OK :
+		    ERR_INVAL;
+	for (es = p; (got = s3xml_elem(es, end, "Error", &es, &ee)) == 1;
+	    es = ee) {
+		if (*errors == 0 && s3xml_elem(es, ee, "Code", &ts, &te) == 1 &&
+		    s3xml_text(ts, te, tmp, sizeof(tmp) - 1) >= 0)
+			snprintf(code, codesz, "%s", tmp);
+		(*errors)++;
+	}
+	return got < 0 ? ERR_INVAL : ERR_OK;
+}
