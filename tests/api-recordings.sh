@@ -4,12 +4,12 @@
 # on every route) through lighttpd in front of an audio-api pool, against
 # s3rver and the EventBridge stand-in.  Upload URLs live 4 s here, so the
 # tombstone's look for late uploads comes within the test.
-# Ports: API_TEST_RECORDINGS_PORT (18020, +1 for s3rver; a free pair in
+# Ports: API_TEST_RECORDINGS_PORT (18024, +1 for s3rver; a free pair in
 # 18000-18099 if taken).
 . "$(dirname "$0")/api-lib.sh"
 api_need lighttpd node curl sqlite3 openssl "$JWTMINT"
 api_rundir recordings
-api_ports "${API_TEST_RECORDINGS_PORT:-18020}"
+api_ports "${API_TEST_RECORDINGS_PORT:-18024}"
 export WORKERS=4
 export API_EXTRA_CONF="presign_expires = 4s
 delete_recheck_margin = 1s
