@@ -27,6 +27,7 @@
 
 #include "conf.h"
 #include "err.h"
+#include "transcript.h"
 #include "wsproto.h"
 
 struct riva;
@@ -84,6 +85,11 @@ struct bridge_conf {
 	int64_t		 riva_max_message;
 	int64_t		 health_interval;	/* ms */
 	int64_t		 hotword_boost;		/* speech_contexts boost */
+	char		*messages;		/* dialect 1 result messages */
+	unsigned	 messages_bits;		/* ... parsed: WSPROTO_MSG_* */
+	int64_t		 display_stable_bytes;	/* finals kept in display */
+	int64_t		 display_flush;		/* ms: partial forced stable */
+	int64_t		 display_segment;	/* ms: segment cut */
 	int		 log_level;
 };
 
@@ -122,9 +128,12 @@ struct metrics {
 	uint64_t	sessions_total;
 	uint64_t	audio_bytes;		/* relayed to Riva, PCM16 */
 	double		audio_seconds;
+	uint64_t	audio_frames;		/* binary messages relayed */
 	uint64_t	partials_sent;
 	uint64_t	partials_dropped;
 	uint64_t	finals_sent;
+	uint64_t	displays_sent;
+	uint64_t	riva_responses;
 	uint64_t	errors[METRICS_ERR__MAX];
 	uint64_t	rtt_buckets[12];	/* cumulative at render time */
 	uint64_t	rtt_count;
@@ -149,11 +158,21 @@ void		metrics_snapshot(const struct metrics *, uint64_t now_us,
 
 /* ------------------------------------------------------------- session */
 
+/*
+ * What may happen to a queued message: kept, or superseded by a newer one
+ * of its kind (and dropped first when the queue is full).
+ */
+enum sendq_kind {
+	SENDQ_KEEP = 0,		/* finals, errors, everything else */
+	SENDQ_PARTIAL,		/* a partial / hypothesis */
+	SENDQ_DISPLAY,		/* a display of a partial */
+};
+
 /* One queued server message; data starts LWS_PRE bytes into buf. */
 struct sendq_msg {
 	struct sendq_msg	*next;
 	size_t			 len;
-	int			 droppable;	/* a partial */
+	enum sendq_kind		 droppable;
 	unsigned char		 buf[];
 };
 
@@ -174,6 +193,16 @@ struct conn {
 	int			 enable_partials;
 	int			 sample_rate;
 	uint32_t		 segment_id;
+	/* result messages: of this recognition, and ?messages= (0 = none) */
+	unsigned		 messages;
+	unsigned		 url_messages;
+	struct transcript	 tr;		/* display messages */
+	int			 stopped_by_client; /* the last recognition */
+	uint64_t		 audio_dropped;	/* bytes after a stop */
+	int64_t			 connected_at_ms;
+	uint64_t		 audio_frames;
+	uint64_t		 audio_bytes;
+	uint64_t		 results_sent;
 	uint64_t		 session_start_us;
 	uint64_t		 last_rx_us;
 	uint64_t		 session_audio_bytes;
@@ -237,10 +266,11 @@ void		session_riva_event(struct riva_event *);
 void		session_sweep(struct conn *, uint64_t now_us);
 /* SIGTERM: finish the running recognition (finals still flow). */
 void		session_drain(struct conn *);
-/* Queue a text message; droppable ones may be dropped or coalesced.
- * Returns 0, or -1 when the connection is being closed as too slow. */
+/* Queue a text message; droppable ones may be dropped or superseded by a
+ * newer one of their kind.  Returns 0, or -1 when the connection is being
+ * closed as too slow. */
 int		session_send(struct conn *, const char *msg, size_t len,
-		    int droppable);
+		    enum sendq_kind droppable);
 /* Ask the service loop to close c with code and reason. */
 void		session_close_later(struct conn *, int code,
 		    const char *reason);
@@ -250,5 +280,12 @@ int		server_callback(struct lws *, enum lws_callback_reasons,
 		    void *user, void *in, size_t len);
 /* Relay every event the Riva adapter has queued (server.c). */
 void		server_poll_riva(void);
+/* ?messages= of the upgrade request: 1 and *bits, 0 if absent, -1 (and
+ * why) if not a valid list. */
+int		server_url_messages(struct lws *, unsigned *bits, char *why,
+		    size_t whylen);
+/* Riva's state as /healthz and get_metrics name it ("SERVING",
+ * "no_health_service", ...); *reachable is 1 when streams can work. */
+const char	*server_riva_state(int *reachable);
 
 #endif /* BRIDGE_H */

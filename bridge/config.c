@@ -140,6 +140,23 @@ const struct conf_key config_table[] = {
 	{ "hotword_boost", CONF_INT, 0, 100, "4", NULL, 0, NULL,
 	    "boost Riva gives the client's hotwords (speech_contexts.boost)",
 	    OFF(hotword_boost) },
+	{ "messages", CONF_STRING, 1, 64, "partial,transcription",
+	    "BRIDGE_MESSAGES", 0, NULL,
+	    "dialect 1 result messages a connection gets unless it asks "
+	    "(start_transcription \"messages\", or ?messages=): partial, "
+	    "transcription and/or display, comma-separated; display for "
+	    "the Python bridge's recorder page", OFF(messages) },
+	{ "display_stable_bytes", CONF_SIZE, LIMIT_DISPLAY_STABLE_MIN,
+	    LIMIT_DISPLAY_STABLE_MAX, "4k", NULL, 0, NULL,
+	    "display: bytes of the session's finals kept in stable_text "
+	    "(older words are dropped from the front)",
+	    OFF(display_stable_bytes) },
+	{ "display_flush", CONF_DURATION, 100, 60 * SEC, "1400ms", NULL, 0,
+	    NULL, "display: a partial unchanged this long becomes stable",
+	    OFF(display_flush) },
+	{ "display_segment", CONF_DURATION, SEC, 600 * SEC, "12s", NULL, 0,
+	    NULL, "display: a segment without a final this long is cut",
+	    OFF(display_segment) },
 	{ "log_level", CONF_ENUM, 0, 0, "info", "BRIDGE_LOG_LEVEL", 0,
 	    config_log_choices, "debug | info | warn | error", OFF(log_level) },
 	CONF_END
@@ -155,6 +172,7 @@ enum err
 config_load(struct bridge_conf *c, const char *path, char *errbuf,
     size_t errlen)
 {
+	char why[200];
 	enum err e;
 
 	memset(c, 0, sizeof(*c));
@@ -169,6 +187,12 @@ config_load(struct bridge_conf *c, const char *path, char *errbuf,
 	if (config_set(c->riva_cert_file) != config_set(c->riva_key_file)) {
 		snprintf(errbuf, errlen, "%s: riva_cert_file and riva_key_file "
 		    "must be set together", path != NULL ? path : "(defaults)");
+		goto fail;
+	}
+	if (wsproto_parse_messages(c->messages, "messages", &c->messages_bits,
+	    why, sizeof(why)) != ERR_OK) {
+		snprintf(errbuf, errlen, "%s: %s", path != NULL ? path :
+		    "(defaults)", why);
 		goto fail;
 	}
 	if (c->auth == BRIDGE_AUTH_REQUIRED &&

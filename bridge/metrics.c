@@ -73,8 +73,13 @@ metrics_snapshot(const struct metrics *m, uint64_t now_us,
 	w->sessions_active = m->sessions;
 	w->sessions_total = m->sessions_total;
 	w->audio_seconds = m->audio_seconds;
+	w->audio_frames = m->audio_frames;
 	w->partials = m->partials_sent;
 	w->finals = m->finals_sent;
+	w->displays = m->displays_sent;
+	w->riva_responses = m->riva_responses;
+	w->riva_rtt_ms_avg = m->rtt_count > 0 ? m->rtt_sum * 1000.0 /
+	    (double)m->rtt_count : 0.0;
 	for (i = 0; i < METRICS_ERR__MAX; i++)
 		w->errors += m->errors[i];
 	w->uptime_seconds = (double)(now_us - m->start_us) / 1e6;
@@ -154,6 +159,9 @@ metrics_render(const struct metrics *m, int draining, char *buf, size_t cap)
 	metrics_one(&o, "audio_bridge_front_head_timeouts_total", "counter",
 	    "Connections closed because their request head did not arrive "
 	    "in time.", (double)m->front_timeouts);
+	metrics_one(&o, "audio_bridge_displays_sent_total", "counter",
+	    "Display messages (accumulated transcripts) sent to clients.",
+	    (double)m->displays_sent);
 	metrics_one(&o, "audio_bridge_draining", "gauge",
 	    "1 while shutting down.", draining ? 1.0 : 0.0);
 	metrics_printf(&o, "# HELP audio_bridge_errors_total Errors by kind.\n"

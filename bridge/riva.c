@@ -166,6 +166,12 @@ struct riva {
 	 * Riva lacks the call), 1 = models holds it. */
 	struct rivamsg_models	 models;
 	int			 models_known;
+	/* evidence that Riva works when it has no health service:
+	 * monotonic times of the last model list answered, the last stream
+	 * response, the last stream that found Riva unavailable */
+	uint64_t		 models_ok_us;
+	uint64_t		 stream_ok_us;
+	uint64_t		 stream_fail_us;
 	uint64_t		 last_tick_us;
 };
 
@@ -876,6 +882,8 @@ riva_stream_settle(struct riva_stream *s)
 			    details != NULL ? details : "");
 			gpr_free(details);
 		}
+		if (e == ERR_UNAVAILABLE)
+			r->stream_fail_us = riva_now_us();
 		if (!s->released) {
 			if (e != ERR_OK) {
 				memset(&ev, 0, sizeof(ev));
@@ -949,6 +957,7 @@ riva_on_recv(struct riva_stream *s, int ok, int ended, enum err e,
 	}
 	s->stats.responses++;
 	s->stats.results += resp->nresults;
+	s->r->stream_ok_us = now;
 	if (s->stats.first_response_us == 0)
 		s->stats.first_response_us = now;
 	if (s->released || s->done)
@@ -1243,9 +1252,11 @@ riva_on_models(struct riva_unary *h, int ok, enum err derr,
 		r->models = *models;
 		memset(models, 0, sizeof(*models));
 		r->models_known = 1;
+		r->models_ok_us = riva_now_us();
 	} else if (ok && h->status == GRPC_STATUS_UNIMPLEMENTED) {
 		rivamsg_models_clear(&r->models);
 		r->models_known = 0;
+		r->models_ok_us = 0;
 	} else if (ok && h->status == GRPC_STATUS_OK)
 		log_warn("malformed model list from riva: %s", err_code(derr));
 	else if (ok && !r->closing) {
@@ -1280,6 +1291,14 @@ riva_on_health(struct riva_unary *h, int ok, enum err derr,
 	if (!ok) {
 		ev.err = ERR_INTERNAL;
 		msg = "internal error";
+	} else if (h->status == GRPC_STATUS_UNIMPLEMENTED) {
+		/* An answer all the same: the channel works, the server only
+		 * lacks the health service (NVIDIA's mock, some hosted
+		 * endpoints).  /healthz then looks at what else works. */
+		if (r->health_last != RIVAMSG_HEALTH_NO_SERVICE)
+			log_info("riva has no grpc.health.v1 service; its "
+			    "model list and streams tell whether it works");
+		ev.health = RIVAMSG_HEALTH_NO_SERVICE;
 	} else if (h->status != GRPC_STATUS_OK) {
 		riva_status_err(h->status, &ev.err, &msg);
 		details = grpc_slice_to_c_string(h->status_details);
@@ -1317,6 +1336,19 @@ riva_health_last(struct riva *r, uint64_t *age_us)
 		    riva_now_us() - r->health_last_us : 0;
 	pthread_mutex_unlock(&r->mu);
 	return h;
+}
+
+int
+riva_works(struct riva *r, uint64_t max_age_us)
+{
+	uint64_t now = riva_now_us();
+	int works;
+
+	pthread_mutex_lock(&r->mu);
+	works = (r->models_ok_us != 0 && now - r->models_ok_us <= max_age_us) ||
+	    (r->stream_ok_us != 0 && r->stream_ok_us > r->stream_fail_us);
+	pthread_mutex_unlock(&r->mu);
+	return works;
 }
 
 int

@@ -214,9 +214,19 @@ enum err	 riva_health_check(struct riva *, const char *service,
 /*
  * The last health answer received (RIVA_EV_HEALTH), for cheap /healthz
  * replies: RIVAMSG_HEALTH_UNKNOWN before the first one or when the last
- * check failed.  If age_us is not NULL it gets the answer's age.
+ * check failed, RIVAMSG_HEALTH_NO_SERVICE when Riva answered that it has
+ * no health service (UNIMPLEMENTED).  If age_us is not NULL it gets the answer's age.
  */
 enum rivamsg_health riva_health_last(struct riva *, uint64_t *age_us);
+
+/*
+ * For a Riva without the health service (riva_health_last() says
+ * RIVAMSG_HEALTH_NO_SERVICE): 1 if its speech service is shown to work,
+ * i.e. GetRivaSpeechRecognitionConfig answered within max_age_us, or a
+ * stream received a response more recently than any stream found Riva
+ * unavailable; else 0.
+ */
+int		 riva_works(struct riva *, uint64_t max_age_us);
 
 /*
  * Ask Riva which recognition models it serves (GetRivaSpeechRecognitionConfig)

@@ -106,28 +106,49 @@ out:
 	return n;
 }
 
-static int
-server_healthz(struct lws *wsi)
+/*
+ * Riva is reachable when its last health answer (fresh: within three
+ * health intervals) says SERVING, or says it has no health service and
+ * something else shows that it works: the model list call, or a stream.
+ */
+const char *
+server_riva_state(int *reachable)
 {
 	uint64_t age_us = 0, stale_us;
 	enum rivamsg_health h;
-	unsigned int status;
-	const char *state;
-	int n;
 
 	h = riva_health_last(bridge->riva, &age_us);
 	stale_us = (uint64_t)bridge->conf.health_interval * 3000;
+	*reachable = 0;
+	if (age_us <= stale_us && h == RIVAMSG_HEALTH_SERVING)
+		*reachable = 1;
+	else if (age_us <= stale_us && h == RIVAMSG_HEALTH_NO_SERVICE)
+		*reachable = riva_works(bridge->riva, stale_us);
+	return rivamsg_health_name(h);
+}
+
+static int
+server_healthz(struct lws *wsi)
+{
+	uint64_t age_us = 0;
+	enum rivamsg_health h;
+	unsigned int status;
+	const char *state, *riva;
+	int n, reachable;
+
+	riva = server_riva_state(&reachable);
+	h = riva_health_last(bridge->riva, &age_us);
 	/* Not known to be serving: ask again now (at most once a second)
 	 * so that a recovered Riva shows up on the next probe. */
-	if ((h != RIVAMSG_HEALTH_SERVING || age_us > stale_us) &&
-	    riva_now_us() - bridge->last_health_us > 1000000) {
+	if (!reachable && riva_now_us() - bridge->last_health_us > 1000000) {
 		bridge->last_health_us = riva_now_us();
 		riva_health_check(bridge->riva, "", 0, NULL);
+		riva_models_refresh(bridge->riva, 0);
 	}
 	if (bridge->draining) {
 		status = 503;
 		state = "draining";
-	} else if (h == RIVAMSG_HEALTH_SERVING && age_us <= stale_us) {
+	} else if (reachable) {
 		status = 200;
 		state = "ok";
 	} else {
@@ -137,7 +158,7 @@ server_healthz(struct lws *wsi)
 	n = snprintf((char *)server_body + LWS_PRE, SERVER_BODY_BYTES,
 	    "{\"status\":\"%s\",\"riva\":\"%s\",\"riva_checked_ms_ago\":%lld,"
 	    "\"connections\":%llu,\"sessions\":%llu", state,
-	    rivamsg_health_name(h), h == RIVAMSG_HEALTH_UNKNOWN ? -1LL :
+	    riva, h == RIVAMSG_HEALTH_UNKNOWN ? -1LL :
 	    (long long)(age_us / 1000),
 	    (unsigned long long)bridge->m.connections,
 	    (unsigned long long)bridge->m.sessions);
@@ -292,6 +313,40 @@ server_echo_protocol(struct lws *wsi, struct lws_process_html_args *args)
 	return 0;
 }
 
+int
+server_url_messages(struct lws *wsi, unsigned *bits, char *why,
+    size_t whylen)
+{
+	/* lws_get_urlarg_by_name() stops at the first argument that does
+	 * not fit its buffer: room for a whole ?token= before ours. */
+	static char arg[LIMIT_TOKEN_BYTES + 128];
+	const char *v;
+	enum err e;
+
+	*bits = 0;
+	v = lws_get_urlarg_by_name(wsi, "messages=", arg, (int)sizeof(arg));
+	if (v == NULL)
+		return 0;
+	e = wsproto_parse_messages(v, "messages", bits, why, whylen);
+	explicit_bzero(arg, sizeof(arg));
+	return e == ERR_OK ? 1 : -1;
+}
+
+/* A bad ?messages= list is refused at the upgrade, the field named,
+ * rather than ignored. */
+static int
+server_messages_ok(struct lws *wsi)
+{
+	char why[200];
+	unsigned bits;
+
+	if (server_url_messages(wsi, &bits, why, sizeof(why)) >= 0)
+		return 1;
+	metrics_error(&bridge->m, METRICS_ERR_BAD_FIELD);
+	server_reply_error(wsi, ERR_FIELD, 400, why);
+	return 0;
+}
+
 static int
 server_upgrade_check(struct lws *wsi, const char *up)
 {
@@ -338,6 +393,8 @@ server_upgrade_check(struct lws *wsi, const char *up)
 		    "either there or in ?token=, not in both");
 		return 1;
 	}
+	if (!server_messages_ok(wsi))
+		return 1;
 	if (bridge->conf.auth == BRIDGE_AUTH_OFF)
 		return 0;
 	n = server_find_token(wsi, tokbuf, sizeof(tokbuf), &tok);

@@ -7,11 +7,17 @@
  * half-closes it and the remaining finals are relayed before
  * session_stopped / end.  Then the client may start again.
  *
+ * Dialect 1 results go out as partial/transcription, as `display`
+ * (lib/transcript.c accumulates them, and a timer here flushes and cuts)
+ * or both: the config's `messages`, which a client overrides with
+ * ?messages= or in start_transcription.
+ *
  * Server messages go through a bounded per-connection queue, written one
- * per WRITEABLE callback.  A partial supersedes any partial still queued,
- * and is dropped when the queue is over its byte limit; a final is never
- * dropped: if it does not fit even after every queued partial is dropped,
- * the client is too far behind and is closed with BRIDGE_CLOSE_SLOW.
+ * per WRITEABLE callback.  A partial (or display of one) supersedes any of
+ * its kind still queued, and is dropped when the queue is over its byte
+ * limit; a final is never dropped: if it does not fit even after every
+ * queued partial is dropped, the client is too far behind and is closed
+ * with BRIDGE_CLOSE_SLOW.
  */
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -86,16 +92,18 @@ session_close_later(struct conn *c, int code, const char *reason)
 	lws_set_timeout(c->wsi, PENDING_TIMEOUT_USER_OK, 5);
 }
 
-/* Remove every queued partial; returns how many. */
+/* Remove every queued message of this kind (SENDQ_KEEP: of every
+ * droppable kind); returns how many. */
 static size_t
-session_drop_partials(struct conn *c)
+session_drop_partials(struct conn *c, enum sendq_kind kind)
 {
 	struct sendq_msg **pp = &c->qhead, *m;
 	size_t n = 0;
 
 	c->qtail = NULL;
 	while ((m = *pp) != NULL) {
-		if (m->droppable) {
+		if (m->droppable != SENDQ_KEEP &&
+		    (kind == SENDQ_KEEP || m->droppable == kind)) {
 			*pp = m->next;
 			c->qbytes -= m->len;
 			free(m);
@@ -115,8 +123,19 @@ session_drop_partials(struct conn *c)
  * message, which was most of the bridge's CPU at a few hundred streams.
  * lws keeps whatever part the kernel refuses and sends it first.
  */
+/* A message went out: count it. */
+static void
+session_sent(enum sendq_kind droppable)
+{
+	if (droppable == SENDQ_PARTIAL)
+		bridge->m.partials_sent++;
+	else if (droppable == SENDQ_DISPLAY)
+		bridge->m.displays_sent++;
+}
+
 static int
-session_write_now(struct conn *c, const char *msg, size_t len, int droppable)
+session_write_now(struct conn *c, const char *msg, size_t len,
+    enum sendq_kind droppable)
 {
 	static unsigned char tx[LWS_PRE + SESSION_RENDER_BYTES];
 
@@ -126,29 +145,29 @@ session_write_now(struct conn *c, const char *msg, size_t len, int droppable)
 	c->tx_since_us = riva_now_us();
 	if (lws_write(c->wsi, tx + LWS_PRE, len, LWS_WRITE_TEXT) < 0)
 		return -1;
-	if (droppable)
-		bridge->m.partials_sent++;
+	session_sent(droppable);
 	if (lws_partial_buffered(c->wsi))
 		lws_callback_on_writable(c->wsi);
 	return 0;
 }
 
 int
-session_send(struct conn *c, const char *msg, size_t len, int droppable)
+session_send(struct conn *c, const char *msg, size_t len,
+    enum sendq_kind droppable)
 {
 	size_t limit = (size_t)bridge->conf.send_queue_bytes;
 	struct sendq_msg *m;
 
 	if (c->close_code != 0)
 		return -1;
-	if (droppable) {
-		session_drop_partials(c);
+	if (droppable != SENDQ_KEEP) {
+		session_drop_partials(c, droppable);
 		if (c->qbytes + len > limit) {
 			bridge->m.partials_dropped++;
 			return 0;
 		}
 	} else if (c->qbytes + len > limit) {
-		session_drop_partials(c);
+		session_drop_partials(c, SENDQ_KEEP);
 		if (c->qbytes + len > limit) {
 			metrics_error(&bridge->m, METRICS_ERR_SLOW_CLIENT);
 			log_warn("conn=%s send queue over %zu bytes; closing",
@@ -193,7 +212,7 @@ session_send_error(struct conn *c, enum err e, const char *message)
 
 	if (wsproto_render_error(session_buf, sizeof(session_buf), &len,
 	    c->dialect, session_now_ms(), e, message) == ERR_OK)
-		session_send(c, session_buf, len, 0);
+		session_send(c, session_buf, len, SENDQ_KEEP);
 }
 
 static void
@@ -202,8 +221,8 @@ session_send_stopped(struct conn *c, const char *reason)
 	size_t len;
 
 	if (wsproto_render_stopped(session_buf, sizeof(session_buf), &len,
-	    c->dialect, session_now_ms(), reason) == ERR_OK)
-		session_send(c, session_buf, len, 0);
+	    c->dialect, session_now_ms(), reason, c->id) == ERR_OK)
+		session_send(c, session_buf, len, SENDQ_KEEP);
 }
 
 void
@@ -217,6 +236,12 @@ session_open(struct conn *c, struct lws *wsi)
 	memset(c, 0, sizeof(*c));
 	c->wsi = wsi;
 	c->established = 1;
+	c->connected_at_ms = session_now_ms();
+	transcript_init(&c->tr, (size_t)bridge->conf.display_stable_bytes,
+	    bridge->conf.display_flush, bridge->conf.display_segment);
+	/* ?messages= (checked at the upgrade, which refused a bad one) */
+	if (server_url_messages(wsi, &c->url_messages, NULL, 0) < 0)
+		c->url_messages = 0;
 	/*
 	 * Left to itself the kernel grows a socket's send buffer to
 	 * megabytes, and a client that stops reading would be that far
@@ -255,7 +280,7 @@ session_open(struct conn *c, struct lws *wsi)
 	si.riva_target = bridge->riva_target_public;
 	if (wsproto_render_connection(session_buf, sizeof(session_buf), &len,
 	    session_now_ms(), c->id, &si) == ERR_OK)
-		session_send(c, session_buf, len, 0);
+		session_send(c, session_buf, len, SENDQ_KEEP);
 	log_debug("conn=%s open", c->id);
 }
 
@@ -276,6 +301,7 @@ session_close(struct conn *c)
 	c->text = NULL;
 	free(c->wav);
 	c->wav = NULL;
+	transcript_free(&c->tr);
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
@@ -389,6 +415,17 @@ session_start(struct conn *c, const struct wsproto_start *st)
 		    st->conversation_id);
 	c->enable_partials = st->enable_partials;
 	c->sample_rate = st->sample_rate;
+	/* start_transcription "messages", else ?messages=, else the config;
+	 * AudioCodes has its own two. */
+	if (c->dialect == WSPROTO_AUDIOCODES)
+		c->messages = WSPROTO_MSG_PARTIAL | WSPROTO_MSG_TRANSCRIPTION;
+	else
+		c->messages = st->messages != 0 ? st->messages :
+		    c->url_messages != 0 ? c->url_messages :
+		    bridge->conf.messages_bits;
+	transcript_free(&c->tr);
+	c->stopped_by_client = 0;
+	c->audio_dropped = 0;
 	c->session_start_us = riva_now_us();
 	c->session_audio_bytes = 0;
 	c->stop_reason[0] = '\0';
@@ -396,7 +433,7 @@ session_start(struct conn *c, const struct wsproto_start *st)
 	bridge->m.sessions_total++;
 	if (wsproto_render_started(session_buf, sizeof(session_buf), &len,
 	    c->dialect, session_now_ms(), c->id, c->enable_partials) == ERR_OK)
-		session_send(c, session_buf, len, 0);
+		session_send(c, session_buf, len, SENDQ_KEEP);
 }
 
 static void
@@ -424,28 +461,53 @@ session_text(struct conn *c, const char *buf, size_t len)
 		return;
 	}
 	c->dialect = msg->dialect;
+	if (msg->nignored > 0)
+		log_debug("conn=%s ignored %zu unknown field(s): %s", c->id,
+		    msg->nignored, msg->ignored);
 	switch (msg->kind) {
 	case WSPROTO_START:
 		session_start(c, &msg->start);
 		break;
 	case WSPROTO_STOP:
+		/*
+		 * A stop while the last one is being carried out, or after
+		 * it, is harmless (the Python bridge's page may send two);
+		 * a stop with nothing ever started is the client's mistake.
+		 */
+		if (c->state == SESSION_STOPPING || (c->state ==
+		    SESSION_NONE && c->stopped_by_client)) {
+			log_debug("conn=%s stop again: nothing to do", c->id);
+			break;
+		}
 		if (c->state != SESSION_RUNNING) {
 			session_send_error(c, ERR_CONFLICT,
 			    "no recognition is running");
 			break;
 		}
 		session_finish(c, "stopped by client");
+		c->stopped_by_client = 1;
 		break;
 	case WSPROTO_PING:
 		if (wsproto_render_pong(session_buf, sizeof(session_buf), &n,
-		    c->dialect, session_now_ms()) == ERR_OK)
-			session_send(c, session_buf, n, 0);
+		    c->dialect, session_now_ms(), &msg->stamp) == ERR_OK)
+			session_send(c, session_buf, n, SENDQ_KEEP);
 		break;
 	case WSPROTO_GET_METRICS:
 		metrics_snapshot(&bridge->m, riva_now_us(), &wm);
+		wm.riva_target = bridge->riva_target_public;
+		wm.riva_health = server_riva_state(&wm.riva_reachable);
+		wm.riva_streams_active = riva_active_streams(bridge->riva);
+		wm.connection_id = c->id;
+		wm.connected_at_ms = c->connected_at_ms;
+		wm.session_active = c->state != SESSION_NONE;
+		wm.conn_audio_frames = c->audio_frames;
+		wm.conn_audio_seconds = (double)c->audio_bytes / 2.0 /
+		    (double)(c->sample_rate > 0 ? c->sample_rate :
+		    bridge->conf.sample_rate);
+		wm.conn_results = c->results_sent;
 		if (wsproto_render_metrics(session_buf, sizeof(session_buf), &n,
 		    session_now_ms(), &wm) == ERR_OK)
-			session_send(c, session_buf, n, 0);
+			session_send(c, session_buf, n, SENDQ_KEEP);
 		break;
 	}
 }
@@ -475,6 +537,18 @@ session_backpressure(struct conn *c)
 static void
 session_audio(struct conn *c, const unsigned char *p, size_t len, int first)
 {
+	/*
+	 * Audio after the client's stop (still in flight while the last
+	 * finals come, or sent until the page saw session_stopped) is
+	 * dropped without a word: the client asked for it.
+	 */
+	if (c->stopped_by_client && c->state != SESSION_RUNNING) {
+		if (c->audio_dropped == 0)
+			log_debug("conn=%s audio after stop_transcription "
+			    "dropped", c->id);
+		c->audio_dropped += len;
+		return;
+	}
 	if (c->state != SESSION_RUNNING) {
 		if (!first)
 			return;	/* one error per refused message */
@@ -484,6 +558,10 @@ session_audio(struct conn *c, const unsigned char *p, size_t len, int first)
 		    "message first" : "audio refused: the recognition was "
 		    "stopped and is finishing");
 		return;
+	}
+	if (first) {
+		c->audio_frames++;
+		bridge->m.audio_frames++;
 	}
 	if (c->wav != NULL)
 		session_wav(c, p, len);
@@ -559,6 +637,7 @@ session_relay(struct conn *c, const unsigned char *p, size_t len)
 		p += n;
 		len -= n;
 		c->session_audio_bytes += n;
+		c->audio_bytes += n;
 		session_backpressure(c);
 		bridge->m.audio_bytes += n;
 		bridge->m.audio_seconds += (double)n / 2.0 /
@@ -658,8 +737,7 @@ session_writeable(struct conn *c)
 		c->qbytes -= m->len;
 		n = lws_write(c->wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
 		c->tx_since_us = riva_now_us();
-		if (m->droppable)
-			bridge->m.partials_sent++;
+		session_sent(m->droppable);
 		free(m);
 		if (n < 0)
 			return -1;
@@ -669,12 +747,56 @@ session_writeable(struct conn *c)
 	return 0;
 }
 
+/*
+ * Send what the transcript shows after an event: a display of a partial
+ * may be superseded by the next one, a final (or cut) one is kept.
+ */
+static void
+session_display(struct conn *c, const struct transcript_view *v)
+{
+	struct wsproto_display d;
+	size_t len;
+
+	memset(&d, 0, sizeof(d));
+	d.stable_text = v->stable;
+	d.stable_len = v->stable_len;
+	d.partial_suffix = v->suffix;
+	d.suffix_len = v->suffix_len;
+	d.is_final = v->is_final;
+	d.segment_id = v->segment_id;
+	d.pending_tokens = v->pending_tokens;
+	d.dropped_bytes = v->dropped_bytes;
+	d.reason = v->reason;
+	if (wsproto_render_display(session_buf, sizeof(session_buf), &len,
+	    session_now_ms(), &d) != ERR_OK) {
+		metrics_error(&bridge->m, METRICS_ERR_INTERNAL);
+		session_send_error(c, ERR_TOO_LARGE,
+		    "display message too large to send");
+		return;
+	}
+	if (session_send(c, session_buf, len, v->is_final ? SENDQ_KEEP :
+	    SENDQ_DISPLAY) == 0) {
+		c->results_sent++;
+		/* droppable ones are counted when written */
+		if (v->is_final)
+			bridge->m.displays_sent++;
+	}
+}
+
+/* Monotonic milliseconds, the transcript's clock. */
+static int64_t
+session_mono_ms(void)
+{
+	return (int64_t)(riva_now_us() / 1000);
+}
+
 /* Send one final result. */
 static void
 session_final(struct conn *c, const struct rivamsg_result *r,
     const struct riva_event *ev)
 {
 	const struct rivamsg_alternative *a;
+	struct transcript_view v;
 	struct wsproto_result wr;
 	size_t i, len;
 	enum err e;
@@ -682,6 +804,18 @@ session_final(struct conn *c, const struct rivamsg_result *r,
 	if (r->nalts == 0)
 		return;
 	a = &r->alts[0];
+	if (c->messages & WSPROTO_MSG_DISPLAY) {
+		if (transcript_final(&c->tr, a->transcript,
+		    strlen(a->transcript), session_mono_ms(), &v) != ERR_OK) {
+			log_error("out of memory");
+			abort();
+		}
+		session_display(c, &v);
+	}
+	if (!(c->messages & WSPROTO_MSG_TRANSCRIPTION)) {
+		c->segment_id++;
+		return;
+	}
 	memset(&wr, 0, sizeof(wr));
 	wr.is_final = 1;
 	wr.segment_id = c->segment_id++;
@@ -703,8 +837,10 @@ session_final(struct conn *c, const struct rivamsg_result *r,
 		session_send_error(c, e, "final result too large to send");
 		return;
 	}
-	if (session_send(c, session_buf, len, 0) == 0)
+	if (session_send(c, session_buf, len, SENDQ_KEEP) == 0) {
 		bridge->m.finals_sent++;
+		c->results_sent++;
+	}
 	/*
 	 * AudioCodes: each recognition closes a recognition-session for
 	 * VoiceAI Connect, which waits for this "end" before it acts on
@@ -720,11 +856,13 @@ static void
 session_result(struct conn *c, const struct riva_event *ev)
 {
 	const struct rivamsg_response *resp = &ev->resp;
+	struct transcript_view v;
 	struct wsproto_result wr;
 	size_t i, len, ninterim = 0;
 	float stability = 0;
 	char *text;
 
+	bridge->m.riva_responses++;
 	if (ev->rtt_us > 0)
 		metrics_rtt(&bridge->m, ev->rtt_us);
 	for (i = 0; i < resp->nresults; i++) {
@@ -742,14 +880,24 @@ session_result(struct conn *c, const struct riva_event *ev)
 		log_error("out of memory");
 		abort();
 	}
+	if (c->messages & WSPROTO_MSG_DISPLAY) {
+		if (transcript_partial(&c->tr, text, strlen(text),
+		    session_mono_ms(), &v) != ERR_OK) {
+			log_error("out of memory");
+			abort();
+		}
+		session_display(c, &v);
+	}
 	memset(&wr, 0, sizeof(wr));
 	wr.segment_id = c->segment_id;
 	wr.text = text;
 	wr.stability = stability;
 	wr.processing_ms = (double)ev->rtt_us / 1000.0;
-	if (wsproto_render_result(session_buf, sizeof(session_buf), &len,
-	    c->dialect, session_now_ms(), &wr) == ERR_OK)
-		session_send(c, session_buf, len, 1);
+	if ((c->messages & WSPROTO_MSG_PARTIAL) &&
+	    wsproto_render_result(session_buf, sizeof(session_buf), &len,
+	    c->dialect, session_now_ms(), &wr) == ERR_OK &&
+	    session_send(c, session_buf, len, SENDQ_PARTIAL) == 0)
+		c->results_sent++;
 	free(text);
 }
 
@@ -781,6 +929,7 @@ session_riva_event(struct riva_event *ev)
 		bridge->m.sessions--;
 		c->state = SESSION_NONE;
 		session_backpressure(c);
+		transcript_free(&c->tr);
 		session_send_stopped(c, c->stop_reason[0] != '\0' ?
 		    c->stop_reason : "ended by the speech service");
 		if (c->close_when_done)
@@ -797,6 +946,7 @@ session_sweep(struct conn *c, uint64_t now_us)
 	uint64_t idle_us = (uint64_t)bridge->conf.idle_timeout * 1000;
 	uint64_t max_us = (uint64_t)bridge->conf.max_session * 1000;
 	uint64_t send_us = (uint64_t)bridge->conf.send_timeout * 1000;
+	struct transcript_view v;
 	char why[128];
 
 	if (c->rx_paused)
@@ -804,6 +954,10 @@ session_sweep(struct conn *c, uint64_t now_us)
 
 	if (c->close_code != 0)
 		return;
+	/* display: a partial that stopped changing, a segment too long */
+	if (c->state != SESSION_NONE && (c->messages & WSPROTO_MSG_DISPLAY) &&
+	    transcript_tick(&c->tr, (int64_t)(now_us / 1000), &v))
+		session_display(c, &v);
 	if ((c->qhead != NULL || lws_partial_buffered(c->wsi)) &&
 	    now_us - c->tx_since_us > send_us) {
 		metrics_error(&bridge->m, METRICS_ERR_SLOW_CLIENT);

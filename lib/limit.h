@@ -119,6 +119,12 @@
 #define LIMIT_WS_ORIGINS		32	/* allowed Origin entries */
 #define LIMIT_WS_ORIGIN_BYTES		256
 #define LIMIT_WS_RESULT_WORDS		4096	/* words in one final */
+#define LIMIT_WS_STAMP_BYTES		64	/* a ping's "timestamp" string */
+/* `display` messages (lib/transcript.c): the finals kept in stable_text,
+ * the oldest dropped from the front (a config key, display_stable_bytes). */
+#define LIMIT_DISPLAY_STABLE_MIN	256
+#define LIMIT_DISPLAY_STABLE_MAX	(64 * 1024)
+#define LIMIT_DISPLAY_STABLE_DEFAULT	4096
 /* Request heads the bridge's own listener reads at once (bridge/front.c),
  * and how many of them one client address may hold. */
 #define LIMIT_FRONT_PENDING		512

@@ -574,6 +574,8 @@ rivamsg_health_name(enum rivamsg_health h)
 		return "NOT_SERVING";
 	case RIVAMSG_HEALTH_SERVICE_UNKNOWN:
 		return "SERVICE_UNKNOWN";
+	case RIVAMSG_HEALTH_NO_SERVICE:
+		return "no_health_service";
 	case RIVAMSG_HEALTH_UNKNOWN:
 	default:
 		return "UNKNOWN";

@@ -109,6 +109,9 @@ enum rivamsg_health {
 	RIVAMSG_HEALTH_SERVING = 1,
 	RIVAMSG_HEALTH_NOT_SERVING = 2,
 	RIVAMSG_HEALTH_SERVICE_UNKNOWN = 3,
+	/* not on the wire: the server answered the check UNIMPLEMENTED (it
+	 * has no grpc.health.v1 service, as NVIDIA's mock Riva) */
+	RIVAMSG_HEALTH_NO_SERVICE = 100,
 };
 
 /*
@@ -162,7 +165,8 @@ enum err	rivamsg_encode_health_request(const char *service,
 /* Decode a HealthCheckResponse; ERR_UPSTREAM if malformed. */
 enum err	rivamsg_decode_health_response(const uint8_t *buf, size_t len,
 		    enum rivamsg_health *status);
-/* "SERVING", "NOT_SERVING", "UNKNOWN", "SERVICE_UNKNOWN". */
+/* "SERVING", "NOT_SERVING", "UNKNOWN", "SERVICE_UNKNOWN",
+ * "no_health_service". */
 const char	*rivamsg_health_name(enum rivamsg_health);
 
 /*

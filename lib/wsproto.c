@@ -3,8 +3,9 @@
  * the server's messages (see wsproto.h).
  *
  * Parsing uses json-c in strict mode with the depth limit from limit.h and
- * then walks the object key by key, so that every key is either known and
- * checked or refused by name.  Rendering appends to a bounded buffer and
+ * then walks the object key by key, so that every known key is checked and
+ * the others are refused by name or, where the dialect allows them,
+ * ignored and reported back.  Rendering appends to a bounded buffer and
  * escapes every string itself (json-c's serializer would allocate per
  * message, and the bridge renders on every partial).
  */
@@ -206,11 +207,120 @@ wsproto_get_ident(json_object *v, const char *key, char *dst, size_t cap,
 	return ERR_OK;
 }
 
-/* Dialect 1 start_transcription. */
+/* Remember an ignored field's name for the caller's debug log. */
+static void
+wsproto_ignore(struct wsproto_msg *m, const char *key)
+{
+	size_t n = strlen(m->ignored);
+
+	if (m->nignored++ > 0 && n + 2 < sizeof(m->ignored)) {
+		memcpy(m->ignored + n, ", ", 3);
+		n += 2;
+	}
+	if (n + 1 < sizeof(m->ignored))
+		snprintf(m->ignored + n, sizeof(m->ignored) - n, "%.64s", key);
+}
+
+static const struct {
+	const char	*name;
+	unsigned	 bit;
+} wsproto_msg_names[] = {
+	{ "partial", WSPROTO_MSG_PARTIAL },
+	{ "transcription", WSPROTO_MSG_TRANSCRIPTION },
+	{ "display", WSPROTO_MSG_DISPLAY },
+};
+
+/* The bit of one "messages" member (n bytes), 0 if unknown. */
+static unsigned
+wsproto_msg_bit(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(wsproto_msg_names) /
+	    sizeof(wsproto_msg_names[0]); i++)
+		if (strlen(wsproto_msg_names[i].name) == n &&
+		    memcmp(wsproto_msg_names[i].name, s, n) == 0)
+			return wsproto_msg_names[i].bit;
+	return 0;
+}
+
+enum err
+wsproto_parse_messages(const char *text, const char *field, unsigned *out,
+    char *errbuf, size_t errlen)
+{
+	const char *p = text, *q;
+	unsigned bits = 0, b;
+	size_t n;
+
+	*out = 0;
+	for (;;) {
+		while (*p == ' ')
+			p++;
+		for (q = p; *q != '\0' && *q != ','; q++)
+			;
+		n = (size_t)(q - p);
+		while (n > 0 && p[n - 1] == ' ')
+			n--;
+		if ((b = wsproto_msg_bit(p, n)) == 0) {
+			wsproto_reason(errbuf, errlen, "field '%s' must list "
+			    "partial, transcription and/or display, "
+			    "comma-separated (got \"%.*s\")", field,
+			    (int)(n > 32 ? 32 : n), p);
+			return ERR_FIELD;
+		}
+		bits |= b;
+		if (*q == '\0')
+			break;
+		p = q + 1;
+	}
+	*out = bits;
+	return ERR_OK;
+}
+
+/* start_transcription "messages": ["display"], ["partial","transcription"]. */
 static enum err
-wsproto_parse_start1(json_object *o, struct wsproto_start *s, char *errbuf,
+wsproto_get_messages(json_object *v, unsigned *out, char *errbuf,
     size_t errlen)
 {
+	json_object *m;
+	size_t i, n;
+	unsigned bits = 0, b;
+
+	if (!json_object_is_type(v, json_type_array) ||
+	    (n = json_object_array_length(v)) == 0) {
+		wsproto_reason(errbuf, errlen, "field 'messages' must be a "
+		    "non-empty array of \"partial\", \"transcription\", "
+		    "\"display\"");
+		return ERR_FIELD;
+	}
+	if (n > 8) {
+		wsproto_reason(errbuf, errlen,
+		    "field 'messages' has more than 8 entries");
+		return ERR_TOO_LARGE;
+	}
+	for (i = 0; i < n; i++) {
+		m = json_object_array_get_idx(v, i);
+		if (!json_object_is_type(m, json_type_string) ||
+		    (b = wsproto_msg_bit(json_object_get_string(m),
+		    (size_t)json_object_get_string_len(m))) == 0) {
+			wsproto_reason(errbuf, errlen, "field 'messages[%zu]' "
+			    "must be \"partial\", \"transcription\" or "
+			    "\"display\"", i);
+			return ERR_FIELD;
+		}
+		bits |= b;
+	}
+	*out = bits;
+	return ERR_OK;
+}
+
+/* Dialect 1 start_transcription.  Unknown fields are ignored (the Python
+ * bridge read the ones it knew with .get() and its page sends others). */
+static enum err
+wsproto_parse_start1(json_object *o, struct wsproto_msg *m, char *errbuf,
+    size_t errlen)
+{
+	struct wsproto_start *s = &m->start;
 	enum err e = ERR_OK;
 
 	json_object_object_foreach(o, key, v) {
@@ -236,11 +346,11 @@ wsproto_parse_start1(json_object *o, struct wsproto_start *s, char *errbuf,
 			    sizeof(s->model), 1, errbuf, errlen);
 		else if (strcmp(key, "hotwords") == 0)
 			e = wsproto_get_hotwords(v, s, errbuf, errlen);
-		else {
-			wsproto_reason(errbuf, errlen,
-			    "unknown field '%.64s' in start_transcription", key);
-			e = ERR_FIELD;
-		}
+		else if (strcmp(key, "messages") == 0)
+			e = wsproto_get_messages(v, &s->messages, errbuf,
+			    errlen);
+		else
+			wsproto_ignore(m, key);
 		if (e != ERR_OK)
 			return e;
 	}
@@ -306,14 +416,17 @@ wsproto_get_contexts(json_object *v, struct wsproto_start *s, char *errbuf,
  * calls on its next upgrade.  The fields we know are checked as strictly.
  */
 static enum err
-wsproto_parse_start2(json_object *o, struct wsproto_start *s, char *errbuf,
+wsproto_parse_start2(json_object *o, struct wsproto_msg *m, char *errbuf,
     size_t errlen)
 {
 	char word[32], scratch[LIMIT_WS_CONVERSATION_BYTES + 1];
+	struct wsproto_start *s = &m->start;
 	enum err e = ERR_OK;
 
 	json_object_object_foreach(o, key, v) {
-		if (strcmp(key, "language") == 0)
+		if (strcmp(key, "type") == 0)
+			continue;
+		else if (strcmp(key, "language") == 0)
 			e = wsproto_get_ident(v, key, s->language,
 			    sizeof(s->language), 0, errbuf, errlen);
 		else if (strcmp(key, "sampleRateHz") == 0)
@@ -346,13 +459,15 @@ wsproto_parse_start2(json_object *o, struct wsproto_start *s, char *errbuf,
 			    sizeof(scratch), errbuf, errlen);
 		else if (strcmp(key, "sttSpeechContexts") == 0)
 			e = wsproto_get_contexts(v, s, errbuf, errlen);
+		else if (strcmp(key, "sttGenericData") != 0)
+			wsproto_ignore(m, key);
 		if (e != ERR_OK)
 			return e;
 	}
 	return ERR_OK;
 }
 
-/* A message that carries nothing but its type. */
+/* A dialect 2 message that carries nothing but its type. */
 static enum err
 wsproto_only_type(json_object *o, const char *type, char *errbuf,
     size_t errlen)
@@ -364,6 +479,58 @@ wsproto_only_type(json_object *o, const char *type, char *errbuf,
 			    "unknown field '%.64s' in %s", key, type);
 			return ERR_FIELD;
 		}
+	}
+	return ERR_OK;
+}
+
+/* A ping's "timestamp": the original page sends an ISO string, other
+ * clients Date.now(); either comes back in the pong. */
+static enum err
+wsproto_get_stamp(json_object *v, struct wsproto_stamp *st, char *errbuf,
+    size_t errlen)
+{
+	double d;
+
+	if (json_object_is_type(v, json_type_string)) {
+		st->kind = WSPROTO_STAMP_STRING;
+		return wsproto_get_string(v, "timestamp", st->s, sizeof(st->s),
+		    errbuf, errlen);
+	}
+	if (json_object_is_type(v, json_type_int)) {
+		st->kind = WSPROTO_STAMP_INT;
+		st->i = json_object_get_int64(v);
+		return ERR_OK;
+	}
+	if (json_object_is_type(v, json_type_double) &&
+	    isfinite(d = json_object_get_double(v))) {
+		st->kind = WSPROTO_STAMP_REAL;
+		st->d = d;
+		return ERR_OK;
+	}
+	wsproto_reason(errbuf, errlen,
+	    "field 'timestamp' must be a string or a number");
+	return ERR_FIELD;
+}
+
+/* Dialect 1 stop_transcription, ping, get_metrics: the fields we know are
+ * checked, the rest ignored. */
+static enum err
+wsproto_parse_other1(json_object *o, struct wsproto_msg *m, char *errbuf,
+    size_t errlen)
+{
+	enum err e;
+
+	json_object_object_foreach(o, key, v) {
+		if (strcmp(key, "type") == 0)
+			continue;
+		if (m->kind == WSPROTO_PING && strcmp(key, "timestamp") == 0) {
+			e = wsproto_get_stamp(v, &m->stamp, errbuf, errlen);
+			if (e != ERR_OK) {
+				m->stamp.kind = WSPROTO_STAMP_NONE;
+				return e;
+			}
+		} else
+			wsproto_ignore(m, key);
 	}
 	return ERR_OK;
 }
@@ -457,14 +624,17 @@ wsproto_parse(enum wsproto_dialect current, const char *buf, size_t len,
 	out->dialect = wsproto_types[i].dialect;
 	out->kind = wsproto_types[i].kind;
 	if (out->kind != WSPROTO_START) {
-		e = wsproto_only_type(o, type, errbuf, errlen);
+		if (out->dialect == WSPROTO_BRIDGE)
+			e = wsproto_parse_other1(o, out, errbuf, errlen);
+		else
+			e = wsproto_only_type(o, type, errbuf, errlen);
 		goto out;
 	}
 	wsproto_start_defaults(&out->start, NULL, 0);
 	if (out->dialect == WSPROTO_BRIDGE)
-		e = wsproto_parse_start1(o, &out->start, errbuf, errlen);
+		e = wsproto_parse_start1(o, out, errbuf, errlen);
 	else
-		e = wsproto_parse_start2(o, &out->start, errbuf, errlen);
+		e = wsproto_parse_start2(o, out, errbuf, errlen);
 out:
 	json_object_put(o);
 	if (tok != NULL)
@@ -553,13 +723,16 @@ wsproto_utf8_len(const unsigned char *s, size_t n)
 	return need;
 }
 
+/* A JSON string of the n bytes at s. */
 static void
-wsproto_str(struct wsproto_out *o, const char *s)
+wsproto_strn(struct wsproto_out *o, const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)(s != NULL ? s : "");
-	size_t n = strlen((const char *)u), i = 0, k;
+	size_t i = 0, k;
 	char esc[8];
 
+	if (s == NULL)
+		n = 0;
 	wsproto_put(o, "\"", 1);
 	while (i < n && !o->full) {
 		if (u[i] == '"' || u[i] == '\\') {
@@ -580,6 +753,12 @@ wsproto_str(struct wsproto_out *o, const char *s)
 		}
 	}
 	wsproto_put(o, "\"", 1);
+}
+
+static void
+wsproto_str(struct wsproto_out *o, const char *s)
+{
+	wsproto_strn(o, s, s != NULL ? strlen(s) : 0);
 }
 
 static double
@@ -718,8 +897,30 @@ wsproto_render_result(char *buf, size_t cap, size_t *lenp,
 }
 
 enum err
+wsproto_render_display(char *buf, size_t cap, size_t *lenp, int64_t now_ms,
+    const struct wsproto_display *dp)
+{
+	struct wsproto_out o;
+
+	wsproto_begin(&o, buf, cap, "display");
+	wsproto_puts(&o, ",\"stable_text\":");
+	wsproto_strn(&o, dp->stable_text, dp->stable_len);
+	wsproto_puts(&o, ",\"partial_suffix\":");
+	wsproto_strn(&o, dp->partial_suffix, dp->suffix_len);
+	wsproto_printf(&o, ",\"is_final\":%s,\"segment_id\":%u",
+	    dp->is_final ? "true" : "false", dp->segment_id);
+	wsproto_printf(&o, ",\"metadata\":{\"pending_tokens\":%zu,"
+	    "\"dropped_bytes\":%llu,\"reason\":", dp->pending_tokens,
+	    (unsigned long long)dp->dropped_bytes);
+	wsproto_str(&o, dp->reason);
+	wsproto_puts(&o, "}");
+	return wsproto_end(&o, 1, now_ms, lenp);
+}
+
+enum err
 wsproto_render_stopped(char *buf, size_t cap, size_t *lenp,
-    enum wsproto_dialect d, int64_t now_ms, const char *reason)
+    enum wsproto_dialect d, int64_t now_ms, const char *reason,
+    const char *connection_id)
 {
 	struct wsproto_out o;
 
@@ -727,17 +928,38 @@ wsproto_render_stopped(char *buf, size_t cap, size_t *lenp,
 	    "session_stopped");
 	wsproto_puts(&o, ",\"reason\":");
 	wsproto_str(&o, reason);
+	if (d != WSPROTO_AUDIOCODES && connection_id != NULL) {
+		wsproto_puts(&o, ",\"connection_id\":");
+		wsproto_str(&o, connection_id);
+	}
 	return wsproto_end(&o, d != WSPROTO_AUDIOCODES, now_ms, lenp);
 }
 
 enum err
 wsproto_render_pong(char *buf, size_t cap, size_t *lenp,
-    enum wsproto_dialect d, int64_t now_ms)
+    enum wsproto_dialect d, int64_t now_ms, const struct wsproto_stamp *st)
 {
 	struct wsproto_out o;
+	char ts[40];
 
 	wsproto_begin(&o, buf, cap, "pong");
-	return wsproto_end(&o, d != WSPROTO_AUDIOCODES, now_ms, lenp);
+	if (d == WSPROTO_AUDIOCODES || st == NULL ||
+	    st->kind == WSPROTO_STAMP_NONE)
+		return wsproto_end(&o, d != WSPROTO_AUDIOCODES, now_ms, lenp);
+	/* The client's stamp back where it put it, so that it can time the
+	 * round trip; ours next to it. */
+	wsproto_puts(&o, ",\"timestamp\":");
+	if (st->kind == WSPROTO_STAMP_STRING)
+		wsproto_str(&o, st->s);
+	else if (st->kind == WSPROTO_STAMP_INT)
+		wsproto_printf(&o, "%lld", (long long)st->i);
+	else
+		wsproto_printf(&o, "%.17g", wsproto_finite(st->d));
+	wsproto_timestamp(ts, sizeof(ts), now_ms);
+	wsproto_puts(&o, ",\"server_timestamp\":\"");
+	wsproto_puts(&o, ts);
+	wsproto_puts(&o, "\"");
+	return wsproto_end(&o, 0, now_ms, lenp);
 }
 
 enum err
@@ -745,6 +967,7 @@ wsproto_render_metrics(char *buf, size_t cap, size_t *lenp, int64_t now_ms,
     const struct wsproto_metrics *m)
 {
 	struct wsproto_out o;
+	char ts[40];
 
 	wsproto_begin(&o, buf, cap, "metrics");
 	wsproto_printf(&o, ",\"metrics\":{\"connections_active\":%llu",
@@ -761,8 +984,45 @@ wsproto_render_metrics(char *buf, size_t cap, size_t *lenp, int64_t now_ms,
 	    (unsigned long long)m->partials);
 	wsproto_printf(&o, ",\"finals\":%llu", (unsigned long long)m->finals);
 	wsproto_printf(&o, ",\"errors\":%llu", (unsigned long long)m->errors);
-	wsproto_printf(&o, ",\"uptime_seconds\":%.3f}",
+	wsproto_printf(&o, ",\"uptime_seconds\":%.3f",
 	    wsproto_finite(m->uptime_seconds));
+	wsproto_printf(&o, ",\"audio_frames\":%llu,\"displays\":%llu}",
+	    (unsigned long long)m->audio_frames,
+	    (unsigned long long)m->displays);
+	/* The Python bridge's sections, under its names. */
+	wsproto_printf(&o, ",\"bridge\":{\"total_connections\":%llu",
+	    (unsigned long long)m->connections_total);
+	wsproto_printf(&o, ",\"active_connections\":%llu",
+	    (unsigned long long)m->connections_active);
+	wsproto_printf(&o, ",\"active_transcription_sessions\":%llu",
+	    (unsigned long long)m->sessions_active);
+	wsproto_printf(&o, ",\"total_audio_chunks_processed\":%llu",
+	    (unsigned long long)m->audio_frames);
+	wsproto_printf(&o, ",\"total_transcriptions\":%llu}",
+	    (unsigned long long)(m->partials + m->finals + m->displays));
+	wsproto_puts(&o, ",\"riva\":{\"target\":");
+	wsproto_str(&o, m->riva_target);
+	wsproto_puts(&o, ",\"health\":");
+	wsproto_str(&o, m->riva_health);
+	wsproto_printf(&o, ",\"connected\":%s,\"active_streams\":%llu",
+	    m->riva_reachable ? "true" : "false",
+	    (unsigned long long)m->riva_streams_active);
+	wsproto_printf(&o, ",\"responses\":%llu,\"avg_latency_ms\":%.3f}",
+	    (unsigned long long)m->riva_responses,
+	    wsproto_finite(m->riva_rtt_ms_avg));
+	wsproto_puts(&o, ",\"connection\":{\"id\":");
+	wsproto_str(&o, m->connection_id);
+	wsproto_timestamp(ts, sizeof(ts), m->connected_at_ms);
+	wsproto_puts(&o, ",\"created_at\":\"");
+	wsproto_puts(&o, ts);
+	wsproto_printf(&o, "\",\"session_active\":%s",
+	    m->session_active ? "true" : "false");
+	wsproto_printf(&o, ",\"total_audio_chunks\":%llu",
+	    (unsigned long long)m->conn_audio_frames);
+	wsproto_printf(&o, ",\"audio_seconds\":%.3f",
+	    wsproto_finite(m->conn_audio_seconds));
+	wsproto_printf(&o, ",\"total_transcriptions\":%llu}",
+	    (unsigned long long)m->conn_results);
 	return wsproto_end(&o, 1, now_ms, lenp);
 }
 

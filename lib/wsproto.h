@@ -15,9 +15,13 @@
  *                       started, hypothesis, recognition, end, error).
  *
  * The first client message picks the dialect for the rest of the connection;
- * a later message of the other dialect is refused.  Parsing is strict: an
- * unknown type, unknown key, wrong JSON type or value out of the bounds in
- * limit.h is an error whose message names the offending field.
+ * a later message of the other dialect is refused.  An unknown type, a
+ * wrong JSON type of a known field or a value out of the bounds in limit.h
+ * is an error whose message names the offending field.  Unknown fields are
+ * ignored in both dialects' start messages and in every dialect 1 message,
+ * as the bridges they replace did (their clients send extra fields, and
+ * VoiceAI Connect adds new ones from version to version); their names are
+ * handed back so that the caller can log them.
  *
  * Rendering writes one complete JSON message into a caller buffer; the caller
  * passes the wall-clock time so these functions stay pure.
@@ -44,6 +48,12 @@ enum wsproto_kind {
 	WSPROTO_GET_METRICS,	/* dialect 1 only */
 };
 
+/* Which result messages a dialect 1 connection gets (a bit set). */
+#define WSPROTO_MSG_PARTIAL		0x1	/* partial */
+#define WSPROTO_MSG_TRANSCRIPTION	0x2	/* transcription */
+#define WSPROTO_MSG_DISPLAY		0x4	/* display (accumulated) */
+#define WSPROTO_MSG_ALL			0x7
+
 /* Recognition settings from a start message, defaults filled in. */
 struct wsproto_start {
 	char		 language[LIMIT_WS_LANGUAGE_BYTES + 1];	/* "en-US" */
@@ -54,15 +64,37 @@ struct wsproto_start {
 	int		 word_time_offsets;
 	size_t		 nhotwords;
 	char		 hotwords[LIMIT_WS_HOTWORDS][LIMIT_WS_HOTWORD_BYTES + 1];
+	/* dialect 1 "messages": WSPROTO_MSG_* bits, 0 = not given */
+	unsigned	 messages;
 	/* AudioCodes only; wav: the audio starts with a WAV header */
 	int		 wav;
 	char		 conversation_id[LIMIT_WS_CONVERSATION_BYTES + 1];
+};
+
+/* A dialect 1 ping's "timestamp", echoed in the pong as it came. */
+enum wsproto_stamp_kind {
+	WSPROTO_STAMP_NONE = 0,
+	WSPROTO_STAMP_STRING,		/* e.g. new Date().toISOString() */
+	WSPROTO_STAMP_INT,		/* e.g. Date.now() */
+	WSPROTO_STAMP_REAL,
+};
+
+struct wsproto_stamp {
+	enum wsproto_stamp_kind	 kind;
+	char			 s[LIMIT_WS_STAMP_BYTES + 1];
+	int64_t			 i;
+	double			 d;
 };
 
 struct wsproto_msg {
 	enum wsproto_dialect	dialect;	/* dialect of this message */
 	enum wsproto_kind	kind;
 	struct wsproto_start	start;		/* valid when kind == START */
+	struct wsproto_stamp	stamp;		/* PING */
+	/* Fields ignored because unknown: how many, and their names
+	 * ("a, b", cut to fit) for a debug log line. */
+	size_t			nignored;
+	char			ignored[128];
 };
 
 /*
@@ -80,6 +112,16 @@ struct wsproto_msg {
 enum err	wsproto_parse(enum wsproto_dialect current, const char *buf,
 		    size_t len, struct wsproto_msg *out, char *errbuf,
 		    size_t errlen);
+
+/*
+ * Parse a "messages" list given as text, comma-separated ("display",
+ * "partial,transcription"), as the URL's ?messages= and the config carry
+ * it.  Members: partial, transcription, display; at least one.  Returns
+ * ERR_OK with the WSPROTO_MSG_* bits in *out, or ERR_FIELD with a reason
+ * naming field (e.g. "messages") in errbuf.
+ */
+enum err	wsproto_parse_messages(const char *text, const char *field,
+		    unsigned *out, char *errbuf, size_t errlen);
 
 /* Defaults a start message falls back on (from the config). */
 void		wsproto_start_defaults(struct wsproto_start *,
@@ -112,17 +154,50 @@ struct wsproto_result {
 	double				 processing_ms;
 };
 
-/* Server-wide counters for the dialect 1 `metrics` reply. */
+/*
+ * The dialect 1 `metrics` reply: our server-wide counters, and the
+ * sections the Python bridge answered with (bridge, riva, connection),
+ * filled from the same counters so that its clients find their fields.
+ */
 struct wsproto_metrics {
 	uint64_t	 connections_active;
 	uint64_t	 connections_total;
 	uint64_t	 sessions_active;
 	uint64_t	 sessions_total;
 	double		 audio_seconds;
+	uint64_t	 audio_frames;		/* binary messages relayed */
 	uint64_t	 partials;
 	uint64_t	 finals;
+	uint64_t	 displays;
 	uint64_t	 errors;
 	double		 uptime_seconds;
+	/* riva */
+	const char	*riva_target;		/* host:port, never credentials */
+	const char	*riva_health;		/* as /healthz names it */
+	int		 riva_reachable;
+	uint64_t	 riva_streams_active;
+	uint64_t	 riva_responses;	/* results received */
+	double		 riva_rtt_ms_avg;
+	/* this connection */
+	const char	*connection_id;
+	int64_t		 connected_at_ms;	/* Unix ms */
+	int		 session_active;
+	uint64_t	 conn_audio_frames;
+	double		 conn_audio_seconds;
+	uint64_t	 conn_results;		/* result messages sent */
+};
+
+/* One `display` message (dialect 1), see lib/transcript.h. */
+struct wsproto_display {
+	const char	*stable_text;
+	size_t		 stable_len;
+	const char	*partial_suffix;
+	size_t		 suffix_len;
+	int		 is_final;
+	uint32_t	 segment_id;
+	size_t		 pending_tokens;
+	uint64_t	 dropped_bytes;
+	const char	*reason;	/* partial | final | flush | cut */
 };
 
 /*
@@ -146,12 +221,19 @@ enum err	wsproto_render_started(char *buf, size_t cap, size_t *lenp,
 enum err	wsproto_render_result(char *buf, size_t cap, size_t *lenp,
 		    enum wsproto_dialect, int64_t now_ms,
 		    const struct wsproto_result *);
-/* session_stopped {reason} | end {reason}. */
+/* display (dialect 1 only). */
+enum err	wsproto_render_display(char *buf, size_t cap, size_t *lenp,
+		    int64_t now_ms, const struct wsproto_display *);
+/* session_stopped {reason, connection_id} | end {reason}. */
 enum err	wsproto_render_stopped(char *buf, size_t cap, size_t *lenp,
-		    enum wsproto_dialect, int64_t now_ms, const char *reason);
-/* pong (dialect 1; also answered in dialect 2 as {"type":"pong"}). */
+		    enum wsproto_dialect, int64_t now_ms, const char *reason,
+		    const char *connection_id);
+/* pong (dialect 1; also answered in dialect 2 as {"type":"pong"}).  With
+ * a ping stamp (stamp != NULL, kind != NONE) `timestamp` is the client's
+ * value as it came and `server_timestamp` ours. */
 enum err	wsproto_render_pong(char *buf, size_t cap, size_t *lenp,
-		    enum wsproto_dialect, int64_t now_ms);
+		    enum wsproto_dialect, int64_t now_ms,
+		    const struct wsproto_stamp *stamp);
 /* metrics (dialect 1). */
 enum err	wsproto_render_metrics(char *buf, size_t cap, size_t *lenp,
 		    int64_t now_ms, const struct wsproto_metrics *);

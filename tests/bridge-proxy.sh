@@ -29,10 +29,16 @@ MODS=${APACHE_MODULES:-/usr/lib/apache2/modules}
 	exit 1
 }
 
-free_port P 18284 18299	# the bridge
-free_port R 18284 18299	# the Riva stand-in
-free_port LP 18284 18299	# lighttpd (TLS)
-free_port AP 18284 18299	# Apache (TLS)
+# Ports: BRIDGE_PROXY_TEST_PORT and the next three, else free ones in
+# 18284-18299.
+if [ -n "${BRIDGE_PROXY_TEST_PORT:-}" ]; then
+	P=$BRIDGE_PROXY_TEST_PORT; R=$((P + 1)); LP=$((P + 2)); AP=$((P + 3))
+else
+	free_port P 18284 18299	# the bridge
+	free_port R 18284 18299	# the Riva stand-in
+	free_port LP 18284 18299	# lighttpd (TLS)
+	free_port AP 18284 18299	# Apache (TLS)
+fi
 
 # ------------------------------------------------------------ the unit
 UNIT=$srcdir/conf/audio-bridge.service

@@ -25,7 +25,9 @@
  * --abort-after N (UNAVAILABLE once N audio bytes have arrived),
  * --blackhole (accept TCP and never answer), --max-concurrent-streams 0
  * (HTTP/2 up, but no stream may open: calls stall before they start).  Health: --health STATUS, or
- * --health-file PATH read at every check (so a test can flip it).
+ * --health-file PATH read at every check (so a test can flip it); STATUS
+ * UNIMPLEMENTED answers the check as a server without the health service
+ * does (NVIDIA's mock Riva, some hosted endpoints).
  * --stamp (for tests/bench-bridge.sh): every rules partial gets a third
  * interim result "@K:R:S": this is the stream's K-th word (= audio frame
  * with --partial-every 3200), R when the message holding it arrived here,
@@ -752,8 +754,10 @@ si_stream_msg(struct si_call *c, const uint8_t *buf, size_t len)
 	rivamsg_request_clear(&req);
 }
 
+/* The health to answer; *unimplemented is set for "UNIMPLEMENTED" (a
+ * server without the health service, as NVIDIA's mock Riva). */
 static enum rivamsg_health
-si_health_status(void)
+si_health_status(int *unimplemented)
 {
 	char buf[64];
 	FILE *fp;
@@ -769,6 +773,7 @@ si_health_status(void)
 		fclose(fp);
 		s = buf;
 	}
+	*unimplemented = strcmp(s, "UNIMPLEMENTED") == 0;
 	if (strcmp(s, "SERVING") == 0)
 		return RIVAMSG_HEALTH_SERVING;
 	if (strcmp(s, "NOT_SERVING") == 0)
@@ -781,6 +786,7 @@ si_health_msg(struct si_call *c, const uint8_t *buf, size_t len)
 {
 	enum rivamsg_health h;
 	struct si_resp *r;
+	int unimplemented;
 
 	if (rivamsg_decode_health_request(buf, len, &c->service) != ERR_OK) {
 		si_log("health violation=\"undecodable HealthCheckRequest\"");
@@ -795,7 +801,13 @@ si_health_msg(struct si_call *c, const uint8_t *buf, size_t len)
 		    "unknown service");
 		return;
 	}
-	h = si_health_status();
+	h = si_health_status(&unimplemented);
+	if (unimplemented) {
+		si_log("health service=%s status=UNIMPLEMENTED", c->service);
+		si_fail(c, GRPC_STATUS_UNIMPLEMENTED, "unimplemented",
+		    "unknown service grpc.health.v1.Health");
+		return;
+	}
 	si_log("health service=%s status=%s", c->service,
 	    rivamsg_health_name(h));
 	r = si_calloc(1, sizeof(*r));
@@ -1022,7 +1034,7 @@ si_usage(void)
 	    "[--script FILE]\n"
 	    "  [--fail-start] [--abort-after BYTES] [--blackhole] "
 	    "[--max-concurrent-streams N]\n"
-	    "  [--health SERVING|NOT_SERVING] [--health-file F] "
+	    "  [--health SERVING|NOT_SERVING|UNIMPLEMENTED] [--health-file F] "
 	    "[--audio-dir DIR] [--models NAME[=LANG],...] [--stamp]\n");
 	exit(2);
 }

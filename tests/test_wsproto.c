@@ -3,6 +3,7 @@
  * every renderer.  Rendered messages are re-parsed with json-c so the tests
  * check real JSON, not string fragments.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <json-c/json.h>
@@ -163,10 +164,124 @@ test_audiocodes_voiceai_connect_fields(void)
 	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, big, &m, why, sizeof(why)),
 	    ERR_TOO_LARGE);
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "sttSpeechContexts"));
-	/* dialect 1 stays strict */
+	/* the ignored ones are named for the log */
+	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, "{\"type\":\"start\",\"a\":1,"
+	    "\"b\":[2]}", &m, why, sizeof(why)), ERR_OK);
+	CU_ASSERT_EQUAL(m.nignored, 2);
+	CU_ASSERT_STRING_EQUAL(m.ignored, "a, b");
+	/* dialect 2's stop stays strict */
+	CU_ASSERT_EQUAL(parse(WSPROTO_AUDIOCODES, "{\"type\":\"stop\","
+	    "\"x\":1}", &m, why, sizeof(why)), ERR_FIELD);
+}
+
+/*
+ * Dialect 1 ignores fields it does not know, as the Python bridge did
+ * (its page sends some), in every message; the known ones keep their
+ * types.
+ */
+static void
+test_dialect_1_ignores_unknown_fields(void)
+{
+	struct wsproto_msg m;
+	char why[256];
+
 	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, "{\"type\":\"start_transcription\","
-	    "\"someFutureField\":true}", &m, why, sizeof(why)), ERR_FIELD);
-	CU_ASSERT_PTR_NOT_NULL(strstr(why, "someFutureField"));
+	    "\"someFutureField\":true,\"enable_partials\":true,\"client\":"
+	    "{\"v\":2}}", &m, why, sizeof(why)), ERR_OK);
+	CU_ASSERT_EQUAL(m.kind, WSPROTO_START);
+	CU_ASSERT_EQUAL(m.nignored, 2);
+	CU_ASSERT_STRING_EQUAL(m.ignored, "someFutureField, client");
+	CU_ASSERT_EQUAL(parse(WSPROTO_BRIDGE, "{\"type\":\"stop_transcription\","
+	    "\"reason\":\"user\"}", &m, why, sizeof(why)), ERR_OK);
+	CU_ASSERT_EQUAL(m.kind, WSPROTO_STOP);
+	CU_ASSERT_EQUAL(m.nignored, 1);
+	CU_ASSERT_EQUAL(parse(WSPROTO_BRIDGE, "{\"type\":\"get_metrics\","
+	    "\"x\":null}", &m, why, sizeof(why)), ERR_OK);
+	CU_ASSERT_EQUAL(parse(WSPROTO_BRIDGE, "{\"type\":\"ping\",\"x\":1}",
+	    &m, why, sizeof(why)), ERR_OK);
+	CU_ASSERT_EQUAL(m.stamp.kind, WSPROTO_STAMP_NONE);
+	/* wrong types of known fields are still errors */
+	CU_ASSERT_EQUAL(parse(WSPROTO_BRIDGE, "{\"type\":\"start_transcription\","
+	    "\"x\":1,\"sample_rate\":\"16000\"}", &m, why, sizeof(why)),
+	    ERR_FIELD);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "sample_rate"));
+}
+
+/* The original page's ping carries new Date().toISOString(); others send
+ * Date.now().  Either is kept for the pong. */
+static void
+test_ping_timestamp_is_kept(void)
+{
+	struct wsproto_msg m;
+	char why[256];
+
+	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, "{\"type\":\"ping\",\"timestamp\":"
+	    "\"2026-12-04T11:00:00.123Z\"}", &m, why, sizeof(why)), ERR_OK);
+	CU_ASSERT_EQUAL(m.stamp.kind, WSPROTO_STAMP_STRING);
+	CU_ASSERT_STRING_EQUAL(m.stamp.s, "2026-12-04T11:00:00.123Z");
+	CU_ASSERT_EQUAL(m.nignored, 0);
+	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, "{\"type\":\"ping\",\"timestamp\":"
+	    "1764846000123}", &m, why, sizeof(why)), ERR_OK);
+	CU_ASSERT_EQUAL(m.stamp.kind, WSPROTO_STAMP_INT);
+	CU_ASSERT_EQUAL(m.stamp.i, 1764846000123LL);
+	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, "{\"type\":\"ping\",\"timestamp\":"
+	    "12.5}", &m, why, sizeof(why)), ERR_OK);
+	CU_ASSERT_EQUAL(m.stamp.kind, WSPROTO_STAMP_REAL);
+	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, "{\"type\":\"ping\",\"timestamp\":"
+	    "true}", &m, why, sizeof(why)), ERR_FIELD);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "timestamp"));
+	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, "{\"type\":\"ping\",\"timestamp\":"
+	    "{}}", &m, why, sizeof(why)), ERR_FIELD);
+	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, "{\"type\":\"ping\",\"timestamp\":"
+	    "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "\"}", &m, why, sizeof(why)), ERR_TOO_LARGE);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "timestamp"));
+}
+
+/* "messages" in start_transcription, and the text form of ?messages= and
+ * the config. */
+static void
+test_messages_option(void)
+{
+	struct wsproto_msg m;
+	char why[256];
+	unsigned bits;
+
+	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, "{\"type\":\"start_transcription\","
+	    "\"messages\":[\"display\"]}", &m, why, sizeof(why)), ERR_OK);
+	CU_ASSERT_EQUAL(m.start.messages, WSPROTO_MSG_DISPLAY);
+	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, "{\"type\":\"start_transcription\","
+	    "\"messages\":[\"partial\",\"transcription\",\"display\"]}", &m,
+	    why, sizeof(why)), ERR_OK);
+	CU_ASSERT_EQUAL(m.start.messages, WSPROTO_MSG_ALL);
+	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, "{\"type\":\"start_transcription\"}",
+	    &m, why, sizeof(why)), ERR_OK);
+	CU_ASSERT_EQUAL(m.start.messages, 0);
+	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, "{\"type\":\"start_transcription\","
+	    "\"messages\":[\"display\",\"subtitles\"]}", &m, why, sizeof(why)),
+	    ERR_FIELD);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "messages[1]"));
+	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, "{\"type\":\"start_transcription\","
+	    "\"messages\":[]}", &m, why, sizeof(why)), ERR_FIELD);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "messages"));
+	CU_ASSERT_EQUAL(parse(WSPROTO_NONE, "{\"type\":\"start_transcription\","
+	    "\"messages\":\"display\"}", &m, why, sizeof(why)), ERR_FIELD);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "messages"));
+
+	CU_ASSERT_EQUAL(wsproto_parse_messages("display", "messages", &bits,
+	    why, sizeof(why)), ERR_OK);
+	CU_ASSERT_EQUAL(bits, WSPROTO_MSG_DISPLAY);
+	CU_ASSERT_EQUAL(wsproto_parse_messages("partial, transcription",
+	    "messages", &bits, why, sizeof(why)), ERR_OK);
+	CU_ASSERT_EQUAL(bits, WSPROTO_MSG_PARTIAL | WSPROTO_MSG_TRANSCRIPTION);
+	CU_ASSERT_EQUAL(wsproto_parse_messages("display,", "messages", &bits,
+	    why, sizeof(why)), ERR_FIELD);
+	CU_ASSERT_EQUAL(wsproto_parse_messages("", "messages", &bits, why,
+	    sizeof(why)), ERR_FIELD);
+	CU_ASSERT_EQUAL(wsproto_parse_messages("displays", "messages", &bits,
+	    why, sizeof(why)), ERR_FIELD);
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "'messages'"));
+	CU_ASSERT_PTR_NOT_NULL(strstr(why, "displays"));
 }
 
 static void
@@ -214,7 +329,8 @@ test_bad_fields_are_named(void)
 		{ "{}", ERR_FIELD, "type" },
 		{ "{\"type\":7}", ERR_FIELD, "type" },
 		{ "{\"type\":\"dance\"}", ERR_FIELD, "dance" },
-		{ "{\"type\":\"ping\",\"x\":1}", ERR_FIELD, "'x'" },
+		{ "{\"type\":\"ping\",\"timestamp\":[1]}", ERR_FIELD,
+		    "timestamp" },
 		{ "{\"type\":\"start_transcription\",\"enable_partials\":1}",
 		    ERR_FIELD, "enable_partials" },
 		{ "{\"type\":\"start_transcription\",\"sample_rate\":1000}",
@@ -417,10 +533,30 @@ test_render_refuses_small_buffer_and_bad_utf8(void)
 static void
 test_render_error_stopped_pong_metrics(void)
 {
-	struct wsproto_metrics mt = { 2, 5, 1, 4, 12.5, 7, 3, 1, 60 };
-	char buf[1024];
+	struct wsproto_metrics mt;
+	struct wsproto_stamp st;
+	char buf[2048];
 	size_t len;
 	json_object *o, *x;
+
+	memset(&mt, 0, sizeof(mt));
+	mt.connections_active = 2;
+	mt.connections_total = 5;
+	mt.sessions_active = 1;
+	mt.sessions_total = 4;
+	mt.audio_seconds = 12.5;
+	mt.audio_frames = 125;
+	mt.partials = 7;
+	mt.finals = 3;
+	mt.displays = 10;
+	mt.riva_target = "riva:50051";
+	mt.riva_health = "no_health_service";
+	mt.riva_reachable = 1;
+	mt.connection_id = "c9-0000abcd";
+	mt.connected_at_ms = 1764093001123LL;
+	mt.session_active = 1;
+	mt.conn_audio_frames = 20;
+	mt.conn_results = 6;
 
 	CU_ASSERT_EQUAL(wsproto_render_error(buf, sizeof(buf), &len,
 	    WSPROTO_BRIDGE, 0, ERR_FIELD, "field 'x' is bad"), ERR_OK);
@@ -435,13 +571,43 @@ test_render_error_stopped_pong_metrics(void)
 	CU_ASSERT_STRING_EQUAL(sfield(o, "code"), "unavailable");
 	json_object_put(o);
 	CU_ASSERT_EQUAL(wsproto_render_stopped(buf, sizeof(buf), &len,
-	    WSPROTO_AUDIOCODES, 0, "stopped by client"), ERR_OK);
+	    WSPROTO_AUDIOCODES, 0, "stopped by client", "c1"), ERR_OK);
 	CU_ASSERT_STRING_EQUAL(buf,
 	    "{\"type\":\"end\",\"reason\":\"stopped by client\"}");
+	CU_ASSERT_EQUAL(wsproto_render_stopped(buf, sizeof(buf), &len,
+	    WSPROTO_BRIDGE, 0, "stopped by client", "c1-00ff"), ERR_OK);
+	o = reparse(buf, len);
+	CU_ASSERT_STRING_EQUAL(sfield(o, "type"), "session_stopped");
+	CU_ASSERT_STRING_EQUAL(sfield(o, "connection_id"), "c1-00ff");
+	CU_ASSERT_STRING_EQUAL(sfield(o, "reason"), "stopped by client");
+	json_object_put(o);
 	CU_ASSERT_EQUAL(wsproto_render_pong(buf, sizeof(buf), &len,
-	    WSPROTO_BRIDGE, 0), ERR_OK);
+	    WSPROTO_BRIDGE, 0, NULL), ERR_OK);
 	o = reparse(buf, len);
 	CU_ASSERT_STRING_EQUAL(sfield(o, "type"), "pong");
+	CU_ASSERT_STRING_EQUAL(sfield(o, "timestamp"),
+	    "1970-01-01T00:00:00.000Z");
+	json_object_put(o);
+	/* the ping's stamp comes back as it was sent, ours next to it */
+	memset(&st, 0, sizeof(st));
+	st.kind = WSPROTO_STAMP_STRING;
+	snprintf(st.s, sizeof(st.s), "%s", "2026-12-04T11:00:00.123Z\"");
+	CU_ASSERT_EQUAL(wsproto_render_pong(buf, sizeof(buf), &len,
+	    WSPROTO_BRIDGE, 1000, &st), ERR_OK);
+	o = reparse(buf, len);
+	CU_ASSERT_STRING_EQUAL(sfield(o, "timestamp"),
+	    "2026-12-04T11:00:00.123Z\"");
+	CU_ASSERT_STRING_EQUAL(sfield(o, "server_timestamp"),
+	    "1970-01-01T00:00:01.000Z");
+	json_object_put(o);
+	st.kind = WSPROTO_STAMP_INT;
+	st.i = 1764846000123LL;
+	CU_ASSERT_EQUAL(wsproto_render_pong(buf, sizeof(buf), &len,
+	    WSPROTO_BRIDGE, 1000, &st), ERR_OK);
+	o = reparse(buf, len);
+	CU_ASSERT_FATAL(json_object_object_get_ex(o, "timestamp", &x));
+	CU_ASSERT(json_object_is_type(x, json_type_int));
+	CU_ASSERT_EQUAL(json_object_get_int64(x), 1764846000123LL);
 	json_object_put(o);
 	CU_ASSERT_EQUAL(wsproto_render_metrics(buf, sizeof(buf), &len, 0, &mt),
 	    ERR_OK);
@@ -449,7 +615,63 @@ test_render_error_stopped_pong_metrics(void)
 	CU_ASSERT_FATAL(json_object_object_get_ex(o, "metrics", &x));
 	CU_ASSERT_STRING_EQUAL(sfield(x, "sessions_total"), "4");
 	CU_ASSERT_DOUBLE_EQUAL(dfield(x, "audio_seconds"), 12.5, 1e-6);
+	/* the Python bridge's sections, under its names */
+	CU_ASSERT_FATAL(json_object_object_get_ex(o, "bridge", &x));
+	CU_ASSERT_STRING_EQUAL(sfield(x, "total_connections"), "5");
+	CU_ASSERT_STRING_EQUAL(sfield(x, "active_connections"), "2");
+	CU_ASSERT_STRING_EQUAL(sfield(x, "active_transcription_sessions"), "1");
+	CU_ASSERT_STRING_EQUAL(sfield(x, "total_audio_chunks_processed"),
+	    "125");
+	CU_ASSERT_STRING_EQUAL(sfield(x, "total_transcriptions"), "20");
+	CU_ASSERT_FATAL(json_object_object_get_ex(o, "riva", &x));
+	CU_ASSERT_STRING_EQUAL(sfield(x, "target"), "riva:50051");
+	CU_ASSERT_STRING_EQUAL(sfield(x, "health"), "no_health_service");
+	CU_ASSERT_STRING_EQUAL(sfield(x, "connected"), "true");
+	CU_ASSERT_FATAL(json_object_object_get_ex(o, "connection", &x));
+	CU_ASSERT_STRING_EQUAL(sfield(x, "id"), "c9-0000abcd");
+	CU_ASSERT_STRING_EQUAL(sfield(x, "created_at"),
+	    "2025-11-25T17:50:01.123Z");
+	CU_ASSERT_STRING_EQUAL(sfield(x, "session_active"), "true");
+	CU_ASSERT_STRING_EQUAL(sfield(x, "total_audio_chunks"), "20");
+	CU_ASSERT_STRING_EQUAL(sfield(x, "total_transcriptions"), "6");
 	json_object_put(o);
+}
+
+static void
+test_render_display(void)
+{
+	struct wsproto_display d;
+	char buf[1024];
+	size_t len;
+	json_object *o, *x;
+
+	memset(&d, 0, sizeof(d));
+	d.stable_text = "the quick brown fox and more";
+	d.stable_len = 19;			/* only the first 19 bytes */
+	d.partial_suffix = "jumps \"over\"";
+	d.suffix_len = strlen(d.partial_suffix);
+	d.segment_id = 3;
+	d.pending_tokens = 2;
+	d.dropped_bytes = 42;
+	d.reason = "partial";
+	CU_ASSERT_EQUAL(wsproto_render_display(buf, sizeof(buf), &len, 0, &d),
+	    ERR_OK);
+	o = reparse(buf, len);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+	CU_ASSERT_STRING_EQUAL(sfield(o, "type"), "display");
+	CU_ASSERT_STRING_EQUAL(sfield(o, "stable_text"), "the quick brown fox");
+	CU_ASSERT_STRING_EQUAL(sfield(o, "partial_suffix"), "jumps \"over\"");
+	CU_ASSERT_STRING_EQUAL(sfield(o, "is_final"), "false");
+	CU_ASSERT_STRING_EQUAL(sfield(o, "segment_id"), "3");
+	CU_ASSERT_STRING_EQUAL(sfield(o, "timestamp"),
+	    "1970-01-01T00:00:00.000Z");
+	CU_ASSERT_FATAL(json_object_object_get_ex(o, "metadata", &x));
+	CU_ASSERT_STRING_EQUAL(sfield(x, "pending_tokens"), "2");
+	CU_ASSERT_STRING_EQUAL(sfield(x, "dropped_bytes"), "42");
+	CU_ASSERT_STRING_EQUAL(sfield(x, "reason"), "partial");
+	json_object_put(o);
+	CU_ASSERT_EQUAL(wsproto_render_display(buf, 40, &len, 0, &d),
+	    ERR_TOO_LARGE);
 }
 
 int
@@ -484,7 +706,13 @@ test_wsproto_suite(void)
 	    !CU_add_test(s, "render refuses small buffer, repairs bad UTF-8",
 	    test_render_refuses_small_buffer_and_bad_utf8) ||
 	    !CU_add_test(s, "render error, stopped, pong, metrics",
-	    test_render_error_stopped_pong_metrics))
+	    test_render_error_stopped_pong_metrics) ||
+	    !CU_add_test(s, "render display", test_render_display) ||
+	    !CU_add_test(s, "dialect 1 ignores unknown fields",
+	    test_dialect_1_ignores_unknown_fields) ||
+	    !CU_add_test(s, "ping timestamp is kept",
+	    test_ping_timestamp_is_kept) ||
+	    !CU_add_test(s, "messages option", test_messages_option))
 		return -1;
 	return 0;
 }

@@ -47,6 +47,7 @@ static const struct {
 	{ "wshead", test_wshead_suite },
 	{ "wavhead", test_wavhead_suite },
 	{ "asrstream", test_asrstream_suite },
+	{ "transcript", test_transcript_suite },
 };
 
 const char *

@@ -42,5 +42,6 @@ int	test_wsproto_suite(void);
 int	test_wshead_suite(void);
 int	test_wavhead_suite(void);
 int	test_asrstream_suite(void);
+int	test_transcript_suite(void);
 
 #endif /* UNIT_H */
