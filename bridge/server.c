@@ -325,10 +325,12 @@ server_url_messages(struct lws *wsi, unsigned *bits, char *why,
 
 	*bits = 0;
 	v = lws_get_urlarg_by_name(wsi, "messages=", arg, (int)sizeof(arg));
+	e = v == NULL ? ERR_OK : wsproto_parse_messages(v, "messages", bits,
+	    why, whylen);
+	/* the search copies every argument here, a ?token= too */
+	explicit_bzero(arg, sizeof(arg));
 	if (v == NULL)
 		return 0;
-	e = wsproto_parse_messages(v, "messages", bits, why, whylen);
-	explicit_bzero(arg, sizeof(arg));
 	return e == ERR_OK ? 1 : -1;
 }
 

@@ -23,6 +23,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct wsproto_msg m;
+	struct wsproto_display d;
 	struct wsproto_result r;
 	struct wsproto_word w;
 	enum wsproto_dialect cur;
@@ -47,7 +48,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    (m.start.sample_rate < LIMIT_WS_RATE_MIN ||
 		    m.start.sample_rate > LIMIT_WS_RATE_MAX ||
 		    m.start.nhotwords > LIMIT_WS_HOTWORDS ||
-		    strlen(m.start.language) == 0))
+		    strlen(m.start.language) == 0 ||
+		    (m.start.messages & ~(unsigned)WSPROTO_MSG_ALL) != 0))
 			abort();
 		for (i = 0; m.kind == WSPROTO_START && i < m.start.nhotwords;
 		    i++)
@@ -78,7 +80,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    0, ERR_FIELD, text);
 		if (e == ERR_OK && strlen(fuzz_out) != len)
 			abort();
+		e = wsproto_render_stopped(fuzz_out, sizeof(fuzz_out), &len,
+		    cur, 0, text, text);
+		if (e == ERR_OK && strlen(fuzz_out) != len)
+			abort();
+		/* a ping's stamp, whatever the parse kept */
+		e = wsproto_render_pong(fuzz_out, sizeof(fuzz_out), &len, cur,
+		    0, &m.stamp);
+		if (e == ERR_OK && strlen(fuzz_out) != len)
+			abort();
 	}
+	memset(&d, 0, sizeof(d));
+	d.stable_text = text;
+	d.stable_len = strlen(text);
+	d.partial_suffix = text;
+	d.suffix_len = size - 1;	/* NULs inside are escaped, not cut */
+	d.reason = "partial";
+	e = wsproto_render_display(fuzz_out, sizeof(fuzz_out), &len, 0, &d);
+	if (e == ERR_OK && strlen(fuzz_out) != len)
+		abort();
 	free(text);
 	return 0;
 }
