@@ -10,6 +10,12 @@
 // dummy one, so a request signed with any other secret is refused with
 // SignatureDoesNotMatch.  Prints "s3rver ready <port>" once listening;
 // SIGTERM closes it.
+//
+// --cors-origins "ORIGIN ORIGIN..." (optional) gives the bucket the CORS
+// rule a browser deployment needs (README, "The web app"): the page PUTs
+// chunks to presigned URLs and plays them back with presigned GETs from
+// its own origin, so S3 must allow PUT/GET/HEAD from that origin with the
+// headers a presigned PUT carries.
 'use strict';
 
 const S3rver = require('@20minutes/s3rver');
@@ -45,6 +51,7 @@ const port = Number(arg('port'));
 const dir = arg('dir');
 const bucket = arg('bucket');
 const accessKeyId = arg('access-key-id');
+const corsOrigins = arg('cors-origins', '').split(/\s+/).filter(Boolean);
 const secret = process.env.S3RVER_SECRET_ACCESS_KEY;
 if (!secret) {
   console.error('s3rver.js: S3RVER_SECRET_ACCESS_KEY is not set');
@@ -55,12 +62,24 @@ if (!secret) {
 AWSAccount.DUMMY_ACCOUNT.revokeAccessKey('S3RVER');
 AWSAccount.DUMMY_ACCOUNT.createKeyPair(accessKeyId, secret);
 
+function corsXml(origins) {
+  return '<CORSConfiguration><CORSRule>' +
+    origins.map((o) => `<AllowedOrigin>${o}</AllowedOrigin>`).join('') +
+    '<AllowedMethod>PUT</AllowedMethod><AllowedMethod>GET</AllowedMethod>' +
+    '<AllowedMethod>HEAD</AllowedMethod>' +
+    '<AllowedHeader>content-type</AllowedHeader>' +
+    '<AllowedHeader>x-amz-server-side-encryption</AllowedHeader>' +
+    '<AllowedHeader>x-amz-meta-*</AllowedHeader>' +
+    '<ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>600</MaxAgeSeconds>' +
+    '</CORSRule></CORSConfiguration>';
+}
+
 const server = new S3rver({
   address: '127.0.0.1',
   port,
   directory: dir,
   silent: !process.env.S3RVER_VERBOSE,
-  configureBuckets: [{ name: bucket }],
+  configureBuckets: [{ name: bucket, configs: corsOrigins.length ? [corsXml(corsOrigins)] : [] }],
 });
 
 server.run((err) => {
