@@ -11,7 +11,8 @@ DEBIAN_PACKAGES="build-essential autoconf automake libtool pkg-config
  libsqlite3-dev sqlite3 libgrpc-dev libprotobuf-c-dev protobuf-c-compiler
  libcunit1-dev libwebsockets-dev lighttpd lighttpd-mod-openssl apache2
  libapache2-mod-fcgid spawn-fcgi wrk curl openssl nodejs npm jq libev-dev
- libwebsockets-evlib-ev libpocketsphinx-dev pocketsphinx-en-us espeak-ng sox"
+ libwebsockets-evlib-ev libpocketsphinx-dev pocketsphinx-en-us espeak-ng sox
+ chromium ffmpeg"
 
 install_deps() {
 	missing=""

@@ -7,6 +7,10 @@
 # Sec-WebSocket-Protocol, a whole recognition through each (audio byte for
 # byte at the Riva stand-in), refusals passed back, the bridge's /healthz
 # and /metrics not exposed.  Also checks conf/audio-bridge.service.
+# The web app's snippets (conf/lighttpd-web.conf, conf/apache-web.conf; only
+# the document root changed to this tree's web/) go into the same sites:
+# the page, its modules with a JavaScript type and the CSP header at /,
+# next to /asr.
 # Ports: free ones in 18284-18299.
 . "$(dirname "$0")/bridge-lib.sh"
 
@@ -77,6 +81,10 @@ wait_jwks "$T/br.log"
 
 # lighttpd: its TLS, the shipped snippet with the bridge's port.
 sed "s/8443/$P/" "$srcdir/conf/lighttpd-bridge.conf" >"$T/lighttpd-bridge.conf"
+sed "s#/usr/local/share/audio-capture/web#$srcdir/web#" \
+    "$srcdir/conf/lighttpd-web.conf" >"$T/lighttpd-web.conf"
+sed "s#/usr/local/share/audio-capture/web#$srcdir/web#" \
+    "$srcdir/conf/apache-web.conf" >"$T/apache-web.conf"
 mkdir -p "$T/www"
 cat >"$T/lighttpd.conf" <<EOF
 server.modules = ( "mod_openssl" )
@@ -88,6 +96,8 @@ server.errorlog = "$T/lighttpd-error.log"
 ssl.engine = "enable"
 ssl.pemfile = "$T/tls.pem"
 include "$T/lighttpd-bridge.conf"
+include_shell "/usr/share/lighttpd/create-mime.conf.pl"
+include "$T/lighttpd-web.conf"
 EOF
 if ! "$LIGHTTPD" -t -f "$T/lighttpd.conf" >"$T/lighttpd-t.out" 2>&1; then
 	not_ok "conf/lighttpd-bridge.conf passes lighttpd -t" "$T/lighttpd-t.out"
@@ -116,11 +126,17 @@ LoadModule authz_core_module $MODS/mod_authz_core.so
 LoadModule proxy_module $MODS/mod_proxy.so
 LoadModule proxy_http_module $MODS/mod_proxy_http.so
 LoadModule ssl_module $MODS/mod_ssl.so
+LoadModule alias_module $MODS/mod_alias.so
+LoadModule dir_module $MODS/mod_dir.so
+LoadModule mime_module $MODS/mod_mime.so
+LoadModule headers_module $MODS/mod_headers.so
+TypesConfig /etc/mime.types
 <VirtualHost 127.0.0.1:$AP>
 	SSLEngine on
 	SSLCertificateFile "$T/tls.crt"
 	SSLCertificateKeyFile "$T/tls.key"
 	Include "$T/apache-bridge.conf"
+	Include "$T/apache-web.conf"
 </VirtualHost>
 EOF
 if ! "$APACHE2" -t -f "$T/apache2.conf" >"$T/apache-t.out" 2>&1; then
@@ -165,6 +181,21 @@ for front in lighttpd:$LP apache:$AP; do
 	$WSCLIENT -k -T 5 -s close $URL >"$T/$fe-none.out"
 	check "$fe: no token: the bridge's 401 reaches the client" \
 	    "$T/$fe-none.out" '"status":401'
+	# The web app in the same site: page, modules, worklet, config.
+	curl -sk -D "$T/$fe-page.h" -o "$T/$fe-page.html" "https://127.0.0.1:$port/"
+	check "$fe: the web app's page at /, with its CSP" "$T/$fe-page.h" \
+	    '^HTTP/[0-9.]+ 200' '^[Cc]ontent-[Tt]ype: text/html' \
+	    "^[Cc]ontent-[Ss]ecurity-[Pp]olicy: default-src 'self'"
+	cmp -s "$T/$fe-page.html" "$srcdir/web/index.html" &&
+	    ok "$fe: / is web/index.html" || not_ok "$fe: / is web/index.html"
+	for f in js/app.js js/pcm-worklet.js; do
+		curl -sk -D "$T/$fe-js.h" -o /dev/null "https://127.0.0.1:$port/$f"
+		check "$fe: /$f is served as JavaScript (ES modules need it)" \
+		    "$T/$fe-js.h" '^HTTP/[0-9.]+ 200' '^[Cc]ontent-[Tt]ype: text/javascript'
+	done
+	curl -sk -D "$T/$fe-cfg.h" -o /dev/null "https://127.0.0.1:$port/config.json"
+	check "$fe: /config.json is served as JSON" "$T/$fe-cfg.h" \
+	    '^HTTP/[0-9.]+ 200' '^[Cc]ontent-[Tt]ype: application/json'
 	code=$(curl -sk -o /dev/null -w '%{http_code}' \
 	    "https://127.0.0.1:$port/metrics")
 	[ "$code" = 404 ] &&
