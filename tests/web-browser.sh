@@ -20,7 +20,7 @@ export API_PORT=$base S3_PORT=$((base + 1)) BRIDGE_WS_PORT=$((base + 2)) \
 for p in "$API_PORT" "$S3_PORT" "$BRIDGE_WS_PORT" "$RIVA_STANDIN_PORT"; do
 	api_port_free "$p" || { echo "$0: port $p is taken (set WEB_TEST_PORT)" >&2; exit 1; }
 done
-export WORKERS=2 DEVSTACK_BRIDGE=1 RIVA_STANDIN_SCRIPT=$SRCDIR/tests/web.standin
+export WORKERS=2 DEVSTACK_BRIDGE=1 RIVA_BACKEND=standin RIVA_STANDIN_SCRIPT=$SRCDIR/tests/web.standin
 export WEB_CHUNK_SECONDS=${WEB_CHUNK_SECONDS:-5} CHROMIUM
 export WEB_TEST_OUT=${WEB_TEST_OUT:-$RUN_DIR/out}
 cleanup() { "$DEVSTACK" down >/dev/null 2>&1 || true; }

@@ -7,8 +7,8 @@
 //
 //   node tests/web-test.js [PHASE...]
 //
-// Phases (in this order): load, record, offline, reload, recordings,
-// denied, expired, bridgedown; all but recordings by default.  Figures (word -> partial
+// Phases (all by default, in this order): load, record, offline, reload,
+// recordings, denied, expired, bridgedown.  Figures (word -> partial
 // latency, chunk end -> complete 200, page weight) are printed as
 // "# figure ..." lines.  Screenshots go to $WEB_TEST_OUT.
 // TRANSCRIPT_MODE=standin (default) expects the script's words exactly;
@@ -30,10 +30,7 @@ const CHUNK_MS = Number(env.WEB_CHUNK_SECONDS || 5) * 1000;
 const S3_DIR = path.join(env.RUN_DIR, 's3', env.S3_BUCKET);
 const SCRIPT = path.join(__dirname, 'web.standin');
 const MODE = env.TRANSCRIPT_MODE || 'standin';
-// The recordings phase needs GET /sessions, GET /sessions/{id} and DELETE
-// /sessions/{id} (issue 10, section 3); until they are in audio-api it runs
-// only when asked for by name.
-const DEFAULT_PHASES = ['load', 'record', 'offline', 'reload', 'denied', 'expired', 'bridgedown'];
+const DEFAULT_PHASES = ['load', 'record', 'offline', 'reload', 'recordings', 'denied', 'expired', 'bridgedown'];
 const phases = process.argv.slice(2);
 const want = (p) => (phases.length === 0 ? DEFAULT_PHASES : phases).includes(p);
 
@@ -579,7 +576,6 @@ function launch(fakeUi = '') {
     }
     note(`phase ${name}: ${((Date.now() - t) / 1000).toFixed(1)} s`);
   };
-  if (!want('recordings')) note('phase recordings not run: it waits for the session list/get/delete routes');
   try {
     await run('load', phaseLoad);
     await run('record', phaseRecord);
