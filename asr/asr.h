@@ -35,6 +35,7 @@ struct asr_conf {
 	char		*listen_address;
 	int64_t		 port;
 	int64_t		 max_streams;
+	int64_t		 preload_decoders;
 	int64_t		 workers;
 	char		*hmm_dir;
 	char		*lm_file;

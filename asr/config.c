@@ -36,6 +36,11 @@ const struct conf_key config_table[] = {
 	    "ASR_MAX_STREAMS", 0, NULL,
 	    "recognitions at once, each with its own decoder (about 110 MB); "
 	    "more are refused with RESOURCE_EXHAUSTED", OFF(max_streams) },
+	{ "preload_decoders", CONF_INT, 1, LIMIT_ASR_STREAMS, "1",
+	    "ASR_PRELOAD", 0, NULL,
+	    "decoders loaded before listening (at most max_streams); a "
+	    "stream that finds none idle waits about a second for a new one",
+	    OFF(preload_decoders) },
 	{ "workers", CONF_INT, 1, LIMIT_ASR_WORKERS, "2", "ASR_WORKERS", 0,
 	    NULL, "decoding threads (one per CPU core)", OFF(workers) },
 	{ "hmm_dir", CONF_STRING, 1, 4096, MODEL "en-us", "ASR_HMM", 0, NULL,
@@ -112,6 +117,12 @@ config_load(struct asr_conf *c, const char *path, char *errbuf,
 	    !config_model_ok("dict_file", c->dict_file, 0, errbuf, errlen,
 	    name))
 		goto fail;
+	if (c->preload_decoders > c->max_streams) {
+		snprintf(errbuf, errlen, "%s: preload_decoders (%lld) is more "
+		    "than max_streams (%lld)", name,
+		    (long long)c->preload_decoders, (long long)c->max_streams);
+		goto fail;
+	}
 	if (c->workers > c->max_streams)
 		c->workers = c->max_streams;	/* more would only wait */
 	return ERR_OK;

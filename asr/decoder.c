@@ -12,7 +12,9 @@
  * transitions into utterances: ps_get_hyp() for interim results on an
  * interval, ps_end_utt() and the word segments for a final.  Word times
  * are the decoder's frame numbers, which count the whole stream
- * (ps_start_stream() at each new stream), silence included.
+ * (ps_start_stream() at each new stream), silence included.  Each stream
+ * starts from the same normalisation, so a decoder's history does not
+ * change what the next stream gets.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -20,7 +22,9 @@
 #include <string.h>
 
 #include <pocketsphinx.h>
+#include <sphinxbase/cmn.h>
 #include <sphinxbase/err.h>
+#include <sphinxbase/feat.h>
 
 #include "asr.h"
 #include "asrstream.h"
@@ -36,6 +40,7 @@ struct decoder {
 	int		 utt_open;	/* ps_start_utt() without end */
 	int		 partial_ms, max_utt_ms;
 	struct asrstream st;
+	mfcc_t		*cmn0;		/* the CMN estimate after loading */
 	char		*last_partial;	/* malloc'd; "" at first */
 	/* the final being built */
 	char		*text;
@@ -59,6 +64,12 @@ decoder_xcalloc(size_t n, size_t sz)
 		abort();
 	}
 	return p;
+}
+
+static cmn_t *
+decoder_cmn(struct decoder *d)
+{
+	return ps_get_feat(d->ps)->cmn_struct;
 }
 
 struct decoder *
@@ -93,6 +104,14 @@ decoder_new(const struct asr_conf *cf, char *errbuf, size_t errlen)
 	d->frate = (int)cmd_ln_int32_r(ps_get_config(d->ps), "-frate");
 	if (d->frate <= 0)
 		d->frate = 100;
+	/*
+	 * Live cepstral mean normalisation adapts to the audio; keep its
+	 * starting point, so every stream starts from it (a stream's words
+	 * do not depend on what the decoder heard before).
+	 */
+	d->cmn0 = decoder_xcalloc((size_t)decoder_cmn(d)->veclen,
+	    sizeof(*d->cmn0));
+	cmn_live_get(decoder_cmn(d), d->cmn0);
 	d->partial_ms = (int)cf->partial_interval;
 	d->max_utt_ms = (int)cf->max_utterance;
 	d->last_partial = decoder_xcalloc(1, 1);
@@ -127,6 +146,7 @@ decoder_free(struct decoder *d)
 	decoder_clear_words(d);
 	ps_free(d->ps);
 	free(d->words);
+	free(d->cmn0);
 	free(d->text);
 	free(d->last_partial);
 	free(d);
@@ -137,6 +157,7 @@ decoder_begin(struct decoder *d)
 {
 	if (d->utt_open)
 		ps_end_utt(d->ps);	/* the last stream was cut off */
+	cmn_live_set(decoder_cmn(d), d->cmn0);
 	ps_start_stream(d->ps);
 	d->utt_open = ps_start_utt(d->ps) == 0;
 	asrstream_init(&d->st, d->partial_ms, d->max_utt_ms);

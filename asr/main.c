@@ -9,8 +9,9 @@
  *   audio-recognizer --print-example    the commented config file
  *
  * audio-bridge talks to it exactly as to NVIDIA Riva (riva_target).
- * Before it listens it loads one decoder, so a model that does not load
- * stops it at once with the reason instead of failing the first stream.
+ * Before it listens it loads preload_decoders decoders (at least one), so
+ * a model that does not load stops it at once with the reason instead of
+ * failing the first stream.
  * SIGTERM/SIGINT only set a flag; the gRPC loop then cancels every call
  * and the process exits 0.
  */
@@ -22,6 +23,7 @@
 #include <grpc/grpc.h>
 
 #include "asr.h"
+#include "limit.h"
 #include "log.h"
 
 static volatile sig_atomic_t main_stop;
@@ -46,9 +48,9 @@ main(int argc, char **argv)
 	const char *path = getenv("ASR_CONFIG");
 	struct asr_conf conf;
 	struct sigaction sa;
-	struct decoder *d;
+	struct decoder *d[LIMIT_ASR_STREAMS];
 	char errbuf[512];
-	int check = 0, i, status = 1;
+	int check = 0, i, n, status = 1;
 
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-n") == 0 ||
@@ -89,9 +91,15 @@ main(int argc, char **argv)
 	sigaction(SIGPIPE, &sa, NULL);
 
 	decoder_pool_init(&conf);
-	if ((d = decoder_pool_get()) == NULL)
+	for (i = 0; i < (int)conf.preload_decoders; i++) {
+		if ((d[i] = decoder_pool_get()) == NULL)
+			break;
+	}
+	n = i;
+	for (i = 0; i < n; i++)
+		decoder_pool_put(d[i]);
+	if (n < (int)conf.preload_decoders)
 		goto out;
-	decoder_pool_put(d);
 	grpc_init();
 	status = server_run(&conf, &main_stop);
 	grpc_shutdown_blocking();

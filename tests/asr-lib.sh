@@ -19,7 +19,7 @@ asr_speech() {
 		espeak-ng -v "$ASR_VOICE" -s "$ASR_SPEED" -w "$T/say.wav" \
 		    "$line" || return 1
 		sox -q "$T/say.wav" -r 16000 -c 1 -b 16 -e signed-integer \
-		    -t raw "$T/say.raw" pad 0.5 1.0 || return 1
+		    -t raw "$T/say.raw" gain -n -3 pad 0.5 1.0 || return 1
 		cat "$T/say.raw" >>"$1"
 		printf '%s\n' "$line" >>"$2"
 	done
@@ -37,7 +37,7 @@ start_recognizer() {
 	i=0
 	while ! grep -q 'msg="listening on' "$T/$name.log" 2>/dev/null; do
 		i=$((i + 1))
-		if [ $i -gt 600 ] || ! kill -0 "$REC_PID" 2>/dev/null; then
+		if [ $i -gt 1200 ] || ! kill -0 "$REC_PID" 2>/dev/null; then
 			echo "# recognizer $name did not start"
 			cat "$T/$name.log"
 			exit 1
