@@ -80,7 +80,7 @@ check "GetRivaSpeechRecognitionConfig lists the model (bridge /healthz)" \
     '"models":\[\{"name":"pocketsphinx-en-us","language":"en-US"\}\]'
 
 # ------------------------------------------- speech, three streams at once
-"$WSCLIENT" -T 90 -r -n 3 -R 300 -a "$T/speech.pcm" $URL >"$T/speech.out"
+"$WSCLIENT" -T 150 -r -n 3 -R 300 -a "$T/speech.pcm" $URL >"$T/speech.out"
 S=$($SCORE "$T/speech.txt" "$T/speech.out")
 echo "# speech, 3 streams at once in real time: $S"
 [ "$(field clients "$S")" = 3 ] &&
