@@ -59,6 +59,7 @@ struct api_conf {
 	int64_t		 playback_expires;	/* ms, whole seconds used */
 	int64_t		 list_limit;
 	int64_t		 delete_recheck_margin;
+	int64_t		 finalize_grace;	/* late chunks; 0: none */
 	struct conf_list cors_origins;
 	int64_t		 retry_after;		/* ms, whole seconds sent */
 

@@ -85,6 +85,7 @@ app_journal(struct app *app)
 		return NULL;
 	}
 	app->journal_retry_ms = 0;
+	journal_set_finalize_grace(app->journal, app->conf->finalize_grace);
 	return app->journal;
 }
 

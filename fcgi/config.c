@@ -65,6 +65,10 @@ const struct conf_key api_conf_table[] = {
 	    "expired, wait this long (uploads still in flight, clock skew) "
 	    "before listing its S3 prefix again for late uploads",
 	    OFF(delete_recheck_margin) },
+	{ "finalize_grace", CONF_DURATION, 0, DAY_MS, "5m", NULL, 0, NULL,
+	    "after finalize, how long a chunk that starts inside the declared "
+	    "durationMs may still be presigned and completed (it joins the "
+	    "final manifest); 0: none", OFF(finalize_grace) },
 	{ "cors_origins", CONF_LIST, 0, 64, "", "AUDIO_API_CORS_ORIGINS", 0,
 	    NULL, "origins allowed to call the API from a browser (exact "
 	    "match, e.g. https://app.example.com), or * for any origin "

@@ -107,6 +107,44 @@ sessions_load(struct req *r, struct journal *j, struct journal_session *s,
 }
 
 /*
+ * The late-chunk rule for a chunk starting at t_start_ms in the finalized
+ * session s (see journal_late_rule()): ERR_OK if it may still come in,
+ * else ERR_CONFLICT with a reply that says why.
+ */
+static enum err
+sessions_late(struct req *r, const struct journal_session *s,
+    int64_t t_start_ms)
+{
+	int64_t now = journal_now_ms(), grace = r->app->conf->finalize_grace;
+	char msg[256];
+
+	switch (journal_late_rule(s, t_start_ms, grace, now)) {
+	case JOURNAL_LATE_OK:
+		return ERR_OK;
+	case JOURNAL_LATE_OUTSIDE:
+		snprintf(msg, sizeof(msg), "session is finalized with "
+		    "durationMs %lld: a chunk starting at tStartMs %lld is "
+		    "outside the recording", (long long)s->duration_ms,
+		    (long long)t_start_ms);
+		break;
+	default:
+		if (grace > 0)
+			snprintf(msg, sizeof(msg), "session was finalized %llds "
+			    "ago: a late chunk is accepted only within %llds of "
+			    "finalize (finalize_grace)",
+			    (long long)((now - s->finalized_ms) / 1000),
+			    (long long)(grace / 1000));
+		else
+			snprintf(msg, sizeof(msg), "session is finalized, and "
+			    "this server takes no late chunks (finalize_grace "
+			    "is 0)");
+		break;
+	}
+	req_error(r, ERR_CONFLICT, msg, "tStartMs", NULL);
+	return ERR_CONFLICT;
+}
+
+/*
  * Write the session's newest manifest revision to S3 now.  want_rev 0:
  * best effort, stop when nothing is left to claim.  want_rev > 0: succeed
  * only once S3 holds at least that revision, waiting (bounded by the S3
@@ -324,8 +362,10 @@ sessions_presign(struct req *r)
 		    "sizeBytes", NULL);
 		return;
 	}
+	/* A finalized session still takes the late last chunk. */
 	if ((j = sessions_journal(r)) == NULL ||
-	    sessions_load(r, j, &s, 1) != ERR_OK)
+	    sessions_load(r, j, &s, 0) != ERR_OK ||
+	    (s.finalized && sessions_late(r, &s, v[F_START].i) != ERR_OK))
 		return;
 	sessions_parts(r, &p);
 	p.seq = v[F_SEQ].i;
@@ -544,14 +584,34 @@ sessions_complete(struct req *r)
 		    "server builds for this session, seq, tStartMs and tEndMs");
 		return;
 	}
+	/* A new chunk the late-chunk rule keeps out of a finalized session
+	 * is refused before S3 is asked; a known seq goes on to the journal,
+	 * which answers a retry as before. */
+	if (s.finalized && journal_late_rule(&s, v[F_START].i,
+	    r->app->conf->finalize_grace, journal_now_ms()) !=
+	    JOURNAL_LATE_OK) {
+		unsigned char unknown = 0;
+		int64_t seq = v[F_SEQ].i;
+
+		if (journal_unknown_seqs(j, r->sub, r->session_id, &seq, 1,
+		    &unknown) == ERR_OK && unknown) {
+			(void)sessions_late(r, &s, v[F_START].i);
+			return;
+		}
+	}
 	if (sessions_verify(r, v[F_KEY].s, v[F_BYTES].i, "objectKey") !=
 	    ERR_OK)
 		return;
 	rc = journal_complete_chunk(j, r->sub, r->session_id, &c,
 	    journal_now_ms(), &res);
+	/* A conflict may come from a finalize since sessions_load(): read
+	 * the session again to say which rule refused the chunk. */
+	if (rc == ERR_CONFLICT && journal_get_session(j, r->sub,
+	    r->session_id, &s) == ERR_OK && s.finalized &&
+	    sessions_late(r, &s, c.t_start_ms) != ERR_OK)
+		return;
 	if (rc != ERR_OK) {
-		sessions_journal_error(r, rc, s.finalized ?
-		    "session is finalized" :
+		sessions_journal_error(r, rc,
 		    "a different chunk with this seq was already completed");
 		return;
 	}
@@ -688,8 +748,9 @@ sessions_manifest(struct req *r)
 		if (!unknown[i])
 			continue;
 		if (s.finalized) {
-			req_error(r, ERR_CONFLICT, "session is finalized", NULL,
-			    NULL);
+			req_error(r, ERR_CONFLICT, "session is finalized: a "
+			    "late chunk goes through presign and complete",
+			    NULL, NULL);
 			goto out;
 		}
 		snprintf(path, sizeof(path), "chunks[%zu].key", i);

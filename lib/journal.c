@@ -100,7 +100,8 @@ static const char *const journal_sql[JS__MAX] = {
 	    "SELECT id, owner, codec, sample_rate, chunk_seconds, user_agent,"
 	    " created_ms, updated_ms, finalized, duration_ms, chunk_count,"
 	    " total_bytes, t_min_ms, t_max_ms, revision, synced_revision,"
-	    " final_event_id, deleting_ms FROM sessions WHERE id = ?1",
+	    " final_event_id, deleting_ms, finalized_ms, final_chunk_count,"
+	    " final_total_bytes FROM sessions WHERE id = ?1",
 	[JS_SESSION_INSERT] =
 	    "INSERT INTO sessions (id, owner, codec, sample_rate,"
 	    " chunk_seconds, user_agent, created_ms, updated_ms)"
@@ -116,7 +117,9 @@ static const char *const journal_sql[JS__MAX] = {
 	    " updated_ms = max(updated_ms, ?2) WHERE id = ?1",
 	[JS_SESSION_FINALIZE] =
 	    "UPDATE sessions SET finalized = 1, duration_ms = ?2,"
-	    " final_event_id = ?3 WHERE id = ?1 AND finalized = 0",
+	    " final_event_id = ?3, finalized_ms = ?4,"
+	    " final_chunk_count = chunk_count, final_total_bytes = total_bytes"
+	    " WHERE id = ?1 AND finalized = 0",
 	[JS_SESSION_SYNC] =
 	    "UPDATE sessions SET synced_revision = ?2"
 	    " WHERE id = ?1 AND ?2 > synced_revision AND ?2 <= revision",
@@ -205,13 +208,15 @@ static const char *const journal_sql[JS__MAX] = {
 	    "SELECT id, owner, codec, sample_rate, chunk_seconds, user_agent,"
 	    " created_ms, updated_ms, finalized, duration_ms, chunk_count,"
 	    " total_bytes, t_min_ms, t_max_ms, revision, synced_revision,"
-	    " final_event_id, deleting_ms FROM sessions WHERE owner = ?1"
+	    " final_event_id, deleting_ms, finalized_ms, final_chunk_count,"
+	    " final_total_bytes FROM sessions WHERE owner = ?1"
 	    " ORDER BY created_ms DESC, id DESC LIMIT ?2",
 	[JS_SESSION_LIST_AFTER] =
 	    "SELECT id, owner, codec, sample_rate, chunk_seconds, user_agent,"
 	    " created_ms, updated_ms, finalized, duration_ms, chunk_count,"
 	    " total_bytes, t_min_ms, t_max_ms, revision, synced_revision,"
-	    " final_event_id, deleting_ms FROM sessions WHERE owner = ?1"
+	    " final_event_id, deleting_ms, finalized_ms, final_chunk_count,"
+	    " final_total_bytes FROM sessions WHERE owner = ?1"
 	    " AND (created_ms, id) < (?3, ?4)"
 	    " ORDER BY created_ms DESC, id DESC LIMIT ?2",
 	[JS_SESSION_DELETING] =
@@ -277,6 +282,7 @@ struct journal {
 	pid_t		 pid;		/* the process that opened it */
 	unsigned	 flags;
 	int		 busy_timeout_ms;
+	int64_t		 finalize_grace_ms;	/* late chunks; 0: none */
 	struct timespec	 busy_since;	/* first retry of the current wait */
 	unsigned int	 busy_seed;	/* jitter for the busy handler */
 	sqlite3_stmt	*stmt[JS__MAX];
@@ -833,7 +839,7 @@ journal_span(sqlite3_stmt *st, int tmin, int tmax)
 	return sqlite3_column_int64(st, tmax) - sqlite3_column_int64(st, tmin);
 }
 
-/* Fill *s from a row of JS_SESSION_GET's columns. */
+/* Fill *s from a row of JS_SESSION_GET's (and the list's) columns. */
 static void
 journal_session_cols(sqlite3_stmt *st, struct journal_session *s)
 {
@@ -854,6 +860,13 @@ journal_session_cols(sqlite3_stmt *st, struct journal_session *s)
 	s->revision = sqlite3_column_int64(st, 14);
 	s->synced_revision = sqlite3_column_int64(st, 15);
 	s->deleting_ms = sqlite3_column_int64(st, 17);
+	if (s->finalized) {
+		s->finalized_ms = sqlite3_column_int64(st, 18);
+		s->final_chunk_count = sqlite3_column_type(st, 19) ==
+		    SQLITE_NULL ? s->chunk_count : sqlite3_column_int64(st, 19);
+		s->final_total_bytes = sqlite3_column_type(st, 20) ==
+		    SQLITE_NULL ? s->total_bytes : sqlite3_column_int64(st, 20);
+	}
 }
 
 /*
@@ -964,6 +977,30 @@ journal_get_session(struct journal *j, const char *owner,
 	if (owner == NULL || session_id == NULL || out == NULL)
 		return ERR_INVAL;
 	return journal_session_read(j, owner, session_id, out, NULL, __func__);
+}
+
+/* ------------------------------------------------------------- late chunks */
+
+void
+journal_set_finalize_grace(struct journal *j, int64_t grace_ms)
+{
+	if (j != NULL)
+		j->finalize_grace_ms = grace_ms > 0 ? grace_ms : 0;
+}
+
+enum journal_late
+journal_late_rule(const struct journal_session *s, int64_t t_start_ms,
+    int64_t grace_ms, int64_t now_ms)
+{
+	if (!s->finalized)
+		return JOURNAL_LATE_OK;
+	if (t_start_ms >= s->duration_ms)
+		return JOURNAL_LATE_OUTSIDE;
+	/* finalized_ms 0: sealed by a program that did not record when. */
+	if (grace_ms <= 0 || s->finalized_ms <= 0 ||
+	    now_ms - s->finalized_ms > grace_ms)
+		return JOURNAL_LATE_EXPIRED;
+	return JOURNAL_LATE_OK;
 }
 
 /* ------------------------------------------------------------------ chunks */
@@ -1129,10 +1166,14 @@ journal_complete_tx(struct journal *j, const char *owner,
 		out->replayed = 1;
 		goto out;
 	}
-	if (s.finalized) {
+	if (s.finalized && journal_late_rule(&s, c->t_start_ms,
+	    j->finalize_grace_ms, now_ms) != JOURNAL_LATE_OK) {
 		e = ERR_CONFLICT;
 		goto out;
 	}
+	if (s.finalized)
+		log_msg(LOGL_INFO, func, "session %s seq %lld: late chunk "
+		    "after finalize", session_id, (long long)c->seq);
 	if (!r.found) {
 		if (s.chunk_count >= LIMIT_CHUNKS_PER_SESSION) {
 			e = ERR_TOO_LARGE;
@@ -1412,6 +1453,7 @@ journal_finalize_tx(struct journal *j, const char *owner,
 		journal_bind_text(st, 1, session_id);
 		sqlite3_bind_int64(st, 2, duration_ms);
 		journal_bind_text(st, 3, final_id);
+		sqlite3_bind_int64(st, 4, now_ms);
 		if ((e = journal_run(j, st, func, "seal session")) != ERR_OK)
 			goto out;
 		if ((e = journal_changed(j, session_id, now_ms,
@@ -1438,8 +1480,9 @@ journal_finalize_tx(struct journal *j, const char *owner,
 			goto out;
 	} else
 		out->replayed = 1;
-	out->chunk_count = s.chunk_count;
-	out->total_bytes = s.total_bytes;
+	/* As the first finalize answered, late chunks or not. */
+	out->chunk_count = s.final_chunk_count;
+	out->total_bytes = s.final_total_bytes;
 	out->duration_ms = s.duration_ms;
 	out->revision = s.revision;
 	journal_copy(out->event_id, sizeof(out->event_id), final_id);

@@ -113,6 +113,9 @@ struct journal_session {
 	int64_t		 revision;	/* manifest revision, 0 = no change yet */
 	int64_t		 synced_revision; /* newest revision known in S3 */
 	int64_t		 deleting_ms;	/* 0, or when its DELETE was accepted */
+	int64_t		 finalized_ms;	/* when finalize sealed it; 0: open */
+	int64_t		 final_chunk_count;	/* what finalize answered */
+	int64_t		 final_total_bytes;
 };
 
 /* Store a new session (revision 0, nothing enqueued).  ERR_CONFLICT if the
@@ -125,6 +128,27 @@ enum err	journal_create_session(struct journal *,
  * calls below answer ERR_NOT_FOUND for it too). */
 enum err	journal_get_session(struct journal *, const char *owner,
 		    const char *session_id, struct journal_session *out);
+
+/*
+ * Late chunks.  A client may call finalize before its last chunk's
+ * presign/PUT/complete (the original recorder page does).  finalize
+ * declares the recording's duration, so a chunk that starts inside it
+ * (tStartMs < durationMs) is still accepted for grace_ms after finalize:
+ * it joins the final manifest (a new revision, still final) and gets its
+ * AudioChunkUploaded event.  Per connection; 0 (the default) accepts none.
+ */
+void		journal_set_finalize_grace(struct journal *, int64_t grace_ms);
+
+enum journal_late {
+	JOURNAL_LATE_OK = 0,		/* open, or final and inside the rule */
+	JOURNAL_LATE_OUTSIDE,		/* tStartMs >= the declared duration */
+	JOURNAL_LATE_EXPIRED,		/* now is past finalize + grace_ms */
+};
+
+/* Whether the late-chunk rule lets a chunk starting at t_start_ms into
+ * session s at now_ms, with grace_ms of grace (no I/O). */
+enum journal_late journal_late_rule(const struct journal_session *s,
+		    int64_t t_start_ms, int64_t grace_ms, int64_t now_ms);
 
 /* --------------------------------------------------------------- chunks */
 
@@ -160,9 +184,12 @@ struct journal_complete_result {
  * A retry of the same complete (same key, bytes, times; md5/sha256 equal
  * where both sides have them) changes nothing, enqueues nothing and answers
  * exactly what the first one answered, with replayed = 1 -- even after the
- * session was finalized.  ERR_CONFLICT: a chunk with this seq exists with
- * different data, or the session is finalized and this complete is not a
- * retry of an earlier one.
+ * session was finalized, and after the grace.  A finalized session takes a
+ * new chunk only under the late-chunk rule (journal_late_rule() with this
+ * connection's grace): the final manifest gets a new revision and stays
+ * final.  ERR_CONFLICT: a chunk with this seq exists with different data,
+ * or the session is finalized and this complete is neither a retry nor a
+ * late chunk the rule lets in.
  */
 enum err	journal_complete_chunk(struct journal *, const char *owner,
 		    const char *session_id, const struct journal_chunk *,
@@ -223,8 +250,10 @@ struct journal_finalize_result {
  * duration_ms (> 0), bump the revision, enqueue the RecordingFinalized event
  * (manifest_key is the S3 key of its manifest.json, built by the caller) and
  * the final manifest_write.  Finalizing again changes nothing and answers
- * what the first finalize answered (replayed = 1), whatever duration the
- * retry carries.  A session with no chunks may be finalized.
+ * what the first finalize answered (replayed = 1; chunk_count and
+ * total_bytes as then, even if late chunks came since), whatever duration
+ * the retry carries; revision is then the session's newest, the one S3
+ * must hold.  A session with no chunks may be finalized.
  */
 enum err	journal_finalize(struct journal *, const char *owner,
 		    const char *session_id, int64_t duration_ms,

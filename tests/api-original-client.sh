@@ -5,7 +5,9 @@
 # audio-api, s3rver (checks SigV4), the SQLite journal, the EventBridge
 # stand-in.  It creates with {"codec":"webm","sampleRate":48000}, PUTs with
 # curl sending ONLY Content-Type and x-amz-server-side-encryption, reads the
-# manifest back from S3, and runs with cors_origins = *.  Then
+# manifest back from S3, finalizes before its last chunk is in (which is
+# then accepted: the late-chunk rule), sees a chunk beyond the declared
+# duration refused, and runs with cors_origins = *.  Then
 # tests/api-presign-sdk.js compares our presigned URL with the AWS SDK
 # presigner's on the same stack.
 # Ports: API_TEST_ORIGINAL_PORT (18020) and the next one for s3rver.
@@ -104,12 +106,65 @@ st=$(api PUT "/sessions/$SID/manifest" \
 MKEY=$(out .manifestKey)
 check "$(is "$st" 200)" 'manifest upsert with codec "webm" is 200' "$st $(cat "$TMP/out")"
 
-# 6. finalize
-st=$(api POST "/sessions/$SID/finalize" '{"durationMs":5000,"final":true}')
-check "$(is "$st:$(out .chunkCount)" 200:1)" 'finalize is 200' "$st $(cat "$TMP/out")"
+# 6. finalize, as the original page does: before its last chunk (5-8 s)
+# has been presigned, uploaded and completed.
+st=$(api POST "/sessions/$SID/finalize" '{"durationMs":8000,"final":true}')
+FIN=$(cat "$TMP/out")
+check "$(is "$st:$(out .chunkCount)" 200:1)" 'finalize is 200' "$st $FIN"
 s3_get "$MKEY" >"$TMP/manifest.json"
 check "$(is "$(jq -r '"\(.final) \(.codec) \(.chunks | length)"' "$TMP/manifest.json")" 'true webm/opus 1')" \
 	'the final manifest in S3 holds the chunk' "$(cat "$TMP/manifest.json")"
+REV1=$(jq -r .revision "$TMP/manifest.json")
+
+# 7. the late last chunk: inside the declared 8 s, within finalize_grace
+head -c 2500 /dev/urandom >"$TMP/chunk2.webm"
+upload 2 5000 8000 "$TMP/chunk2.webm"
+check "$(is "$PRESIGN_STATUS" 200)" 'presign of the last chunk after finalize is 200 (it starts inside durationMs)' "$(cat "$TMP/out")"
+check "$(is "$PUT_STATUS" 200)" 'its PUT with only Content-Type and SSE is accepted by S3' "$PUT_STATUS"
+LATE_KEY=$KEY
+LATE_BODY="{\"seq\":2,\"objectKey\":\"$KEY\",\"bytes\":2500,\"tStartMs\":5000,\"tEndMs\":8000}"
+st=$(api POST "/sessions/$SID/chunks/complete" "$LATE_BODY")
+LATE=$(cat "$TMP/out")
+check "$(is "$st:$(out .chunkCount):$(out .totalBytes)" 200:2:6500)" 'complete of the late chunk is 200: chunkCount 2' "$st $LATE"
+LATE_EVENT=$(out .eventId)
+for i in $(seq 1 50); do
+	s3_get "$MKEY" >"$TMP/manifest.json"
+	[ "$(jq -r '.chunks | length' "$TMP/manifest.json" 2>/dev/null)" = 2 ] && break
+	sleep 0.1
+done
+check "$(is "$(jq -r '"\(.final) \(.chunks | length) \(.chunks[1].key == "'"$KEY"'") \(.durationMs) \(.revision > '"$REV1"')"' "$TMP/manifest.json")" 'true 2 true 8000 true')" \
+	'the manifest in S3 is rewritten with the late chunk at a newer revision, still final' "$(cat "$TMP/manifest.json")"
+for i in $(seq 1 100); do
+	grep -q "$LATE_EVENT" "$EVENTS_LOG" 2>/dev/null && break
+	sleep 0.1
+done
+check "$(jq -r --arg id "$LATE_EVENT" 'select(.detail.eventId == $id) | "\(.detailType) \(.detail.chunkSeq // .detail.seq)"' "$EVENTS_LOG" 2>/dev/null | head -n 1 | grep -q '^AudioChunkUploaded 2$'; echo $?)" \
+	"the late chunk's AudioChunkUploaded event reaches EventBridge" "$(tail -n 3 "$EVENTS_LOG" 2>/dev/null)"
+st=$(api POST "/sessions/$SID/chunks/complete" "$LATE_BODY")
+check "$(is "$st $(cat "$TMP/out")" "200 $LATE")" 'retrying the late complete answers the same' "$st $(cat "$TMP/out")"
+st=$(api POST "/sessions/$SID/finalize" '{"durationMs":8000,"final":true}')
+check "$(is "$st $(cat "$TMP/out")" "200 $FIN")" 'retrying finalize answers what the first finalize answered' "$st $(cat "$TMP/out")"
+
+# 8. a chunk beyond the declared duration stays refused, saying why
+head -c 100 /dev/urandom >"$TMP/chunk3.webm"
+upload 3 8000 13000 "$TMP/chunk3.webm"
+check "$(is "$PRESIGN_STATUS:$(out .code)" 409:conflict)" 'presign of a chunk starting at durationMs is 409' "$(cat "$TMP/out")"
+check "$(out .error | grep -q 'durationMs 8000.*outside'; echo $?)" \
+	'and the message says it is outside the declared duration' "$(cat "$TMP/out")"
+st=$(api POST "/sessions/$SID/chunks/complete" \
+	"{\"seq\":3,\"objectKey\":\"${LATE_KEY/00002-005000-008000/00003-008000-013000}\",\"bytes\":100,\"tStartMs\":8000,\"tEndMs\":13000}")
+check "$(is "$st" 409)" 'complete of a chunk outside the duration is 409' "$st $(cat "$TMP/out")"
+check "$(out .error | grep -q outside; echo $?)" 'with the same reason' "$(cat "$TMP/out")"
+
+# 9. after finalize_grace, a late chunk inside the duration is refused too
+st=$(api POST /sessions '{"codec":"webm","sampleRate":48000}')
+SID=$(out .sessionId)
+st=$(api POST "/sessions/$SID/finalize" '{"durationMs":5000,"final":true}')
+sqlite3 "$JOURNAL" "update sessions set finalized_ms = finalized_ms - 600000 where id = '$SID'"
+upload 1 0 5000 "$TMP/chunk1.webm"
+check "$(is "$PRESIGN_STATUS" 409)" 'presign of a late chunk 10 min after finalize is 409' "$(cat "$TMP/out")"
+check "$(out .error | grep -q 'finalize_grace'; echo $?)" \
+	'and the message names the grace period' "$(cat "$TMP/out")"
 
 # CORS = *: any page may call, with no credentials mode.
 hdrs=$(curl -s -D - -o /dev/null -X OPTIONS -H 'Origin: https://recorder.example.org' \

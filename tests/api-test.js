@@ -494,12 +494,14 @@ async function testRoutes() {
   r = await call('POST', base + '/finalize', { token: alice, body: { durationMs: 99999, final: true } });
   ok(r.status === 200 && JSON.stringify(r.json) === JSON.stringify(fin), 'finalizing twice answers the same', r.text);
   r = await call('POST', base + '/chunks/presign', { token: alice, body: presignBody(5, 5) });
-  ok(isErr(r, 409, 'conflict'), 'presign after finalize is 409', r.text);
+  ok(isErr(r, 409, 'conflict') && /outside/.test(r.json.error),
+    'presign after finalize of a chunk outside the declared duration is 409 saying so', r.text);
   {
     const c5 = { seq: 5, objectKey: pre.objectKey.replace('00001-000000-005000', '00005-020000-025000'),
       bytes: 5, tStartMs: 20000, tEndMs: 25000 };
     r = await call('POST', base + '/chunks/complete', { token: alice, body: c5 });
-    ok(r.status === 409 || r.status === 404 || r.status === 409, 'complete of a new chunk after finalize is refused', r.text);
+    ok(isErr(r, 409, 'conflict') && /outside/.test(r.json.error),
+      'complete of a new chunk outside the declared duration after finalize is 409 saying so', r.text);
   }
   r = await call('POST', base + '/chunks/complete', { token: alice, body: cbody });
   ok(r.status === 200 && r.json.eventId === done1.eventId, 'a retried complete after finalize still answers the same', r.text);
@@ -689,6 +691,10 @@ async function testS3Outage() {
   }
   ok(done.length === 3, 'three chunks accepted before the outage');
   const c4 = await uploadChunk(u, sid, 4, 20);
+  // An open session with an uploaded, not yet completed chunk: its
+  // complete must ask S3 (HEAD) whatever the state of the sealed one.
+  const sidOpen = await newSession(u);
+  const o1 = await uploadChunk(u, sidOpen, 1, 20);
   // stop S3
   const s3pid = Number(fs.readFileSync(path.join(env.RUN_DIR, 's3rver.pid'), 'utf8'));
   process.kill(s3pid, 'SIGTERM');
@@ -726,7 +732,7 @@ async function testS3Outage() {
     return child;
   };
   const wrong = await startS3('not-the-secret-the-api-signs-with');
-  r = await call('POST', `/sessions/${sid}/chunks/complete`, { token: u, body: c4.body });
+  r = await call('POST', `/sessions/${sidOpen}/chunks/complete`, { token: u, body: o1.body });
   ok(r.status === 502 && r.json && r.json.code === 'upstream_error' && Number(r.headers.get('retry-after')) > 0,
     'S3 refusing our signature makes complete a 502 with Retry-After', r.status + ' ' + r.text);
   process.kill(wrong.pid, 'SIGTERM');
@@ -743,6 +749,8 @@ async function testS3Outage() {
   ok(r.status === 200, 'healthz is 200 again once S3 is back', r.text);
   r = await call('POST', `/sessions/${sid}/chunks/complete`, { token: u, body: c4.body });
   ok(r.status === 409, 'the sealed session refuses the chunk that failed during the outage', r.text);
+  r = await call('POST', `/sessions/${sidOpen}/chunks/complete`, { token: u, body: o1.body });
+  ok(r.status === 200 && r.json.chunkCount === 1, 'the complete refused by the bad S3 works once S3 is back', r.text);
   r = await call('POST', `/sessions/${sid}/finalize`, { token: u, body: { durationMs: 15000 } });
   ok(r.status === 200 && r.json.chunkCount === 3, 'retrying finalize answers 200 once S3 is back', r.text);
   const m = s3Manifest(r.json && r.json.manifestKey);

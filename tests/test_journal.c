@@ -235,6 +235,49 @@ migrates_old_file_forward_keeping_data(void)
 	    journal_schema_latest());
 }
 
+/* Sessions finalized before 004 get their finalize time and totals from
+ * the row, so late chunks and finalize retries work for them too. */
+static void
+migration_004_backfills_finalized_sessions(void)
+{
+	char path[512];
+	struct journal *j;
+	struct journal_session s;
+	struct journal_finalize_result f;
+	sqlite3 *db;
+
+	CU_ASSERT_FATAL(journal_migration_count >= 3);
+	tj_path(path, sizeof(path));
+	CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &db), SQLITE_OK);
+	CU_ASSERT_EQUAL(sqlite3_exec(db, journal_migration_sql[0], NULL, NULL,
+	    NULL), SQLITE_OK);
+	CU_ASSERT_EQUAL(sqlite3_exec(db, journal_migration_sql[1], NULL, NULL,
+	    NULL), SQLITE_OK);
+	CU_ASSERT_EQUAL(sqlite3_exec(db, "PRAGMA user_version = 2;"
+	    "INSERT INTO sessions (id, owner, codec, sample_rate,"
+	    " chunk_seconds, created_ms, updated_ms, chunk_count,"
+	    " total_bytes, finalized, duration_ms, final_event_id, revision)"
+	    " VALUES ('done', 'user-a', 'webm/opus', 48000, 5, 1, 1234, 2,"
+	    " 300, 1, 9000, '00000000-0000-4000-8000-000000000000', 3),"
+	    " ('open', 'user-a', 'webm/opus', 48000, 5, 1, 1, 0, 0, 0,"
+	    " NULL, NULL, 0)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	j = tj_open(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+	CU_ASSERT_EQUAL(journal_get_session(j, OWNER, "done", &s), ERR_OK);
+	CU_ASSERT_EQUAL(s.finalized_ms, 1234);
+	CU_ASSERT_EQUAL(s.final_chunk_count, 2);
+	CU_ASSERT_EQUAL(s.final_total_bytes, 300);
+	CU_ASSERT_EQUAL(journal_finalize(j, OWNER, "done", 9000, MKEY, T0,
+	    &f), ERR_OK);
+	CU_ASSERT_EQUAL(f.replayed, 1);
+	CU_ASSERT_EQUAL(f.chunk_count, 2);
+	CU_ASSERT_EQUAL(f.total_bytes, 300);
+	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM sessions WHERE "
+	    "id = 'open' AND finalized_ms IS NULL"), 1);
+	journal_close(j);
+}
+
 static void
 newer_schema_is_refused(void)
 {
@@ -679,6 +722,129 @@ sealed_session_refuses_changes(void)
 	CU_ASSERT_EQUAL(u.added, 0);
 	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM chunks"), 1);
 	CU_ASSERT_EQUAL(tj_count(path, "SELECT revision FROM sessions"), 2);
+	journal_close(j);
+}
+
+/*
+ * The last chunk may arrive after finalize: inside the declared duration
+ * and the grace it joins the final manifest (new revision, still final)
+ * with its event; retries of it and of finalize answer as before.
+ */
+static void
+late_chunk_joins_the_final_manifest(void)
+{
+	char path[512];
+	struct journal *j;
+	struct journal_finalize_result f, f2;
+	struct journal_complete_result late, again;
+	struct journal_session s;
+	struct journal_snapshot *snap = NULL;
+	const struct manifest *m;
+	const int64_t grace = 300000;
+
+	tj_path(path, sizeof(path));
+	j = tj_open(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+	journal_set_finalize_grace(j, grace);
+	CU_ASSERT_EQUAL_FATAL(tj_session(j, "s", OWNER), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(tj_complete(j, "s", 1, T0, NULL), ERR_OK);
+	/* Declares 8 s: chunk 2 (5-10 s) starts inside it. */
+	CU_ASSERT_EQUAL_FATAL(journal_finalize(j, OWNER, "s", 8000, MKEY,
+	    T0 + 100, &f), ERR_OK);
+	CU_ASSERT_EQUAL(f.revision, 2);
+	CU_ASSERT_EQUAL(journal_get_session(j, OWNER, "s", &s), ERR_OK);
+	CU_ASSERT_EQUAL(s.finalized_ms, T0 + 100);
+	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM outbox WHERE "
+	    "kind = 'manifest_write'"), 1);
+	CU_ASSERT_EQUAL(tj_complete(j, "s", 2, T0 + 100 + grace, &late),
+	    ERR_OK);
+	CU_ASSERT_EQUAL(late.replayed, 0);
+	CU_ASSERT_EQUAL(late.chunk_count, 2);
+	CU_ASSERT_EQUAL(late.total_bytes, 2003);
+	CU_ASSERT_EQUAL(late.duration_ms, 8000);
+	CU_ASSERT_EQUAL(late.revision, 3);
+	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM outbox WHERE "
+	    "detail_type = 'AudioChunkUploaded'"), 2);
+	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM outbox WHERE "
+	    "kind = 'manifest_write'"), 1);
+	CU_ASSERT_EQUAL(journal_read_snapshot(j, OWNER, "s", &snap), ERR_OK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(snap);
+	m = journal_snapshot_manifest(snap);
+	CU_ASSERT_EQUAL(m->final, 1);
+	CU_ASSERT_EQUAL(m->revision, 3);
+	CU_ASSERT_EQUAL(m->nchunks, 2);
+	CU_ASSERT_EQUAL(m->duration_ms, 8000);
+	journal_snapshot_free(snap);
+
+	/* Retried after the grace: the same answer, nothing new. */
+	CU_ASSERT_EQUAL(tj_complete(j, "s", 2, T0 + 3600000, &again), ERR_OK);
+	CU_ASSERT_EQUAL(again.replayed, 1);
+	CU_ASSERT_STRING_EQUAL(again.event_id, late.event_id);
+	CU_ASSERT_EQUAL(again.chunk_count, late.chunk_count);
+	CU_ASSERT_EQUAL(again.revision, late.revision);
+	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM outbox WHERE "
+	    "detail_type = 'AudioChunkUploaded'"), 2);
+	/* finalize again: what it answered first, and the newest revision
+	 * to wait for in S3. */
+	CU_ASSERT_EQUAL(journal_finalize(j, OWNER, "s", 8000, MKEY,
+	    T0 + 3600000, &f2), ERR_OK);
+	CU_ASSERT_EQUAL(f2.replayed, 1);
+	CU_ASSERT_STRING_EQUAL(f2.event_id, f.event_id);
+	CU_ASSERT_EQUAL(f2.chunk_count, f.chunk_count);
+	CU_ASSERT_EQUAL(f2.total_bytes, f.total_bytes);
+	CU_ASSERT_EQUAL(f2.revision, 3);
+	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM outbox WHERE "
+	    "detail_type = 'RecordingFinalized'"), 1);
+	journal_close(j);
+}
+
+static void
+late_chunk_rule_refuses_outside_and_after_grace(void)
+{
+	char path[512];
+	struct journal *j;
+	struct journal_finalize_result f;
+	struct journal_complete_result r;
+	struct journal_session s;
+	const int64_t grace = 300000;
+
+	tj_path(path, sizeof(path));
+	j = tj_open(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+	journal_set_finalize_grace(j, grace);
+	CU_ASSERT_EQUAL_FATAL(tj_session(j, "s", OWNER), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(tj_complete(j, "s", 1, T0, NULL), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(journal_finalize(j, OWNER, "s", 5000, MKEY, T0,
+	    &f), ERR_OK);
+	/* Chunk 2 starts at 5000, not inside a 5000 ms recording. */
+	CU_ASSERT_EQUAL(tj_complete(j, "s", 2, T0 + 1, &r), ERR_CONFLICT);
+	CU_ASSERT_EQUAL(journal_get_session(j, OWNER, "s", &s), ERR_OK);
+	CU_ASSERT_EQUAL(journal_late_rule(&s, 5000, grace, T0 + 1),
+	    JOURNAL_LATE_OUTSIDE);
+	CU_ASSERT_EQUAL(journal_late_rule(&s, 4999, grace, T0 + grace),
+	    JOURNAL_LATE_OK);
+	CU_ASSERT_EQUAL(journal_late_rule(&s, 4999, grace, T0 + grace + 1),
+	    JOURNAL_LATE_EXPIRED);
+	CU_ASSERT_EQUAL(journal_late_rule(&s, 0, 0, T0),
+	    JOURNAL_LATE_EXPIRED);
+	s.finalized_ms = 0;
+	CU_ASSERT_EQUAL(journal_late_rule(&s, 0, grace, T0),
+	    JOURNAL_LATE_EXPIRED);
+	s.finalized = 0;
+	CU_ASSERT_EQUAL(journal_late_rule(&s, 99999, 0, T0), JOURNAL_LATE_OK);
+
+	/* Inside the duration, but after the grace or with none. */
+	CU_ASSERT_EQUAL_FATAL(tj_session(j, "t", OWNER), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(tj_complete(j, "t", 1, T0, NULL), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(journal_finalize(j, OWNER, "t", 20000, MKEY, T0,
+	    &f), ERR_OK);
+	CU_ASSERT_EQUAL(tj_complete(j, "t", 2, T0 + grace + 1, &r),
+	    ERR_CONFLICT);
+	journal_set_finalize_grace(j, 0);
+	CU_ASSERT_EQUAL(tj_complete(j, "t", 2, T0 + 1, &r), ERR_CONFLICT);
+	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM chunks"), 2);
+	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM outbox WHERE "
+	    "detail_type = 'AudioChunkUploaded'"), 2);
 	journal_close(j);
 }
 
@@ -1446,6 +1612,7 @@ test_journal_suite(void)
 #define T(f) { #f, f }
 		T(migrates_empty_file_and_reopens),
 		T(migrates_old_file_forward_keeping_data),
+		T(migration_004_backfills_finalized_sessions),
 		T(newer_schema_is_refused),
 		T(concurrent_opens_migrate_once),
 		T(sessions_are_isolated_by_owner),
@@ -1456,6 +1623,8 @@ test_journal_suite(void)
 		T(manifest_upsert_never_removes_or_shrinks),
 		T(finalize_twice_answers_the_same),
 		T(sealed_session_refuses_changes),
+		T(late_chunk_joins_the_final_manifest),
+		T(late_chunk_rule_refuses_outside_and_after_grace),
 		T(empty_session_can_be_finalized),
 		T(outbox_lease_is_exclusive_across_connections),
 		T(event_items_carry_stable_detail),
