@@ -196,7 +196,7 @@ routes_health(struct req *r)
 	struct journal *j;
 	json_object *o, *ob;
 	enum err jrc = ERR_UNAVAILABLE;
-	int64_t now = journal_now_ms();
+	int64_t now = journal_now_ms(), dels = 0;
 	int ok, stuck;
 
 	memset(&st, 0, sizeof(st));
@@ -233,6 +233,10 @@ routes_health(struct req *r)
 		json_object_object_add(ob, "stuck",
 		    json_object_new_boolean(stuck));
 		json_object_object_add(o, "outbox", ob);
+		/* Accepted deletions not finished yet, tombstones included. */
+		if (journal_deletion_count(j, &dels) == ERR_OK)
+			json_object_object_add(o, "deletions",
+			    json_object_new_int64(dels));
 	}
 	req_reply(r, ok ? 200 : 503, o);
 }

@@ -10,6 +10,9 @@
 #   presign   POST .../chunks/presign JWT check + journal read + SigV4 presign
 #   complete  POST .../chunks/complete JWT + S3 HEAD (s3rver) + journal
 #             (a retried complete of one uploaded chunk: the idempotent path)
+#   list      GET  /sessions          JWT + one keyset page (20 sessions)
+#   get       GET  /sessions/{id}     JWT + journal snapshot + a presigned
+#             GET URL for its one chunk
 # and prints requests/s, p99 latency, worker CPU per request (/proc), system
 # calls per request (perf stat on the workers, when perf can count
 # raw_syscalls) and the largest worker RSS, plus the presign/trivial ratio
@@ -63,6 +66,8 @@ curl -fsS -X PUT "${PUTH[@]}" --upload-file "$RUN_DIR/chunk.webm" \
 KEY=$(jq -r .objectKey "$RUN_DIR/presign.json")
 COMPLETE="{\"seq\":1,\"objectKey\":\"$KEY\",\"bytes\":1000,\"tStartMs\":0,\"tEndMs\":5000}"
 api "/sessions/$SID/chunks/complete" "$COMPLETE" >/dev/null
+# 19 more sessions: the list page holds 20.
+for _ in $(seq 2 20); do api /sessions '{}' >/dev/null; done
 
 # wrk script: method, body and headers from the environment.
 cat >"$RUN_DIR/post.lua" <<'EOF'
@@ -166,14 +171,18 @@ for ROUND in $(seq 1 "$ROUNDS"); do
 	run trivial /trivial GET "" "$TPID"
 	run presign "/api/audio/sessions/$SID/chunks/presign" POST "$PRESIGN" "$MASTER"
 	run complete "/api/audio/sessions/$SID/chunks/complete" POST "$COMPLETE" "$MASTER"
+	run list "/api/audio/sessions" GET "" "$MASTER"
+	run get "/api/audio/sessions/$SID" GET "" "$MASTER"
 done
 echo
 printf '%-9s %12s %12s %8s %14s\n' what "req/s(best)" "p99 ms" errors "worker RSS KiB"
 printf '%-9s %12s %12s %8s %14s\n' trivial "$BEST_trivial" "$P99_trivial" "$ERRS_trivial" "$(worker_rss "$TPID")"
 printf '%-9s %12s %12s %8s %14s\n' presign "$BEST_presign" "$P99_presign" "$ERRS_presign" "$(worker_rss "$MASTER")"
 printf '%-9s %12s %12s %8s %14s\n' complete "$BEST_complete" "$P99_complete" "$ERRS_complete" "$(worker_rss "$MASTER")"
-echo "worker CPU per request (us, each round): trivial${CPU_trivial}; presign${CPU_presign}; complete${CPU_complete}"
-echo "system calls per request (each round): trivial${SC_trivial}; presign${SC_presign}; complete${SC_complete}"
+printf '%-9s %12s %12s %8s %14s\n' list "$BEST_list" "$P99_list" "$ERRS_list" "$(worker_rss "$MASTER")"
+printf '%-9s %12s %12s %8s %14s\n' get "$BEST_get" "$P99_get" "$ERRS_get" "$(worker_rss "$MASTER")"
+echo "worker CPU per request (us, each round): trivial${CPU_trivial}; presign${CPU_presign}; complete${CPU_complete}; list${CPU_list}; get${CPU_get}"
+echo "system calls per request (each round): trivial${SC_trivial}; presign${SC_presign}; complete${SC_complete}; list${SC_list}; get${SC_get}"
 awk -v p="$BEST_presign" -v t="$BEST_trivial" 'BEGIN {
 	printf "presign / trivial = %.0f%% (goal >= 90%%)\n", 100 * p / t }'
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

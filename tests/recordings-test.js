@@ -452,6 +452,8 @@ async function testOrphan() {
     'after the URL expired the tombstone found and deleted the orphan, then went', keys);
   const log = fs.readFileSync(path.join(env.RUN_DIR, 'log', 'audio-api.log'), 'utf8');
   ok(log.includes(`session ${sid}: the tombstone's recheck deleted 1 object`), 'the log says what the recheck deleted');
+  const h = await call('GET', '/healthz');
+  ok(h.status === 200 && Number.isInteger(h.json.deletions), '/healthz counts the deletions not finished', h.text);
 }
 
 // ------------------------------------------------------- cursor stability
