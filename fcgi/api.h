@@ -185,8 +185,10 @@ struct app {
 	struct s3	*s3;
 	char		 lease_owner[96];	/* "host:pid" for outbox claims */
 	int64_t		 journal_retry_ms;	/* next open attempt */
-	int64_t		 health_checked_ms;
+	int64_t		 health_checked_ms;	/* the last S3 probe's */
 	enum err	 health_s3;
+	int		 health_fd;		/* fcgi/s3health.c */
+	int64_t		 health_probing_ms;	/* a probe of the host began */
 };
 
 /* Open the verifier and S3 client (ERR_CONFIG and friends, logged) and try
@@ -196,6 +198,18 @@ enum err	app_open(struct app *, struct api_conf *);
  * be opened right now: answer 503. */
 struct journal	*app_journal(struct app *);
 void		app_close(struct app *);
+
+/* ------------------------------------------------------------ s3health */
+
+#define S3HEALTH_UNOPENED	(-1)	/* app->health_fd before the first use */
+#define S3HEALTH_NONE		(-2)	/* no shared file: memory only */
+
+/* The S3 probe /healthz reports: the host's last result while younger
+ * than health_cache, else a new probe unless another worker of the host
+ * is probing (then the last result).  *age_ms: how old the result is (-1:
+ * none yet, reported as ERR_UNAVAILABLE). */
+enum err	s3health_check(struct app *, int64_t now, int64_t *age_ms);
+void		s3health_close(struct app *);
 
 /* ------------------------------------------------------------- request */
 

@@ -27,6 +27,7 @@ app_open(struct app *app, struct api_conf *conf)
 
 	memset(app, 0, sizeof(*app));
 	app->conf = conf;
+	app->health_fd = S3HEALTH_UNOPENED;
 	if (gethostname(host, sizeof(host)) != 0)
 		snprintf(host, sizeof(host), "localhost");
 	host[sizeof(host) - 1] = '\0';
@@ -94,6 +95,7 @@ app_close(struct app *app)
 {
 	journal_close(app->journal);
 	app->journal = NULL;
+	s3health_close(app);
 	s3_close(app->s3);
 	app->s3 = NULL;
 	cognito_free(app->auth);

@@ -140,7 +140,8 @@ const struct conf_key api_conf_table[] = {
 	    "JWKS fetch timeout", OFF(jwks_timeout) },
 
 	{ "health_cache", CONF_DURATION, 0, 60 * 1000, "1s", NULL, 0, NULL,
-	    "how long /healthz reuses an S3 probe result", OFF(health_cache) },
+	    "how long /healthz reuses an S3 probe result, failures too (one "
+	    "worker of the host probes at a time)", OFF(health_cache) },
 
 	/* durable delivery: fcgi/deliver.c */
 	{ "events", CONF_ENUM, 0, 0, "eventbridge", "AUDIO_API_EVENTS", 0,

@@ -196,30 +196,28 @@ routes_health(struct req *r)
 	struct journal *j;
 	json_object *o, *ob;
 	enum err jrc = ERR_UNAVAILABLE;
-	int64_t now = journal_now_ms(), dels = 0;
+	int64_t now = journal_now_ms(), dels = 0, s3_age;
+	enum err s3rc;
 	int ok, stuck;
 
 	memset(&st, 0, sizeof(st));
 	if ((j = app_journal(app)) != NULL)
 		jrc = journal_outbox_stats(j, now, &st);
-	if (app->health_checked_ms == 0 ||
-	    now - app->health_checked_ms >= app->conf->health_cache ||
-	    app->health_s3 != ERR_OK) {
-		app->health_s3 = s3_probe(app->s3);
-		app->health_checked_ms = now;
-	}
+	s3rc = s3health_check(app, now, &s3_age);
 	/* Delivery is stuck when the oldest pending outbox item waits longer
 	 * than health_outbox_stuck (0: never). */
 	stuck = jrc == ERR_OK && app->conf->health_outbox_stuck > 0 &&
 	    st.oldest_pending_age_ms > app->conf->health_outbox_stuck;
-	ok = jrc == ERR_OK && app->health_s3 == ERR_OK && !stuck;
+	ok = jrc == ERR_OK && s3rc == ERR_OK && !stuck;
 	o = json_object_new_object();
 	json_object_object_add(o, "status",
 	    json_object_new_string(ok ? "ok" : "unavailable"));
 	json_object_object_add(o, "journal",
 	    json_object_new_string(jrc == ERR_OK ? "ok" : err_code(jrc)));
 	json_object_object_add(o, "s3", json_object_new_string(
-	    app->health_s3 == ERR_OK ? "ok" : err_code(app->health_s3)));
+	    s3rc == ERR_OK ? "ok" : err_code(s3rc)));
+	json_object_object_add(o, "s3CheckedAgoMs",
+	    json_object_new_int64(s3_age));
 	if (jrc == ERR_OK) {
 		ob = json_object_new_object();
 		json_object_object_add(ob, "pending",

@@ -17,7 +17,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 
-const { ok, fail, sleep, mint, finish } = require('./tap');
+const { ok, note, fail, sleep, mint, finish } = require('./tap');
 
 const env = process.env;
 const API = env.API_URL;
@@ -680,6 +680,64 @@ async function testKill() {
   ok(r.status === 200, 'and serves completes again', r.text);
 }
 
+// /healthz needs no token: 32 loops calling it while S3 hangs must not
+// hold the workers presign needs (presign makes no S3 call).  Before the
+// probe result was shared, every worker re-probed a failing S3 on every
+// call and waited s3_timeout each time: presign took seconds.  The goal
+// is a presign p99 under 50 ms; on a loaded machine (make -j2 check) the
+// 32 loops alone cost more than that in queueing, so the bound is 50 ms
+// or twice the p99 of the same run with S3 up, whichever is larger.
+async function presignUnderHealthLoad(u, sid, seq0) {
+  let stop = false;
+  const hz = [];
+  const loops = [];
+  for (let i = 0; i < 32; i++) {
+    loops.push((async () => {
+      while (!stop) {
+        const r = await call('GET', '/healthz');
+        hz.push(r.status);
+      }
+    })());
+  }
+  await sleep(1500);	// past health_cache: every cached result is stale
+  const lat = [];
+  const bad = [];
+  for (let seq = seq0; seq < seq0 + 100; seq++) {
+    const t0 = process.hrtime.bigint();
+    const r = await call('POST', `/sessions/${sid}/chunks/presign`,
+      { token: u, body: presignBody(seq, 10) });
+    lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    if (r.status !== 200) bad.push(r.status + ' ' + r.text);
+  }
+  stop = true;
+  return { lat: lat.sort((a, b) => a - b), bad, hz, loops };
+}
+
+async function testHealthFrozenS3() {
+  const u = mint('frozen-' + process.pid);
+  const sid = await newSession(u);
+  const base = await presignUnderHealthLoad(u, sid, 1);
+  await Promise.all(base.loops);
+  const s3pid = Number(fs.readFileSync(path.join(env.RUN_DIR, 's3rver.pid'), 'utf8'));
+  process.kill(s3pid, 'SIGSTOP');
+  const frozen = await presignUnderHealthLoad(u, sid, 101);
+  process.kill(s3pid, 'SIGCONT');
+  await Promise.all(frozen.loops);
+  const p = (x, q) => x.lat[Math.ceil(q * x.lat.length) - 1];
+  const limit = Math.max(50, 2 * p(base, 0.99));
+  note(`32 healthz loops, S3 up: presign p50 ${p(base, 0.5).toFixed(1)} ms, ` +
+    `p99 ${p(base, 0.99).toFixed(1)} ms (${base.hz.length} healthz calls)`);
+  note(`32 healthz loops, S3 frozen: presign p50 ${p(frozen, 0.5).toFixed(1)} ms, ` +
+    `p99 ${p(frozen, 0.99).toFixed(1)} ms (${frozen.hz.length} healthz calls, ` +
+    `${frozen.hz.filter((x) => x === 503).length} answered 503)`);
+  ok(base.bad.length === 0 && frozen.bad.length === 0,
+    'S3 frozen, healthz hammered: every presign answers 200', frozen.bad);
+  ok(p(frozen, 0.99) < limit, `... with p99 under ${limit.toFixed(0)} ms ` +
+    `(${p(frozen, 0.99).toFixed(1)} ms)`, frozen.lat.slice(90));
+  ok(frozen.hz.includes(503), 'and healthz reports S3 unavailable meanwhile',
+    frozen.hz.slice(0, 40));
+}
+
 async function testS3Outage() {
   const u = mint('outage-' + process.pid);
   const sid = await newSession(u);
@@ -803,6 +861,7 @@ async function main() {
       await testConcurrency();
       await testKill();
       await testReload();
+      await testHealthFrozenS3();
       await testS3Outage();
       await testDrain();
     } else {
