@@ -15,3 +15,22 @@ if ! node "$SRCDIR/tests/api-test.js" routes; then
 	api_logs
 	exit 1
 fi
+
+# lighttpd itself refuses a body over server.max-request-size (1 MiB) with
+# 413, as the shipped conf/lighttpd-pool.conf does, before any worker reads
+# it (no token needed to send one, so the pool must not be the one to say
+# no).
+head -c $((2 * 1024 * 1024)) /dev/zero | tr '\0' 'a' >"$RUN_DIR/big.json"
+seen() { cat "$RUN_DIR"/log/audio-api*.log | grep -c 'POST /api/audio/sessions 413' || true; }
+before=$(seen)
+code=$(curl -s -o /dev/null -w '%{http_code}' -X POST \
+    -H 'Content-Type: application/json' --data-binary @"$RUN_DIR/big.json" \
+    "$API_URL/sessions")
+sleep 1.5	# the workers' access lines are flushed within a second
+if [ "$code" = 413 ] && [ "$(seen)" = "$before" ]; then
+	echo "ok - a 2 MiB body is refused 413 by lighttpd, not the pool"
+else
+	echo "not ok - a 2 MiB body is refused 413 by lighttpd (got $code)"
+	api_logs
+	exit 1
+fi

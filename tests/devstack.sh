@@ -257,6 +257,11 @@ fastcgi.server = (
 		$backend
 	)),
 )
+# As conf/lighttpd-pool.conf: request bodies are JSON of at most 64 KiB,
+# and lighttpd refuses anything over 1 MiB before it reaches the pool.
+\$HTTP["url"] =~ "^/api/audio/" {
+	server.max-request-size = 1024
+}
 # This stack's page settings and the dev sign-in (devstack only).
 alias.url = ( "/config.json" => "$RUN_DIR/www/config.json",
 	"/dev/" => "$RUN_DIR/www/dev/" )
