@@ -122,6 +122,9 @@ export class Live extends EventTarget {
       ws.send(JSON.stringify({
         type: 'start_transcription', enable_partials: true, sample_rate: 16000,
         language: this.cfg.language || 'en-US',
+        // Asked for, whatever the bridge's default (a bridge set up for
+        // the Python bridge's page sends only display).
+        messages: ['partial', 'transcription'],
       }));
       break;
     case 'session_started':
