@@ -2,17 +2,21 @@
 # web-browser.sh: the web app (web/) in a real headless Chromium against
 # the real local stack: lighttpd (page at /, API at /api/audio, bridge at
 # /asr), audio-api, s3rver (bucket CORS for the page), audio-bridge and the
-# Riva stand-in playing tests/web.standin.  The fake microphone plays a WAV
-# spoken by espeak-ng.  See tests/web-test.js for what is checked.
+# Riva stand-in playing tests/web.standin; then one recording again with
+# asr/audio-recognizer (PocketSphinx) in place of the stand-in, its
+# transcript scored against the words spoken.  The fake microphone plays a
+# WAV spoken by espeak-ng.  See tests/web-test.js for what is checked.
 #
 # Ports: WEB_TEST_PORT (18620) for lighttpd, +1 s3rver, +2 the bridge, +3
 # the stand-in.  Screenshots and figures: WEB_TEST_OUT (default
 # run/test-web/out, never the source tree).  Phases: WEB_TEST_PHASES
-# (default all; see web-test.js).
+# (default all, then the recognizer run; with WEB_TEST_PHASES set, the
+# recognizer run only if WEB_TEST_RECOGNIZER=1; see web-test.js).
 . "$(dirname "$0")/api-lib.sh"
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 api_need lighttpd node curl jq openssl espeak-ng sox ffprobe "$CHROMIUM" \
-	"$JWTMINT" "$BUILDDIR/bridge/audio-bridge" "$BUILDDIR/tests/riva-standin"
+	"$JWTMINT" "$BUILDDIR/bridge/audio-bridge" "$BUILDDIR/tests/riva-standin" \
+	"$BUILDDIR/asr/audio-recognizer"
 api_rundir web
 base=${WEB_TEST_PORT:-18620}
 export API_PORT=$base S3_PORT=$((base + 1)) BRIDGE_WS_PORT=$((base + 2)) \
@@ -26,12 +30,23 @@ export WEB_TEST_OUT=${WEB_TEST_OUT:-$RUN_DIR/out}
 cleanup() { "$DEVSTACK" down >/dev/null 2>&1 || true; }
 trap cleanup EXIT INT TERM
 
-# The fake microphone: espeak-ng speaking, 48 kHz mono 16-bit, with a
-# little silence around it (Chromium loops the file).
-export WEB_TEST_WAV=$RUN_DIR/speech.wav
-espeak-ng -v en-us -s 150 -w "$RUN_DIR/speech-22k.wav" \
-	"The quick brown fox jumps over the lazy dog. Pack my box with five dozen liquor jugs. How vexingly quick daft zebras jump."
-sox "$RUN_DIR/speech-22k.wav" -r 48000 -c 1 -b 16 "$WEB_TEST_WAV" pad 0.3 0.7
+# The fake microphone (Chromium loops the file): sentences 1-3 of the
+# recognizer's fixed list, spoken by espeak-ng in the voice and speed
+# PocketSphinx understands best (tests/asr-lib.sh), each with silence
+# around it so the recognizer's voice-activity detection ends each
+# utterance; 48 kHz mono 16-bit.  Their text is the reference for the
+# PocketSphinx variant of the transcript check.
+export WEB_TEST_WAV=$RUN_DIR/speech.wav WEB_TEST_REF=$RUN_DIR/speech.txt
+sed -n 1,3p "$SRCDIR/tests/data/asr/sentences.txt" >"$WEB_TEST_REF"
+parts=()
+n=0
+while IFS= read -r line; do
+	n=$((n + 1))
+	espeak-ng -v en-us+klatt -s 160 -w "$RUN_DIR/say$n.wav" "$line"
+	sox -q "$RUN_DIR/say$n.wav" -r 48000 -c 1 -b 16 "$RUN_DIR/part$n.wav" pad 0.5 1.0
+	parts+=("$RUN_DIR/part$n.wav")
+done <"$WEB_TEST_REF"
+sox -q "${parts[@]}" "$WEB_TEST_WAV"
 
 "$DEVSTACK" up
 api_env
@@ -39,4 +54,18 @@ api_env
 if ! node "$SRCDIR/tests/web-test.js" ${WEB_TEST_PHASES:-}; then
 	api_logs
 	exit 1
+fi
+
+# The same page with real speech recognition: the bridge in front of
+# asr/audio-recognizer (PocketSphinx) instead of the stand-in; one
+# recording, its transcript scored against what espeak-ng said.
+if [ -z "${WEB_TEST_PHASES:-}" ] || [ -n "${WEB_TEST_RECOGNIZER:-}" ]; then
+	"$DEVSTACK" down >/dev/null
+	export RIVA_BACKEND=pocketsphinx
+	unset RIVA_STANDIN_SCRIPT
+	"$DEVSTACK" up
+	if ! TRANSCRIPT_MODE=pocketsphinx node "$SRCDIR/tests/web-test.js" record; then
+		api_logs
+		exit 1
+	fi
 fi

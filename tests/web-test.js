@@ -96,7 +96,7 @@ async function api(method, p, token) {
 }
 
 async function shot(page, name) {
-  await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: path.join(OUT, `${MODE === 'standin' ? '' : MODE + '-'}${name}.png`), fullPage: true });
 }
 
 async function text(page, sel) {
@@ -223,16 +223,42 @@ function checkSession(label, sub, sid, opts = {}) {
 }
 
 // The transcript check.  With the stand-in the page must show exactly its
-// script's finals.  A recognizer variant (TRANSCRIPT_MODE=pocketsphinx,
-// for the PocketSphinx recognizer) plugs in here: compare the words shown
-// with the words espeak-ng spoke and require the share its WER allows.
+// script's finals.  With the PocketSphinx recognizer
+// (TRANSCRIPT_MODE=pocketsphinx) it must show at least WEB_MIN_SHARE of
+// the words espeak-ng spoke ($WEB_TEST_REF): each reference word counts
+// once if it is among the words shown (a bag of words, since the fake
+// microphone loops the file and the recording may start anywhere in it).
+// Measured on the 2-core VM (2026-12-04, machine busy): 46-58% of the 26
+// words of sentences 1-3 over four runs (the first utterance of a stream
+// comes out worst: the recognizer's cepstral mean adapts over it), so 35%
+// leaves room for a slower machine without passing a broken path (no
+// audio, wrong rate or garbage gives a few words at most).
+const MIN_SHARE = Number(env.WEB_MIN_SHARE || 0.35);
+const words = (t) => t.toLowerCase().match(/[a-z']+/g) || [];
 function checkTranscript(label, shown, script) {
   if (MODE === 'standin') {
     ok(shown.finals === script.finals.join(' ') && shown.partial === '',
       `${label}: the transcript shows the stand-in's scripted words exactly (finals black, no partial left)`, shown);
     return;
   }
-  ok(false, `${label}: TRANSCRIPT_MODE=${MODE} has no check yet`);
+  if (MODE === 'pocketsphinx') {
+    const ref = words(fs.readFileSync(env.WEB_TEST_REF, 'utf8'));
+    const bag = new Map();
+    for (const w of words(shown.finals)) bag.set(w, (bag.get(w) || 0) + 1);
+    let hit = 0;
+    for (const w of ref) {
+      if (bag.get(w) > 0) {
+        hit++;
+        bag.set(w, bag.get(w) - 1);
+      }
+    }
+    const share = hit / ref.length;
+    figures.recognizerShare = share;
+    note(`figure PocketSphinx through the page: ${hit} of ${ref.length} spoken words shown (${(100 * share).toFixed(0)}%): "${shown.finals}"`);
+    ok(share >= MIN_SHARE, `${label}: the transcript shows at least ${MIN_SHARE * 100}% of the spoken words (PocketSphinx)`, shown.finals);
+    return;
+  }
+  ok(false, `${label}: TRANSCRIPT_MODE=${MODE} is not known (standin, pocketsphinx)`);
 }
 
 // --------------------------------------------------------------- phases
@@ -278,6 +304,28 @@ async function phaseLoad(ctx) {
   await page.close();
 }
 
+// Word end -> its partial on screen: the stand-in "hears" the word when
+// its byte count reaches B; sample B/2 of the stream was captured when the
+// page got the frame holding it, less the samples after it.  Also the
+// upload figure.
+function latencyFigures(st, script) {
+  const lat = [];
+  for (const p of script.partials) {
+    const s = p.bytes / 2;
+    const f = st.sent.find((x) => x.stream === st.stream && x.start < s && s <= x.end);
+    const seen = st.seen.find((x) => x.partial === p.text);
+    if (!f || !seen) continue;
+    lat.push(seen.t - (f.t - (f.end - s) / 16));
+  }
+  ok(lat.length === script.partials.length, `record: every scripted partial appeared on the page (${lat.length}/${script.partials.length})`);
+  figures.partial = { n: lat.length, p50: pct(lat, 50), p99: pct(lat, 99) };
+  note(`figure word end -> partial on screen (stand-in): n=${lat.length} p50=${figures.partial.p50.toFixed(1)} ms p99=${figures.partial.p99.toFixed(1)} ms`);
+  figures.upload = { n: st.times.length, p50: pct(st.times, 50), p99: pct(st.times, 99) };
+  note(`figure chunk end -> complete 200: n=${st.times.length} p50=${figures.upload.p50.toFixed(1)} ms p99=${figures.upload.p99.toFixed(1)} ms`);
+  ok(lat.every((x) => x > 0 && x < 2000), 'record: every partial within 2 s of its word', lat.map(Math.round));
+
+}
+
 async function phaseRecord(ctx) {
   const page = await ctx.browser.newPage();
   await watch(page, 'record');
@@ -292,6 +340,8 @@ async function phaseRecord(ctx) {
   });
   ctx.sessions.push(sid);
   ok(await waitSaved(page, sid), 'record: the session is finalized');
+  // The recognizer's last finals may come after the storage path is done.
+  await waitFor(page, () => !document.getElementById('rec-start').disabled, null, 15000, 'the live transcript to stop');
   await shot(page, '04-saved');
   const shown = await page.evaluate(() => ({
     finals: document.getElementById('finals').textContent,
@@ -313,24 +363,8 @@ async function phaseRecord(ctx) {
   ok(st.streams === 1, 'record: one bridge session, no reconnect', st.streams);
   ok(st.jobs.filter((j) => j.sid === sid).every((j) => j.state === 'done'), 'record: every chunk shows "uploaded"', st.jobs);
 
-  // Word end -> its partial on screen: the stand-in "hears" the word when
-  // its byte count reaches B; sample B/2 of the stream was captured when
-  // the page got the frame holding it, less the samples after it.
-  const lat = [];
-  for (const p of script.partials) {
-    const s = p.bytes / 2;
-    const f = st.sent.find((x) => x.stream === st.stream && x.start < s && s <= x.end);
-    const seen = st.seen.find((x) => x.partial === p.text);
-    if (!f || !seen) continue;
-    lat.push(seen.t - (f.t - (f.end - s) / 16));
-  }
-  ok(lat.length === script.partials.length, `record: every scripted partial appeared on the page (${lat.length}/${script.partials.length})`);
-  figures.partial = { n: lat.length, p50: pct(lat, 50), p99: pct(lat, 99) };
-  note(`figure word end -> partial on screen (stand-in): n=${lat.length} p50=${figures.partial.p50.toFixed(1)} ms p99=${figures.partial.p99.toFixed(1)} ms`);
-  figures.upload = { n: st.times.length, p50: pct(st.times, 50), p99: pct(st.times, 99) };
-  note(`figure chunk end -> complete 200: n=${st.times.length} p50=${figures.upload.p50.toFixed(1)} ms p99=${figures.upload.p99.toFixed(1)} ms`);
-  ok(lat.every((x) => x > 0 && x < 2000), 'record: every partial within 2 s of its word', lat.map(Math.round));
-
+  if (MODE === 'standin') latencyFigures(st, script);
+  else ok(st.seen.some((x) => x.partial !== ''), 'record: partials appeared while speaking', st.seen.length);
   // finalize came after the last complete answered.
   const mine = requests.filter((r) => r.url.includes(sid));
   const completes = mine.filter((r) => /\/chunks\/complete$/.test(r.url) && r.done && r.status === 200);
@@ -591,7 +625,7 @@ function launch(fakeUi = '') {
   } finally {
     await browser.close();
   }
-  fs.writeFileSync(path.join(OUT, 'figures.json'), JSON.stringify(figures, null, 2));
+  fs.writeFileSync(path.join(OUT, `figures-${MODE}.json`), JSON.stringify(figures, null, 2));
   note(`screenshots and figures in ${OUT}`);
   finish();
 })();

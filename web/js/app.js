@@ -198,9 +198,6 @@ async function stopRecording() {
   clearInterval(app.tick);
   const durationMs = await r.rec.stop();
   r.stream.getTracks().forEach((tr) => tr.stop());
-  await app.live.stop();
-  app.live.detach();
-  r.ctx.close();
   $('rec-level').value = 0;
   r.sess.state = 'stopped';
   r.sess.durationMs = durationMs;
@@ -208,8 +205,12 @@ async function stopRecording() {
   r.stopped = true;
   if (r.release) r.release();
   $('rec-state').textContent = `Stopped after ${fmtMs(durationMs)}; uploading.`;
-  $('rec-start').disabled = false;
+  // The storage path does not wait for the recognizer's last words.
   maybeFinalize(r.sid);
+  await app.live.stop();
+  app.live.detach();
+  r.ctx.close();
+  $('rec-start').disabled = false;
 }
 
 // finalize only when the session is stopped and none of its chunks waits.

@@ -232,8 +232,8 @@ export class Live extends EventTarget {
     this.samples += n;
   }
 
-  // stop(): end the recognition, wait (at most 3 s) for its last finals,
-  // close.
+  // stop(): end the recognition, wait (at most 8 s: a CPU recognizer may
+  // still be decoding the last utterance) for its last finals, close.
   async stop() {
     this.wanted = false;
     clearTimeout(this.timer);
@@ -242,7 +242,7 @@ export class Live extends EventTarget {
       ws.stopping = true;
       const done = new Promise((r) => { ws.stopWait = r; });
       ws.send('{"type":"stop_transcription"}');
-      await Promise.race([done, new Promise((r) => setTimeout(r, 3000))]);
+      await Promise.race([done, new Promise((r) => setTimeout(r, 8000))]);
     }
     if (this.ws) this.ws.close(1000, 'done');
     this.ws = null;
