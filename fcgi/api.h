@@ -198,6 +198,9 @@ enum err	app_open(struct app *, struct api_conf *);
  * be opened right now: answer 503. */
 struct journal	*app_journal(struct app *);
 void		app_close(struct app *);
+/* 1 if the lease owner "host:pid" is a process of this host that no
+ * longer exists (killed mid-write): its leases may be ended at once. */
+int		app_owner_gone(const struct app *, const char *owner);
 
 /* ------------------------------------------------------------ s3health */
 

@@ -7,7 +7,10 @@
  * most once a second, until it works.  A config the S3 client or the token
  * verifier refuses does stop it: that will not fix itself.
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -15,6 +18,7 @@
 #include "cognito.h"
 #include "journal.h"
 #include "log.h"
+#include "pid.h"
 #include "tokcache.h"
 
 enum err
@@ -88,6 +92,28 @@ app_journal(struct app *app)
 	app->journal_retry_ms = 0;
 	journal_set_finalize_grace(app->journal, app->conf->finalize_grace);
 	return app->journal;
+}
+
+int
+app_owner_gone(const struct app *app, const char *owner)
+{
+	const char *mine = strrchr(app->lease_owner, ':');
+	const char *colon = strrchr(owner, ':');
+	char *end;
+	long long pid;
+
+	if (mine == NULL || colon == NULL ||
+	    (size_t)(colon - owner) != (size_t)(mine - app->lease_owner) ||
+	    strncmp(owner, app->lease_owner, (size_t)(colon - owner)) != 0)
+		return 0;	/* another host: only its lease can tell */
+	errno = 0;
+	pid = strtoll(colon + 1, &end, 10);
+	if (errno != 0 || end == colon + 1 || *end != '\0' || pid <= 1 ||
+	    pid > INT32_MAX || pid == (long long)pid_self())
+		return 0;
+	/* EPERM: alive under another user.  A reused pid only means the
+	 * lease runs out as it would have. */
+	return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
 }
 
 void

@@ -151,6 +151,29 @@ sessions_late(struct req *r, const struct journal_session *s,
  * timeout) for another worker's write in flight.  A failed write is left
  * in the outbox with a short backoff; the delivery loop retries it.
  */
+/*
+ * The session's manifest write is leased by another process.  If that is a
+ * worker of this host that died mid-write (kill -9, OOM), end its leases
+ * now rather than waiting s3_timeout + 10 s for them to run out.  Returns
+ * 1 when leases were ended.
+ */
+static int
+sessions_release_dead(struct app *app, const char *session_id, int64_t now)
+{
+	char owner[JOURNAL_LEASE_OWNER_BYTES];
+	int64_t n = 0;
+
+	if (journal_outbox_lease_owner(app->journal, session_id,
+	    JOURNAL_OUTBOX_MANIFEST_WRITE, now, owner, sizeof(owner)) !=
+	    ERR_OK || owner[0] == '\0' || !app_owner_gone(app, owner))
+		return 0;
+	if (journal_release_owner(app->journal, owner, now, &n) != ERR_OK)
+		return 0;
+	log_warn("session %s: ended %lld lease(s) of %s, which is gone",
+	    session_id, (long long)n, owner);
+	return n > 0;
+}
+
 static enum err
 sessions_sync(struct app *app, const char *session_id, int64_t want_rev)
 {
@@ -186,6 +209,8 @@ sessions_sync(struct app *app, const char *session_id, int64_t want_rev)
 				return ERR_OK;
 			if (now >= deadline)
 				return ERR_UNAVAILABLE;
+			if (sessions_release_dead(app, session_id, now))
+				continue;
 			usleep(SYNC_WAIT_US);
 			continue;
 		}

@@ -87,6 +87,9 @@ enum journal_stmt_id {
 	JS_DELETION_DELETE,
 	JS_DELETION_COUNT,
 	JS_CURSOR_KEY,
+	JS_OUTBOX_LEASE_OWNER,
+	JS_OUTBOX_RELEASE_OWNER,
+	JS_DELETION_RELEASE_OWNER,
 	JS__MAX
 };
 
@@ -275,6 +278,17 @@ static const char *const journal_sql[JS__MAX] = {
 	[JS_DELETION_DELETE] = "DELETE FROM deletions WHERE session_id = ?1",
 	[JS_DELETION_COUNT] = "SELECT count(*) FROM deletions",
 	[JS_CURSOR_KEY] = "SELECT value FROM secrets WHERE name = 'cursor'",
+	/* Leases of a holder known to be gone (fcgi: its process died). */
+	[JS_OUTBOX_LEASE_OWNER] =
+	    "SELECT lease_owner FROM outbox WHERE session_id = ?1"
+	    " AND kind = ?2 AND dead = 0 AND lease_owner IS NOT NULL"
+	    " AND lease_expires_ms > ?3 LIMIT 1",
+	[JS_OUTBOX_RELEASE_OWNER] =
+	    "UPDATE outbox SET lease_owner = NULL, lease_expires_ms = 0"
+	    " WHERE lease_owner = ?1 AND lease_expires_ms > ?2",
+	[JS_DELETION_RELEASE_OWNER] =
+	    "UPDATE deletions SET lease_owner = NULL, lease_expires_ms = 0"
+	    " WHERE lease_owner = ?1 AND lease_expires_ms > ?2",
 };
 
 struct journal {
@@ -1997,6 +2011,67 @@ journal_outbox_requeue(struct journal *j, int64_t id, int64_t now_ms,
 	    count != NULL)
 		*count = sqlite3_changes(j->db);
 out:
+	return journal_end(j, e, __func__);
+}
+
+enum err
+journal_outbox_lease_owner(struct journal *j, const char *session_id,
+    enum journal_outbox_kind kind, int64_t now_ms, char *owner, size_t cap)
+{
+	sqlite3_stmt *st;
+	enum err e;
+	int rc;
+
+	if (owner != NULL && cap > 0)
+		owner[0] = '\0';
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (owner == NULL || cap == 0 ||
+	    !journal_str_ok(session_id, LIMIT_SESSION_ID_BYTES) ||
+	    journal_kind_name(kind) == NULL)
+		return ERR_INVAL;
+	if ((e = journal_stmt(j, JS_OUTBOX_LEASE_OWNER, &st, __func__)) !=
+	    ERR_OK)
+		return e;
+	journal_bind_text(st, 1, session_id);
+	journal_bind_text(st, 2, journal_kind_name(kind));
+	sqlite3_bind_int64(st, 3, now_ms);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		journal_col_text(st, 0, owner, cap);
+	else if (rc != SQLITE_DONE)
+		e = journal_sqlerr(j, rc, __func__, "read lease owner");
+	journal_unstmt(st);
+	return e;
+}
+
+enum err
+journal_release_owner(struct journal *j, const char *owner, int64_t now_ms,
+    int64_t *count)
+{
+	static const enum journal_stmt_id ids[2] = {
+		JS_OUTBOX_RELEASE_OWNER, JS_DELETION_RELEASE_OWNER };
+	sqlite3_stmt *st;
+	enum err e;
+	size_t i;
+
+	if (count != NULL)
+		*count = 0;
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (!journal_str_ok(owner, JOURNAL_LEASE_OWNER_BYTES - 1))
+		return ERR_INVAL;
+	if ((e = journal_begin(j, 1, __func__)) != ERR_OK)
+		return e;
+	for (i = 0; i < 2 && e == ERR_OK; i++) {
+		if ((e = journal_stmt(j, ids[i], &st, __func__)) != ERR_OK)
+			break;
+		journal_bind_text(st, 1, owner);
+		sqlite3_bind_int64(st, 2, now_ms);
+		if ((e = journal_run(j, st, __func__, "release leases")) ==
+		    ERR_OK && count != NULL)
+			*count += sqlite3_changes(j->db);
+	}
 	return journal_end(j, e, __func__);
 }
 

@@ -375,6 +375,16 @@ enum err	journal_outbox_dead(struct journal *,
  * attempts reset to 0.  *count (may be NULL) says how many. */
 enum err	journal_outbox_requeue(struct journal *, int64_t id,
 		    int64_t now_ms, int64_t *count);
+/* The holder of a live lease on the session's pending item of this kind
+ * into owner ("" when there is none). */
+enum err	journal_outbox_lease_owner(struct journal *,
+		    const char *session_id, enum journal_outbox_kind kind,
+		    int64_t now_ms, char *owner, size_t cap);
+/* A lease holder is known to be gone (its process died): its live leases,
+ * outbox and deletions, end now, so those items are due again at once
+ * instead of after the lease.  *count (may be NULL): leases ended. */
+enum err	journal_release_owner(struct journal *, const char *owner,
+		    int64_t now_ms, int64_t *count);
 /* Newest revision known to be in S3 for the session (no owner check).
  * Note: a new change re-enqueues the session's manifest_write even if that
  * row was parked dead. */

@@ -738,6 +738,39 @@ async function testHealthFrozenS3() {
     frozen.hz.slice(0, 40));
 }
 
+// A worker killed while it holds a session's manifest-write lease (here:
+// mid-finalize, its manifest PUT hanging on a frozen S3) must not make the
+// next finalize wait for the lease to run out (s3_timeout + 10 s, 503 for
+// the first 2 x s3_timeout): its leases end once its pid is gone.
+async function testLeaseOfDeadWorker() {
+  const u = mint('lease-' + process.pid);
+  const sid = await newSession(u);
+  const c = await uploadChunk(u, sid, 1, 30);
+  let r = await call('POST', `/sessions/${sid}/chunks/complete`, { token: u, body: c.body });
+  ok(r.status === 200, 'a chunk is accepted before the crash', r.text);
+  const s3pid = Number(fs.readFileSync(path.join(env.RUN_DIR, 's3rver.pid'), 'utf8'));
+  process.kill(s3pid, 'SIGSTOP');
+  const inflight = call('POST', `/sessions/${sid}/finalize`, { token: u, body: { durationMs: 5000 } });
+  let owner = '';
+  for (let i = 0; i < 60 && !owner; i++) {
+    await sleep(50);
+    owner = sqlite(`select lease_owner from outbox where session_id='${sid}'` +
+      ` and kind='manifest_write' and lease_owner is not null`);
+  }
+  const pid = Number(owner.split(':').pop());
+  ok(pid > 1, 'a worker holds the manifest-write lease, its PUT hanging on S3', owner);
+  if (pid > 1) process.kill(pid, 'SIGKILL');
+  await inflight;
+  process.kill(s3pid, 'SIGCONT');
+  const t0 = Date.now();
+  r = await call('POST', `/sessions/${sid}/finalize`, { token: u, body: { durationMs: 5000 } });
+  const took = Date.now() - t0;
+  ok(r.status === 200 && took < 2000,
+    `finalize after the lease holder's kill -9 answers 200 in ${took} ms (under 2 s)`, r.status + ' ' + r.text);
+  const m = s3Manifest(r.json && r.json.manifestKey);
+  ok(m && m.final === true && m.chunks.length === 1, 'and the final manifest is in S3', m);
+}
+
 async function testS3Outage() {
   const u = mint('outage-' + process.pid);
   const sid = await newSession(u);
@@ -862,6 +895,7 @@ async function main() {
       await testKill();
       await testReload();
       await testHealthFrozenS3();
+      await testLeaseOfDeadWorker();
       await testS3Outage();
       await testDrain();
     } else {
