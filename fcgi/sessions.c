@@ -499,8 +499,8 @@ sessions_verify(struct req *r, const char *key, int64_t bytes,
 
 	rc = s3_head(r->app->s3, key, &size);
 	if (rc == ERR_NOT_FOUND) {
-		snprintf(msg, sizeof(msg), "object %s is not in S3: upload it "
-		    "with the presigned URL first", key);
+		snprintf(msg, sizeof(msg), "%s %s is not in S3: upload it "
+		    "with the presigned URL first", field, key);
 		req_error(r, ERR_OBJECT_MISSING, msg, field, NULL);
 		return ERR_OBJECT_MISSING;
 	}

@@ -51,7 +51,28 @@ async function call(method, p, opts = {}) {
   } catch (e) {
     json = null;
   }
+  // (Not the web server's own answers: the API's carry X-Request-Id.)
+  if (res.status >= 400 && res.status < 500 && res.headers.get('x-request-id')) {
+    answers4xx.push({ what: `${method} ${p} -> ${res.status}`, json });
+  }
   return { status: res.status, headers: res.headers, json, text };
+}
+
+// Every 4xx answer of a run, for the audit at the end of `routes`: the
+// original clients print only `error`, so it must say what is wrong in
+// words, never just the generic text of its code (lib/err.c).
+const answers4xx = [];
+const genericErrors = ['invalid argument', 'malformed JSON', 'invalid field', 'too large',
+  'unsupported media type', 'missing or invalid credentials', 'not found',
+  'method not allowed', 'conflict with current state', 'stored object does not match',
+  'object not found in storage'];
+function audit4xx() {
+  const bad = answers4xx.filter((a) => !a.json || typeof a.json.error !== 'string' ||
+    a.json.error.length < 12 || genericErrors.includes(a.json.error) ||
+    (a.json.field && !a.json.error.includes(a.json.field.replace(/^.*\./, '').replace(/\[\d+\]$/, ''))));
+  ok(answers4xx.length > 40 && bad.length === 0,
+    `all ${answers4xx.length} 4xx answers of the run name the problem in error`,
+    bad.slice(0, 5).map((a) => a.what + ' ' + JSON.stringify(a.json)));
 }
 
 // An error answer: status, code, field, and an `error` a person can act
@@ -516,6 +537,7 @@ async function testRoutes() {
   }
   const events = await loggedEvents(sid, 'RecordingFinalized', 1);
   ok(events.length === 1, 'the RecordingFinalized event reaches EventBridge once', events);
+  audit4xx();
 }
 
 // ------------------------------------------------------------------ smoke
