@@ -321,6 +321,11 @@ void		s3_close(struct s3 *);
  * times out.  Failures are logged here.
  */
 enum err	s3_head(struct s3 *, const char *key, int64_t *size);
+/* s3_head() that also reads the chunk metadata the object was stored with
+ * (x-amz-meta-user-id, -session-id, -seq; lib/s3meta.h) into *meta. */
+struct s3meta;
+enum err	s3_head_meta(struct s3 *, const char *key, int64_t *size,
+		    struct s3meta *meta);
 /* PUT an object body.  Errors as s3_head(), minus ERR_NOT_FOUND (a 404
  * here means a missing bucket: ERR_UPSTREAM). */
 enum err	s3_put(struct s3 *, const char *key, const void *body,

@@ -36,6 +36,7 @@
 #include "httpbody.h"
 #include "limit.h"
 #include "log.h"
+#include "s3meta.h"
 #include "s3xml.h"
 #include "sigv4.h"
 
@@ -245,7 +246,16 @@ struct s3_extra {
 	const char		*query;		/* encoded, no '?'; or NULL */
 	const char		*content_md5;	/* base64, or NULL */
 	struct httpbody		*sink;		/* the whole answer body */
+	struct s3meta		*meta;		/* the chunk metadata headers */
 };
+
+/* libcurl header callback: pick the chunk metadata out of the answer. */
+static size_t
+s3_header(char *buf, size_t size, size_t n, void *arg)
+{
+	(void)s3meta_header(buf, size * n, arg);
+	return size * n;
+}
 
 /*
  * One signed request.  key NULL: the bucket itself.  On an HTTP answer
@@ -356,6 +366,11 @@ s3_request_x(struct s3 *s3, const char *method, const char *key,
 		curl_easy_setopt(s3->curl, CURLOPT_WRITEFUNCTION, s3_collect);
 		curl_easy_setopt(s3->curl, CURLOPT_WRITEDATA, s3);
 	}
+	if (x != NULL && x->meta != NULL) {
+		memset(x->meta, 0, sizeof(*x->meta));
+		curl_easy_setopt(s3->curl, CURLOPT_HEADERFUNCTION, s3_header);
+		curl_easy_setopt(s3->curl, CURLOPT_HEADERDATA, x->meta);
+	}
 	if (strcmp(method, "HEAD") == 0) {
 		curl_easy_setopt(s3->curl, CURLOPT_NOBODY, 1L);
 	} else if (strcmp(method, "PUT") == 0 || strcmp(method, "POST") == 0) {
@@ -422,11 +437,21 @@ s3_unwanted(struct s3 *s3, const char *method, const char *key, long status)
 enum err
 s3_head(struct s3 *s3, const char *key, int64_t *size)
 {
+	return s3_head_meta(s3, key, size, NULL);
+}
+
+enum err
+s3_head_meta(struct s3 *s3, const char *key, int64_t *size,
+    struct s3meta *meta)
+{
+	struct s3_extra x;
 	long status = 0;
 	int64_t clen = -1;
 	enum err rc;
 
-	rc = s3_request(s3, "HEAD", key, NULL, 0, NULL, &status, &clen);
+	memset(&x, 0, sizeof(x));
+	x.meta = meta;
+	rc = s3_request_x(s3, "HEAD", key, NULL, 0, NULL, &x, &status, &clen);
 	if (rc != ERR_OK)
 		return rc;
 	if (status == 404)

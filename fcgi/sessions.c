@@ -30,6 +30,7 @@
 #include "jsonv.h"
 #include "log.h"
 #include "s3key.h"
+#include "s3meta.h"
 #include "sigv4.h"
 
 #define SEQ_MAX		100000000LL		/* 9 digits */
@@ -488,16 +489,23 @@ sessions_key_ok(const struct req *r, const char *key, size_t len,
 	return blen == len && memcmp(built, key, len) == 0;
 }
 
-/* HEAD the object and compare its size; on failure the reply is sent. */
+/*
+ * HEAD the object and compare its size and the metadata its presigned URL
+ * stored (whose user, session and seq: an object that did not come
+ * through the URL issued for this chunk, or lost its metadata on the way,
+ * is not taken); on failure the reply is sent.
+ */
 static enum err
-sessions_verify(struct req *r, const char *key, int64_t bytes,
+sessions_verify(struct req *r, const char *key, int64_t bytes, int64_t seq,
     const char *field)
 {
-	char msg[256];
+	struct s3meta meta;
+	const char *name = NULL, *got = NULL, *want = NULL;
+	char msg[256], seqs[24];
 	int64_t size = -1;
 	enum err rc;
 
-	rc = s3_head(r->app->s3, key, &size);
+	rc = s3_head_meta(r->app->s3, key, &size, &meta);
 	if (rc == ERR_NOT_FOUND) {
 		snprintf(msg, sizeof(msg), "%s %s is not in S3: upload it "
 		    "with the presigned URL first", field, key);
@@ -512,6 +520,33 @@ sessions_verify(struct req *r, const char *key, int64_t bytes,
 		snprintf(msg, sizeof(msg), "object in S3 is %lld bytes, not "
 		    "%lld", (long long)size, (long long)bytes);
 		req_error(r, ERR_MISMATCH, msg, "bytes", NULL);
+		return ERR_MISMATCH;
+	}
+	snprintf(seqs, sizeof(seqs), "%lld", (long long)seq);
+	if (strcmp(meta.user_id, r->sub) != 0) {
+		name = "user-id";
+		got = meta.user_id;
+		want = r->sub;
+	} else if (strcmp(meta.session_id, r->session_id) != 0) {
+		name = "session-id";
+		got = meta.session_id;
+		want = r->session_id;
+	} else if (strcmp(meta.seq, seqs) != 0) {
+		name = "seq";
+		got = meta.seq;
+		want = seqs;
+	}
+	if (name != NULL) {
+		if (*got == '\0')
+			snprintf(msg, sizeof(msg), "%s: the object in S3 has no "
+			    "x-amz-meta-%s; upload it with the URL presigned "
+			    "for this chunk", field, name);
+		else
+			snprintf(msg, sizeof(msg), "%s: the object in S3 has "
+			    "x-amz-meta-%s %.40s, not %.40s; upload it with the "
+			    "URL presigned for this chunk", field, name, got,
+			    want);
+		req_error(r, ERR_MISMATCH, msg, field, NULL);
 		return ERR_MISMATCH;
 	}
 	return ERR_OK;
@@ -624,8 +659,8 @@ sessions_complete(struct req *r)
 			return;
 		}
 	}
-	if (sessions_verify(r, v[F_KEY].s, v[F_BYTES].i, "objectKey") !=
-	    ERR_OK)
+	if (sessions_verify(r, v[F_KEY].s, v[F_BYTES].i, v[F_SEQ].i,
+	    "objectKey") != ERR_OK)
 		return;
 	rc = journal_complete_chunk(j, r->sub, r->session_id, &c,
 	    journal_now_ms(), &res);
@@ -779,8 +814,8 @@ sessions_manifest(struct req *r)
 			goto out;
 		}
 		snprintf(path, sizeof(path), "chunks[%zu].key", i);
-		if (sessions_verify(r, chunks[i].key, chunks[i].bytes, path) !=
-		    ERR_OK)
+		if (sessions_verify(r, chunks[i].key, chunks[i].bytes,
+		    chunks[i].seq, path) != ERR_OK)
 			goto out;
 	}
 	memset(&res, 0, sizeof(res));

@@ -10,7 +10,8 @@
 // Content-Type and x-amz-server-side-encryption is accepted and the object
 // carries the metadata (HEAD); a changed metadata value in the URL, a
 // missing SSE header or another content type is refused; complete accepts
-// the object.  The stack comes from the environment tests/devstack.sh env
+// the object, and refuses one stored with other metadata or none (it checks
+// the x-amz-meta-* a HEAD answers).  The stack comes from the environment tests/devstack.sh env
 // prints (see tests/api-test.js), plus JWTMINT.
 'use strict';
 
@@ -156,9 +157,24 @@ async function main() {
     // The SDK's own URL, with the same two headers, against the same S3:
     // the shape the original clients were written for works here too.
     ok(curlPut(sdkUrl, only, file) === 200, "the SDK's URL with the same headers is accepted by S3 too");
-    r = await call('POST', `/sessions/${sid}/chunks/complete`, token,
-      { seq: 1, objectKey: ours.objectKey, bytes: 64, tStartMs: 0, tEndMs: 5000 });
-    ok(r.status === 200 && r.json.chunkCount === 1, 'complete accepts the uploaded chunk', r.text);
+    // complete checks the metadata S3 stored (HEAD): an object put there
+    // with other metadata, or none, is not this chunk.
+    const cbody = { seq: 1, objectKey: ours.objectKey, bytes: 64, tStartMs: 0, tEndMs: 5000 };
+    const sdkPut = async (Metadata) => curlPut(await getSignedUrl(client, new PutObjectCommand({
+      Bucket: env.S3_BUCKET, Key: ours.objectKey, ContentType: ctype, Metadata,
+      ServerSideEncryption: 'AES256' }), { expiresIn: 60 }), only, file);
+    ok(await sdkPut({ 'user-id': sub, 'session-id': sid, seq: '9' }) === 200,
+      'an upload of the same key with x-amz-meta-seq 9 (SDK URL)');
+    r = await call('POST', `/sessions/${sid}/chunks/complete`, token, cbody);
+    ok(r.status === 422 && r.json.code === 'object_mismatch' && /x-amz-meta-seq 9, not 1/.test(r.json.error),
+      'complete refuses it: the stored x-amz-meta-seq is not the chunk\'s', r.text);
+    ok(await sdkPut(undefined) === 200, 'an upload of the same key with no metadata');
+    r = await call('POST', `/sessions/${sid}/chunks/complete`, token, cbody);
+    ok(r.status === 422 && /no x-amz-meta-user-id/.test(r.json.error),
+      'complete refuses an object without the metadata', r.text);
+    ok(curlPut(ours.putUrl, only, file) === 200, 'the upload again through our URL');
+    r = await call('POST', `/sessions/${sid}/chunks/complete`, token, cbody);
+    ok(r.status === 200 && r.json.chunkCount === 1, 'complete accepts the chunk with its metadata', r.text);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

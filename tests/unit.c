@@ -31,6 +31,7 @@ static const struct {
 
 	/* storage path */
 	{ "codec", test_codec_suite },
+	{ "s3meta", test_s3meta_suite },
 	{ "journal", test_journal_suite },
 	{ "journal_recordings", test_journal_recordings_suite },
 	{ "cursor", test_cursor_suite },

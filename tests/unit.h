@@ -26,6 +26,7 @@ int	test_b64url_suite(void);
 
 /* storage path */
 int	test_codec_suite(void);
+int	test_s3meta_suite(void);
 int	test_journal_suite(void);
 int	test_journal_recordings_suite(void);
 int	test_cursor_suite(void);

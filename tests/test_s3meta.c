@@ -1,0 +1,84 @@
+/*
+ * test_s3meta.c: the chunk metadata headers of a HEAD answer are read
+ * exactly, and nothing else is taken for them.
+ */
+#include <string.h>
+
+#include "s3meta.h"
+#include "unit.h"
+
+static int
+line(struct s3meta *m, const char *s)
+{
+	return s3meta_header(s, strlen(s), m);
+}
+
+static void
+the_three_headers_are_read_trimmed(void)
+{
+	struct s3meta m;
+
+	memset(&m, 0, sizeof(m));
+	CU_ASSERT_EQUAL(line(&m, "x-amz-meta-user-id: alice-1\r\n"), 1);
+	CU_ASSERT_EQUAL(line(&m, "X-Amz-Meta-Session-Id:\tsession-1 \r\n"), 1);
+	CU_ASSERT_EQUAL(line(&m, "x-amz-meta-seq:7"), 1);
+	CU_ASSERT_STRING_EQUAL(m.user_id, "alice-1");
+	CU_ASSERT_STRING_EQUAL(m.session_id, "session-1");
+	CU_ASSERT_STRING_EQUAL(m.seq, "7");
+}
+
+static void
+other_lines_change_nothing(void)
+{
+	struct s3meta m;
+
+	memset(&m, 0, sizeof(m));
+	CU_ASSERT_EQUAL(line(&m, "HTTP/1.1 200 OK\r\n"), 0);
+	CU_ASSERT_EQUAL(line(&m, "\r\n"), 0);
+	CU_ASSERT_EQUAL(line(&m, "Content-Length: 64\r\n"), 0);
+	CU_ASSERT_EQUAL(line(&m, "x-amz-meta-seqx: 1\r\n"), 0);
+	CU_ASSERT_EQUAL(line(&m, "x-amz-meta-se: 1\r\n"), 0);
+	CU_ASSERT_EQUAL(line(&m, "x-amz-meta-seq 1\r\n"), 0);
+	CU_ASSERT_EQUAL(s3meta_header(NULL, 3, &m), 0);
+	CU_ASSERT_STRING_EQUAL(m.user_id, "");
+	CU_ASSERT_STRING_EQUAL(m.seq, "");
+}
+
+static void
+bad_values_never_match(void)
+{
+	struct s3meta m;
+	char big[LIMIT_SUB_BYTES + 40];
+
+	memset(&m, 0, sizeof(m));
+	CU_ASSERT_EQUAL(line(&m, "x-amz-meta-seq: 1\x01" "2\r\n"), 1);
+	CU_ASSERT_STRING_EQUAL(m.seq, "?");
+	CU_ASSERT_EQUAL(line(&m, "x-amz-meta-seq: 123456789012345678901"), 1);
+	CU_ASSERT_STRING_EQUAL(m.seq, "?");
+	CU_ASSERT_EQUAL(line(&m, "x-amz-meta-user-id: al\xc3\xa9"), 1);
+	CU_ASSERT_STRING_EQUAL(m.user_id, "?");
+	memcpy(big, "x-amz-meta-user-id: ", 20);
+	memset(big + 20, 'a', sizeof(big) - 21);
+	big[sizeof(big) - 1] = '\0';
+	CU_ASSERT_EQUAL(line(&m, big), 1);
+	CU_ASSERT_STRING_EQUAL(m.user_id, "?");
+	/* A NUL inside the value is a bad byte, not the end. */
+	CU_ASSERT_EQUAL(s3meta_header("x-amz-meta-seq: 1\0" "2", 19, &m), 1);
+	CU_ASSERT_STRING_EQUAL(m.seq, "?");
+}
+
+int
+test_s3meta_suite(void)
+{
+	CU_pSuite s = CU_add_suite("s3meta", NULL, NULL);
+
+	if (s == NULL ||
+	    CU_add_test(s, "the three headers are read, trimmed",
+		the_three_headers_are_read_trimmed) == NULL ||
+	    CU_add_test(s, "other lines change nothing",
+		other_lines_change_nothing) == NULL ||
+	    CU_add_test(s, "bad values never match",
+		bad_values_never_match) == NULL)
+		return -1;
+	return 0;
+}
