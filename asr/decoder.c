@@ -41,6 +41,8 @@ struct decoder {
 	int		 partial_ms, max_utt_ms;
 	struct asrstream st;
 	mfcc_t		*cmn0;		/* the CMN estimate after loading */
+	int16_t		 piece[DECODER_PIECE];	/* samples not yet fed */
+	size_t		 npiece;
 	char		*last_partial;	/* malloc'd; "" at first */
 	/* the final being built */
 	char		*text;
@@ -162,6 +164,7 @@ decoder_begin(struct decoder *d)
 	d->utt_open = ps_start_utt(d->ps) == 0;
 	asrstream_init(&d->st, d->partial_ms, d->max_utt_ms);
 	d->last_partial[0] = '\0';
+	d->npiece = 0;
 	decoder_clear_words(d);
 }
 
@@ -301,33 +304,64 @@ decoder_partial(struct decoder *d, decoder_emit_fn *emit, void *arg)
 	emit(arg, &resp);
 }
 
+/* Feed one piece and act on the voice-activity flag after it. */
+static void
+decoder_piece(struct decoder *d, const int16_t *pcm, size_t k,
+    decoder_emit_fn *emit, void *arg)
+{
+	if (!d->utt_open)
+		d->utt_open = ps_start_utt(d->ps) == 0;
+	if (ps_process_raw(d->ps, pcm, k, 0, 0) < 0) {
+		log_warn("ps_process_raw failed; audio skipped");
+		return;
+	}
+	switch (asrstream_feed(&d->st, k, ps_get_in_speech(d->ps) != 0)) {
+	case ASRSTREAM_PARTIAL:
+		decoder_partial(d, emit, arg);
+		break;
+	case ASRSTREAM_FINAL:
+		decoder_final(d, 1, emit, arg);
+		break;
+	case ASRSTREAM_NONE:
+		break;
+	}
+}
+
+/*
+ * The pieces are cut at the same places whatever the network did (20 ms
+ * from the start of the stream, a short rest kept for the next call), so
+ * the same audio gives the same words whether it came in real time or at
+ * once: where the flag is looked at moves the ends of utterances.
+ */
 void
 decoder_feed(struct decoder *d, const int16_t *pcm, size_t n, int eof,
     decoder_emit_fn *emit, void *arg)
 {
-	size_t off, k;
+	size_t k;
 
-	for (off = 0; off < n; off += k) {
-		k = n - off < DECODER_PIECE ? n - off : DECODER_PIECE;
-		if (!d->utt_open)
-			d->utt_open = ps_start_utt(d->ps) == 0;
-		if (ps_process_raw(d->ps, pcm + off, k, 0, 0) < 0) {
-			log_warn("ps_process_raw failed; audio skipped");
+	while (n > 0) {
+		if (d->npiece == 0 && n >= DECODER_PIECE) {
+			decoder_piece(d, pcm, DECODER_PIECE, emit, arg);
+			pcm += DECODER_PIECE;
+			n -= DECODER_PIECE;
 			continue;
 		}
-		switch (asrstream_feed(&d->st, k,
-		    ps_get_in_speech(d->ps) != 0)) {
-		case ASRSTREAM_PARTIAL:
-			decoder_partial(d, emit, arg);
-			break;
-		case ASRSTREAM_FINAL:
-			decoder_final(d, 1, emit, arg);
-			break;
-		case ASRSTREAM_NONE:
-			break;
+		k = DECODER_PIECE - d->npiece < n ? DECODER_PIECE - d->npiece :
+		    n;
+		memcpy(d->piece + d->npiece, pcm, k * sizeof(*pcm));
+		d->npiece += k;
+		pcm += k;
+		n -= k;
+		if (d->npiece == DECODER_PIECE) {
+			decoder_piece(d, d->piece, DECODER_PIECE, emit, arg);
+			d->npiece = 0;
 		}
 	}
 	if (eof) {
+		if (d->npiece > 0) {
+			decoder_piece(d, d->piece, d->npiece, emit, arg);
+			d->npiece = 0;
+		}
 		if (asrstream_finish(&d->st) == ASRSTREAM_FINAL)
 			decoder_final(d, 0, emit, arg);
 		else if (d->utt_open) {

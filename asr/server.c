@@ -93,6 +93,7 @@ struct server_stream {
 	uint64_t		 bytes;
 	double			 cpu;		/* decoding, seconds */
 	unsigned		 npartial, nfinal;
+	unsigned		 npause;	/* reads held back */
 };
 
 static const struct asr_conf *server_conf;
@@ -221,11 +222,11 @@ server_free(struct server_stream *s)
 
 	if (s->kind == SK_STREAM && s->counted)
 		log_info("stream=%d end outcome=%s audio=%.2fs cpu=%.2fs "
-		    "rtf=%.3f partials=%u finals=%u", s->id,
+		    "rtf=%.3f partials=%u finals=%u paused=%u", s->id,
 		    s->cancelled ? "cancelled" : s->outcome != NULL ?
 		    s->outcome : "ok", (double)s->bytes / 2 / ASRSTREAM_RATE,
 		    s->cpu, s->bytes > 0 ? s->cpu * 2 * ASRSTREAM_RATE /
-		    (double)s->bytes : 0.0, s->npartial, s->nfinal);
+		    (double)s->bytes : 0.0, s->npartial, s->nfinal, s->npause);
 	decoder_pool_put(s->dec);
 	while ((o = s->ohead) != NULL) {
 		s->ohead = o->next;
@@ -534,8 +535,10 @@ server_on_recv(struct server_stream *s, int ok)
 	}
 	grpc_slice_unref(sl);
 	if (s->kind == SK_STREAM) {
-		if (s->alen >= (size_t)server_conf->queued_audio)
+		if (s->alen >= (size_t)server_conf->queued_audio) {
 			s->recv_paused = 1;	/* the worker reads on */
+			s->npause++;
+		}
 		else
 			server_recv(s);
 	}

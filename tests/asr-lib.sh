@@ -18,7 +18,7 @@ asr_speech() {
 	sed -n "$3,$4p" "$SENTENCES" | while IFS= read -r line; do
 		espeak-ng -v "$ASR_VOICE" -s "$ASR_SPEED" -w "$T/say.wav" \
 		    "$line" || return 1
-		sox -q "$T/say.wav" -r 16000 -c 1 -b 16 -e signed-integer \
+		sox -D -q "$T/say.wav" -r 16000 -c 1 -b 16 -e signed-integer \
 		    -t raw "$T/say.raw" gain -n -3 pad 0.5 1.0 || return 1
 		cat "$T/say.raw" >>"$1"
 		printf '%s\n' "$line" >>"$2"

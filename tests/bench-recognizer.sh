@@ -17,7 +17,10 @@
 #    arrives soon after the audio ends: "tail" is the wall time of the run
 #    minus the audio's length (the last utterance's end is detected and
 #    decoded in it); the share shows whether accuracy suffers.  The
-#    recognizer's CPU over the run (utime+stime from /proc) is also shown.
+#    recognizer's CPU over the run (utime+stime from /proc) is also shown,
+#    and each run's mean real-time factor (decoding CPU seconds per audio
+#    second, from the recognizer's log): from it, the number of streams
+#    the cores could decode if nothing else ran.
 # The machine may be shared: the load average before each run is printed.
 # Ports: BENCH_ASR_PORT and the next one (default 18630, 18631).
 . "$(dirname "$0")/bridge-lib.sh"
@@ -51,8 +54,9 @@ S=$($SCORE "$T/all.txt" "$T/wer.out")
 RTF=$(grep 'end outcome=ok' "$T/rec.log" | tail -1 | sed 's/.*\(audio=[^ ]* cpu=[^ ]* rtf=[^ ]*\).*/\1/')
 echo "wer: $ALL sentences, ${ALL_S} s of speech: $S $RTF"
 
-echo "# streams  audio_s  tail_s  share  recognizer_cpu_%  load_before"
+echo "# streams  audio_s  tail_s  share  recognizer_cpu_%  rtf  load_before"
 for n in $(seq 1 "$MAXN"); do
+	ends0=$(grep -c 'end outcome=ok' "$T/rec.log")
 	load=$(cut -d' ' -f1 /proc/loadavg)
 	c0=$(cpu_ticks "$REC_PID")
 	t0=$(date +%s.%N)
@@ -61,10 +65,20 @@ for n in $(seq 1 "$MAXN"); do
 	t1=$(date +%s.%N)
 	c1=$(cpu_ticks "$REC_PID")
 	S=$($SCORE "$T/some.txt" "$T/n$n.out")
+	# the decoding CPU per audio second of this run's streams (their
+	# own log lines): what a stream costs, whatever else the machine does
+	rtf=$(grep 'end outcome=ok' "$T/rec.log" | tail -n +$((ends0 + 1)) |
+	    sed -n 's/.* rtf=\([0-9.]*\).*/\1/p' |
+	    awk '{ s += $1; n++ } END { if (n) printf "%.3f", s / n }')
+	echo "$rtf" >>"$T/rtfs"
 	awk -v n="$n" -v a="$SOME_S" -v t0="$t0" -v t1="$t1" \
 	    -v c0="$c0" -v c1="$c1" -v hz="$HZ" -v s="$(field share "$S")" \
-	    -v f="$(field finals "$S")" -v l="$load" 'BEGIN {
+	    -v f="$(field finals "$S")" -v l="$load" -v r="$rtf" 'BEGIN {
 		w = t1 - t0
-		printf "%9d  %7.1f  %6.2f  %5s  %16.0f  %s  (finals %s)\n",
-		    n, a, w - a, s, 100 * (c1 - c0) / hz / w, l, f }'
+		printf "%9d  %7.1f  %6.2f  %5s  %16.0f  %s  %s  (finals %s)\n",
+		    n, a, w - a, s, 100 * (c1 - c0) / hz / w, r, l, f }'
 done
+# What the CPU alone allows: every core decoding, nothing else running.
+awk -v c="$(nproc)" '{ s += $1; n++ } END { if (n) printf \
+    "cpu-bound estimate: %d cores / mean rtf %.3f = %.1f streams\n", \
+    c, s / n, c / (s / n) }' "$T/rtfs"
