@@ -362,7 +362,7 @@ sessions_presign(struct req *r)
 	char key[S3KEY_SIZE], seq[24], *url = NULL;
 	size_t nh = 0, i;
 	long expires = (long)(r->app->conf->presign_expires / 1000);
-	int64_t now;
+	int64_t now, recorded = -1;
 	json_object *o, *ho;
 	enum err rc;
 
@@ -388,10 +388,17 @@ sessions_presign(struct req *r)
 		    "sizeBytes", NULL);
 		return;
 	}
+	if ((j = sessions_journal(r)) == NULL)
+		return;
+	/* The session and this seq's presign record in one read. */
+	rc = journal_get_session_presign(j, r->sub, r->session_id, v[F_SEQ].i,
+	    &s, &recorded);
+	if (rc != ERR_OK) {
+		sessions_journal_error(r, rc, "session conflict");
+		return;
+	}
 	/* A finalized session still takes the late last chunk. */
-	if ((j = sessions_journal(r)) == NULL ||
-	    sessions_load(r, j, &s, 0) != ERR_OK ||
-	    (s.finalized && sessions_late(r, &s, v[F_START].i) != ERR_OK))
+	if (s.finalized && sessions_late(r, &s, v[F_START].i) != ERR_OK)
 		return;
 	sessions_parts(r, &p);
 	p.seq = v[F_SEQ].i;
@@ -440,7 +447,7 @@ sessions_presign(struct req *r)
 	now = journal_now_ms();
 	rc = journal_note_presign(j, r->sub, r->session_id, v[F_SEQ].i,
 	    now + (int64_t)expires * 1000, API_PRESIGN_SLACK_MS(r->app->conf),
-	    now);
+	    recorded, now);
 	if (rc != ERR_OK) {
 		free(url);
 		sessions_journal_error(r, rc, "session conflict");

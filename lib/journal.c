@@ -64,6 +64,7 @@ enum journal_stmt_id {
 	JS_OUTBOX_REQUEUE,
 	JS_OUTBOX_STATS,
 	JS_OUTBOX_LIST,
+	JS_SESSION_GET_SEQ,
 	JS_SESSION_LIST_FIRST,
 	JS_SESSION_LIST_AFTER,
 	JS_SESSION_DELETING,
@@ -207,6 +208,15 @@ static const char *const journal_sql[JS__MAX] = {
 	    " WHERE (?1 = 0 OR dead = 1) ORDER BY id LIMIT ?2",
 	/* Recordings (sql/003).  Both list forms walk sessions_owner_created
 	 * backwards; the row-value comparison is the keyset position. */
+	/* The session and the recorded expiry of one seq's presign in one
+	 * statement: presign reads both, in one read transaction. */
+	[JS_SESSION_GET_SEQ] =
+	    "SELECT id, owner, codec, sample_rate, chunk_seconds, user_agent,"
+	    " created_ms, updated_ms, finalized, duration_ms, chunk_count,"
+	    " total_bytes, t_min_ms, t_max_ms, revision, synced_revision,"
+	    " final_event_id, deleting_ms, finalized_ms, final_chunk_count,"
+	    " final_total_bytes, (SELECT expires_ms FROM presigns"
+	    " WHERE session_id = ?1 AND seq = ?2) FROM sessions WHERE id = ?1",
 	[JS_SESSION_LIST_FIRST] =
 	    "SELECT id, owner, codec, sample_rate, chunk_seconds, user_agent,"
 	    " created_ms, updated_ms, finalized, duration_ms, chunk_count,"
@@ -852,6 +862,10 @@ journal_span(sqlite3_stmt *st, int tmin, int tmax)
 		return 0;
 	return sqlite3_column_int64(st, tmax) - sqlite3_column_int64(st, tmin);
 }
+
+/* The column after JS_SESSION_GET's in JS_SESSION_GET_SEQ: keep it the
+ * last one when a migration adds a session column. */
+#define JOURNAL_SEQ_COL	21
 
 /* Fill *s from a row of JS_SESSION_GET's (and the list's) columns. */
 static void
@@ -2165,13 +2179,55 @@ journal_outbox_list(struct journal *j, int dead_only,
 /* -------------------------------------------------------------- recordings */
 
 enum err
+journal_get_session_presign(struct journal *j, const char *owner,
+    const char *session_id, int64_t seq, struct journal_session *out,
+    int64_t *presign_expires_ms)
+{
+	sqlite3_stmt *st;
+	const char *o;
+	enum err e;
+	int rc;
+
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (owner == NULL || session_id == NULL || out == NULL ||
+	    presign_expires_ms == NULL)
+		return ERR_INVAL;
+	*presign_expires_ms = -1;
+	if ((e = journal_stmt(j, JS_SESSION_GET_SEQ, &st, __func__)) != ERR_OK)
+		return e;
+	journal_bind_text(st, 1, session_id);
+	sqlite3_bind_int64(st, 2, seq);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		e = ERR_NOT_FOUND;
+	else if (rc != SQLITE_ROW)
+		e = journal_sqlerr(j, rc, __func__, "read session");
+	else if ((o = (const char *)sqlite3_column_text(st, 1)) == NULL)
+		e = ERR_NOMEM;
+	else if (strcmp(o, owner) != 0)
+		e = ERR_NOT_FOUND;
+	else {
+		journal_session_cols(st, out);
+		if (out->deleting_ms != 0)
+			e = ERR_NOT_FOUND;
+		else if (sqlite3_column_type(st, JOURNAL_SEQ_COL) !=
+		    SQLITE_NULL)
+			*presign_expires_ms = sqlite3_column_int64(st,
+			    JOURNAL_SEQ_COL);
+	}
+	journal_unstmt(st);
+	return e;
+}
+
+enum err
 journal_note_presign(struct journal *j, const char *owner,
     const char *session_id, int64_t seq, int64_t expires_ms,
-    int64_t slack_ms, int64_t now_ms)
+    int64_t slack_ms, int64_t stored_ms, int64_t now_ms)
 {
 	struct journal_session s;
 	sqlite3_stmt *st;
-	int64_t stored = -1;
+	int64_t stored = stored_ms;
 	enum err e;
 	int rc;
 
@@ -2179,21 +2235,26 @@ journal_note_presign(struct journal *j, const char *owner,
 		return e;
 	if (owner == NULL || session_id == NULL || seq < 1 || slack_ms < 0)
 		return ERR_INVAL;
-	/* The common case, a presign repeated within the slack, is a read. */
-	if ((e = journal_stmt(j, JS_PRESIGN_GET, &st, __func__)) != ERR_OK)
-		return e;
-	journal_bind_text(st, 1, session_id);
-	sqlite3_bind_int64(st, 2, seq);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		stored = sqlite3_column_int64(st, 0);
-	else if (rc != SQLITE_DONE)
-		e = journal_sqlerr(j, rc, __func__, "read presign");
-	journal_unstmt(st);
-	if (e != ERR_OK)
-		return e;
 	if (stored >= 0 && expires_ms <= stored + slack_ms)
 		return ERR_OK;
+	/* The common case, a presign repeated within the slack, is a read. */
+	if (stored < 0 &&
+	    (e = journal_stmt(j, JS_PRESIGN_GET, &st, __func__)) != ERR_OK)
+		return e;
+	if (stored < 0) {
+		journal_bind_text(st, 1, session_id);
+		sqlite3_bind_int64(st, 2, seq);
+		rc = sqlite3_step(st);
+		if (rc == SQLITE_ROW)
+			stored = sqlite3_column_int64(st, 0);
+		else if (rc != SQLITE_DONE)
+			e = journal_sqlerr(j, rc, __func__, "read presign");
+		journal_unstmt(st);
+		if (e != ERR_OK)
+			return e;
+		if (stored >= 0 && expires_ms <= stored + slack_ms)
+			return ERR_OK;
+	}
 	if ((e = journal_begin(j, 1, __func__)) != ERR_OK)
 		return e;
 	if ((e = journal_session_read(j, owner, session_id, &s, NULL,

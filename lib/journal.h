@@ -424,18 +424,30 @@ enum err	journal_outbox_list(struct journal *, int dead_only,
 /* ------------------------------------------------------------ recordings */
 
 /*
+ * journal_get_session() plus, in the same read, the recorded expiry of the
+ * presign of seq (*presign_expires_ms, -1 if none): what presign needs
+ * before it signs, in one statement.
+ */
+enum err	journal_get_session_presign(struct journal *, const char *owner,
+		    const char *session_id, int64_t seq,
+		    struct journal_session *out, int64_t *presign_expires_ms);
+
+/*
  * Record that a PUT URL for seq was issued, expiring at expires_ms, so GET
  * can list it as missing until it is completed and a deletion knows how
  * long a late PUT can arrive.  slack_ms: how far the recorded expiry may
  * lag the newest URL's (a presign of a recorded seq writes only when its
  * URL outlives the record by more, so repeated presigns stay reads); the
- * deletion adds the same slack.  ERR_NOT_FOUND: no such session of owner,
- * or it is being deleted (the caller must not hand out the URL);
- * ERR_TOO_LARGE: LIMIT_CHUNKS_PER_SESSION distinct seqs already recorded.
+ * deletion adds the same slack.  stored_ms: the recorded expiry as
+ * journal_get_session_presign() read it (then a repeat within the slack
+ * costs nothing here), or -1 to read it here.  ERR_NOT_FOUND: no such
+ * session of owner, or it is being deleted (the caller must not hand out
+ * the URL); ERR_TOO_LARGE: LIMIT_CHUNKS_PER_SESSION distinct seqs already
+ * recorded.
  */
 enum err	journal_note_presign(struct journal *, const char *owner,
 		    const char *session_id, int64_t seq, int64_t expires_ms,
-		    int64_t slack_ms, int64_t now_ms);
+		    int64_t slack_ms, int64_t stored_ms, int64_t now_ms);
 
 /* A place in a user's session list: after the session created at
  * created_ms with this id, in the list's order (newest first, ties by

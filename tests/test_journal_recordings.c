@@ -168,23 +168,44 @@ test_jrec_missing_lists_presigned_not_completed(void)
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j = tr_open(path, sizeof(path)));
 	tr_session(j, OWNER, "s", T0);
 	CU_ASSERT_EQUAL(journal_note_presign(j, OWNER, "s", 1, T0 + 300000,
-	    30000, T0), ERR_OK);
+	    30000, -1, T0), ERR_OK);
 	CU_ASSERT_EQUAL(journal_note_presign(j, OWNER, "s", 3, T0 + 300000,
-	    30000, T0), ERR_OK);
+	    30000, -1, T0), ERR_OK);
 	CU_ASSERT_EQUAL(journal_note_presign(j, OWNER, "s", 2, T0 + 300000,
-	    30000, T0), ERR_OK);
+	    30000, -1, T0), ERR_OK);
 	/* A repeat within the slack is a read: the row keeps its expiry. */
 	CU_ASSERT_EQUAL(journal_note_presign(j, OWNER, "s", 2, T0 + 310000,
-	    30000, T0 + 10000), ERR_OK);
+	    30000, -1, T0 + 10000), ERR_OK);
 	CU_ASSERT_EQUAL(tr_count(path, "SELECT expires_ms FROM presigns WHERE "
 	    "seq = 2"), T0 + 300000);
 	/* Beyond it, the expiry moves on. */
 	CU_ASSERT_EQUAL(journal_note_presign(j, OWNER, "s", 2, T0 + 400000,
-	    30000, T0 + 100000), ERR_OK);
+	    30000, -1, T0 + 100000), ERR_OK);
 	CU_ASSERT_EQUAL(tr_count(path, "SELECT expires_ms FROM presigns WHERE "
 	    "seq = 2"), T0 + 400000);
 	CU_ASSERT_EQUAL(journal_note_presign(j, OTHER, "s", 4, T0 + 300000,
-	    30000, T0), ERR_NOT_FOUND);
+	    30000, -1, T0), ERR_NOT_FOUND);
+	/* What presign reads first: the session and the recorded expiry. */
+	{
+		struct journal_session ss;
+		int64_t rec = 0;
+
+		CU_ASSERT_EQUAL(journal_get_session_presign(j, OWNER, "s", 2,
+		    &ss, &rec), ERR_OK);
+		CU_ASSERT_EQUAL(rec, T0 + 400000);
+		CU_ASSERT_STRING_EQUAL(ss.id, "s");
+		CU_ASSERT_EQUAL(journal_get_session_presign(j, OWNER, "s", 9,
+		    &ss, &rec), ERR_OK);
+		CU_ASSERT_EQUAL(rec, -1);
+		CU_ASSERT_EQUAL(journal_get_session_presign(j, OTHER, "s", 2,
+		    &ss, &rec), ERR_NOT_FOUND);
+		/* Given the record, a repeat within the slack writes nothing
+		 * (the stale value passed in is believed). */
+		CU_ASSERT_EQUAL(journal_note_presign(j, OWNER, "s", 2,
+		    T0 + 410000, 30000, T0 + 400000, T0 + 110000), ERR_OK);
+		CU_ASSERT_EQUAL(tr_count(path, "SELECT expires_ms FROM presigns "
+		    "WHERE seq = 2"), T0 + 400000);
+	}
 	tr_chunk(j, "s", 2);
 	CU_ASSERT_EQUAL_FATAL(journal_read_recording(j, OWNER, "s", &snap,
 	    &missing, &nm), ERR_OK);
@@ -196,6 +217,21 @@ test_jrec_missing_lists_presigned_not_completed(void)
 	CU_ASSERT_EQUAL(journal_snapshot_manifest(snap)->nchunks, 1);
 	free(missing);
 	journal_snapshot_free(snap);
+	/* Presign's read gives the very session journal_get_session() does,
+	 * finalized fields included. */
+	{
+		struct journal_finalize_result fr;
+		struct journal_session a, b;
+		int64_t rec;
+
+		CU_ASSERT_EQUAL(journal_finalize(j, OWNER, "s", 10000,
+		    "users/user-a/s/manifest.json", T0 + 200000, &fr), ERR_OK);
+		CU_ASSERT_EQUAL(journal_get_session(j, OWNER, "s", &a), ERR_OK);
+		CU_ASSERT_EQUAL(journal_get_session_presign(j, OWNER, "s", 1, &b,
+		    &rec), ERR_OK);
+		CU_ASSERT(a.finalized && a.finalized_ms == T0 + 200000);
+		CU_ASSERT(memcmp(&a, &b, sizeof(a)) == 0);
+	}
 	CU_ASSERT_EQUAL(journal_read_recording(j, OTHER, "s", &snap, &missing,
 	    &nm), ERR_NOT_FOUND);
 	CU_ASSERT_PTR_NULL(snap);
@@ -221,7 +257,7 @@ test_jrec_delete_goes_through_its_phases(void)
 	tr_session(j, OWNER, "s", T0);
 	tr_chunk(j, "s", 1);
 	CU_ASSERT_EQUAL(journal_note_presign(j, OWNER, "s", 2, T0 + 900000,
-	    60000, T0), ERR_OK);
+	    60000, -1, T0), ERR_OK);
 	CU_ASSERT_EQUAL(journal_delete_session(j, OTHER, "s", 300000, 60000,
 	    5000, T0 + 1000, &d1), ERR_NOT_FOUND);
 	CU_ASSERT_EQUAL(journal_delete_session(j, OWNER, "s", 300000, 60000,
@@ -235,8 +271,14 @@ test_jrec_delete_goes_through_its_phases(void)
 	CU_ASSERT_STRING_EQUAL(d2.event_id, d1.event_id);
 	/* No more uploads, no manifest write left. */
 	CU_ASSERT_EQUAL(journal_get_session(j, OWNER, "s", &s), ERR_NOT_FOUND);
+	{
+		int64_t rec;
+
+		CU_ASSERT_EQUAL(journal_get_session_presign(j, OWNER, "s", 2,
+		    &s, &rec), ERR_NOT_FOUND);
+	}
 	CU_ASSERT_EQUAL(journal_note_presign(j, OWNER, "s", 3, T0 + 900000,
-	    60000, T0), ERR_NOT_FOUND);
+	    60000, -1, T0), ERR_NOT_FOUND);
 	memset(&c, 0, sizeof(c));
 	c.seq = 3;
 	c.key = "k";
