@@ -41,7 +41,8 @@
 # default 5) and the dev sign-in endpoint /dev/token, a CGI that mints a
 # token for any user name with tests/jwtmint.  That endpoint exists only
 # here, never in the shipped configs.  s3rver gets the bucket CORS rule for
-# the page's origin.
+# the page's origin.  WEB_CONNECT_EXTRA: more origins the page may connect
+# to (its CSP), e.g. a Cognito domain.
 #
 # Everything lives under RUN_DIR (default ./run, gitignored).  Ports and
 # sizes come from the environment:
@@ -274,7 +275,7 @@ alias.url = ( "/config.json" => "$RUN_DIR/www/config.json",
 }
 \$HTTP["url"] !~ "^/api/" {
 	setenv.add-response-header = (
-		"Content-Security-Policy" => "default-src 'self'; connect-src 'self' http://127.0.0.1:$S3_API_PORT; media-src 'self' http://127.0.0.1:$S3_API_PORT; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+		"Content-Security-Policy" => "default-src 'self'; connect-src 'self' http://127.0.0.1:$S3_API_PORT${WEB_CONNECT_EXTRA:+ $WEB_CONNECT_EXTRA}; media-src 'self' http://127.0.0.1:$S3_API_PORT; img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
 		"X-Content-Type-Options" => "nosniff",
 		"Cache-Control" => "no-cache" )
 }

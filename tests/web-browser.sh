@@ -8,7 +8,7 @@
 # WAV spoken by espeak-ng.  See tests/web-test.js for what is checked.
 #
 # Ports: WEB_TEST_PORT (18620) for lighttpd, +1 s3rver, +2 the bridge, +3
-# the stand-in.  Screenshots and figures: WEB_TEST_OUT (default
+# the stand-in (or the recognizer), +4 the Cognito stand-in.  Screenshots and figures: WEB_TEST_OUT (default
 # run/test-web/out, never the source tree).  Phases: WEB_TEST_PHASES
 # (default all, then the recognizer run; with WEB_TEST_PHASES set, the
 # recognizer run only if WEB_TEST_RECOGNIZER=1; see web-test.js).
@@ -24,10 +24,17 @@ export API_PORT=$base S3_PORT=$((base + 1)) BRIDGE_WS_PORT=$((base + 2)) \
 for p in "$API_PORT" "$S3_PORT" "$BRIDGE_WS_PORT" "$RIVA_STANDIN_PORT"; do
 	api_port_free "$p" || { echo "$0: port $p is taken (set WEB_TEST_PORT)" >&2; exit 1; }
 done
+export COGNITO_PORT=$((base + 4)) COGNITO_TTL=8
+api_port_free "$COGNITO_PORT" || { echo "$0: port $COGNITO_PORT is taken" >&2; exit 1; }
+export COGNITO_URL=http://127.0.0.1:$COGNITO_PORT WEB_CONNECT_EXTRA=http://127.0.0.1:$COGNITO_PORT
 export WORKERS=2 DEVSTACK_BRIDGE=1 RIVA_BACKEND=standin RIVA_STANDIN_SCRIPT=$SRCDIR/tests/web.standin
 export WEB_CHUNK_SECONDS=${WEB_CHUNK_SECONDS:-5} CHROMIUM
 export WEB_TEST_OUT=${WEB_TEST_OUT:-$RUN_DIR/out}
-cleanup() { "$DEVSTACK" down >/dev/null 2>&1 || true; }
+COGNITO_PID=
+cleanup() {
+	[ -n "$COGNITO_PID" ] && kill "$COGNITO_PID" 2>/dev/null
+	"$DEVSTACK" down >/dev/null 2>&1 || true
+}
 trap cleanup EXIT INT TERM
 
 # The fake microphone (Chromium loops the file): sentences 1-3 of the
@@ -50,6 +57,14 @@ sox -q "${parts[@]}" "$WEB_TEST_WAV"
 
 "$DEVSTACK" up
 api_env
+# The Hosted UI stand-in (tests/cognito-standin.js) for the sign-in phase:
+# tokens of the stack's key that live 8 s, so the page must renew them.
+node "$SRCDIR/tests/cognito-standin.js" >"$RUN_DIR/log/cognito-standin.log" 2>&1 &
+COGNITO_PID=$!
+for i in $(seq 1 100); do
+	grep -q ready "$RUN_DIR/log/cognito-standin.log" && break
+	sleep 0.1
+done
 # shellcheck disable=SC2086
 if ! node "$SRCDIR/tests/web-test.js" ${WEB_TEST_PHASES:-}; then
 	api_logs

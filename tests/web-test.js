@@ -7,8 +7,8 @@
 //
 //   node tests/web-test.js [PHASE...]
 //
-// Phases (all by default, in this order): load, record, offline, reload,
-// recordings, denied, expired, bridgedown.  Figures (word -> partial
+// Phases (all by default, in this order): load, cognito, record, offline, reload,
+// recordings, denied, expired, bridgedown, s3down (last: it stops s3rver).  Figures (word -> partial
 // latency, chunk end -> complete 200, page weight) are printed as
 // "# figure ..." lines.  Screenshots go to $WEB_TEST_OUT.
 // TRANSCRIPT_MODE=standin (default) expects the script's words exactly;
@@ -30,7 +30,7 @@ const CHUNK_MS = Number(env.WEB_CHUNK_SECONDS || 5) * 1000;
 const S3_DIR = path.join(env.RUN_DIR, 's3', env.S3_BUCKET);
 const SCRIPT = path.join(__dirname, 'web.standin');
 const MODE = env.TRANSCRIPT_MODE || 'standin';
-const DEFAULT_PHASES = ['load', 'record', 'offline', 'reload', 'recordings', 'denied', 'expired', 'bridgedown'];
+const DEFAULT_PHASES = ['load', 'cognito', 'record', 'offline', 'reload', 'recordings', 'denied', 'expired', 'bridgedown', 's3down'];
 const phases = process.argv.slice(2);
 const want = (p) => (phases.length === 0 ? DEFAULT_PHASES : phases).includes(p);
 
@@ -145,6 +145,7 @@ async function watch(page, label) {
     document.addEventListener('DOMContentLoaded', () => {
       const p = document.getElementById('partial');
       const f = document.getElementById('finals');
+      if (!p || !f) return;   // not the recorder page (the Hosted UI)
       const mo = new MutationObserver(() => {
         window.__seen.push({ t: performance.now(), partial: p.textContent.trim(), finals: f.textContent });
       });
@@ -324,6 +325,60 @@ function latencyFigures(st, script) {
   note(`figure chunk end -> complete 200: n=${st.times.length} p50=${figures.upload.p50.toFixed(1)} ms p99=${figures.upload.p99.toFixed(1)} ms`);
   ok(lat.every((x) => x > 0 && x < 2000), 'record: every partial within 2 s of its word', lat.map(Math.round));
 
+}
+
+// Sign-in with the Hosted UI (tests/cognito-standin.js, which checks the
+// PKCE verifier against the challenge as Cognito does): the page is given
+// a Cognito config.json, goes to /oauth2/authorize, comes back with a code,
+// exchanges it, uses the token, renews it before it expires (8 s tokens),
+// signs out; an answer meant for another tab (state) is refused.
+async function phaseCognito(ctx) {
+  const bc = await ctx.browser.createBrowserContext();
+  const page = await bc.newPage();
+  await watch(page, 'cognito');
+  const cfg = { apiPath: '/api/audio', bridgePath: '/asr', chunkSeconds: CHUNK_MS / 1000,
+    auth: { mode: 'cognito', domain: env.COGNITO_URL, clientId: env.JWT_CLIENT_ID, scope: 'openid email' } };
+  await page.setRequestInterception(true);
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname === '/config.json' && r.url().startsWith(ORIGIN)) {
+      return r.respond({ status: 200, contentType: 'application/json', body: JSON.stringify(cfg) });
+    }
+    return r.continue();
+  });
+  const stats = async () => (await fetch(`${env.COGNITO_URL}/_standin/stats`)).json();
+  // A forged redirect (no sign-in started in this tab) is refused.
+  await page.goto(`${PAGE}?code=forged&state=forged`, { waitUntil: 'networkidle0' });
+  await waitFor(page, () => document.querySelector('#notices li[data-key="auth"]'), null, 5000, 'the forged-state message');
+  ok(/does not match this tab/.test(await noticeText(page, 'auth') || ''), 'cognito: a redirect this tab did not start is refused', await noticeText(page, 'auth'));
+  ok(!page.url().includes('code='), 'cognito: the code is taken out of the address bar', page.url());
+  await page.waitForSelector('#cognito-button', { visible: true });
+  await Promise.all([page.waitForNavigation(), page.click('#cognito-button')]);
+  ok(page.url().startsWith(`${env.COGNITO_URL}/oauth2/authorize`), 'cognito: Sign in goes to the Hosted UI', page.url());
+  const au = new URL(page.url());
+  ok(au.searchParams.get('code_challenge_method') === 'S256' && au.searchParams.get('redirect_uri') === PAGE,
+    'cognito: authorization code request with PKCE (S256) back to the page', page.url());
+  await page.type('#username', ctx.user);
+  await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
+  await waitFor(page, () => /Signed in as/.test(document.getElementById('who-name').textContent), null, 10000, 'the sign-in');
+  ok((await text(page, '#who-name')) === `Signed in as ${ctx.user}@example.com`, 'cognito: signed in with the Hosted UI (code exchanged with the verifier)', await text(page, '#who-name'));
+  ok(!page.url().includes('code='), 'cognito: no code left in the address bar', page.url());
+  const s0 = await page.evaluate(() => JSON.parse(sessionStorage.getItem('audio-auth')));
+  ok(s0 && s0.refreshToken && s0.idToken, 'cognito: ID and refresh tokens kept in sessionStorage');
+  const st0 = await stats();
+  await sleep(9000);   // the 8 s token is renewed about 2 s before it ends
+  const st1 = await stats();
+  const s1 = await page.evaluate(() => JSON.parse(sessionStorage.getItem('audio-auth')));
+  ok(st1.refreshes > st0.refreshes && s1.idToken !== s0.idToken && s1.expiresAt > s0.expiresAt,
+    'cognito: the token was renewed with the refresh token before it expired', { st0, st1 });
+  await page.click('#nav-recordings');
+  await waitFor(page, () => !document.getElementById('list-empty').hidden || document.querySelector('#list-body tr'), null, 10000, 'the list');
+  ok(!(await noticeText(page, 'recordings')) && !(await noticeText(page, 'auth')), 'cognito: the renewed token works with the API');
+  await shot(page, '03-cognito-signed-in');
+  await Promise.all([page.waitForNavigation({ waitUntil: 'networkidle0' }), page.click('#sign-out')]);
+  ok(page.url() === PAGE && await page.$eval('#view-signin', (e) => !e.hidden), 'cognito: sign out goes through /logout and back to the sign-in view', page.url());
+  ok(await page.evaluate(() => sessionStorage.getItem('audio-auth') === null), 'cognito: sign out forgets the tokens');
+  ok((await stats()).refused === 0, 'cognito: the stand-in refused nothing the page sent');
+  await bc.close();
 }
 
 async function phaseRecord(ctx) {
@@ -578,6 +633,40 @@ async function phaseBridgeDown(ctx) {
   await page.close();
 }
 
+// S3 down (s3rver stopped; the API still answers): the chunk PUTs fail,
+// the page says the audio storage is unreachable and keeps the chunks.
+async function phaseS3Down(ctx) {
+  const pid = Number(fs.readFileSync(path.join(env.RUN_DIR, 's3rver.pid'), 'utf8').trim());
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < 50; i++) {
+    try { process.kill(pid, 0); } catch { break; }
+    await sleep(100);
+  }
+  const page = await ctx.browser.newPage();
+  await watch(page, 's3down');
+  await page.goto(PAGE, { waitUntil: 'networkidle0' });
+  await signIn(page, ctx.user);
+  let msg = null;
+  await record(page, 6000, async () => {
+    await waitFor(page, () => /\(S3\)/.test((document.querySelector('#notices li[data-key="storage"]') || {}).textContent || ''),
+      null, 15000, 'the S3 message');
+    msg = await noticeText(page, 'storage');
+  });
+  ok(/audio storage \(S3\) is not reachable/.test(msg || '') && /wait in this browser/.test(msg || ''),
+    'S3 down: a clear message, and the chunks wait in the browser', msg);
+  await sleep(1500);
+  const jobs = await page.evaluate(() => window.audioApp.uploader.list().map((j) => j.state));
+  ok(jobs.length >= 1 && jobs.every((j) => j === 'retry' || j === 'uploading' || j === 'waiting'),
+    'S3 down: every chunk is kept for a retry, none given up', jobs);
+  const stored = await page.evaluate(async () => {
+    const sid = window.audioApp.uploader.list()[0].chunk.sessionId;
+    return (await (await import('./js/store.js')).store.chunks(sid)).length;
+  });
+  ok(stored === jobs.length, 'S3 down: the waiting chunks are in IndexedDB', { stored, jobs: jobs.length });
+  await shot(page, '14-s3-down');
+  await page.close();
+}
+
 // --------------------------------------------------------------- main
 
 // A headless Chromium with the fake microphone; fakeUi "deny" answers
@@ -587,7 +676,9 @@ function launch(fakeUi = '') {
     '--use-fake-device-for-media-stream',
     `--use-file-for-fake-audio-capture=${env.WEB_TEST_WAV}`, '--autoplay-policy=no-user-gesture-required',
     '--disable-background-timer-throttling', '--disable-renderer-backgrounding',
-    '--disable-backgrounding-occluded-windows', '--mute-audio'];
+    '--disable-backgrounding-occluded-windows', '--mute-audio',
+    // Containers (CI) often have a tiny /dev/shm; Chromium then crashes.
+    '--disable-dev-shm-usage'];
   // Chromium's sandbox needs user namespaces it cannot have as root (CI).
   if (process.getuid && process.getuid() === 0) args.push('--no-sandbox');
   return puppeteer.launch({
@@ -612,6 +703,7 @@ function launch(fakeUi = '') {
   };
   try {
     await run('load', phaseLoad);
+    await run('cognito', phaseCognito);
     await run('record', phaseRecord);
     await run('offline', phaseOffline);
     await run('reload', phaseReload);
@@ -619,6 +711,7 @@ function launch(fakeUi = '') {
     await run('denied', phaseDenied);
     await run('expired', phaseExpired);
     await run('bridgedown', phaseBridgeDown);
+    await run('s3down', phaseS3Down);
     ok(uncaught.length === 0, 'no uncaught error in any page console', uncaught);
   } catch (e) {
     fail(e);
