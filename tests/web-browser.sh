@@ -7,8 +7,9 @@
 # transcript scored against the words spoken.  The fake microphone plays a
 # WAV spoken by espeak-ng.  See tests/web-test.js for what is checked.
 #
-# Ports: WEB_TEST_PORT (18620) for lighttpd, +1 s3rver, +2 the bridge, +3
-# the stand-in (or the recognizer), +4 the Cognito stand-in.  Screenshots and figures: WEB_TEST_OUT (default
+# Ports: WEB_TEST_PORT (else the first five free from 18640) for lighttpd,
+# +1 s3rver, +2 the bridge, +3 the stand-in (or the recognizer), +4 the
+# Cognito stand-in.  Screenshots and figures: WEB_TEST_OUT (default
 # run/test-web/out, never the source tree).  Phases: WEB_TEST_PHASES
 # (default all, then the recognizer run; with WEB_TEST_PHASES set, the
 # recognizer run only if WEB_TEST_RECOGNIZER=1; see web-test.js).
@@ -18,16 +19,33 @@ api_need lighttpd node curl jq openssl espeak-ng sox ffprobe "$CHROMIUM" \
 	"$JWTMINT" "$BUILDDIR/bridge/audio-bridge" "$BUILDDIR/tests/riva-standin" \
 	"$BUILDDIR/asr/audio-recognizer"
 api_rundir web
-base=${WEB_TEST_PORT:-18620}
+# WEB_TEST_PORT exactly, or the first block of five free ports from 18640
+# (other suites run at the same time under make -j).
+ports_free() {
+	local p
+	for p in $(seq "$1" $(($1 + 4))); do
+		api_port_free "$p" || return 1
+	done
+}
+if [ -n "${WEB_TEST_PORT:-}" ]; then
+	base=$WEB_TEST_PORT
+	ports_free "$base" || {
+		echo "$0: ports $base-$((base + 4)) are taken" >&2
+		exit 1
+	}
+else
+	for base in 18640 18650 18660 18670 18680 18690 none; do
+		[ "$base" = none ] && { echo "$0: no five free ports in 18640-18694" >&2; exit 1; }
+		ports_free "$base" && break
+	done
+fi
 export API_PORT=$base S3_PORT=$((base + 1)) BRIDGE_WS_PORT=$((base + 2)) \
 	RIVA_STANDIN_PORT=$((base + 3))
-for p in "$API_PORT" "$S3_PORT" "$BRIDGE_WS_PORT" "$RIVA_STANDIN_PORT"; do
-	api_port_free "$p" || { echo "$0: port $p is taken (set WEB_TEST_PORT)" >&2; exit 1; }
-done
 export COGNITO_PORT=$((base + 4)) COGNITO_TTL=8
-api_port_free "$COGNITO_PORT" || { echo "$0: port $COGNITO_PORT is taken" >&2; exit 1; }
-export COGNITO_URL=http://127.0.0.1:$COGNITO_PORT WEB_CONNECT_EXTRA=http://127.0.0.1:$COGNITO_PORT
-export WORKERS=2 DEVSTACK_BRIDGE=1 RIVA_BACKEND=standin RIVA_STANDIN_SCRIPT=$SRCDIR/tests/web.standin
+export COGNITO_URL=http://127.0.0.1:$COGNITO_PORT
+export WEB_CONNECT_EXTRA=$COGNITO_URL
+export WORKERS=2 DEVSTACK_BRIDGE=1 RIVA_BACKEND=standin
+export RIVA_STANDIN_SCRIPT=$SRCDIR/tests/web.standin
 export WEB_CHUNK_SECONDS=${WEB_CHUNK_SECONDS:-5} CHROMIUM
 export WEB_TEST_OUT=${WEB_TEST_OUT:-$RUN_DIR/out}
 COGNITO_PID=
