@@ -423,7 +423,7 @@ session_start(struct conn *c, const struct wsproto_start *st)
 		c->messages = st->messages != 0 ? st->messages :
 		    c->url_messages != 0 ? c->url_messages :
 		    bridge->conf.messages_bits;
-	transcript_free(&c->tr);
+	transcript_free(&c->tr);	/* each recognition starts empty */
 	c->stopped_by_client = 0;
 	c->audio_dropped = 0;
 	c->session_start_us = riva_now_us();

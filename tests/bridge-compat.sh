@@ -76,9 +76,11 @@ TS='"timestamp":"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]{12}Z"'
 check "original page: connection, session_started" "$T/page.out" \
     '^\{"type":"connection","connection_id":"c[0-9a-f]+-[0-9a-f]{8}","server_config":\{"sample_rate":16000,"channels":1,"frame_ms":100,' \
     '^\{"type":"session_started","connection_id":"c[0-9a-f]+-[0-9a-f]{8}","enable_partials":true,'
-# Every display, in order, with what the accumulator must show.
-grep '"type":"display"' "$T/page.out" | sed -E 's/,"timestamp":"[^"]+"//' \
-    >"$T/page.display"
+# Every display, in order, with what the accumulator must show.  (A
+# machine too loaded to send the stop within 1.4 s of the last partial
+# would see a flush of it first: tested on its own below.)
+grep '"type":"display"' "$T/page.out" | grep -v '"reason":"flush"' |
+    sed -E 's/,"timestamp":"[^"]+"//' >"$T/page.display"
 cat >"$T/want.display" <<'EOF'
 {"type":"display","stable_text":"","partial_suffix":"the","is_final":false,"segment_id":0,"metadata":{"pending_tokens":1,"dropped_bytes":0,"reason":"partial"}}
 {"type":"display","stable_text":"the","partial_suffix":"quick","is_final":false,"segment_id":0,"metadata":{"pending_tokens":1,"dropped_bytes":0,"reason":"partial"}}
