@@ -202,6 +202,14 @@ void		app_close(struct app *);
  * longer exists (killed mid-write): its leases may be ended at once. */
 int		app_owner_gone(const struct app *, const char *owner);
 
+/* ------------------------------------------------------------ jwksshare */
+
+/* The verifier's key fetcher (jwks_cache.h's jwks_fetch_fn; arg is the
+ * struct app): one fetch per host and refetch interval, shared through
+ * <journal>.jwks (see jwksshare.c). */
+enum err	jwksshare_fetch(void *arg, const char *url, long timeout_ms,
+		    size_t max, char **body, size_t *len);
+
 /* ------------------------------------------------------------ s3health */
 
 #define S3HEALTH_UNOPENED	(-1)	/* app->health_fd before the first use */

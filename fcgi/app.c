@@ -46,7 +46,15 @@ app_open(struct app *app, struct api_conf *conf)
 	cc.leeway = (long)(conf->jwt_leeway / 1000);
 	cc.jwks_ttl = (long)(conf->jwks_ttl / 1000);
 	cc.jwks_timeout_ms = (long)conf->jwks_timeout;
+	cc.jwks_fetch = jwksshare_fetch;
+	cc.jwks_fetch_arg = app;
 	if ((rc = cognito_new(&cc, &app->auth)) != ERR_OK)
+		goto fail;
+	/* Keys now, before the first request (a failure is logged and the
+	 * refresher retries), then only ever on the refresher's thread: a
+	 * slow key server must not hold requests (jwksshare.c). */
+	(void)cognito_prefetch(app->auth);
+	if ((rc = cognito_refresh_in_background(app->auth)) != ERR_OK)
 		goto fail;
 	if (conf->jwt_cache_ttl >= 1000 && (rc = tokcache_new(
 	    (size_t)conf->jwt_cache_entries, (long)(conf->jwt_cache_ttl / 1000),

@@ -241,8 +241,8 @@ cognito_new(const struct cognito_conf *conf, struct cognito **out)
 	kc.ttl = conf->jwks_ttl;
 	kc.refetch_interval = LIMIT_JWKS_REFETCH_SECONDS;
 	kc.timeout_ms = conf->jwks_timeout_ms;
-	if ((rc = jwks_cache_new(&kc, NULL, NULL, NULL, NULL, &keys)) !=
-	    ERR_OK) {
+	if ((rc = jwks_cache_new(&kc, conf->jwks_fetch, conf->jwks_fetch_arg,
+	    NULL, NULL, &keys)) != ERR_OK) {
 		if (rc == ERR_INVAL) {
 			log_error("cognito: jwks_ttl must be %d..%d s and"
 			    " jwks_timeout_ms %d..%d", LIMIT_JWKS_TTL_MIN,

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "err.h"
+#include "jwks_cache.h"
 #include "limit.h"
 
 struct jwks_cache;
@@ -38,6 +39,10 @@ struct cognito_conf {
 	long		 leeway;	  /* s, 0..LIMIT_JWT_LEEWAY_MAX */
 	long		 jwks_ttl;	  /* s, LIMIT_JWKS_TTL_MIN..MAX */
 	long		 jwks_timeout_ms; /* LIMIT_JWKS_TIMEOUT_MS_MIN..MAX */
+	/* NULL: jwks_fetch_url() (libcurl).  A program may share fetches
+	 * between its processes through its own (jwks_cache.h's contract). */
+	jwks_fetch_fn	 jwks_fetch;
+	void		*jwks_fetch_arg;
 };
 
 enum cognito_use {

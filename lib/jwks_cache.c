@@ -11,6 +11,7 @@
  * per worker.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -309,8 +310,18 @@ jwks_cache_refresher(void *arg)
 enum err
 jwks_cache_start_refresher(struct jwks_cache *c)
 {
+	sigset_t all, old;
+	int rc;
+
 	jwks_cache_set_background(c);
-	if (pthread_create(&c->thread, NULL, jwks_cache_refresher, c) != 0)
+	/* The thread inherits a full signal mask: a process's signals (a
+	 * worker's SIGTERM/SIGHUP, whose handlers only set flags) must wake
+	 * the thread that waits for them, never this one. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&c->thread, NULL, jwks_cache_refresher, c);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0)
 		return ERR_INTERNAL;
 	c->thread_started = 1;
 	return ERR_OK;

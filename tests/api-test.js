@@ -905,11 +905,94 @@ async function testReload() {
   ok(after.length === before.length, 'SIGHUP keeps the worker count', after);
 }
 
+// Tokens with a made-up kid and a garbage signature, sent by 16 loops,
+// while valid presigns are timed (tests/api-jwks.sh: the key server takes
+// 3 s to answer).  The control is the same flood with the stack's real kid
+// (a bad signature, refused without any fetch): on a shared machine the
+// flood's CPU alone moves the p99, so the made-up kids must not add to it
+// beyond max(50 ms, 2 x the control's p99).  Forged tokens are refused at
+// once, and the key server is asked at most once per 10 s for the host.
+async function testForgedKids() {
+  const t00 = Date.now();
+  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
+  const claims = () => b64({ sub: 'mallory', iss: env.JWT_ISSUER, aud: env.JWT_CLIENT_ID,
+    token_use: 'id', exp: Math.floor(Date.now() / 1000) + 600 });
+  const garbage = Buffer.from('not a signature').toString('base64url');
+  const madeUp = () => b64({ alg: 'RS256', typ: 'JWT',
+    kid: 'made-up-' + Math.random().toString(36).slice(2) }) + '.' + claims() + '.' + garbage;
+  const realKid = () => b64({ alg: 'RS256', typ: 'JWT', kid: env.JWT_KID }) + '.' +
+    claims() + '.' + garbage;
+  const u = mint('jwks-' + process.pid);
+  const sid = await newSession(u);
+  const fetches = () => (fs.readFileSync(env.SLOW_JWKS_LOG, 'utf8').match(/^fetch /mg) || []).length;
+  let seq = 1;
+  const flood = async (token) => {
+    let stop = false;
+    const answers = [];
+    const loops = [];
+    for (let i = 0; i < 16; i++) {
+      loops.push((async () => {
+        while (!stop) {
+          const s = Date.now();
+          const r = await call('POST', `/sessions/${sid}/chunks/presign`,
+            { token: token(), body: presignBody(1, 10) });
+          answers.push({ status: r.status, ms: Date.now() - s });
+        }
+      })());
+    }
+    await sleep(500);
+    const lat = [];
+    const bad = [];
+    for (let k = 0; k < 100; k++, seq++) {
+      const t0 = process.hrtime.bigint();
+      const r = await call('POST', `/sessions/${sid}/chunks/presign`,
+        { token: u, body: presignBody(seq, 10) });
+      lat.push(Number(process.hrtime.bigint() - t0) / 1e6);
+      if (r.status !== 200) bad.push(r.status + ' ' + r.text);
+    }
+    await sleep(3500);	// past the key server's 3 s answer
+    stop = true;
+    await Promise.all(loops);
+    lat.sort((a, b) => a - b);
+    return { p50: lat[49], p99: lat[98], tail: lat.slice(90), bad, answers,
+      slowest: Math.max(...answers.map((a) => a.ms)),
+      statuses: [...new Set(answers.map((a) => a.status))].sort() };
+  };
+  const control = await flood(realKid);
+  // The keys fetched at start-up must be over 10 s old, so the made-up
+  // kids are allowed to cause a real (3 s) fetch.
+  await sleep(Math.max(0, 10500 - (Date.now() - t00)));
+  const before = fetches();
+  const t0 = Date.now();
+  const forged = await flood(madeUp);
+  const secs = (Date.now() - t0) / 1000;
+  const asked = fetches() - before;
+  const limit = Math.max(50, 2 * control.p99);
+  note(`valid presigns under 16 loops of bad signatures with the real kid: p50 ` +
+    `${control.p50.toFixed(1)} ms, p99 ${control.p99.toFixed(1)} ms (${control.answers.length} refused)`);
+  note(`... with made-up kids: p50 ${forged.p50.toFixed(1)} ms, p99 ${forged.p99.toFixed(1)} ms ` +
+    `(${forged.answers.length} refused in ${secs.toFixed(1)} s, answers ${forged.statuses}, ` +
+    `slowest ${forged.slowest} ms); key server asked ${asked} time(s)`);
+  ok(control.bad.length === 0 && forged.bad.length === 0,
+    'valid presigns all answer 200 during the forged-kid flood', forged.bad);
+  ok(forged.p99 < limit, `... with p99 ${forged.p99.toFixed(1)} ms under ${limit.toFixed(0)} ms`,
+    forged.tail);
+  ok(forged.answers.length > 0 &&
+    forged.answers.every((a) => a.status === 401 || a.status === 503),
+    'forged tokens are refused (401, or 503 while a refetch is due)', forged.statuses);
+  ok(forged.slowest < 1000, `no forged token waits on the key server (slowest ${forged.slowest} ms)`);
+  ok(asked >= 1 && asked <= Math.ceil(secs / 10) + 1,
+    `the key server was asked ${asked} time(s) in ${secs.toFixed(1)} s: a refetch ran, ` +
+    'once per 10 s per host at most');
+}
+
 async function main() {
   const mode = process.argv[2];
   try {
     if (mode === 'routes') {
       await testRoutes();
+    } else if (mode === 'jwks') {
+      await testForgedKids();
     } else if (mode === 'smoke') {
       await testSmoke();
     } else if (mode === 'pool') {
@@ -921,7 +1004,7 @@ async function main() {
       await testS3Outage();
       await testDrain();
     } else {
-      console.error('usage: api-test.js routes|smoke|pool');
+      console.error('usage: api-test.js routes|smoke|pool|jwks');
       process.exit(2);
     }
   } catch (e) {

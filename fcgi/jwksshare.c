@@ -1,0 +1,178 @@
+/*
+ * jwksshare.c: the Cognito signing keys fetched once per host, not once
+ * per worker, and never on a request's path.
+ *
+ * Each worker's verifier fetches its keys on a thread of its own
+ * (cognito_refresh_in_background), so a slow key server never holds a
+ * request: a token whose kid is unknown is answered 503 (retry) while a
+ * fetch is due and 401 once one has run, without waiting.  The workers of
+ * a host share what was fetched and when through a small file next to the
+ * journal (<journal>.jwks: a header line "v1 <attempt ms> <url>", then the
+ * last good document).  The fetch function below takes the file's lock
+ * (on the refresher thread, or at worker start-up, never on a request)
+ * and, if any worker attempted a fetch of the same URL within
+ * LIMIT_JWKS_REFETCH_SECONDS, hands back the file's document instead of
+ * asking the key server again: a flood of made-up kids costs the key
+ * server one request per 10 s per host, not per worker.  Without the file
+ * (a read-only directory) each worker fetches for itself.
+ */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "jwks_fetch.h"
+#include "limit.h"
+#include "log.h"
+
+#define JWKSSHARE_SUFFIX	".jwks"
+#define JWKSSHARE_HEAD_MAX	(32 + 1024 + 2)	/* "v1 <ms> <url>\n" */
+
+static int64_t
+jwksshare_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Read the whole file (at most max + head bytes) into a new buffer. */
+static char *
+jwksshare_slurp(int fd, size_t max, size_t *len)
+{
+	struct stat st;
+	char *buf;
+	ssize_t n;
+	size_t got = 0;
+
+	if (fstat(fd, &st) != 0 || st.st_size <= 0 ||
+	    (uint64_t)st.st_size > (uint64_t)max + JWKSSHARE_HEAD_MAX)
+		return NULL;
+	if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
+		return NULL;
+	while (got < (size_t)st.st_size) {
+		n = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	*len = got;
+	return buf;
+}
+
+/*
+ * The file's document if a fetch of url was attempted within the refetch
+ * interval (a copy in *body, or ERR_UNAVAILABLE when that attempt found
+ * nothing good); ERR_NOT_FOUND when it is time to fetch.
+ */
+static enum err
+jwksshare_recent(int fd, const char *url, size_t max, char **body,
+    size_t *blen)
+{
+	char *buf, *nl, *sp, *end;
+	long long at;
+	size_t len = 0;
+	enum err rc = ERR_NOT_FOUND;
+
+	if ((buf = jwksshare_slurp(fd, max, &len)) == NULL)
+		return ERR_NOT_FOUND;
+	if (strncmp(buf, "v1 ", 3) != 0 || (nl = memchr(buf, '\n', len)) ==
+	    NULL || (sp = memchr(buf + 3, ' ', (size_t)(nl - buf - 3))) == NULL)
+		goto out;
+	*nl = '\0';
+	*sp = '\0';
+	errno = 0;
+	at = strtoll(buf + 3, &end, 10);
+	if (errno != 0 || *end != '\0' || strcmp(sp + 1, url) != 0)
+		goto out;
+	if (jwksshare_now_ms() - at >= LIMIT_JWKS_REFETCH_SECONDS * 1000LL ||
+	    jwksshare_now_ms() < at)
+		goto out;
+	len -= (size_t)(nl + 1 - buf);
+	if (len == 0 || len > max) {
+		rc = ERR_UNAVAILABLE;	/* tried recently, nothing good */
+		goto out;
+	}
+	if ((*body = malloc(len + 1)) == NULL) {
+		rc = ERR_NOMEM;
+		goto out;
+	}
+	memcpy(*body, nl + 1, len);
+	(*body)[len] = '\0';
+	*blen = len;
+	rc = ERR_OK;
+out:
+	free(buf);
+	return rc;
+}
+
+/* Record an attempt: its time, and the document if it was good (else the
+ * last good one stays). */
+static void
+jwksshare_record(int fd, const char *url, const char *body, size_t blen,
+    size_t max)
+{
+	char head[JWKSSHARE_HEAD_MAX], *old = NULL, *doc;
+	size_t olen = 0, dlen;
+	int n;
+
+	n = snprintf(head, sizeof(head), "v1 %" PRId64 " %s\n",
+	    jwksshare_now_ms(), url);
+	if (n < 0 || (size_t)n >= sizeof(head) || strchr(url, '\n') != NULL)
+		return;
+	doc = (char *)body;
+	dlen = blen;
+	if (body == NULL && (old = jwksshare_slurp(fd, max, &olen)) != NULL) {
+		/* Keep the last good document behind the new header. */
+		doc = memchr(old, '\n', olen);
+		dlen = doc != NULL ? olen - (size_t)(doc + 1 - old) : 0;
+		doc = doc != NULL ? doc + 1 : NULL;
+	}
+	if (ftruncate(fd, 0) != 0 ||
+	    pwrite(fd, head, (size_t)n, 0) != n ||
+	    (doc != NULL && dlen > 0 &&
+	    pwrite(fd, doc, dlen, n) != (ssize_t)dlen))
+		log_warn("cannot record the signing keys: %s", strerror(errno));
+	free(old);
+}
+
+enum err
+jwksshare_fetch(void *arg, const char *url, long timeout_ms, size_t max,
+    char **body, size_t *len)
+{
+	const struct app *app = arg;
+	char path[1100];
+	enum err rc;
+	int fd = -1, n;
+
+	*body = NULL;
+	*len = 0;
+	n = snprintf(path, sizeof(path), "%s%s", app->conf->journal,
+	    JWKSSHARE_SUFFIX);
+	if (n > 0 && (size_t)n < sizeof(path))
+		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+		if (fd >= 0)
+			close(fd);
+		return jwks_fetch_url(NULL, url, timeout_ms, max, body, len);
+	}
+	rc = jwksshare_recent(fd, url, max, body, len);
+	if (rc == ERR_NOT_FOUND) {
+		rc = jwks_fetch_url(NULL, url, timeout_ms, max, body, len);
+		jwksshare_record(fd, url, rc == ERR_OK ? *body : NULL, *len,
+		    max);
+	}
+	(void)flock(fd, LOCK_UN);
+	close(fd);
+	return rc;
+}
