@@ -14,7 +14,7 @@ api_need lighttpd node curl sqlite3 openssl "$JWTMINT"
 api_rundir jwks
 api_ports "${API_TEST_JWKS_PORT:-18026}"
 export WORKERS=4
-JWKS_PORT=${API_TEST_JWKS_SERVER_PORT:-$((API_PORT + 600))}
+JWKS_PORT=${API_TEST_JWKS_SERVER_PORT:-$((API_PORT + 800))}
 SLOW_PID=
 cleanup() {
 	"$DEVSTACK" down >/dev/null 2>&1 || true
