@@ -316,6 +316,38 @@ test_bad_json_is_refused_with_reason(void)
 	}
 }
 
+/* The same strict parser as the API's request bodies (lib/jsonv.c): json-c
+ * alone keeps the last of two equal names, cuts a name at an escaped NUL
+ * and takes NaN, so each of these would otherwise pass. */
+static void
+test_json_is_as_strict_as_the_api(void)
+{
+	struct wsproto_msg m;
+	char why[256];
+	static const struct {
+		const char	*json;
+		const char	*why;
+	} bad[] = {
+		{ "{\"type\":\"dance\",\"type\":\"ping\"}", "duplicate" },
+		{ "{\"type\":\"ping\",\"type\":\"ping\"}", "duplicate" },
+		{ "{\"type\":\"start_transcription\",\"sample_rate\":8000,"
+		    "\"sample_rate\":16000}", "duplicate" },
+		{ "{\"type\":\"ping\",\"ty\\u0000pe\":1}", "NUL" },
+		{ "{\"type\":\"start_transcription\",\"sample_rate\":NaN}",
+		    "" },
+		{ "{\"type\":\"ping\",\"x\":\"\\ud800\"}", "" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = '\0';
+		CU_ASSERT_EQUAL(parse(WSPROTO_NONE, bad[i].json, &m, why,
+		    sizeof(why)), ERR_JSON);
+		CU_ASSERT_PTR_NOT_NULL(strstr(why, "malformed JSON"));
+		CU_ASSERT_PTR_NOT_NULL(strstr(why, bad[i].why));
+	}
+}
+
 static void
 test_bad_fields_are_named(void)
 {
@@ -697,6 +729,8 @@ test_wsproto_suite(void)
 	    !CU_add_test(s, "bad JSON is refused with a reason",
 	    test_bad_json_is_refused_with_reason) ||
 	    !CU_add_test(s, "bad fields are named", test_bad_fields_are_named) ||
+	    !CU_add_test(s, "JSON as strict as the API's (duplicates, NUL)",
+	    test_json_is_as_strict_as_the_api) ||
 	    !CU_add_test(s, "limits on frame, hotwords and depth",
 	    test_limits_on_frame_and_hotwords) ||
 	    !CU_add_test(s, "render connection and session_started",
