@@ -141,12 +141,22 @@ sb_grow(struct sb *b, size_t need)
 	b->p[b->len] = '\0';
 }
 
+/* Room for n more bytes and the NUL?  The common case, kept inline: a
+ * call into sb_grow() per appended character was a tenth of a presign. */
+static inline int
+sb_room(const struct sb *b, size_t n)
+{
+	return b->p != NULL && !b->bad && n < b->cap - b->len;
+}
+
 static void
 sb_addn(struct sb *b, const char *s, size_t n)
 {
-	sb_grow(b, n + 1);
-	if (b->bad)
-		return;
+	if (!sb_room(b, n)) {
+		sb_grow(b, n + 1);
+		if (b->bad)
+			return;
+	}
 	memcpy(b->p + b->len, s, n);
 	b->len += n;
 	b->p[b->len] = '\0';
@@ -161,7 +171,12 @@ sb_adds(struct sb *b, const char *s)
 static void
 sb_addc(struct sb *b, char c)
 {
-	sb_addn(b, &c, 1);
+	if (!sb_room(b, 1)) {
+		sb_addn(b, &c, 1);
+		return;
+	}
+	b->p[b->len++] = c;
+	b->p[b->len] = '\0';
 }
 
 /* Hand the string over (NULL after a failed allocation). */
@@ -202,22 +217,30 @@ sigv4_unreserved(unsigned char c)
 static void
 sb_uri_encode(struct sb *b, const char *s, size_t n, int keep_slash)
 {
-	size_t i;
+	size_t i, o;
 	unsigned char c;
-	char esc[3];
 
+	/* Room for the worst case (every byte escaped) once, then write. */
+	if (n > (SIZE_MAX - 1) / 3) {
+		b->bad = 1;
+		return;
+	}
 	sb_grow(b, n * 3 + 1);
-	for (i = 0; i < n && !b->bad; i++) {
+	if (b->bad)
+		return;
+	o = b->len;
+	for (i = 0; i < n; i++) {
 		c = (unsigned char)s[i];
 		if (sigv4_unreserved(c) || (keep_slash && c == '/'))
-			sb_addc(b, (char)c);
+			b->p[o++] = (char)c;
 		else {
-			esc[0] = '%';
-			esc[1] = sigv4_hexup[c >> 4];
-			esc[2] = sigv4_hexup[c & 0xf];
-			sb_addn(b, esc, 3);
+			b->p[o++] = '%';
+			b->p[o++] = sigv4_hexup[c >> 4];
+			b->p[o++] = sigv4_hexup[c & 0xf];
 		}
 	}
+	b->len = o;
+	b->p[o] = '\0';
 }
 
 static int
@@ -453,13 +476,11 @@ static enum err
 sigv4_hmac(struct sigv4_signer *sg, const void *key, size_t keylen,
     const void *msg, size_t msglen, unsigned char out[SIGV4_MAC_LEN])
 {
-	OSSL_PARAM params[2];
 	size_t outlen = 0;
 
-	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-	    (char *)"SHA256", 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if (!EVP_MAC_init(sg->mctx, key, keylen, params) ||
+	/* The digest was set once in sigv4_signer_new(): naming it here made
+	 * OpenSSL fetch SHA-256 again on every HMAC. */
+	if (!EVP_MAC_init(sg->mctx, key, keylen, NULL) ||
 	    !EVP_MAC_update(sg->mctx, msg, msglen) ||
 	    !EVP_MAC_final(sg->mctx, out, &outlen, SIGV4_MAC_LEN) ||
 	    outlen != SIGV4_MAC_LEN) {
@@ -629,6 +650,7 @@ sigv4_signer_new(struct sigv4_signer **out, const char *access_key_id,
     const char *secret_access_key, const char *session_token)
 {
 	struct sigv4_signer *sg = NULL;
+	OSSL_PARAM params[2];
 	enum err e;
 
 	*out = NULL;
@@ -636,8 +658,12 @@ sigv4_signer_new(struct sigv4_signer **out, const char *access_key_id,
 		e = ERR_NOMEM;
 		goto fail;
 	}
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
+	    (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
 	if ((sg->mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL ||
 	    (sg->mctx = EVP_MAC_CTX_new(sg->mac)) == NULL ||
+	    !EVP_MAC_CTX_set_params(sg->mctx, params) ||
 	    (sg->md = EVP_MD_fetch(NULL, "SHA256", NULL)) == NULL ||
 	    (sg->dctx = EVP_MD_CTX_new()) == NULL) {
 		log_error("OpenSSL lacks HMAC or SHA-256");
