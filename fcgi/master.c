@@ -101,6 +101,8 @@ master_spawn(struct master_child *c, int listen_fd, const char *conf_path,
 	if (pid == 0) {
 		struct sigaction sa;
 
+		/* The pid cached for log lines and the journal (lib/pid.c) is
+		 * this child's already: its atfork handler refreshed it. */
 		/* Die with the master, never outlive it as an orphan pool. */
 		(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() != master)
