@@ -229,8 +229,8 @@ function checkSession(label, sub, sid, opts = {}) {
 // the words espeak-ng spoke ($WEB_TEST_REF): each reference word counts
 // once if it is among the words shown (a bag of words, since the fake
 // microphone loops the file and the recording may start anywhere in it).
-// Measured on the 2-core VM (2026-12-04, machine busy): 46-58% of the 26
-// words of sentences 1-3 over four runs (the first utterance of a stream
+// Measured on the 2-core VM (2026-12-04, machine busy): 46-65% of the 26
+// words of sentences 1-3 over six runs (the first utterance of a stream
 // comes out worst: the recognizer's cepstral mean adapts over it), so 35%
 // leaves room for a slower machine without passing a broken path (no
 // audio, wrong rate or garbage gives a few words at most).
@@ -524,8 +524,11 @@ async function phaseRecordings(ctx) {
   ok(JSON.stringify(order.filter((s) => expect.includes(s))) === JSON.stringify(expect), 'recordings: newest first', { order, expect });
   await shot(page, '09-list');
   if (!listed) { await page.close(); return; }
-  await page.click(`#list-body tr[data-session="${sid}"] button`);
+  await page.focus(`#list-body tr[data-session="${sid}"] button`);
+  await page.keyboard.press('Enter');   // keyboard operable
   await waitFor(page, () => !document.getElementById('detail').hidden, null, 10000, 'the recording to open');
+  ok(await page.evaluate(() => document.activeElement && document.activeElement.id === 'detail-h'),
+    'recordings: opened from the keyboard, the focus moves to the recording');
   const facts = await text(page, '#detail-facts');
   ok(facts && facts.includes(sid) && /Chunks/.test(facts), 'recordings: the manifest facts show', facts);
   const chunks = await page.$$eval('#detail-chunks li', (l) => l.length);

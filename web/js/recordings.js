@@ -77,7 +77,7 @@ export class Recordings {
     $('player').removeAttribute('src');
     $('detail').hidden = false;
     $('play').disabled = chunks.length === 0;
-    $('detail-h').focus?.();
+    $('detail-h').focus();   // keyboard and screen reader users land on it
   }
 
   play() {
