@@ -127,7 +127,7 @@ export class Live extends EventTarget {
         messages: ['partial', 'transcription'],
       }));
       break;
-    case 'session_started':
+    case 'session_started': {
       ws.started = true;
       this.samples = 0;
       this.stream++;
@@ -142,6 +142,7 @@ export class Live extends EventTarget {
       clearInterval(ws.pinger);
       ws.pinger = setInterval(() => ws.readyState === 1 && ws.send('{"type":"ping"}'), 20000);
       break;
+    }
     case 'partial':
       this.byMessages = true;
       this.partial = m.text || '';
