@@ -34,7 +34,7 @@ const struct conf_key config_table[] = {
 	    "TCP port (Riva's is 50051)", OFF(port) },
 	{ "max_streams", CONF_INT, 1, LIMIT_ASR_STREAMS, "4",
 	    "ASR_MAX_STREAMS", 0, NULL,
-	    "recognitions at once, each with its own decoder (about 110 MB); "
+	    "recognitions at once, each with its own decoder (about 100 MB); "
 	    "more are refused with RESOURCE_EXHAUSTED", OFF(max_streams) },
 	{ "preload_decoders", CONF_INT, 1, LIMIT_ASR_STREAMS, "1",
 	    "ASR_PRELOAD", 0, NULL,

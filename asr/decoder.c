@@ -2,7 +2,7 @@
  * decoder.c: PocketSphinx behind audio-recognizer's streams.
  *
  * One decoder (the acoustic model, language model and dictionary loaded
- * by ps_init(), about a second and 110 MB each) serves one stream at a
+ * by ps_init(), about a second and 100 MB each) serves one stream at a
  * time; PocketSphinx 0.8+5prealpha (Debian 12) cannot share the models
  * between decoders.  Decoders are made when a stream first needs one and
  * kept for the next stream, so at most max_streams ever exist.
