@@ -130,6 +130,16 @@ wait_log 1 'end outcome=ok audio=16\.[0-9]*s .* paused=[1-9]'
 check "sent at once: reading held back for the decoder, then all decoded" \
     "$T/rec.log" 'end outcome=ok audio=16\.[0-9]*s .* paused=[1-9]'
 
+# Odd-sized gRPC messages (1001 bytes: samples split between messages)
+# give the same finals, word times included, as whole 100 ms frames.
+"$PROBE" stream --target 127.0.0.1:$R --pcm "$T/speech.pcm" --chunk 3200 \
+    --pace-ms 20 --timeout-ms 60000 2>&1 | grep ' final ' >"$T/even.out"
+"$PROBE" stream --target 127.0.0.1:$R --pcm "$T/speech.pcm" --chunk 1001 \
+    --pace-ms 6 --timeout-ms 60000 2>&1 | grep ' final ' >"$T/odd.out"
+[ -s "$T/even.out" ] && cmp -s "$T/even.out" "$T/odd.out" &&
+    ok "odd-sized audio messages: the same finals and word times" ||
+    not_ok "odd-sized audio messages: the same finals and word times" "$T/odd.out"
+
 # ------------------------------------------------------ silence and noise
 "$WSCLIENT" -T 30 -a "$T/silence.pcm" $URL >"$T/silence.out"
 S=$($SCORE "$T/speech.txt" "$T/silence.out")
