@@ -60,6 +60,8 @@ struct api_conf {
 	int64_t		 list_limit;
 	int64_t		 delete_recheck_margin;
 	int64_t		 finalize_grace;	/* late chunks; 0: none */
+	int64_t		 user_open_sessions;	/* per-user limits; 0: none */
+	int64_t		 user_sessions_per_hour;
 	struct conf_list cors_origins;
 	int64_t		 retry_after;		/* ms, whole seconds sent */
 
@@ -271,6 +273,10 @@ void		req_reply(struct req *, int status, json_object *obj);
  */
 void		req_error(struct req *, enum err e, const char *message,
 		    const char *field, const char *allow);
+/* 429 rate_limited: {"error": message, "code", "limit": name} with
+ * Retry-After (seconds, at least 1). */
+void		req_limited(struct req *, const char *name,
+		    int64_t retry_after_ms, const char *message);
 /* Answer a CORS preflight (204). */
 void		req_preflight(struct req *, const char *allow);
 

@@ -69,6 +69,14 @@ const struct conf_key api_conf_table[] = {
 	    "after finalize, how long a chunk that starts inside the declared "
 	    "durationMs may still be presigned and completed (it joins the "
 	    "final manifest); 0: none", OFF(finalize_grace) },
+	{ "user_open_sessions", CONF_INT, 0, 100000, "20",
+	    "AUDIO_API_USER_OPEN_SESSIONS", 0, NULL, "open sessions a user "
+	    "may have that were active in the last day; one more is 429 "
+	    "(0: no limit)", OFF(user_open_sessions) },
+	{ "user_sessions_per_hour", CONF_INT, 0, 100000, "60",
+	    "AUDIO_API_USER_SESSIONS_PER_HOUR", 0, NULL, "sessions a user may "
+	    "create in an hour; one more is 429 (0: no limit)",
+	    OFF(user_sessions_per_hour) },
 	{ "cors_origins", CONF_LIST, 0, 64, "", "AUDIO_API_CORS_ORIGINS", 0,
 	    NULL, "origins allowed to call the API from a browser (exact "
 	    "match, e.g. https://app.example.com), or * for any origin "

@@ -238,6 +238,32 @@ req_error(struct req *r, enum err e, const char *message, const char *field,
 }
 
 void
+req_limited(struct req *r, const char *name, int64_t retry_after_ms,
+    const char *message)
+{
+	json_object *obj;
+	char extra[64];
+	const char *s;
+	size_t len;
+
+	if ((obj = json_object_new_object()) == NULL)
+		abort();
+	json_object_object_add(obj, "error", json_object_new_string(message));
+	json_object_object_add(obj, "code", json_object_new_string(
+	    err_code(ERR_RATE_LIMITED)));
+	json_object_object_add(obj, "limit", json_object_new_string(name));
+	snprintf(extra, sizeof(extra), "Retry-After: %lld\r\n",
+	    (long long)(retry_after_ms < 1000 ? 1 :
+	    (retry_after_ms + 999) / 1000));
+	s = json_object_to_json_string_length(obj,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	if (s == NULL)
+		abort();
+	req_send(r, err_http_status(ERR_RATE_LIMITED), extra, s, len);
+	json_object_put(obj);
+}
+
+void
 req_preflight(struct req *r, const char *allow)
 {
 	char extra[512];

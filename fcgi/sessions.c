@@ -36,6 +36,9 @@
 #define SEQ_MAX		100000000LL		/* 9 digits */
 #define TIME_MAX	(1000LL * 86400 * 366 * 100)	/* a century in ms */
 #define SYNC_ROUNDS	16
+/* An open session counts towards user_open_sessions while it was active
+ * this recently: older ones were abandoned (a crash, a closed tab). */
+#define SESSIONS_OPEN_ACTIVE_MS	(24LL * 3600 * 1000)
 #define SYNC_WAIT_US	50000
 
 #define SESSIONS_CODEC_HELP	"codec must be one of webm/opus, ogg/opus, " \
@@ -272,6 +275,9 @@ sessions_create(struct req *r)
 	};
 	struct jsonv_val v[F__N], dv[D__N];
 	struct journal_session_new sn;
+	struct journal_limit lim;
+	char msg[256];
+	int64_t now;
 	const char *codec = "webm/opus";
 	struct s3key_parts p;
 	struct journal *j;
@@ -305,7 +311,19 @@ sessions_create(struct req *r)
 	sn.sample_rate = v[F_RATE].present ? (int)v[F_RATE].i : 48000;
 	sn.chunk_seconds = v[F_CHUNK].present ? (int)v[F_CHUNK].i : 5;
 	sn.user_agent = dv[D_UA].present ? dv[D_UA].s : NULL;
-	rc = journal_create_session(j, &sn, journal_now_ms());
+	now = journal_now_ms();
+	sn.max_open = r->app->conf->user_open_sessions;
+	sn.open_since_ms = now - SESSIONS_OPEN_ACTIVE_MS;
+	sn.max_per_hour = r->app->conf->user_sessions_per_hour;
+	rc = journal_create_session(j, &sn, now, &lim);
+	if (rc == ERR_RATE_LIMITED) {
+		snprintf(msg, sizeof(msg), "%s: you have %lld, the limit is "
+		    "%lld; finalize or delete a session, or retry later",
+		    lim.name, (long long)lim.count, (long long)(strcmp(lim.name,
+		    "user_open_sessions") == 0 ? sn.max_open : sn.max_per_hour));
+		req_limited(r, lim.name, lim.retry_after_ms, msg);
+		return;
+	}
 	if (rc != ERR_OK) {
 		sessions_journal_error(r, rc, "session id collision");
 		return;

@@ -29,6 +29,7 @@ enum err {
 	ERR_IO,			/* local I/O failed */
 	ERR_CRYPTO,		/* OpenSSL refused an operation */
 	ERR_OBJECT_MISSING,	/* 409 object_missing: HEAD found nothing */
+	ERR_RATE_LIMITED,	/* 429 rate_limited: a per-user limit */
 	ERR__MAX
 };
 

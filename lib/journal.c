@@ -91,6 +91,7 @@ enum journal_stmt_id {
 	JS_OUTBOX_LEASE_OWNER,
 	JS_OUTBOX_RELEASE_OWNER,
 	JS_DELETION_RELEASE_OWNER,
+	JS_USER_COUNTS,
 	JS__MAX
 };
 
@@ -299,6 +300,13 @@ static const char *const journal_sql[JS__MAX] = {
 	[JS_DELETION_RELEASE_OWNER] =
 	    "UPDATE deletions SET lease_owner = NULL, lease_expires_ms = 0"
 	    " WHERE lease_owner = ?1 AND lease_expires_ms > ?2",
+	/* Per-user limits (journal_create_session): open sessions active
+	 * since ?2, and creations since ?3 with the oldest of them. */
+	[JS_USER_COUNTS] =
+	    "SELECT coalesce(sum(finalized = 0 AND deleting_ms IS NULL"
+	    " AND updated_ms >= ?2), 0), coalesce(sum(created_ms >= ?3), 0),"
+	    " min(CASE WHEN created_ms >= ?3 THEN created_ms END)"
+	    " FROM sessions WHERE owner = ?1",
 };
 
 struct journal {
@@ -956,14 +964,64 @@ journal_session_read(struct journal *j, const char *owner, const char *id,
 	return e;
 }
 
-enum err
-journal_create_session(struct journal *j, const struct journal_session_new *n,
-    int64_t now_ms)
+/* The per-user limits of n, within the create's transaction. */
+static enum err
+journal_user_limits(struct journal *j, const struct journal_session_new *n,
+    int64_t now_ms, struct journal_limit *lim)
 {
-	char ua[JOURNAL_USER_AGENT_BYTES];
+	static const char *func = "journal_create_session";
+	int64_t open = 0, created = 0, oldest = 0;
 	sqlite3_stmt *st;
 	enum err e;
 	int rc;
+
+	if (n->max_open <= 0 && n->max_per_hour <= 0)
+		return ERR_OK;
+	if ((e = journal_stmt(j, JS_USER_COUNTS, &st, func)) != ERR_OK)
+		return e;
+	journal_bind_text(st, 1, n->owner);
+	sqlite3_bind_int64(st, 2, n->open_since_ms);
+	sqlite3_bind_int64(st, 3, now_ms - 3600 * 1000);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		open = sqlite3_column_int64(st, 0);
+		created = sqlite3_column_int64(st, 1);
+		oldest = sqlite3_column_int64(st, 2);
+	} else
+		e = journal_sqlerr(j, rc, func, "count the user's sessions");
+	journal_unstmt(st);
+	if (e != ERR_OK)
+		return e;
+	if (n->max_open > 0 && open >= n->max_open) {
+		lim->name = "user_open_sessions";
+		lim->count = open;
+		lim->retry_after_ms = 60 * 1000;
+		return ERR_RATE_LIMITED;
+	}
+	if (n->max_per_hour > 0 && created >= n->max_per_hour) {
+		lim->name = "user_sessions_per_hour";
+		lim->count = created;
+		lim->retry_after_ms = oldest + 3600 * 1000 - now_ms;
+		if (lim->retry_after_ms < 1000)
+			lim->retry_after_ms = 1000;
+		return ERR_RATE_LIMITED;
+	}
+	return ERR_OK;
+}
+
+enum err
+journal_create_session(struct journal *j, const struct journal_session_new *n,
+    int64_t now_ms, struct journal_limit *lim)
+{
+	char ua[JOURNAL_USER_AGENT_BYTES];
+	struct journal_limit unused;
+	sqlite3_stmt *st;
+	enum err e;
+	int rc;
+
+	if (lim == NULL)
+		lim = &unused;
+	memset(lim, 0, sizeof(*lim));
 
 	if ((e = journal_check(j, __func__)) != ERR_OK)
 		return e;
@@ -975,6 +1033,8 @@ journal_create_session(struct journal *j, const struct journal_session_new *n,
 	journal_copy_cut(ua, sizeof(ua), n->user_agent);
 	if ((e = journal_begin(j, 1, __func__)) != ERR_OK)
 		return e;
+	if ((e = journal_user_limits(j, n, now_ms, lim)) != ERR_OK)
+		goto out;
 	if ((e = journal_stmt(j, JS_SESSION_INSERT, &st, __func__)) != ERR_OK)
 		goto out;
 	journal_bind_text(st, 1, n->id);

@@ -95,6 +95,18 @@ struct journal_session_new {
 	int		 sample_rate;
 	int		 chunk_seconds;
 	const char	*user_agent;	/* NULL or "" if none; cut to fit */
+	/* Per-user limits, checked in the insert's transaction so that
+	 * concurrent creates cannot pass them together; 0: no limit. */
+	int64_t		 max_open;	/* open sessions active since ... */
+	int64_t		 open_since_ms;	/* ... this time (older ones idle) */
+	int64_t		 max_per_hour;	/* sessions created in the last hour */
+};
+
+/* Which limit journal_create_session() refused, and when to retry. */
+struct journal_limit {
+	const char	*name;		/* the config key; NULL: none */
+	int64_t		 count;		/* what the user has */
+	int64_t		 retry_after_ms;
 };
 
 struct journal_session {
@@ -121,7 +133,8 @@ struct journal_session {
 /* Store a new session (revision 0, nothing enqueued).  ERR_CONFLICT if the
  * id is already taken (by anyone). */
 enum err	journal_create_session(struct journal *,
-		    const struct journal_session_new *, int64_t now_ms);
+		    const struct journal_session_new *, int64_t now_ms,
+		    struct journal_limit *);
 
 /* Fill *out with the session if it exists, belongs to owner and is not
  * being deleted (a session being deleted takes no more uploads: the write

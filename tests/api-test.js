@@ -986,11 +986,57 @@ async function testForgedKids() {
     'once per 10 s per host at most');
 }
 
+// Per-user limits (tests/api-limits.sh runs the stack with
+// user_open_sessions = 3 and user_sessions_per_hour = 5): 429 with
+// Retry-After and a body naming the limit, checked in the create's
+// transaction (concurrent creates cannot pass it together), another user
+// unaffected, and a deleted session no longer open.
+async function testUserLimits() {
+  const create = (token) => call('POST', '/sessions', { token, body: { codec: 'webm' } });
+  const limited = (r, name) => r.status === 429 && r.json && r.json.code === 'rate_limited' &&
+    r.json.limit === name && r.json.error.includes(name) && Number(r.headers.get('retry-after')) >= 1;
+  const a = mint('limits-a-' + process.pid);
+  const ids = [];
+  for (let i = 0; i < 3; i++) {
+    const r = await create(a);
+    ok(r.status === 201, `user A creates open session ${i + 1} of 3`, r.text);
+    ids.push(r.json && r.json.sessionId);
+  }
+  let r = await create(a);
+  ok(limited(r, 'user_open_sessions'), 'a 4th open session is 429 naming user_open_sessions, with Retry-After',
+    r.status + ' ' + r.text);
+  r = await create(mint('limits-b-' + process.pid));
+  ok(r.status === 201, 'another user is not limited by A', r.text);
+  r = await call('DELETE', `/sessions/${ids.shift()}`, { token: a });
+  ok(r.status === 202, 'A deletes one', r.text);
+  r = await create(a);
+  ok(r.status === 201, 'a session being deleted is not open: A may create again (4 this hour)', r.text);
+  ids.push(r.json && r.json.sessionId);
+  r = await call('DELETE', `/sessions/${ids.shift()}`, { token: a });
+  r = await create(a);
+  ok(r.status === 201, '5 this hour', r.text);
+  ids.push(r.json && r.json.sessionId);
+  r = await call('DELETE', `/sessions/${ids.shift()}`, { token: a });
+  r = await create(a);
+  const ra = Number(r.headers.get('retry-after'));
+  ok(limited(r, 'user_sessions_per_hour') && ra > 3500 && ra <= 3600,
+    `a 6th creation within the hour is 429 naming user_sessions_per_hour (Retry-After ${ra} s)`,
+    r.status + ' ' + r.text);
+  const c = mint('limits-c-' + process.pid);
+  const all = await Promise.all(Array.from({ length: 10 }, () => create(c)));
+  const made = all.filter((x) => x.status === 201).length;
+  const refused = all.filter((x) => limited(x, 'user_open_sessions')).length;
+  ok(made === 3 && refused === 7, `10 concurrent creates: exactly 3 made, 7 refused (${made}, ${refused})`,
+    all.map((x) => x.status));
+}
+
 async function main() {
   const mode = process.argv[2];
   try {
     if (mode === 'routes') {
       await testRoutes();
+    } else if (mode === 'limits') {
+      await testUserLimits();
     } else if (mode === 'jwks') {
       await testForgedKids();
     } else if (mode === 'smoke') {
@@ -1004,7 +1050,7 @@ async function main() {
       await testS3Outage();
       await testDrain();
     } else {
-      console.error('usage: api-test.js routes|smoke|pool|jwks');
+      console.error('usage: api-test.js routes|smoke|pool|jwks|limits');
       process.exit(2);
     }
   } catch (e) {

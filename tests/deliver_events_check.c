@@ -63,7 +63,7 @@ fill(struct journal *j, const char *run, long sessions, long chunks)
 		sn.codec = "webm/opus";
 		sn.sample_rate = 48000;
 		sn.chunk_seconds = 5;
-		if (journal_create_session(j, &sn, now) != ERR_OK)
+		if (journal_create_session(j, &sn, now, NULL) != ERR_OK)
 			return 1;
 		for (k = 1; k <= chunks; k++) {
 			snprintf(key, sizeof(key),

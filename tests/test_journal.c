@@ -120,7 +120,7 @@ tj_session(struct journal *j, const char *id, const char *owner)
 		.user_agent = "Mozilla/5.0 (test)",
 	};
 
-	return journal_create_session(j, &n, T0);
+	return journal_create_session(j, &n, T0, NULL);
 }
 
 /* Chunk seq of session "s" with predictable key and times. */

@@ -83,7 +83,7 @@ tr_session(struct journal *j, const char *owner, const char *id,
 	n.codec = "webm/opus";
 	n.sample_rate = 48000;
 	n.chunk_seconds = 5;
-	CU_ASSERT_EQUAL(journal_create_session(j, &n, created), ERR_OK);
+	CU_ASSERT_EQUAL(journal_create_session(j, &n, created, NULL), ERR_OK);
 }
 
 static void
