@@ -62,6 +62,8 @@ struct bridge_conf {
 	int64_t		 jwt_leeway;		/* ms */
 	int64_t		 max_connections;
 	int64_t		 front_pending_per_address;
+	int64_t		 max_connections_per_user;
+	int64_t		 max_recognitions_per_user;
 	int64_t		 max_frame_bytes;
 	int64_t		 max_session;		/* ms */
 	int64_t		 idle_timeout;		/* ms */
@@ -112,6 +114,7 @@ enum metrics_kind {		/* errors by kind, the label of errors_total */
 	METRICS_ERR_AUTH,
 	METRICS_ERR_ORIGIN,
 	METRICS_ERR_FULL,		/* max_connections reached */
+	METRICS_ERR_USER_LIMIT,		/* a per-user limit reached */
 	METRICS_ERR_SLOW_CLIENT,
 	METRICS_ERR_IDLE,
 	METRICS_ERR_SESSION_TOO_LONG,
@@ -183,8 +186,23 @@ enum session_state {
 };
 
 /* Per-connection state: libwebsockets' per-session user data. */
+struct user;
+
+/* users.c: per-user counts (service thread only). */
+/* Count a connection of sub against max (0: none); NULL when sub holds
+ * max already (*held: how many it holds) or out of memory. */
+struct user	*users_take_connection(const char *sub, int64_t max,
+		    uint32_t *held);
+void		 users_drop_connection(struct user *);
+/* 1 if the user (NULL: no auth) may start one more recognition. */
+int		 users_may_recognize(const struct user *, int64_t max);
+void		 users_take_recognition(struct user *);
+void		 users_drop_recognition(struct user *);
+const char	*users_sub(const struct user *);
+
 struct conn {
 	struct lws		*wsi;
+	struct user		*user;		/* NULL with auth = off */
 	struct conn		*prev, *next;	/* bridge.conns */
 	char			 id[24];
 	enum wsproto_dialect	 dialect;

@@ -59,6 +59,17 @@ const struct conf_key config_table[] = {
 	    LIMIT_WS_CONNECTIONS_MAX, "2000", "BRIDGE_MAX_CONNECTIONS", 0, NULL,
 	    "WebSocket connections at once; more get HTTP 503",
 	    OFF(max_connections) },
+	{ "max_connections_per_user", CONF_INT, 0, LIMIT_WS_CONNECTIONS_MAX,
+	    "100", "BRIDGE_MAX_CONNECTIONS_PER_USER", 0, NULL,
+	    "WebSocket connections one user (token sub) may hold; more get "
+	    "HTTP 429 (0: no limit).  A telephony gateway that uses one "
+	    "identity for every call needs room for all its calls",
+	    OFF(max_connections_per_user) },
+	{ "max_recognitions_per_user", CONF_INT, 0, LIMIT_WS_CONNECTIONS_MAX,
+	    "100", "BRIDGE_MAX_RECOGNITIONS_PER_USER", 0, NULL,
+	    "recognitions one user may run at once; one more start gets an "
+	    "error with code rate_limited (0: no limit)",
+	    OFF(max_recognitions_per_user) },
 	{ "front_pending_per_address", CONF_INT, LIMIT_FRONT_PER_ADDR_MIN,
 	    LIMIT_FRONT_PENDING, "128", "BRIDGE_FRONT_PER_ADDRESS", 0, NULL,
 	    "plain ws://: request heads one client address may have pending "

@@ -24,6 +24,7 @@ static const char *const metrics_kinds[METRICS_ERR__MAX] = {
 	[METRICS_ERR_AUTH] = "auth",
 	[METRICS_ERR_ORIGIN] = "origin",
 	[METRICS_ERR_FULL] = "max_connections",
+	[METRICS_ERR_USER_LIMIT] = "user_limit",
 	[METRICS_ERR_SLOW_CLIENT] = "slow_client",
 	[METRICS_ERR_IDLE] = "idle_timeout",
 	[METRICS_ERR_SESSION_TOO_LONG] = "session_too_long",

@@ -349,6 +349,35 @@ server_messages_ok(struct lws *wsi)
 	return 0;
 }
 
+/*
+ * Count the connection against its user (max_connections_per_user) and
+ * leave the entry in the wsi for session_open(); 429 over the limit.
+ */
+static int
+server_take_user(struct lws *wsi, const char *sub)
+{
+	char why[160];
+	struct user *u;
+	uint32_t held = 0;
+
+	u = users_take_connection(sub, bridge->conf.max_connections_per_user,
+	    &held);
+	if (u == NULL) {
+		metrics_error(&bridge->m, METRICS_ERR_USER_LIMIT);
+		snprintf(why, sizeof(why), "max_connections_per_user: this "
+		    "user holds %u connections, the limit is %lld",
+		    (unsigned)held,
+		    (long long)bridge->conf.max_connections_per_user);
+		log_warn("sub=%s refused: %s", sub, why);
+		server_reply_error(wsi, ERR_RATE_LIMITED, 429, why);
+		return 1;
+	}
+	log_debug("upgrade authorised for sub=%s (%u connections)", sub,
+	    (unsigned)held);
+	lws_set_opaque_user_data(wsi, u);
+	return 0;
+}
+
 static int
 server_upgrade_check(struct lws *wsi, const char *up)
 {
@@ -410,10 +439,8 @@ server_upgrade_check(struct lws *wsi, const char *up)
 	e = cognito_verify(bridge->cognito, tok, (size_t)n, time(NULL), &id,
 	    &why);
 	explicit_bzero(tokbuf, sizeof(tokbuf));
-	if (e == ERR_OK) {
-		log_debug("upgrade authorised for sub=%s", id.sub);
-		return 0;
-	}
+	if (e == ERR_OK)
+		return server_take_user(wsi, id.sub);
 	metrics_error(&bridge->m, METRICS_ERR_AUTH);
 	if (e == ERR_UNAVAILABLE) {
 		server_reply_error(wsi, e, 503,
@@ -468,6 +495,11 @@ server_callback(struct lws *wsi, enum lws_callback_reasons reason,
 		return 0;
 	case LWS_CALLBACK_ADD_HEADERS:
 		return server_echo_protocol(wsi, in);
+	case LWS_CALLBACK_WSI_DESTROY:
+		/* Counted at the upgrade but never established. */
+		users_drop_connection(lws_get_opaque_user_data(wsi));
+		lws_set_opaque_user_data(wsi, NULL);
+		break;
 	default:
 		break;
 	}

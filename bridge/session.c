@@ -236,6 +236,9 @@ session_open(struct conn *c, struct lws *wsi)
 	memset(c, 0, sizeof(*c));
 	c->wsi = wsi;
 	c->established = 1;
+	/* counted at the upgrade (server.c), released in session_close() */
+	c->user = lws_get_opaque_user_data(wsi);
+	lws_set_opaque_user_data(wsi, NULL);
 	c->connected_at_ms = session_now_ms();
 	transcript_init(&c->tr, (size_t)bridge->conf.display_stable_bytes,
 	    bridge->conf.display_flush, bridge->conf.display_segment);
@@ -293,9 +296,13 @@ session_close(struct conn *c)
 		riva_stream_release(c->rs);
 		c->rs = NULL;
 	}
-	if (c->state != SESSION_NONE)
+	if (c->state != SESSION_NONE) {
 		bridge->m.sessions--;
+		users_drop_recognition(c->user);
+	}
 	c->state = SESSION_NONE;
+	users_drop_connection(c->user);
+	c->user = NULL;
 	session_free_queue(c);
 	free(c->text);
 	c->text = NULL;
@@ -334,6 +341,7 @@ session_abandon(struct conn *c)
 	riva_stream_release(c->rs);
 	c->rs = NULL;
 	bridge->m.sessions--;
+	users_drop_recognition(c->user);
 	c->state = SESSION_NONE;
 	session_backpressure(c);
 }
@@ -365,6 +373,15 @@ session_start(struct conn *c, const struct wsproto_start *st)
 		    SESSION_RUNNING ? "a recognition is already running; stop "
 		    "it first" : "the previous recognition is still "
 		    "finishing; wait for its end");
+		return;
+	}
+	if (!users_may_recognize(c->user,
+	    bridge->conf.max_recognitions_per_user)) {
+		snprintf(why, sizeof(why), "max_recognitions_per_user: this "
+		    "user runs %lld recognitions already; stop one first",
+		    (long long)bridge->conf.max_recognitions_per_user);
+		metrics_error(&bridge->m, METRICS_ERR_USER_LIMIT);
+		session_send_error(c, ERR_RATE_LIMITED, why);
 		return;
 	}
 	memset(&rc, 0, sizeof(rc));
@@ -431,6 +448,7 @@ session_start(struct conn *c, const struct wsproto_start *st)
 	c->stop_reason[0] = '\0';
 	bridge->m.sessions++;
 	bridge->m.sessions_total++;
+	users_take_recognition(c->user);
 	if (wsproto_render_started(session_buf, sizeof(session_buf), &len,
 	    c->dialect, session_now_ms(), c->id, c->enable_partials) == ERR_OK)
 		session_send(c, session_buf, len, SENDQ_KEEP);
@@ -927,6 +945,7 @@ session_riva_event(struct riva_event *ev)
 		riva_stream_release(c->rs);
 		c->rs = NULL;
 		bridge->m.sessions--;
+		users_drop_recognition(c->user);
 		c->state = SESSION_NONE;
 		session_backpressure(c);
 		transcript_free(&c->tr);

@@ -475,7 +475,12 @@ async function testCursorStability() {
   let pages = 0;
   let overlap = 0;
   let deleting = true;
-  const deleter = pmap(concurrent, 2, async (sid) => {
+  // Paced by the paging, four DELETEs per page read, so they span a dozen
+  // pages however fast the machine is (on a quiet one 50 unpaced DELETEs
+  // were all done within two pages).
+  let pagingDone = false;
+  const deleter = pmap(concurrent, 2, async (sid, i) => {
+    while (pages < 1 + Math.floor(i / 4) && !pagingDone) await sleep(2);
     const r = await call('DELETE', `/sessions/${sid}`, { token: a });
     if (r.status !== 202) throw new Error('DELETE: ' + r.text);
   }).then(() => { deleting = false; });
@@ -498,6 +503,7 @@ async function testCursorStability() {
     }
     await sleep(20);	// let the concurrent deletions interleave
   }
+  pagingDone = true;
   await deleter;
   note(`${pages} pages, ${overlap} of them while DELETEs were being sent; ` +
     `${[...doomed].filter((id) => seen.includes(id)).length} of the 100 doomed were listed`);
