@@ -147,8 +147,9 @@ s3health_check(struct app *app, int64_t now, int64_t *age_ms)
 out:
 	if (locked)
 		(void)flock(app->health_fd, LOCK_UN);
+	/* A probe made just now ended after `now` was read. */
 	*age_ms = app->health_checked_ms == 0 ? -1 :
-	    now - app->health_checked_ms;
+	    now > app->health_checked_ms ? now - app->health_checked_ms : 0;
 	/* No result yet, or S3 is taking too long to give one. */
 	if (app->health_checked_ms == 0 || busy)
 		return ERR_UNAVAILABLE;

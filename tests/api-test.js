@@ -203,6 +203,8 @@ async function testRoutes() {
   r = await call('GET', '/healthz');
   ok(r.status === 200 && r.json.status === 'ok' && r.json.journal === 'ok' &&
     r.json.s3 === 'ok', 'GET /healthz answers 200 ok without a token', r.text);
+  ok(Number.isInteger(r.json.s3CheckedAgoMs) && r.json.s3CheckedAgoMs >= 0,
+    'healthz says how old its S3 result is (never negative)', r.text);
   ok(/^[A-Za-z0-9._-]+$/.test(r.headers.get('x-request-id') || ''),
     'every answer carries X-Request-Id');
   r = await call('GET', '/healthz', { headers: { 'X-Request-Id': 'trace-42' } });
