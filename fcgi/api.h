@@ -273,6 +273,8 @@ void		req_reply(struct req *, int status, json_object *obj);
  */
 void		req_error(struct req *, enum err e, const char *message,
 		    const char *field, const char *allow);
+/* The worker's journal, or NULL after answering 503 (unavailable). */
+struct journal	*req_journal(struct req *);
 /* 429 rate_limited: {"error": message, "code", "limit": name} with
  * Retry-After (seconds, at least 1). */
 void		req_limited(struct req *, const char *name,

@@ -27,17 +27,6 @@
 #include "query.h"
 #include "s3key.h"
 
-static struct journal *
-recordings_journal(struct req *r)
-{
-	struct journal *j = app_journal(r->app);
-
-	if (j == NULL)
-		req_error(r, ERR_UNAVAILABLE, "journal unavailable", NULL,
-		    NULL);
-	return j;
-}
-
 static void
 recordings_journal_error(struct req *r, enum err rc)
 {
@@ -152,7 +141,7 @@ recordings_list(struct req *r)
 
 	if (recordings_int_param(r, "limit", 1, LIMIT_LIST_MAX, &limit) < 0)
 		return;
-	if ((j = recordings_journal(r)) == NULL)
+	if ((j = req_journal(r)) == NULL)
 		return;
 	if ((rc = recordings_cursor_key(j, key)) != ERR_OK) {
 		recordings_journal_error(r, rc);
@@ -218,7 +207,7 @@ recordings_get(struct req *r)
 
 	if (recordings_int_param(r, "urls", 0, 1, &urls) < 0)
 		return;
-	if ((j = recordings_journal(r)) == NULL)
+	if ((j = req_journal(r)) == NULL)
 		return;
 	rc = journal_read_recording(j, r->sub, r->session_id, &snap, &missing,
 	    &nmissing);
@@ -317,7 +306,7 @@ recordings_delete(struct req *r)
 	json_object *o;
 	enum err rc;
 
-	if ((j = recordings_journal(r)) == NULL)
+	if ((j = req_journal(r)) == NULL)
 		return;
 	rc = journal_delete_session(j, r->sub, r->session_id,
 	    r->app->conf->presign_expires, API_PRESIGN_SLACK_MS(r->app->conf),

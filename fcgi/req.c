@@ -237,6 +237,17 @@ req_error(struct req *r, enum err e, const char *message, const char *field,
 	json_object_put(obj);
 }
 
+struct journal *
+req_journal(struct req *r)
+{
+	struct journal *j = app_journal(r->app);
+
+	if (j == NULL)
+		req_error(r, ERR_UNAVAILABLE, "journal unavailable", NULL,
+		    NULL);
+	return j;
+}
+
 void
 req_limited(struct req *r, const char *name, int64_t retry_after_ms,
     const char *message)

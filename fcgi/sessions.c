@@ -69,17 +69,6 @@ sessions_journal_error(struct req *r, enum err rc, const char *conflict)
 	}
 }
 
-static struct journal *
-sessions_journal(struct req *r)
-{
-	struct journal *j = app_journal(r->app);
-
-	if (j == NULL)
-		req_error(r, ERR_UNAVAILABLE, "journal unavailable", NULL,
-		    NULL);
-	return j;
-}
-
 static void
 sessions_parts(const struct req *r, struct s3key_parts *p)
 {
@@ -297,7 +286,7 @@ sessions_create(struct req *r)
 	if (v[F_DEVICE].present && sessions_fields(r, v[F_DEVICE].j, df, D__N,
 	    JSONV_IGNORE_UNKNOWN, "deviceInfo", dv) != ERR_OK)
 		return;
-	if ((j = sessions_journal(r)) == NULL)
+	if ((j = req_journal(r)) == NULL)
 		return;
 	if ((rc = ident_session(-1, id, sizeof(id))) != ERR_OK) {
 		req_error(r, ERR_INTERNAL, "cannot make a session id", NULL,
@@ -406,7 +395,7 @@ sessions_presign(struct req *r)
 		    "sizeBytes", NULL);
 		return;
 	}
-	if ((j = sessions_journal(r)) == NULL)
+	if ((j = req_journal(r)) == NULL)
 		return;
 	/* The session and this seq's presign record in one read. */
 	rc = journal_get_session_presign(j, r->sub, r->session_id, v[F_SEQ].i,
@@ -642,7 +631,7 @@ sessions_complete(struct req *r)
 	c.md5 = v[F_MD5].present ? v[F_MD5].s : NULL;
 	c.sha256 = v[F_SHA].present ? v[F_SHA].s : NULL;
 	memset(&res, 0, sizeof(res));
-	if ((j = sessions_journal(r)) == NULL)
+	if ((j = req_journal(r)) == NULL)
 		return;
 	/* A retry of a merged complete is answered from the journal: its
 	 * object was HEAD-verified then, and a read costs no write lock. */
@@ -776,7 +765,7 @@ sessions_manifest(struct req *r)
 		    "sessionId does not match the session in the path");
 		goto out;
 	}
-	if ((j = sessions_journal(r)) == NULL ||
+	if ((j = req_journal(r)) == NULL ||
 	    sessions_load(r, j, &s, 0) != ERR_OK)
 		goto out;
 	/* Old clients echo the codec they created the session with, an
@@ -896,7 +885,7 @@ sessions_finalize(struct req *r)
 		sessions_bad(r, "final", "final must be true");
 		return;
 	}
-	if ((j = sessions_journal(r)) == NULL ||
+	if ((j = req_journal(r)) == NULL ||
 	    sessions_load(r, j, &s, 0) != ERR_OK ||
 	    sessions_manifest_key(r, key, sizeof(key)) != ERR_OK)
 		return;
