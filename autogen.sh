@@ -31,8 +31,8 @@ install_deps() {
 		$SUDO apt-get update -qq
 		DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
 	fi
-	# Apache and lighttpd are driven by our tests on their own ports; the
-	# distribution's default instances are not wanted.
+	# The pinned Node test tools (package-lock.json), installed again only
+	# when the lock file changed since the last install.
 	if [ ! -f node_modules/.package-lock.json ] ||
 	    ! cmp -s package-lock.json node_modules/.deps-lock; then
 		npm ci --no-audit --no-fund --loglevel=error

@@ -29,6 +29,7 @@
 #include "conf.h"
 #include "err.h"
 #include "rivamsg.h"
+#include "rivasrv.h"
 
 /* Filled from conf/audio-recognizer.conf by the table in config.c. */
 struct asr_conf {

@@ -8,7 +8,7 @@
  * kept for the next stream, so at most max_streams ever exist.
  *
  * Audio goes in 20 ms pieces so the voice-activity flag
- * (ps_get_in_speech()) is looked at often; lib/asrstream.c turns its
+ * (ps_get_in_speech()) is looked at often; lib/realtime/asrstream.c turns its
  * transitions into utterances: ps_get_hyp() for interim results on an
  * interval, ps_end_utt() and the word segments for a final.  Word times
  * are the decoder's frame numbers, which count the whole stream

@@ -9,7 +9,7 @@
  * Anything else is UNIMPLEMENTED.
  *
  * One thread runs the completion queue and only moves bytes: it reads a
- * stream's requests (lib/rivamsg.c decodes them, lib/asrstream.c checks
+ * stream's requests (lib/realtime/rivamsg.c decodes them, lib/realtime/asrstream.c checks
  * the config), appends the audio to the stream's buffer and queues the
  * stream for pool.c's workers.  A worker feeds the audio to the stream's
  * decoder and queues the responses it emits; sends are started by
@@ -292,7 +292,7 @@ server_emit(void *arg, const struct rivamsg_response *resp)
 	uint8_t *buf;
 	size_t len;
 
-	if (rivamsg_encode_response(resp, &buf, &len) != ERR_OK) {
+	if (rivasrv_encode_response(resp, &buf, &len) != ERR_OK) {
 		log_warn("stream=%d: a response could not be encoded", s->id);
 		return;
 	}
@@ -406,22 +406,22 @@ server_audio(struct server_stream *s, const uint8_t *buf, size_t len)
 static void
 server_stream_msg(struct server_stream *s, const uint8_t *buf, size_t len)
 {
-	struct rivamsg_request req;
+	struct rivasrv_request req;
 	char msg[200];
 
 	memset(&req, 0, sizeof(req));
-	if (rivamsg_decode_request(buf, len, &req) != ERR_OK) {
+	if (rivasrv_decode_request(buf, len, &req) != ERR_OK) {
 		server_fail(s, GRPC_STATUS_INVALID_ARGUMENT, "invalid",
 		    "undecodable StreamingRecognizeRequest");
 		return;
 	}
-	if (!s->configured && req.kind != RIVAMSG_REQ_CONFIG)
+	if (!s->configured && req.kind != RIVASRV_REQ_CONFIG)
 		server_fail(s, GRPC_STATUS_INVALID_ARGUMENT, "invalid",
 		    "the first request must carry only streaming_config");
-	else if (s->configured && req.kind != RIVAMSG_REQ_AUDIO)
+	else if (s->configured && req.kind != RIVASRV_REQ_AUDIO)
 		server_fail(s, GRPC_STATUS_INVALID_ARGUMENT, "invalid",
 		    "requests after the first must carry only audio_content");
-	else if (req.kind == RIVAMSG_REQ_CONFIG) {
+	else if (req.kind == RIVASRV_REQ_CONFIG) {
 		if (asrstream_check_config(&req, server_conf->model_name,
 		    server_conf->language, msg, sizeof(msg)) != 0)
 			server_fail(s, GRPC_STATUS_INVALID_ARGUMENT, "invalid",
@@ -436,7 +436,7 @@ server_stream_msg(struct server_stream *s, const uint8_t *buf, size_t len)
 		}
 	} else
 		server_audio(s, req.audio, req.audio_len);
-	rivamsg_request_clear(&req);
+	rivasrv_request_clear(&req);
 }
 
 static void
@@ -447,7 +447,7 @@ server_health_msg(struct server_stream *s, const uint8_t *buf, size_t len)
 	size_t outlen;
 	enum rivamsg_health h;
 
-	if (rivamsg_decode_health_request(buf, len, &service) != ERR_OK) {
+	if (rivasrv_decode_health_request(buf, len, &service) != ERR_OK) {
 		server_fail(s, GRPC_STATUS_INVALID_ARGUMENT, "invalid",
 		    "undecodable HealthCheckRequest");
 		return;
@@ -461,7 +461,7 @@ server_health_msg(struct server_stream *s, const uint8_t *buf, size_t len)
 	free(service);
 	h = server_shutting ? RIVAMSG_HEALTH_NOT_SERVING :
 	    RIVAMSG_HEALTH_SERVING;
-	if (rivamsg_encode_health_response(h, &out, &outlen) != ERR_OK) {
+	if (rivasrv_encode_health_response(h, &out, &outlen) != ERR_OK) {
 		log_error("out of memory");
 		abort();
 	}
@@ -483,7 +483,7 @@ server_models_msg(struct server_stream *s)
 	m.language = server_conf->language;
 	ms.v = &m;
 	ms.n = 1;
-	if (rivamsg_encode_models_response(&ms, &out, &outlen) != ERR_OK) {
+	if (rivasrv_encode_models_response(&ms, &out, &outlen) != ERR_OK) {
 		log_error("out of memory");
 		abort();
 	}

@@ -6,7 +6,7 @@
  * (about 1 KiB).  So for plain ws:// (the usual setup behind Apache,
  * lighttpd or another TLS-terminating proxy) the bridge accepts the
  * connections itself: one thread reads each request head, bounded in size
- * (FRONT_HEAD_MAX) and time (FRONT_HEAD_TIMEOUT_MS), has lib/wshead.c move
+ * (FRONT_HEAD_MAX) and time (FRONT_HEAD_TIMEOUT_MS), has lib/realtime/wshead.c move
  * a token from that header into the URL, and queues the socket with the
  * (rewritten) bytes it read.  The service thread then adopts the socket
  * into libwebsockets, which parses the head as if it had read it and runs

@@ -5,8 +5,9 @@
  * WebSocket upgrade on the same port.  The upgrade is checked before lws
  * answers 101 (LWS_CALLBACK_HTTP_CONFIRM_UPGRADE): shutting down or full
  * (503), Origin not allowed (403), token missing or invalid (401).  Frames
- * and writes are handed to session.c; Riva events are drained here when
- * the adapter's wakeup cancels the service wait.
+ * and writes are handed to session.c.  Riva events are drained by
+ * server_poll_riva(), which main.c's ev_async callback runs when the
+ * adapter thread signals that events are waiting.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,7 +8,7 @@
  * session_stopped / end.  Then the client may start again.
  *
  * Dialect 1 results go out as partial/transcription, as `display`
- * (lib/transcript.c accumulates them, and a timer here flushes and cuts)
+ * (lib/realtime/transcript.c accumulates them, and a timer here flushes and cuts)
  * or both: the config's `messages`, which a client overrides with
  * ?messages= or in start_transcription.
  *

@@ -4,10 +4,12 @@
  *
  * audio-api is thin: it owns the process model (main.c, master.c,
  * worker.c), the FastCGI request context and its replies (req.c), the route
- * handlers (routes.c, health in the same file), the S3 adapter over libcurl
- * (s3.c) and its config table (config.c).  Everything that can be done
- * without I/O lives in lib/: SigV4, JWT checks, JSON validation, S3 keys,
- * the journal, manifest rendering, route matching.
+ * handlers (routes.c: the route table and dispatch; sessions.c and
+ * recordings.c: the handlers), the S3 adapter over libcurl (s3.c) and its
+ * config table (config.c).  Everything that can be done without I/O lives
+ * in lib/ (JWT checks, JSON validation) and lib/storage/ (SigV4, S3 keys,
+ * the journal, manifest rendering, the AWS credential chain and the
+ * EventBridge sender).
  *
  * Lifetimes: struct api_conf is loaded once per process (and again on
  * SIGHUP); struct app is one per worker process, opened after fork() (the
@@ -324,7 +326,7 @@ struct s3_conf {
 /* One S3 client per worker: a reused curl easy handle (so the connection
  * is kept alive) and a SigV4 signer.  Credentials: access_key_id and
  * secret_access_key if given (both, or ERR_CONFIG), else the standard AWS
- * chain (fcgi/aws.h), asked before each signature; no credentials then is
+ * chain (lib/storage/aws.h), asked before each signature; no credentials then is
  * ERR_UNAVAILABLE from the calls below.  ERR_CONFIG (logged) for bad
  * credentials or endpoint, ERR_NOMEM. */
 enum err	s3_open(struct s3 **, const struct s3_conf *);
@@ -338,7 +340,7 @@ void		s3_close(struct s3 *);
  */
 enum err	s3_head(struct s3 *, const char *key, int64_t *size);
 /* s3_head() that also reads the chunk metadata the object was stored with
- * (x-amz-meta-user-id, -session-id, -seq; lib/s3meta.h) into *meta. */
+ * (x-amz-meta-user-id, -session-id, -seq; lib/storage/s3meta.h) into *meta. */
 struct s3meta;
 enum err	s3_head_meta(struct s3 *, const char *key, int64_t *size,
 		    struct s3meta *meta);

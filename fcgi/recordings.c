@@ -6,7 +6,7 @@
  *   DELETE /sessions/{id}            recordings_delete()
  *
  * The list pages newest first by (createdAt, sessionId) with an opaque,
- * HMAC'd cursor (lib/cursor.c), so paging is stable while sessions come and
+ * HMAC'd cursor (lib/storage/cursor.c), so paging is stable while sessions come and
  * go.  GET gives the manifest with a presigned GET URL per chunk for
  * playback and `missing`, the seqs presigned but never completed, so a
  * client can resume.  DELETE only records the intent in the journal and

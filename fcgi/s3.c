@@ -1,6 +1,6 @@
 /*
  * s3.c: the S3 adapter of audio-api: HEAD and PUT object, a bucket probe
- * and presigned PUT URLs, over libcurl with SigV4 from lib/sigv4.h.
+ * and presigned PUT URLs, over libcurl with SigV4 from lib/storage/sigv4.h.
  *
  * One struct s3 per worker.  Its curl easy handle is reused for every call
  * (curl_easy_reset() keeps the connection cache), so a worker talks to S3
@@ -15,7 +15,7 @@
  *
  * Credentials: the config's key pair (s3_access_key_id and the secret, which
  * AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY override) if it has one, else the
- * standard AWS chain of fcgi/awscred_chain.c (shared credentials file, ECS
+ * standard AWS chain of lib/storage/awscred_chain.c (shared credentials file, ECS
  * container, IMDSv2).  Before each signature the chain lends the current
  * credentials (no copy of the secret per request) and the signer is re-keyed
  * when the chain's generation says they changed; no credentials is

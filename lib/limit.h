@@ -44,7 +44,7 @@
 /* One S3 ListObjectsV2 answer (1000 keys of up to 1 KiB, escaped). */
 #define LIMIT_S3_LIST_BYTES		(8 * 1024 * 1024)
 
-/* SigV4 requests handed to lib/sigv4.c (values from outside pass here). */
+/* SigV4 requests handed to lib/storage/sigv4.c (values from outside pass here). */
 #define LIMIT_SIGV4_HEADERS		64	/* headers per request */
 #define LIMIT_SIGV4_HEADER_BYTES	8192	/* one header value */
 #define LIMIT_SIGV4_QUERY_PARAMS	128
@@ -120,7 +120,7 @@
 #define LIMIT_WS_ORIGIN_BYTES		256
 #define LIMIT_WS_RESULT_WORDS		4096	/* words in one final */
 #define LIMIT_WS_STAMP_BYTES		64	/* a ping's "timestamp" string */
-/* `display` messages (lib/transcript.c): the finals kept in stable_text,
+/* `display` messages (lib/realtime/transcript.c): the finals kept in stable_text,
  * the oldest dropped from the front (a config key, display_stable_bytes). */
 #define LIMIT_DISPLAY_STABLE_MIN	256
 #define LIMIT_DISPLAY_STABLE_MAX	(64 * 1024)
@@ -131,9 +131,9 @@
 #define LIMIT_FRONT_PER_ADDR_MIN	1
 #define LIMIT_FRONT_PER_ADDR_DEFAULT	128
 
-/* Real-time path: what a Riva response may make us hold (lib/rivamsg.h),
+/* Real-time path: what a Riva response may make us hold (lib/realtime/rivamsg.h),
  * what a recognition config may carry, and the audio one stream may queue
- * towards Riva (bridge/riva.h; a config key). */
+ * towards Riva (lib/realtime/riva.h; a config key). */
 #define LIMIT_RIVA_RESULTS		64	/* per response */
 #define LIMIT_RIVA_ALTERNATIVES		16	/* per result */
 #define LIMIT_RIVA_WORDS		4096	/* per response */

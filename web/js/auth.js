@@ -3,7 +3,7 @@
 //            PKCE for a public app client (no secret in the page); the ID
 //            token is what the API and the bridge are given, the refresh
 //            token renews it before it expires;
-//   dev:     the local stack only (tests/devstack.sh): a user name is
+//   dev:     the local stack only (tests/tools/devstack.sh): a user name is
 //            POSTed to auth.tokenPath and the stack mints a token for it.
 // Tokens live in memory and sessionStorage (gone with the tab, never in a
 // cookie).  Listeners get "change" whenever the signed-in state changes;

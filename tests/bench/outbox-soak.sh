@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# outbox-soak.sh: the soak test of durable delivery, run by hand (not in
+# make check):
+#
+#   tests/bench/outbox-soak.sh [SECONDS]      default 180
+#
+# Starts the real stack (lighttpd -> `audio-api --workers 4` with the
+# delivery child, s3rver behind tests/tools/s3-fault-proxy.js, the EventBridge
+# stand-in, the SQLite journal), drives SOAK_RECORDERS (default 8)
+# simulated recorders for SECONDS (sessions of 3-12 chunks, 80% finalized,
+# completes retried on 5xx like a real client) while injecting a random
+# fault every 3-10 s: S3 manifest writes failing, S3 down, EventBridge
+# 5xx/throttling/partial/slow, kill -9 of the delivery child or of a worker,
+# a crash right after a commit.  Then it
+# waits (at most 60 s) for the invariant: every chunk in the journal is in
+# its S3 manifest, every committed event in the log at least once, nothing
+# else, the outbox empty; and prints the figures.  Build first (make, make
+# tests/tools/jwtmint).  Ports: SOAK_PORT (18453), SOAK_S3_PORT (18454),
+# SOAK_PROXY_PORT (18455).
+srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
+. "$(dirname "$0")/../lib/api-lib.sh"
+api_need lighttpd node curl sqlite3 openssl pgrep "$JWTMINT"
+seconds=${1:-180}
+api_rundir soak
+export API_PORT=${SOAK_PORT:-18453}
+export S3_PORT=${SOAK_S3_PORT:-18454}
+export S3_API_PORT=${SOAK_PROXY_PORT:-18455}
+export PROXY_URL=http://127.0.0.1:$S3_API_PORT
+export WORKERS=${WORKERS:-4}
+export API_LOG_LEVEL=${API_LOG_LEVEL:-warn}
+export FAULT_DIR=$RUN_DIR/faults AUDIO_API_FAULT_DIR=$RUN_DIR/faults
+export API_EXTRA_CONF="deliver_poll = 100ms
+deliver_backoff_base = 200ms
+deliver_backoff_max = 2s
+deliver_lease = 5s
+events_timeout = 2s"
+mkdir -p "$FAULT_DIR" "$RUN_DIR/log"
+proxy_pid=
+cleanup() {
+	"$DEVSTACK" down >/dev/null 2>&1 || true
+	[ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null
+}
+trap cleanup EXIT INT TERM
+PROXY_PORT=$S3_API_PORT node "$SRCDIR/tests/tools/s3-fault-proxy.js" \
+	>"$RUN_DIR/log/s3-fault-proxy.log" 2>&1 &
+proxy_pid=$!
+"$DEVSTACK" up
+api_env
+export API_PID
+API_PID=$(cat "$RUN_DIR/audio-api.pid")
+if ! node "$SRCDIR/tests/integration/outbox-test.js" soak "$seconds"; then
+	api_logs
+	exit 1
+fi

@@ -1,0 +1,38 @@
+/*
+ * fuzz_s3meta.c: libFuzzer target for lib/storage/s3meta.c.
+ *
+ * Every input is one header line of an S3 answer.  Whatever is stored
+ * must be NUL-terminated printable ASCII within its field.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "s3meta.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+static void
+check(const char *f, size_t size)
+{
+	size_t i;
+
+	for (i = 0; i < size && f[i] != '\0'; i++)
+		if ((unsigned char)f[i] < 0x20 || (unsigned char)f[i] >= 0x7f)
+			abort();
+	if (i == size)
+		abort();
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct s3meta m;
+
+	memset(&m, 0, sizeof(m));
+	(void)s3meta_header((const char *)data, size, &m);
+	check(m.user_id, sizeof(m.user_id));
+	check(m.session_id, sizeof(m.session_id));
+	check(m.seq, sizeof(m.seq));
+	return 0;
+}

@@ -1,0 +1,47 @@
+/*
+ * fuzz_s3xml.c: libFuzzer target for lib/storage/s3xml.c.
+ *
+ * The input as a ListObjectsV2 answer and as a DeleteObjects answer.
+ * Whatever a list page yields must be within the bounds the deleter relies
+ * on (at most LIMIT_S3_DELETE_BATCH non-empty keys without control
+ * characters), and writing a delete body for those keys must work.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "s3xml.h"
+
+int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *in = (const char *)data;
+	struct s3xml_list l;
+	char code[64], *body = NULL;
+	size_t errors, i, j, blen;
+
+	if (s3xml_list_parse(in, size, &l) == ERR_OK) {
+		if (l.nkeys > LIMIT_S3_DELETE_BATCH)
+			abort();
+		for (i = 0; i < l.nkeys; i++) {
+			size_t n = strlen(l.keys[i]);
+
+			if (n == 0 || n > LIMIT_S3_KEY_BYTES)
+				abort();
+			for (j = 0; j < n; j++)
+				if ((unsigned char)l.keys[i][j] < 0x20)
+					abort();
+		}
+		if (l.nkeys > 0) {
+			if (s3xml_delete_body(l.keys, l.nkeys, &body, &blen) !=
+			    ERR_OK || strlen(body) != blen)
+				abort();
+			free(body);
+		}
+		s3xml_list_free(&l);
+	}
+	(void)s3xml_delete_result(in, size, &errors, code, sizeof(code));
+	return 0;
+}

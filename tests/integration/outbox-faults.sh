@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# outbox-faults.sh: the fault tests of durable delivery (issue 4), on the
+# real stack: lighttpd -> `audio-api --workers 3` (whose master also runs
+# the delivery loop), s3rver behind tests/tools/s3-fault-proxy.js, the EventBridge
+# stand-in, the SQLite journal.  Scenarios (tests/integration/outbox-test.js faults):
+# a crash between commit and the immediate manifest write; S3 manifest
+# writes failing, then S3 down, then back (manifests catch up within a
+# bound); EventBridge 5xx/503/throttling/partial failures (only failed
+# entries retried), stuck delivery turning /healthz 503, a validation error
+# parked dead and requeued with `audio-api --outbox`; kill -9 of the
+# delivery child mid-batch (the batch in flight is sent again, same
+# eventIds); the journal's disk full (a 16 MiB tmpfs; needs root, reported as SKIP
+# otherwise).  Each ends with the invariant (see outbox-test.js).
+# Ports: OUTBOX_TEST_PORT (18450), OUTBOX_TEST_S3_PORT (18451),
+# OUTBOX_TEST_PROXY_PORT (18452); the stand-in takes a free port.
+. "$(dirname "$0")/../lib/api-lib.sh"
+api_need lighttpd node curl sqlite3 openssl pgrep "$JWTMINT"
+api_rundir outbox
+export API_PORT=${OUTBOX_TEST_PORT:-18450}
+export S3_PORT=${OUTBOX_TEST_S3_PORT:-18451}
+export S3_API_PORT=${OUTBOX_TEST_PROXY_PORT:-18452}
+export PROXY_URL=http://127.0.0.1:$S3_API_PORT
+export WORKERS=3
+export API_LOG_LEVEL=${API_LOG_LEVEL:-warn}
+export FAULT_DIR=$RUN_DIR/faults AUDIO_API_FAULT_DIR=$RUN_DIR/faults
+export DISKFULL_DIR=
+export API_EXTRA_CONF="deliver_poll = 100ms
+deliver_backoff_base = 200ms
+deliver_backoff_max = 2s
+deliver_lease = 5s
+events_timeout = 2s
+health_outbox_stuck = 3s"
+mkdir -p "$FAULT_DIR"
+proxy_pid=
+cleanup() {
+	"$DEVSTACK" down >/dev/null 2>&1 || true
+	[ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null
+	if [ -n "$DISKFULL_DIR" ]; then
+		umount "$DISKFULL_DIR" 2>/dev/null || true
+	fi
+}
+trap cleanup EXIT INT TERM
+
+# The journal on a small tmpfs of its own, for the disk-full scenario.
+if [ "$(id -u)" = 0 ] && mkdir -p "$RUN_DIR/jfs" &&
+	mount -t tmpfs -o size=16m tmpfs "$RUN_DIR/jfs" 2>/dev/null; then
+	DISKFULL_DIR=$RUN_DIR/jfs
+	export JOURNAL_PATH=$DISKFULL_DIR/journal.db
+fi
+
+mkdir -p "$RUN_DIR/log"
+PROXY_PORT=$S3_API_PORT node "$SRCDIR/tests/tools/s3-fault-proxy.js" \
+	>"$RUN_DIR/log/s3-fault-proxy.log" 2>&1 &
+proxy_pid=$!
+"$DEVSTACK" up
+api_env
+export API_PID
+API_PID=$(cat "$RUN_DIR/audio-api.pid")
+if ! node "$SRCDIR/tests/integration/outbox-test.js" faults; then
+	api_logs
+	exit 1
+fi

@@ -1,0 +1,55 @@
+// tap.js: what the Node integration tests (api-test.js, api-creds.js,
+// outbox-test.js) share: numbered "ok N - ..." / "not ok N - ..." lines,
+// notes, sleeping, tokens minted with tests/tools/jwtmint (the key and claims
+// tests/tools/devstack.sh env describes), and the exit status (the number of
+// failures, capped at 100).
+'use strict';
+
+const { spawnSync } = require('child_process');
+
+const env = process.env;
+let checks = 0;
+let failures = 0;
+
+function ok(cond, what, extra) {
+  checks++;
+  if (cond) {
+    console.log(`ok ${checks} - ${what}`);
+  } else {
+    failures++;
+    console.log(`not ok ${checks} - ${what}` + (extra !== undefined ?
+      `\n#   got: ${typeof extra === 'string' ? extra : JSON.stringify(extra).slice(0, 2000)}` : ''));
+  }
+  return cond;
+}
+
+function note(s) {
+  console.log('# ' + s);
+}
+
+// An exception ended the run: one failure, with its stack.
+function fail(e) {
+  failures++;
+  console.log('not ok - exception: ' + (e.stack || e));
+}
+
+function sleep(ms) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+// An ID token for sub; opts.iss / opts.aud replace the stack's issuer and
+// app client, opts.extra adds jwtmint arguments (e.g. --iat, --ttl).
+function mint(sub, opts = {}) {
+  const r = spawnSync(env.JWTMINT, ['token', env.JWT_PRIVATE_KEY, env.JWT_KID,
+    opts.iss || env.JWT_ISSUER, opts.aud || env.JWT_CLIENT_ID, sub, '--use', 'id',
+    ...(opts.extra || [])], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error('jwtmint failed: ' + r.stderr);
+  return r.stdout.trim();
+}
+
+function finish(suffix = '') {
+  console.log(`# ${checks} checks, ${failures} failed${suffix}`);
+  process.exit(failures > 100 ? 100 : failures);
+}
+
+module.exports = { ok, note, fail, sleep, mint, finish };

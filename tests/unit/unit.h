@@ -1,0 +1,48 @@
+/*
+ * unit.h: the suites of the one CUnit runner (tests/unit/unit.c).
+ *
+ * Each tests/test_<module>.c mirrors lib/<module>.c and exports one
+ * function that adds its suite to the registry; unit.c calls them all.
+ */
+#ifndef UNIT_H
+#define UNIT_H
+
+#include <CUnit/CUnit.h>
+
+/* Where test data lives; set from $srcdir so VPATH builds work. */
+const char	*unit_srcdir(void);
+
+/* foundation */
+int	test_err_suite(void);
+int	test_log_suite(void);
+int	test_conf_suite(void);
+int	test_jsonv_suite(void);
+int	test_s3key_suite(void);
+int	test_ident_suite(void);
+int	test_sigv4_suite(void);
+int	test_jwks_suite(void);
+int	test_cognito_suite(void);
+int	test_b64url_suite(void);
+
+/* storage path */
+int	test_codec_suite(void);
+int	test_s3meta_suite(void);
+int	test_journal_suite(void);
+int	test_journal_recordings_suite(void);
+int	test_cursor_suite(void);
+int	test_s3xml_suite(void);
+int	test_manifest_suite(void);
+int	test_tokcache_suite(void);
+int	test_eventbridge_suite(void);
+int	test_awscred_suite(void);
+int	test_backoff_suite(void);
+
+/* real-time path */
+int	test_rivamsg_suite(void);
+int	test_wsproto_suite(void);
+int	test_wshead_suite(void);
+int	test_wavhead_suite(void);
+int	test_asrstream_suite(void);
+int	test_transcript_suite(void);
+
+#endif /* UNIT_H */
