@@ -37,6 +37,8 @@ struct jsonv_doc;
 struct cognito;
 struct s3;
 struct tokcache;
+struct ratewin;
+struct req;
 
 /* -------------------------------------------------------------- config */
 
@@ -64,6 +66,7 @@ struct api_conf {
 	int64_t		 finalize_grace;	/* late chunks; 0: none */
 	int64_t		 user_open_sessions;	/* per-user limits; 0: none */
 	int64_t		 user_sessions_per_hour;
+	int64_t		 session_presigns_per_minute;	/* 0: none */
 	struct conf_list cors_origins;
 	int64_t		 retry_after;		/* ms, whole seconds sent */
 
@@ -193,6 +196,10 @@ struct app {
 	enum err	 health_s3;
 	int		 health_fd;		/* fcgi/s3health.c */
 	int64_t		 health_probing_ms;	/* a probe of the host began */
+	struct ratewin	*presign_rate;		/* fcgi/presignrate.c */
+	void		*presign_rate_map;
+	int		 presign_rate_tried;
+	int64_t		 presign_rate_full_ms;	/* last "table full" log */
 };
 
 /* Open the verifier and S3 client (ERR_CONFIG and friends, logged) and try
@@ -225,6 +232,13 @@ enum err	jwksshare_fetch(void *arg, const char *url, long timeout_ms,
  * none yet, reported as ERR_UNAVAILABLE). */
 enum err	s3health_check(struct app *, int64_t now, int64_t *age_ms);
 void		s3health_close(struct app *);
+
+/* ---------------------------------------------------------- presignrate */
+
+/* session_presigns_per_minute, counted per session across the workers of
+ * the host: 0 if r may presign, else -1 after answering 429. */
+int		presignrate_check(struct req *);
+void		presignrate_close(struct app *);
 
 /* ------------------------------------------------------------- request */
 

@@ -130,6 +130,7 @@ app_close(struct app *app)
 	journal_close(app->journal);
 	app->journal = NULL;
 	s3health_close(app);
+	presignrate_close(app);
 	s3_close(app->s3);
 	app->s3 = NULL;
 	cognito_free(app->auth);

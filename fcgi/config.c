@@ -77,6 +77,12 @@ const struct conf_key api_conf_table[] = {
 	    "AUDIO_API_USER_SESSIONS_PER_HOUR", 0, NULL, "sessions a user may "
 	    "create in an hour; one more is 429 (0: no limit)",
 	    OFF(user_sessions_per_hour) },
+	{ "session_presigns_per_minute", CONF_INT, 0, 1000000000, "120",
+	    "AUDIO_API_SESSION_PRESIGNS_PER_MINUTE", 0, NULL, "presigned "
+	    "URLs one session may ask for in a minute, counted across the "
+	    "workers of the host; one more is 429 (a recorder asks 12 a "
+	    "minute at 5-second chunks; 0: no limit)",
+	    OFF(session_presigns_per_minute) },
 	{ "cors_origins", CONF_LIST, 0, 64, "", "AUDIO_API_CORS_ORIGINS", 0,
 	    NULL, "origins allowed to call the API from a browser (exact "
 	    "match, e.g. https://app.example.com), or * for any origin "

@@ -404,6 +404,9 @@ sessions_presign(struct req *r)
 		sessions_journal_error(r, rc, "session conflict");
 		return;
 	}
+	/* Counted once the session is known to be this user's. */
+	if (presignrate_check(r) == -1)
+		return;
 	/* A finalized session still takes the late last chunk. */
 	if (s.finalized && sessions_late(r, &s, v[F_START].i) != ERR_OK)
 		return;

@@ -1032,6 +1032,38 @@ async function testUserLimits() {
     all.map((x) => x.status));
 }
 
+// session_presigns_per_minute (api-limits.sh sets 6): counted per session
+// across the 4 workers of the host, so of 10 concurrent presigns of one
+// session exactly 6 pass and 4 are 429 naming the limit, with Retry-After
+// up to the end of the minute; another session of the same user is not
+// limited.  The count is per wall-clock minute, so the test starts away
+// from a minute's end (the server shares this machine's clock).
+async function testPresignLimit() {
+  const left = 60000 - (Date.now() % 60000);
+  if (left < 8000) {
+    note(`waiting ${left} ms for the next minute`);
+    await sleep(left + 200);
+  }
+  const d = mint('presigns-' + process.pid);
+  const s1 = await call('POST', '/sessions', { token: d, body: { codec: 'webm' } });
+  const s2 = await call('POST', '/sessions', { token: d, body: { codec: 'webm' } });
+  ok(s1.status === 201 && s2.status === 201, 'two sessions for the presign limit', s1.text + s2.text);
+  const base = `/sessions/${s1.json.sessionId}/chunks/presign`;
+  const all = await Promise.all(Array.from({ length: 10 }, (_, i) =>
+    call('POST', base, { token: d, body: presignBody(i + 1, 5) })));
+  const made = all.filter((x) => x.status === 200).length;
+  const limited = all.filter((x) => x.status === 429 && x.json && x.json.code === 'rate_limited' &&
+    x.json.limit === 'session_presigns_per_minute' && x.json.error.includes('session_presigns_per_minute') &&
+    Number(x.headers.get('retry-after')) >= 1 && Number(x.headers.get('retry-after')) <= 60);
+  ok(made === 6 && limited.length === 4,
+    `10 concurrent presigns of one session on 4 workers: exactly 6 made, 4 refused naming the limit (${made}, ${limited.length})`,
+    all.map((x) => x.status + ' ' + x.text.slice(0, 120)));
+  const r = await call('POST', `/sessions/${s2.json.sessionId}/chunks/presign`, { token: d, body: presignBody(1, 5) });
+  ok(r.status === 200, 'another session of the same user presigns', r.text);
+  const again = await call('POST', base, { token: d, body: presignBody(11, 5) });
+  ok(again.status === 429, 'the limited session stays limited within the minute', again.text);
+}
+
 async function main() {
   const mode = process.argv[2];
   try {
@@ -1039,6 +1071,7 @@ async function main() {
       await testRoutes();
     } else if (mode === 'limits') {
       await testUserLimits();
+      await testPresignLimit();
     } else if (mode === 'jwks') {
       await testForgedKids();
     } else if (mode === 'smoke') {

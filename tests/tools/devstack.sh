@@ -215,10 +215,13 @@ jwt_client_ids = $JWT_CLIENT_ID
 jwt_jwks_url = file://$RUN_DIR/jwks.json
 cors_origins = ${CORS_ORIGINS:-http://localhost:$API_PORT, http://127.0.0.1:$API_PORT}
 health_cache = 0s
-# Per-user limits off here: the tests create many sessions per user.
-# tests/integration/api-limits.sh sets them through AUDIO_API_USER_* instead.
+# Per-user and per-session limits off here: the tests create many sessions
+# per user and presign many chunks at once.
+# tests/integration/api-limits.sh sets them through AUDIO_API_USER_* and
+# AUDIO_API_SESSION_* instead.
 user_open_sessions = 0
 user_sessions_per_hour = 0
+session_presigns_per_minute = 0
 events = $EVENTS_MODE
 events_endpoint = http://127.0.0.1:$(cat "$RUN_DIR/eventbridge.port")
 ${API_EXTRA_CONF:-}

@@ -41,6 +41,7 @@ static const struct {
 	{ "eventbridge", test_eventbridge_suite },
 	{ "awscred", test_awscred_suite },
 	{ "backoff", test_backoff_suite },
+	{ "ratewin", test_ratewin_suite },
 
 	/* real-time path */
 	{ "rivamsg", test_rivamsg_suite },

@@ -36,6 +36,7 @@ int	test_tokcache_suite(void);
 int	test_eventbridge_suite(void);
 int	test_awscred_suite(void);
 int	test_backoff_suite(void);
+int	test_ratewin_suite(void);
 
 /* real-time path */
 int	test_rivamsg_suite(void);
