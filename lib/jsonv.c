@@ -1,14 +1,10 @@
 /*
  * jsonv.c: strict validation of JSON request bodies over json-c.
  *
- * json-c 0.16 is lenient even in strict mode: it takes single-quoted
- * strings, NaN and Infinity, "1.", lone UTF-16 surrogates, silently keeps
- * the last of two equal member names and clamps integer literals that do
- * not fit 64 bits.  So the text is first checked here against RFC 8259 by a
- * small recursive-descent scanner (depth-bounded, so the recursion is
- * too), which also counts object members; json-c then builds the tree, and
- * a tree with fewer members than the text had means a duplicate name.
- * Field checks then work on the tree and name the field they refuse.
+ * The text is parsed by jsonparse_object(), the project's one strict JSON
+ * entry point (RFC 8259 only, no duplicate names, depth and size bounded);
+ * the field checks here then work on the tree and name the field they
+ * refuse.
  */
 #include <math.h>
 #include <stdarg.h>
@@ -19,19 +15,12 @@
 #include <json-c/json.h>
 #include <json-c/json_object_iterator.h>
 
+#include "jsonparse.h"
 #include "jsonv.h"
 #include "limit.h"
 
 struct jsonv_doc {
 	json_object	*root;
-};
-
-struct jsonv_scan {
-	const unsigned char	*p;
-	size_t			 len;
-	size_t			 pos;
-	size_t			 members;
-	struct jsonv_error	*e;
 };
 
 static void jsonv_fail(struct jsonv_error *, const char *, const char *, ...)
@@ -70,392 +59,29 @@ jsonv_fail(struct jsonv_error *e, const char *field, const char *fmt, ...)
 	va_end(ap);
 }
 
-static void
-jsonv_scan_ws(struct jsonv_scan *s)
-{
-	while (s->pos < s->len && (s->p[s->pos] == ' ' ||
-	    s->p[s->pos] == '\t' || s->p[s->pos] == '\n' ||
-	    s->p[s->pos] == '\r'))
-		s->pos++;
-}
-
-static int
-jsonv_scan_err(struct jsonv_scan *s, const char *what)
-{
-	if (s->pos >= s->len)
-		jsonv_fail(s->e, NULL, "%s at end of input", what);
-	else
-		jsonv_fail(s->e, NULL, "%s at offset %zu", what, s->pos);
-	return -1;
-}
-
-static int
-jsonv_hex4(struct jsonv_scan *s, unsigned int *out)
-{
-	unsigned int v = 0;
-	int i, c;
-
-	if (s->len - s->pos < 4)
-		return -1;
-	for (i = 0; i < 4; i++) {
-		c = s->p[s->pos + i];
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v |= c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			v |= c - 'A' + 10;
-		else
-			return -1;
-	}
-	s->pos += 4;
-	*out = v;
-	return 0;
-}
-
-/* Length of the valid UTF-8 sequence at p[0..n), or 0 if invalid
- * (overlong forms, surrogates and code points above U+10FFFF refused). */
-static size_t
-jsonv_utf8(const unsigned char *p, size_t n)
-{
-	unsigned int c = p[0];
-	size_t need, i;
-	unsigned int cp, min;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		need = 2;
-		cp = c & 0x1f;
-		min = 0x80;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		need = 3;
-		cp = c & 0x0f;
-		min = 0x800;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		need = 4;
-		cp = c & 0x07;
-		min = 0x10000;
-	} else
-		return 0;
-	if (n < need)
-		return 0;
-	for (i = 1; i < need; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return need;
-}
-
-/* A string starting at the opening quote.  Member names may not hold NUL
- * (json-c keys are C strings, so "a\u0000b" would silently become "a"). */
-static int
-jsonv_scan_string(struct jsonv_scan *s, int is_key)
-{
-	unsigned int u, lo;
-	size_t n;
-	int c;
-
-	s->pos++;
-	for (;;) {
-		if (s->pos >= s->len)
-			return jsonv_scan_err(s, "unterminated string");
-		c = s->p[s->pos];
-		if (c == '"') {
-			s->pos++;
-			return 0;
-		}
-		if (c < 0x20)
-			return jsonv_scan_err(s, "control character in string");
-		if (c >= 0x80) {
-			if ((n = jsonv_utf8(s->p + s->pos, s->len - s->pos)) == 0)
-				return jsonv_scan_err(s, "invalid UTF-8");
-			s->pos += n;
-			continue;
-		}
-		if (c != '\\') {
-			s->pos++;
-			continue;
-		}
-		s->pos++;
-		if (s->pos >= s->len)
-			return jsonv_scan_err(s, "unterminated string");
-		c = s->p[s->pos++];
-		if (strchr("\"\\/bfnrt", c) != NULL && c != '\0')
-			continue;
-		if (c != 'u') {
-			s->pos--;
-			return jsonv_scan_err(s, "bad escape in string");
-		}
-		if (jsonv_hex4(s, &u) == -1)
-			return jsonv_scan_err(s, "bad \\u escape");
-		if (u == 0 && is_key)
-			return jsonv_scan_err(s, "NUL in member name");
-		if (u >= 0xdc00 && u <= 0xdfff)
-			return jsonv_scan_err(s, "lone UTF-16 surrogate");
-		if (u >= 0xd800 && u <= 0xdbff) {
-			if (s->len - s->pos < 2 || s->p[s->pos] != '\\' ||
-			    s->p[s->pos + 1] != 'u')
-				return jsonv_scan_err(s,
-				    "lone UTF-16 surrogate");
-			s->pos += 2;
-			if (jsonv_hex4(s, &lo) == -1 || lo < 0xdc00 ||
-			    lo > 0xdfff)
-				return jsonv_scan_err(s,
-				    "lone UTF-16 surrogate");
-		}
-	}
-}
-
-static int
-jsonv_scan_digits(struct jsonv_scan *s)
-{
-	size_t start = s->pos;
-
-	while (s->pos < s->len && s->p[s->pos] >= '0' && s->p[s->pos] <= '9')
-		s->pos++;
-	return s->pos > start ? 0 : -1;
-}
-
-static int
-jsonv_scan_number(struct jsonv_scan *s)
-{
-	if (s->p[s->pos] == '-')
-		s->pos++;
-	if (s->pos < s->len && s->p[s->pos] == '0')
-		s->pos++;
-	else if (jsonv_scan_digits(s) == -1)
-		return jsonv_scan_err(s, "bad number");
-	if (s->pos < s->len && s->p[s->pos] == '.') {
-		s->pos++;
-		if (jsonv_scan_digits(s) == -1)
-			return jsonv_scan_err(s, "bad number");
-	}
-	if (s->pos < s->len && (s->p[s->pos] == 'e' || s->p[s->pos] == 'E')) {
-		s->pos++;
-		if (s->pos < s->len && (s->p[s->pos] == '+' ||
-		    s->p[s->pos] == '-'))
-			s->pos++;
-		if (jsonv_scan_digits(s) == -1)
-			return jsonv_scan_err(s, "bad number");
-	}
-	if (s->pos < s->len && (s->p[s->pos] == '.' ||
-	    (s->p[s->pos] >= '0' && s->p[s->pos] <= '9')))
-		return jsonv_scan_err(s, "bad number");
-	return 0;
-}
-
-static int
-jsonv_scan_word(struct jsonv_scan *s, const char *w)
-{
-	size_t n = strlen(w);
-
-	if (s->len - s->pos < n || memcmp(s->p + s->pos, w, n) != 0)
-		return jsonv_scan_err(s, "unexpected character");
-	s->pos += n;
-	return 0;
-}
-
-static int jsonv_scan_value(struct jsonv_scan *, int);
-
-static int
-jsonv_scan_object(struct jsonv_scan *s, int depth)
-{
-	s->pos++;
-	jsonv_scan_ws(s);
-	if (s->pos < s->len && s->p[s->pos] == '}') {
-		s->pos++;
-		return 0;
-	}
-	for (;;) {
-		jsonv_scan_ws(s);
-		if (s->pos >= s->len || s->p[s->pos] != '"')
-			return jsonv_scan_err(s, "member name expected");
-		if (jsonv_scan_string(s, 1) == -1)
-			return -1;
-		s->members++;
-		jsonv_scan_ws(s);
-		if (s->pos >= s->len || s->p[s->pos] != ':')
-			return jsonv_scan_err(s, "':' expected");
-		s->pos++;
-		if (jsonv_scan_value(s, depth) == -1)
-			return -1;
-		jsonv_scan_ws(s);
-		if (s->pos < s->len && s->p[s->pos] == ',') {
-			s->pos++;
-			continue;
-		}
-		if (s->pos < s->len && s->p[s->pos] == '}') {
-			s->pos++;
-			return 0;
-		}
-		return jsonv_scan_err(s, "',' or '}' expected");
-	}
-}
-
-static int
-jsonv_scan_array(struct jsonv_scan *s, int depth)
-{
-	s->pos++;
-	jsonv_scan_ws(s);
-	if (s->pos < s->len && s->p[s->pos] == ']') {
-		s->pos++;
-		return 0;
-	}
-	for (;;) {
-		if (jsonv_scan_value(s, depth) == -1)
-			return -1;
-		jsonv_scan_ws(s);
-		if (s->pos < s->len && s->p[s->pos] == ',') {
-			s->pos++;
-			continue;
-		}
-		if (s->pos < s->len && s->p[s->pos] == ']') {
-			s->pos++;
-			return 0;
-		}
-		return jsonv_scan_err(s, "',' or ']' expected");
-	}
-}
-
-/* `depth` is the number of containers already open around this value. */
-static int
-jsonv_scan_value(struct jsonv_scan *s, int depth)
-{
-	int c;
-
-	jsonv_scan_ws(s);
-	if (s->pos >= s->len)
-		return jsonv_scan_err(s, "value expected");
-	c = s->p[s->pos];
-	if ((c == '{' || c == '[') && depth >= LIMIT_JSON_DEPTH)
-		return jsonv_scan_err(s, "nested too deeply");
-	switch (c) {
-	case '{':
-		return jsonv_scan_object(s, depth + 1);
-	case '[':
-		return jsonv_scan_array(s, depth + 1);
-	case '"':
-		return jsonv_scan_string(s, 0);
-	case 't':
-		return jsonv_scan_word(s, "true");
-	case 'f':
-		return jsonv_scan_word(s, "false");
-	case 'n':
-		return jsonv_scan_word(s, "null");
-	default:
-		if (c == '-' || (c >= '0' && c <= '9'))
-			return jsonv_scan_number(s);
-		return jsonv_scan_err(s, "unexpected character");
-	}
-}
-
-/* Members in the tree; depth is bounded by the scanner. */
-static size_t
-jsonv_tree_members(json_object *o)
-{
-	struct json_object_iterator it, end;
-	size_t n = 0, i, len;
-
-	switch (json_object_get_type(o)) {
-	case json_type_object:
-		it = json_object_iter_begin(o);
-		end = json_object_iter_end(o);
-		while (!json_object_iter_equal(&it, &end)) {
-			n += 1 + jsonv_tree_members(
-			    json_object_iter_peek_value(&it));
-			json_object_iter_next(&it);
-		}
-		break;
-	case json_type_array:
-		len = json_object_array_length(o);
-		for (i = 0; i < len; i++)
-			n += jsonv_tree_members(
-			    json_object_array_get_idx(o, i));
-		break;
-	default:
-		break;
-	}
-	return n;
-}
-
 enum err
 jsonv_parse(const char *buf, size_t len, size_t max_bytes,
     struct jsonv_doc **docp, struct jsonv_error *e)
 {
-	struct jsonv_scan s;
 	struct jsonv_doc *doc = NULL;
-	json_tokener *tok = NULL;
 	json_object *root = NULL;
-	enum err rc = ERR_JSON;
+	char why[JSONV_MESSAGE_MAX];
+	enum err rc;
 
 	*docp = NULL;
-	if (len > max_bytes) {
-		jsonv_fail(e, NULL, "body of %zu bytes is over the limit of "
-		    "%zu", len, max_bytes);
-		rc = ERR_TOO_LARGE;
-		goto out;
-	}
-	if (len > INT32_MAX) {
-		jsonv_fail(e, NULL, "body too large");
-		rc = ERR_TOO_LARGE;
-		goto out;
-	}
-	memset(&s, 0, sizeof(s));
-	s.p = (const unsigned char *)buf;
-	s.len = len;
-	s.e = e;
-	jsonv_scan_ws(&s);
-	if (s.pos >= s.len || s.p[s.pos] != '{') {
-		jsonv_fail(e, NULL, "top level must be a JSON object");
-		goto out;
-	}
-	if (jsonv_scan_value(&s, 0) == -1)
-		goto out;
-	jsonv_scan_ws(&s);
-	if (s.pos != s.len) {
-		jsonv_scan_err(&s, "trailing data after the object");
-		goto out;
-	}
-
-	if ((tok = json_tokener_new_ex(LIMIT_JSON_DEPTH + 1)) == NULL) {
-		jsonv_fail(e, NULL, "out of memory");
-		rc = ERR_NOMEM;
-		goto out;
-	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_VALIDATE_UTF8);
-	root = json_tokener_parse_ex(tok, buf, (int)len);
-	if (root == NULL ||
-	    json_tokener_get_error(tok) != json_tokener_success) {
-		/* The scanner accepted it: json-c ran out of memory or
-		 * disagrees; either way the body cannot be used. */
-		jsonv_fail(e, NULL, "cannot parse: %s", json_tokener_error_desc(
-		    json_tokener_get_error(tok)));
-		goto out;
-	}
-	if (jsonv_tree_members(root) != s.members) {
-		jsonv_fail(e, NULL, "duplicate member name in an object");
-		goto out;
+	if ((rc = jsonparse_object(buf, len, max_bytes, &root, why,
+	    sizeof(why))) != ERR_OK) {
+		jsonv_fail(e, NULL, "%s", why);
+		return rc;
 	}
 	if ((doc = calloc(1, sizeof(*doc))) == NULL) {
+		json_object_put(root);
 		jsonv_fail(e, NULL, "out of memory");
-		rc = ERR_NOMEM;
-		goto out;
+		return ERR_NOMEM;
 	}
 	doc->root = root;
-	root = NULL;
 	*docp = doc;
-	rc = ERR_OK;
-out:
-	json_object_put(root);
-	if (tok != NULL)
-		json_tokener_free(tok);
-	return rc;
+	return ERR_OK;
 }
 
 json_object *

@@ -19,6 +19,13 @@ static const struct {
 } unit_suites[] = {
 	/* foundation */
 	{ "err", test_err_suite },
+	{ "buf", test_buf_suite },
+	{ "utf8", test_utf8_suite },
+	{ "jsonparse", test_jsonparse_suite },
+	{ "clock", test_clock_suite },
+	{ "uuid", test_uuid_suite },
+	{ "curlsafe", test_curlsafe_suite },
+	{ "xalloc", test_xalloc_suite },
 	{ "log", test_log_suite },
 	{ "conf", test_conf_suite },
 	{ "jsonv", test_jsonv_suite },

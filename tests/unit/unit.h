@@ -14,6 +14,13 @@ const char	*unit_srcdir(void);
 
 /* foundation */
 int	test_err_suite(void);
+int	test_buf_suite(void);
+int	test_utf8_suite(void);
+int	test_jsonparse_suite(void);
+int	test_clock_suite(void);
+int	test_uuid_suite(void);
+int	test_curlsafe_suite(void);
+int	test_xalloc_suite(void);
 int	test_log_suite(void);
 int	test_conf_suite(void);
 int	test_jsonv_suite(void);

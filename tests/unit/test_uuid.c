@@ -1,0 +1,74 @@
+/* test_uuid.c: the one random UUID (lib/uuid.c). */
+#include <string.h>
+
+#include "unit.h"
+#include "uuid.h"
+
+static int
+is_hex(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* 8-4-4-4-12 lower-case hex, version 4, variant 10xx. */
+static int
+is_uuid4(const char *u)
+{
+	return strlen(u) == 36 && is_hex(u, 8) && u[8] == '-' &&
+	    is_hex(u + 9, 4) && u[13] == '-' && u[14] == '4' &&
+	    is_hex(u + 15, 3) && u[18] == '-' && strchr("89ab", u[19]) != NULL &&
+	    is_hex(u + 20, 3) && u[23] == '-' && is_hex(u + 24, 12);
+}
+
+static void
+test_uuid_v4_has_version_and_variant(void)
+{
+	char u[UUID_SIZE], prev[UUID_SIZE] = "";
+	int i;
+
+	for (i = 0; i < 200; i++) {
+		CU_ASSERT_EQUAL_FATAL(uuid_v4(u, sizeof(u)), ERR_OK);
+		CU_ASSERT(is_uuid4(u));
+		CU_ASSERT_STRING_NOT_EQUAL(u, prev);
+		memcpy(prev, u, sizeof(u));
+	}
+	CU_ASSERT_EQUAL(uuid_v4(u, UUID_SIZE - 1), ERR_TOO_LARGE);
+	CU_ASSERT_STRING_EQUAL(u, "");
+	CU_ASSERT_EQUAL(uuid_v4(NULL, 0), ERR_TOO_LARGE);
+}
+
+/* Random bytes are not all one value (a stuck source would be). */
+static void
+test_uuid_random_fills_the_buffer(void)
+{
+	unsigned char b[512];
+	size_t i, zero = 0;
+
+	memset(b, 0, sizeof(b));
+	CU_ASSERT_EQUAL(uuid_random(b, sizeof(b)), ERR_OK);
+	for (i = 0; i < sizeof(b); i++)
+		zero += b[i] == 0;
+	CU_ASSERT(zero < 32);
+	CU_ASSERT_EQUAL(uuid_random(b, 0), ERR_OK);
+}
+
+int
+test_uuid_suite(void)
+{
+	CU_pSuite s;
+
+	if ((s = CU_add_suite("uuid", NULL, NULL)) == NULL)
+		return -1;
+	if (CU_add_test(s, "v4 has version and variant",
+	    test_uuid_v4_has_version_and_variant) == NULL ||
+	    CU_add_test(s, "random fills the buffer",
+	    test_uuid_random_fills_the_buffer) == NULL)
+		return -1;
+	return 0;
+}
