@@ -6,11 +6,11 @@
  * measures, per result, the time from handing the latest audio to gRPC to
  * receiving the response (riva.h rtt_us).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "bridge.h"
+#include "buf.h"
 #include "riva.h"
 
 static const double metrics_bounds[12] = {
@@ -86,51 +86,24 @@ metrics_snapshot(const struct metrics *m, uint64_t now_us,
 	w->uptime_seconds = (double)(now_us - m->start_us) / 1e6;
 }
 
-struct metrics_out {
-	char	*p;
-	size_t	 len, cap;
-	int	 full;
-};
-
 static void
-metrics_printf(struct metrics_out *o, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-metrics_printf(struct metrics_out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (o->full)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->p + o->len, o->cap - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->cap - o->len) {
-		o->full = 1;
-		return;
-	}
-	o->len += (size_t)n;
-}
-
-static void
-metrics_one(struct metrics_out *o, const char *name, const char *type,
+metrics_one(struct buf *o, const char *name, const char *type,
     const char *help, double v)
 {
 	/* Counts are integers; seconds are summed from sample counts, so
 	 * milliseconds are as precise as they get. */
-	metrics_printf(o, "# HELP %s %s\n# TYPE %s %s\n%s %.*f\n", name, help,
+	buf_addf(o, "# HELP %s %s\n# TYPE %s %s\n%s %.*f\n", name, help,
 	    name, type, name, v == (double)(uint64_t)v ? 0 : 3, v);
 }
 
 size_t
 metrics_render(const struct metrics *m, int draining, char *buf, size_t cap)
 {
-	struct metrics_out o = { buf, 0, cap, cap == 0 };
+	struct buf o;
 	uint64_t cum = 0;
 	size_t i;
 
+	buf_init_fixed(&o, buf, cap);
 	metrics_one(&o, "audio_bridge_connections", "gauge",
 	    "WebSocket connections open now.", (double)m->connections);
 	metrics_one(&o, "audio_bridge_connections_total", "counter",
@@ -165,25 +138,25 @@ metrics_render(const struct metrics *m, int draining, char *buf, size_t cap)
 	    (double)m->displays_sent);
 	metrics_one(&o, "audio_bridge_draining", "gauge",
 	    "1 while shutting down.", draining ? 1.0 : 0.0);
-	metrics_printf(&o, "# HELP audio_bridge_errors_total Errors by kind.\n"
+	buf_addf(&o, "# HELP audio_bridge_errors_total Errors by kind.\n"
 	    "# TYPE audio_bridge_errors_total counter\n");
 	for (i = 0; i < METRICS_ERR__MAX; i++)
-		metrics_printf(&o, "audio_bridge_errors_total{kind=\"%s\"} "
+		buf_addf(&o, "audio_bridge_errors_total{kind=\"%s\"} "
 		    "%llu\n", metrics_kinds[i],
 		    (unsigned long long)m->errors[i]);
-	metrics_printf(&o, "# HELP audio_bridge_riva_rtt_seconds Time from "
+	buf_addf(&o, "# HELP audio_bridge_riva_rtt_seconds Time from "
 	    "sending audio to Riva to receiving its response.\n"
 	    "# TYPE audio_bridge_riva_rtt_seconds histogram\n");
 	for (i = 0; i < 12; i++) {
 		cum += m->rtt_buckets[i];
-		metrics_printf(&o, "audio_bridge_riva_rtt_seconds_bucket"
+		buf_addf(&o, "audio_bridge_riva_rtt_seconds_bucket"
 		    "{le=\"%g\"} %llu\n", metrics_bounds[i],
 		    (unsigned long long)cum);
 	}
-	metrics_printf(&o, "audio_bridge_riva_rtt_seconds_bucket{le=\"+Inf\"} "
+	buf_addf(&o, "audio_bridge_riva_rtt_seconds_bucket{le=\"+Inf\"} "
 	    "%llu\naudio_bridge_riva_rtt_seconds_sum %.9f\n"
 	    "audio_bridge_riva_rtt_seconds_count %llu\n",
 	    (unsigned long long)m->rtt_count, m->rtt_sum,
 	    (unsigned long long)m->rtt_count);
-	return o.full ? 0 : o.len;
+	return buf_err(&o) != ERR_OK ? 0 : o.len;
 }

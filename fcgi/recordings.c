@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "clock.h"
 #include "cursor.h"
 #include "journal.h"
 #include "log.h"
@@ -50,16 +51,16 @@ recordings_state(const struct journal_session *s)
 static json_object *
 recordings_session(const struct journal_session *s)
 {
-	char t[MANIFEST_ISO8601_BYTES];
+	char t[CLOCK_ISO8601_BYTES];
 	json_object *o = json_object_new_object();
 
 	json_object_object_add(o, "sessionId", json_object_new_string(s->id));
 	json_object_object_add(o, "state",
 	    json_object_new_string(recordings_state(s)));
 	json_object_object_add(o, "createdAt", json_object_new_string(
-	    manifest_iso8601(s->created_ms, t, sizeof(t))));
+	    clock_iso8601(s->created_ms, t, sizeof(t))));
 	json_object_object_add(o, "updatedAt", json_object_new_string(
-	    manifest_iso8601(s->updated_ms, t, sizeof(t))));
+	    clock_iso8601(s->updated_ms, t, sizeof(t))));
 	json_object_object_add(o, "codec", json_object_new_string(s->codec));
 	json_object_object_add(o, "sampleRate",
 	    json_object_new_int(s->sample_rate));
@@ -201,7 +202,7 @@ recordings_get(struct req *r)
 	int64_t *missing = NULL, urls = 1;
 	size_t nmissing = 0, i;
 	long expires = (long)(r->app->conf->playback_expires / 1000), e;
-	char mkey[S3KEY_SIZE], t[MANIFEST_ISO8601_BYTES], *url = NULL;
+	char mkey[S3KEY_SIZE], t[CLOCK_ISO8601_BYTES], *url = NULL;
 	json_object *o, *a, *c;
 	enum err rc;
 
@@ -252,7 +253,7 @@ recordings_get(struct req *r)
 		json_object_object_add(c, "bytes",
 		    json_object_new_int64(mc->bytes));
 		json_object_object_add(c, "uploadedAt", json_object_new_string(
-		    manifest_iso8601(mc->uploaded_ms, t, sizeof(t))));
+		    clock_iso8601(mc->uploaded_ms, t, sizeof(t))));
 		if (mc->md5 != NULL && mc->md5[0] != '\0')
 			json_object_object_add(c, "md5",
 			    json_object_new_string(mc->md5));
@@ -302,7 +303,7 @@ recordings_delete(struct req *r)
 {
 	struct journal_delete_result d;
 	struct journal *j;
-	char t[MANIFEST_ISO8601_BYTES];
+	char t[CLOCK_ISO8601_BYTES];
 	json_object *o;
 	enum err rc;
 
@@ -318,13 +319,13 @@ recordings_delete(struct req *r)
 	if (!d.replayed)
 		log_info("session %s: deletion accepted (late uploads "
 		    "looked for at %s)", r->session_id,
-		    manifest_iso8601(d.recheck_ms, t, sizeof(t)));
+		    clock_iso8601(d.recheck_ms, t, sizeof(t)));
 	o = json_object_new_object();
 	json_object_object_add(o, "sessionId",
 	    json_object_new_string(r->session_id));
 	json_object_object_add(o, "state", json_object_new_string("deleting"));
 	json_object_object_add(o, "requestedAt", json_object_new_string(
-	    manifest_iso8601(d.requested_ms, t, sizeof(t))));
+	    clock_iso8601(d.requested_ms, t, sizeof(t))));
 	json_object_object_add(o, "eventId",
 	    json_object_new_string(d.event_id));
 	req_reply(r, 202, o);

@@ -30,6 +30,7 @@
 
 #include "b64url.h"
 #include "cognito.h"
+#include "jsonparse.h"
 #include "jwks_cache.h"
 #include "log.h"
 
@@ -314,7 +315,6 @@ cognito_bearer(const char *header, const char **token, size_t *len)
 static json_object *
 cognito_segment_json(const char *seg, size_t len, size_t max)
 {
-	json_tokener *tok = NULL;
 	json_object *o = NULL;
 	unsigned char *buf = NULL;
 	size_t n = 0;
@@ -326,20 +326,8 @@ cognito_segment_json(const char *seg, size_t len, size_t max)
 	if (b64url_decode(seg, len, buf, B64URL_DECODED_MAX(len), &n) !=
 	    ERR_OK || n == 0 || memchr(buf, '\0', n) != NULL)
 		goto out;
-	if ((tok = json_tokener_new_ex(LIMIT_JSON_DEPTH)) == NULL)
-		goto out;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
-	    JSON_TOKENER_VALIDATE_UTF8);
-	o = json_tokener_parse_ex(tok, (const char *)buf, (int)n);
-	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success ||
-	    json_tokener_get_parse_end(tok) != n ||
-	    !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		o = NULL;
-	}
+	(void)jsonparse_object((const char *)buf, n, max + 2, &o, NULL, 0);
 out:
-	if (tok != NULL)
-		json_tokener_free(tok);
 	free(buf);
 	return o;
 }

@@ -17,6 +17,7 @@
 #include <openssl/pem.h>
 
 #include "b64url.h"
+#include "jsonparse.h"
 #include "jwks.h"
 #include "log.h"
 
@@ -169,7 +170,6 @@ out:
 enum err
 jwks_parse(const char *buf, size_t len, struct jwks **out)
 {
-	json_tokener *tok = NULL;
 	json_object *doc = NULL, *arr;
 	struct jwks *set = NULL;
 	struct jwks_key *k;
@@ -180,22 +180,11 @@ jwks_parse(const char *buf, size_t len, struct jwks **out)
 	*out = NULL;
 	if (len > LIMIT_JWKS_BYTES)
 		return ERR_TOO_LARGE;
+	if ((rc = jsonparse_object(buf, len, LIMIT_JWKS_BYTES, &doc, NULL,
+	    0)) != ERR_OK)
+		goto out;
 	rc = ERR_JSON;
-	if (memchr(buf, '\0', len) != NULL)
-		goto out;
-	if ((tok = json_tokener_new_ex(LIMIT_JSON_DEPTH)) == NULL) {
-		rc = ERR_NOMEM;
-		goto out;
-	}
-	doc = json_tokener_parse_ex(tok, buf, (int)len);
-	if (doc == NULL || json_tokener_get_error(tok) != json_tokener_success)
-		goto out;
-	/* Trailing bytes other than blanks mean this is not one document. */
-	for (i = json_tokener_get_parse_end(tok); i < len; i++)
-		if (strchr(" \t\r\n", buf[i]) == NULL)
-			goto out;
-	if (!json_object_is_type(doc, json_type_object) ||
-	    !json_object_object_get_ex(doc, "keys", &arr) ||
+	if (!json_object_object_get_ex(doc, "keys", &arr) ||
 	    !json_object_is_type(arr, json_type_array))
 		goto out;
 	n = json_object_array_length(arr);
@@ -233,8 +222,6 @@ jwks_parse(const char *buf, size_t len, struct jwks **out)
 out:
 	jwks_free(set);
 	json_object_put(doc);
-	if (tok != NULL)
-		json_tokener_free(tok);
 	return rc;
 }
 

@@ -15,48 +15,9 @@
 
 #include "log.h"
 #include "rivamsg.h"
+#include "utf8.h"
 
 #define RIVAMSG_MAX_SERVICE_LEN		256
-
-static int
-rivamsg_utf8_valid(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, n, k;
-	unsigned int cp;
-
-	while (i < len) {
-		if (p[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if ((p[i] & 0xe0) == 0xc0) {
-			n = 1;
-			cp = p[i] & 0x1f;
-		} else if ((p[i] & 0xf0) == 0xe0) {
-			n = 2;
-			cp = p[i] & 0x0f;
-		} else if ((p[i] & 0xf8) == 0xf0) {
-			n = 3;
-			cp = p[i] & 0x07;
-		} else
-			return 0;
-		if (len - i - 1 < n)
-			return 0;
-		for (k = 1; k <= n; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (p[i + k] & 0x3f);
-		}
-		/* Overlong forms, surrogates and values past U+10FFFF. */
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
-		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += n + 1;
-	}
-	return 1;
-}
 
 /* Copy untrusted text; NULL from protobuf-c means "". */
 static enum err
@@ -70,7 +31,7 @@ rivamsg_text(const char *in, char **out)
 	len = strlen(in);
 	if (len > RIVAMSG_MAX_TEXT)
 		return ERR_TOO_LARGE;
-	if (!rivamsg_utf8_valid(in, len))
+	if (!utf8_valid(in, len))
 		return ERR_UPSTREAM;
 	if ((*out = malloc(len + 1)) == NULL)
 		return ERR_NOMEM;
@@ -96,11 +57,11 @@ rivamsg_config_check(const struct rivamsg_config *cfg, const char **field)
 		f = "sample_rate";
 	else if (!rivamsg_str_ok(cfg->language, RIVAMSG_MAX_LANGUAGE_LEN) ||
 	    (cfg->language != NULL &&
-	    !rivamsg_utf8_valid(cfg->language, strlen(cfg->language))))
+	    !utf8_valid(cfg->language, strlen(cfg->language))))
 		f = "language";
 	else if (!rivamsg_str_ok(cfg->model, RIVAMSG_MAX_MODEL_LEN) ||
 	    (cfg->model != NULL &&
-	    !rivamsg_utf8_valid(cfg->model, strlen(cfg->model))))
+	    !utf8_valid(cfg->model, strlen(cfg->model))))
 		f = "model";
 	else if (cfg->max_alternatives < 0 ||
 	    cfg->max_alternatives > RIVAMSG_MAX_ALTERNATIVES)
@@ -121,7 +82,7 @@ rivamsg_config_check(const struct rivamsg_config *cfg, const char **field)
 		else if (!rivamsg_str_ok(w, RIVAMSG_MAX_BOOST_WORD_LEN)) {
 			f = "hotwords";
 			e = ERR_TOO_LARGE;
-		} else if (!rivamsg_utf8_valid(w, strlen(w)))
+		} else if (!utf8_valid(w, strlen(w)))
 			f = "hotwords";
 	}
 	if (f == NULL && cfg->endpointing != NULL) {

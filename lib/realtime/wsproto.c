@@ -2,21 +2,25 @@
  * wsproto.c: parse client text frames of both WebSocket dialects and render
  * the server's messages (see wsproto.h).
  *
- * Parsing uses json-c in strict mode with the depth limit from limit.h and
+ * Parsing goes through the project's strict JSON entry point (jsonv_parse()
+ * over lib/jsonparse.c: no duplicate names, depth and size bounded) and
  * then walks the object key by key, so that every known key is checked and
  * the others are refused by name or, where the dialect allows them,
- * ignored and reported back.  Rendering appends to a bounded buffer and
- * escapes every string itself (json-c's serializer would allocate per
- * message, and the bridge renders on every partial).
+ * ignored and reported back.  Rendering appends to a fixed struct buf in
+ * the caller's memory and escapes strings with buf_add_json() (json-c's
+ * serializer would allocate per message, and the bridge renders on every
+ * partial).
  */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include <json-c/json.h>
 
+#include "buf.h"
+#include "clock.h"
+#include "jsonparse.h"
 #include "jsonv.h"
 #include "wsproto.h"
 
@@ -550,22 +554,18 @@ static const struct {
 };
 
 /* Valid JSON, but not an object ([1], "x", 3): a clearer message than
- * the strict parser's.  Only on the error path. */
+ * the parser's.  Only on the error path. */
 static int
 wsproto_not_object(const char *buf, size_t len)
 {
-	struct json_tokener *tok;
-	json_object *o;
+	json_object *o = NULL;
 	int r;
 
-	if (len > LIMIT_WS_TEXT_BYTES ||
-	    (tok = json_tokener_new_ex(LIMIT_JSON_DEPTH)) == NULL)
+	if (jsonparse_value(buf, len, LIMIT_WS_TEXT_BYTES, &o, NULL, 0) !=
+	    ERR_OK)
 		return 0;
-	o = json_tokener_parse_ex(tok, buf, (int)len);
-	r = o != NULL && json_tokener_get_error(tok) == json_tokener_success &&
-	    !json_object_is_type(o, json_type_object);
+	r = !json_object_is_type(o, json_type_object);
 	json_object_put(o);
-	json_tokener_free(tok);
 	return r;
 }
 
@@ -654,174 +654,34 @@ out:
 
 /* ----------------------------------------------------------- rendering */
 
-struct wsproto_out {
-	char	*p;
-	size_t	 len;
-	size_t	 cap;
-	int	 full;
-};
-
-static void
-wsproto_put(struct wsproto_out *o, const char *s, size_t n)
-{
-	if (o->full || n >= o->cap - o->len) {
-		o->full = 1;
-		return;
-	}
-	memcpy(o->p + o->len, s, n);
-	o->len += n;
-	o->p[o->len] = '\0';
-}
-
-static void
-wsproto_puts(struct wsproto_out *o, const char *s)
-{
-	wsproto_put(o, s, strlen(s));
-}
-
-static void
-wsproto_printf(struct wsproto_out *o, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-wsproto_printf(struct wsproto_out *o, const char *fmt, ...)
-{
-	char tmp[256];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		o->full = 1;
-		return;
-	}
-	wsproto_put(o, tmp, (size_t)n);
-}
-
-/* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
-static size_t
-wsproto_utf8_len(const unsigned char *s, size_t n)
-{
-	size_t need, i;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		need = 2;
-		cp = s[0] & 0x1f;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		need = 3;
-		cp = s[0] & 0x0f;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		need = 4;
-		cp = s[0] & 0x07;
-	} else
-		return 0;
-	if (n < need)
-		return 0;
-	for (i = 1; i < need; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if ((need == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (need == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return need;
-}
-
-/* A JSON string of the n bytes at s. */
-static void
-wsproto_strn(struct wsproto_out *o, const char *s, size_t n)
-{
-	const unsigned char *u = (const unsigned char *)(s != NULL ? s : "");
-	size_t i = 0, k;
-	char esc[8];
-
-	if (s == NULL)
-		n = 0;
-	wsproto_put(o, "\"", 1);
-	while (i < n && !o->full) {
-		if (u[i] == '"' || u[i] == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)u[i];
-			wsproto_put(o, esc, 2);
-			i++;
-		} else if (u[i] < 0x20 || u[i] == 0x7f) {
-			snprintf(esc, sizeof(esc), "\\u%04x", u[i]);
-			wsproto_put(o, esc, 6);
-			i++;
-		} else if ((k = wsproto_utf8_len(u + i, n - i)) == 0) {
-			wsproto_put(o, "\xef\xbf\xbd", 3);
-			i++;
-		} else {
-			wsproto_put(o, (const char *)u + i, k);
-			i += k;
-		}
-	}
-	wsproto_put(o, "\"", 1);
-}
-
-static void
-wsproto_str(struct wsproto_out *o, const char *s)
-{
-	wsproto_strn(o, s, s != NULL ? strlen(s) : 0);
-}
-
 static double
 wsproto_finite(double d)
 {
 	return isfinite(d) ? d : 0.0;
 }
 
-void
-wsproto_timestamp(char *buf, size_t cap, int64_t now_ms)
-{
-	struct tm tm;
-	time_t t;
-	int64_t ms;
-
-	ms = now_ms % 1000;
-	if (ms < 0)
-		ms += 1000;
-	t = (time_t)((now_ms - ms) / 1000);
-	if (gmtime_r(&t, &tm) == NULL)
-		memset(&tm, 0, sizeof(tm));
-	snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, (int)ms);
-}
-
 static void
-wsproto_begin(struct wsproto_out *o, char *buf, size_t cap, const char *type)
+wsproto_begin(struct buf *o, char *mem, size_t cap, const char *type)
 {
-	o->p = buf;
-	o->len = 0;
-	o->cap = cap;
-	o->full = cap == 0;
-	if (cap > 0)
-		buf[0] = '\0';
-	wsproto_puts(o, "{\"type\":");
-	wsproto_str(o, type);
+	buf_init_fixed(o, mem, cap);
+	buf_adds(o, "{\"type\":");
+	buf_add_jsons(o, type);
 }
 
 /* Dialect 1 messages end with the timestamp. */
 static enum err
-wsproto_end(struct wsproto_out *o, int stamp, int64_t now_ms, size_t *lenp)
+wsproto_end(struct buf *o, int stamp, int64_t now_ms, size_t *lenp)
 {
-	char ts[40];
+	char ts[CLOCK_ISO8601_BYTES];
 
 	if (stamp) {
-		wsproto_timestamp(ts, sizeof(ts), now_ms);
-		wsproto_puts(o, ",\"timestamp\":\"");
-		wsproto_puts(o, ts);
-		wsproto_puts(o, "\"");
+		clock_iso8601(now_ms, ts, sizeof(ts));
+		buf_adds(o, ",\"timestamp\":\"");
+		buf_adds(o, ts);
+		buf_adds(o, "\"");
 	}
-	wsproto_puts(o, "}");
-	if (o->full)
+	buf_adds(o, "}");
+	if (buf_err(o) != ERR_OK)
 		return ERR_TOO_LARGE;
 	*lenp = o->len;
 	return ERR_OK;
@@ -831,16 +691,16 @@ enum err
 wsproto_render_connection(char *buf, size_t cap, size_t *lenp, int64_t now_ms,
     const char *connection_id, const struct wsproto_server_info *si)
 {
-	struct wsproto_out o;
+	struct buf o;
 
 	wsproto_begin(&o, buf, cap, "connection");
-	wsproto_puts(&o, ",\"connection_id\":");
-	wsproto_str(&o, connection_id);
-	wsproto_printf(&o, ",\"server_config\":{\"sample_rate\":%d,"
+	buf_adds(&o, ",\"connection_id\":");
+	buf_add_jsons(&o, connection_id);
+	buf_addf(&o, ",\"server_config\":{\"sample_rate\":%d,"
 	    "\"channels\":%d,\"frame_ms\":%d,\"riva_target\":", si->sample_rate,
 	    si->channels, si->frame_ms);
-	wsproto_str(&o, si->riva_target);
-	wsproto_puts(&o, "}");
+	buf_add_jsons(&o, si->riva_target);
+	buf_adds(&o, "}");
 	return wsproto_end(&o, 1, now_ms, lenp);
 }
 
@@ -849,16 +709,16 @@ wsproto_render_started(char *buf, size_t cap, size_t *lenp,
     enum wsproto_dialect d, int64_t now_ms, const char *connection_id,
     int enable_partials)
 {
-	struct wsproto_out o;
+	struct buf o;
 
 	if (d == WSPROTO_AUDIOCODES) {
 		wsproto_begin(&o, buf, cap, "started");
 		return wsproto_end(&o, 0, now_ms, lenp);
 	}
 	wsproto_begin(&o, buf, cap, "session_started");
-	wsproto_puts(&o, ",\"connection_id\":");
-	wsproto_str(&o, connection_id);
-	wsproto_puts(&o, enable_partials ? ",\"enable_partials\":true" :
+	buf_adds(&o, ",\"connection_id\":");
+	buf_add_jsons(&o, connection_id);
+	buf_adds(&o, enable_partials ? ",\"enable_partials\":true" :
 	    ",\"enable_partials\":false");
 	return wsproto_end(&o, 1, now_ms, lenp);
 }
@@ -867,41 +727,41 @@ enum err
 wsproto_render_result(char *buf, size_t cap, size_t *lenp,
     enum wsproto_dialect d, int64_t now_ms, const struct wsproto_result *r)
 {
-	struct wsproto_out o;
+	struct buf o;
 	size_t i;
 
 	if (d == WSPROTO_AUDIOCODES) {
 		wsproto_begin(&o, buf, cap, r->is_final ? "recognition" :
 		    "hypothesis");
-		wsproto_puts(&o, ",\"alternatives\":[{\"text\":");
-		wsproto_str(&o, r->text);
+		buf_adds(&o, ",\"alternatives\":[{\"text\":");
+		buf_add_jsons(&o, r->text);
 		if (r->is_final)
-			wsproto_printf(&o, ",\"confidence\":%.4f",
+			buf_addf(&o, ",\"confidence\":%.4f",
 			    wsproto_finite(r->confidence));
-		wsproto_puts(&o, "}]");
+		buf_adds(&o, "}]");
 		return wsproto_end(&o, 0, now_ms, lenp);
 	}
 	wsproto_begin(&o, buf, cap, r->is_final ? "transcription" : "partial");
-	wsproto_printf(&o, ",\"segment_id\":%u,\"text\":", r->segment_id);
-	wsproto_str(&o, r->text);
+	buf_addf(&o, ",\"segment_id\":%u,\"text\":", r->segment_id);
+	buf_add_jsons(&o, r->text);
 	if (r->is_final) {
-		wsproto_printf(&o, ",\"is_final\":true,\"confidence\":%.4f",
+		buf_addf(&o, ",\"is_final\":true,\"confidence\":%.4f",
 		    wsproto_finite(r->confidence));
-		wsproto_puts(&o, ",\"words\":[");
+		buf_adds(&o, ",\"words\":[");
 		for (i = 0; i < r->nwords; i++) {
-			wsproto_puts(&o, i == 0 ? "{\"word\":" : ",{\"word\":");
-			wsproto_str(&o, r->words[i].word);
-			wsproto_printf(&o, ",\"start\":%lld,\"end\":%lld,",
+			buf_adds(&o, i == 0 ? "{\"word\":" : ",{\"word\":");
+			buf_add_jsons(&o, r->words[i].word);
+			buf_addf(&o, ",\"start\":%lld,\"end\":%lld,",
 			    (long long)r->words[i].start_ms,
 			    (long long)r->words[i].end_ms);
-			wsproto_printf(&o, "\"confidence\":%.4f}",
+			buf_addf(&o, "\"confidence\":%.4f}",
 			    wsproto_finite(r->words[i].confidence));
 		}
-		wsproto_puts(&o, "]");
+		buf_adds(&o, "]");
 	} else
-		wsproto_printf(&o, ",\"is_final\":false,\"stability\":%.4f",
+		buf_addf(&o, ",\"is_final\":false,\"stability\":%.4f",
 		    wsproto_finite(r->stability));
-	wsproto_printf(&o, ",\"processing_time_ms\":%.3f",
+	buf_addf(&o, ",\"processing_time_ms\":%.3f",
 	    wsproto_finite(r->processing_ms));
 	return wsproto_end(&o, 1, now_ms, lenp);
 }
@@ -910,20 +770,20 @@ enum err
 wsproto_render_display(char *buf, size_t cap, size_t *lenp, int64_t now_ms,
     const struct wsproto_display *dp)
 {
-	struct wsproto_out o;
+	struct buf o;
 
 	wsproto_begin(&o, buf, cap, "display");
-	wsproto_puts(&o, ",\"stable_text\":");
-	wsproto_strn(&o, dp->stable_text, dp->stable_len);
-	wsproto_puts(&o, ",\"partial_suffix\":");
-	wsproto_strn(&o, dp->partial_suffix, dp->suffix_len);
-	wsproto_printf(&o, ",\"is_final\":%s,\"segment_id\":%u",
+	buf_adds(&o, ",\"stable_text\":");
+	buf_add_json(&o, dp->stable_text, dp->stable_len);
+	buf_adds(&o, ",\"partial_suffix\":");
+	buf_add_json(&o, dp->partial_suffix, dp->suffix_len);
+	buf_addf(&o, ",\"is_final\":%s,\"segment_id\":%u",
 	    dp->is_final ? "true" : "false", dp->segment_id);
-	wsproto_printf(&o, ",\"metadata\":{\"pending_tokens\":%zu,"
+	buf_addf(&o, ",\"metadata\":{\"pending_tokens\":%zu,"
 	    "\"dropped_bytes\":%llu,\"reason\":", dp->pending_tokens,
 	    (unsigned long long)dp->dropped_bytes);
-	wsproto_str(&o, dp->reason);
-	wsproto_puts(&o, "}");
+	buf_add_jsons(&o, dp->reason);
+	buf_adds(&o, "}");
 	return wsproto_end(&o, 1, now_ms, lenp);
 }
 
@@ -932,15 +792,15 @@ wsproto_render_stopped(char *buf, size_t cap, size_t *lenp,
     enum wsproto_dialect d, int64_t now_ms, const char *reason,
     const char *connection_id)
 {
-	struct wsproto_out o;
+	struct buf o;
 
 	wsproto_begin(&o, buf, cap, d == WSPROTO_AUDIOCODES ? "end" :
 	    "session_stopped");
-	wsproto_puts(&o, ",\"reason\":");
-	wsproto_str(&o, reason);
+	buf_adds(&o, ",\"reason\":");
+	buf_add_jsons(&o, reason);
 	if (d != WSPROTO_AUDIOCODES && connection_id != NULL) {
-		wsproto_puts(&o, ",\"connection_id\":");
-		wsproto_str(&o, connection_id);
+		buf_adds(&o, ",\"connection_id\":");
+		buf_add_jsons(&o, connection_id);
 	}
 	return wsproto_end(&o, d != WSPROTO_AUDIOCODES, now_ms, lenp);
 }
@@ -949,7 +809,7 @@ enum err
 wsproto_render_pong(char *buf, size_t cap, size_t *lenp,
     enum wsproto_dialect d, int64_t now_ms, const struct wsproto_stamp *st)
 {
-	struct wsproto_out o;
+	struct buf o;
 	char ts[40];
 
 	wsproto_begin(&o, buf, cap, "pong");
@@ -958,17 +818,17 @@ wsproto_render_pong(char *buf, size_t cap, size_t *lenp,
 		return wsproto_end(&o, d != WSPROTO_AUDIOCODES, now_ms, lenp);
 	/* The client's stamp back where it put it, so that it can time the
 	 * round trip; ours next to it. */
-	wsproto_puts(&o, ",\"timestamp\":");
+	buf_adds(&o, ",\"timestamp\":");
 	if (st->kind == WSPROTO_STAMP_STRING)
-		wsproto_str(&o, st->s);
+		buf_add_jsons(&o, st->s);
 	else if (st->kind == WSPROTO_STAMP_INT)
-		wsproto_printf(&o, "%lld", (long long)st->i);
+		buf_addf(&o, "%lld", (long long)st->i);
 	else
-		wsproto_printf(&o, "%.17g", wsproto_finite(st->d));
-	wsproto_timestamp(ts, sizeof(ts), now_ms);
-	wsproto_puts(&o, ",\"server_timestamp\":\"");
-	wsproto_puts(&o, ts);
-	wsproto_puts(&o, "\"");
+		buf_addf(&o, "%.17g", wsproto_finite(st->d));
+	clock_iso8601(now_ms, ts, sizeof(ts));
+	buf_adds(&o, ",\"server_timestamp\":\"");
+	buf_adds(&o, ts);
+	buf_adds(&o, "\"");
 	return wsproto_end(&o, 0, now_ms, lenp);
 }
 
@@ -976,62 +836,62 @@ enum err
 wsproto_render_metrics(char *buf, size_t cap, size_t *lenp, int64_t now_ms,
     const struct wsproto_metrics *m)
 {
-	struct wsproto_out o;
+	struct buf o;
 	char ts[40];
 
 	wsproto_begin(&o, buf, cap, "metrics");
-	wsproto_printf(&o, ",\"metrics\":{\"connections_active\":%llu",
+	buf_addf(&o, ",\"metrics\":{\"connections_active\":%llu",
 	    (unsigned long long)m->connections_active);
-	wsproto_printf(&o, ",\"connections_total\":%llu",
+	buf_addf(&o, ",\"connections_total\":%llu",
 	    (unsigned long long)m->connections_total);
-	wsproto_printf(&o, ",\"sessions_active\":%llu",
+	buf_addf(&o, ",\"sessions_active\":%llu",
 	    (unsigned long long)m->sessions_active);
-	wsproto_printf(&o, ",\"sessions_total\":%llu",
+	buf_addf(&o, ",\"sessions_total\":%llu",
 	    (unsigned long long)m->sessions_total);
-	wsproto_printf(&o, ",\"audio_seconds\":%.3f",
+	buf_addf(&o, ",\"audio_seconds\":%.3f",
 	    wsproto_finite(m->audio_seconds));
-	wsproto_printf(&o, ",\"partials\":%llu",
+	buf_addf(&o, ",\"partials\":%llu",
 	    (unsigned long long)m->partials);
-	wsproto_printf(&o, ",\"finals\":%llu", (unsigned long long)m->finals);
-	wsproto_printf(&o, ",\"errors\":%llu", (unsigned long long)m->errors);
-	wsproto_printf(&o, ",\"uptime_seconds\":%.3f",
+	buf_addf(&o, ",\"finals\":%llu", (unsigned long long)m->finals);
+	buf_addf(&o, ",\"errors\":%llu", (unsigned long long)m->errors);
+	buf_addf(&o, ",\"uptime_seconds\":%.3f",
 	    wsproto_finite(m->uptime_seconds));
-	wsproto_printf(&o, ",\"audio_frames\":%llu,\"displays\":%llu}",
+	buf_addf(&o, ",\"audio_frames\":%llu,\"displays\":%llu}",
 	    (unsigned long long)m->audio_frames,
 	    (unsigned long long)m->displays);
 	/* The Python bridge's sections, under its names. */
-	wsproto_printf(&o, ",\"bridge\":{\"total_connections\":%llu",
+	buf_addf(&o, ",\"bridge\":{\"total_connections\":%llu",
 	    (unsigned long long)m->connections_total);
-	wsproto_printf(&o, ",\"active_connections\":%llu",
+	buf_addf(&o, ",\"active_connections\":%llu",
 	    (unsigned long long)m->connections_active);
-	wsproto_printf(&o, ",\"active_transcription_sessions\":%llu",
+	buf_addf(&o, ",\"active_transcription_sessions\":%llu",
 	    (unsigned long long)m->sessions_active);
-	wsproto_printf(&o, ",\"total_audio_chunks_processed\":%llu",
+	buf_addf(&o, ",\"total_audio_chunks_processed\":%llu",
 	    (unsigned long long)m->audio_frames);
-	wsproto_printf(&o, ",\"total_transcriptions\":%llu}",
+	buf_addf(&o, ",\"total_transcriptions\":%llu}",
 	    (unsigned long long)(m->partials + m->finals + m->displays));
-	wsproto_puts(&o, ",\"riva\":{\"target\":");
-	wsproto_str(&o, m->riva_target);
-	wsproto_puts(&o, ",\"health\":");
-	wsproto_str(&o, m->riva_health);
-	wsproto_printf(&o, ",\"connected\":%s,\"active_streams\":%llu",
+	buf_adds(&o, ",\"riva\":{\"target\":");
+	buf_add_jsons(&o, m->riva_target);
+	buf_adds(&o, ",\"health\":");
+	buf_add_jsons(&o, m->riva_health);
+	buf_addf(&o, ",\"connected\":%s,\"active_streams\":%llu",
 	    m->riva_reachable ? "true" : "false",
 	    (unsigned long long)m->riva_streams_active);
-	wsproto_printf(&o, ",\"responses\":%llu,\"avg_latency_ms\":%.3f}",
+	buf_addf(&o, ",\"responses\":%llu,\"avg_latency_ms\":%.3f}",
 	    (unsigned long long)m->riva_responses,
 	    wsproto_finite(m->riva_rtt_ms_avg));
-	wsproto_puts(&o, ",\"connection\":{\"id\":");
-	wsproto_str(&o, m->connection_id);
-	wsproto_timestamp(ts, sizeof(ts), m->connected_at_ms);
-	wsproto_puts(&o, ",\"created_at\":\"");
-	wsproto_puts(&o, ts);
-	wsproto_printf(&o, "\",\"session_active\":%s",
+	buf_adds(&o, ",\"connection\":{\"id\":");
+	buf_add_jsons(&o, m->connection_id);
+	clock_iso8601(m->connected_at_ms, ts, sizeof(ts));
+	buf_adds(&o, ",\"created_at\":\"");
+	buf_adds(&o, ts);
+	buf_addf(&o, "\",\"session_active\":%s",
 	    m->session_active ? "true" : "false");
-	wsproto_printf(&o, ",\"total_audio_chunks\":%llu",
+	buf_addf(&o, ",\"total_audio_chunks\":%llu",
 	    (unsigned long long)m->conn_audio_frames);
-	wsproto_printf(&o, ",\"audio_seconds\":%.3f",
+	buf_addf(&o, ",\"audio_seconds\":%.3f",
 	    wsproto_finite(m->conn_audio_seconds));
-	wsproto_printf(&o, ",\"total_transcriptions\":%llu}",
+	buf_addf(&o, ",\"total_transcriptions\":%llu}",
 	    (unsigned long long)m->conn_results);
 	return wsproto_end(&o, 1, now_ms, lenp);
 }
@@ -1040,14 +900,14 @@ enum err
 wsproto_render_error(char *buf, size_t cap, size_t *lenp,
     enum wsproto_dialect d, int64_t now_ms, enum err e, const char *message)
 {
-	struct wsproto_out o;
+	struct buf o;
 
 	wsproto_begin(&o, buf, cap, "error");
-	wsproto_puts(&o, d == WSPROTO_AUDIOCODES ? ",\"reason\":" :
+	buf_adds(&o, d == WSPROTO_AUDIOCODES ? ",\"reason\":" :
 	    ",\"error\":");
-	wsproto_str(&o, message != NULL && *message != '\0' ? message :
+	buf_add_jsons(&o, message != NULL && *message != '\0' ? message :
 	    err_strerror(e));
-	wsproto_puts(&o, ",\"code\":");
-	wsproto_str(&o, err_code(e));
+	buf_adds(&o, ",\"code\":");
+	buf_add_jsons(&o, err_code(e));
 	return wsproto_end(&o, d != WSPROTO_AUDIOCODES, now_ms, lenp);
 }

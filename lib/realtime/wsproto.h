@@ -242,7 +242,4 @@ enum err	wsproto_render_error(char *buf, size_t cap, size_t *lenp,
 		    enum wsproto_dialect, int64_t now_ms, enum err e,
 		    const char *message);
 
-/* Format now_ms as 2026-11-25T17:50:01.123Z into buf (>= 25 bytes). */
-void		wsproto_timestamp(char *buf, size_t cap, int64_t now_ms);
-
 #endif /* WSPROTO_H */

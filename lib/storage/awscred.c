@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "awscred.h"
+#include "jsonparse.h"
 
 static void
 awscred_wipe(void *p, size_t n)
@@ -329,7 +330,6 @@ enum err
 awscred_parse_json(const char *buf, size_t len, enum awscred_source source,
     struct awscred *c)
 {
-	struct json_tokener *tok = NULL;
 	struct json_object *o = NULL, *v;
 	const char *code, *exp;
 	int64_t expiration = 0;
@@ -340,14 +340,8 @@ awscred_parse_json(const char *buf, size_t len, enum awscred_source source,
 		return ERR_TOO_LARGE;
 	if (buf == NULL || len == 0)
 		goto out;
-	if ((tok = json_tokener_new_ex(LIMIT_JSON_DEPTH)) == NULL) {
-		rc = ERR_NOMEM;
-		goto out;
-	}
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	o = json_tokener_parse_ex(tok, buf, (int)len);
-	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success ||
-	    !json_object_is_type(o, json_type_object))
+	if ((rc = jsonparse_object(buf, len, LIMIT_AWS_CRED_DOC_BYTES, &o,
+	    NULL, 0)) != ERR_OK)
 		goto out;
 	rc = ERR_UPSTREAM;
 	if (json_object_object_get_ex(o, "Code", &v) &&
@@ -367,8 +361,6 @@ awscred_parse_json(const char *buf, size_t len, enum awscred_source source,
 		rc = ERR_FIELD;
 out:
 	json_object_put(o);
-	if (tok != NULL)
-		json_tokener_free(tok);
 	return rc;
 }
 

@@ -15,7 +15,9 @@
 #include <json-c/json.h>
 
 #include "eventbridge.h"
+#include "jsonparse.h"
 #include "limit.h"
+#include "utf8.h"
 
 /* Copy at most dstsz - 1 bytes and NUL-terminate, never splitting a UTF-8
  * sequence (so a cut message stays valid text). */
@@ -28,55 +30,9 @@ eventbridge_copy(char *dst, size_t dstsz, const char *src)
 		return;
 	if (src == NULL)
 		src = "";
-	n = strlen(src);
-	if (n >= dstsz) {
-		n = dstsz - 1;
-		while (n > 0 && ((unsigned char)src[n] & 0xc0) == 0x80)
-			n--;
-	}
+	n = utf8_cut(src, strlen(src), dstsz - 1);
 	memcpy(dst, src, n);
 	dst[n] = '\0';
-}
-
-/* 1 if s[0..len) is well-formed UTF-8 (no overlongs, no surrogates). */
-static int
-eventbridge_utf8_ok(const char *s, size_t len)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t i = 0, k, need;
-	unsigned int cp, min;
-
-	while (i < len) {
-		if (p[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if ((p[i] & 0xe0) == 0xc0) {
-			need = 1;
-			cp = p[i] & 0x1f;
-			min = 0x80;
-		} else if ((p[i] & 0xf0) == 0xe0) {
-			need = 2;
-			cp = p[i] & 0x0f;
-			min = 0x800;
-		} else if ((p[i] & 0xf8) == 0xf0) {
-			need = 3;
-			cp = p[i] & 0x07;
-			min = 0x10000;
-		} else
-			return 0;
-		if (len - i <= need)
-			return 0;
-		for (k = 1; k <= need; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = (cp << 6) | (p[i + k] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return 0;
-		i += need + 1;
-	}
-	return 1;
 }
 
 /* Serialise obj into a malloc'd string; obj is released either way. */
@@ -138,177 +94,21 @@ eventbridge_entry_size(const struct eventbridge_entry *e)
 }
 
 /*
- * A strict RFC 8259 check of the Detail text.  json-c's tokener accepts
- * single quotes, NaN and raw control characters even in strict mode, and
- * EventBridge would refuse those as MalformedDetail; better to find out
- * before the event is queued.  UTF-8 is checked separately.
+ * 1 if s[0..len) is one JSON object by the project's strict parser.
+ * json-c's own tokener accepts single quotes, NaN and raw control
+ * characters even in strict mode, and EventBridge would refuse those as
+ * MalformedDetail; better to find out before the event is queued.
  */
-#define EVENTBRIDGE_DETAIL_DEPTH	64
-
-struct eventbridge_scan {
-	const char	*p;
-	const char	*end;
-};
-
-static void
-eventbridge_ws(struct eventbridge_scan *s)
-{
-	while (s->p < s->end && (*s->p == ' ' || *s->p == '\t' ||
-	    *s->p == '\n' || *s->p == '\r'))
-		s->p++;
-}
-
-static int
-eventbridge_lit(struct eventbridge_scan *s, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	if ((size_t)(s->end - s->p) < n || memcmp(s->p, lit, n) != 0)
-		return -1;
-	s->p += n;
-	return 0;
-}
-
-static int
-eventbridge_hex(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-	    (c >= 'A' && c <= 'F');
-}
-
-static int
-eventbridge_string(struct eventbridge_scan *s)
-{
-	int i;
-
-	if (s->p >= s->end || *s->p != '"')
-		return -1;
-	for (s->p++; s->p < s->end; s->p++) {
-		unsigned char c = (unsigned char)*s->p;
-
-		if (c == '"') {
-			s->p++;
-			return 0;
-		}
-		if (c < 0x20)
-			return -1;
-		if (c != '\\')
-			continue;
-		if (++s->p >= s->end)
-			return -1;
-		if (*s->p == 'u') {
-			for (i = 1; i <= 4; i++)
-				if (s->p + i >= s->end ||
-				    !eventbridge_hex(s->p[i]))
-					return -1;
-			s->p += 4;
-		} else if (strchr("\"\\/bfnrt", *s->p) == NULL ||
-		    *s->p == '\0')
-			return -1;
-	}
-	return -1;
-}
-
-static int
-eventbridge_digits(struct eventbridge_scan *s)
-{
-	const char *b = s->p;
-
-	while (s->p < s->end && *s->p >= '0' && *s->p <= '9')
-		s->p++;
-	return s->p > b ? 0 : -1;
-}
-
-static int
-eventbridge_number(struct eventbridge_scan *s)
-{
-	if (s->p < s->end && *s->p == '-')
-		s->p++;
-	if (s->p < s->end && *s->p == '0')
-		s->p++;
-	else if (eventbridge_digits(s) != 0)
-		return -1;
-	if (s->p < s->end && *s->p == '.') {
-		s->p++;
-		if (eventbridge_digits(s) != 0)
-			return -1;
-	}
-	if (s->p < s->end && (*s->p == 'e' || *s->p == 'E')) {
-		s->p++;
-		if (s->p < s->end && (*s->p == '+' || *s->p == '-'))
-			s->p++;
-		if (eventbridge_digits(s) != 0)
-			return -1;
-	}
-	return 0;
-}
-
-static int
-eventbridge_value(struct eventbridge_scan *s, int depth)
-{
-	char close;
-
-	eventbridge_ws(s);
-	if (s->p >= s->end)
-		return -1;
-	switch (*s->p) {
-	case '"':
-		return eventbridge_string(s);
-	case 't':
-		return eventbridge_lit(s, "true");
-	case 'f':
-		return eventbridge_lit(s, "false");
-	case 'n':
-		return eventbridge_lit(s, "null");
-	case '{':
-	case '[':
-		break;
-	default:
-		return eventbridge_number(s);
-	}
-	if (depth >= EVENTBRIDGE_DETAIL_DEPTH)
-		return -1;
-	close = *s->p == '{' ? '}' : ']';
-	s->p++;
-	eventbridge_ws(s);
-	if (s->p < s->end && *s->p == close) {
-		s->p++;
-		return 0;
-	}
-	for (;;) {
-		if (close == '}') {
-			eventbridge_ws(s);
-			if (eventbridge_string(s) != 0)
-				return -1;
-			eventbridge_ws(s);
-			if (s->p >= s->end || *s->p++ != ':')
-				return -1;
-		}
-		if (eventbridge_value(s, depth + 1) != 0)
-			return -1;
-		eventbridge_ws(s);
-		if (s->p >= s->end)
-			return -1;
-		if (*s->p == close) {
-			s->p++;
-			return 0;
-		}
-		if (*s->p++ != ',')
-			return -1;
-	}
-}
-
-/* 1 if s[0..len) is one JSON object, optionally surrounded by blanks. */
 static int
 eventbridge_is_object(const char *buf, size_t len)
 {
-	struct eventbridge_scan s = { buf, buf + len };
+	struct json_object *o = NULL;
 
-	eventbridge_ws(&s);
-	if (s.p >= s.end || *s.p != '{' || eventbridge_value(&s, 0) != 0)
+	if (jsonparse_object(buf, len, EVENTBRIDGE_BATCH_BYTES, &o, NULL, 0)
+	    != ERR_OK)
 		return 0;
-	eventbridge_ws(&s);
-	return s.p == s.end;
+	json_object_put(o);
+	return 1;
 }
 
 static int
@@ -337,7 +137,7 @@ eventbridge_entry_check(const struct eventbridge_entry *e, const char **why)
 	src = eventbridge_source(e);
 	n = strlen(src);
 	if (n == 0 || n > EVENTBRIDGE_SOURCE_MAX ||
-	    !eventbridge_utf8_ok(src, n)) {
+	    !utf8_valid(src, n)) {
 		msg = "Source must be 1..256 bytes of UTF-8";
 		goto out;
 	}
@@ -347,7 +147,7 @@ eventbridge_entry_check(const struct eventbridge_entry *e, const char **why)
 	}
 	if (e->detail_type == NULL || (n = strlen(e->detail_type)) == 0 ||
 	    n > EVENTBRIDGE_DETAIL_TYPE_MAX ||
-	    !eventbridge_utf8_ok(e->detail_type, n)) {
+	    !utf8_valid(e->detail_type, n)) {
 		msg = "DetailType must be 1..128 bytes of UTF-8";
 		goto out;
 	}
@@ -369,7 +169,7 @@ eventbridge_entry_check(const struct eventbridge_entry *e, const char **why)
 		rc = ERR_TOO_LARGE;
 		goto out;
 	}
-	if (!eventbridge_utf8_ok(e->detail, n)) {
+	if (!utf8_valid(e->detail, n)) {
 		msg = "Detail is not valid UTF-8";
 		goto out;
 	}
@@ -471,21 +271,12 @@ eventbridge_get_str(struct json_object *o, const char *key)
 static struct json_object *
 eventbridge_parse_object(const char *buf, size_t len)
 {
-	struct json_tokener *tok;
 	struct json_object *o = NULL;
 
-	if (buf == NULL || len == 0 || len > LIMIT_EVENTBRIDGE_ANSWER_BYTES)
+	if (buf == NULL || len == 0)
 		return NULL;
-	if ((tok = json_tokener_new_ex(LIMIT_JSON_DEPTH)) == NULL)
-		return NULL;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	o = json_tokener_parse_ex(tok, buf, (int)len);
-	if (o == NULL || json_tokener_get_error(tok) != json_tokener_success ||
-	    !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		o = NULL;
-	}
-	json_tokener_free(tok);
+	(void)jsonparse_object(buf, len, LIMIT_EVENTBRIDGE_ANSWER_BYTES, &o,
+	    NULL, 0);
 	return o;
 }
 

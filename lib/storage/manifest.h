@@ -24,9 +24,6 @@
 
 #include "err.h"
 
-/* ISO 8601 with milliseconds is 24 characters plus the NUL. */
-#define MANIFEST_ISO8601_BYTES	25
-
 /* One chunk of the manifest.  Strings are borrowed; md5 and sha256 are
  * NULL (or "") when the client did not send them and are then omitted. */
 struct manifest_chunk {
@@ -124,10 +121,5 @@ enum err	manifest_render_final_event(const struct manifest_final_event *,
 enum err	manifest_render_deleted_event(
 		    const struct manifest_deleted_event *, char **out,
 		    size_t *outlen);
-
-/* Format epoch milliseconds as ISO 8601 UTC with milliseconds into buf
- * (at least MANIFEST_ISO8601_BYTES).  Returns buf.  Values outside years
- * 0000..9999 are clamped into that range. */
-char		*manifest_iso8601(int64_t ms, char *buf, size_t bufsz);
 
 #endif /* MANIFEST_H */

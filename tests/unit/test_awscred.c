@@ -242,6 +242,11 @@ test_json_reads_ecs_and_imds_documents(void)
 	    AWSCRED_SOURCE_CONTAINER, &c), ERR_JSON);
 	CU_ASSERT_EQUAL(awscred_parse_json("", 0,
 	    AWSCRED_SOURCE_CONTAINER, &c), ERR_JSON);
+	/* through the strict entry point: a second key could smuggle in
+	 * credentials a first-wins reader would not see */
+	CU_ASSERT_EQUAL(awscred_parse_json("{\"Code\":\"Success\","
+	    "\"Code\":\"Failed\"}", 34, AWSCRED_SOURCE_CONTAINER, &c),
+	    ERR_JSON);
 	CU_ASSERT_EQUAL(c.source, AWSCRED_SOURCE_NONE);
 }
 

@@ -509,9 +509,16 @@ test_cognito_refuses_hs256_signed_with_public_key_pem(void)
 		const char *why = NULL;
 
 		CU_ASSERT_EQUAL(verify_at(cg, tok, NOW, NULL, &why), ERR_AUTH);
-		CU_ASSERT(why != NULL &&
-		    (strcmp(why, "token algorithm not accepted") == 0 ||
-		    strcmp(why, "invalid signature") == 0));
+		/* A duplicate member is refused by the strict JSON entry
+		 * point (lib/jsonparse.c) before "alg" is read at all. */
+		if (strstr(hdrs[i], "\"alg\":\"RS256\"") != NULL) {
+			CU_ASSERT(why != NULL &&
+			    strcmp(why, "malformed token header") == 0);
+		} else {
+			CU_ASSERT(why != NULL &&
+			    (strcmp(why, "token algorithm not accepted") == 0 ||
+			    strcmp(why, "invalid signature") == 0));
+		}
 		/* Canary for the plain HS256 one: libjwt 1.10, handed the
 		 * key's PEM as naive code would, accepts the forgery. */
 		if (i == 0) {

@@ -103,6 +103,9 @@ test_entry_check_names_the_problem(void)
 		deep[104] = '\0';
 		e.detail = deep;
 		CU_ASSERT_EQUAL(eventbridge_entry_check(&e, NULL), ERR_FIELD);
+		/* the strict entry point refuses duplicate names too */
+		e.detail = "{\"a\":1,\"a\":2}";
+		CU_ASSERT_EQUAL(eventbridge_entry_check(&e, NULL), ERR_FIELD);
 		e.detail = "{}";
 	}
 	e.source = "aws.events";

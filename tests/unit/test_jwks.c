@@ -186,6 +186,8 @@ test_jwks_refuses_documents_that_are_not_a_jwks(void)
 	static const char *const bad[] = {
 		"", "{", "[]", "null", "{\"keys\":{}}", "{\"keys\":\"x\"}",
 		"{\"nokeys\":[]}", "{\"keys\":[]} x", "{\"keys\":[]}{}",
+		/* the strict entry point (lib/jsonparse.c) */
+		"{\"keys\":[],\"keys\":[]}", "{\"keys\":[NaN]}",
 	};
 	struct jwks *set = (struct jwks *)1;
 	size_t i;

@@ -8,6 +8,7 @@
 
 #include <json-c/json.h>
 
+#include "clock.h"
 #include "manifest.h"
 #include "unit.h"
 
@@ -42,17 +43,17 @@ int_field(struct json_object *o, const char *key)
 static void
 iso8601_has_milliseconds_and_utc(void)
 {
-	char buf[MANIFEST_ISO8601_BYTES];
+	char buf[CLOCK_ISO8601_BYTES];
 
-	CU_ASSERT_STRING_EQUAL(manifest_iso8601(0, buf, sizeof(buf)),
+	CU_ASSERT_STRING_EQUAL(clock_iso8601(0, buf, sizeof(buf)),
 	    "1970-01-01T00:00:00.000Z");
-	CU_ASSERT_STRING_EQUAL(manifest_iso8601(1764093001123LL, buf,
+	CU_ASSERT_STRING_EQUAL(clock_iso8601(1764093001123LL, buf,
 	    sizeof(buf)), "2025-11-25T17:50:01.123Z");
-	CU_ASSERT_STRING_EQUAL(manifest_iso8601(-5, buf, sizeof(buf)),
+	CU_ASSERT_STRING_EQUAL(clock_iso8601(-5, buf, sizeof(buf)),
 	    "1970-01-01T00:00:00.000Z");
-	CU_ASSERT_STRING_EQUAL(manifest_iso8601(INT64_MAX, buf, sizeof(buf)),
+	CU_ASSERT_STRING_EQUAL(clock_iso8601(INT64_MAX, buf, sizeof(buf)),
 	    "9999-12-31T23:59:59.999Z");
-	CU_ASSERT_EQUAL(strlen(buf), MANIFEST_ISO8601_BYTES - 1);
+	CU_ASSERT_EQUAL(strlen(buf), CLOCK_ISO8601_BYTES - 1);
 }
 
 static void
@@ -190,7 +191,9 @@ invalid_utf8_becomes_replacement_character(void)
 	 * the overlong c0 af: each bad byte is one U+FFFD. */
 	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"sessionId\":\"bad\\ufffd\\ufffd("
 	    "\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd\\ufffd!\""));
-	CU_ASSERT_PTR_NOT_NULL(strstr(out, "\"chunkKey\":\"k\\u0001\\u001f\x7f\""));
+	/* DEL is escaped like the C0 controls (lib/buf.h) */
+	CU_ASSERT_PTR_NOT_NULL(strstr(out,
+	    "\"chunkKey\":\"k\\u0001\\u001f\\u007f\""));
 	o = parse(out);
 	CU_ASSERT_PTR_NOT_NULL(o);
 	json_object_put(o);

@@ -555,6 +555,8 @@ test_render_refuses_small_buffer_and_bad_utf8(void)
 	    0, &r), ERR_TOO_LARGE);
 	CU_ASSERT_EQUAL(wsproto_render_result(buf, sizeof(buf), &len,
 	    WSPROTO_BRIDGE, 0, &r), ERR_OK);
+	/* each bad byte is the escape \ufffd (lib/buf.h) */
+	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"caf\xc3\xa9 \\ufffd\\ufffd ok\""));
 	o = reparse(buf, len);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(o);
 	CU_ASSERT_STRING_EQUAL(sfield(o, "text"),
