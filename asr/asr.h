@@ -6,7 +6,7 @@
  * model from Debian).
  *
  *   main.c     command line, config, signals, start and stop
- *   config.c   the config table and its checks (conf.h)
+ *   asr_conf.c the config table, loading it and its check
  *   server.c   the gRPC adapter: every grpc-core call, one completion-
  *              queue thread; streams, health, the model list
  *   pool.c     the worker threads that decode, and the queue of streams
@@ -31,7 +31,7 @@
 #include "rivamsg.h"
 #include "rivasrv.h"
 
-/* Filled from conf/audio-recognizer.conf by the table in config.c. */
+/* Filled from conf/audio-recognizer.conf by the table in asr_conf.c. */
 struct asr_conf {
 	char		*listen_address;
 	int64_t		 port;
@@ -50,13 +50,13 @@ struct asr_conf {
 	int		 log_level;
 };
 
-extern const struct conf_key config_table[];
+extern const struct conf_key asr_conf_table[];
 
 /* Load and check (model files readable, not only set); on error a
  * message in errbuf and ERR_CONFIG. */
-enum err	config_load(struct asr_conf *, const char *path, char *errbuf,
+enum err	asr_conf_load(struct asr_conf *, const char *path, char *errbuf,
 		    size_t errlen);
-void		config_free(struct asr_conf *);
+void		asr_conf_free(struct asr_conf *);
 
 /* ---------------------------------------------------------- decoder.c */
 

@@ -60,7 +60,7 @@ main(int argc, char **argv)
 		    strcmp(argv[i], "--config") == 0) && i + 1 < argc)
 			path = argv[++i];
 		else if (strcmp(argv[i], "--print-example") == 0) {
-			conf_print_example(config_table, stdout);
+			conf_print_example(asr_conf_table, stdout);
 			return 0;
 		} else {
 			main_usage();
@@ -70,14 +70,14 @@ main(int argc, char **argv)
 	if (path != NULL && *path == '\0')
 		path = NULL;
 	log_init("audio-recognizer", LOGL_INFO, 2);
-	if (config_load(&conf, path, errbuf, sizeof(errbuf)) != ERR_OK) {
+	if (asr_conf_load(&conf, path, errbuf, sizeof(errbuf)) != ERR_OK) {
 		fprintf(stderr, "audio-recognizer: %s\n", errbuf);
 		return 1;
 	}
 	if (check) {
 		printf("audio-recognizer: %s: config ok\n",
 		    path != NULL ? path : "(defaults and environment)");
-		config_free(&conf);
+		asr_conf_free(&conf);
 		return 0;
 	}
 	log_init("audio-recognizer", (enum log_level)conf.log_level, 2);
@@ -106,6 +106,6 @@ main(int argc, char **argv)
 	log_info("stopped");
 out:
 	decoder_pool_free();
-	config_free(&conf);
+	asr_conf_free(&conf);
 	return status;
 }

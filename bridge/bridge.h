@@ -7,7 +7,7 @@
  * through its event queue and a wakeup (an ev_async on our loop).
  *
  *   main.c     command line, config, signals, the service loop, drain
- *   config.c   the config table and loading it (conf.h)
+ *   bridge_conf.c  the config table, loading it and its check
  *   server.c   the lws protocol callback: HTTP (/healthz, /metrics),
  *              upgrade checks (origin, JWT, max connections), frames
  *   session.c  one connection's recognitions: wsproto messages, audio,
@@ -47,7 +47,7 @@ enum bridge_auth {
 	BRIDGE_AUTH_OFF,
 };
 
-/* Filled from conf/audio-bridge.conf by the table in config.c. */
+/* Filled from conf/audio-bridge.conf by the table in bridge_conf.c. */
 struct bridge_conf {
 	char		*listen_address;
 	int64_t		 port;
@@ -95,14 +95,14 @@ struct bridge_conf {
 	int		 log_level;
 };
 
-extern const struct conf_key config_table[];
+extern const struct conf_key bridge_conf_table[];
 
 /* Load path (NULL = defaults + environment) into *c, checking the values
  * that depend on each other (cert without key...).  ERR_OK, or ERR_CONFIG
  * with the message in errbuf. */
-enum err	config_load(struct bridge_conf *c, const char *path,
+enum err	bridge_conf_load(struct bridge_conf *c, const char *path,
 		    char *errbuf, size_t errlen);
-void		config_free(struct bridge_conf *c);
+void		bridge_conf_free(struct bridge_conf *c);
 
 /* ------------------------------------------------------------- metrics */
 

@@ -316,7 +316,7 @@ main(int argc, char **argv)
 		    strcmp(argv[i], "--config") == 0) && i + 1 < argc)
 			path = argv[++i];
 		else if (strcmp(argv[i], "--print-example") == 0) {
-			conf_print_example(config_table, stdout);
+			conf_print_example(bridge_conf_table, stdout);
 			return 0;
 		} else {
 			main_usage();
@@ -327,7 +327,7 @@ main(int argc, char **argv)
 		path = NULL;
 	log_init("audio-bridge", LOGL_INFO, 2);
 	bridge = &main_bridge;
-	if (config_load(&bridge->conf, path, errbuf, sizeof(errbuf)) !=
+	if (bridge_conf_load(&bridge->conf, path, errbuf, sizeof(errbuf)) !=
 	    ERR_OK) {
 		fprintf(stderr, "audio-bridge: %s\n", errbuf);
 		return 1;
@@ -335,7 +335,7 @@ main(int argc, char **argv)
 	if (check) {
 		printf("audio-bridge: %s: config ok\n",
 		    path != NULL ? path : "(defaults and environment)");
-		config_free(&bridge->conf);
+		bridge_conf_free(&bridge->conf);
 		return 0;
 	}
 	log_init("audio-bridge", (enum log_level)bridge->conf.log_level, 2);
@@ -416,6 +416,6 @@ out:
 	}
 	riva_free(bridge->riva);
 	cognito_free(bridge->cognito);
-	config_free(&bridge->conf);
+	bridge_conf_free(&bridge->conf);
 	return status;
 }

@@ -1,8 +1,8 @@
 /*
- * config.c: the audio-recognizer config table and its checks.
+ * asr_conf.c: the audio-recognizer config table and its checks.
  *
  * Every key, its bounds, default and environment override live in
- * config_table; conf.h does the parsing and the file:line messages.
+ * asr_conf_table; conf.h does the parsing and the file:line messages.
  * conf/audio-recognizer.conf.example is generated from this table
  * (`audio-recognizer --print-example`).  The check also opens the three
  * model files, so that a config `-n` passes does load.
@@ -22,10 +22,10 @@
 #define SEC	1000LL
 #define MODEL	"/usr/share/pocketsphinx/model/en-us/"
 
-static const char *const config_log_choices[] = { "debug", "info", "warn",
+static const char *const log_choices[] = { "debug", "info", "warn",
     "error", NULL };
 
-const struct conf_key config_table[] = {
+const struct conf_key asr_conf_table[] = {
 	{ "listen_address", CONF_STRING, 1, 255, "127.0.0.1", "ASR_LISTEN",
 	    0, NULL, "address to listen on for gRPC (plain HTTP/2, no TLS: "
 	    "keep it on loopback or a private network)",
@@ -71,13 +71,13 @@ const struct conf_key config_table[] = {
 	{ "max_message", CONF_SIZE, 64 * 1024, 64 * 1024 * 1024, "1m", NULL,
 	    0, NULL, "largest gRPC message accepted", OFF(max_message) },
 	{ "log_level", CONF_ENUM, 0, 0, "info", "ASR_LOG_LEVEL", 0,
-	    config_log_choices, "debug | info | warn | error", OFF(log_level) },
+	    log_choices, "debug | info | warn | error", OFF(log_level) },
 	CONF_END
 };
 
 /* A model file or directory that PocketSphinx will open. */
 static int
-config_model_ok(const char *key, const char *path, int dir, char *errbuf,
+asr_conf_model_ok(const char *key, const char *path, int dir, char *errbuf,
     size_t errlen, const char *name)
 {
 	struct stat st;
@@ -97,7 +97,7 @@ config_model_ok(const char *key, const char *path, int dir, char *errbuf,
 }
 
 enum err
-config_load(struct asr_conf *c, const char *path, char *errbuf,
+asr_conf_load(struct asr_conf *c, const char *path, char *errbuf,
     size_t errlen)
 {
 	const char *name = path != NULL ? path : "(defaults)";
@@ -105,16 +105,16 @@ config_load(struct asr_conf *c, const char *path, char *errbuf,
 	enum err e;
 
 	memset(c, 0, sizeof(*c));
-	e = conf_load(config_table, c, path, 0, errbuf, errlen);
+	e = conf_load(asr_conf_table, c, path, 0, errbuf, errlen);
 	if (e != ERR_OK)
 		return e;
 	snprintf(mdef, sizeof(mdef), "%s/mdef", c->hmm_dir);
-	if (!config_model_ok("hmm_dir", c->hmm_dir, 1, errbuf, errlen,
+	if (!asr_conf_model_ok("hmm_dir", c->hmm_dir, 1, errbuf, errlen,
 	    name) ||
-	    !config_model_ok("hmm_dir", mdef, 0, errbuf, errlen, name) ||
-	    !config_model_ok("lm_file", c->lm_file, 0, errbuf, errlen,
+	    !asr_conf_model_ok("hmm_dir", mdef, 0, errbuf, errlen, name) ||
+	    !asr_conf_model_ok("lm_file", c->lm_file, 0, errbuf, errlen,
 	    name) ||
-	    !config_model_ok("dict_file", c->dict_file, 0, errbuf, errlen,
+	    !asr_conf_model_ok("dict_file", c->dict_file, 0, errbuf, errlen,
 	    name))
 		goto fail;
 	if (c->preload_decoders > c->max_streams) {
@@ -127,12 +127,12 @@ config_load(struct asr_conf *c, const char *path, char *errbuf,
 		c->workers = c->max_streams;	/* more would only wait */
 	return ERR_OK;
 fail:
-	config_free(c);
+	asr_conf_free(c);
 	return ERR_CONFIG;
 }
 
 void
-config_free(struct asr_conf *c)
+asr_conf_free(struct asr_conf *c)
 {
-	conf_free(config_table, c);
+	conf_free(asr_conf_table, c);
 }

@@ -1,10 +1,11 @@
 /*
- * config.c: the audio-bridge config table and its cross-field checks.
+ * bridge_conf.c: the audio-bridge config table and its cross-field checks.
  *
  * Every key, its bounds (from limit.h where they are input bounds), its
- * default and its environment override live in config_table; conf.h does
- * the parsing and the file:line messages.  conf/audio-bridge.conf.example
- * is generated from this table (`audio-bridge --print-example`).
+ * default and its environment override live in bridge_conf_table;
+ * conf.h does the parsing and the file:line messages.
+ * conf/audio-bridge.conf.example is generated from this table
+ * (`audio-bridge --print-example`).
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -17,11 +18,11 @@
 #define SEC	1000LL
 #define HOUR	(3600 * SEC)
 
-static const char *const config_auth_choices[] = { "required", "off", NULL };
-static const char *const config_log_choices[] = { "debug", "info", "warn",
-    "error", NULL };
+static const char *const auth_choices[] = { "required", "off", NULL };
+static const char *const log_choices[] = { "debug", "info", "warn", "error",
+    NULL };
 
-const struct conf_key config_table[] = {
+const struct conf_key bridge_conf_table[] = {
 	{ "listen_address", CONF_STRING, 1, 255, "0.0.0.0", "BRIDGE_LISTEN",
 	    0, NULL, "address to listen on", OFF(listen_address) },
 	{ "port", CONF_INT, 1, 65535, "8443", "BRIDGE_PORT", 0, NULL,
@@ -33,7 +34,7 @@ const struct conf_key config_table[] = {
 	{ "tls_key_file", CONF_STRING, 0, 4096, "", "BRIDGE_TLS_KEY", 0, NULL,
 	    "PEM private key of tls_cert_file", OFF(tls_key_file) },
 	{ "auth", CONF_ENUM, 0, 0, "required", "BRIDGE_AUTH", 0,
-	    config_auth_choices,
+	    auth_choices,
 	    "JWT on the upgrade (?token= or Sec-WebSocket-Protocol): "
 	    "required | off", OFF(auth) },
 	{ "allowed_origins", CONF_LIST, 0, LIMIT_WS_ORIGINS, "",
@@ -169,33 +170,33 @@ const struct conf_key config_table[] = {
 	    NULL, "display: a segment without a final this long is cut",
 	    OFF(display_segment) },
 	{ "log_level", CONF_ENUM, 0, 0, "info", "BRIDGE_LOG_LEVEL", 0,
-	    config_log_choices, "debug | info | warn | error", OFF(log_level) },
+	    log_choices, "debug | info | warn | error", OFF(log_level) },
 	CONF_END
 };
 
 static int
-config_set(const char *s)
+bridge_conf_set(const char *s)
 {
 	return s != NULL && *s != '\0';
 }
 
 enum err
-config_load(struct bridge_conf *c, const char *path, char *errbuf,
+bridge_conf_load(struct bridge_conf *c, const char *path, char *errbuf,
     size_t errlen)
 {
 	char why[200];
 	enum err e;
 
 	memset(c, 0, sizeof(*c));
-	e = conf_load(config_table, c, path, 0, errbuf, errlen);
+	e = conf_load(bridge_conf_table, c, path, 0, errbuf, errlen);
 	if (e != ERR_OK)
 		return e;
-	if (config_set(c->tls_cert_file) != config_set(c->tls_key_file)) {
+	if (bridge_conf_set(c->tls_cert_file) != bridge_conf_set(c->tls_key_file)) {
 		snprintf(errbuf, errlen, "%s: tls_cert_file and tls_key_file "
 		    "must be set together", path != NULL ? path : "(defaults)");
 		goto fail;
 	}
-	if (config_set(c->riva_cert_file) != config_set(c->riva_key_file)) {
+	if (bridge_conf_set(c->riva_cert_file) != bridge_conf_set(c->riva_key_file)) {
 		snprintf(errbuf, errlen, "%s: riva_cert_file and riva_key_file "
 		    "must be set together", path != NULL ? path : "(defaults)");
 		goto fail;
@@ -207,8 +208,8 @@ config_load(struct bridge_conf *c, const char *path, char *errbuf,
 		goto fail;
 	}
 	if (c->auth == BRIDGE_AUTH_REQUIRED &&
-	    (!config_set(c->cognito_issuer) ||
-	    !config_set(c->cognito_client_ids))) {
+	    (!bridge_conf_set(c->cognito_issuer) ||
+	    !bridge_conf_set(c->cognito_client_ids))) {
 		snprintf(errbuf, errlen, "%s: auth = required needs "
 		    "cognito_issuer and cognito_client_ids (or set auth = off)",
 		    path != NULL ? path : "(defaults)");
@@ -216,12 +217,12 @@ config_load(struct bridge_conf *c, const char *path, char *errbuf,
 	}
 	return ERR_OK;
 fail:
-	config_free(c);
+	bridge_conf_free(c);
 	return ERR_CONFIG;
 }
 
 void
-config_free(struct bridge_conf *c)
+bridge_conf_free(struct bridge_conf *c)
 {
-	conf_free(config_table, c);
+	conf_free(bridge_conf_table, c);
 }
