@@ -6,10 +6,10 @@
  * worker.c), the FastCGI request context and its replies (req.c), the route
  * handlers (routes.c: the route table and dispatch; sessions.c and
  * recordings.c: the handlers), the S3 adapter over libcurl (s3.c) and its
- * config table (config.c).  Everything that can be done without I/O lives
- * in lib/ (JWT checks, JSON validation) and lib/storage/ (SigV4, S3 keys,
- * the journal, manifest rendering, the AWS credential chain and the
- * EventBridge sender).
+ * config table and config check (api_conf.c).  Everything that can be
+ * done without I/O lives in lib/ (JWT checks, JSON validation) and
+ * lib/storage/ (SigV4, S3 keys, the journal, manifest rendering, the AWS
+ * credential chain and the EventBridge sender).
  *
  * Lifetimes: struct api_conf is loaded once per process (and again on
  * SIGHUP); struct app is one per worker process, opened after fork() (the
@@ -47,7 +47,7 @@ enum api_addressing {
 	API_S3_PATH = 1,
 };
 
-/* The config of audio-api, filled by config.c's table (see
+/* The config of audio-api, filled by api_conf.c's table (see
  * conf/audio-api.conf.example).  Durations are milliseconds. */
 struct api_conf {
 	char		*listen;	/* "" or NULL: fd 0 */
@@ -123,11 +123,32 @@ enum api_events {
 
 extern const struct conf_key api_conf_table[];
 
-/* Load path (NULL: defaults and environment) into *c (all zero, or left
- * by api_conf_free()).  On error the message naming file:line is logged
- * and ERR_CONFIG returned. */
+/*
+ * Load path (NULL: defaults and environment) into *c (all zero, or left
+ * by api_conf_free()) and run api_conf_validate() on it: start-up, the
+ * delivery loop and every SIGHUP reload go through here.  On error the
+ * message (file:line, or file: key) is logged, *c is freed and ERR_CONFIG
+ * returned.
+ */
 enum err	api_conf_load(struct api_conf *c, const char *path);
 void		api_conf_free(struct api_conf *c);
+/*
+ * What can be checked without the network, past the table's own checks:
+ * the S3 endpoint URL, bucket name and addressing, the key pair (both or
+ * neither), the token verifier's settings (a file:// JWKS must hold a key
+ * set), the journal's directory (writable), the EventBridge endpoint, and
+ * values that depend on each other; then it builds the S3 client and the
+ * EventBridge sender as a worker would (nothing is sent) so that a config
+ * that passes here starts its workers.  path only names the file in the
+ * message.  ERR_OK, or ERR_CONFIG with one line "<file>: <key>: why" in
+ * errbuf; ERR_NOMEM.
+ */
+enum err	api_conf_validate(const struct api_conf *c, const char *path,
+		    char *errbuf, size_t errlen);
+/* The -n/--check-config mode: load and validate path, print "audio-api:
+ * <file>: config ok" to stdout or "audio-api: <why>" to stderr, and
+ * return the exit status (0 or 1). */
+int		api_conf_check(const char *path);
 
 /*
  * SIGHUP: load path afresh; if it is good, close what uses *c
@@ -205,6 +226,13 @@ struct app {
 /* Open the verifier and S3 client (ERR_CONFIG and friends, logged) and try
  * the journal.  On error everything is closed again. */
 enum err	app_open(struct app *, struct api_conf *);
+/* The settings app_open() gives the token verifier (without its fetcher)
+ * and the S3 client; the strings are borrowed from conf. */
+struct cognito_conf;
+void		app_cognito_conf(const struct api_conf *,
+		    struct cognito_conf *);
+struct s3_conf;
+void		app_s3_conf(const struct api_conf *, struct s3_conf *);
 /* The journal connection, opening it if needed; NULL (logged) if it cannot
  * be opened right now: answer 503. */
 struct journal	*app_journal(struct app *);
@@ -410,6 +438,11 @@ struct journal_outbox_item;
  * SIGHUP reloads conf_path.  Returns the process exit status.
  */
 int		deliver_run(const char *conf_path, struct api_conf *conf);
+/* The settings the delivery loop gives its EventBridge sender (strings
+ * borrowed from conf). */
+struct eventbridge_send_config;
+void		deliver_eventbridge_conf(const struct api_conf *,
+		    struct eventbridge_send_config *);
 
 /*
  * Deliver one claimed manifest write (the immediate attempt after a

@@ -1,20 +1,38 @@
 /*
- * config.c: the config table of audio-api.
+ * api_conf.c: the config of audio-api: its table, loading it, and the
+ * one check every path runs on it.
  *
  * One row per key of conf/audio-api.conf.example (which `audio-api
  * --print-example` regenerates from this table).  Secrets (the S3 secret
  * key and session token) come only from the environment or a `*_file`
  * line; the AWS variables override the file so the standard credential
  * environment works unchanged.
+ *
+ * The table checks each value alone; api_conf_validate() checks what
+ * depends on more than one value or on the machine (a URL's shape, a key
+ * pair, a directory), so that `-n`, start-up and the SIGHUP pre-check
+ * refuse the same configs and a config they accept does start workers,
+ * instead of failing in each of them at s3_open().
  */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "api.h"
+#include "aws.h"
+#include "awscred.h"
+#include "cognito.h"
 #include "conf.h"
 #include "limit.h"
 #include "log.h"
+#include "sigv4.h"
 
 #define DAY_MS		(86400LL * 1000)
 
@@ -203,16 +221,297 @@ const struct conf_key api_conf_table[] = {
 	CONF_END
 };
 
+/* A refusal: "<file>: <key>: <why>" into errbuf; returns ERR_CONFIG. */
+static enum err
+api_conf_refuse(char *errbuf, size_t errlen, const char *path,
+    const char *key, const char *fmt, ...)
+{
+	va_list ap;
+	size_t n;
+
+	n = (size_t)snprintf(errbuf, errlen, "%s: %s: ", path != NULL ? path :
+	    "(defaults and environment)", key);
+	if (n < errlen) {
+		va_start(ap, fmt);
+		(void)vsnprintf(errbuf + n, errlen - n, fmt, ap);
+		va_end(ap);
+	}
+	return ERR_CONFIG;
+}
+
+/* 1 if sigv4_s3_locate() takes endpoint and bucket with this addressing. */
+static int
+api_conf_locates(const char *endpoint, const char *bucket, int path_style)
+{
+	struct sigv4_s3_loc loc;
+
+	if (sigv4_s3_locate(endpoint, bucket, "probe", path_style ?
+	    SIGV4_PATH_STYLE : SIGV4_VIRTUAL_HOSTED, &loc) != ERR_OK)
+		return 0;
+	sigv4_s3_loc_free(&loc);
+	return 1;
+}
+
+/* Endpoint, bucket and addressing, as the S3 client will use them, each
+ * blamed on its own key. */
+static enum err
+api_conf_check_s3_location(const struct api_conf *c, const char *path,
+    char *errbuf, size_t errlen)
+{
+	char def[128];
+	const char *ep = c->s3_endpoint, *key = "s3_endpoint";
+	int path_style = c->s3_addressing == API_S3_PATH;
+
+	if (ep == NULL || ep[0] == '\0') {
+		snprintf(def, sizeof(def), "https://s3.%s.amazonaws.com",
+		    c->s3_region);
+		ep = def;
+		key = "s3_region";
+	}
+	if (!api_conf_locates(ep, "bucket", 1))
+		return api_conf_refuse(errbuf, errlen, path, key, "the "
+		    "endpoint \"%s\" is not http[s]://host[:port] (no path, "
+		    "query or user part, a port 1..65535)", ep);
+	if (!api_conf_locates(ep, c->s3_bucket, 1))
+		return api_conf_refuse(errbuf, errlen, path, "s3_bucket",
+		    "\"%s\" is not a bucket name (letters, digits, '.', '-' "
+		    "and '_')", c->s3_bucket);
+	if (path_style)
+		return ERR_OK;
+	if (!api_conf_locates(ep, "bucket", 0))
+		return api_conf_refuse(errbuf, errlen, path, "s3_addressing",
+		    "virtual needs a DNS name in the endpoint \"%s\" (it is an "
+		    "IP address): set s3_addressing = path", ep);
+	if (!api_conf_locates(ep, c->s3_bucket, 0))
+		return api_conf_refuse(errbuf, errlen, path, "s3_bucket",
+		    "\"%s\" cannot be a host name for virtual addressing "
+		    "(3..63 of a-z, 0-9, '.', '-', starting and ending with a "
+		    "letter or digit): rename it or set s3_addressing = path",
+		    c->s3_bucket);
+	return ERR_OK;
+}
+
+static int
+api_conf_set(const char *s)
+{
+	return s != NULL && s[0] != '\0';
+}
+
+/* The key pair: both or neither (then the AWS credential chain). */
+static enum err
+api_conf_check_keys(const struct api_conf *c, const char *path,
+    char *errbuf, size_t errlen)
+{
+	struct awscred cred;
+	enum err rc;
+
+	if (api_conf_set(c->s3_access_key_id) !=
+	    api_conf_set(c->s3_secret_access_key))
+		return api_conf_refuse(errbuf, errlen, path,
+		    api_conf_set(c->s3_access_key_id) ?
+		    "s3_secret_access_key" : "s3_access_key_id",
+		    "the key pair is half set: give s3_access_key_id and the "
+		    "secret (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or "
+		    "s3_secret_access_key_file) together, or neither to use "
+		    "the AWS credential chain");
+	if (!api_conf_set(c->s3_access_key_id)) {
+		if (api_conf_set(c->s3_session_token))
+			return api_conf_refuse(errbuf, errlen, path,
+			    "s3_session_token", "set without a key pair "
+			    "(it belongs to one)");
+		return ERR_OK;
+	}
+	rc = awscred_set(&cred, c->s3_access_key_id, c->s3_secret_access_key,
+	    c->s3_session_token, 0, AWSCRED_SOURCE_CONFIG);
+	awscred_clear(&cred);
+	if (rc != ERR_OK)
+		return api_conf_refuse(errbuf, errlen, path,
+		    "s3_access_key_id", "the key pair is malformed (the id "
+		    "is at most %d of A-Z, a-z, 0-9 and '_'; the secret and "
+		    "session token printable ASCII without blanks)",
+		    LIMIT_AWS_KEY_ID_BYTES);
+	return ERR_OK;
+}
+
+/* The verifier's settings; a file:// JWKS must hold keys. */
+static enum err
+api_conf_check_jwt(const struct api_conf *c, const char *path,
+    char *errbuf, size_t errlen)
+{
+	static const struct {
+		const char	*field;
+		const char	*key;
+	} keys[] = {
+		{ "issuer", "jwt_issuer" }, { "jwks_url", "jwt_jwks_url" },
+		{ "client_ids", "jwt_client_ids" },
+		{ "token_use", "jwt_token_use" }, { "leeway", "jwt_leeway" },
+		{ "jwks_ttl", "jwks_ttl" }, { "jwks_timeout_ms", "jwks_timeout" },
+	};
+	struct cognito_conf cc;
+	const char *field = NULL, *key = "jwt_issuer";
+	char why[512];
+	size_t i;
+	enum err rc;
+
+	app_cognito_conf(c, &cc);
+	rc = cognito_conf_check(&cc, COGNITO_CHECK_FILES, &field, why,
+	    sizeof(why));
+	if (rc != ERR_CONFIG)
+		return rc;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (field != NULL && strcmp(field, keys[i].field) == 0)
+			key = keys[i].key;
+	return api_conf_refuse(errbuf, errlen, path, key, "%s", why);
+}
+
+/* SQLite writes the journal and its -wal and -shm files next to it, and
+ * the workers share <journal>.jwks and .s3health there. */
+static enum err
+api_conf_check_journal(const struct api_conf *c, const char *path,
+    char *errbuf, size_t errlen)
+{
+	char copy[LIMIT_CONF_LINE + 1];
+	const char *dir;
+	struct stat st;
+
+	if (stat(c->journal, &st) == 0) {
+		if (!S_ISREG(st.st_mode))
+			return api_conf_refuse(errbuf, errlen, path, "journal",
+			    "%s is not a file", c->journal);
+		if (access(c->journal, R_OK | W_OK) != 0)
+			return api_conf_refuse(errbuf, errlen, path, "journal",
+			    "%s: %s", c->journal, strerror(errno));
+	}
+	snprintf(copy, sizeof(copy), "%s", c->journal);
+	dir = dirname(copy);
+	if (stat(dir, &st) != 0 || access(dir, W_OK | X_OK) != 0)
+		return api_conf_refuse(errbuf, errlen, path, "journal",
+		    "its directory %s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		return api_conf_refuse(errbuf, errlen, path, "journal",
+		    "%s is not a directory", dir);
+	return ERR_OK;
+}
+
+/* Values that only make sense together. */
+static enum err
+api_conf_check_ranges(const struct api_conf *c, const char *path,
+    char *errbuf, size_t errlen)
+{
+	if (c->s3_connect_timeout > c->s3_timeout)
+		return api_conf_refuse(errbuf, errlen, path,
+		    "s3_connect_timeout", "%lld ms is longer than s3_timeout "
+		    "(%lld ms), the whole request's", (long long)
+		    c->s3_connect_timeout, (long long)c->s3_timeout);
+	if (c->deliver_backoff_base > c->deliver_backoff_max)
+		return api_conf_refuse(errbuf, errlen, path,
+		    "deliver_backoff_base", "%lld ms is longer than "
+		    "deliver_backoff_max (%lld ms)",
+		    (long long)c->deliver_backoff_base,
+		    (long long)c->deliver_backoff_max);
+	return ERR_OK;
+}
+
+/* Build what the workers and the delivery loop build from the config
+ * (nothing is sent), so that a config passing here opens there too. */
+static enum err
+api_conf_check_clients(const struct api_conf *c, const char *path,
+    char *errbuf, size_t errlen)
+{
+	struct eventbridge_send_config ec;
+	struct eventbridge_send *eb;
+	struct s3_conf sc;
+	struct s3 *s3 = NULL;
+	enum err rc;
+
+	app_s3_conf(c, &sc);
+	if ((rc = s3_open(&s3, &sc)) != ERR_OK)
+		return rc == ERR_CONFIG ? api_conf_refuse(errbuf, errlen,
+		    path, "s3_access_key_id", "the S3 client refuses the "
+		    "key pair (see the line above)") : rc;
+	s3_close(s3);
+	if (c->events != API_EVENTS_EVENTBRIDGE)
+		return ERR_OK;
+	deliver_eventbridge_conf(c, &ec);
+	if (ec.endpoint[0] != '\0' && !api_conf_locates(ec.endpoint,
+	    "bucket", 1))
+		return api_conf_refuse(errbuf, errlen, path,
+		    "events_endpoint", "\"%s\" is not http[s]://host[:port] "
+		    "(no path, query or user part, a port 1..65535)",
+		    ec.endpoint);
+	if ((eb = eventbridge_send_new(&ec)) == NULL)
+		return api_conf_refuse(errbuf, errlen, path,
+		    c->events_region[0] != '\0' ? "events_region" : "s3_region",
+		    "the EventBridge sender refuses it (see the line above)");
+	eventbridge_send_free(eb);
+	return ERR_OK;
+}
+
+enum err
+api_conf_validate(const struct api_conf *c, const char *path, char *errbuf,
+    size_t errlen)
+{
+	enum err rc;
+
+	if ((rc = api_conf_check_s3_location(c, path, errbuf, errlen)) !=
+	    ERR_OK ||
+	    (rc = api_conf_check_keys(c, path, errbuf, errlen)) != ERR_OK ||
+	    (rc = api_conf_check_jwt(c, path, errbuf, errlen)) != ERR_OK ||
+	    (rc = api_conf_check_journal(c, path, errbuf, errlen)) != ERR_OK ||
+	    (rc = api_conf_check_ranges(c, path, errbuf, errlen)) != ERR_OK ||
+	    (rc = api_conf_check_clients(c, path, errbuf, errlen)) != ERR_OK)
+		return rc;
+	return ERR_OK;
+}
+
+/* Load and validate; on error *c is freed and errbuf says why. */
+static enum err
+api_conf_read(struct api_conf *c, const char *path, char *errbuf,
+    size_t errlen)
+{
+	enum err rc;
+
+	rc = conf_load(api_conf_table, c, path, 0, errbuf, errlen);
+	if (rc == ERR_OK)
+		rc = api_conf_validate(c, path, errbuf, errlen);
+	if (rc == ERR_NOMEM)
+		snprintf(errbuf, errlen, "%s", err_strerror(rc));
+	if (rc != ERR_OK)
+		api_conf_free(c);
+	return rc;
+}
+
 enum err
 api_conf_load(struct api_conf *c, const char *path)
 {
-	char msg[512];
+	char msg[1024];
 	enum err rc;
 
-	rc = conf_load(api_conf_table, c, path, 0, msg, sizeof(msg));
-	if (rc != ERR_OK)
+	if ((rc = api_conf_read(c, path, msg, sizeof(msg))) != ERR_OK)
 		log_error("%s", msg);
 	return rc;
+}
+
+int
+api_conf_check(const char *path)
+{
+	struct api_conf c;
+	char msg[1024];
+	enum err rc;
+
+	memset(&c, 0, sizeof(c));
+	/* One line: the libraries' own warnings about the same fault (the
+	 * URL parser's, say) would only repeat it. */
+	log_init("audio-api", LOGL_ERROR, 2);
+	rc = api_conf_read(&c, path, msg, sizeof(msg));
+	api_conf_free(&c);
+	if (rc != ERR_OK) {
+		fprintf(stderr, "audio-api: %s\n", msg);
+		return 1;
+	}
+	printf("audio-api: %s: config ok\n", path != NULL ? path :
+	    "(no config file)");
+	return 0;
 }
 
 void

@@ -21,6 +21,34 @@
 #include "pid.h"
 #include "tokcache.h"
 
+void
+app_cognito_conf(const struct api_conf *conf, struct cognito_conf *cc)
+{
+	cognito_conf_defaults(cc);
+	cc->issuer = conf->jwt_issuer;
+	cc->jwks_url = conf->jwt_jwks_url;
+	cc->client_ids = conf->jwt_client_ids;
+	cc->token_use = conf->jwt_token_use;
+	cc->leeway = (long)(conf->jwt_leeway / 1000);
+	cc->jwks_ttl = (long)(conf->jwks_ttl / 1000);
+	cc->jwks_timeout_ms = (long)conf->jwks_timeout;
+}
+
+void
+app_s3_conf(const struct api_conf *conf, struct s3_conf *sc)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->endpoint = conf->s3_endpoint;
+	sc->bucket = conf->s3_bucket;
+	sc->region = conf->s3_region;
+	sc->path_style = conf->s3_addressing == API_S3_PATH;
+	sc->timeout_ms = (long)conf->s3_timeout;
+	sc->connect_timeout_ms = (long)conf->s3_connect_timeout;
+	sc->access_key_id = conf->s3_access_key_id;
+	sc->secret_access_key = conf->s3_secret_access_key;
+	sc->session_token = conf->s3_session_token;
+}
+
 enum err
 app_open(struct app *app, struct api_conf *conf)
 {
@@ -38,14 +66,7 @@ app_open(struct app *app, struct api_conf *conf)
 	snprintf(app->lease_owner, sizeof(app->lease_owner), "%s:%ld", host,
 	    (long)getpid());
 
-	cognito_conf_defaults(&cc);
-	cc.issuer = conf->jwt_issuer;
-	cc.jwks_url = conf->jwt_jwks_url;
-	cc.client_ids = conf->jwt_client_ids;
-	cc.token_use = conf->jwt_token_use;
-	cc.leeway = (long)(conf->jwt_leeway / 1000);
-	cc.jwks_ttl = (long)(conf->jwks_ttl / 1000);
-	cc.jwks_timeout_ms = (long)conf->jwks_timeout;
+	app_cognito_conf(conf, &cc);
 	cc.jwks_fetch = jwksshare_fetch;
 	cc.jwks_fetch_arg = app;
 	if ((rc = cognito_new(&cc, &app->auth)) != ERR_OK)
@@ -61,16 +82,7 @@ app_open(struct app *app, struct api_conf *conf)
 	    &app->tokens)) != ERR_OK)
 		goto fail;
 
-	memset(&sc, 0, sizeof(sc));
-	sc.endpoint = conf->s3_endpoint;
-	sc.bucket = conf->s3_bucket;
-	sc.region = conf->s3_region;
-	sc.path_style = conf->s3_addressing == API_S3_PATH;
-	sc.timeout_ms = (long)conf->s3_timeout;
-	sc.connect_timeout_ms = (long)conf->s3_connect_timeout;
-	sc.access_key_id = conf->s3_access_key_id;
-	sc.secret_access_key = conf->s3_secret_access_key;
-	sc.session_token = conf->s3_session_token;
+	app_s3_conf(conf, &sc);
 	if ((rc = s3_open(&app->s3, &sc)) != ERR_OK)
 		goto fail;
 

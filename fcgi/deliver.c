@@ -172,6 +172,18 @@ deliver_manifest(struct app *app, const struct journal_outbox_item *item)
 
 /* --------------------------------------------------------------- events */
 
+void
+deliver_eventbridge_conf(const struct api_conf *conf,
+    struct eventbridge_send_config *ec)
+{
+	memset(ec, 0, sizeof(*ec));
+	ec->region = conf->events_region[0] != '\0' ? conf->events_region :
+	    conf->s3_region;
+	ec->endpoint = conf->events_endpoint;
+	ec->connect_timeout_ms = (long)conf->s3_connect_timeout;
+	ec->timeout_ms = (long)conf->events_timeout;
+}
+
 /* Credentials for EventBridge: the config's S3 key pair if it has one (the
  * AWS_* variables override it there), else the standard chain. */
 static struct awscred_chain *
@@ -339,12 +351,7 @@ deliver_open(struct deliver *d, struct api_conf *conf)
 		    "call's timeout", d->lease_seconds);
 	}
 	if (conf->events == API_EVENTS_EVENTBRIDGE) {
-		memset(&ec, 0, sizeof(ec));
-		ec.region = conf->events_region[0] != '\0' ?
-		    conf->events_region : conf->s3_region;
-		ec.endpoint = conf->events_endpoint;
-		ec.connect_timeout_ms = (long)conf->s3_connect_timeout;
-		ec.timeout_ms = (long)conf->events_timeout;
+		deliver_eventbridge_conf(conf, &ec);
 		if ((d->eb = eventbridge_send_new(&ec)) == NULL ||
 		    (d->cred = deliver_chain(conf)) == NULL) {
 			rc = ERR_CONFIG;

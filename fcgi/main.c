@@ -138,7 +138,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (check)
-		return conf_check("audio-api", api_conf_table, &conf, path);
+		return api_conf_check(path);
 
 	if (api_conf_load(&conf, path) != ERR_OK)
 		goto out;

@@ -20,6 +20,8 @@
  * more than ten times slower than verifying with the cached key.  The unit
  * tests show both libjwt pitfalls are real and that this code refuses them.
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -31,6 +33,7 @@
 #include "b64url.h"
 #include "cognito.h"
 #include "jsonparse.h"
+#include "jwks.h"
 #include "jwks_cache.h"
 #include "log.h"
 
@@ -85,16 +88,19 @@ cognito_printable(const char *s, size_t len)
 	return len > 0;
 }
 
-/* Split "a, b,c" into the client id list. */
+/*
+ * Split "a, b,c" into the client id list (cg NULL: only check it).
+ * ERR_CONFIG with why set, or ERR_NOMEM.
+ */
 static enum err
-cognito_parse_client_ids(struct cognito *cg, const char *csv)
+cognito_parse_client_ids(struct cognito *cg, const char *csv, char *why,
+    size_t whylen)
 {
 	const char *p = csv, *end, *a, *b;
-	size_t len;
+	size_t len, n = 0;
 
 	if (csv == NULL || csv[0] == '\0') {
-		log_error("cognito: client_ids is empty; name at least one app"
-		    " client id");
+		snprintf(why, whylen, "empty; name at least one app client id");
 		return ERR_CONFIG;
 	}
 	while (*p != '\0') {
@@ -107,32 +113,34 @@ cognito_parse_client_ids(struct cognito *cg, const char *csv)
 		len = (size_t)(b - a);
 		if (len == 0 || len > LIMIT_CLIENT_ID_BYTES ||
 		    !cognito_printable(a, len)) {
-			log_error("cognito: client_ids: bad client id (empty,"
-			    " over %d bytes or not printable ASCII)",
-			    LIMIT_CLIENT_ID_BYTES);
+			snprintf(why, whylen, "a client id is empty, over %d "
+			    "bytes or not printable ASCII", LIMIT_CLIENT_ID_BYTES);
 			return ERR_CONFIG;
 		}
-		if (cg->nclient_ids == LIMIT_CLIENT_IDS) {
-			log_error("cognito: client_ids: more than %d ids",
+		if (n == LIMIT_CLIENT_IDS) {
+			snprintf(why, whylen, "more than %d client ids",
 			    LIMIT_CLIENT_IDS);
 			return ERR_CONFIG;
 		}
-		if ((cg->client_ids[cg->nclient_ids] = strndup(a, len)) ==
+		if (cg != NULL && (cg->client_ids[n] = strndup(a, len)) ==
 		    NULL)
 			return ERR_NOMEM;
-		cg->nclient_ids++;
+		n++;
+		if (cg != NULL)
+			cg->nclient_ids = n;
 		p = *end == ',' ? end + 1 : end;
 	}
 	return ERR_OK;
 }
 
+/* "id", "access" or both into *uses (enum cognito_use bits). */
 static enum err
-cognito_parse_uses(struct cognito *cg, const char *csv)
+cognito_parse_uses(unsigned *uses, const char *csv, char *why, size_t whylen)
 {
 	const char *p = csv, *end;
 	size_t len;
 
-	cg->uses = 0;
+	*uses = 0;
 	while (csv != NULL && *p != '\0') {
 		if ((end = strchr(p, ',')) == NULL)
 			end = p + strlen(p);
@@ -142,22 +150,158 @@ cognito_parse_uses(struct cognito *cg, const char *csv)
 		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
 			len--;
 		if (len == 2 && strncmp(p, "id", 2) == 0)
-			cg->uses |= COGNITO_USE_ID;
+			*uses |= COGNITO_USE_ID;
 		else if (len == 6 && strncmp(p, "access", 6) == 0)
-			cg->uses |= COGNITO_USE_ACCESS;
+			*uses |= COGNITO_USE_ACCESS;
 		else {
-			log_error("cognito: token_use: only \"id\" and"
-			    " \"access\" are allowed");
+			snprintf(why, whylen, "only \"id\" and \"access\" are "
+			    "allowed");
 			return ERR_CONFIG;
 		}
 		p = *end == ',' ? end + 1 : end;
 	}
-	if (cg->uses == 0) {
-		log_error("cognito: token_use is empty; use id, access or"
-		    " id,access");
+	if (*uses == 0) {
+		snprintf(why, whylen, "empty; use id, access or id,access");
 		return ERR_CONFIG;
 	}
 	return ERR_OK;
+}
+
+/* The JWKS URL conf names: jwks_url, else <issuer>/.well-known/jwks.json.
+ * 0 if it does not fit url. */
+static int
+cognito_jwks_url(const struct cognito_conf *conf, char *url, size_t len)
+{
+	int n;
+
+	if (conf->jwks_url != NULL && conf->jwks_url[0] != '\0')
+		n = snprintf(url, len, "%s", conf->jwks_url);
+	else
+		n = snprintf(url, len, "%s/.well-known/jwks.json",
+		    conf->issuer);
+	return n >= 0 && (size_t)n < len;
+}
+
+/* A file:// JWKS: the file must hold a key set jwks_parse() accepts. */
+static enum err
+cognito_check_jwks_file(const char *path, char *why, size_t whylen)
+{
+	struct jwks *set = NULL;
+	FILE *fp;
+	char *buf;
+	size_t n;
+	enum err rc;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		return ERR_CONFIG;
+	}
+	if ((buf = malloc(LIMIT_JWKS_BYTES + 1)) == NULL) {
+		fclose(fp);
+		return ERR_NOMEM;
+	}
+	n = fread(buf, 1, LIMIT_JWKS_BYTES + 1, fp);
+	rc = ferror(fp) ? ERR_IO : ERR_OK;
+	fclose(fp);
+	if (rc == ERR_OK && n > LIMIT_JWKS_BYTES)
+		rc = ERR_TOO_LARGE;
+	if (rc == ERR_OK)
+		rc = jwks_parse(buf, n, &set);
+	free(buf);
+	jwks_free(set);
+	if (rc == ERR_NOMEM)
+		return rc;
+	if (rc != ERR_OK) {
+		snprintf(why, whylen, "%s: not a usable JWKS (%s)", path,
+		    err_strerror(rc));
+		return ERR_CONFIG;
+	}
+	return ERR_OK;
+}
+
+enum err
+cognito_conf_check(const struct cognito_conf *conf, unsigned flags,
+    const char **field, char *why, size_t whylen)
+{
+	char url[LIMIT_ISSUER_BYTES + 64];
+	unsigned uses;
+	size_t ilen;
+	enum err rc;
+
+	ilen = conf->issuer != NULL ? strlen(conf->issuer) : 0;
+	*field = "issuer";
+	if (ilen == 0 || ilen > LIMIT_ISSUER_BYTES ||
+	    !cognito_printable(conf->issuer, ilen) ||
+	    conf->issuer[ilen - 1] == '/') {
+		snprintf(why, whylen, "must be set, printable, at most %d "
+		    "bytes and without a trailing slash "
+		    "(https://cognito-idp.REGION.amazonaws.com/POOL_ID)",
+		    LIMIT_ISSUER_BYTES);
+		return ERR_CONFIG;
+	}
+	*field = "leeway";
+	if (conf->leeway < 0 || conf->leeway > LIMIT_JWT_LEEWAY_MAX) {
+		snprintf(why, whylen, "%ld s out of range 0..%d", conf->leeway,
+		    LIMIT_JWT_LEEWAY_MAX);
+		return ERR_CONFIG;
+	}
+	*field = "client_ids";
+	if ((rc = cognito_parse_client_ids(NULL, conf->client_ids, why,
+	    whylen)) != ERR_OK)
+		return rc;
+	*field = "token_use";
+	if ((rc = cognito_parse_uses(&uses, conf->token_use, why, whylen)) !=
+	    ERR_OK)
+		return rc;
+	*field = "jwks_ttl";
+	if (conf->jwks_ttl < LIMIT_JWKS_TTL_MIN ||
+	    conf->jwks_ttl > LIMIT_JWKS_TTL_MAX) {
+		snprintf(why, whylen, "%ld s out of range %d..%d",
+		    conf->jwks_ttl, LIMIT_JWKS_TTL_MIN, LIMIT_JWKS_TTL_MAX);
+		return ERR_CONFIG;
+	}
+	*field = "jwks_timeout_ms";
+	if (conf->jwks_timeout_ms < LIMIT_JWKS_TIMEOUT_MS_MIN ||
+	    conf->jwks_timeout_ms > LIMIT_JWKS_TIMEOUT_MS_MAX) {
+		snprintf(why, whylen, "%ld ms out of range %d..%d",
+		    conf->jwks_timeout_ms, LIMIT_JWKS_TIMEOUT_MS_MIN,
+		    LIMIT_JWKS_TIMEOUT_MS_MAX);
+		return ERR_CONFIG;
+	}
+	*field = conf->jwks_url != NULL && conf->jwks_url[0] != '\0' ?
+	    "jwks_url" : "issuer";
+	if (!cognito_jwks_url(conf, url, sizeof(url))) {
+		snprintf(why, whylen, "JWKS URL over %zu bytes",
+		    sizeof(url) - 1);
+		return ERR_CONFIG;
+	}
+	if (strncasecmp(url, "file://", 7) == 0) {
+		if ((flags & COGNITO_CHECK_FILES) &&
+		    (rc = cognito_check_jwks_file(url + 7, why, whylen)) !=
+		    ERR_OK)
+			return rc;
+	} else if (strncasecmp(url, "https://", 8) != 0 &&
+	    strncasecmp(url, "http://", 7) != 0) {
+		snprintf(why, whylen, "the JWKS URL must be https://, http:// "
+		    "or file://");
+		return ERR_CONFIG;
+	}
+	*field = NULL;
+	return ERR_OK;
+}
+
+/* cognito_conf_check() for cognito_new*(): the failure logged. */
+static enum err
+cognito_conf_ok(const struct cognito_conf *conf)
+{
+	const char *field = NULL;
+	char why[256];
+	enum err rc;
+
+	if ((rc = cognito_conf_check(conf, 0, &field, why, sizeof(why))) ==
+	    ERR_CONFIG)
+		log_error("cognito: %s: %s", field, why);
+	return rc;
 }
 
 enum err
@@ -165,7 +309,7 @@ cognito_new_with_keys(const struct cognito_conf *conf,
     struct jwks_cache *keys, struct cognito **out)
 {
 	struct cognito *cg = NULL;
-	size_t ilen;
+	char why[256];
 	enum err rc = ERR_NOMEM;
 
 	*out = NULL;
@@ -173,26 +317,14 @@ cognito_new_with_keys(const struct cognito_conf *conf,
 		goto out;
 	cg->keys = keys;
 	keys = NULL;
-	rc = ERR_CONFIG;
-	ilen = conf->issuer != NULL ? strlen(conf->issuer) : 0;
-	if (ilen == 0 || ilen > LIMIT_ISSUER_BYTES ||
-	    !cognito_printable(conf->issuer, ilen) ||
-	    conf->issuer[ilen - 1] == '/') {
-		log_error("cognito: issuer must be set, printable, at most %d"
-		    " bytes and without a trailing slash"
-		    " (https://cognito-idp.REGION.amazonaws.com/POOL_ID)",
-		    LIMIT_ISSUER_BYTES);
+	if ((rc = cognito_conf_ok(conf)) != ERR_OK)
 		goto out;
-	}
-	if (conf->leeway < 0 || conf->leeway > LIMIT_JWT_LEEWAY_MAX) {
-		log_error("cognito: leeway %ld out of range 0..%d",
-		    conf->leeway, LIMIT_JWT_LEEWAY_MAX);
-		goto out;
-	}
 	cg->leeway = conf->leeway;
-	if ((rc = cognito_parse_client_ids(cg, conf->client_ids)) != ERR_OK)
-		goto out;
-	if ((rc = cognito_parse_uses(cg, conf->token_use)) != ERR_OK)
+	/* Checked above: only memory can fail now. */
+	if ((rc = cognito_parse_client_ids(cg, conf->client_ids, why,
+	    sizeof(why))) != ERR_OK ||
+	    (rc = cognito_parse_uses(&cg->uses, conf->token_use, why,
+	    sizeof(why))) != ERR_OK)
 		goto out;
 	rc = ERR_NOMEM;
 	if ((cg->issuer = strdup(conf->issuer)) == NULL)
@@ -215,44 +347,16 @@ cognito_new(const struct cognito_conf *conf, struct cognito **out)
 	enum err rc;
 
 	*out = NULL;
-	if (conf->jwks_url != NULL && conf->jwks_url[0] != '\0') {
-		if (strlen(conf->jwks_url) >= sizeof(url)) {
-			log_error("cognito: jwks_url over %zu bytes",
-			    sizeof(url) - 1);
-			return ERR_CONFIG;
-		}
-		snprintf(url, sizeof(url), "%s", conf->jwks_url);
-	} else if (conf->issuer != NULL && conf->issuer[0] != '\0' &&
-	    strlen(conf->issuer) <= LIMIT_ISSUER_BYTES) {
-		snprintf(url, sizeof(url), "%s/.well-known/jwks.json",
-		    conf->issuer);
-	} else {
-		log_error("cognito: issuer must be set (at most %d bytes)",
-		    LIMIT_ISSUER_BYTES);
-		return ERR_CONFIG;
-	}
-	if (strncasecmp(url, "https://", 8) != 0 &&
-	    strncasecmp(url, "http://", 7) != 0 &&
-	    strncasecmp(url, "file://", 7) != 0) {
-		log_error("cognito: JWKS URL must be https://, http:// or"
-		    " file://");
-		return ERR_CONFIG;
-	}
+	if ((rc = cognito_conf_ok(conf)) != ERR_OK)
+		return rc;
+	(void)cognito_jwks_url(conf, url, sizeof(url));	/* fits: checked */
 	kc.url = url;
 	kc.ttl = conf->jwks_ttl;
 	kc.refetch_interval = LIMIT_JWKS_REFETCH_SECONDS;
 	kc.timeout_ms = conf->jwks_timeout_ms;
 	if ((rc = jwks_cache_new(&kc, conf->jwks_fetch, conf->jwks_fetch_arg,
-	    NULL, NULL, &keys)) != ERR_OK) {
-		if (rc == ERR_INVAL) {
-			log_error("cognito: jwks_ttl must be %d..%d s and"
-			    " jwks_timeout_ms %d..%d", LIMIT_JWKS_TTL_MIN,
-			    LIMIT_JWKS_TTL_MAX, LIMIT_JWKS_TIMEOUT_MS_MIN,
-			    LIMIT_JWKS_TIMEOUT_MS_MAX);
-			rc = ERR_CONFIG;
-		}
+	    NULL, NULL, &keys)) != ERR_OK)
 		return rc;
-	}
 	return cognito_new_with_keys(conf, keys, out);
 }
 

@@ -69,6 +69,21 @@ struct cognito;
 void		 cognito_conf_defaults(struct cognito_conf *);
 
 /*
+ * Check conf as cognito_new() does, without building anything: what a
+ * program's config check (-n, start-up, reload) runs on its JWT keys.
+ * With COGNITO_CHECK_FILES a file:// JWKS URL must also name a readable
+ * file holding a key set jwks_parse() accepts (cognito_new() itself only
+ * reads it later, and retries).  ERR_OK; or ERR_CONFIG with *field the
+ * cognito_conf member at fault ("issuer", "jwks_url", "client_ids",
+ * "token_use", "leeway", "jwks_ttl", "jwks_timeout_ms") and one line in
+ * why saying what is wrong (no values: the caller may quote its own);
+ * or ERR_NOMEM.
+ */
+#define COGNITO_CHECK_FILES	0x01
+enum err	 cognito_conf_check(const struct cognito_conf *, unsigned flags,
+		    const char **field, char *why, size_t whylen);
+
+/*
  * Check conf and build a verifier with a JWKS cache that fetches with
  * libcurl.  conf's strings are copied.  Nothing is fetched yet.  Errors:
  * ERR_CONFIG (logged, naming the bad field), ERR_NOMEM.

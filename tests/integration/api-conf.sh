@@ -22,11 +22,15 @@ check() {
 check "conf/audio-api.conf.example matches audio-api --print-example" \
 	'cmp -s "$RUN_DIR/example" "$SRCDIR/conf/audio-api.conf.example"'
 
+# A good file names both halves of the key pair and a journal in a
+# directory that exists: -n checks both.
 {
 	echo "s3_bucket = b-test"
 	echo "jwt_issuer = https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_x"
 	echo "jwt_client_ids = client1"
+	echo "s3_access_key_id = AKIDTEST"
 	echo "s3_secret_access_key_file = $RUN_DIR/secret"
+	echo "journal = $RUN_DIR/journal.db"
 } >"$RUN_DIR/good.conf"
 printf 'TOPSECRETVALUE\n' >"$RUN_DIR/secret"
 out=$(env -u AWS_SECRET_ACCESS_KEY "$API" -n -f "$RUN_DIR/good.conf" 2>&1) &&
@@ -55,6 +59,85 @@ check "without a socket on fd 0 or --listen it refuses to start" \
 	'[ $rc != 0 ] && printf "%s" "$out" | grep -q "listening socket"'
 out=$("$API" --workers 9999 -n 2>&1) && rc=0 || rc=$?
 check "--workers out of range is refused" '[ $rc != 0 ]'
+
+# api_conf_validate(): what the table cannot see, refused by -n in one line
+# naming file: key (each of these used to pass -n and then fail in every
+# worker at s3_open, or at the first request).
+refused() {	# refused NAME KEY_REGEX LINE...: good.conf, LINEs replacing
+	local name=$1 want=$2 f="$RUN_DIR/v.conf" l keys=
+	shift 2
+	for l in "$@"; do keys="$keys${keys:+|}${l%% *}"; done
+	{ grep -Ev "^($keys) " "$RUN_DIR/good.conf"; printf '%s\n' "$@"; } >"$f"
+	out=$(env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+		-u AWS_SESSION_TOKEN -u S3_ENDPOINT -u S3_BUCKET \
+		"$API" -n -f "$f" 2>&1) && rc=0 || rc=$?
+	check "-n refuses $name, naming file: key" \
+		'[ $rc != 0 ] && [ "$(printf "%s\n" "$out" | wc -l)" = 1 ] &&
+		printf "%s" "$out" | grep -Eq "^audio-api: $f: $want: " &&
+		! printf "%s" "$out" | grep -q TOPSECRET'
+}
+refused "an endpoint that is not http[s]://host[:port]" s3_endpoint \
+	"s3_endpoint = ftp://s3.example.com" "s3_addressing = path"
+refused "an endpoint with a path" s3_endpoint \
+	"s3_endpoint = http://127.0.0.1:4568/s3" "s3_addressing = path"
+refused "virtual addressing on an IP endpoint" s3_addressing \
+	"s3_endpoint = http://127.0.0.1:4568"
+refused "a bucket name that is no host name" s3_bucket \
+	"s3_bucket = My_Bucket"
+refused "half a key pair" s3_access_key_id "s3_access_key_id ="
+refused "a journal whose directory is missing" journal \
+	"journal = $RUN_DIR/no/such/dir/journal.db"
+refused "a file:// JWKS that is missing" jwt_jwks_url \
+	"jwt_jwks_url = file://$RUN_DIR/missing-jwks.json"
+printf '{"keys":"none"}\n' >"$RUN_DIR/bad-jwks.json"
+refused "a file:// JWKS that holds no key set" jwt_jwks_url \
+	"jwt_jwks_url = file://$RUN_DIR/bad-jwks.json"
+refused "a token_use the verifier refuses" jwt_token_use \
+	"jwt_token_use = refresh"
+refused "a connect timeout over the request timeout" s3_connect_timeout \
+	"s3_connect_timeout = 10s" "s3_timeout = 5s"
+refused "an EventBridge endpoint with a path" events_endpoint \
+	"events_endpoint = http://127.0.0.1:4010/events"
+
+# Start-up runs the same check before it listens.
+{ cat "$RUN_DIR/good.conf"; echo "s3_endpoint = http://s3.example.com/x"; } \
+	>"$RUN_DIR/start.conf"
+out=$(env -u S3_ENDPOINT "$API" -f "$RUN_DIR/start.conf" \
+	--listen "unix:$RUN_DIR/start.sock" </dev/null 2>&1) && rc=0 || rc=$?
+check "start-up refuses a bad endpoint before it listens" \
+	'[ $rc != 0 ] && [ ! -e "$RUN_DIR/start.sock" ] &&
+	printf "%s" "$out" | grep -q "start.conf: s3_endpoint: "'
+
+# The SIGHUP pre-check: a master and its worker keep the running config
+# when the file now has a bad endpoint (before, the workers took it and
+# then served 503s: "reopening the app ... failed").
+cp "$RUN_DIR/good.conf" "$RUN_DIR/hup.conf"
+echo "jwt_jwks_url = http://127.0.0.1:9/jwks.json" >>"$RUN_DIR/hup.conf"
+env -u S3_ENDPOINT -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+	"$API" -f "$RUN_DIR/hup.conf" --listen "unix:$RUN_DIR/hup.sock" \
+	--workers 1 </dev/null >"$RUN_DIR/hup.log" 2>&1 &
+hup_pid=$!
+i=0
+until grep -q "worker ready" "$RUN_DIR/hup.log"; do
+	i=$((i + 1)); [ $i -gt 100 ] && break; sleep 0.1
+done
+worker=$(pgrep -P "$hup_pid" | head -n 1)
+echo "s3_endpoint = ftp://s3.example.com" >>"$RUN_DIR/hup.conf"
+kill -HUP "$hup_pid"
+i=0
+until grep -q "reload refused" "$RUN_DIR/hup.log"; do
+	i=$((i + 1)); [ $i -gt 50 ] && break; sleep 0.1
+done
+sleep 0.3
+out=$(cat "$RUN_DIR/hup.log")
+check "SIGHUP with a bad endpoint is refused by the master, naming it" \
+	'grep -q "hup.conf: s3_endpoint: " "$RUN_DIR/hup.log" &&
+	grep -q "reload refused" "$RUN_DIR/hup.log"'
+check "the worker keeps serving the running config" \
+	'[ -n "$worker" ] && kill -0 "$worker" 2>/dev/null &&
+	! grep -q "reopening" "$RUN_DIR/hup.log"'
+kill -TERM "$hup_pid" 2>/dev/null
+wait "$hup_pid" 2>/dev/null
 
 for f in lighttpd-pool lighttpd-spawn; do
 	printf 'server.document-root = "%s"\nserver.port = 18097\ninclude "%s"\n' \
