@@ -5,7 +5,7 @@
 # need no data directory.  FILEs are given in order and must be named
 # 001_<what>.sql, 002_<what>.sql, ... with no gap; anything else fails the
 # build.  The output defines journal_migration_sql[], journal_migration_name[]
-# and journal_migration_count (declared in lib/storage/journal.c).
+# and journal_migration_count (declared in lib/storage/journal_int.h).
 set -e
 srcdir=$1
 out=$2

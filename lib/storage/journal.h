@@ -1,19 +1,50 @@
 /*
- * journal.h: the SQLite journal that keeps the books of the storage path.
+ * journal.h: the journal that keeps the books of the storage path.
  *
  * Sessions, their chunks and an outbox of work to do (manifest writes to S3,
- * EventBridge events) live in one SQLite file.  Every change commits together
- * with the work it causes, in one BEGIN IMMEDIATE transaction, so many
- * preforked workers can merge into the same session without lost updates,
- * and a crash between the commit and the S3/EventBridge call loses nothing:
- * the work stays in the outbox until a deliverer marks it done.
+ * EventBridge events) live in one database.  Every change commits together
+ * with the work it causes, in one transaction, so many preforked workers can
+ * merge into the same session without lost updates, and a crash between the
+ * commit and the S3/EventBridge call loses nothing: the work stays in the
+ * outbox until a deliverer marks it done.
  *
- * Process model: one struct journal is ONE SQLite connection.  Open it AFTER
+ * This header is the whole interface: callers (fcgi/, deliver_events.c,
+ * the admin command) use only the journal_* calls below, and no type or
+ * call of the database engine shows here.  Today's backend is SQLite
+ * (lib/storage/journal*.c, its private header journal_int.h says which
+ * file does what); a second one (PostgreSQL through libpq, issue 17) would
+ * implement these same calls.  What any backend must guarantee:
+ *  - Transactions: each call is atomic, and a failing call changed nothing.
+ *    Writers to one session are serialised (SQLite: BEGIN IMMEDIATE takes
+ *    the file's one write lock; a server engine may lock only the session's
+ *    row) so concurrent merges never lose an update; a change and the
+ *    outbox rows for its work commit together; a call that answers several
+ *    things (a snapshot, a recording, the outbox stats) reads one state.
+ *    ERR_OK means durable (SQLite: synchronous=FULL).
+ *  - Retries: a repeated complete, finalize or delete answers what the
+ *    first one answered (same eventId, same counts), from what the first
+ *    one stored, whichever connection serves it.
+ *  - Revisions: one more per committed change to a session; the synced
+ *    revision never goes down, so an older manifest is never written
+ *    after a newer one was recorded as written.
+ *  - Leases: a claim (outbox, deletions) gives each row to one holder
+ *    until now_ms + lease_seconds; while that lease lives no other claim
+ *    returns the row, and fail/dead by a holder that lost it are ignored.
+ *    A holder known dead has its leases ended by journal_release_owner().
+ *  - Clocks: every time is epoch milliseconds passed in by the caller
+ *    (journal_now_ms() for the real clock), stored and compared as given;
+ *    the journal reads no clock for what it stores, so tests drive backoff
+ *    and leases deterministically.  (Hosts sharing one database would
+ *    rather compare leases against the database's clock; a backend that
+ *    does must say so here.)
+ *
+ * Process model: one struct journal is ONE connection.  Open it AFTER
  * fork(), one per worker process, and use it from one thread at a time; never
  * carry a connection across fork() (the journal refuses calls from a process
- * other than the one that opened it).  The file runs in WAL mode with
- * synchronous=FULL, foreign keys on and a busy timeout; the schema (sql/NNN_*.sql,
- * embedded in the binary) is migrated at open through PRAGMA user_version.
+ * other than the one that opened it).  The SQLite file runs in WAL mode with
+ * synchronous=FULL, foreign keys on and a busy timeout; the schema
+ * (sql/NNN_*.sql, embedded in the binary) is migrated at open through
+ * PRAGMA user_version.
  *
  * Errors, common to every call below:
  *   ERR_NOT_FOUND    the session does not exist OR belongs to another owner
@@ -29,9 +60,6 @@
  *   ERR_NOMEM, ERR_INTERNAL.
  * A failing call never leaves a half-done change: it rolls back.  Every
  * failure is logged once, here; callers just pass the code up.
- *
- * Times are epoch milliseconds passed in by the caller (journal_now_ms() for
- * the real clock) so tests can drive backoff and leases deterministically.
  */
 #ifndef JOURNAL_H
 #define JOURNAL_H
@@ -61,8 +89,8 @@ struct journal;
 /*
  * Open (creating if needed) the journal at path and bring its schema up to
  * date.  busy_timeout_ms <= 0 means JOURNAL_BUSY_TIMEOUT_DEFAULT_MS.  Safe to
- * call from many processes at once: each migration runs in its own
- * BEGIN IMMEDIATE transaction and re-checks user_version inside it.
+ * call from many processes at once: each migration runs in its own write
+ * transaction and re-checks the schema version inside it, so it runs once.
  * On ERR_OK *jp is the new connection; free it with journal_close().
  * ERR_UNAVAILABLE when the file cannot be opened or migrated, ERR_CONFIG
  * when it holds a newer schema than this binary knows.
@@ -73,14 +101,14 @@ enum err	journal_open(struct journal **jp, const char *path,
 void		journal_close(struct journal *);
 /* The current wall clock in epoch milliseconds. */
 int64_t		journal_now_ms(void);
-/* The schema version of the open file (PRAGMA user_version) and the
- * newest version this binary embeds. */
+/* The schema version of the open journal (SQLite: PRAGMA user_version)
+ * and the newest version this binary embeds. */
 int		journal_schema_version(struct journal *);
 int		journal_schema_latest(void);
-/* Cap the file at max_bytes (rounded down to whole pages): a write that
- * would grow it further fails with ERR_UNAVAILABLE exactly as a full disk
- * does.  0 removes the cap.  For deployments that bound the journal and for
- * the disk-full tests.  Per connection. */
+/* Cap the file at max_bytes (SQLite: rounded down to whole pages): a write
+ * that would grow it further fails with ERR_UNAVAILABLE exactly as a full
+ * disk does.  0 removes the cap.  For deployments that bound the journal
+ * and for the disk-full tests.  Per connection. */
 enum err	journal_limit_size(struct journal *, int64_t max_bytes);
 /* Cheap liveness check for /healthz: a read of the schema version.
  * ERR_OK or ERR_UNAVAILABLE. */

@@ -24,146 +24,16 @@
 #include "journal.h"
 #include "log.h"
 #include "manifest.h"
+#include "jfix.h"
 #include "unit.h"
 
-#define T0	1764093000000LL		/* a fixed "now" for the tests */
-#define OWNER	"user-a"
-#define OTHER	"user-b"
 #define MKEY	"audio/user-a/s/manifest.json"
 
-static char tj_dir[256];
-static int tj_seq;
-
+/* The suite's temp directory and log level (jfix.c). */
 static int
 tj_init(void)
 {
-	const char *base = getenv("TMPDIR");
-
-	snprintf(tj_dir, sizeof(tj_dir), "%s/test_journal.XXXXXX",
-	    base != NULL && base[0] != '\0' ? base : "/tmp");
-	if (mkdtemp(tj_dir) == NULL)
-		return -1;
-	/* Conflicts are logged at info; the expected failures still show. */
-	log_init("test_journal", LOGL_ERROR, 2);
-	return 0;
-}
-
-static int
-tj_clean(void)
-{
-	char cmd[512];
-
-	log_init("unit", LOGL_INFO, 2);
-	if (tj_dir[0] == '\0')
-		return 0;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tj_dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-/* A fresh database path for one test. */
-static void
-tj_path(char *buf, size_t bufsz)
-{
-	snprintf(buf, bufsz, "%s/j%d.db", tj_dir, ++tj_seq);
-}
-
-static struct journal *
-tj_open(const char *path)
-{
-	struct journal *j = NULL;
-
-	if (journal_open(&j, path, 5000, 0) != ERR_OK)
-		return NULL;
-	return j;
-}
-
-/* Independent count through plain SQLite. */
-static int64_t
-tj_count(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	int64_t v = -1;
-
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ==
-	    SQLITE_OK && sqlite3_prepare_v2(db, sql, -1, &st, NULL) ==
-	    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
-}
-
-static int
-tj_integrity_ok(const char *path)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	int ok = 0;
-
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ==
-	    SQLITE_OK && sqlite3_prepare_v2(db, "PRAGMA integrity_check",
-	    -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		ok = strcmp((const char *)sqlite3_column_text(st, 0), "ok") ==
-		    0;
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return ok;
-}
-
-static enum err
-tj_session(struct journal *j, const char *id, const char *owner)
-{
-	struct journal_session_new n = {
-		.id = id, .owner = owner, .codec = "webm/opus",
-		.sample_rate = 48000, .chunk_seconds = 5,
-		.user_agent = "Mozilla/5.0 (test)",
-	};
-
-	return journal_create_session(j, &n, T0, NULL);
-}
-
-/* Chunk seq of session "s" with predictable key and times. */
-static struct journal_chunk
-tj_chunk(int64_t seq, char *key, size_t keysz)
-{
-	struct journal_chunk c;
-
-	snprintf(key, keysz, "audio/user-a/s/chunk-%06lld.webm",
-	    (long long)seq);
-	memset(&c, 0, sizeof(c));
-	c.seq = seq;
-	c.key = key;
-	c.t_start_ms = (seq - 1) * 5000;
-	c.t_end_ms = seq * 5000;
-	c.bytes = 1000 + seq;
-	return c;
-}
-
-static enum err
-tj_complete(struct journal *j, const char *sid, int64_t seq, int64_t now,
-    struct journal_complete_result *r)
-{
-	struct journal_complete_result tmp;
-	struct journal_chunk c;
-	char key[128];
-
-	c = tj_chunk(seq, key, sizeof(key));
-	return journal_complete_chunk(j, OWNER, sid, &c, now,
-	    r != NULL ? r : &tmp);
-}
-
-static struct journal_claim
-tj_claim(const char *owner, int64_t now, enum journal_outbox_kind kind)
-{
-	struct journal_claim c;
-
-	memset(&c, 0, sizeof(c));
-	c.lease_owner = owner;
-	c.lease_seconds = 30;
-	c.now_ms = now;
-	c.kind = kind;
-	return c;
+	return jfix_init("test_journal");
 }
 
 /* ------------------------------------------------------------ migrations */
@@ -175,24 +45,24 @@ migrates_empty_file_and_reopens(void)
 	struct journal *j;
 	struct journal_session s;
 
-	tj_path(path, sizeof(path));
-	j = tj_open(path);
+	jfix_path(path, sizeof(path));
+	j = jfix_open(path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
 	CU_ASSERT(journal_schema_latest() >= 1);
 	CU_ASSERT_EQUAL(journal_schema_version(j), journal_schema_latest());
 	CU_ASSERT_EQUAL(journal_ping(j), ERR_OK);
-	CU_ASSERT_EQUAL(tj_session(j, "s", OWNER), ERR_OK);
+	CU_ASSERT_EQUAL(jfix_session(j, "s", OWNER, T0), ERR_OK);
 	journal_close(j);
-	CU_ASSERT_EQUAL(tj_count(path, "PRAGMA user_version"),
+	CU_ASSERT_EQUAL(jfix_count(path, "PRAGMA user_version"),
 	    journal_schema_latest());
 	/* WAL is persistent in the file. */
-	j = tj_open(path);
+	j = jfix_open(path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
 	CU_ASSERT_EQUAL(journal_schema_version(j), journal_schema_latest());
 	CU_ASSERT_EQUAL(journal_get_session(j, OWNER, "s", &s), ERR_OK);
 	journal_close(j);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM sessions"), 1);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM sqlite_schema "
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM sessions"), 1);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM sqlite_schema "
 	    "WHERE name IN ('sessions','chunks','outbox')"), 3);
 }
 
@@ -211,7 +81,7 @@ migrates_old_file_forward_keeping_data(void)
 	sqlite3 *db;
 
 	CU_ASSERT_FATAL(journal_migration_count >= 2);
-	tj_path(path, sizeof(path));
+	jfix_path(path, sizeof(path));
 	CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &db), SQLITE_OK);
 	CU_ASSERT_EQUAL(sqlite3_exec(db, journal_migration_sql[0], NULL, NULL,
 	    NULL), SQLITE_OK);
@@ -221,17 +91,17 @@ migrates_old_file_forward_keeping_data(void)
 	    " VALUES ('old', 'user-a', 'webm/opus', 48000, 5, 1, 1)",
 	    NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM sqlite_schema "
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM sqlite_schema "
 	    "WHERE name = 'outbox_session'"), 0);
-	j = tj_open(path);
+	j = jfix_open(path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
 	CU_ASSERT_EQUAL(journal_schema_version(j), journal_schema_latest());
 	CU_ASSERT_EQUAL(journal_get_session(j, OWNER, "old", &s), ERR_OK);
-	CU_ASSERT_EQUAL(tj_complete(j, "old", 1, T0, NULL), ERR_OK);
+	CU_ASSERT_EQUAL(jfix_complete(j, "old", 1, T0, NULL), ERR_OK);
 	journal_close(j);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM sqlite_schema "
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM sqlite_schema "
 	    "WHERE name = 'outbox_session'"), 1);
-	CU_ASSERT_EQUAL(tj_count(path, "PRAGMA user_version"),
+	CU_ASSERT_EQUAL(jfix_count(path, "PRAGMA user_version"),
 	    journal_schema_latest());
 }
 
@@ -247,7 +117,7 @@ migration_004_backfills_finalized_sessions(void)
 	sqlite3 *db;
 
 	CU_ASSERT_FATAL(journal_migration_count >= 3);
-	tj_path(path, sizeof(path));
+	jfix_path(path, sizeof(path));
 	CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &db), SQLITE_OK);
 	CU_ASSERT_EQUAL(sqlite3_exec(db, journal_migration_sql[0], NULL, NULL,
 	    NULL), SQLITE_OK);
@@ -262,7 +132,7 @@ migration_004_backfills_finalized_sessions(void)
 	    " ('open', 'user-a', 'webm/opus', 48000, 5, 1, 1, 0, 0, 0,"
 	    " NULL, NULL, 0)", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(db);
-	j = tj_open(path);
+	j = jfix_open(path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
 	CU_ASSERT_EQUAL(journal_get_session(j, OWNER, "done", &s), ERR_OK);
 	CU_ASSERT_EQUAL(s.finalized_ms, 1234);
@@ -273,7 +143,7 @@ migration_004_backfills_finalized_sessions(void)
 	CU_ASSERT_EQUAL(f.replayed, 1);
 	CU_ASSERT_EQUAL(f.chunk_count, 2);
 	CU_ASSERT_EQUAL(f.total_bytes, 300);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM sessions WHERE "
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM sessions WHERE "
 	    "id = 'open' AND finalized_ms IS NULL"), 1);
 	journal_close(j);
 }
@@ -285,7 +155,7 @@ newer_schema_is_refused(void)
 	struct journal *j = NULL;
 	sqlite3 *db;
 
-	tj_path(path, sizeof(path));
+	jfix_path(path, sizeof(path));
 	CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &db), SQLITE_OK);
 	CU_ASSERT_EQUAL(sqlite3_exec(db, "PRAGMA user_version = 999", NULL,
 	    NULL, NULL), SQLITE_OK);
@@ -306,7 +176,7 @@ concurrent_opens_migrate_once(void)
 	int i, status, ok = 0;
 	struct journal *j;
 
-	tj_path(path, sizeof(path));
+	jfix_path(path, sizeof(path));
 	for (i = 0; i < 6; i++) {
 		if ((pids[i] = fork()) == 0) {
 			j = NULL;
@@ -320,9 +190,9 @@ concurrent_opens_migrate_once(void)
 		    WIFEXITED(status) && WEXITSTATUS(status) == 0)
 			ok++;
 	CU_ASSERT_EQUAL(ok, 6);
-	CU_ASSERT_EQUAL(tj_count(path, "PRAGMA user_version"),
+	CU_ASSERT_EQUAL(jfix_count(path, "PRAGMA user_version"),
 	    journal_schema_latest());
-	CU_ASSERT(tj_integrity_ok(path));
+	CU_ASSERT(jfix_integrity_ok(path));
 }
 
 /* -------------------------------------------------------------- sessions */
@@ -341,11 +211,11 @@ sessions_are_isolated_by_owner(void)
 	int64_t seq = 1;
 	unsigned char unknown[1];
 
-	tj_path(path, sizeof(path));
-	j = tj_open(path);
+	jfix_path(path, sizeof(path));
+	j = jfix_open(path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
-	CU_ASSERT_EQUAL(tj_session(j, "s", OWNER), ERR_OK);
-	CU_ASSERT_EQUAL(tj_session(j, "s", OTHER), ERR_CONFLICT);
+	CU_ASSERT_EQUAL(jfix_session(j, "s", OWNER, T0), ERR_OK);
+	CU_ASSERT_EQUAL(jfix_session(j, "s", OTHER, T0), ERR_CONFLICT);
 	CU_ASSERT_EQUAL(journal_get_session(j, OWNER, "s", &s), ERR_OK);
 	CU_ASSERT_STRING_EQUAL(s.id, "s");
 	CU_ASSERT_STRING_EQUAL(s.owner, OWNER);
@@ -361,7 +231,7 @@ sessions_are_isolated_by_owner(void)
 	CU_ASSERT_EQUAL(journal_get_session(j, OTHER, "s", &s), ERR_NOT_FOUND);
 	CU_ASSERT_EQUAL(journal_get_session(j, OWNER, "nope", &s),
 	    ERR_NOT_FOUND);
-	c = tj_chunk(1, key, sizeof(key));
+	c = jfix_chunk(1, key, sizeof(key));
 	CU_ASSERT_EQUAL(journal_complete_chunk(j, OTHER, "s", &c, T0, &cr),
 	    ERR_NOT_FOUND);
 	CU_ASSERT_EQUAL(journal_upsert_manifest(j, OTHER, "s", &c, 1, T0,
@@ -374,9 +244,9 @@ sessions_are_isolated_by_owner(void)
 	    ERR_NOT_FOUND);
 	CU_ASSERT_PTR_NULL(snap);
 	/* None of that changed anything. */
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM chunks"), 0);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM outbox"), 0);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT finalized FROM sessions"), 0);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM chunks"), 0);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM outbox"), 0);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT finalized FROM sessions"), 0);
 	journal_close(j);
 }
 
@@ -389,15 +259,15 @@ bad_arguments_are_refused(void)
 	struct journal_finalize_result fr;
 	struct journal_chunk c;
 
-	tj_path(path, sizeof(path));
-	j = tj_open(path);
+	jfix_path(path, sizeof(path));
+	j = jfix_open(path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
 	memset(longid, 'x', sizeof(longid) - 1);
 	longid[sizeof(longid) - 1] = '\0';
-	CU_ASSERT_EQUAL(tj_session(j, longid, OWNER), ERR_INVAL);
-	CU_ASSERT_EQUAL(tj_session(j, "", OWNER), ERR_INVAL);
-	CU_ASSERT_EQUAL(tj_session(j, "s", OWNER), ERR_OK);
-	c = tj_chunk(1, key, sizeof(key));
+	CU_ASSERT_EQUAL(jfix_session(j, longid, OWNER, T0), ERR_INVAL);
+	CU_ASSERT_EQUAL(jfix_session(j, "", OWNER, T0), ERR_INVAL);
+	CU_ASSERT_EQUAL(jfix_session(j, "s", OWNER, T0), ERR_OK);
+	c = jfix_chunk(1, key, sizeof(key));
 	c.seq = 0;
 	CU_ASSERT_EQUAL(journal_complete_chunk(j, OWNER, "s", &c, T0, &cr),
 	    ERR_INVAL);
@@ -417,8 +287,8 @@ bad_arguments_are_refused(void)
 	    ERR_INVAL);
 	CU_ASSERT_EQUAL(journal_finalize(j, OWNER, "s", 10, "", T0, &fr),
 	    ERR_INVAL);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM chunks"), 0);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT finalized FROM sessions"), 0);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM chunks"), 0);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT finalized FROM sessions"), 0);
 	journal_close(j);
 }
 
@@ -431,11 +301,11 @@ complete_retry_answers_the_same_and_enqueues_once(void)
 	struct journal *j;
 	struct journal_complete_result a, b, c2, again;
 
-	tj_path(path, sizeof(path));
-	j = tj_open(path);
+	jfix_path(path, sizeof(path));
+	j = jfix_open(path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
-	CU_ASSERT_EQUAL_FATAL(tj_session(j, "s", OWNER), ERR_OK);
-	CU_ASSERT_EQUAL_FATAL(tj_complete(j, "s", 1, T0 + 1, &a), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_session(j, "s", OWNER, T0), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_complete(j, "s", 1, T0 + 1, &a), ERR_OK);
 	CU_ASSERT_EQUAL(a.chunk_count, 1);
 	CU_ASSERT_EQUAL(a.total_bytes, 1001);
 	CU_ASSERT_EQUAL(a.duration_ms, 5000);
@@ -443,7 +313,7 @@ complete_retry_answers_the_same_and_enqueues_once(void)
 	CU_ASSERT_EQUAL(a.replayed, 0);
 	CU_ASSERT_EQUAL(strlen(a.event_id), 36);
 	CU_ASSERT_EQUAL(a.event_id[14], '4');	/* UUID v4 */
-	CU_ASSERT_EQUAL_FATAL(tj_complete(j, "s", 1, T0 + 2, &b), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_complete(j, "s", 1, T0 + 2, &b), ERR_OK);
 	CU_ASSERT_EQUAL(b.replayed, 1);
 	CU_ASSERT_STRING_EQUAL(b.event_id, a.event_id);
 	CU_ASSERT_EQUAL(b.chunk_count, a.chunk_count);
@@ -452,22 +322,22 @@ complete_retry_answers_the_same_and_enqueues_once(void)
 	CU_ASSERT_EQUAL(b.revision, a.revision);
 	/* A second chunk moves the totals; a retry of the first still
 	 * answers what the first complete answered. */
-	CU_ASSERT_EQUAL_FATAL(tj_complete(j, "s", 2, T0 + 3, &c2), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_complete(j, "s", 2, T0 + 3, &c2), ERR_OK);
 	CU_ASSERT_EQUAL(c2.chunk_count, 2);
 	CU_ASSERT_EQUAL(c2.total_bytes, 1001 + 1002);
 	CU_ASSERT_EQUAL(c2.duration_ms, 10000);
 	CU_ASSERT_EQUAL(c2.revision, 2);
 	CU_ASSERT(strcmp(c2.event_id, a.event_id) != 0);
-	CU_ASSERT_EQUAL_FATAL(tj_complete(j, "s", 1, T0 + 4, &again), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_complete(j, "s", 1, T0 + 4, &again), ERR_OK);
 	CU_ASSERT_EQUAL(again.replayed, 1);
 	CU_ASSERT_STRING_EQUAL(again.event_id, a.event_id);
 	CU_ASSERT_EQUAL(again.chunk_count, 1);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM outbox WHERE "
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM outbox WHERE "
 	    "kind = 'event'"), 2);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM outbox WHERE "
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM outbox WHERE "
 	    "kind = 'manifest_write'"), 1);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT revision FROM sessions"), 2);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM chunks"), 2);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT revision FROM sessions"), 2);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM chunks"), 2);
 	journal_close(j);
 }
 
@@ -479,26 +349,26 @@ complete_with_different_data_conflicts(void)
 	struct journal_complete_result r;
 	struct journal_chunk c;
 
-	tj_path(path, sizeof(path));
-	j = tj_open(path);
+	jfix_path(path, sizeof(path));
+	j = jfix_open(path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
-	CU_ASSERT_EQUAL_FATAL(tj_session(j, "s", OWNER), ERR_OK);
-	c = tj_chunk(1, key, sizeof(key));
+	CU_ASSERT_EQUAL_FATAL(jfix_session(j, "s", OWNER, T0), ERR_OK);
+	c = jfix_chunk(1, key, sizeof(key));
 	c.md5 = "00112233445566778899aabbccddeeff";
 	CU_ASSERT_EQUAL_FATAL(journal_complete_chunk(j, OWNER, "s", &c, T0,
 	    &r), ERR_OK);
 	c.key = "audio/user-a/s/chunk-000009.webm";
 	CU_ASSERT_EQUAL(journal_complete_chunk(j, OWNER, "s", &c, T0, &r),
 	    ERR_CONFLICT);
-	c = tj_chunk(1, key, sizeof(key));
+	c = jfix_chunk(1, key, sizeof(key));
 	c.bytes = 999;
 	CU_ASSERT_EQUAL(journal_complete_chunk(j, OWNER, "s", &c, T0, &r),
 	    ERR_CONFLICT);
-	c = tj_chunk(1, key, sizeof(key));
+	c = jfix_chunk(1, key, sizeof(key));
 	c.t_end_ms = 4000;
 	CU_ASSERT_EQUAL(journal_complete_chunk(j, OWNER, "s", &c, T0, &r),
 	    ERR_CONFLICT);
-	c = tj_chunk(1, key, sizeof(key));
+	c = jfix_chunk(1, key, sizeof(key));
 	c.md5 = "ffffffffffffffffffffffffffffffff";
 	CU_ASSERT_EQUAL(journal_complete_chunk(j, OWNER, "s", &c, T0, &r),
 	    ERR_CONFLICT);
@@ -507,9 +377,9 @@ complete_with_different_data_conflicts(void)
 	CU_ASSERT_EQUAL(journal_complete_chunk(j, OWNER, "s", &c, T0, &r),
 	    ERR_OK);
 	CU_ASSERT_EQUAL(r.replayed, 1);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT revision FROM sessions"), 1);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT bytes FROM chunks"), 1001);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM outbox WHERE "
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT revision FROM sessions"), 1);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT bytes FROM chunks"), 1001);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM outbox WHERE "
 	    "kind = 'event'"), 1);
 	journal_close(j);
 }
@@ -524,11 +394,11 @@ replay_check_answers_retries_only(void)
 	struct journal_complete_result first, r;
 	struct journal_chunk c;
 
-	tj_path(path, sizeof(path));
-	j = tj_open(path);
+	jfix_path(path, sizeof(path));
+	j = jfix_open(path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
-	CU_ASSERT_EQUAL_FATAL(tj_session(j, "s", OWNER), ERR_OK);
-	c = tj_chunk(1, key, sizeof(key));
+	CU_ASSERT_EQUAL_FATAL(jfix_session(j, "s", OWNER, T0), ERR_OK);
+	c = jfix_chunk(1, key, sizeof(key));
 	CU_ASSERT_EQUAL(journal_replay_chunk(j, OWNER, "s", &c, &r), ERR_OK);
 	CU_ASSERT_EQUAL(r.replayed, 0);
 	CU_ASSERT_EQUAL_FATAL(journal_complete_chunk(j, OWNER, "s", &c, T0,
@@ -544,19 +414,19 @@ replay_check_answers_retries_only(void)
 	c.bytes = 999;
 	CU_ASSERT_EQUAL(journal_replay_chunk(j, OWNER, "s", &c, &r), ERR_OK);
 	CU_ASSERT_EQUAL(r.replayed, 0);
-	c = tj_chunk(2, key, sizeof(key));
+	c = jfix_chunk(2, key, sizeof(key));
 	CU_ASSERT_EQUAL(journal_replay_chunk(j, OWNER, "s", &c, &r), ERR_OK);
 	CU_ASSERT_EQUAL(r.replayed, 0);
 	/* Another owner, or no such session: not found. */
-	c = tj_chunk(1, key, sizeof(key));
+	c = jfix_chunk(1, key, sizeof(key));
 	CU_ASSERT_EQUAL(journal_replay_chunk(j, "someone-else", "s", &c, &r),
 	    ERR_NOT_FOUND);
 	CU_ASSERT_EQUAL(r.replayed, 0);
 	CU_ASSERT_EQUAL(journal_replay_chunk(j, OWNER, "nope", &c, &r),
 	    ERR_NOT_FOUND);
 	/* Nothing was written. */
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT revision FROM sessions"), 1);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM outbox WHERE "
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT revision FROM sessions"), 1);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM outbox WHERE "
 	    "kind = 'event'"), 1);
 	journal_close(j);
 }
@@ -573,54 +443,54 @@ manifest_upsert_never_removes_or_shrinks(void)
 	int64_t seqs[3] = { 1, 3, 2 };
 	unsigned char unknown[3];
 
-	tj_path(path, sizeof(path));
-	j = tj_open(path);
+	jfix_path(path, sizeof(path));
+	j = jfix_open(path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
-	CU_ASSERT_EQUAL_FATAL(tj_session(j, "s", OWNER), ERR_OK);
-	CU_ASSERT_EQUAL_FATAL(tj_complete(j, "s", 1, T0, NULL), ERR_OK);
-	CU_ASSERT_EQUAL_FATAL(tj_complete(j, "s", 2, T0, NULL), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_session(j, "s", OWNER, T0), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_complete(j, "s", 1, T0, NULL), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_complete(j, "s", 2, T0, NULL), ERR_OK);
 	CU_ASSERT_EQUAL(journal_unknown_seqs(j, OWNER, "s", seqs, 3, unknown),
 	    ERR_OK);
 	CU_ASSERT(unknown[0] == 0 && unknown[1] == 1 && unknown[2] == 0);
 
 	/* Known seq 1 matches, seq 3 is new; seq 2 is left out and stays. */
-	list[0] = tj_chunk(1, k[0], sizeof(k[0]));
-	list[1] = tj_chunk(3, k[1], sizeof(k[1]));
+	list[0] = jfix_chunk(1, k[0], sizeof(k[0]));
+	list[1] = jfix_chunk(3, k[1], sizeof(k[1]));
 	CU_ASSERT_EQUAL(journal_upsert_manifest(j, OWNER, "s", list, 2,
 	    T0 + 10, &u), ERR_OK);
 	CU_ASSERT_EQUAL(u.added, 1);
 	CU_ASSERT_EQUAL(u.revision, 3);
 	CU_ASSERT_EQUAL(u.chunk_count, 3);
 	CU_ASSERT_EQUAL(u.total_bytes, 1001 + 1002 + 1003);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM chunks"), 3);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM chunks"), 3);
 	/* No event for a chunk only a client manifest brought in. */
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM outbox WHERE "
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM outbox WHERE "
 	    "kind = 'event'"), 2);
 
 	/* Shrinking a verified chunk is refused, and the whole upsert with
 	 * it: new seq 4 in the same list is not added. */
-	list[0] = tj_chunk(4, k[2], sizeof(k[2]));
-	list[1] = tj_chunk(2, k[3], sizeof(k[3]));
+	list[0] = jfix_chunk(4, k[2], sizeof(k[2]));
+	list[1] = jfix_chunk(2, k[3], sizeof(k[3]));
 	list[1].bytes = 10;
 	CU_ASSERT_EQUAL(journal_upsert_manifest(j, OWNER, "s", list, 2,
 	    T0 + 20, &u), ERR_CONFLICT);
-	list[1] = tj_chunk(2, k[3], sizeof(k[3]));
+	list[1] = jfix_chunk(2, k[3], sizeof(k[3]));
 	list[1].key = "audio/user-a/s/other.webm";
 	CU_ASSERT_EQUAL(journal_upsert_manifest(j, OWNER, "s", list, 2,
 	    T0 + 20, &u), ERR_CONFLICT);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM chunks"), 3);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT revision FROM sessions"), 3);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT bytes FROM chunks WHERE "
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM chunks"), 3);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT revision FROM sessions"), 3);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT bytes FROM chunks WHERE "
 	    "seq = 2"), 1002);
 
 	/* Duplicate seqs in one list are a bad request. */
-	list[0] = tj_chunk(5, k[2], sizeof(k[2]));
-	list[1] = tj_chunk(5, k[3], sizeof(k[3]));
+	list[0] = jfix_chunk(5, k[2], sizeof(k[2]));
+	list[1] = jfix_chunk(5, k[3], sizeof(k[3]));
 	CU_ASSERT_EQUAL(journal_upsert_manifest(j, OWNER, "s", list, 2,
 	    T0 + 20, &u), ERR_INVAL);
 
 	/* A list that adds nothing changes nothing. */
-	list[0] = tj_chunk(2, k[2], sizeof(k[2]));
+	list[0] = jfix_chunk(2, k[2], sizeof(k[2]));
 	CU_ASSERT_EQUAL(journal_upsert_manifest(j, OWNER, "s", list, 1,
 	    T0 + 30, &u), ERR_OK);
 	CU_ASSERT_EQUAL(u.added, 0);
@@ -631,13 +501,13 @@ manifest_upsert_never_removes_or_shrinks(void)
 
 	/* The complete for a chunk the manifest brought in still emits its
 	 * event once, then answers the same. */
-	CU_ASSERT_EQUAL(tj_complete(j, "s", 3, T0 + 40, &r), ERR_OK);
+	CU_ASSERT_EQUAL(jfix_complete(j, "s", 3, T0 + 40, &r), ERR_OK);
 	CU_ASSERT_EQUAL(r.replayed, 0);
 	CU_ASSERT_EQUAL(r.chunk_count, 3);
 	CU_ASSERT_EQUAL(r.revision, 4);
-	CU_ASSERT_EQUAL(tj_complete(j, "s", 3, T0 + 41, &r), ERR_OK);
+	CU_ASSERT_EQUAL(jfix_complete(j, "s", 3, T0 + 41, &r), ERR_OK);
 	CU_ASSERT_EQUAL(r.replayed, 1);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM outbox WHERE "
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM outbox WHERE "
 	    "kind = 'event'"), 3);
 	CU_ASSERT_EQUAL(journal_get_session(j, OWNER, "s", &s), ERR_OK);
 	CU_ASSERT_EQUAL(s.chunk_count, 3);
@@ -656,12 +526,12 @@ finalize_twice_answers_the_same(void)
 	struct journal_session s;
 	struct journal_snapshot *snap = NULL;
 
-	tj_path(path, sizeof(path));
-	j = tj_open(path);
+	jfix_path(path, sizeof(path));
+	j = jfix_open(path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
-	CU_ASSERT_EQUAL_FATAL(tj_session(j, "s", OWNER), ERR_OK);
-	CU_ASSERT_EQUAL_FATAL(tj_complete(j, "s", 1, T0, NULL), ERR_OK);
-	CU_ASSERT_EQUAL_FATAL(tj_complete(j, "s", 2, T0, NULL), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_session(j, "s", OWNER, T0), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_complete(j, "s", 1, T0, NULL), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_complete(j, "s", 2, T0, NULL), ERR_OK);
 	CU_ASSERT_EQUAL_FATAL(journal_finalize(j, OWNER, "s", 9876, MKEY,
 	    T0 + 100, &a), ERR_OK);
 	CU_ASSERT_EQUAL(a.replayed, 0);
@@ -678,7 +548,7 @@ finalize_twice_answers_the_same(void)
 	CU_ASSERT_EQUAL(b.total_bytes, a.total_bytes);
 	CU_ASSERT_EQUAL(b.duration_ms, a.duration_ms);
 	CU_ASSERT_EQUAL(b.revision, a.revision);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM outbox WHERE "
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM outbox WHERE "
 	    "detail_type = 'RecordingFinalized'"), 1);
 	CU_ASSERT_EQUAL(journal_get_session(j, OWNER, "s", &s), ERR_OK);
 	CU_ASSERT_EQUAL(s.finalized, 1);
@@ -702,26 +572,26 @@ sealed_session_refuses_changes(void)
 	struct journal_upsert_result u;
 	struct journal_chunk list[1];
 
-	tj_path(path, sizeof(path));
-	j = tj_open(path);
+	jfix_path(path, sizeof(path));
+	j = jfix_open(path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
-	CU_ASSERT_EQUAL_FATAL(tj_session(j, "s", OWNER), ERR_OK);
-	CU_ASSERT_EQUAL_FATAL(tj_complete(j, "s", 1, T0, NULL), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_session(j, "s", OWNER, T0), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_complete(j, "s", 1, T0, NULL), ERR_OK);
 	CU_ASSERT_EQUAL_FATAL(journal_finalize(j, OWNER, "s", 5000, MKEY, T0,
 	    &f), ERR_OK);
-	CU_ASSERT_EQUAL(tj_complete(j, "s", 2, T0, &r), ERR_CONFLICT);
-	list[0] = tj_chunk(2, k[0], sizeof(k[0]));
+	CU_ASSERT_EQUAL(jfix_complete(j, "s", 2, T0, &r), ERR_CONFLICT);
+	list[0] = jfix_chunk(2, k[0], sizeof(k[0]));
 	CU_ASSERT_EQUAL(journal_upsert_manifest(j, OWNER, "s", list, 1, T0,
 	    &u), ERR_CONFLICT);
 	/* Replays of what is already there stay harmless. */
-	CU_ASSERT_EQUAL(tj_complete(j, "s", 1, T0, &r), ERR_OK);
+	CU_ASSERT_EQUAL(jfix_complete(j, "s", 1, T0, &r), ERR_OK);
 	CU_ASSERT_EQUAL(r.replayed, 1);
-	list[0] = tj_chunk(1, k[1], sizeof(k[1]));
+	list[0] = jfix_chunk(1, k[1], sizeof(k[1]));
 	CU_ASSERT_EQUAL(journal_upsert_manifest(j, OWNER, "s", list, 1, T0,
 	    &u), ERR_OK);
 	CU_ASSERT_EQUAL(u.added, 0);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM chunks"), 1);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT revision FROM sessions"), 2);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM chunks"), 1);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT revision FROM sessions"), 2);
 	journal_close(j);
 }
 
@@ -742,30 +612,30 @@ late_chunk_joins_the_final_manifest(void)
 	const struct manifest *m;
 	const int64_t grace = 300000;
 
-	tj_path(path, sizeof(path));
-	j = tj_open(path);
+	jfix_path(path, sizeof(path));
+	j = jfix_open(path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
 	journal_set_finalize_grace(j, grace);
-	CU_ASSERT_EQUAL_FATAL(tj_session(j, "s", OWNER), ERR_OK);
-	CU_ASSERT_EQUAL_FATAL(tj_complete(j, "s", 1, T0, NULL), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_session(j, "s", OWNER, T0), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_complete(j, "s", 1, T0, NULL), ERR_OK);
 	/* Declares 8 s: chunk 2 (5-10 s) starts inside it. */
 	CU_ASSERT_EQUAL_FATAL(journal_finalize(j, OWNER, "s", 8000, MKEY,
 	    T0 + 100, &f), ERR_OK);
 	CU_ASSERT_EQUAL(f.revision, 2);
 	CU_ASSERT_EQUAL(journal_get_session(j, OWNER, "s", &s), ERR_OK);
 	CU_ASSERT_EQUAL(s.finalized_ms, T0 + 100);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM outbox WHERE "
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM outbox WHERE "
 	    "kind = 'manifest_write'"), 1);
-	CU_ASSERT_EQUAL(tj_complete(j, "s", 2, T0 + 100 + grace, &late),
+	CU_ASSERT_EQUAL(jfix_complete(j, "s", 2, T0 + 100 + grace, &late),
 	    ERR_OK);
 	CU_ASSERT_EQUAL(late.replayed, 0);
 	CU_ASSERT_EQUAL(late.chunk_count, 2);
 	CU_ASSERT_EQUAL(late.total_bytes, 2003);
 	CU_ASSERT_EQUAL(late.duration_ms, 8000);
 	CU_ASSERT_EQUAL(late.revision, 3);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM outbox WHERE "
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM outbox WHERE "
 	    "detail_type = 'AudioChunkUploaded'"), 2);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM outbox WHERE "
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM outbox WHERE "
 	    "kind = 'manifest_write'"), 1);
 	CU_ASSERT_EQUAL(journal_read_snapshot(j, OWNER, "s", &snap), ERR_OK);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(snap);
@@ -777,12 +647,12 @@ late_chunk_joins_the_final_manifest(void)
 	journal_snapshot_free(snap);
 
 	/* Retried after the grace: the same answer, nothing new. */
-	CU_ASSERT_EQUAL(tj_complete(j, "s", 2, T0 + 3600000, &again), ERR_OK);
+	CU_ASSERT_EQUAL(jfix_complete(j, "s", 2, T0 + 3600000, &again), ERR_OK);
 	CU_ASSERT_EQUAL(again.replayed, 1);
 	CU_ASSERT_STRING_EQUAL(again.event_id, late.event_id);
 	CU_ASSERT_EQUAL(again.chunk_count, late.chunk_count);
 	CU_ASSERT_EQUAL(again.revision, late.revision);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM outbox WHERE "
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM outbox WHERE "
 	    "detail_type = 'AudioChunkUploaded'"), 2);
 	/* finalize again: what it answered first, and the newest revision
 	 * to wait for in S3. */
@@ -793,7 +663,7 @@ late_chunk_joins_the_final_manifest(void)
 	CU_ASSERT_EQUAL(f2.chunk_count, f.chunk_count);
 	CU_ASSERT_EQUAL(f2.total_bytes, f.total_bytes);
 	CU_ASSERT_EQUAL(f2.revision, 3);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM outbox WHERE "
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM outbox WHERE "
 	    "detail_type = 'RecordingFinalized'"), 1);
 	journal_close(j);
 }
@@ -808,16 +678,16 @@ late_chunk_rule_refuses_outside_and_after_grace(void)
 	struct journal_session s;
 	const int64_t grace = 300000;
 
-	tj_path(path, sizeof(path));
-	j = tj_open(path);
+	jfix_path(path, sizeof(path));
+	j = jfix_open(path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
 	journal_set_finalize_grace(j, grace);
-	CU_ASSERT_EQUAL_FATAL(tj_session(j, "s", OWNER), ERR_OK);
-	CU_ASSERT_EQUAL_FATAL(tj_complete(j, "s", 1, T0, NULL), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_session(j, "s", OWNER, T0), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_complete(j, "s", 1, T0, NULL), ERR_OK);
 	CU_ASSERT_EQUAL_FATAL(journal_finalize(j, OWNER, "s", 5000, MKEY, T0,
 	    &f), ERR_OK);
 	/* Chunk 2 starts at 5000, not inside a 5000 ms recording. */
-	CU_ASSERT_EQUAL(tj_complete(j, "s", 2, T0 + 1, &r), ERR_CONFLICT);
+	CU_ASSERT_EQUAL(jfix_complete(j, "s", 2, T0 + 1, &r), ERR_CONFLICT);
 	CU_ASSERT_EQUAL(journal_get_session(j, OWNER, "s", &s), ERR_OK);
 	CU_ASSERT_EQUAL(journal_late_rule(&s, 5000, grace, T0 + 1),
 	    JOURNAL_LATE_OUTSIDE);
@@ -834,16 +704,16 @@ late_chunk_rule_refuses_outside_and_after_grace(void)
 	CU_ASSERT_EQUAL(journal_late_rule(&s, 99999, 0, T0), JOURNAL_LATE_OK);
 
 	/* Inside the duration, but after the grace or with none. */
-	CU_ASSERT_EQUAL_FATAL(tj_session(j, "t", OWNER), ERR_OK);
-	CU_ASSERT_EQUAL_FATAL(tj_complete(j, "t", 1, T0, NULL), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_session(j, "t", OWNER, T0), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_complete(j, "t", 1, T0, NULL), ERR_OK);
 	CU_ASSERT_EQUAL_FATAL(journal_finalize(j, OWNER, "t", 20000, MKEY, T0,
 	    &f), ERR_OK);
-	CU_ASSERT_EQUAL(tj_complete(j, "t", 2, T0 + grace + 1, &r),
+	CU_ASSERT_EQUAL(jfix_complete(j, "t", 2, T0 + grace + 1, &r),
 	    ERR_CONFLICT);
 	journal_set_finalize_grace(j, 0);
-	CU_ASSERT_EQUAL(tj_complete(j, "t", 2, T0 + 1, &r), ERR_CONFLICT);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM chunks"), 2);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM outbox WHERE "
+	CU_ASSERT_EQUAL(jfix_complete(j, "t", 2, T0 + 1, &r), ERR_CONFLICT);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM chunks"), 2);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM outbox WHERE "
 	    "detail_type = 'AudioChunkUploaded'"), 2);
 	journal_close(j);
 }
@@ -855,16 +725,16 @@ empty_session_can_be_finalized(void)
 	struct journal *j;
 	struct journal_finalize_result f;
 
-	tj_path(path, sizeof(path));
-	j = tj_open(path);
+	jfix_path(path, sizeof(path));
+	j = jfix_open(path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
-	CU_ASSERT_EQUAL_FATAL(tj_session(j, "s", OWNER), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_session(j, "s", OWNER, T0), ERR_OK);
 	CU_ASSERT_EQUAL(journal_finalize(j, OWNER, "s", 1, MKEY, T0, &f),
 	    ERR_OK);
 	CU_ASSERT_EQUAL(f.chunk_count, 0);
 	CU_ASSERT_EQUAL(f.total_bytes, 0);
 	CU_ASSERT_EQUAL(f.revision, 1);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM outbox"), 2);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM outbox"), 2);
 	journal_close(j);
 }
 
@@ -876,19 +746,19 @@ outbox_lease_is_exclusive_across_connections(void)
 	char path[512];
 	struct journal *a, *b;
 	struct journal_outbox_item ia[8], ib[8];
-	struct journal_claim ca = tj_claim("host:1", T0, JOURNAL_OUTBOX_ANY);
-	struct journal_claim cb = tj_claim("host:2", T0, JOURNAL_OUTBOX_ANY);
+	struct journal_claim ca = jfix_claim("host:1", T0, JOURNAL_OUTBOX_ANY);
+	struct journal_claim cb = jfix_claim("host:2", T0, JOURNAL_OUTBOX_ANY);
 	struct journal_outbox_stats st;
 	size_t na = 0, nb = 0;
 
-	tj_path(path, sizeof(path));
-	a = tj_open(path);
-	b = tj_open(path);
+	jfix_path(path, sizeof(path));
+	a = jfix_open(path);
+	b = jfix_open(path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
-	CU_ASSERT_EQUAL_FATAL(tj_session(a, "s", OWNER), ERR_OK);
-	CU_ASSERT_EQUAL_FATAL(tj_complete(a, "s", 1, T0, NULL), ERR_OK);
-	CU_ASSERT_EQUAL_FATAL(tj_complete(b, "s", 2, T0, NULL), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_session(a, "s", OWNER, T0), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_complete(a, "s", 1, T0, NULL), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_complete(b, "s", 2, T0, NULL), ERR_OK);
 	CU_ASSERT_EQUAL(journal_outbox_claim(a, &ca, ia, 8, &na), ERR_OK);
 	CU_ASSERT_EQUAL(na, 3);	/* two events, one collapsed manifest */
 	CU_ASSERT_EQUAL(journal_outbox_claim(b, &cb, ib, 8, &nb), ERR_OK);
@@ -910,7 +780,7 @@ outbox_lease_is_exclusive_across_connections(void)
 	/* The old holder's failure report no longer touches the item. */
 	CU_ASSERT_EQUAL(journal_outbox_fail(a, &ia[0], "host:1", T0 + 999999,
 	    "late"), ERR_OK);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM outbox WHERE "
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM outbox WHERE "
 	    "lease_owner = 'host:2'"), 3);
 	journal_outbox_items_free(ia, na);
 	journal_outbox_items_free(ib, nb);
@@ -926,15 +796,15 @@ event_items_carry_stable_detail(void)
 	struct journal_complete_result r;
 	struct journal_finalize_result f;
 	struct journal_outbox_item it[4];
-	struct journal_claim c = tj_claim("h:1", T0 + 5, JOURNAL_OUTBOX_EVENT);
+	struct journal_claim c = jfix_claim("h:1", T0 + 5, JOURNAL_OUTBOX_EVENT);
 	struct json_object *o, *v;
 	size_t n = 0;
 
-	tj_path(path, sizeof(path));
-	j = tj_open(path);
+	jfix_path(path, sizeof(path));
+	j = jfix_open(path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
-	CU_ASSERT_EQUAL_FATAL(tj_session(j, "s", OWNER), ERR_OK);
-	CU_ASSERT_EQUAL_FATAL(tj_complete(j, "s", 7, T0 + 1, &r), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_session(j, "s", OWNER, T0), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_complete(j, "s", 7, T0 + 1, &r), ERR_OK);
 	CU_ASSERT_EQUAL_FATAL(journal_finalize(j, OWNER, "s", 4321, MKEY,
 	    T0 + 2, &f), ERR_OK);
 	CU_ASSERT_EQUAL_FATAL(journal_outbox_claim(j, &c, it, 4, &n), ERR_OK);
@@ -978,7 +848,7 @@ event_items_carry_stable_detail(void)
 	CU_ASSERT_EQUAL(it[0].attempts, 2);
 	CU_ASSERT_EQUAL(journal_outbox_done(j, &it[0], T0 + 7), ERR_OK);
 	journal_outbox_items_free(it, n);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM outbox WHERE "
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM outbox WHERE "
 	    "kind = 'event'"), 1);
 	journal_close(j);
 }
@@ -991,15 +861,15 @@ outbox_backoff_dead_and_requeue(void)
 	struct journal_outbox_item it[4];
 	struct journal_outbox_row rows[4];
 	struct journal_outbox_stats st;
-	struct journal_claim c = tj_claim("h:1", T0, JOURNAL_OUTBOX_EVENT);
+	struct journal_claim c = jfix_claim("h:1", T0, JOURNAL_OUTBOX_EVENT);
 	size_t n = 0;
 	int64_t count = -1;
 
-	tj_path(path, sizeof(path));
-	j = tj_open(path);
+	jfix_path(path, sizeof(path));
+	j = jfix_open(path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
-	CU_ASSERT_EQUAL_FATAL(tj_session(j, "s", OWNER), ERR_OK);
-	CU_ASSERT_EQUAL_FATAL(tj_complete(j, "s", 1, T0, NULL), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_session(j, "s", OWNER, T0), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_complete(j, "s", 1, T0, NULL), ERR_OK);
 	CU_ASSERT_EQUAL_FATAL(journal_outbox_claim(j, &c, it, 4, &n), ERR_OK);
 	CU_ASSERT_EQUAL_FATAL(n, 1);
 	CU_ASSERT_EQUAL(journal_outbox_fail(j, &it[0], "h:1", T0 + 10000,
@@ -1077,20 +947,20 @@ manifest_revision_never_goes_backwards(void)
 	char path[512];
 	struct journal *a, *b;
 	struct journal_outbox_item ia[2], ib[2], stale;
-	struct journal_claim ca = tj_claim("A", T0,
+	struct journal_claim ca = jfix_claim("A", T0,
 	    JOURNAL_OUTBOX_MANIFEST_WRITE);
-	struct journal_claim cb = tj_claim("B", T0,
+	struct journal_claim cb = jfix_claim("B", T0,
 	    JOURNAL_OUTBOX_MANIFEST_WRITE);
 	int64_t synced = -1;
 	size_t na = 0, nb = 0;
 
-	tj_path(path, sizeof(path));
-	a = tj_open(path);
-	b = tj_open(path);
+	jfix_path(path, sizeof(path));
+	a = jfix_open(path);
+	b = jfix_open(path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b);
-	CU_ASSERT_EQUAL_FATAL(tj_session(a, "s", OWNER), ERR_OK);
-	CU_ASSERT_EQUAL_FATAL(tj_complete(a, "s", 1, T0, NULL), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_session(a, "s", OWNER, T0), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_complete(a, "s", 1, T0, NULL), ERR_OK);
 	/* A takes revision 1; the session moves on to 2 and 3 meanwhile,
 	 * and the manifest writes collapse into the one leased row. */
 	CU_ASSERT_EQUAL_FATAL(journal_outbox_claim(a, &ca, ia, 2, &na), ERR_OK);
@@ -1098,9 +968,9 @@ manifest_revision_never_goes_backwards(void)
 	CU_ASSERT_EQUAL(ia[0].revision, 1);
 	CU_ASSERT_EQUAL(tj_payload_int(ia[0].payload, "revision"), 1);
 	CU_ASSERT_EQUAL(tj_payload_nchunks(ia[0].payload), 1);
-	CU_ASSERT_EQUAL_FATAL(tj_complete(b, "s", 2, T0 + 1, NULL), ERR_OK);
-	CU_ASSERT_EQUAL_FATAL(tj_complete(b, "s", 3, T0 + 2, NULL), ERR_OK);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM outbox WHERE "
+	CU_ASSERT_EQUAL_FATAL(jfix_complete(b, "s", 2, T0 + 1, NULL), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_complete(b, "s", 3, T0 + 2, NULL), ERR_OK);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM outbox WHERE "
 	    "kind = 'manifest_write'"), 1);
 	/* B cannot take it while A holds the lease. */
 	CU_ASSERT_EQUAL(journal_outbox_claim(b, &cb, ib, 2, &nb), ERR_OK);
@@ -1119,7 +989,7 @@ manifest_revision_never_goes_backwards(void)
 	CU_ASSERT_EQUAL(journal_outbox_done(b, &ib[0], T0 + 4), ERR_OK);
 	CU_ASSERT_EQUAL(journal_synced_revision(b, "s", &synced), ERR_OK);
 	CU_ASSERT_EQUAL(synced, 3);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM outbox WHERE "
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM outbox WHERE "
 	    "kind = 'manifest_write'"), 0);
 	/* Nothing left to write: a claim finds nothing. */
 	cb.now_ms = T0 + 5;
@@ -1132,7 +1002,7 @@ manifest_revision_never_goes_backwards(void)
 	CU_ASSERT_EQUAL(journal_outbox_done(a, &stale, T0 + 6), ERR_OK);
 	CU_ASSERT_EQUAL(journal_synced_revision(a, "s", &synced), ERR_OK);
 	CU_ASSERT_EQUAL(synced, 3);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT revision FROM sessions"), 4);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT revision FROM sessions"), 4);
 	journal_outbox_items_free(ib, 1);
 	ca.now_ms = T0 + 6;
 	CU_ASSERT_EQUAL_FATAL(journal_outbox_claim(a, &ca, ib, 2, &nb), ERR_OK);
@@ -1154,20 +1024,20 @@ claim_filters_by_session_and_kind(void)
 	char path[512];
 	struct journal *j;
 	struct journal_outbox_item it[8];
-	struct journal_claim c = tj_claim("api:1", T0,
+	struct journal_claim c = jfix_claim("api:1", T0,
 	    JOURNAL_OUTBOX_MANIFEST_WRITE);
 	struct journal_complete_result r;
 	char key[128];
 	struct journal_chunk ch;
 	size_t n = 0;
 
-	tj_path(path, sizeof(path));
-	j = tj_open(path);
+	jfix_path(path, sizeof(path));
+	j = jfix_open(path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
-	CU_ASSERT_EQUAL_FATAL(tj_session(j, "s", OWNER), ERR_OK);
-	CU_ASSERT_EQUAL_FATAL(tj_session(j, "t", OWNER), ERR_OK);
-	CU_ASSERT_EQUAL_FATAL(tj_complete(j, "s", 1, T0, NULL), ERR_OK);
-	ch = tj_chunk(1, key, sizeof(key));
+	CU_ASSERT_EQUAL_FATAL(jfix_session(j, "s", OWNER, T0), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_session(j, "t", OWNER, T0), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_complete(j, "s", 1, T0, NULL), ERR_OK);
+	ch = jfix_chunk(1, key, sizeof(key));
 	CU_ASSERT_EQUAL_FATAL(journal_complete_chunk(j, OWNER, "t", &ch, T0,
 	    &r), ERR_OK);
 	c.session_id = "t";
@@ -1224,13 +1094,13 @@ tj_worker(const char *path, int slot, int procs)
 		if (seq % procs != slot)
 			continue;
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		if (tj_complete(j, "s", seq, journal_now_ms(), &r) != ERR_OK ||
+		if (jfix_complete(j, "s", seq, journal_now_ms(), &r) != ERR_OK ||
 		    r.replayed)
 			bad++;
 		if ((ms = tj_elapsed(&t) * 1000) > worst)
 			worst = ms;
 		/* Every tenth is retried: same answer, no second event. */
-		if (seq % 10 == 0 && (tj_complete(j, "s", seq,
+		if (seq % 10 == 0 && (jfix_complete(j, "s", seq,
 		    journal_now_ms(), &again) != ERR_OK || !again.replayed ||
 		    strcmp(again.event_id, r.event_id) != 0))
 			bad++;
@@ -1260,10 +1130,10 @@ eight_processes_complete_500_chunks_of_one_session(void)
 	double secs, ms, worst = 0;
 	FILE *f;
 
-	tj_path(path, sizeof(path));
-	j = tj_open(path);
+	jfix_path(path, sizeof(path));
+	j = jfix_open(path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
-	CU_ASSERT_EQUAL_FATAL(tj_session(j, "s", OWNER), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_session(j, "s", OWNER, T0), ERR_OK);
 	journal_close(j);
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	for (i = 0; i < TJ_PROCS; i++) {
@@ -1289,25 +1159,25 @@ eight_processes_complete_500_chunks_of_one_session(void)
 	    TJ_CHUNKS, TJ_CHUNKS / 10, TJ_PROCS, secs, TJ_CHUNKS / secs,
 	    worst);
 	CU_ASSERT_EQUAL(ok, TJ_PROCS);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM chunks"),
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM chunks"),
 	    TJ_CHUNKS);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(DISTINCT seq) FROM "
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(DISTINCT seq) FROM "
 	    "chunks WHERE seq BETWEEN 1 AND 500"), TJ_CHUNKS);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT revision FROM sessions"),
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT revision FROM sessions"),
 	    TJ_CHUNKS);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT chunk_count FROM sessions"),
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT chunk_count FROM sessions"),
 	    TJ_CHUNKS);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT total_bytes FROM sessions"),
-	    tj_count(path, "SELECT sum(bytes) FROM chunks"));
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM outbox WHERE "
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT total_bytes FROM sessions"),
+	    jfix_count(path, "SELECT sum(bytes) FROM chunks"));
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM outbox WHERE "
 	    "detail_type = 'AudioChunkUploaded'"), TJ_CHUNKS);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(DISTINCT event_id) FROM "
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(DISTINCT event_id) FROM "
 	    "outbox WHERE kind = 'event'"), TJ_CHUNKS);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM outbox WHERE "
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM outbox WHERE "
 	    "kind = 'manifest_write'"), 1);
-	CU_ASSERT(tj_integrity_ok(path));
+	CU_ASSERT(jfix_integrity_ok(path));
 
-	j = tj_open(path);
+	j = jfix_open(path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
 	CU_ASSERT_EQUAL_FATAL(journal_read_snapshot(j, OWNER, "s", &snap),
 	    ERR_OK);
@@ -1354,7 +1224,7 @@ tj_deliverer(const char *path, int slot)
 	    journal_open(&j, path, 30000, 0) != ERR_OK)
 		_exit(2);
 	while (idle < 3) {
-		c = tj_claim(owner, journal_now_ms(), JOURNAL_OUTBOX_EVENT);
+		c = jfix_claim(owner, journal_now_ms(), JOURNAL_OUTBOX_EVENT);
 		c.lease_seconds = 600;
 		if (journal_outbox_claim(j, &c, it, 10, &n) != ERR_OK) {
 			bad++;
@@ -1390,15 +1260,15 @@ concurrent_deliverers_claim_each_event_once(void)
 	int i, status, ok = 0;
 	FILE *f;
 
-	tj_path(path, sizeof(path));
-	j = tj_open(path);
+	jfix_path(path, sizeof(path));
+	j = jfix_open(path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
-	CU_ASSERT_EQUAL_FATAL(tj_session(j, "s", OWNER), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_session(j, "s", OWNER, T0), ERR_OK);
 	for (seq = 1; seq <= TJ_EVENTS; seq++)
-		CU_ASSERT_EQUAL_FATAL(tj_complete(j, "s", seq, T0, NULL),
+		CU_ASSERT_EQUAL_FATAL(jfix_complete(j, "s", seq, T0, NULL),
 		    ERR_OK);
 	journal_close(j);
-	maxid = tj_count(path, "SELECT max(id) FROM outbox");
+	maxid = jfix_count(path, "SELECT max(id) FROM outbox");
 	CU_ASSERT_FATAL(maxid > 0);
 	seen = calloc((size_t)maxid + 1, 1);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(seen);
@@ -1429,7 +1299,7 @@ concurrent_deliverers_claim_each_event_once(void)
 	free(seen);
 	CU_ASSERT_EQUAL(total, TJ_EVENTS);
 	CU_ASSERT_EQUAL(dup, 0);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM outbox WHERE "
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM outbox WHERE "
 	    "kind = 'event'"), 0);
 }
 
@@ -1453,14 +1323,14 @@ single_process_complete_rate(void)
 	int bad = 0;
 	double secs, cpu;
 
-	tj_path(path, sizeof(path));
-	j = tj_open(path);
+	jfix_path(path, sizeof(path));
+	j = jfix_open(path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
-	CU_ASSERT_EQUAL_FATAL(tj_session(j, "s", OWNER), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_session(j, "s", OWNER, T0), ERR_OK);
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	cpu = tj_cpu_seconds();
 	for (seq = 1; seq <= TJ_CHUNKS; seq++)
-		if (tj_complete(j, "s", seq, journal_now_ms(), NULL) != ERR_OK)
+		if (jfix_complete(j, "s", seq, journal_now_ms(), NULL) != ERR_OK)
 			bad++;
 	cpu = tj_cpu_seconds() - cpu;
 	secs = tj_elapsed(&t);
@@ -1470,7 +1340,7 @@ single_process_complete_rate(void)
 	    "%.0f completes/s, %.0f us CPU each\n", TJ_CHUNKS, secs,
 	    TJ_CHUNKS / secs, cpu * 1e6 / TJ_CHUNKS);
 	CU_ASSERT_EQUAL(bad, 0);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT revision FROM sessions"),
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT revision FROM sessions"),
 	    TJ_CHUNKS);
 	journal_close(j);
 }
@@ -1485,16 +1355,16 @@ read_only_journal_answers_unavailable(void)
 	struct journal_complete_result r;
 	struct journal_finalize_result f;
 	struct journal_outbox_item it[4];
-	struct journal_claim c = tj_claim("h", T0, JOURNAL_OUTBOX_ANY);
+	struct journal_claim c = jfix_claim("h", T0, JOURNAL_OUTBOX_ANY);
 	struct journal_session s;
 	struct journal_outbox_stats st;
 	size_t n = 0;
 
-	tj_path(path, sizeof(path));
-	j = tj_open(path);
+	jfix_path(path, sizeof(path));
+	j = jfix_open(path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
-	CU_ASSERT_EQUAL_FATAL(tj_session(j, "s", OWNER), ERR_OK);
-	CU_ASSERT_EQUAL_FATAL(tj_complete(j, "s", 1, T0, NULL), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_session(j, "s", OWNER, T0), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_complete(j, "s", 1, T0, NULL), ERR_OK);
 	CU_ASSERT_EQUAL_FATAL(journal_open(&ro, path, 200, JOURNAL_READONLY),
 	    ERR_OK);
 	/* Reads work, every write is a clean 503. */
@@ -1502,8 +1372,8 @@ read_only_journal_answers_unavailable(void)
 	CU_ASSERT_EQUAL(s.chunk_count, 1);
 	CU_ASSERT_EQUAL(journal_outbox_stats(ro, T0, &st), ERR_OK);
 	CU_ASSERT_EQUAL(st.pending, 2);
-	CU_ASSERT_EQUAL(tj_complete(ro, "s", 2, T0, &r), ERR_UNAVAILABLE);
-	CU_ASSERT_EQUAL(tj_session(ro, "t", OWNER), ERR_UNAVAILABLE);
+	CU_ASSERT_EQUAL(jfix_complete(ro, "s", 2, T0, &r), ERR_UNAVAILABLE);
+	CU_ASSERT_EQUAL(jfix_session(ro, "t", OWNER, T0), ERR_UNAVAILABLE);
 	CU_ASSERT_EQUAL(journal_finalize(ro, OWNER, "s", 10, MKEY, T0, &f),
 	    ERR_UNAVAILABLE);
 	CU_ASSERT_EQUAL(journal_outbox_claim(ro, &c, it, 4, &n),
@@ -1513,10 +1383,10 @@ read_only_journal_answers_unavailable(void)
 	CU_ASSERT_EQUAL(journal_get_session(ro, OWNER, "s", &s), ERR_OK);
 	journal_close(ro);
 	/* Nothing was changed or damaged; the writer carries on. */
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM chunks"), 1);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM sessions"), 1);
-	CU_ASSERT(tj_integrity_ok(path));
-	CU_ASSERT_EQUAL(tj_complete(j, "s", 2, T0, &r), ERR_OK);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM chunks"), 1);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM sessions"), 1);
+	CU_ASSERT(jfix_integrity_ok(path));
+	CU_ASSERT_EQUAL(jfix_complete(j, "s", 2, T0, &r), ERR_OK);
 	CU_ASSERT_EQUAL(r.chunk_count, 2);
 	journal_close(j);
 }
@@ -1532,17 +1402,17 @@ full_disk_answers_unavailable_and_recovers(void)
 	int64_t seq, accepted = 0;
 	enum err e = ERR_OK;
 
-	tj_path(path, sizeof(path));
-	j = tj_open(path);
+	jfix_path(path, sizeof(path));
+	j = jfix_open(path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
-	CU_ASSERT_EQUAL_FATAL(tj_session(j, "s", OWNER), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_session(j, "s", OWNER, T0), ERR_OK);
 	/* Cap the file at 256 KiB over its current size, then fill it with
 	 * long keys until a write fails the way a full disk does. */
 	CU_ASSERT_EQUAL_FATAL(journal_limit_size(j,
-	    tj_count(path, "PRAGMA page_count") *
-	    tj_count(path, "PRAGMA page_size") + 262144), ERR_OK);
+	    jfix_count(path, "PRAGMA page_count") *
+	    jfix_count(path, "PRAGMA page_size") + 262144), ERR_OK);
 	for (seq = 1; seq <= 2000 && e == ERR_OK; seq++) {
-		c = tj_chunk(seq, key, sizeof(key));
+		c = jfix_chunk(seq, key, sizeof(key));
 		memset(key, 'k', 1000);
 		snprintf(key + 1000, sizeof(key) - 1000, "-%06lld",
 		    (long long)seq);
@@ -1554,12 +1424,12 @@ full_disk_answers_unavailable_and_recovers(void)
 	CU_ASSERT(accepted >= 10);
 	CU_ASSERT(seq <= 2000);
 	/* Everything accepted is there, nothing half-written. */
-	CU_ASSERT(tj_integrity_ok(path));
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM chunks"),
+	CU_ASSERT(jfix_integrity_ok(path));
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM chunks"),
 	    accepted);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT revision FROM sessions"),
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT revision FROM sessions"),
 	    accepted);
-	CU_ASSERT_EQUAL(tj_count(path, "SELECT count(*) FROM outbox WHERE "
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM outbox WHERE "
 	    "kind = 'event'"), accepted);
 	CU_ASSERT_EQUAL(journal_get_session(j, OWNER, "s", &s), ERR_OK);
 	CU_ASSERT_EQUAL(s.chunk_count, accepted);
@@ -1570,7 +1440,7 @@ full_disk_answers_unavailable_and_recovers(void)
 	CU_ASSERT_EQUAL(r.replayed, 0);
 	CU_ASSERT_EQUAL(r.chunk_count, accepted + 1);
 	journal_close(j);
-	CU_ASSERT(tj_integrity_ok(path));
+	CU_ASSERT(jfix_integrity_ok(path));
 }
 
 static void
@@ -1582,10 +1452,10 @@ connection_is_refused_across_fork(void)
 	pid_t pid;
 	int status = -1;
 
-	tj_path(path, sizeof(path));
-	j = tj_open(path);
+	jfix_path(path, sizeof(path));
+	j = jfix_open(path);
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
-	CU_ASSERT_EQUAL_FATAL(tj_session(j, "s", OWNER), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(jfix_session(j, "s", OWNER, T0), ERR_OK);
 	if ((pid = fork()) == 0) {
 		status = journal_get_session(j, OWNER, "s", &s) ==
 		    ERR_INTERNAL ? 0 : 1;
@@ -1597,8 +1467,8 @@ connection_is_refused_across_fork(void)
 	CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	/* The parent's connection still works, for writes too. */
 	CU_ASSERT_EQUAL(journal_get_session(j, OWNER, "s", &s), ERR_OK);
-	CU_ASSERT_EQUAL(tj_complete(j, "s", 1, T0, NULL), ERR_OK);
-	CU_ASSERT(tj_integrity_ok(path));
+	CU_ASSERT_EQUAL(jfix_complete(j, "s", 1, T0, NULL), ERR_OK);
+	CU_ASSERT(jfix_integrity_ok(path));
 	journal_close(j);
 }
 
@@ -1642,7 +1512,7 @@ test_journal_suite(void)
 	CU_pSuite s;
 	size_t i;
 
-	if ((s = CU_add_suite("journal", tj_init, tj_clean)) == NULL)
+	if ((s = CU_add_suite("journal", tj_init, jfix_clean)) == NULL)
 		return -1;
 	for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
 		if (CU_add_test(s, tests[i].name, tests[i].fn) == NULL)

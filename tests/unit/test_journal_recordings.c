@@ -1,108 +1,45 @@
 /*
- * test_journal_recordings.c: the journal's recordings calls (lib/storage/journal.c,
- * sql/003): the keyset list, presign records and `missing`, and a
- * deletion through its phases.
+ * test_journal_recordings.c: the journal's recordings calls
+ * (lib/storage/journal_recording.c and journal_deletion.c, sql/003): the
+ * keyset list, presign records and `missing`, and a deletion through its
+ * phases.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "journal.h"
 #include "log.h"
 #include "manifest.h"
+#include "jfix.h"
 #include "unit.h"
 
-#define T0	1764093000000LL
-#define OWNER	"user-a"
-#define OTHER	"user-b"
-
-static char tr_dir[256];
-static int tr_seq;
-
+/* The suite's temp directory and log level (jfix.c). */
 static int
 tr_init(void)
 {
-	const char *base = getenv("TMPDIR");
-
-	snprintf(tr_dir, sizeof(tr_dir), "%s/test_jrec.XXXXXX",
-	    base != NULL && base[0] != '\0' ? base : "/tmp");
-	if (mkdtemp(tr_dir) == NULL)
-		return -1;
-	log_init("test_journal_recordings", LOGL_ERROR, 2);
-	return 0;
+	return jfix_init("test_journal_recordings");
 }
 
-static int
-tr_clean(void)
-{
-	char cmd[512];
-
-	log_init("unit", LOGL_INFO, 2);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tr_dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
+/* A fresh journal; its path into path. */
 static struct journal *
 tr_open(char *path, size_t pathsz)
 {
-	struct journal *j = NULL;
-
-	snprintf(path, pathsz, "%s/j%d.db", tr_dir, ++tr_seq);
-	if (journal_open(&j, path, 5000, 0) != ERR_OK)
-		return NULL;
-	return j;
-}
-
-static int64_t
-tr_count(const char *path, const char *sql)
-{
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	int64_t v = -1;
-
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) ==
-	    SQLITE_OK && sqlite3_prepare_v2(db, sql, -1, &st, NULL) ==
-	    SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
+	jfix_path(path, pathsz);
+	return jfix_open(path);
 }
 
 static void
 tr_session(struct journal *j, const char *owner, const char *id,
     int64_t created)
 {
-	struct journal_session_new n;
-
-	memset(&n, 0, sizeof(n));
-	n.id = id;
-	n.owner = owner;
-	n.codec = "webm/opus";
-	n.sample_rate = 48000;
-	n.chunk_seconds = 5;
-	CU_ASSERT_EQUAL(journal_create_session(j, &n, created, NULL), ERR_OK);
+	CU_ASSERT_EQUAL(jfix_session(j, id, owner, created), ERR_OK);
 }
 
 static void
 tr_chunk(struct journal *j, const char *id, int64_t seq)
 {
-	struct journal_complete_result res;
-	struct journal_chunk c;
-	char key[128];
-
-	snprintf(key, sizeof(key), "users/%s/%s/%05lld.webm", OWNER, id,
-	    (long long)seq);
-	memset(&c, 0, sizeof(c));
-	c.seq = seq;
-	c.key = key;
-	c.t_start_ms = (seq - 1) * 5000;
-	c.t_end_ms = seq * 5000;
-	c.bytes = 100;
-	CU_ASSERT_EQUAL(journal_complete_chunk(j, OWNER, id, &c, T0, &res),
-	    ERR_OK);
+	CU_ASSERT_EQUAL(jfix_complete(j, id, seq, T0, NULL), ERR_OK);
 }
 
 static void
@@ -176,12 +113,12 @@ test_jrec_missing_lists_presigned_not_completed(void)
 	/* A repeat within the slack is a read: the row keeps its expiry. */
 	CU_ASSERT_EQUAL(journal_note_presign(j, OWNER, "s", 2, T0 + 310000,
 	    30000, -1, T0 + 10000), ERR_OK);
-	CU_ASSERT_EQUAL(tr_count(path, "SELECT expires_ms FROM presigns WHERE "
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT expires_ms FROM presigns WHERE "
 	    "seq = 2"), T0 + 300000);
 	/* Beyond it, the expiry moves on. */
 	CU_ASSERT_EQUAL(journal_note_presign(j, OWNER, "s", 2, T0 + 400000,
 	    30000, -1, T0 + 100000), ERR_OK);
-	CU_ASSERT_EQUAL(tr_count(path, "SELECT expires_ms FROM presigns WHERE "
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT expires_ms FROM presigns WHERE "
 	    "seq = 2"), T0 + 400000);
 	CU_ASSERT_EQUAL(journal_note_presign(j, OTHER, "s", 4, T0 + 300000,
 	    30000, -1, T0), ERR_NOT_FOUND);
@@ -203,7 +140,7 @@ test_jrec_missing_lists_presigned_not_completed(void)
 		 * (the stale value passed in is believed). */
 		CU_ASSERT_EQUAL(journal_note_presign(j, OWNER, "s", 2,
 		    T0 + 410000, 30000, T0 + 400000, T0 + 110000), ERR_OK);
-		CU_ASSERT_EQUAL(tr_count(path, "SELECT expires_ms FROM presigns "
+		CU_ASSERT_EQUAL(jfix_count(path, "SELECT expires_ms FROM presigns "
 		    "WHERE seq = 2"), T0 + 400000);
 	}
 	tr_chunk(j, "s", 2);
@@ -287,7 +224,7 @@ test_jrec_delete_goes_through_its_phases(void)
 	c.bytes = 1;
 	CU_ASSERT_EQUAL(journal_complete_chunk(j, OWNER, "s", &c, T0, &res),
 	    ERR_NOT_FOUND);
-	CU_ASSERT_EQUAL(tr_count(path, "SELECT count(*) FROM outbox WHERE "
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM outbox WHERE "
 	    "kind = 'manifest_write'"), 0);
 
 	/* objects -> purge: RecordingDeleted is queued. */
@@ -300,7 +237,7 @@ test_jrec_delete_goes_through_its_phases(void)
 	CU_ASSERT_EQUAL(n, 0);		/* leased */
 	CU_ASSERT_EQUAL(journal_deletion_objects_done(j, &del[0], 2, T0 + 3000),
 	    ERR_OK);
-	CU_ASSERT_EQUAL(tr_count(path, "SELECT count(*) FROM outbox WHERE "
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM outbox WHERE "
 	    "detail_type = 'RecordingDeleted'"), 1);
 	/* purge waits for the session's outbox (the chunk event and
 	 * RecordingDeleted). */
@@ -308,7 +245,7 @@ test_jrec_delete_goes_through_its_phases(void)
 	CU_ASSERT_EQUAL(journal_deletion_purge(j, &del[0], T0 + 4000,
 	    &waiting), ERR_OK);
 	CU_ASSERT_EQUAL(waiting, 1);
-	CU_ASSERT_EQUAL(tr_count(path, "SELECT count(*) FROM sessions"), 1);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM sessions"), 1);
 	for (;;) {
 		memset(&cl, 0, sizeof(cl));
 		cl.lease_owner = "t:1";
@@ -326,9 +263,9 @@ test_jrec_delete_goes_through_its_phases(void)
 	CU_ASSERT_EQUAL(journal_deletion_purge(j, &del[0], T0 + 6000,
 	    &waiting), ERR_OK);
 	CU_ASSERT_EQUAL(waiting, 0);
-	CU_ASSERT_EQUAL(tr_count(path, "SELECT count(*) FROM sessions"), 0);
-	CU_ASSERT_EQUAL(tr_count(path, "SELECT count(*) FROM chunks"), 0);
-	CU_ASSERT_EQUAL(tr_count(path, "SELECT count(*) FROM presigns"), 0);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM sessions"), 0);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM chunks"), 0);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM presigns"), 0);
 	CU_ASSERT_EQUAL(journal_delete_session(j, OWNER, "s", 300000, 60000,
 	    5000, T0 + 7000, &d2), ERR_NOT_FOUND);
 	/* The tombstone waits for the recheck time. */
@@ -341,7 +278,7 @@ test_jrec_delete_goes_through_its_phases(void)
 	CU_ASSERT_EQUAL(del[0].phase, JOURNAL_DELETION_RECHECK);
 	CU_ASSERT_EQUAL(del[0].objects_deleted, 2);
 	CU_ASSERT_EQUAL(journal_deletion_done(j, &del[0], 0), ERR_OK);
-	CU_ASSERT_EQUAL(tr_count(path, "SELECT count(*) FROM deletions"), 0);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM deletions"), 0);
 	journal_close(j);
 }
 
@@ -378,7 +315,7 @@ test_journal_recordings_suite(void)
 {
 	CU_pSuite s;
 
-	if ((s = CU_add_suite("journal_recordings", tr_init, tr_clean)) ==
+	if ((s = CU_add_suite("journal_recordings", tr_init, jfix_clean)) ==
 	    NULL)
 		return -1;
 	if (CU_add_test(s, "list pages newest first and stays stable",
