@@ -1009,131 +1009,159 @@ sigv4_core_out_free(struct sigv4_core_out *co)
 }
 
 /*
- * Canonical request, string to sign and signature.  For a presign
- * (in->expires > 0) the X-Amz-* parameters join the query.
+ * The core, in the order the AWS documentation builds a signature:
+ * sigv4_core_check() (what only the core checks), sigv4_hset_build() (the
+ * headers to sign), sigv4_core_query() (the canonical query, with the
+ * presign's X-Amz-* parameters), sigv4_canonical_request(), then
+ * sigv4_signature() (string to sign and signature).  sigv4_core() runs
+ * them and owns what they build.
  */
+
+/* Method, scope, path and header count: what the callers leave to us. */
 static enum err
-sigv4_core(struct sigv4_signer *sg, const struct sigv4_core_in *in,
-    struct sigv4_core_out *out)
+sigv4_core_check(const struct sigv4_core_in *in)
 {
-	struct sigv4_hdr *h = NULL;
-	size_t nh = 0, maxh, i, j;
-	struct sb cr = { 0 }, sh = { 0 }, sts = { 0 }, tmp = { 0 };
-	struct sigv4_param extra[6];
-	size_t nextra = 0;
-	char date[9], hash[SIGV4_HEX_LEN + 1], expires[24];
-	char *cred_enc = NULL, *sh_enc = NULL, *tok_enc = NULL;
-	unsigned char key[SIGV4_MAC_LEN], sig[SIGV4_MAC_LEN];
-	enum err e = ERR_OK;
-
-	memset(out, 0, sizeof(*out));
-	memcpy(date, in->amz_date, 8);
-	date[8] = '\0';
-
 	if (!sigv4_method_ok(in->method)) {
 		log_warn("method missing or not an upper-case token");
-		e = ERR_INVAL;
-		goto out;
+		return ERR_INVAL;
 	}
 	if (!sigv4_scope_ok(in->region) || !sigv4_scope_ok(in->service)) {
 		log_warn("region or service missing or not [a-z0-9-]");
-		e = ERR_INVAL;
-		goto out;
+		return ERR_INVAL;
 	}
 	if (in->path != NULL && (strlen(in->path) > LIMIT_SIGV4_URL_BYTES ||
 	    !sigv4_text_ok(in->path, LIMIT_SIGV4_URL_BYTES, 0) ||
 	    (in->path[0] != '\0' && in->path[0] != '/'))) {
 		log_warn("path too long, not absolute or has control "
 		    "characters");
-		e = ERR_INVAL;
-		goto out;
+		return ERR_INVAL;
 	}
 	if (in->nheaders > LIMIT_SIGV4_HEADERS ||
 	    (in->nheaders > 0 && in->headers == NULL)) {
 		log_warn("more than %d headers to sign", LIMIT_SIGV4_HEADERS);
-		e = ERR_INVAL;
-		goto out;
+		return ERR_INVAL;
 	}
+	return ERR_OK;
+}
 
-	/* Headers: the caller's, then host and the signer's own. */
+/* The headers to sign, sorted by name (then by the order given), and their
+ * distinct names joined with ';'. */
+struct sigv4_hset {
+	struct sigv4_hdr	*h;
+	size_t			 n;
+	struct sb		 names;		/* "host;x-amz-date" */
+};
+
+static void
+sigv4_hset_free(struct sigv4_hset *hs)
+{
+	free(hs->h);
+	sb_free(&hs->names);
+	memset(hs, 0, sizeof(*hs));
+}
+
+/*
+ * The caller's headers, then Host (exactly one: the argument or a header,
+ * never both), then the signer's own (x-amz-date, ...).  Authorization is
+ * never signed.  On error *hs may hold part of the set: free it.
+ */
+static enum err
+sigv4_hset_build(const struct sigv4_core_in *in, struct sigv4_hset *hs)
+{
+	size_t maxh, i, nhost = 0;
+	enum err e;
+
 	maxh = in->nheaders + in->nadded + 1;
-	if ((h = calloc(maxh, sizeof(*h))) == NULL) {
-		e = ERR_NOMEM;
-		goto out;
-	}
+	if ((hs->h = calloc(maxh, sizeof(*hs->h))) == NULL)
+		return ERR_NOMEM;
 	for (i = 0; i < in->nheaders; i++)
-		if ((e = sigv4_hdr_push(h, &nh, maxh, in->headers[i].name,
-		    in->headers[i].value)) != ERR_OK)
-			goto out;
-	for (i = 0, j = 0; i < nh; i++)
-		if (strcmp(h[i].name, "host") == 0)
-			j++;
+		if ((e = sigv4_hdr_push(hs->h, &hs->n, maxh,
+		    in->headers[i].name, in->headers[i].value)) != ERR_OK)
+			return e;
+	for (i = 0; i < hs->n; i++)
+		if (strcmp(hs->h[i].name, "host") == 0)
+			nhost++;
 	if (in->host != NULL) {
-		if (j > 0) {
+		if (nhost > 0) {
 			log_warn("host given both as argument and header");
-			e = ERR_INVAL;
-			goto out;
+			return ERR_INVAL;
 		}
-		if ((e = sigv4_hdr_push(h, &nh, maxh, "host",
+		if ((e = sigv4_hdr_push(hs->h, &hs->n, maxh, "host",
 		    in->host)) != ERR_OK)
-			goto out;
-		j = 1;
+			return e;
+		nhost = 1;
 	}
-	if (j != 1) {
+	if (nhost != 1) {
 		log_warn("exactly one valid host is needed");
-		e = ERR_INVAL;
-		goto out;
+		return ERR_INVAL;
 	}
-	for (i = 0; i < nh; i++) {
-		if (strcmp(h[i].name, "host") == 0 &&
-		    !sigv4_host_ok(h[i].value)) {
+	for (i = 0; i < hs->n; i++) {
+		if (strcmp(hs->h[i].name, "host") == 0 &&
+		    !sigv4_host_ok(hs->h[i].value)) {
 			log_warn("host header of a bad shape");
-			e = ERR_INVAL;
-			goto out;
+			return ERR_INVAL;
 		}
-		if (strcmp(h[i].name, "authorization") == 0) {
+		if (strcmp(hs->h[i].name, "authorization") == 0) {
 			log_warn("header %s may not be signed here",
-			    h[i].name);
-			e = ERR_INVAL;
-			goto out;
+			    hs->h[i].name);
+			return ERR_INVAL;
 		}
 	}
 	for (i = 0; i < in->nadded; i++)
-		if ((e = sigv4_hdr_push(h, &nh, maxh, in->added[i].name,
+		if ((e = sigv4_hdr_push(hs->h, &hs->n, maxh, in->added[i].name,
 		    in->added[i].value)) != ERR_OK)
-			goto out;
-	qsort(h, nh, sizeof(*h), sigv4_hdr_cmp);
-	for (i = 0; i < nh; i++) {
-		if (i > 0 && strcmp(h[i].name, h[i - 1].name) == 0)
+			return e;
+	qsort(hs->h, hs->n, sizeof(*hs->h), sigv4_hdr_cmp);
+	for (i = 0; i < hs->n; i++) {
+		if (i > 0 && strcmp(hs->h[i].name, hs->h[i - 1].name) == 0)
 			continue;
-		if (sh.len > 0)
-			sb_addc(&sh, ';');
-		sb_adds(&sh, h[i].name);
+		if (hs->names.len > 0)
+			sb_addc(&hs->names, ';');
+		sb_adds(&hs->names, hs->h[i].name);
 	}
-	if (sh.bad) {
-		e = ERR_NOMEM;
-		goto out;
-	}
+	return hs->names.bad ? ERR_NOMEM : ERR_OK;
+}
 
-	/* Credential scope; presign parameters. */
-	sb_adds(&tmp, sg->key_id);
-	sb_addc(&tmp, '/');
-	sb_adds(&tmp, date);
-	sb_addc(&tmp, '/');
-	sb_adds(&tmp, in->region);
-	sb_addc(&tmp, '/');
-	sb_adds(&tmp, in->service);
-	sb_adds(&tmp, "/aws4_request");
-	if ((out->credential = sb_take(&tmp)) == NULL) {
-		e = ERR_NOMEM;
-		goto out;
-	}
+/* "AKID/20130524/us-east-1/s3/aws4_request", or NULL (out of memory). */
+static char *
+sigv4_credential(const struct sigv4_signer *sg, const char *date,
+    const char *region, const char *service)
+{
+	struct sb b = { 0 };
+
+	sb_adds(&b, sg->key_id);
+	sb_addc(&b, '/');
+	sb_adds(&b, date);
+	sb_addc(&b, '/');
+	sb_adds(&b, region);
+	sb_addc(&b, '/');
+	sb_adds(&b, service);
+	sb_adds(&b, "/aws4_request");
+	return sb_take(&b);
+}
+
+/*
+ * The canonical query string into *query: the caller's parameters and,
+ * for a presign (in->expires > 0), the X-Amz-* parameters of the URL
+ * except the signature, which cannot sign itself.
+ */
+static enum err
+sigv4_core_query(const struct sigv4_signer *sg,
+    const struct sigv4_core_in *in, const char *credential,
+    const struct sigv4_hset *hs, char **query)
+{
+	struct sigv4_param extra[6];
+	size_t nextra = 0;
+	char expires[24];
+	char *cred_enc = NULL, *sh_enc = NULL, *tok_enc = NULL;
+	enum err e;
+
 	if (in->expires > 0) {
 		snprintf(expires, sizeof(expires), "%ld", in->expires);
-		if ((e = sigv4_uri_encode(out->credential,
-		    strlen(out->credential), 0, &cred_enc)) != ERR_OK ||
-		    (e = sigv4_uri_encode(sh.p, sh.len, 0, &sh_enc)) !=
-		    ERR_OK)
+		if ((e = sigv4_uri_encode(credential, strlen(credential), 0,
+		    &cred_enc)) != ERR_OK ||
+		    (e = sigv4_uri_encode(hs->names.p, hs->names.len, 0,
+		    &sh_enc)) != ERR_OK)
 			goto out;
 		extra[nextra].k = (char *)"X-Amz-Algorithm";
 		extra[nextra++].v = (char *)SIGV4_ALGORITHM;
@@ -1153,79 +1181,127 @@ sigv4_core(struct sigv4_signer *sg, const struct sigv4_core_in *in,
 			extra[nextra++].v = tok_enc;
 		}
 	}
-	if ((e = sigv4_query(in->query, extra, nextra, in->expires > 0,
-	    &out->query)) != ERR_OK)
-		goto out;
-
-	/* The canonical request. */
-	sb_adds(&cr, in->method);
-	sb_addc(&cr, '\n');
-	if (sigv4_is_s3(in->service))
-		sigv4_path_s3(&cr, in->path);
-	else if (sigv4_path_generic(&cr, in->path) != 0) {
-		e = ERR_NOMEM;
-		goto out;
-	}
-	sb_addc(&cr, '\n');
-	sb_adds(&cr, out->query);
-	sb_addc(&cr, '\n');
-	for (i = 0; i < nh; i++) {
-		if (i > 0 && strcmp(h[i].name, h[i - 1].name) == 0) {
-			sb_addc(&cr, ',');
-		} else {
-			if (i > 0)
-				sb_addc(&cr, '\n');
-			sb_adds(&cr, h[i].name);
-			sb_addc(&cr, ':');
-		}
-		sb_header_value(&cr, h[i].value);
-	}
-	sb_adds(&cr, "\n\n");
-	sb_adds(&cr, sh.p);
-	sb_addc(&cr, '\n');
-	sb_adds(&cr, in->payload_hash);
-	if (cr.bad) {
-		e = ERR_NOMEM;
-		goto out;
-	}
-
-	/* String to sign and signature. */
-	if ((e = sigv4_digest_hex(sg, cr.p, cr.len, hash)) != ERR_OK)
-		goto out;
-	sb_adds(&sts, SIGV4_ALGORITHM "\n");
-	sb_adds(&sts, in->amz_date);
-	sb_addc(&sts, '\n');
-	sb_adds(&sts, out->credential + strlen(sg->key_id) + 1);
-	sb_addc(&sts, '\n');
-	sb_adds(&sts, hash);
-	if (sts.bad) {
-		e = ERR_NOMEM;
-		goto out;
-	}
-	if ((e = sigv4_signing_key(sg, date, in->region, in->service,
-	    key)) != ERR_OK ||
-	    (e = sigv4_hmac(sg, key, sizeof(key), sts.p, sts.len,
-	    sig)) != ERR_OK)
-		goto out;
-	sigv4_hex(sig, sizeof(sig), out->signature);
-
-	if ((out->canonical_request = sb_take(&cr)) == NULL ||
-	    (out->string_to_sign = sb_take(&sts)) == NULL ||
-	    (out->signed_headers = sb_take(&sh)) == NULL)
-		e = ERR_NOMEM;
+	e = sigv4_query(in->query, extra, nextra, in->expires > 0, query);
 out:
-	OPENSSL_cleanse(key, sizeof(key));
-	sb_free(&cr);
-	sb_free(&sh);
-	sb_free(&sts);
-	sb_free(&tmp);
 	free(cred_enc);
 	free(sh_enc);
 	free(tok_enc);
-	free(h);
-	if (e != ERR_OK) {
-		sigv4_core_out_free(out);
+	return e;
+}
+
+/*
+ * METHOD \n path \n query \n name:value lines \n\n signed names \n payload
+ * hash, into cr.  Repeated headers are joined with ',' in the order given.
+ */
+static enum err
+sigv4_canonical_request(const struct sigv4_core_in *in, const char *query,
+    const struct sigv4_hset *hs, struct sb *cr)
+{
+	size_t i;
+
+	sb_adds(cr, in->method);
+	sb_addc(cr, '\n');
+	if (sigv4_is_s3(in->service))
+		sigv4_path_s3(cr, in->path);
+	else if (sigv4_path_generic(cr, in->path) != 0)
+		return ERR_NOMEM;
+	sb_addc(cr, '\n');
+	sb_adds(cr, query);
+	sb_addc(cr, '\n');
+	for (i = 0; i < hs->n; i++) {
+		if (i > 0 && strcmp(hs->h[i].name, hs->h[i - 1].name) == 0) {
+			sb_addc(cr, ',');
+		} else {
+			if (i > 0)
+				sb_addc(cr, '\n');
+			sb_adds(cr, hs->h[i].name);
+			sb_addc(cr, ':');
+		}
+		sb_header_value(cr, hs->h[i].value);
 	}
+	sb_adds(cr, "\n\n");
+	sb_adds(cr, hs->names.p);
+	sb_addc(cr, '\n');
+	sb_adds(cr, in->payload_hash);
+	return cr->bad ? ERR_NOMEM : ERR_OK;
+}
+
+/*
+ * The string to sign (algorithm, date, scope, hash of the canonical
+ * request) into sts, and its HMAC with the day's signing key as hex.
+ * scope is the credential without the key id.
+ */
+static enum err
+sigv4_signature(struct sigv4_signer *sg, const struct sigv4_core_in *in,
+    const char *date, const char *scope, const struct sb *cr, struct sb *sts,
+    char sig_hex[SIGV4_HEX_LEN + 1])
+{
+	char hash[SIGV4_HEX_LEN + 1];
+	unsigned char key[SIGV4_MAC_LEN], sig[SIGV4_MAC_LEN];
+	enum err e;
+
+	if ((e = sigv4_digest_hex(sg, cr->p, cr->len, hash)) != ERR_OK)
+		return e;
+	sb_adds(sts, SIGV4_ALGORITHM "\n");
+	sb_adds(sts, in->amz_date);
+	sb_addc(sts, '\n');
+	sb_adds(sts, scope);
+	sb_addc(sts, '\n');
+	sb_adds(sts, hash);
+	if (sts->bad)
+		return ERR_NOMEM;
+	if ((e = sigv4_signing_key(sg, date, in->region, in->service,
+	    key)) == ERR_OK &&
+	    (e = sigv4_hmac(sg, key, sizeof(key), sts->p, sts->len,
+	    sig)) == ERR_OK)
+		sigv4_hex(sig, sizeof(sig), sig_hex);
+	OPENSSL_cleanse(key, sizeof(key));
+	return e;
+}
+
+/*
+ * Canonical request, string to sign and signature.  For a presign
+ * (in->expires > 0) the X-Amz-* parameters join the query.
+ */
+static enum err
+sigv4_core(struct sigv4_signer *sg, const struct sigv4_core_in *in,
+    struct sigv4_core_out *out)
+{
+	struct sigv4_hset hs = { 0 };
+	struct sb cr = { 0 }, sts = { 0 };
+	char date[9];
+	enum err e;
+
+	memset(out, 0, sizeof(*out));
+	memcpy(date, in->amz_date, 8);
+	date[8] = '\0';
+
+	if ((e = sigv4_core_check(in)) != ERR_OK ||
+	    (e = sigv4_hset_build(in, &hs)) != ERR_OK)
+		goto out;
+	if ((out->credential = sigv4_credential(sg, date, in->region,
+	    in->service)) == NULL) {
+		e = ERR_NOMEM;
+		goto out;
+	}
+	if ((e = sigv4_core_query(sg, in, out->credential, &hs,
+	    &out->query)) != ERR_OK ||
+	    (e = sigv4_canonical_request(in, out->query, &hs, &cr)) !=
+	    ERR_OK ||
+	    (e = sigv4_signature(sg, in, date, out->credential +
+	    strlen(sg->key_id) + 1, &cr, &sts, out->signature)) != ERR_OK)
+		goto out;
+
+	if ((out->canonical_request = sb_take(&cr)) == NULL ||
+	    (out->string_to_sign = sb_take(&sts)) == NULL ||
+	    (out->signed_headers = sb_take(&hs.names)) == NULL)
+		e = ERR_NOMEM;
+out:
+	sb_free(&cr);
+	sb_free(&sts);
+	sigv4_hset_free(&hs);
+	if (e != ERR_OK)
+		sigv4_core_out_free(out);
 	return e;
 }
 
@@ -1289,6 +1365,65 @@ sigv4_check_request(const char *service, const char *region,
 	return ERR_OK;
 }
 
+/*
+ * The headers the signer adds to a header-signed request, each unless the
+ * caller gave it (and then it must agree): X-Amz-Date, X-Amz-Content-Sha256
+ * for S3, X-Amz-Security-Token with a session token.  added[] gets those
+ * to sign, out->add[] those to send; *want_token says the token is still
+ * to be sent (it goes after Authorization's move in sigv4_sign()).
+ */
+static enum err
+sigv4_sign_added(const struct sigv4_signer *sg, const struct sigv4_request *r,
+    struct sigv4_signed *out, struct sigv4_header added[3], size_t *nadded,
+    int *want_token)
+{
+	const char *v;
+	size_t n;
+
+	*nadded = 0;
+	*want_token = 0;
+	v = sigv4_find(r->headers, r->nheaders, "x-amz-date", &n);
+	if (n > 1 || (n == 1 && strcmp(v, out->amz_date) != 0)) {
+		log_warn("x-amz-date header disagrees with the signing time");
+		return ERR_INVAL;
+	}
+	if (n == 0) {
+		added[*nadded].name = "x-amz-date";
+		added[(*nadded)++].value = out->amz_date;
+		out->add[out->nadd].name = "X-Amz-Date";
+		out->add[out->nadd++].value = out->amz_date;
+	}
+
+	v = sigv4_find(r->headers, r->nheaders, "x-amz-content-sha256", &n);
+	if (n > 1 || (n == 1 && strcmp(v, out->payload_hash) != 0)) {
+		log_warn("x-amz-content-sha256 disagrees with the payload "
+		    "hash");
+		return ERR_INVAL;
+	}
+	if (n == 0 && sigv4_is_s3(r->service)) {
+		added[*nadded].name = "x-amz-content-sha256";
+		added[(*nadded)++].value = out->payload_hash;
+		out->add[out->nadd].name = "X-Amz-Content-Sha256";
+		out->add[out->nadd++].value = out->payload_hash;
+	}
+
+	v = sigv4_find(r->headers, r->nheaders, "x-amz-security-token", &n);
+	if (sg->token != NULL) {
+		if (n > 1 || (n == 1 && (r->token_unsigned ||
+		    strcmp(v, sg->token) != 0))) {
+			log_warn("x-amz-security-token header disagrees "
+			    "with the signer's session token");
+			return ERR_INVAL;
+		}
+		*want_token = n == 0;
+	}
+	if (*want_token && !r->token_unsigned) {
+		added[*nadded].name = "x-amz-security-token";
+		added[(*nadded)++].value = sg->token;
+	}
+	return ERR_OK;
+}
+
 enum err
 sigv4_sign(struct sigv4_signer *sg, const struct sigv4_request *r,
     struct sigv4_signed *out)
@@ -1296,9 +1431,8 @@ sigv4_sign(struct sigv4_signer *sg, const struct sigv4_request *r,
 	struct sigv4_core_in in;
 	struct sigv4_core_out co;
 	struct sigv4_header added[3];
-	const char *v;
-	size_t nadded = 0, n;
-	int s3, want_token = 0;
+	size_t nadded = 0;
+	int want_token = 0;
 	struct sb b = { 0 };
 	enum err e = ERR_OK;
 
@@ -1307,7 +1441,6 @@ sigv4_sign(struct sigv4_signer *sg, const struct sigv4_request *r,
 	if ((e = sigv4_check_request(r->service, r->region, r->headers,
 	    r->nheaders, r->now, out->amz_date)) != ERR_OK)
 		goto out;
-	s3 = sigv4_is_s3(r->service);
 	if (r->payload_hash != NULL) {
 		if (!sigv4_payload_hash_ok(r->payload_hash)) {
 			log_warn("payload hash not lower-case hex SHA-256 "
@@ -1321,50 +1454,9 @@ sigv4_sign(struct sigv4_signer *sg, const struct sigv4_request *r,
 	    r->body, r->body == NULL ? 0 : r->body_len,
 	    out->payload_hash)) != ERR_OK)
 		goto out;
-
-	/* X-Amz-Date: added, or the caller's must agree with `now`. */
-	v = sigv4_find(r->headers, r->nheaders, "x-amz-date", &n);
-	if (n > 1 || (n == 1 && strcmp(v, out->amz_date) != 0)) {
-		log_warn("x-amz-date header disagrees with the signing time");
-		e = ERR_INVAL;
+	if ((e = sigv4_sign_added(sg, r, out, added, &nadded,
+	    &want_token)) != ERR_OK)
 		goto out;
-	}
-	if (n == 0) {
-		added[nadded].name = "x-amz-date";
-		added[nadded++].value = out->amz_date;
-		out->add[out->nadd].name = "X-Amz-Date";
-		out->add[out->nadd++].value = out->amz_date;
-	}
-
-	v = sigv4_find(r->headers, r->nheaders, "x-amz-content-sha256", &n);
-	if (n > 1 || (n == 1 && strcmp(v, out->payload_hash) != 0)) {
-		log_warn("x-amz-content-sha256 disagrees with the payload "
-		    "hash");
-		e = ERR_INVAL;
-		goto out;
-	}
-	if (n == 0 && s3) {
-		added[nadded].name = "x-amz-content-sha256";
-		added[nadded++].value = out->payload_hash;
-		out->add[out->nadd].name = "X-Amz-Content-Sha256";
-		out->add[out->nadd++].value = out->payload_hash;
-	}
-
-	v = sigv4_find(r->headers, r->nheaders, "x-amz-security-token", &n);
-	if (sg->token != NULL) {
-		if (n > 1 || (n == 1 && (r->token_unsigned ||
-		    strcmp(v, sg->token) != 0))) {
-			log_warn("x-amz-security-token header disagrees "
-			    "with the signer's session token");
-			e = ERR_INVAL;
-			goto out;
-		}
-		want_token = n == 0;
-	}
-	if (want_token && !r->token_unsigned) {
-		added[nadded].name = "x-amz-security-token";
-		added[nadded++].value = sg->token;
-	}
 
 	memset(&in, 0, sizeof(in));
 	in.method = r->method;
