@@ -32,7 +32,7 @@
 #include "conf.h"
 #include "limit.h"
 #include "log.h"
-#include "sigv4.h"
+#include "s3loc.h"
 
 #define DAY_MS		(86400LL * 1000)
 
@@ -239,16 +239,16 @@ api_conf_refuse(char *errbuf, size_t errlen, const char *path,
 	return ERR_CONFIG;
 }
 
-/* 1 if sigv4_s3_locate() takes endpoint and bucket with this addressing. */
+/* 1 if s3loc_locate() takes endpoint and bucket with this addressing. */
 static int
 api_conf_locates(const char *endpoint, const char *bucket, int path_style)
 {
-	struct sigv4_s3_loc loc;
+	struct s3loc loc;
 
-	if (sigv4_s3_locate(endpoint, bucket, "probe", path_style ?
-	    SIGV4_PATH_STYLE : SIGV4_VIRTUAL_HOSTED, &loc) != ERR_OK)
+	if (s3loc_locate(endpoint, bucket, "probe", path_style ?
+	    S3LOC_PATH_STYLE : S3LOC_VIRTUAL_HOSTED, &loc) != ERR_OK)
 		return 0;
-	sigv4_s3_loc_free(&loc);
+	s3loc_free(&loc);
 	return 1;
 }
 

@@ -36,6 +36,7 @@
 #include "httpbody.h"
 #include "limit.h"
 #include "log.h"
+#include "s3loc.h"
 #include "s3meta.h"
 #include "s3xml.h"
 #include "sigv4.h"
@@ -51,7 +52,7 @@ struct s3 {
 	char			*endpoint;
 	char			*bucket;
 	char			*region;
-	enum sigv4_addressing	 addressing;
+	enum s3loc_addressing	 addressing;
 	long			 timeout_ms;
 	long			 connect_timeout_ms;
 	char			 errbody[S3_ERRBODY_MAX + 1];
@@ -111,8 +112,8 @@ s3_open(struct s3 **out, const struct s3_conf *c)
 	    (s3->bucket = strdup(c->bucket)) == NULL ||
 	    (s3->region = strdup(c->region)) == NULL)
 		goto fail;
-	s3->addressing = c->path_style ? SIGV4_PATH_STYLE :
-	    SIGV4_VIRTUAL_HOSTED;
+	s3->addressing = c->path_style ? S3LOC_PATH_STYLE :
+	    S3LOC_VIRTUAL_HOSTED;
 	s3->timeout_ms = c->timeout_ms;
 	s3->connect_timeout_ms = c->connect_timeout_ms;
 	if ((s3->cred = awscred_chain_new(&cc)) == NULL)
@@ -138,17 +139,17 @@ s3_open(struct s3 **out, const struct s3_conf *c)
 	}
 	/* Check endpoint and bucket now rather than on the first request. */
 	{
-		struct sigv4_s3_loc loc;
+		struct s3loc loc;
 
 		memset(&loc, 0, sizeof(loc));
-		if (sigv4_s3_locate(s3->endpoint, s3->bucket, "probe",
+		if (s3loc_locate(s3->endpoint, s3->bucket, "probe",
 		    s3->addressing, &loc) != ERR_OK) {
 			log_error("bad s3_endpoint or s3_bucket: %s / %s",
 			    s3->endpoint, s3->bucket);
 			rc = ERR_CONFIG;
 			goto fail;
 		}
-		sigv4_s3_loc_free(&loc);
+		s3loc_free(&loc);
 	}
 	if ((s3->curl = curl_easy_init()) == NULL) {
 		rc = ERR_NOMEM;
@@ -268,7 +269,7 @@ s3_request_x(struct s3 *s3, const char *method, const char *key,
     const void *body, size_t len, const char *ctype,
     const struct s3_extra *x, long *status, int64_t *clen)
 {
-	struct sigv4_s3_loc loc;
+	struct s3loc loc;
 	struct sigv4_signed sig;
 	struct sigv4_request rq;
 	struct sigv4_header hdr[2];
@@ -284,7 +285,7 @@ s3_request_x(struct s3 *s3, const char *method, const char *key,
 
 	memset(&loc, 0, sizeof(loc));
 	memset(&sig, 0, sizeof(sig));
-	rc = sigv4_s3_locate(s3->endpoint, s3->bucket, key != NULL ? key : "x",
+	rc = s3loc_locate(s3->endpoint, s3->bucket, key != NULL ? key : "x",
 	    s3->addressing, &loc);
 	if (rc != ERR_OK) {
 		log_error("cannot locate s3 object %s", key != NULL ? key : "");
@@ -293,10 +294,10 @@ s3_request_x(struct s3 *s3, const char *method, const char *key,
 	if (key == NULL) {
 		/* The bucket: "/bucket" (path style) or "/" (virtual). */
 		plen = strlen(loc.path);
-		loc.path[plen - (s3->addressing == SIGV4_PATH_STYLE ? 2 : 1)] =
+		loc.path[plen - (s3->addressing == S3LOC_PATH_STYLE ? 2 : 1)] =
 		    '\0';
 		plen = strlen(loc.url);
-		loc.url[plen - (s3->addressing == SIGV4_PATH_STYLE ? 2 : 1)] =
+		loc.url[plen - (s3->addressing == S3LOC_PATH_STYLE ? 2 : 1)] =
 		    '\0';
 	}
 	if (ctype != NULL) {
@@ -400,7 +401,7 @@ out:
 	curl_slist_free_all(list);
 	if (signed_ok)
 		sigv4_signed_free(&sig);
-	sigv4_s3_loc_free(&loc);
+	s3loc_free(&loc);
 	return rc;
 }
 

@@ -9,6 +9,8 @@
  * encoded once, not normalised; x-amz-content-sha256).  The derived signing
  * key is kept in a small LRU cache in the signer, keyed by
  * date/region/service, and dropped whenever the credentials change.
+ * Where an S3 object lives (endpoint, bucket, key -> Host, path, URL) is
+ * s3loc.c's job; sigv4_presign_url() joins the two for the API.
  *
  * No I/O besides a log line where a failure is found; inputs are checked
  * against lib/limit.h before any work.
@@ -35,7 +37,6 @@
 #define SIGV4_METHOD_MAX	16
 #define SIGV4_HOST_MAX		255
 #define SIGV4_HNAME_MAX		128
-#define SIGV4_BUCKET_MAX	255
 #define SIGV4_MAC_LEN		32
 
 struct sigv4_cache_slot {
@@ -1667,248 +1668,11 @@ sigv4_presigned_free(struct sigv4_presigned *p)
 
 /* ------------------------------------------------------------------ S3 */
 
-/* Strict UTF-8 (no overlongs, surrogates or > U+10FFFF), no controls. */
-static int
-sigv4_key_ok(const char *s)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, n, k;
-	uint32_t cp;
-
-	while (u[i] != '\0') {
-		if (i >= LIMIT_S3_KEY_BYTES)
-			return 0;
-		if (u[i] < 0x80) {
-			if (u[i] < 0x20 || u[i] == 0x7f)
-				return 0;
-			i++;
-			continue;
-		}
-		if ((u[i] & 0xe0) == 0xc0) {
-			n = 1;
-			cp = u[i] & 0x1f;
-		} else if ((u[i] & 0xf0) == 0xe0) {
-			n = 2;
-			cp = u[i] & 0x0f;
-		} else if ((u[i] & 0xf8) == 0xf0) {
-			n = 3;
-			cp = u[i] & 0x07;
-		} else
-			return 0;
-		for (k = 1; k <= n; k++) {
-			if ((u[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (u[i + k] & 0x3f);
-		}
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
-		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff) ||
-		    (cp >= 0x80 && cp < 0xa0))
-			return 0;
-		i += n + 1;
-	}
-	return i > 0 && i <= LIMIT_S3_KEY_BYTES;
-}
-
-static int
-sigv4_bucket_ok(const char *b, int dns)
-{
-	size_t i;
-	char c;
-
-	if (b == NULL || *b == '\0')
-		return 0;
-	for (i = 0; b[i] != '\0'; i++) {
-		c = b[i];
-		if (i >= (dns ? 63 : SIGV4_BUCKET_MAX))
-			return 0;
-		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		    c == '-' || c == '.')
-			continue;
-		if (!dns && ((c >= 'A' && c <= 'Z') || c == '_'))
-			continue;
-		return 0;
-	}
-	if (dns && (i < 3 || b[0] == '-' || b[0] == '.' ||
-	    b[i - 1] == '-' || b[i - 1] == '.' || strstr(b, "..") != NULL))
-		return 0;
-	return 1;
-}
-
-enum err
-sigv4_s3_locate(const char *endpoint, const char *bucket, const char *key,
-    enum sigv4_addressing addressing, struct sigv4_s3_loc *out)
-{
-	const char *auth, *end, *colon, *rest;
-	char hostname[SIGV4_HOST_MAX + 1];
-	size_t hlen, i;
-	long port = -1;
-	int https, ipliteral = 1;
-	struct sb b = { 0 };
-	enum err e = ERR_OK;
-
-	memset(out, 0, sizeof(*out));
-	if (endpoint == NULL || strlen(endpoint) > LIMIT_SIGV4_URL_BYTES) {
-		log_warn("endpoint missing or too long");
-		e = ERR_INVAL;
-		goto out;
-	}
-	if (strncasecmp(endpoint, "https://", 8) == 0) {
-		https = 1;
-		auth = endpoint + 8;
-	} else if (strncasecmp(endpoint, "http://", 7) == 0) {
-		https = 0;
-		auth = endpoint + 7;
-	} else {
-		log_warn("endpoint is not an http:// or https:// URL");
-		e = ERR_INVAL;
-		goto out;
-	}
-	end = auth + strcspn(auth, "/?#");
-	rest = end;
-	if (!(rest[0] == '\0' || (rest[0] == '/' && rest[1] == '\0'))) {
-		log_warn("endpoint may not carry a path, query or fragment");
-		e = ERR_INVAL;
-		goto out;
-	}
-	/* host[:port]; an IPv6 literal keeps its brackets. */
-	colon = NULL;
-	if (auth < end && auth[0] == '[') {
-		const char *rb = memchr(auth, ']', (size_t)(end - auth));
-
-		if (rb == NULL) {
-			log_warn("endpoint has an unclosed IPv6 literal");
-			e = ERR_INVAL;
-			goto out;
-		}
-		if (rb + 1 < end) {
-			if (rb[1] != ':') {
-				log_warn("endpoint authority malformed");
-				e = ERR_INVAL;
-				goto out;
-			}
-			colon = rb + 1;
-		}
-	} else
-		colon = memchr(auth, ':', (size_t)(end - auth));
-	hlen = (size_t)((colon != NULL ? colon : end) - auth);
-	if (hlen == 0 || hlen >= sizeof(hostname)) {
-		log_warn("endpoint host empty or too long");
-		e = ERR_INVAL;
-		goto out;
-	}
-	memcpy(hostname, auth, hlen);
-	hostname[hlen] = '\0';
-	if (!sigv4_host_ok(hostname) || strchr(hostname, '@') != NULL ||
-	    (hostname[0] != '[' && strchr(hostname, ':') != NULL)) {
-		log_warn("endpoint host of a bad shape");
-		e = ERR_INVAL;
-		goto out;
-	}
-	if (colon != NULL) {
-		char *ep = NULL;
-
-		if (colon + 1 == end || (size_t)(end - colon - 1) > 5) {
-			log_warn("endpoint port malformed");
-			e = ERR_INVAL;
-			goto out;
-		}
-		for (i = 1; colon + i < end; i++)
-			if (colon[i] < '0' || colon[i] > '9') {
-				log_warn("endpoint port malformed");
-				e = ERR_INVAL;
-				goto out;
-			}
-		port = strtol(colon + 1, &ep, 10);
-		if (port < 1 || port > 65535 || ep != end) {
-			log_warn("endpoint port out of range");
-			e = ERR_INVAL;
-			goto out;
-		}
-	}
-	for (i = 0; hostname[i] != '\0'; i++)
-		if (!((hostname[i] >= '0' && hostname[i] <= '9') ||
-		    hostname[i] == '.'))
-			ipliteral = 0;
-	if (hostname[0] == '[')
-		ipliteral = 1;
-
-	if (!sigv4_bucket_ok(bucket, addressing == SIGV4_VIRTUAL_HOSTED)) {
-		log_warn("bucket name empty, too long or of a bad shape");
-		e = ERR_INVAL;
-		goto out;
-	}
-	if (addressing == SIGV4_VIRTUAL_HOSTED && ipliteral) {
-		log_warn("virtual-hosted addressing needs a DNS endpoint");
-		e = ERR_INVAL;
-		goto out;
-	}
-	if (addressing != SIGV4_PATH_STYLE &&
-	    addressing != SIGV4_VIRTUAL_HOSTED) {
-		e = ERR_INVAL;
-		goto out;
-	}
-	if (key == NULL || !sigv4_key_ok(key)) {
-		log_warn("object key empty, too long, not UTF-8 or has "
-		    "control characters");
-		e = ERR_INVAL;
-		goto out;
-	}
-
-	/* Host: the scheme's default port is left out, as browsers do. */
-	if (addressing == SIGV4_VIRTUAL_HOSTED) {
-		sb_adds(&b, bucket);
-		sb_addc(&b, '.');
-	}
-	sb_adds(&b, hostname);
-	if (port != -1 && port != (https ? 443 : 80)) {
-		char ps[8];
-
-		snprintf(ps, sizeof(ps), ":%ld", port);
-		sb_adds(&b, ps);
-	}
-	if ((out->host = sb_take(&b)) == NULL) {
-		e = ERR_NOMEM;
-		goto out;
-	}
-	sb_addc(&b, '/');
-	if (addressing == SIGV4_PATH_STYLE) {
-		sb_adds(&b, bucket);
-		sb_addc(&b, '/');
-	}
-	sb_adds(&b, key);
-	if ((out->path = sb_take(&b)) == NULL) {
-		e = ERR_NOMEM;
-		goto out;
-	}
-	sb_adds(&b, https ? "https://" : "http://");
-	sb_adds(&b, out->host);
-	sb_uri_encode(&b, out->path, strlen(out->path), 1);
-	if ((out->url = sb_take(&b)) == NULL)
-		e = ERR_NOMEM;
-out:
-	sb_free(&b);
-	if (e != ERR_OK)
-		sigv4_s3_loc_free(out);
-	return e;
-}
-
-void
-sigv4_s3_loc_free(struct sigv4_s3_loc *l)
-{
-	if (l == NULL)
-		return;
-	free(l->host);
-	free(l->path);
-	free(l->url);
-	memset(l, 0, sizeof(*l));
-}
-
 enum err
 sigv4_presign_url(struct sigv4_signer *sg, const struct sigv4_url_req *r,
     char **url)
 {
-	struct sigv4_s3_loc loc;
+	struct s3loc loc;
 	struct sigv4_presign p;
 	struct sigv4_presigned ps;
 	struct sb b = { 0 };
@@ -1916,8 +1680,8 @@ sigv4_presign_url(struct sigv4_signer *sg, const struct sigv4_url_req *r,
 
 	*url = NULL;
 	memset(&ps, 0, sizeof(ps));
-	if ((e = sigv4_s3_locate(r->endpoint, r->bucket, r->key,
-	    r->addressing, &loc)) != ERR_OK)
+	if ((e = s3loc_locate(r->endpoint, r->bucket, r->key, r->addressing,
+	    &loc)) != ERR_OK)
 		return e;
 	memset(&p, 0, sizeof(p));
 	p.method = r->method;
@@ -1942,7 +1706,7 @@ sigv4_presign_url(struct sigv4_signer *sg, const struct sigv4_url_req *r,
 out:
 	sb_free(&b);
 	sigv4_presigned_free(&ps);
-	sigv4_s3_loc_free(&loc);
+	s3loc_free(&loc);
 	return e;
 }
 

@@ -34,8 +34,7 @@
  *
  * THREAD SAFETY: a struct sigv4_signer is NOT thread-safe (its key cache is
  * written on every call).  Use one signer per worker process or thread; the
- * free functions (sigv4_sha256_hex, sigv4_uri_encode, sigv4_s3_locate) are
- * reentrant.
+ * free functions (sigv4_sha256_hex, sigv4_uri_encode) are reentrant.
  */
 #ifndef SIGV4_H
 #define SIGV4_H
@@ -44,6 +43,7 @@
 #include <time.h>
 
 #include "err.h"
+#include "s3loc.h"
 
 #define SIGV4_ALGORITHM		"AWS4-HMAC-SHA256"
 #define SIGV4_UNSIGNED_PAYLOAD	"UNSIGNED-PAYLOAD"
@@ -163,24 +163,6 @@ struct sigv4_presigned {
 	char	 signature[SIGV4_HEX_LEN + 1];
 };
 
-enum sigv4_addressing {
-	SIGV4_PATH_STYLE = 0,		/* http://host:port/bucket/key */
-	SIGV4_VIRTUAL_HOSTED,		/* https://bucket.host/key */
-};
-
-/*
- * Where an S3 object lives, from sigv4_s3_locate().
- *   host  Host header value (with ":port" unless the scheme's default);
- *   path  raw path to pass to sigv4_sign()/sigv4_presign() ("/bucket/key" or
- *         "/key");
- *   url   scheme://host + the encoded path, no query: the URL to request.
- */
-struct sigv4_s3_loc {
-	char	*host;
-	char	*path;
-	char	*url;
-};
-
 /*
  * Input to sigv4_presign_url().  endpoint is e.g.
  * "https://s3.eu-west-1.amazonaws.com" or "http://127.0.0.1:4568"; key is
@@ -190,7 +172,7 @@ struct sigv4_url_req {
 	const char			*endpoint;
 	const char			*bucket;
 	const char			*key;
-	enum sigv4_addressing		 addressing;
+	enum s3loc_addressing		 addressing;
 	const char			*method;	/* "PUT", "GET", ... */
 	const char			*region;
 	const char			*query;		/* extra or NULL */
@@ -247,24 +229,11 @@ void		sigv4_presigned_free(struct sigv4_presigned *);
 /*
  * Build a full presigned S3 URL for endpoint+bucket+key (service "s3"):
  * "https://bucket.s3.eu-west-1.amazonaws.com/key?X-Amz-Algorithm=...".
- * *url is malloc'd, the caller frees it.  Errors: those of sigv4_s3_locate()
+ * *url is malloc'd, the caller frees it.  Errors: those of s3loc_locate()
  * and sigv4_presign().
  */
 enum err	sigv4_presign_url(struct sigv4_signer *,
 		    const struct sigv4_url_req *, char **url);
-
-/*
- * Split an endpoint ("http[s]://host[:port]", optional trailing '/', no
- * path, query or userinfo) plus bucket and raw key into Host, path and URL.
- * A bucket is 1..255 of [A-Za-z0-9._-]; virtual-hosted addressing needs a
- * DNS-safe bucket (lower-case, digits, '-', '.').  key must be valid UTF-8
- * without control characters, 1..LIMIT_S3_KEY_BYTES bytes.  ERR_INVAL
- * otherwise, ERR_NOMEM.  Free with sigv4_s3_loc_free().
- */
-enum err	sigv4_s3_locate(const char *endpoint, const char *bucket,
-		    const char *key, enum sigv4_addressing,
-		    struct sigv4_s3_loc *out);
-void		sigv4_s3_loc_free(struct sigv4_s3_loc *);
 
 /*
  * Lower-case hex SHA-256 of buf[0..len) into out (SIGV4_HEX_LEN + 1 bytes,

@@ -97,7 +97,7 @@ bench_presign_run(void *ctx, unsigned long i, int hoisted)
 	r.endpoint = "https://s3.eu-west-1.amazonaws.com";
 	r.bucket = "audio-capture-chunks";
 	r.key = key;
-	r.addressing = SIGV4_VIRTUAL_HOSTED;
+	r.addressing = S3LOC_VIRTUAL_HOSTED;
 	r.method = "PUT";
 	r.region = "eu-west-1";
 	r.headers = h;

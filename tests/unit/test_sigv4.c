@@ -3,7 +3,8 @@
  * (tests/data/sigv4/index.json, see SOURCE.md there), the worked S3 examples
  * of the AWS S3 API reference, and the rules our S3 and EventBridge callers
  * depend on: expiry bounds, the signing-key cache, signed headers that
- * cannot be changed, key encoding, endpoint parsing and bad input.
+ * cannot be changed, key encoding and bad input.  Endpoint, bucket and key
+ * parsing is s3loc's (test_s3loc.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -468,7 +469,7 @@ s3_doc_presigned_get_test_txt(void)
 	    .now = DOC_TIME, .expires = 86400 };
 	struct sigv4_url_req u = { .endpoint = "https://s3.amazonaws.com",
 	    .bucket = "examplebucket", .key = "test.txt",
-	    .addressing = SIGV4_VIRTUAL_HOSTED, .method = "GET",
+	    .addressing = S3LOC_VIRTUAL_HOSTED, .method = "GET",
 	    .region = "us-east-1", .now = DOC_TIME, .expires = 86400 };
 	struct sigv4_presigned out;
 	char hash[SIGV4_HEX_LEN + 1], *url = NULL;
@@ -783,7 +784,7 @@ keys_with_space_unicode_plus_equals_tilde_encode_right(void)
 	struct sigv4_url_req u = { .endpoint = "http://127.0.0.1:4568",
 	    .bucket = "audio", .method = "GET", .region = "us-east-1",
 	    .now = DOC_TIME, .expires = 60 };
-	struct sigv4_s3_loc loc;
+	struct s3loc loc;
 	char *enc = NULL, *url = NULL;
 
 	CU_ASSERT_EQUAL(sigv4_uri_encode("a b+c=d~e/\xc3\xbc\xe2\x82\xac", 15,
@@ -804,11 +805,11 @@ keys_with_space_unicode_plus_equals_tilde_encode_right(void)
 	CU_ASSERT(starts_with(url, "http://127.0.0.1:4568/audio/dir/"
 	    "my%20file%2B1%3D2~x%20%E1%88%B4.webm?X-Amz-Algorithm="));
 	free(url);
-	CU_ASSERT_EQUAL(sigv4_s3_locate("http://127.0.0.1:4568", "audio",
-	    u.key, SIGV4_PATH_STYLE, &loc), ERR_OK);
+	CU_ASSERT_EQUAL(s3loc_locate("http://127.0.0.1:4568", "audio",
+	    u.key, S3LOC_PATH_STYLE, &loc), ERR_OK);
 	CU_ASSERT_STRING_EQUAL(loc.path,
 	    "/audio/dir/my file+1=2~x \xe1\x88\xb4.webm");
-	sigv4_s3_loc_free(&loc);
+	s3loc_free(&loc);
 
 	/* Not UTF-8, control characters, empty or over-long: refused. */
 	u.key = "bad\xc3(utf8";
@@ -938,60 +939,6 @@ session_token_is_sent_and_signed(void)
 	r.nheaders = 1;
 	CU_ASSERT_EQUAL(sigv4_sign(sg, &r, &out), ERR_INVAL);
 	sigv4_signer_free(sg);
-}
-
-static void
-s3_locate_parses_endpoints_and_addressing(void)
-{
-	struct sigv4_s3_loc l;
-	static const char *bad_endpoints[] = {
-		"ftp://h", "h:80", "http://", "http://h/path", "http://h?x",
-		"http://user@h", "http://h:0", "http://h:70000", "http://h:",
-		"http://h:8a", "http://[::1", "http://h h", NULL,
-	};
-	size_t i;
-
-	CU_ASSERT_EQUAL_FATAL(sigv4_s3_locate("http://127.0.0.1:4568",
-	    "audio", "users/u/a b.webm", SIGV4_PATH_STYLE, &l), ERR_OK);
-	CU_ASSERT_STRING_EQUAL(l.host, "127.0.0.1:4568");
-	CU_ASSERT_STRING_EQUAL(l.path, "/audio/users/u/a b.webm");
-	CU_ASSERT_STRING_EQUAL(l.url,
-	    "http://127.0.0.1:4568/audio/users/u/a%20b.webm");
-	sigv4_s3_loc_free(&l);
-
-	CU_ASSERT_EQUAL_FATAL(sigv4_s3_locate(
-	    "https://s3.eu-west-1.amazonaws.com/", "my-bucket", "k",
-	    SIGV4_VIRTUAL_HOSTED, &l), ERR_OK);
-	CU_ASSERT_STRING_EQUAL(l.host, "my-bucket.s3.eu-west-1.amazonaws.com");
-	CU_ASSERT_STRING_EQUAL(l.path, "/k");
-	CU_ASSERT_STRING_EQUAL(l.url,
-	    "https://my-bucket.s3.eu-west-1.amazonaws.com/k");
-	sigv4_s3_loc_free(&l);
-
-	/* The scheme's default port is not part of Host. */
-	CU_ASSERT_EQUAL_FATAL(sigv4_s3_locate("https://h.example:443", "b",
-	    "k", SIGV4_PATH_STYLE, &l), ERR_OK);
-	CU_ASSERT_STRING_EQUAL(l.host, "h.example");
-	sigv4_s3_loc_free(&l);
-	CU_ASSERT_EQUAL_FATAL(sigv4_s3_locate("http://[::1]:9000", "b",
-	    "k", SIGV4_PATH_STYLE, &l), ERR_OK);
-	CU_ASSERT_STRING_EQUAL(l.host, "[::1]:9000");
-	sigv4_s3_loc_free(&l);
-
-	for (i = 0; bad_endpoints[i] != NULL; i++) {
-		CU_ASSERT_EQUAL(sigv4_s3_locate(bad_endpoints[i], "b", "k",
-		    SIGV4_PATH_STYLE, &l), ERR_INVAL);
-		CU_ASSERT_PTR_NULL(l.url);
-	}
-	/* Virtual-hosted needs a DNS name and a DNS-safe bucket. */
-	CU_ASSERT_EQUAL(sigv4_s3_locate("http://127.0.0.1:4568", "b1b",
-	    "k", SIGV4_VIRTUAL_HOSTED, &l), ERR_INVAL);
-	CU_ASSERT_EQUAL(sigv4_s3_locate("https://s3.example", "Upper",
-	    "k", SIGV4_VIRTUAL_HOSTED, &l), ERR_INVAL);
-	CU_ASSERT_EQUAL(sigv4_s3_locate("https://s3.example", "a/b",
-	    "k", SIGV4_PATH_STYLE, &l), ERR_INVAL);
-	CU_ASSERT_EQUAL(sigv4_s3_locate("https://s3.example", "",
-	    "k", SIGV4_PATH_STYLE, &l), ERR_INVAL);
 }
 
 static void
@@ -1131,8 +1078,6 @@ test_sigv4_suite(void)
 	    == NULL ||
 	    CU_add_test(s, "session_token_is_sent_and_signed",
 	    session_token_is_sent_and_signed) == NULL ||
-	    CU_add_test(s, "s3_locate_parses_endpoints_and_addressing",
-	    s3_locate_parses_endpoints_and_addressing) == NULL ||
 	    CU_add_test(s, "bad_input_is_refused_not_signed",
 	    bad_input_is_refused_not_signed) == NULL)
 		return -1;

@@ -32,6 +32,7 @@ static const struct {
 	{ "s3key", test_s3key_suite },
 	{ "ident", test_ident_suite },
 	{ "sigv4", test_sigv4_suite },
+	{ "s3loc", test_s3loc_suite },
 	{ "jwks", test_jwks_suite },
 	{ "cognito", test_cognito_suite },
 	{ "b64url", test_b64url_suite },

@@ -27,6 +27,7 @@ int	test_jsonv_suite(void);
 int	test_s3key_suite(void);
 int	test_ident_suite(void);
 int	test_sigv4_suite(void);
+int	test_s3loc_suite(void);
 int	test_jwks_suite(void);
 int	test_cognito_suite(void);
 int	test_b64url_suite(void);
