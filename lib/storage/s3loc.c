@@ -9,16 +9,17 @@
  * every presigned URL (sigv4_presign_url()) and fcgi/s3.c for every signed
  * request, and at start-up to check s3_endpoint and s3_bucket.
  */
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+#include "buf.h"
 #include "limit.h"
 #include "log.h"
 #include "s3loc.h"
 #include "sigv4.h"
+#include "utf8.h"
 
 #define S3LOC_HOST_MAX		255	/* a DNS name's length */
 #define S3LOC_BUCKET_MAX	255	/* path style, S3's legacy limit */
@@ -181,69 +182,25 @@ s3loc_bucket_ok(const char *b, int dns)
 	return 1;
 }
 
-/* Strict UTF-8 (no overlongs, surrogates or > U+10FFFF), no C0/C1
- * controls or DEL, 1..LIMIT_S3_KEY_BYTES bytes. */
+/*
+ * 1..LIMIT_S3_KEY_BYTES of valid UTF-8 (lib/utf8.c) without C0 controls,
+ * DEL or C1 controls (U+0080..U+009F, encoded 0xC2 0x80..0x9F): S3 takes
+ * them, but they have no business in a key and break logs and consoles.
+ */
 static int
 s3loc_key_ok(const char *s)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0, n, k;
-	uint32_t cp;
+	size_t i, n;
 
-	while (u[i] != '\0') {
-		if (i >= LIMIT_S3_KEY_BYTES)
+	n = strnlen(s, LIMIT_S3_KEY_BYTES + 1);
+	if (n == 0 || n > LIMIT_S3_KEY_BYTES || !utf8_valid(s, n))
+		return 0;
+	for (i = 0; i < n; i++)
+		if (u[i] < 0x20 || u[i] == 0x7f ||
+		    (u[i] == 0xc2 && u[i + 1] < 0xa0))
 			return 0;
-		if (u[i] < 0x80) {
-			if (u[i] < 0x20 || u[i] == 0x7f)
-				return 0;
-			i++;
-			continue;
-		}
-		if ((u[i] & 0xe0) == 0xc0) {
-			n = 1;
-			cp = u[i] & 0x1f;
-		} else if ((u[i] & 0xf0) == 0xe0) {
-			n = 2;
-			cp = u[i] & 0x0f;
-		} else if ((u[i] & 0xf8) == 0xf0) {
-			n = 3;
-			cp = u[i] & 0x07;
-		} else
-			return 0;
-		for (k = 1; k <= n; k++) {
-			if ((u[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (u[i + k] & 0x3f);
-		}
-		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) ||
-		    (n == 3 && cp < 0x10000) || cp > 0x10ffff ||
-		    (cp >= 0xd800 && cp <= 0xdfff) ||
-		    (cp >= 0x80 && cp < 0xa0))
-			return 0;
-		i += n + 1;
-	}
-	return i > 0 && i <= LIMIT_S3_KEY_BYTES;
-}
-
-/* The concatenation of up to four strings (NULL ends the list early) in
- * a fresh string, or NULL. */
-static char *
-s3loc_cat(const char *a, const char *b, const char *c, const char *d)
-{
-	const char *part[4] = { a, b, c, d };
-	size_t len[4], n = 1, i, o = 0;
-	char *s;
-
-	for (i = 0; i < 4 && part[i] != NULL; i++)
-		n += len[i] = strlen(part[i]);
-	if ((s = malloc(n)) == NULL)
-		return NULL;
-	for (i = 0; i < 4 && part[i] != NULL; i++) {
-		memcpy(s + o, part[i], len[i]);
-		o += len[i];
-	}
-	s[o] = '\0';
-	return s;
+	return 1;
 }
 
 /* Host, path and URL into *out from checked parts. */
@@ -251,34 +208,41 @@ static enum err
 s3loc_write(const struct s3loc_ep *ep, const char *bucket, const char *key,
     enum s3loc_addressing addressing, struct s3loc *out)
 {
-	char port[16] = "";
-	char *enc = NULL;
+	struct buf b;
 	int virt = addressing == S3LOC_VIRTUAL_HOSTED;
 
+	buf_init(&b);
 	/* Host: the scheme's default port is left out, as browsers do. */
+	if (virt) {
+		buf_adds(&b, bucket);
+		buf_addc(&b, '.');
+	}
+	buf_adds(&b, ep->host);
 	if (ep->port != -1 && ep->port != (ep->https ? 443 : 80))
-		snprintf(port, sizeof(port), ":%ld", ep->port);
+		buf_addf(&b, ":%ld", ep->port);
 	/* The signer takes a Host of at most 255 bytes: a longer one is a
 	 * configuration error here, not a failure of every request. */
-	if ((virt ? strlen(bucket) + 1 : 0) + strlen(ep->host) +
-	    strlen(port) > S3LOC_HOST_MAX) {
+	if (buf_err(&b) == ERR_OK && b.len > S3LOC_HOST_MAX) {
 		log_warn("bucket.host:port over %d bytes", S3LOC_HOST_MAX);
+		buf_free(&b);
 		return ERR_INVAL;
 	}
-	if (virt) {
-		out->host = s3loc_cat(bucket, ".", ep->host, port);
-		out->path = s3loc_cat("/", key, NULL, NULL);
-	} else {
-		out->host = s3loc_cat(ep->host, port, NULL, NULL);
-		out->path = s3loc_cat("/", bucket, "/", key);
-	}
-	if (out->host == NULL || out->path == NULL ||
-	    sigv4_uri_encode(out->path, strlen(out->path), 1, &enc) != ERR_OK)
+	if ((out->host = buf_take(&b)) == NULL)
 		return ERR_NOMEM;
-	out->url = s3loc_cat(ep->https ? "https://" : "http://", out->host,
-	    enc, NULL);
-	free(enc);
-	return out->url != NULL ? ERR_OK : ERR_NOMEM;
+	buf_addc(&b, '/');
+	if (!virt) {
+		buf_adds(&b, bucket);
+		buf_addc(&b, '/');
+	}
+	buf_adds(&b, key);
+	if ((out->path = buf_take(&b)) == NULL)
+		return ERR_NOMEM;
+	buf_adds(&b, ep->https ? "https://" : "http://");
+	buf_adds(&b, out->host);
+	sigv4_uri_append(&b, out->path, strlen(out->path), 1);
+	if ((out->url = buf_take(&b)) == NULL)
+		return ERR_NOMEM;
+	return ERR_OK;
 }
 
 enum err

@@ -19,7 +19,7 @@
  *   key       1..LIMIT_S3_KEY_BYTES of valid UTF-8 without C0 or C1
  *             control characters or DEL.
  *
- * The URL's path is encoded with sigv4_uri_encode() ('/' kept): the very
+ * The URL's path is encoded with sigv4_uri_append() ('/' kept): the very
  * encoding SigV4 gives S3's canonical path, so the path S3 recomputes from
  * the URL is the one that was signed.  The scheme's default port is left
  * out of Host, as browsers and the AWS SDK do.

@@ -52,6 +52,7 @@
 /* "20150830T123600Z" */
 #define SIGV4_AMZ_DATE_LEN	16
 
+struct buf;
 struct sigv4_signer;
 
 /* One header; name compared case-insensitively. */
@@ -250,5 +251,9 @@ enum err	sigv4_sha256_hex(const void *buf, size_t len,
  */
 enum err	sigv4_uri_encode(const char *buf, size_t len, int keep_slash,
 		    char **out);
+/* The same, appended to b (its error sticky as buf.h says): for callers
+ * that build a URL around the encoded part, as s3loc.c does. */
+void		sigv4_uri_append(struct buf *b, const char *s, size_t n,
+		    int keep_slash);
 
 #endif /* SIGV4_H */

@@ -7,7 +7,7 @@
  * s3loc_locate() accepts, what it wrote must be what s3loc.h promises:
  *   - path is "/bucket/key" or "/key", byte for byte;
  *   - host is [bucket.]host[:port] of safe bytes, at most 255;
- *   - url is scheme://host + path encoded by sigv4_uri_encode(), and
+ *   - url is scheme://host + path in the SigV4 URI encoding, and
  *     decoding its path gives path back: nothing a key holds ("?", "#",
  *     "%2f", "..") changes the URL's structure;
  *   - the signer presigns the same location (its own host and path checks
