@@ -30,6 +30,7 @@
 #include "asrstream.h"
 #include "limit.h"
 #include "log.h"
+#include "xalloc.h"
 
 #define DECODER_PIECE	320	/* samples: 20 ms at 16 kHz */
 
@@ -55,18 +56,6 @@ static pthread_mutex_t decoder_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct decoder *decoder_idle;
 static int decoder_count, decoder_max;
 static const struct asr_conf *decoder_conf;
-
-static void *
-decoder_xcalloc(size_t n, size_t sz)
-{
-	void *p = calloc(n, sz);
-
-	if (p == NULL) {
-		log_error("out of memory");
-		abort();
-	}
-	return p;
-}
 
 static cmn_t *
 decoder_cmn(struct decoder *d)
@@ -94,7 +83,7 @@ decoder_new(const struct asr_conf *cf, char *errbuf, size_t errlen)
 		snprintf(errbuf, errlen, "PocketSphinx refused its arguments");
 		goto out;
 	}
-	d = decoder_xcalloc(1, sizeof(*d));
+	d = xcalloc(1, sizeof(*d));
 	if ((d->ps = ps_init(cmd)) == NULL) {
 		snprintf(errbuf, errlen, "PocketSphinx cannot load the models "
 		    "(hmm_dir %s, lm_file %s, dict_file %s)", cf->hmm_dir,
@@ -111,13 +100,13 @@ decoder_new(const struct asr_conf *cf, char *errbuf, size_t errlen)
 	 * starting point, so every stream starts from it (a stream's words
 	 * do not depend on what the decoder heard before).
 	 */
-	d->cmn0 = decoder_xcalloc((size_t)decoder_cmn(d)->veclen,
+	d->cmn0 = xcalloc((size_t)decoder_cmn(d)->veclen,
 	    sizeof(*d->cmn0));
 	cmn_live_get(decoder_cmn(d), d->cmn0);
 	d->partial_ms = (int)cf->partial_interval;
 	d->max_utt_ms = (int)cf->max_utterance;
-	d->last_partial = decoder_xcalloc(1, 1);
-	d->words = decoder_xcalloc(LIMIT_RIVA_WORDS, sizeof(*d->words));
+	d->last_partial = xcalloc(1, 1);
+	d->words = xcalloc(LIMIT_RIVA_WORDS, sizeof(*d->words));
 out:
 	if (cmd != NULL)
 		cmd_ln_free_r(cmd);	/* ps_init() took its own reference */
@@ -192,10 +181,7 @@ decoder_append(struct decoder *d, const char *w, size_t n)
 	if (need > d->textcap) {
 		d->textcap = need * 2 < LIMIT_RIVA_TEXT ? need * 2 :
 		    LIMIT_RIVA_TEXT;
-		if ((d->text = realloc(d->text, d->textcap)) == NULL) {
-			log_error("out of memory");
-			abort();
-		}
+		d->text = xrealloc(d->text, d->textcap);
 	}
 	if (d->textlen > 0)
 		d->text[d->textlen++] = ' ';
@@ -231,11 +217,7 @@ decoder_final(struct decoder *d, int reopen, decoder_emit_fn *emit,
 		if (d->nwords == LIMIT_RIVA_WORDS)
 			continue;	/* ps_seg_next() frees the iterator */
 		ps_seg_frames(seg, &sf, &ef);
-		d->words[d->nwords].word = strdup(w);
-		if (d->words[d->nwords].word == NULL) {
-			log_error("out of memory");
-			abort();
-		}
+		d->words[d->nwords].word = xstrdup(w);
 		d->words[d->nwords].start_ms = asrstream_frame_ms(sf,
 		    d->frate);
 		d->words[d->nwords].end_ms = asrstream_frame_ms(ef + 1,
@@ -285,10 +267,7 @@ decoder_partial(struct decoder *d, decoder_emit_fn *emit, void *arg)
 		return;
 	if (strlen(hyp) >= LIMIT_RIVA_TEXT)
 		return;
-	if ((copy = strdup(hyp)) == NULL) {
-		log_error("out of memory");
-		abort();
-	}
+	copy = xstrdup(hyp);
 	free(d->last_partial);
 	d->last_partial = copy;
 	memset(&resp, 0, sizeof(resp));

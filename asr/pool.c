@@ -12,6 +12,7 @@
 
 #include "asr.h"
 #include "log.h"
+#include "xalloc.h"
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t pool_cond = PTHREAD_COND_INITIALIZER;
@@ -74,8 +75,7 @@ pool_push(struct server_stream *s)
 		/* server.c queues each stream once and has at most
 		 * max_streams: a broken invariant, not an overload */
 		pthread_mutex_unlock(&pool_lock);
-		log_error("decode queue full");
-		abort();
+		xalloc_bug("decode queue full");
 	}
 	pool_ring[(pool_head + pool_len) % pool_cap] = s;
 	pool_len++;

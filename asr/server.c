@@ -42,6 +42,7 @@
 #include "asr.h"
 #include "asrstream.h"
 #include "log.h"
+#include "xalloc.h"
 
 #define SERVER_METHOD_STREAM \
 	"/nvidia.riva.asr.RivaSpeechRecognition/StreamingRecognize"
@@ -105,18 +106,6 @@ static int server_nlive;	/* call objects not freed */
 static int server_ids;
 static int server_shutting;
 
-static void *
-server_xcalloc(size_t n, size_t sz)
-{
-	void *p = calloc(n, sz);
-
-	if (p == NULL) {
-		log_error("out of memory");
-		abort();
-	}
-	return p;
-}
-
 static void
 server_fail(struct server_stream *s, grpc_status_code st,
     const char *outcome, const char *detail)
@@ -135,7 +124,7 @@ server_fail(struct server_stream *s, grpc_status_code st,
 static void
 server_queue(struct server_stream *s, uint8_t *buf, size_t len)
 {
-	struct server_out *o = server_xcalloc(1, sizeof(*o));
+	struct server_out *o = xcalloc(1, sizeof(*o));
 
 	o->buf = buf;
 	o->len = len;
@@ -343,7 +332,7 @@ server_work(struct server_stream *s)
 		s->acap = cap;
 		if (s->alen > n) {
 			if (s->acap == 0) {
-				s->audio = server_xcalloc(1, 16);
+				s->audio = xcalloc(1, 16);
 				s->acap = 16;
 			}
 			s->audio[0] = s->work[n];
@@ -392,10 +381,7 @@ server_audio(struct server_stream *s, const uint8_t *buf, size_t len)
 
 	if (need > s->acap) {
 		s->acap = need < 4096 ? 4096 : need * 3 / 2;
-		if ((s->audio = realloc(s->audio, s->acap)) == NULL) {
-			log_error("out of memory");
-			abort();
-		}
+		s->audio = xrealloc(s->audio, s->acap);
 	}
 	memcpy(s->audio + s->alen, buf, len);
 	s->alen += len;
@@ -461,10 +447,8 @@ server_health_msg(struct server_stream *s, const uint8_t *buf, size_t len)
 	free(service);
 	h = server_shutting ? RIVAMSG_HEALTH_NOT_SERVING :
 	    RIVAMSG_HEALTH_SERVING;
-	if (rivasrv_encode_health_response(h, &out, &outlen) != ERR_OK) {
-		log_error("out of memory");
-		abort();
-	}
+	if (rivasrv_encode_health_response(h, &out, &outlen) != ERR_OK)
+		xalloc_die(0, __func__);
 	server_queue(s, out, outlen);
 	server_fail(s, GRPC_STATUS_OK, "ok", "");
 }
@@ -483,10 +467,8 @@ server_models_msg(struct server_stream *s)
 	m.language = server_conf->language;
 	ms.v = &m;
 	ms.n = 1;
-	if (rivasrv_encode_models_response(&ms, &out, &outlen) != ERR_OK) {
-		log_error("out of memory");
-		abort();
-	}
+	if (rivasrv_encode_models_response(&ms, &out, &outlen) != ERR_OK)
+		xalloc_die(0, __func__);
 	server_queue(s, out, outlen);
 	server_fail(s, GRPC_STATUS_OK, "ok", "");
 }
@@ -606,7 +588,7 @@ server_start_call(struct server_stream *s)
 static void
 server_request_new(void)
 {
-	struct server_stream *s = server_xcalloc(1, sizeof(*s));
+	struct server_stream *s = xcalloc(1, sizeof(*s));
 
 	pthread_mutex_init(&s->mu, NULL);
 	grpc_call_details_init(&s->details);

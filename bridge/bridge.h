@@ -265,9 +265,6 @@ struct bridge {
 
 extern struct bridge *bridge;		/* the one instance, main.c */
 
-/* Milliseconds since the epoch, for message timestamps. */
-int64_t		session_now_ms(void);
-
 /* A new WebSocket connection: greet it (dialect 1 `connection`). */
 void		session_open(struct conn *, struct lws *);
 /* The connection is gone: release its Riva stream and queue. */

@@ -44,6 +44,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "front.h"
 #include "limit.h"
 #include "log.h"
@@ -352,7 +353,7 @@ front_accept(struct front *f)
 				log_warn("accept: %s", strerror(errno));
 			return;
 		}
-		now = riva_now_us();
+		now = clock_mono_us();
 		memset(&nc, 0, sizeof(nc));
 		nc.fd = fd;
 		nc.accepted_us = now;
@@ -397,7 +398,7 @@ front_main(void *arg)
 		pfd[1].fd = f->lfd;
 		pfd[1].events = POLLIN;
 		base = 2;
-		now = riva_now_us();
+		now = clock_mono_us();
 		next = now + 1000000;
 		busy = f->nconns >= FRONT_PENDING_MAX / 2;
 		for (i = 0; i < f->nconns; i++) {
@@ -424,7 +425,7 @@ front_main(void *arg)
 			while (read(f->wake[0], junk, sizeof(junk)) > 0)
 				;
 		/* Walk down: front_drop() moves the last entry into i. */
-		now = riva_now_us();
+		now = clock_mono_us();
 		for (i = f->nconns - 1; i >= 0; i--) {
 			if (pfd[base + i].revents != 0)
 				front_read(f, i);

@@ -26,6 +26,7 @@
 #include <libwebsockets.h>
 
 #include "bridge.h"
+#include "clock.h"
 #include "cognito.h"
 #include "front.h"
 #include "log.h"
@@ -108,7 +109,7 @@ main_begin_drain(void)
 
 	bridge->draining = 1;
 	front_stop_accepting(bridge->front);
-	bridge->drain_deadline_us = riva_now_us() +
+	bridge->drain_deadline_us = clock_mono_us() +
 	    (uint64_t)bridge->conf.drain_timeout * 1000;
 	log_info("shutting down: %llu connections, %llu recognitions to "
 	    "finish within %lld ms", (unsigned long long)bridge->nconns,
@@ -169,7 +170,7 @@ main_on_check(struct ev_loop *loop, ev_check *w, int revents)
 static void
 main_on_tick(lws_sorted_usec_list_t *sul)
 {
-	uint64_t now = riva_now_us();
+	uint64_t now = clock_mono_us();
 	struct conn *c;
 
 	if (main_stop && !bridge->draining)

@@ -11,6 +11,7 @@
 
 #include "bridge.h"
 #include "buf.h"
+#include "clock.h"
 #include "riva.h"
 
 static const double metrics_bounds[12] = {
@@ -37,7 +38,7 @@ void
 metrics_init(struct metrics *m)
 {
 	memset(m, 0, sizeof(*m));
-	m->start_us = riva_now_us();
+	m->start_us = clock_mono_us();
 }
 
 void

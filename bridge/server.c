@@ -18,6 +18,7 @@
 #include <libwebsockets.h>
 
 #include "bridge.h"
+#include "clock.h"
 #include "cognito.h"
 #include "front.h"
 #include "log.h"
@@ -64,7 +65,7 @@ server_reply_error(struct lws *wsi, enum err e, unsigned int status,
 	size_t len;
 
 	if (wsproto_render_error((char *)server_body + LWS_PRE,
-	    SERVER_BODY_BYTES, &len, WSPROTO_BRIDGE, session_now_ms(), e,
+	    SERVER_BODY_BYTES, &len, WSPROTO_BRIDGE, clock_wall_ms(), e,
 	    message) != ERR_OK)
 		return -1;
 	return server_reply(wsi, status, "application/json",
@@ -141,8 +142,8 @@ server_healthz(struct lws *wsi)
 	h = riva_health_last(bridge->riva, &age_us);
 	/* Not known to be serving: ask again now (at most once a second)
 	 * so that a recovered Riva shows up on the next probe. */
-	if (!reachable && riva_now_us() - bridge->last_health_us > 1000000) {
-		bridge->last_health_us = riva_now_us();
+	if (!reachable && clock_mono_us() - bridge->last_health_us > 1000000) {
+		bridge->last_health_us = clock_mono_us();
 		riva_health_check(bridge->riva, "", 0, NULL);
 		riva_models_refresh(bridge->riva, 0);
 	}

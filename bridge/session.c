@@ -34,9 +34,11 @@
 #include <libwebsockets.h>
 
 #include "bridge.h"
+#include "clock.h"
 #include "log.h"
 #include "riva.h"
 #include "wavhead.h"
+#include "xalloc.h"
 
 #define SESSION_RENDER_BYTES	(512 * 1024)
 #define SESSION_WRITES_PER_CALLBACK	8
@@ -55,15 +57,6 @@ static struct wsproto_word session_words[RIVAMSG_MAX_WORDS];
 static void	session_backpressure(struct conn *);
 static void	session_wav(struct conn *, const unsigned char *, size_t);
 static void	session_relay(struct conn *, const unsigned char *, size_t);
-
-int64_t
-session_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 session_free_queue(struct conn *c)
@@ -142,7 +135,7 @@ session_write_now(struct conn *c, const char *msg, size_t len,
 	if (len > SESSION_RENDER_BYTES)
 		return -1;
 	memcpy(tx + LWS_PRE, msg, len);
-	c->tx_since_us = riva_now_us();
+	c->tx_since_us = clock_mono_us();
 	if (lws_write(c->wsi, tx + LWS_PRE, len, LWS_WRITE_TEXT) < 0)
 		return -1;
 	session_sent(droppable);
@@ -185,16 +178,13 @@ session_send(struct conn *c, const char *msg, size_t len,
 	 */
 	if (c->qhead == NULL && !lws_partial_buffered(c->wsi))
 		return session_write_now(c, msg, len, droppable);
-	if ((m = malloc(sizeof(*m) + LWS_PRE + len)) == NULL) {
-		log_error("out of memory");
-		abort();
-	}
+	m = xmalloc(sizeof(*m) + LWS_PRE + len);
 	m->next = NULL;
 	m->len = len;
 	m->droppable = droppable;
 	memcpy(m->buf + LWS_PRE, msg, len);
 	if (c->qhead == NULL && !lws_partial_buffered(c->wsi))
-		c->tx_since_us = riva_now_us();
+		c->tx_since_us = clock_mono_us();
 	if (c->qtail != NULL)
 		c->qtail->next = m;
 	else
@@ -211,7 +201,7 @@ session_send_error(struct conn *c, enum err e, const char *message)
 	size_t len;
 
 	if (wsproto_render_error(session_buf, sizeof(session_buf), &len,
-	    c->dialect, session_now_ms(), e, message) == ERR_OK)
+	    c->dialect, clock_wall_ms(), e, message) == ERR_OK)
 		session_send(c, session_buf, len, SENDQ_KEEP);
 }
 
@@ -221,7 +211,7 @@ session_send_stopped(struct conn *c, const char *reason)
 	size_t len;
 
 	if (wsproto_render_stopped(session_buf, sizeof(session_buf), &len,
-	    c->dialect, session_now_ms(), reason, c->id) == ERR_OK)
+	    c->dialect, clock_wall_ms(), reason, c->id) == ERR_OK)
 		session_send(c, session_buf, len, SENDQ_KEEP);
 }
 
@@ -239,7 +229,7 @@ session_open(struct conn *c, struct lws *wsi)
 	/* counted at the upgrade (server.c), released in session_close() */
 	c->user = lws_get_opaque_user_data(wsi);
 	lws_set_opaque_user_data(wsi, NULL);
-	c->connected_at_ms = session_now_ms();
+	c->connected_at_ms = clock_wall_ms();
 	transcript_init(&c->tr, (size_t)bridge->conf.display_stable_bytes,
 	    bridge->conf.display_flush, bridge->conf.display_segment);
 	/* ?messages= (checked at the upgrade, which refused a bad one) */
@@ -264,7 +254,7 @@ session_open(struct conn *c, struct lws *wsi)
 	if (setsockopt(lws_get_socket_fd(wsi), IPPROTO_TCP, TCP_NODELAY, &one,
 	    sizeof(one)) != 0)
 		log_debug("TCP_NODELAY: %s", strerror(errno));
-	c->last_rx_us = riva_now_us();
+	c->last_rx_us = clock_mono_us();
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
 		r = (uint32_t)c->last_rx_us;
 	snprintf(c->id, sizeof(c->id), "c%llx-%08x",
@@ -282,7 +272,7 @@ session_open(struct conn *c, struct lws *wsi)
 	si.frame_ms = (int)bridge->conf.frame_ms;
 	si.riva_target = bridge->riva_target_public;
 	if (wsproto_render_connection(session_buf, sizeof(session_buf), &len,
-	    session_now_ms(), c->id, &si) == ERR_OK)
+	    clock_wall_ms(), c->id, &si) == ERR_OK)
 		session_send(c, session_buf, len, SENDQ_KEEP);
 	log_debug("conn=%s open", c->id);
 }
@@ -422,10 +412,8 @@ session_start(struct conn *c, const struct wsproto_start *st)
 	free(c->wav);
 	c->wav = NULL;
 	c->wavlen = 0;
-	if (st->wav && (c->wav = malloc(WAVHEAD_MAX)) == NULL) {
-		log_error("out of memory");
-		abort();
-	}
+	if (st->wav)
+		c->wav = xmalloc(WAVHEAD_MAX);
 	/* VoiceAI Connect's id ties our log lines to its call. */
 	if (st->conversation_id[0] != '\0')
 		log_info("conn=%s recognition for conversation %s", c->id,
@@ -443,14 +431,14 @@ session_start(struct conn *c, const struct wsproto_start *st)
 	transcript_free(&c->tr);	/* each recognition starts empty */
 	c->stopped_by_client = 0;
 	c->audio_dropped = 0;
-	c->session_start_us = riva_now_us();
+	c->session_start_us = clock_mono_us();
 	c->session_audio_bytes = 0;
 	c->stop_reason[0] = '\0';
 	bridge->m.sessions++;
 	bridge->m.sessions_total++;
 	users_take_recognition(c->user);
 	if (wsproto_render_started(session_buf, sizeof(session_buf), &len,
-	    c->dialect, session_now_ms(), c->id, c->enable_partials) == ERR_OK)
+	    c->dialect, clock_wall_ms(), c->id, c->enable_partials) == ERR_OK)
 		session_send(c, session_buf, len, SENDQ_KEEP);
 }
 
@@ -507,11 +495,11 @@ session_text(struct conn *c, const char *buf, size_t len)
 		break;
 	case WSPROTO_PING:
 		if (wsproto_render_pong(session_buf, sizeof(session_buf), &n,
-		    c->dialect, session_now_ms(), &msg->stamp) == ERR_OK)
+		    c->dialect, clock_wall_ms(), &msg->stamp) == ERR_OK)
 			session_send(c, session_buf, n, SENDQ_KEEP);
 		break;
 	case WSPROTO_GET_METRICS:
-		metrics_snapshot(&bridge->m, riva_now_us(), &wm);
+		metrics_snapshot(&bridge->m, clock_mono_us(), &wm);
 		wm.riva_target = bridge->riva_target_public;
 		wm.riva_health = server_riva_state(&wm.riva_reachable);
 		wm.riva_streams_active = riva_active_streams(bridge->riva);
@@ -524,7 +512,7 @@ session_text(struct conn *c, const char *buf, size_t len)
 		    bridge->conf.sample_rate);
 		wm.conn_results = c->results_sent;
 		if (wsproto_render_metrics(session_buf, sizeof(session_buf), &n,
-		    session_now_ms(), &wm) == ERR_OK)
+		    clock_wall_ms(), &wm) == ERR_OK)
 			session_send(c, session_buf, n, SENDQ_KEEP);
 		break;
 	}
@@ -669,7 +657,7 @@ session_receive(struct conn *c, const void *in, size_t len, int binary,
 {
 	char why[128];
 
-	c->last_rx_us = riva_now_us();
+	c->last_rx_us = clock_mono_us();
 	if (c->close_code != 0)
 		return 0;
 	if (first)
@@ -696,11 +684,8 @@ session_receive(struct conn *c, const void *in, size_t len, int binary,
 	if (!c->text_over && c->textlen + len > LIMIT_WS_TEXT_BYTES)
 		c->text_over = 1;
 	if (!c->text_over && len > 0) {
-		if (c->text == NULL &&
-		    (c->text = malloc(LIMIT_WS_TEXT_BYTES)) == NULL) {
-			log_error("out of memory");
-			abort();
-		}
+		if (c->text == NULL)
+			c->text = xmalloc(LIMIT_WS_TEXT_BYTES);
 		memcpy(c->text + c->textlen, in, len);
 		c->textlen += len;
 	}
@@ -754,7 +739,7 @@ session_writeable(struct conn *c)
 			c->qtail = NULL;
 		c->qbytes -= m->len;
 		n = lws_write(c->wsi, m->buf + LWS_PRE, m->len, LWS_WRITE_TEXT);
-		c->tx_since_us = riva_now_us();
+		c->tx_since_us = clock_mono_us();
 		session_sent(m->droppable);
 		free(m);
 		if (n < 0)
@@ -786,7 +771,7 @@ session_display(struct conn *c, const struct transcript_view *v)
 	d.dropped_bytes = v->dropped_bytes;
 	d.reason = v->reason;
 	if (wsproto_render_display(session_buf, sizeof(session_buf), &len,
-	    session_now_ms(), &d) != ERR_OK) {
+	    clock_wall_ms(), &d) != ERR_OK) {
 		metrics_error(&bridge->m, METRICS_ERR_INTERNAL);
 		session_send_error(c, ERR_TOO_LARGE,
 		    "display message too large to send");
@@ -799,13 +784,6 @@ session_display(struct conn *c, const struct transcript_view *v)
 		if (v->is_final)
 			bridge->m.displays_sent++;
 	}
-}
-
-/* Monotonic milliseconds, the transcript's clock. */
-static int64_t
-session_mono_ms(void)
-{
-	return (int64_t)(riva_now_us() / 1000);
 }
 
 /* Send one final result. */
@@ -824,9 +802,8 @@ session_final(struct conn *c, const struct rivamsg_result *r,
 	a = &r->alts[0];
 	if (c->messages & WSPROTO_MSG_DISPLAY) {
 		if (transcript_final(&c->tr, a->transcript,
-		    strlen(a->transcript), session_mono_ms(), &v) != ERR_OK) {
-			log_error("out of memory");
-			abort();
+		    strlen(a->transcript), clock_mono_ms(), &v) != ERR_OK) {
+			xalloc_die(0, __func__);
 		}
 		session_display(c, &v);
 	}
@@ -849,7 +826,7 @@ session_final(struct conn *c, const struct rivamsg_result *r,
 	wr.nwords = i;
 	wr.processing_ms = (double)ev->rtt_us / 1000.0;
 	e = wsproto_render_result(session_buf, sizeof(session_buf), &len,
-	    c->dialect, session_now_ms(), &wr);
+	    c->dialect, clock_wall_ms(), &wr);
 	if (e != ERR_OK) {
 		metrics_error(&bridge->m, METRICS_ERR_INTERNAL);
 		session_send_error(c, e, "final result too large to send");
@@ -895,14 +872,12 @@ session_result(struct conn *c, const struct riva_event *ev)
 	if (ninterim == 0 || !c->enable_partials || c->close_code != 0)
 		return;
 	if ((text = rivamsg_partial_text(resp)) == NULL) {
-		log_error("out of memory");
-		abort();
+		xalloc_die(0, __func__);
 	}
 	if (c->messages & WSPROTO_MSG_DISPLAY) {
 		if (transcript_partial(&c->tr, text, strlen(text),
-		    session_mono_ms(), &v) != ERR_OK) {
-			log_error("out of memory");
-			abort();
+		    clock_mono_ms(), &v) != ERR_OK) {
+			xalloc_die(0, __func__);
 		}
 		session_display(c, &v);
 	}
@@ -913,7 +888,7 @@ session_result(struct conn *c, const struct riva_event *ev)
 	wr.processing_ms = (double)ev->rtt_us / 1000.0;
 	if ((c->messages & WSPROTO_MSG_PARTIAL) &&
 	    wsproto_render_result(session_buf, sizeof(session_buf), &len,
-	    c->dialect, session_now_ms(), &wr) == ERR_OK &&
+	    c->dialect, clock_wall_ms(), &wr) == ERR_OK &&
 	    session_send(c, session_buf, len, SENDQ_PARTIAL) == 0)
 		c->results_sent++;
 	free(text);

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "clock.h"
 #include "journal.h"
 #include "log.h"
 
@@ -51,7 +52,7 @@ admin_list(struct journal *j, int dead_only)
 	struct journal_outbox_stats st;
 	struct journal_outbox_row *rows = NULL;
 	size_t n = 0, i;
-	int64_t now = journal_now_ms();
+	int64_t now = clock_wall_ms();
 	int status = 1;
 
 	if (journal_outbox_stats(j, now, &st) != ERR_OK)
@@ -118,7 +119,7 @@ admin_outbox(struct api_conf *conf, int argc, char **argv)
 		status = admin_list(j, strcmp(verb, "dead") == 0);
 		goto out;
 	}
-	if (journal_outbox_requeue(j, id, journal_now_ms(), &count) != ERR_OK)
+	if (journal_outbox_requeue(j, id, clock_wall_ms(), &count) != ERR_OK)
 		goto out;
 	printf("requeued=%lld\n", (long long)count);
 	status = id > 0 && count == 0 ? 1 : 0;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "clock.h"
 #include "cognito.h"
 #include "journal.h"
 #include "log.h"
@@ -100,7 +101,7 @@ app_journal(struct app *app)
 
 	if (app->journal != NULL)
 		return app->journal;
-	now = journal_now_ms();
+	now = clock_wall_ms();
 	if (app->journal_retry_ms != 0 && now < app->journal_retry_ms)
 		return NULL;
 	if (journal_open(&app->journal, app->conf->journal,

@@ -55,10 +55,12 @@
 #include "api.h"
 #include "aws.h"
 #include "backoff.h"
+#include "clock.h"
 #include "ident.h"
 #include "journal.h"
 #include "log.h"
 #include "s3key.h"
+#include "uuid.h"
 
 #define DELIVER_REASON_SIZE	JOURNAL_REASON_BYTES
 
@@ -99,7 +101,7 @@ deliver_next_attempt(const struct api_conf *conf, int attempts,
 {
 	uint32_t rnd = 0;
 
-	(void)ident_bytes(&rnd, sizeof(rnd));
+	(void)uuid_random(&rnd, sizeof(rnd));
 	return now_ms + backoff_delay_ms(attempts, conf->deliver_backoff_base,
 	    conf->deliver_backoff_max, rnd);
 }
@@ -111,7 +113,7 @@ deliver_failed(struct app *app, const struct journal_outbox_item *item,
     const char *reason, int dead)
 {
 	char why[DELIVER_REASON_SIZE];
-	int64_t now = journal_now_ms();
+	int64_t now = clock_wall_ms();
 
 	if (dead || item->attempts >= app->conf->deliver_max_attempts) {
 		snprintf(why, sizeof(why), "%s after %d attempt%s", reason,
@@ -132,7 +134,7 @@ deliver_failed(struct app *app, const struct journal_outbox_item *item,
 static int
 deliver_lease_ok(const struct journal_outbox_item *item, long timeout_ms)
 {
-	return journal_now_ms() + timeout_ms < item->lease_expires_ms;
+	return clock_wall_ms() + timeout_ms < item->lease_expires_ms;
 }
 
 /* ------------------------------------------------------------ manifests */
@@ -147,7 +149,7 @@ deliver_manifest(struct app *app, const struct journal_outbox_item *item)
 	if (!deliver_lease_ok(item, (long)app->conf->s3_timeout)) {
 		/* Someone else may hold it by now: never write late. */
 		(void)journal_outbox_fail(app->journal, item, app->lease_owner,
-		    journal_now_ms(), "lease ran out before the write");
+		    clock_wall_ms(), "lease ran out before the write");
 		return ERR_UNAVAILABLE;
 	}
 	memset(&p, 0, sizeof(p));
@@ -167,7 +169,7 @@ deliver_manifest(struct app *app, const struct journal_outbox_item *item)
 		    "S3 unreachable for the manifest write", 0);
 		return rc;
 	}
-	return journal_outbox_done(app->journal, item, journal_now_ms());
+	return journal_outbox_done(app->journal, item, clock_wall_ms());
 }
 
 /* --------------------------------------------------------------- events */
@@ -228,7 +230,7 @@ deliver_events(struct deliver *d)
 		memset(&cl, 0, sizeof(cl));
 		cl.lease_owner = app->lease_owner;
 		cl.lease_seconds = d->lease_seconds;
-		cl.now_ms = journal_now_ms();
+		cl.now_ms = clock_wall_ms();
 		cl.kind = JOURNAL_OUTBOX_EVENT;
 		memset(d->items, 0, d->nitems * sizeof(*d->items));
 		if (journal_outbox_claim(app->journal, &cl, d->items,
@@ -238,7 +240,7 @@ deliver_events(struct deliver *d)
 			log_debug("event %s discarded (events = discard)",
 			    d->items[i].event_id);
 			(void)journal_outbox_done(app->journal, &d->items[i],
-			    journal_now_ms());
+			    clock_wall_ms());
 		}
 		journal_outbox_items_free(d->items, n);
 		return (long)n;
@@ -276,7 +278,7 @@ deliver_round(struct deliver *d)
 	memset(&cl, 0, sizeof(cl));
 	cl.lease_owner = app->lease_owner;
 	cl.lease_seconds = d->lease_seconds;
-	cl.now_ms = journal_now_ms();
+	cl.now_ms = clock_wall_ms();
 	cl.kind = JOURNAL_OUTBOX_MANIFEST_WRITE;
 	memset(d->items, 0, d->nitems * sizeof(*d->items));
 	if (journal_outbox_claim(app->journal, &cl, d->items, d->nitems, &n) !=
@@ -287,7 +289,7 @@ deliver_round(struct deliver *d)
 	/* Writes a SIGTERM left untouched go back to the queue at once. */
 	for (; i < n; i++)
 		(void)journal_outbox_fail(app->journal, &d->items[i],
-		    app->lease_owner, journal_now_ms(), "stopped");
+		    app->lease_owner, clock_wall_ms(), "stopped");
 	journal_outbox_items_free(d->items, n);
 	if (api_sig_term)
 		return (long)n;

@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "clock.h"
 #include "journal.h"
 #include "log.h"
 #include "s3key.h"
@@ -43,7 +44,7 @@
 static int
 deliver_delete_lease_ok(const struct journal_deletion *d, long timeout_ms)
 {
-	return journal_now_ms() + timeout_ms < d->lease_expires_ms;
+	return clock_wall_ms() + timeout_ms < d->lease_expires_ms;
 }
 
 /*
@@ -114,7 +115,7 @@ deliver_delete_failed(struct app *app, const struct journal_deletion *d,
     enum err rc, const char *what)
 {
 	char why[JOURNAL_REASON_BYTES];
-	int64_t now = journal_now_ms();
+	int64_t now = clock_wall_ms();
 
 	snprintf(why, sizeof(why), "%s: %s", what, err_strerror(rc));
 	log_warn("deletion of session %s (attempt %d): %s", d->session_id,
@@ -137,7 +138,7 @@ deliver_delete_one(struct app *app, struct journal_deletion *d)
 			deliver_delete_failed(app, d, rc, "deleting objects");
 			return;
 		}
-		now = journal_now_ms();
+		now = clock_wall_ms();
 		if ((rc = journal_deletion_objects_done(app->journal, d,
 		    deleted, now)) != ERR_OK)
 			return;		/* the lease runs out: retried */
@@ -147,7 +148,7 @@ deliver_delete_one(struct app *app, struct journal_deletion *d)
 		d->phase = JOURNAL_DELETION_PURGE;
 		/* FALLTHROUGH */
 	case JOURNAL_DELETION_PURGE:
-		now = journal_now_ms();
+		now = clock_wall_ms();
 		rc = journal_deletion_purge(app->journal, d,
 		    now + app->conf->deliver_poll, &waiting);
 		if (rc == ERR_OK && !waiting)
@@ -172,13 +173,13 @@ deliver_deletions(struct app *app, int lease_seconds)
 	size_t n = 0, i;
 
 	if (journal_deletion_claim(app->journal, app->lease_owner,
-	    lease_seconds, journal_now_ms(), d, DELETE_CLAIM_MAX, &n) != ERR_OK)
+	    lease_seconds, clock_wall_ms(), d, DELETE_CLAIM_MAX, &n) != ERR_OK)
 		return -1;
 	for (i = 0; i < n && !api_sig_term; i++)
 		deliver_delete_one(app, &d[i]);
 	/* What a SIGTERM left untouched is due again at once. */
 	for (; i < n; i++)
 		(void)journal_deletion_fail(app->journal, &d[i],
-		    app->lease_owner, journal_now_ms(), "stopped");
+		    app->lease_owner, clock_wall_ms(), "stopped");
 	return (long)n;
 }

@@ -29,21 +29,13 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "clock.h"
 #include "jwks_fetch.h"
 #include "limit.h"
 #include "log.h"
 
 #define JWKSSHARE_SUFFIX	".jwks"
 #define JWKSSHARE_HEAD_MAX	(32 + 1024 + 2)	/* "v1 <ms> <url>\n" */
-
-static int64_t
-jwksshare_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Read the whole file (at most max + head bytes) into a new buffer. */
 static char *
@@ -95,8 +87,8 @@ jwksshare_recent(int fd, const char *url, size_t max, char **body,
 	at = strtoll(buf + 3, &end, 10);
 	if (errno != 0 || *end != '\0' || strcmp(sp + 1, url) != 0)
 		goto out;
-	if (jwksshare_now_ms() - at >= LIMIT_JWKS_REFETCH_SECONDS * 1000LL ||
-	    jwksshare_now_ms() < at)
+	if (clock_wall_ms() - at >= LIMIT_JWKS_REFETCH_SECONDS * 1000LL ||
+	    clock_wall_ms() < at)
 		goto out;
 	len -= (size_t)(nl + 1 - buf);
 	if (len == 0 || len > max) {
@@ -127,7 +119,7 @@ jwksshare_record(int fd, const char *url, const char *body, size_t blen,
 	int n;
 
 	n = snprintf(head, sizeof(head), "v1 %" PRId64 " %s\n",
-	    jwksshare_now_ms(), url);
+	    clock_wall_ms(), url);
 	if (n < 0 || (size_t)n >= sizeof(head) || strchr(url, '\n') != NULL)
 		return;
 	doc = (char *)body;

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "clock.h"
 #include "log.h"
 
 #define MASTER_YOUNG_MS		5000	/* dying sooner counts as a failure */
@@ -38,15 +39,6 @@ struct master_child {
 };
 
 static volatile sig_atomic_t master_sig_chld;
-
-static int64_t
-master_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 master_on_signal(int sig)
@@ -95,7 +87,7 @@ master_spawn(struct master_child *c, int listen_fd, const char *conf_path,
 
 	if ((pid = fork()) == -1) {
 		log_error("fork: %s", strerror(errno));
-		c->restart_at_ms = master_now_ms() + 1000;
+		c->restart_at_ms = clock_mono_ms() + 1000;
 		return;
 	}
 	if (pid == 0) {
@@ -120,7 +112,7 @@ master_spawn(struct master_child *c, int listen_fd, const char *conf_path,
 		_exit(worker_run(listen_fd, conf_path, conf));
 	}
 	c->pid = pid;
-	c->started_ms = master_now_ms();
+	c->started_ms = clock_mono_ms();
 }
 
 /* Reap every dead child and schedule its restart. */
@@ -134,7 +126,7 @@ master_reap(struct master_child *kids, size_t n, int64_t backoff_max,
 	int64_t now, delay;
 
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
-		now = master_now_ms();
+		now = clock_mono_ms();
 		for (i = 0; i < n && kids[i].pid != pid; i++)
 			;
 		if (i == n)
@@ -275,7 +267,7 @@ master_run(int listen_fd, const char *conf_path, struct api_conf *conf)
 			api_sig_hup = 0;
 			n = master_reload(conf_path, conf, kids, n, cap);
 		}
-		now = master_now_ms();
+		now = clock_mono_ms();
 		next = -1;
 		for (i = 0; i < n; i++) {
 			if (kids[i].pid > 0)
@@ -300,19 +292,19 @@ master_run(int listen_fd, const char *conf_path, struct api_conf *conf)
 		if (next == -1)
 			(void)ppoll(NULL, 0, NULL, &waitmask);
 		else
-			master_wait(&waitmask, next - master_now_ms());
+			master_wait(&waitmask, next - clock_mono_ms());
 	}
 
 	log_info("draining %zu workers (up to %lld ms)",
 	    master_alive(kids, cap + 1), (long long)conf->drain_timeout);
 	master_signal_all(kids, cap + 1, SIGTERM);
-	deadline = master_now_ms() + conf->drain_timeout;
+	deadline = clock_mono_ms() + conf->drain_timeout;
 	for (;;) {
 		master_sig_chld = 0;
 		master_reap(kids, cap + 1, conf->restart_backoff_max, 1);
 		if (master_alive(kids, cap + 1) == 0)
 			break;
-		now = master_now_ms();
+		now = clock_mono_ms();
 		if (now >= deadline) {
 			log_warn("drain timeout: killing %zu workers",
 			    master_alive(kids, cap + 1));

@@ -27,10 +27,12 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "clock.h"
 #include "ident.h"
 #include "journal.h"
 #include "log.h"
 #include "ratewin.h"
+#include "uuid.h"
 
 #define PRESIGNRATE_SUFFIX	".presigns"
 #define PRESIGNRATE_WINDOW_MS	60000
@@ -77,7 +79,7 @@ presignrate_open(struct app *app)
 		    strerror(errno));
 		return;
 	}
-	(void)ident_bytes(&seed, sizeof(seed));
+	(void)uuid_random(&seed, sizeof(seed));
 	if ((app->presign_rate = ratewin_init(m, RATEWIN_SIZE, seed)) ==
 	    NULL) {
 		log_warn("%s%s: not a presign counter file of this version; "
@@ -103,13 +105,13 @@ presignrate_check(struct req *r)
 	if (app->presign_rate == NULL)
 		return 0;
 	n = ratewin_hit(app->presign_rate, r->session_id,
-	    strlen(r->session_id), journal_now_ms(), PRESIGNRATE_WINDOW_MS,
+	    strlen(r->session_id), clock_wall_ms(), PRESIGNRATE_WINDOW_MS,
 	    &retry_ms);
 	if (n == RATEWIN_FULL) {
 		/* once a window per worker is enough to be seen */
 		if (app->presign_rate_full_ms / PRESIGNRATE_WINDOW_MS !=
-		    journal_now_ms() / PRESIGNRATE_WINDOW_MS) {
-			app->presign_rate_full_ms = journal_now_ms();
+		    clock_wall_ms() / PRESIGNRATE_WINDOW_MS) {
+			app->presign_rate_full_ms = clock_wall_ms();
 			log_warn("session_presigns_per_minute: over %d "
 			    "sessions busy this minute on this host; not "
 			    "counted", RATEWIN_SLOTS);

@@ -27,6 +27,7 @@
 #include "manifest.h"
 #include "query.h"
 #include "s3key.h"
+#include "xalloc.h"
 
 static void
 recordings_journal_error(struct req *r, enum err rc)
@@ -156,8 +157,7 @@ recordings_list(struct req *r)
 		goto out;
 	}
 	/* One row more than asked says whether a next page exists. */
-	if ((rows = calloc((size_t)limit + 1, sizeof(*rows))) == NULL)
-		abort();
+	rows = xcalloc((size_t)limit + 1, sizeof(*rows));
 	rc = journal_list_sessions(j, r->sub, got > 0 ? &pos : NULL, rows,
 	    (size_t)limit + 1, &n);
 	if (rc != ERR_OK) {
@@ -311,7 +311,7 @@ recordings_delete(struct req *r)
 		return;
 	rc = journal_delete_session(j, r->sub, r->session_id,
 	    r->app->conf->presign_expires, API_PRESIGN_SLACK_MS(r->app->conf),
-	    r->app->conf->delete_recheck_margin, journal_now_ms(), &d);
+	    r->app->conf->delete_recheck_margin, clock_wall_ms(), &d);
 	if (rc != ERR_OK) {
 		recordings_journal_error(r, rc);
 		return;

@@ -16,10 +16,12 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "clock.h"
 #include "ident.h"
 #include "journal.h"
 #include "jsonv.h"
 #include "log.h"
+#include "xalloc.h"
 
 const char *
 req_param(const struct req *r, const char *name)
@@ -71,7 +73,7 @@ req_init(struct req *r, FCGX_Request *fr, struct app *app)
 	memset(r, 0, sizeof(*r));
 	r->fr = fr;
 	r->app = app;
-	r->start_ms = journal_now_ms();
+	r->start_ms = clock_wall_ms();
 	given = req_param(r, "HTTP_X_REQUEST_ID");
 	if (req_id_ok(given))
 		snprintf(r->id, sizeof(r->id), "%s", given);
@@ -188,11 +190,8 @@ req_reply(struct req *r, int status, json_object *obj)
 
 	s = json_object_to_json_string_length(obj,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	if (s == NULL) {
-		/* Only out of memory gets here; a daemon aborts on that. */
-		log_error("cannot serialise the reply");
-		abort();
-	}
+	if (s == NULL)	/* only out of memory gets here */
+		xalloc_die(0, __func__);
 	req_send(r, status, NULL, s, len);
 	json_object_put(obj);
 }
@@ -207,9 +206,8 @@ req_error(struct req *r, enum err e, const char *message, const char *field,
 	size_t len;
 	int status = err_http_status(e);
 
-	obj = json_object_new_object();
-	if (obj == NULL)
-		abort();
+	if ((obj = json_object_new_object()) == NULL)
+		xalloc_die(0, __func__);
 	json_object_object_add(obj, "error", json_object_new_string(
 	    message != NULL ? message : err_strerror(e)));
 	json_object_object_add(obj, "code", json_object_new_string(
@@ -232,7 +230,7 @@ req_error(struct req *r, enum err e, const char *message, const char *field,
 	s = json_object_to_json_string_length(obj,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	if (s == NULL)
-		abort();
+		xalloc_die(0, __func__);
 	req_send(r, status, extra[0] != '\0' ? extra : NULL, s, len);
 	json_object_put(obj);
 }
@@ -258,7 +256,7 @@ req_limited(struct req *r, const char *name, int64_t retry_after_ms,
 	size_t len;
 
 	if ((obj = json_object_new_object()) == NULL)
-		abort();
+		xalloc_die(0, __func__);
 	json_object_object_add(obj, "error", json_object_new_string(message));
 	json_object_object_add(obj, "code", json_object_new_string(
 	    err_code(ERR_RATE_LIMITED)));
@@ -269,7 +267,7 @@ req_limited(struct req *r, const char *name, int64_t retry_after_ms,
 	s = json_object_to_json_string_length(obj,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	if (s == NULL)
-		abort();
+		xalloc_die(0, __func__);
 	req_send(r, err_http_status(ERR_RATE_LIMITED), extra, s, len);
 	json_object_put(obj);
 }
@@ -339,8 +337,7 @@ req_read_json(struct req *r)
 		}
 	}
 	want = declared >= 0 ? (size_t)declared : max + 1;
-	if ((r->body = malloc(want + 1)) == NULL)
-		abort();
+	r->body = xmalloc(want + 1);
 	while (got < want) {
 		n = FCGX_GetStr(r->body + got, (int)(want - got), r->fr->in);
 		if (n <= 0)

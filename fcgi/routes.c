@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "api.h"
+#include "clock.h"
 #include "cognito.h"
 #include "journal.h"
 #include "log.h"
@@ -196,7 +197,7 @@ routes_health(struct req *r)
 	struct journal *j;
 	json_object *o, *ob;
 	enum err jrc = ERR_UNAVAILABLE;
-	int64_t now = journal_now_ms(), dels = 0, s3_age;
+	int64_t now = clock_wall_ms(), dels = 0, s3_age;
 	enum err s3rc;
 	int ok, stuck;
 

@@ -4,9 +4,11 @@
  *
  * One struct s3 per worker.  Its curl easy handle is reused for every call
  * (curl_easy_reset() keeps the connection cache), so a worker talks to S3
- * over one kept-alive connection.  Every call has a connect timeout and a
- * whole-request timeout; signals are never used for them (CURLOPT_NOSIGNAL)
- * so the worker's signal handling is left alone.
+ * over one kept-alive connection.  curlsafe_setup() (lib/curlsafe.h) gives
+ * every call a connect timeout and a whole-request timeout without
+ * signals (the worker's signal handling is left alone), http/https only,
+ * and no redirects: a 3xx would carry the signed headers to another host,
+ * so it is an answer we did not want (ERR_UPSTREAM).
  *
  * Mapping of outcomes: no answer (refused, timed out, DNS) is
  * ERR_UNAVAILABLE, an answer we did not want is ERR_UPSTREAM, and a 404 on
@@ -33,6 +35,7 @@
 
 #include "api.h"
 #include "aws.h"
+#include "curlsafe.h"
 #include "httpbody.h"
 #include "limit.h"
 #include "log.h"
@@ -40,6 +43,7 @@
 #include "s3meta.h"
 #include "s3xml.h"
 #include "sigv4.h"
+#include "xalloc.h"
 
 #define S3_ERRBODY_MAX	1024
 
@@ -318,8 +322,7 @@ s3_request_x(struct s3 *s3, const char *method, const char *key,
 		size_t ulen = strlen(loc.url) + strlen(x->query) + 2;
 
 		rq.query = x->query;
-		if ((url = malloc(ulen)) == NULL)
-			abort();
+		url = xmalloc(ulen);
 		snprintf(url, ulen, "%s?%s", loc.url, x->query);
 	}
 	rq.headers = hdr;
@@ -342,22 +345,18 @@ s3_request_x(struct s3 *s3, const char *method, const char *key,
 
 		snprintf(line, sizeof(line), "%s: %s", h->name, h->value);
 		if ((tmp = curl_slist_append(list, line)) == NULL)
-			abort();
+			xalloc_die(0, __func__);
 		list = tmp;
 	}
 	if ((tmp = curl_slist_append(list, "Expect:")) == NULL)
-		abort();
+		xalloc_die(0, __func__);
 	list = tmp;
 
 	curl_easy_reset(s3->curl);
 	s3->errlen = 0;
 	s3->errbody[0] = '\0';
-	curl_easy_setopt(s3->curl, CURLOPT_URL, url != NULL ? url : loc.url);
-	curl_easy_setopt(s3->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(s3->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(s3->curl, CURLOPT_TIMEOUT_MS, s3->timeout_ms);
-	curl_easy_setopt(s3->curl, CURLOPT_CONNECTTIMEOUT_MS,
-	    s3->connect_timeout_ms);
+	curlsafe_setup(s3->curl, url != NULL ? url : loc.url, "http,https",
+	    s3->timeout_ms, s3->connect_timeout_ms);
 	curl_easy_setopt(s3->curl, CURLOPT_HTTPHEADER, list);
 	if (x != NULL && x->sink != NULL) {
 		curl_easy_setopt(s3->curl, CURLOPT_WRITEFUNCTION,
@@ -575,10 +574,9 @@ s3_list_page(struct s3 *s3, const char *prefix, const char *token,
 	if (sigv4_uri_encode(prefix, strlen(prefix), 0, &ep) != ERR_OK ||
 	    (token != NULL && sigv4_uri_encode(token, strlen(token), 0,
 	    &et) != ERR_OK))
-		abort();
+		xalloc_die(0, __func__);	/* prefix and token are bounded */
 	qlen = strlen(ep) + (et != NULL ? strlen(et) : 0) + 96;
-	if ((q = malloc(qlen)) == NULL)
-		abort();
+	q = xmalloc(qlen);
 	/* Sorted by name already: the canonical query needs no reorder. */
 	snprintf(q, qlen, "%s%s%slist-type=2&max-keys=%d&prefix=%s",
 	    et != NULL ? "continuation-token=" : "", et != NULL ? et : "",

@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "clock.h"
 #include "journal.h"
 #include "log.h"
 
@@ -142,7 +143,7 @@ s3health_check(struct app *app, int64_t now, int64_t *age_ms)
 		s3health_write(app, now);
 	}
 	app->health_s3 = s3_probe(app->s3);
-	app->health_checked_ms = journal_now_ms();
+	app->health_checked_ms = clock_wall_ms();
 	s3health_write(app, 0);
 out:
 	if (locked)

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "clock.h"
 #include "codec.h"
 #include "ident.h"
 #include "journal.h"
@@ -32,6 +33,7 @@
 #include "s3key.h"
 #include "s3meta.h"
 #include "sigv4.h"
+#include "xalloc.h"
 
 #define SEQ_MAX		100000000LL		/* 9 digits */
 #define TIME_MAX	(1000LL * 86400 * 366 * 100)	/* a century in ms */
@@ -108,7 +110,7 @@ static enum err
 sessions_late(struct req *r, const struct journal_session *s,
     int64_t t_start_ms)
 {
-	int64_t now = journal_now_ms(), grace = r->app->conf->finalize_grace;
+	int64_t now = clock_wall_ms(), grace = r->app->conf->finalize_grace;
 	char msg[256];
 
 	switch (journal_late_rule(s, t_start_ms, grace, now)) {
@@ -179,9 +181,9 @@ sessions_sync(struct app *app, const char *session_id, int64_t want_rev)
 	int round;
 
 	deliver_fault("after-commit");
-	deadline = journal_now_ms() + app->conf->s3_timeout * 2;
+	deadline = clock_wall_ms() + app->conf->s3_timeout * 2;
 	for (round = 0; round < SYNC_ROUNDS * 8; round++) {
-		now = journal_now_ms();
+		now = clock_wall_ms();
 		memset(&cl, 0, sizeof(cl));
 		cl.lease_owner = app->lease_owner;
 		cl.lease_seconds = (int)(app->conf->s3_timeout / 1000) + 10;
@@ -300,7 +302,7 @@ sessions_create(struct req *r)
 	sn.sample_rate = v[F_RATE].present ? (int)v[F_RATE].i : 48000;
 	sn.chunk_seconds = v[F_CHUNK].present ? (int)v[F_CHUNK].i : 5;
 	sn.user_agent = dv[D_UA].present ? dv[D_UA].s : NULL;
-	now = journal_now_ms();
+	now = clock_wall_ms();
 	sn.max_open = r->app->conf->user_open_sessions;
 	sn.open_since_ms = now - SESSIONS_OPEN_ACTIVE_MS;
 	sn.max_per_hour = r->app->conf->user_sessions_per_hour;
@@ -454,7 +456,7 @@ sessions_presign(struct req *r)
 	/* Recorded before the URL is handed out: GET lists the seq as
 	 * missing until it is completed, and a deletion knows how long a
 	 * PUT with this URL can arrive (recordings.c). */
-	now = journal_now_ms();
+	now = clock_wall_ms();
 	rc = journal_note_presign(j, r->sub, r->session_id, v[F_SEQ].i,
 	    now + (int64_t)expires * 1000, API_PRESIGN_SLACK_MS(r->app->conf),
 	    recorded, now);
@@ -665,7 +667,7 @@ sessions_complete(struct req *r)
 	 * is refused before S3 is asked; a known seq goes on to the journal,
 	 * which answers a retry as before. */
 	if (s.finalized && journal_late_rule(&s, v[F_START].i,
-	    r->app->conf->finalize_grace, journal_now_ms()) !=
+	    r->app->conf->finalize_grace, clock_wall_ms()) !=
 	    JOURNAL_LATE_OK) {
 		unsigned char unknown = 0;
 		int64_t seq = v[F_SEQ].i;
@@ -680,7 +682,7 @@ sessions_complete(struct req *r)
 	    "objectKey") != ERR_OK)
 		return;
 	rc = journal_complete_chunk(j, r->sub, r->session_id, &c,
-	    journal_now_ms(), &res);
+	    clock_wall_ms(), &res);
 	/* A conflict may come from a finalize since sessions_load(): read
 	 * the session again to say which rule refused the chunk. */
 	if (rc == ERR_CONFLICT && journal_get_session(j, r->sub,
@@ -786,10 +788,9 @@ sessions_manifest(struct req *r)
 		goto out;
 	}
 	n = json_object_array_length(v[F_CHUNKS].j);
-	if ((chunks = calloc(n + 1, sizeof(*chunks))) == NULL ||
-	    (seqs = calloc(n + 1, sizeof(*seqs))) == NULL ||
-	    (unknown = calloc(n + 1, 1)) == NULL)
-		abort();
+	chunks = xcalloc(n + 1, sizeof(*chunks));
+	seqs = xcalloc(n + 1, sizeof(*seqs));
+	unknown = xcalloc(n + 1, 1);
 	for (i = 0; i < n; i++) {
 		snprintf(path, sizeof(path), "chunks[%zu]", i);
 		if (sessions_fields(r, json_object_array_get_idx(v[F_CHUNKS].j,
@@ -837,7 +838,7 @@ sessions_manifest(struct req *r)
 	}
 	memset(&res, 0, sizeof(res));
 	rc = journal_upsert_manifest(j, r->sub, r->session_id, chunks, n,
-	    journal_now_ms(), &res);
+	    clock_wall_ms(), &res);
 	if (rc == ERR_INVAL) {
 		sessions_bad(r, "chunks", "chunks holds the same seq twice");
 		goto out;
@@ -894,7 +895,7 @@ sessions_finalize(struct req *r)
 		return;
 	memset(&res, 0, sizeof(res));
 	rc = journal_finalize(j, r->sub, r->session_id, v[F_DURATION].i, key,
-	    journal_now_ms(), &res);
+	    clock_wall_ms(), &res);
 	if (rc != ERR_OK) {
 		sessions_journal_error(r, rc, "session cannot be finalized");
 		return;

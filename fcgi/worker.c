@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "clock.h"
 #include "log.h"
 
 #define WORKER_SIGNAL_CHECK_MS	100
@@ -90,16 +91,6 @@ static enum err
 worker_open_cb(void *arg, struct api_conf *conf)
 {
 	return app_open(arg, conf);
-}
-
-/* Milliseconds on a clock read from the vDSO (no system call). */
-static int64_t
-worker_clock_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void
@@ -172,7 +163,7 @@ worker_run(int listen_fd, const char *conf_path, struct api_conf *conf)
 			idle = 1;
 			continue;
 		}
-		if (!idle && (now = worker_clock_ms()) - checked >=
+		if (!idle && (now = clock_coarse_ms()) - checked >=
 		    WORKER_SIGNAL_CHECK_MS) {
 			/* Busy since the last look: let pending signals in. */
 			checked = now;
@@ -192,7 +183,7 @@ worker_run(int listen_fd, const char *conf_path, struct api_conf *conf)
 				rc = ppoll(&pfd, 1, NULL, &waitmask);
 			} else
 				rc = epoll_pwait(ep, &ev, 1, -1, &waitmask);
-			checked = worker_clock_ms();
+			checked = clock_coarse_ms();
 			if (rc == -1) {
 				if (errno == EINTR)
 					continue;

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "jwks_cache.h"
 #include "jwks_fetch.h"
 #include "log.h"
@@ -49,11 +50,8 @@ struct jwks_cache {
 static time_t
 jwks_cache_monotonic(void *arg)
 {
-	struct timespec ts;
-
 	(void)arg;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
+	return clock_mono_ms() / 1000;
 }
 
 enum err

@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 
+#include "curlsafe.h"
 #include "jwks_fetch.h"
 #include "httpbody.h"
 #include "log.h"
@@ -44,12 +45,7 @@ jwks_fetch_url(void *arg, const char *url, long timeout_ms, size_t max,
 	rc = ERR_NOMEM;
 	if ((curl = curl_easy_init()) == NULL)
 		goto out;
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https,http,file");
-	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+	curlsafe_setup(curl, url, "https,http,file", timeout_ms, timeout_ms);
 	curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, httpbody_write);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &b);

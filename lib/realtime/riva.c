@@ -45,8 +45,10 @@
 #include <grpc/support/alloc.h>
 #include <grpc/support/time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "riva.h"
+#include "xalloc.h"
 
 #define RIVA_METHOD_STREAM \
 	"/nvidia.riva.asr.RivaSpeechRecognition/StreamingRecognize"
@@ -177,38 +179,6 @@ struct riva {
 
 static int	riva_stream_settle(struct riva_stream *);
 
-uint64_t
-riva_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static void *
-riva_xcalloc(size_t n, size_t sz)
-{
-	void *p = calloc(n, sz);
-
-	if (p == NULL) {
-		/* Long-running daemon: abort rather than limp on. */
-		log_error("out of memory");
-		abort();
-	}
-	return p;
-}
-
-static char *
-riva_strdup(const char *s)
-{
-	size_t n = strlen(s);
-	char *d = riva_xcalloc(1, n + 1);
-
-	memcpy(d, s, n);
-	return d;
-}
-
 static gpr_timespec
 riva_deadline_ms(int ms)
 {
@@ -225,7 +195,7 @@ riva_deadline_ms(int ms)
 static int
 riva_push(struct riva *r, const struct riva_event *ev)
 {
-	struct riva_evnode *n = riva_xcalloc(1, sizeof(*n));
+	struct riva_evnode *n = xcalloc(1, sizeof(*n));
 	int was_empty = r->evhead == NULL;
 
 	n->ev = *ev;
@@ -651,7 +621,7 @@ riva_send_next(struct riva_stream *s)
 		op.op = GRPC_OP_SEND_CLOSE_FROM_CLIENT;
 	}
 	s->send_pending = 1;
-	s->last_send_us = riva_now_us();
+	s->last_send_us = clock_mono_us();
 	pthread_mutex_unlock(&r->mu);
 	ce = grpc_call_start_batch(s->call, &op, 1, &s->tag_send, NULL);
 	pthread_mutex_lock(&r->mu);
@@ -814,8 +784,8 @@ riva_work_unary(struct riva_unary *h)
 	ev.type = RIVA_EV_HEALTH;
 	ev.user = h->user;
 	ev.err = ERR_INTERNAL;
-	ev.message = riva_strdup("internal error");
-	ev.recv_us = riva_now_us();
+	ev.message = xstrdup("internal error");
+	ev.recv_us = clock_mono_us();
 	riva_unary_free(h);
 	return riva_push(r, &ev);
 }
@@ -883,7 +853,7 @@ riva_stream_settle(struct riva_stream *s)
 			gpr_free(details);
 		}
 		if (e == ERR_UNAVAILABLE)
-			r->stream_fail_us = riva_now_us();
+			r->stream_fail_us = clock_mono_us();
 		if (!s->released) {
 			if (e != ERR_OK) {
 				memset(&ev, 0, sizeof(ev));
@@ -892,8 +862,8 @@ riva_stream_settle(struct riva_stream *s)
 				ev.user = s->user;
 				ev.err = e;
 				ev.grpc_status = (int)s->status;
-				ev.message = riva_strdup(msg);
-				ev.recv_us = riva_now_us();
+				ev.message = xstrdup(msg);
+				ev.recv_us = clock_mono_us();
 				wake |= riva_push(r, &ev);
 			}
 			memset(&ev, 0, sizeof(ev));
@@ -901,7 +871,7 @@ riva_stream_settle(struct riva_stream *s)
 			ev.stream = s;
 			ev.user = s->user;
 			ev.grpc_status = (int)s->status;
-			ev.recv_us = riva_now_us();
+			ev.recv_us = clock_mono_us();
 			wake |= riva_push(r, &ev);
 		}
 	}
@@ -1006,7 +976,7 @@ riva_stream_start(struct riva *r, const struct rivamsg_config *cfg,
 		*errp = e;
 		return NULL;
 	}
-	s = riva_xcalloc(1, sizeof(*s));
+	s = xcalloc(1, sizeof(*s));
 	s->r = r;
 	s->user = user;
 	s->cfg = buf;
@@ -1020,7 +990,7 @@ riva_stream_start(struct riva *r, const struct rivamsg_config *cfg,
 	s->status_details = grpc_empty_slice();
 	grpc_metadata_array_init(&s->md_initial);
 	grpc_metadata_array_init(&s->md_trailing);
-	s->stats.start_us = riva_now_us();
+	s->stats.start_us = clock_mono_us();
 	s->start_deadline_us = s->stats.start_us +
 	    (uint64_t)r->start_timeout_ms * 1000;
 	s->need_create = 1;
@@ -1073,10 +1043,7 @@ riva_stream_audio(struct riva_stream *s, const void *pcm, size_t len)
 			cap *= 2;
 		if (cap > r->max_queued_audio)
 			cap = r->max_queued_audio;
-		if ((s->q = realloc(s->q, cap)) == NULL) {
-			log_error("out of memory");
-			abort();
-		}
+		s->q = xrealloc(s->q, cap);
 		s->qcap = cap;
 	}
 	memcpy(s->q + s->qlen, pcm, len);
@@ -1153,7 +1120,7 @@ riva_unary_start(struct riva *r, int models, uint8_t *buf, size_t len,
 	struct riva_unary *h;
 	grpc_slice sl;
 
-	h = riva_xcalloc(1, sizeof(*h));
+	h = xcalloc(1, sizeof(*h));
 	h->r = r;
 	h->models = models;
 	h->user = user;
@@ -1164,7 +1131,7 @@ riva_unary_start(struct riva *r, int models, uint8_t *buf, size_t len,
 	h->status_details = grpc_empty_slice();
 	grpc_metadata_array_init(&h->md_initial);
 	grpc_metadata_array_init(&h->md_trailing);
-	h->start_us = riva_now_us();
+	h->start_us = clock_mono_us();
 	sl = grpc_slice_from_copied_buffer((const char *)buf, len);
 	h->send_bb = grpc_raw_byte_buffer_create(&sl, 1);
 	grpc_slice_unref(sl);
@@ -1252,7 +1219,7 @@ riva_on_models(struct riva_unary *h, int ok, enum err derr,
 		r->models = *models;
 		memset(models, 0, sizeof(*models));
 		r->models_known = 1;
-		r->models_ok_us = riva_now_us();
+		r->models_ok_us = clock_mono_us();
 	} else if (ok && h->status == GRPC_STATUS_UNIMPLEMENTED) {
 		rivamsg_models_clear(&r->models);
 		r->models_known = 0;
@@ -1312,7 +1279,7 @@ riva_on_health(struct riva_unary *h, int ok, enum err derr,
 	} else
 		ev.health = health;
 	if (msg != NULL)
-		ev.message = riva_strdup(msg);
+		ev.message = xstrdup(msg);
 	r->health_last = ev.err == ERR_OK ? ev.health : RIVAMSG_HEALTH_UNKNOWN;
 	r->health_last_us = now;
 	if (r->closing)
@@ -1333,7 +1300,7 @@ riva_health_last(struct riva *r, uint64_t *age_us)
 	h = r->health_last;
 	if (age_us != NULL)
 		*age_us = r->health_last_us != 0 ?
-		    riva_now_us() - r->health_last_us : 0;
+		    clock_mono_us() - r->health_last_us : 0;
 	pthread_mutex_unlock(&r->mu);
 	return h;
 }
@@ -1341,7 +1308,7 @@ riva_health_last(struct riva *r, uint64_t *age_us)
 int
 riva_works(struct riva *r, uint64_t max_age_us)
 {
-	uint64_t now = riva_now_us();
+	uint64_t now = clock_mono_us();
 	int works;
 
 	pthread_mutex_lock(&r->mu);
@@ -1377,12 +1344,12 @@ riva_models_copy(struct riva *r, struct rivamsg_models *out)
 	pthread_mutex_lock(&r->mu);
 	known = r->models_known;
 	if (known && r->models.n > 0) {
-		out->v = riva_xcalloc(r->models.n, sizeof(*out->v));
+		out->v = xcalloc(r->models.n, sizeof(*out->v));
 		for (i = 0; i < r->models.n; i++) {
-			out->v[i].name = riva_strdup(r->models.v[i].name);
+			out->v[i].name = xstrdup(r->models.v[i].name);
 			if (r->models.v[i].language != NULL)
 				out->v[i].language =
-				    riva_strdup(r->models.v[i].language);
+				    xstrdup(r->models.v[i].language);
 		}
 		out->n = r->models.n;
 	}
@@ -1466,7 +1433,7 @@ riva_loop(void *arg)
 		memset(&models, 0, sizeof(models));
 		health = RIVAMSG_HEALTH_UNKNOWN;
 		bb = NULL;
-		now = riva_now_us();
+		now = clock_mono_us();
 		if (t != NULL && t->kind == RIVA_TAG_RECV) {
 			s = t->obj;
 			bb = s->recv_bb;
@@ -1556,7 +1523,7 @@ riva_read_pem(const char *path, char **out)
 		    RIVA_MAX_PEM);
 		goto out;
 	}
-	buf = riva_xcalloc(1, (size_t)st.st_size + 1);
+	buf = xcalloc(1, (size_t)st.st_size + 1);
 	while (off < (size_t)st.st_size) {
 		n = read(fd, buf + off, (size_t)st.st_size - off);
 		if (n == -1 && errno == EINTR)
@@ -1655,7 +1622,7 @@ riva_new(const struct riva_opts *o, enum err *errp)
 	}
 	grpc_init();
 	grpc_up = 1;
-	r = riva_xcalloc(1, sizeof(*r));
+	r = xcalloc(1, sizeof(*r));
 	pthread_mutex_init(&r->mu, NULL);
 	r->wakeup = o->wakeup;
 	r->wakeup_arg = o->wakeup_arg;
@@ -1733,7 +1700,7 @@ riva_new(const struct riva_opts *o, enum err *errp)
 
 	if (o->api_key != NULL) {
 		n = strlen(o->api_key) + sizeof("Bearer ");
-		bearer = riva_xcalloc(1, n);
+		bearer = xcalloc(1, n);
 		snprintf(bearer, n, "Bearer %s", o->api_key);
 		r->md[r->nmd].key = grpc_slice_from_static_string(
 		    "authorization");
@@ -1789,11 +1756,11 @@ done:
 		grpc_channel_credentials_release(creds);
 	if (bearer != NULL) {
 		/* Don't leave the key lying around in freed memory. */
-		memset(bearer, 0, strlen(bearer));
+		explicit_bzero(bearer, strlen(bearer));
 		free(bearer);
 	}
 	if (key != NULL) {
-		memset(key, 0, strlen(key));
+		explicit_bzero(key, strlen(key));
 		free(key);
 	}
 	free(ca);

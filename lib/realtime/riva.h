@@ -245,7 +245,4 @@ int		 riva_models_copy(struct riva *, struct rivamsg_models *);
 /* Streams currently open (started and not yet done). */
 size_t		 riva_active_streams(struct riva *);
 
-/* CLOCK_MONOTONIC in microseconds, the clock of the event timestamps. */
-uint64_t	 riva_now_us(void);
-
 #endif /* RIVA_H */

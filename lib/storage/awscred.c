@@ -17,21 +17,12 @@
 #include "awscred.h"
 #include "jsonparse.h"
 
-static void
-awscred_wipe(void *p, size_t n)
-{
-	volatile unsigned char *v = p;
-
-	while (n-- > 0)
-		*v++ = 0;
-}
-
 void
 awscred_clear(struct awscred *c)
 {
 	if (c == NULL)
 		return;
-	awscred_wipe(c, sizeof(*c));
+	explicit_bzero(c, sizeof(*c));
 	c->source = AWSCRED_SOURCE_NONE;
 }
 
@@ -230,7 +221,7 @@ bad:
 		*bad_line = lineno;
 out:
 	if (ini != NULL) {
-		awscred_wipe(ini, sizeof(*ini));
+		explicit_bzero(ini, sizeof(*ini));
 		free(ini);
 	}
 	return rc;

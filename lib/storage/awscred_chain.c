@@ -34,6 +34,7 @@
 #include <curl/curl.h>
 
 #include "aws.h"
+#include "curlsafe.h"
 #include "httpbody.h"
 #include "limit.h"
 #include "log.h"
@@ -178,7 +179,7 @@ awscred_chain_slurp(const char *path, size_t max, char **out, size_t *len)
 	rc = ERR_OK;
 out:
 	if (buf != NULL) {
-		memset(buf, 0, max + 1);
+		explicit_bzero(buf, max + 1);
 		free(buf);
 	}
 	if (fd != -1)
@@ -235,7 +236,7 @@ awscred_chain_from_file(struct awscred *c)
 		    "skipped", path, profile != NULL ? profile : "default");
 		break;
 	}
-	memset(buf, 0, len);
+	explicit_bzero(buf, len);
 	free(buf);
 	return rc;
 }
@@ -269,7 +270,8 @@ awscred_chain_http(struct awscred_chain *ch, const char *method,
 		goto out;
 	list = nl;
 	curl_easy_reset(ch->curl);
-	curl_easy_setopt(ch->curl, CURLOPT_URL, url);
+	curlsafe_setup(ch->curl, url, "http,https", ch->timeout_ms,
+	    ch->timeout_ms);
 	if (strcmp(method, "PUT") == 0) {
 		curl_easy_setopt(ch->curl, CURLOPT_CUSTOMREQUEST, "PUT");
 		curl_easy_setopt(ch->curl, CURLOPT_POSTFIELDS, "");
@@ -278,11 +280,6 @@ awscred_chain_http(struct awscred_chain *ch, const char *method,
 	curl_easy_setopt(ch->curl, CURLOPT_HTTPHEADER, list);
 	curl_easy_setopt(ch->curl, CURLOPT_WRITEFUNCTION, httpbody_write);
 	curl_easy_setopt(ch->curl, CURLOPT_WRITEDATA, ans);
-	curl_easy_setopt(ch->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(ch->curl, CURLOPT_CONNECTTIMEOUT_MS, ch->timeout_ms);
-	curl_easy_setopt(ch->curl, CURLOPT_TIMEOUT_MS, ch->timeout_ms);
-	curl_easy_setopt(ch->curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(ch->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(ch->curl, CURLOPT_NOPROXY, "*");
 	cc = curl_easy_perform(ch->curl);
 	if (cc != CURLE_OK) {
@@ -366,11 +363,11 @@ awscred_chain_from_container(struct awscred_chain *ch, struct awscred *c)
 		    err_strerror(rc));
 out:
 	if (hdr != NULL) {
-		memset(hdr, 0, strlen(hdr));
+		explicit_bzero(hdr, strlen(hdr));
 		free(hdr);
 	}
 	if (filetok != NULL) {
-		memset(filetok, 0, toklen);
+		explicit_bzero(filetok, toklen);
 		free(filetok);
 	}
 	httpbody_free(&ans);
@@ -497,7 +494,7 @@ awscred_chain_from_imds(struct awscred_chain *ch, struct awscred *c)
 		log_warn("IMDS credentials document refused: %s",
 		    err_strerror(rc));
 out:
-	memset(hdr, 0, sizeof(hdr));
+	explicit_bzero(hdr, sizeof(hdr));
 	httpbody_free(&ans);
 	return rc;
 }

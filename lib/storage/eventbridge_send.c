@@ -16,6 +16,7 @@
 #include <curl/curl.h>
 
 #include "aws.h"
+#include "curlsafe.h"
 #include "httpbody.h"
 #include "limit.h"
 #include "log.h"
@@ -269,7 +270,8 @@ eventbridge_send(struct eventbridge_send *s, const struct awscred *cred,
 		goto nomem;
 
 	curl_easy_reset(s->curl);
-	curl_easy_setopt(s->curl, CURLOPT_URL, s->url);
+	curlsafe_setup(s->curl, s->url, "http,https", s->timeout_ms,
+	    s->connect_timeout_ms);
 	curl_easy_setopt(s->curl, CURLOPT_POST, 1L);
 	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(s->curl, CURLOPT_POSTFIELDSIZE_LARGE,
@@ -278,12 +280,6 @@ eventbridge_send(struct eventbridge_send *s, const struct awscred *cred,
 	curl_easy_setopt(s->curl, CURLOPT_WRITEFUNCTION,
 	    httpbody_write);
 	curl_easy_setopt(s->curl, CURLOPT_WRITEDATA, &ans);
-	curl_easy_setopt(s->curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(s->curl, CURLOPT_CONNECTTIMEOUT_MS,
-	    s->connect_timeout_ms);
-	curl_easy_setopt(s->curl, CURLOPT_TIMEOUT_MS, s->timeout_ms);
-	curl_easy_setopt(s->curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(s->curl, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(s->curl, CURLOPT_TCP_KEEPALIVE, 1L);
 
 	cc = curl_easy_perform(s->curl);

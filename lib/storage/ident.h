@@ -1,5 +1,5 @@
 /*
- * ident.h: random identifiers from the kernel CSPRNG (getrandom(2)).
+ * ident.h: random identifiers (bytes and UUIDs from lib/uuid.h).
  *
  * Session ids have the shape the system we replace used,
  * `session-<epoch ms>-<uuid v4>`, e.g.
@@ -15,15 +15,7 @@
 
 #include "err.h"
 
-#define IDENT_UUID_SIZE		37	/* 36 chars + NUL */
 #define IDENT_SESSION_SIZE	72	/* "session-" + 20 + "-" + 36 + NUL */
-
-/* Fill buf with n random bytes.  ERR_OK or ERR_IO (getrandom failed). */
-enum err	ident_bytes(void *buf, size_t n);
-
-/* Write a random (version 4, RFC 9562 variant) UUID in lower-case
- * 8-4-4-4-12 form.  ERR_OK, ERR_IO or ERR_TOO_LARGE (outsz < 37). */
-enum err	ident_uuid4(char *out, size_t outsz);
 
 /* Write `session-<epoch_ms>-<uuid v4>`.  A negative epoch_ms means "now"
  * (CLOCK_REALTIME).  ERR_OK, ERR_IO or ERR_TOO_LARGE. */

@@ -25,6 +25,7 @@
 #include <curl/curl.h>
 
 #include "aws.h"
+#include "clock.h"
 #include "journal.h"
 #include "log.h"
 
@@ -52,7 +53,7 @@ fill(struct journal *j, const char *run, long sessions, long chunks)
 	struct journal_finalize_result fr;
 	char id[128], key[256], mkey[256];
 	long s, k;
-	int64_t now = journal_now_ms();
+	int64_t now = clock_wall_ms();
 
 	for (s = 0; s < sessions; s++) {
 		snprintf(id, sizeof(id), "session-%lld-%s-%ld",
@@ -200,7 +201,7 @@ main(int argc, char **argv)
 	} else if (strcmp(mode, "dead") == 0) {
 		status = count_events(j, &pending, &dead, 1) == 0 ? 0 : 1;
 	} else if (strcmp(mode, "requeue") == 0) {
-		if (journal_outbox_requeue(j, 0, journal_now_ms(), &requeued) !=
+		if (journal_outbox_requeue(j, 0, clock_wall_ms(), &requeued) !=
 		    ERR_OK)
 			goto out;
 		printf("requeued=%lld\n", (long long)requeued);
@@ -210,7 +211,7 @@ main(int argc, char **argv)
 		    (ch = awscred_chain_new(NULL)) == NULL)
 			goto out;
 		memset(&st, 0, sizeof(st));
-		until = journal_now_ms() + deadline_s * 1000;
+		until = clock_wall_ms() + deadline_s * 1000;
 		for (;;) {
 			size_t before = st.claimed;
 
@@ -221,7 +222,7 @@ main(int argc, char **argv)
 				continue;
 			if (count_events(j, &pending, &dead, 0) != 0)
 				goto out;
-			if (pending == 0 || journal_now_ms() > until)
+			if (pending == 0 || clock_wall_ms() > until)
 				break;
 			nanosleep(&ts, NULL);	/* backoff or lease pending */
 		}

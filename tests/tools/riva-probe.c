@@ -36,6 +36,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "riva.h"
 
@@ -338,7 +339,7 @@ main(int argc, char **argv)
 		rc = 1;
 		goto out;
 	}
-	now = riva_now_us();
+	now = clock_mono_us();
 	deadline = now + (uint64_t)timeout_ms * 1000;
 
 	if (strcmp(mode, "health") == 0) {
@@ -360,7 +361,7 @@ main(int argc, char **argv)
 				    read(efd, &cnt, sizeof(cnt)) == -1 &&
 				    errno != EAGAIN)
 					abort();
-				if (riva_now_us() > deadline)
+				if (clock_mono_us() > deadline)
 					break;
 			}
 			printf("warmup health=%s\n",
@@ -373,7 +374,7 @@ start_round:
 		memset(ps, 0, (size_t)nstreams * sizeof(*ps));
 		ndone = 0;
 		round_err = nerr;
-		now = riva_now_us();
+		now = clock_mono_us();
 		for (i = 0; i < nstreams; i++) {
 			ps[i].next_us = now + (uint64_t)pace_ms * 1000 *
 			    (uint64_t)i / (uint64_t)nstreams;
@@ -390,7 +391,7 @@ start_round:
 	}
 
 	for (;;) {
-		now = riva_now_us();
+		now = clock_mono_us();
 		/* Feed: one chunk per stream per tick, the streams' ticks
 		 * spread over the period like independent clients (all at
 		 * once with --burst or --pace-ms 0). */
@@ -521,7 +522,7 @@ start_round:
 			rc = 0;
 			break;
 		}
-		now = riva_now_us();
+		now = clock_mono_us();
 		if (now >= deadline) {
 			printf("timeout streams_done=%d/%d active=%zu\n", ndone,
 			    nstreams, riva_active_streams(r));

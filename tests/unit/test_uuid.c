@@ -43,18 +43,21 @@ test_uuid_v4_has_version_and_variant(void)
 	CU_ASSERT_EQUAL(uuid_v4(NULL, 0), ERR_TOO_LARGE);
 }
 
-/* Random bytes are not all one value (a stuck source would be). */
+/* Not a randomness test: catches a generator stuck on a constant or on a
+ * few values (every nibble value should appear in 4096 random bytes). */
 static void
-test_uuid_random_fills_the_buffer(void)
+test_uuid_random_bytes_are_not_constant(void)
 {
-	unsigned char b[512];
-	size_t i, zero = 0;
+	unsigned char b[4096];
+	int seen[16] = { 0 }, i, distinct = 0;
 
 	memset(b, 0, sizeof(b));
-	CU_ASSERT_EQUAL(uuid_random(b, sizeof(b)), ERR_OK);
-	for (i = 0; i < sizeof(b); i++)
-		zero += b[i] == 0;
-	CU_ASSERT(zero < 32);
+	CU_ASSERT_EQUAL_FATAL(uuid_random(b, sizeof(b)), ERR_OK);
+	for (i = 0; i < (int)sizeof(b); i++)
+		seen[b[i] & 0x0f] = seen[b[i] >> 4] = 1;
+	for (i = 0; i < 16; i++)
+		distinct += seen[i];
+	CU_ASSERT_EQUAL(distinct, 16);
 	CU_ASSERT_EQUAL(uuid_random(b, 0), ERR_OK);
 }
 
@@ -67,8 +70,8 @@ test_uuid_suite(void)
 		return -1;
 	if (CU_add_test(s, "v4 has version and variant",
 	    test_uuid_v4_has_version_and_variant) == NULL ||
-	    CU_add_test(s, "random fills the buffer",
-	    test_uuid_random_fills_the_buffer) == NULL)
+	    CU_add_test(s, "random bytes are not constant",
+	    test_uuid_random_bytes_are_not_constant) == NULL)
 		return -1;
 	return 0;
 }
