@@ -11,28 +11,6 @@
 #include "s3key.h"
 #include "unit.h"
 
-static int
-is_hex(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
-/* 8-4-4-4-12 lower-case hex, version 4, variant 10xx. */
-static int
-is_uuid4(const char *u)
-{
-	return strlen(u) == 36 && is_hex(u, 8) && u[8] == '-' &&
-	    is_hex(u + 9, 4) && u[13] == '-' && u[14] == '4' &&
-	    is_hex(u + 15, 3) && u[18] == '-' && strchr("89ab", u[19]) != NULL &&
-	    is_hex(u + 20, 3) && u[23] == '-' && is_hex(u + 24, 12);
-}
-
 static void
 session_id_has_the_old_shape(void)
 {
@@ -41,7 +19,7 @@ session_id_has_the_old_shape(void)
 	CU_ASSERT_EQUAL_FATAL(ident_session(1764093600123LL, id, sizeof(id)),
 	    ERR_OK);
 	CU_ASSERT_EQUAL(strncmp(id, "session-1764093600123-", 22), 0);
-	CU_ASSERT(is_uuid4(id + 22));
+	CU_ASSERT(unit_is_uuid4(id + 22));
 	CU_ASSERT(s3key_valid_session(id, strlen(id)));
 }
 
@@ -57,7 +35,7 @@ session_id_uses_the_current_time(void)
 	ms = strtoll(id + 8, &end, 10);
 	CU_ASSERT(*end == '-');
 	CU_ASSERT(ms >= before && ms < before + 5000);
-	CU_ASSERT(is_uuid4(end + 1));
+	CU_ASSERT(unit_is_uuid4(end + 1));
 }
 
 static void
@@ -89,13 +67,13 @@ random_id_is_prefix_and_hex(void)
 	    ERR_OK);
 	CU_ASSERT_EQUAL(strlen(id), 4 + 32);
 	CU_ASSERT_EQUAL(strncmp(id, "evt-", 4), 0);
-	CU_ASSERT(is_hex(id + 4, 32));
+	CU_ASSERT(unit_is_hex(id + 4, 32));
 	CU_ASSERT_EQUAL(ident_random("evt-", 16, again, sizeof(again)),
 	    ERR_OK);
 	CU_ASSERT(strcmp(id, again) != 0);
 	CU_ASSERT_EQUAL(ident_random(NULL, 64, id, sizeof(id)), ERR_OK);
 	CU_ASSERT_EQUAL(strlen(id), 128);
-	CU_ASSERT(is_hex(id, 128));
+	CU_ASSERT(unit_is_hex(id, 128));
 }
 
 static void

@@ -4,28 +4,6 @@
 #include "unit.h"
 #include "uuid.h"
 
-static int
-is_hex(const char *s, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
-/* 8-4-4-4-12 lower-case hex, version 4, variant 10xx. */
-static int
-is_uuid4(const char *u)
-{
-	return strlen(u) == 36 && is_hex(u, 8) && u[8] == '-' &&
-	    is_hex(u + 9, 4) && u[13] == '-' && u[14] == '4' &&
-	    is_hex(u + 15, 3) && u[18] == '-' && strchr("89ab", u[19]) != NULL &&
-	    is_hex(u + 20, 3) && u[23] == '-' && is_hex(u + 24, 12);
-}
-
 static void
 test_uuid_v4_has_version_and_variant(void)
 {
@@ -34,7 +12,7 @@ test_uuid_v4_has_version_and_variant(void)
 
 	for (i = 0; i < 200; i++) {
 		CU_ASSERT_EQUAL_FATAL(uuid_v4(u, sizeof(u)), ERR_OK);
-		CU_ASSERT(is_uuid4(u));
+		CU_ASSERT(unit_is_uuid4(u));
 		CU_ASSERT_STRING_NOT_EQUAL(u, prev);
 		memcpy(prev, u, sizeof(u));
 	}

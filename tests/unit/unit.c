@@ -60,6 +60,28 @@ static const struct {
 	{ "transcript", test_transcript_suite },
 };
 
+int
+unit_is_hex(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+int
+unit_is_uuid4(const char *u)
+{
+	return strlen(u) == 36 && unit_is_hex(u, 8) && u[8] == '-' &&
+	    unit_is_hex(u + 9, 4) && u[13] == '-' && u[14] == '4' &&
+	    unit_is_hex(u + 15, 3) && u[18] == '-' &&
+	    strchr("89ab", u[19]) != NULL && unit_is_hex(u + 20, 3) &&
+	    u[23] == '-' && unit_is_hex(u + 24, 12);
+}
+
 const char *
 unit_srcdir(void)
 {

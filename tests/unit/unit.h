@@ -7,10 +7,16 @@
 #ifndef UNIT_H
 #define UNIT_H
 
+#include <stddef.h>
+
 #include <CUnit/CUnit.h>
 
 /* Where test data lives; set from $srcdir so VPATH builds work. */
 const char	*unit_srcdir(void);
+/* 1 if s[0..n) is lower-case hex. */
+int		 unit_is_hex(const char *s, size_t n);
+/* 1 if u is a lower-case 8-4-4-4-12 UUID, version 4, variant 10xx. */
+int		 unit_is_uuid4(const char *u);
 
 /* foundation */
 int	test_err_suite(void);
