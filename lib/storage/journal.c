@@ -29,18 +29,10 @@
 
 #include <sqlite3.h>
 
+#include "clock.h"
 #include "journal_int.h"
 #include "log.h"
 #include "pid.h"
-
-int64_t
-journal_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 int
 journal_schema_latest(void)
@@ -214,7 +206,7 @@ journal_open(struct journal **jp, const char *path, int busy_timeout_ms,
 	}
 	sqlite3_extended_result_codes(j->db, 1);
 	j->busy_timeout_ms = busy_timeout_ms;
-	j->busy_seed = (unsigned int)getpid() ^ (unsigned int)journal_now_ms();
+	j->busy_seed = (unsigned int)getpid() ^ (unsigned int)clock_wall_ms();
 	sqlite3_busy_handler(j->db, journal_busy, j);
 	if ((e = journal_pragma(j, "PRAGMA foreign_keys = ON", NULL)) != ERR_OK)
 		goto out;

@@ -32,7 +32,7 @@
  *    returns the row, and fail/dead by a holder that lost it are ignored.
  *    A holder known dead has its leases ended by journal_release_owner().
  *  - Clocks: every time is epoch milliseconds passed in by the caller
- *    (journal_now_ms() for the real clock), stored and compared as given;
+ *    (clock_wall_ms() for the real clock), stored and compared as given;
  *    the journal reads no clock for what it stores, so tests drive backoff
  *    and leases deterministically.  (Hosts sharing one database would
  *    rather compare leases against the database's clock; a backend that
@@ -99,8 +99,6 @@ enum err	journal_open(struct journal **jp, const char *path,
 		    int busy_timeout_ms, unsigned flags);
 /* Finalize the cached statements and close.  NULL is a no-op. */
 void		journal_close(struct journal *);
-/* The current wall clock in epoch milliseconds. */
-int64_t		journal_now_ms(void);
 /* The schema version of the open journal (SQLite: PRAGMA user_version)
  * and the newest version this binary embeds. */
 int		journal_schema_version(struct journal *);

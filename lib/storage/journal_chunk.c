@@ -17,6 +17,7 @@
 
 #include "journal_int.h"
 #include "log.h"
+#include "uuid.h"
 
 static int
 journal_chunk_valid(const struct journal_chunk *c)
@@ -204,7 +205,7 @@ journal_complete_tx(struct journal *j, const char *owner,
 	if ((e = journal_session_read(j, NULL, session_id, &s, NULL,
 	    func)) != ERR_OK)
 		return e;
-	if ((e = journal_uuid(out->event_id, sizeof(out->event_id))) != ERR_OK)
+	if ((e = uuid_v4(out->event_id, sizeof(out->event_id))) != ERR_OK)
 		return e;
 	out->chunk_count = s.chunk_count;
 	out->total_bytes = s.total_bytes;
@@ -462,7 +463,7 @@ journal_finalize_tx(struct journal *j, const char *owner,
 	    func)) != ERR_OK)
 		return e;
 	if (!s.finalized) {
-		if ((e = journal_uuid(final_id, sizeof(final_id))) != ERR_OK)
+		if ((e = uuid_v4(final_id, sizeof(final_id))) != ERR_OK)
 			return e;
 		if ((e = journal_seal(j, &s, session_id, duration_ms,
 		    manifest_key, now_ms, final_id, func)) != ERR_OK)

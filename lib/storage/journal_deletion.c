@@ -17,6 +17,7 @@
 
 #include "journal_int.h"
 #include "log.h"
+#include "uuid.h"
 
 static enum journal_deletion_phase
 journal_phase_parse(const unsigned char *s)
@@ -89,7 +90,7 @@ journal_delete_tx(struct journal *j, const char *owner,
 	if (found && newest + slack_ms > recheck)
 		recheck = newest + slack_ms;
 	recheck += margin_ms;
-	if ((e = journal_uuid(out->event_id, sizeof(out->event_id))) != ERR_OK)
+	if ((e = uuid_v4(out->event_id, sizeof(out->event_id))) != ERR_OK)
 		return e;
 	if ((e = journal_exec(j, JS_SESSION_DELETING, func, "mark deleting",
 	    JARGS(JTEXT(session_id), JINT(now_ms)))) != ERR_OK)

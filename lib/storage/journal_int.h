@@ -227,8 +227,6 @@ int		journal_str_ok(const char *s, size_t maxlen);
 int		journal_opt_ok(const char *s, size_t maxlen);
 /* NULL for an absent optional string (NULL or ""). */
 const char	*journal_opt(const char *s);
-/* A fresh UUID v4 from the kernel CSPRNG into buf. */
-enum err	journal_uuid(char *buf, size_t bufsz);
 
 /* ------------------------------------------------ sessions (journal_session.c) */
 

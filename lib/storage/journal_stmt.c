@@ -9,13 +9,10 @@
  * The helpers fold what each call used to spell out: prepare-or-reset, a
  * bind per parameter, step, check the code, reset; and BEGIN / COMMIT or
  * ROLLBACK, so a failing call never leaves a transaction open.  The string
- * helpers and the event uuid sit here because every file needs them.
+ * helpers sit here because every file needs them.
  */
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <sqlite3.h>
 
@@ -537,31 +534,4 @@ const char *
 journal_opt(const char *s)
 {
 	return s != NULL && s[0] != '\0' ? s : NULL;
-}
-
-enum err
-journal_uuid(char *buf, size_t bufsz)
-{
-	unsigned char r[16];
-	size_t got = 0;
-	ssize_t n;
-
-	while (got < sizeof(r)) {
-		n = getrandom(r + got, sizeof(r) - got, 0);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			log_error("getrandom: %s", strerror(errno));
-			return ERR_INTERNAL;
-		}
-		got += (size_t)n;
-	}
-	r[6] = (r[6] & 0x0f) | 0x40;
-	r[8] = (r[8] & 0x3f) | 0x80;
-	snprintf(buf, bufsz,
-	    "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-	    "%02x%02x%02x%02x%02x%02x",
-	    r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9],
-	    r[10], r[11], r[12], r[13], r[14], r[15]);
-	return ERR_OK;
 }

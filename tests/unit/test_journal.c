@@ -21,6 +21,7 @@
 #include <json-c/json.h>
 #include <sqlite3.h>
 
+#include "clock.h"
 #include "journal.h"
 #include "log.h"
 #include "manifest.h"
@@ -1094,14 +1095,14 @@ tj_worker(const char *path, int slot, int procs)
 		if (seq % procs != slot)
 			continue;
 		clock_gettime(CLOCK_MONOTONIC, &t);
-		if (jfix_complete(j, "s", seq, journal_now_ms(), &r) != ERR_OK ||
+		if (jfix_complete(j, "s", seq, clock_wall_ms(), &r) != ERR_OK ||
 		    r.replayed)
 			bad++;
 		if ((ms = tj_elapsed(&t) * 1000) > worst)
 			worst = ms;
 		/* Every tenth is retried: same answer, no second event. */
 		if (seq % 10 == 0 && (jfix_complete(j, "s", seq,
-		    journal_now_ms(), &again) != ERR_OK || !again.replayed ||
+		    clock_wall_ms(), &again) != ERR_OK || !again.replayed ||
 		    strcmp(again.event_id, r.event_id) != 0))
 			bad++;
 	}
@@ -1224,7 +1225,7 @@ tj_deliverer(const char *path, int slot)
 	    journal_open(&j, path, 30000, 0) != ERR_OK)
 		_exit(2);
 	while (idle < 3) {
-		c = jfix_claim(owner, journal_now_ms(), JOURNAL_OUTBOX_EVENT);
+		c = jfix_claim(owner, clock_wall_ms(), JOURNAL_OUTBOX_EVENT);
 		c.lease_seconds = 600;
 		if (journal_outbox_claim(j, &c, it, 10, &n) != ERR_OK) {
 			bad++;
@@ -1237,7 +1238,7 @@ tj_deliverer(const char *path, int slot)
 		for (i = 0; i < n; i++) {
 			fprintf(f, "%lld\n", (long long)it[i].id);
 			if (journal_outbox_done(j, &it[i],
-			    journal_now_ms()) != ERR_OK)
+			    clock_wall_ms()) != ERR_OK)
 				bad++;
 		}
 		journal_outbox_items_free(it, n);
@@ -1330,7 +1331,7 @@ single_process_complete_rate(void)
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	cpu = tj_cpu_seconds();
 	for (seq = 1; seq <= TJ_CHUNKS; seq++)
-		if (jfix_complete(j, "s", seq, journal_now_ms(), NULL) != ERR_OK)
+		if (jfix_complete(j, "s", seq, clock_wall_ms(), NULL) != ERR_OK)
 			bad++;
 	cpu = tj_cpu_seconds() - cpu;
 	secs = tj_elapsed(&t);
