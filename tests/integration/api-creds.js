@@ -20,32 +20,19 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 
-const { ok, fail, sleep, mint, finish } = require('../lib/tap');
+const { ok, sleep, mint, main } = require('../lib/tap');
+const api = require('../lib/api');
+const { s3Get } = api;
 
 const env = process.env;
-const API = env.API_URL;
 const life = Number(env.META_EXPIRES_IN);
 const presignDefault = 300;	// presign_expires's default (LIMIT_PRESIGN_EXPIRES_DEFAULT)
 
 
 
 
-async function call(method, p, token, body) {
-  const headers = { Authorization: 'Bearer ' + token };
-  if (body !== undefined) {
-    headers['Content-Type'] = 'application/json';
-  }
-  try {
-    const res = await fetch(API + p, { method, headers,
-      body: body !== undefined ? JSON.stringify(body) : undefined,
-      signal: AbortSignal.timeout(20000) });
-    const text = await res.text();
-    let json = null;
-    try { json = text ? JSON.parse(text) : null; } catch (e) { json = null; }
-    return { status: res.status, json, text };
-  } catch (e) {
-    return { status: 0, json: null, text: String(e) };
-  }
+function call(method, p, token, body) {
+  return api.call(method, p, { token, body });
 }
 
 async function standinStats() {
@@ -66,18 +53,6 @@ function curlPut(url, headers, bytes) {
   return Number(spawnSync('curl', args, { encoding: 'utf8' }).stdout);
 }
 
-// A GET of an object from s3rver signed by curl's own SigV4 with the key
-// pair (through a curl config on stdin, not argv).
-function s3Get(key) {
-  const url = `${env.S3_ENDPOINT}/${env.S3_BUCKET}/${key}`;
-  const r = spawnSync('curl', ['-s', '-K', '-', '-w', '\n%{http_code}',
-    '--aws-sigv4', `aws:amz:${env.AWS_REGION}:s3`,
-    '-H', 'x-amz-content-sha256: UNSIGNED-PAYLOAD', url],
-  { encoding: 'utf8',
-    input: `user = "${env.AWS_ACCESS_KEY_ID}:${env.AWS_SECRET_ACCESS_KEY}"\n` });
-  const i = r.stdout.lastIndexOf('\n');
-  return { status: Number(r.stdout.slice(i + 1)), body: r.stdout.slice(0, i) };
-}
 
 async function newSession(token) {
   const r = await call('POST', '/sessions', token, { codec: 'webm/opus',
@@ -179,24 +154,8 @@ async function testRecovered() {
     'recovered: s3rver accepts a PUT through the new URL');
 }
 
-async function main() {
-  const mode = process.argv[2];
-  try {
-    if (mode === 'signed') {
-      await testSigned();
-    } else if (mode === 'unavailable') {
-      await testUnavailable();
-    } else if (mode === 'recovered') {
-      await testRecovered();
-    } else {
-      console.error('usage: api-creds.js signed|unavailable|recovered');
-      process.exit(2);
-    }
-  } catch (e) {
-    fail(e);
-  }
-  fs.rmSync(tmp, { recursive: true, force: true });
-  finish();
-}
-
-main();
+main({
+  signed: testSigned,
+  unavailable: testUnavailable,
+  recovered: testRecovered,
+}, { cleanup: () => fs.rmSync(tmp, { recursive: true, force: true }) });

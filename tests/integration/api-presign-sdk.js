@@ -21,18 +21,12 @@ const os = require('os');
 const path = require('path');
 
 const { ok, note, fail, mint, finish } = require('../lib/tap');
+const api = require('../lib/api');
 
 const env = process.env;
-const API = env.API_URL;
 
-async function call(method, p, token, body) {
-  const res = await fetch(API + p, { method, body: JSON.stringify(body),
-    headers: { Authorization: 'Bearer ' + token, 'Content-Type': 'application/json' },
-    signal: AbortSignal.timeout(20000) });
-  const text = await res.text();
-  let json = null;
-  try { json = JSON.parse(text); } catch (e) { json = null; }
-  return { status: res.status, json, text };
+function call(method, p, token, body) {
+  return api.call(method, p, { token, body });
 }
 
 // curl PUT of file through url with exactly these headers (curl adds

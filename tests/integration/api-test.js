@@ -12,50 +12,29 @@
 // number of failures (capped), so the wrapper scripts fail on any.
 'use strict';
 
-const { spawnSync, spawn } = require('child_process');
+const { spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
 
-const { ok, note, fail, sleep, mint, finish } = require('../lib/tap');
+const { ok, note, sleep, mint, main } = require('../lib/tap');
+const api = require('../lib/api');
+const { s3Get } = api;
 
 const env = process.env;
-const API = env.API_URL;
 
 
 
 
-// One API call.  opts: token, body (object, or string sent as is),
-// contentType, headers.
+// One API call (tests/lib/api.js), noting the API's own 4xx answers
+// (the web server's carry no X-Request-Id) for the error-body check.
 async function call(method, p, opts = {}) {
-  const headers = Object.assign({}, opts.headers || {});
-  if (opts.token) {
-    headers.Authorization = 'Bearer ' + opts.token;
+  const r = await api.call(method, p, Object.assign({
+    timeoutMs: Number(env.API_TEST_TIMEOUT_MS || 20000) }, opts));
+  if (r.status >= 400 && r.status < 500 && r.headers.get('x-request-id')) {
+    answers4xx.push({ what: `${method} ${p} -> ${r.status}`, json: r.json });
   }
-  let body;
-  if (opts.body !== undefined) {
-    body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
-    headers['Content-Type'] = opts.contentType || 'application/json';
-  }
-  let res;
-  try {
-    res = await fetch(API + p, { method, headers, body,
-      signal: AbortSignal.timeout(Number(env.API_TEST_TIMEOUT_MS || 20000)) });
-  } catch (e) {
-    return { status: 0, headers: new Headers(), json: null, text: String(e) };
-  }
-  const text = await res.text();
-  let json = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch (e) {
-    json = null;
-  }
-  // (Not the web server's own answers: the API's carry X-Request-Id.)
-  if (res.status >= 400 && res.status < 500 && res.headers.get('x-request-id')) {
-    answers4xx.push({ what: `${method} ${p} -> ${res.status}`, json });
-  }
-  return { status: res.status, headers: res.headers, json, text };
+  return r;
 }
 
 // Every 4xx answer of a run, for the audit at the end of `routes`: the
@@ -98,18 +77,6 @@ function curlPut(url, headers, file) {
   return Number(r.stdout);
 }
 
-// A signed GET of an object from s3rver (curl's own SigV4); the
-// credentials go through a curl config on stdin, not argv.
-function s3Get(key) {
-  const url = `${env.S3_ENDPOINT}/${env.S3_BUCKET}/${key}`;
-  const r = spawnSync('curl', ['-s', '-K', '-', '-w', '\n%{http_code}',
-    '--aws-sigv4', `aws:amz:${env.AWS_REGION}:s3`,
-    '-H', 'x-amz-content-sha256: UNSIGNED-PAYLOAD', url],
-  { encoding: 'utf8',
-    input: `user = "${env.AWS_ACCESS_KEY_ID}:${env.AWS_SECRET_ACCESS_KEY}"\n` });
-  const i = r.stdout.lastIndexOf('\n');
-  return { status: Number(r.stdout.slice(i + 1)), body: r.stdout.slice(0, i) };
-}
 
 function s3Manifest(manifestKey) {
   const r = s3Get(manifestKey);
@@ -832,21 +799,8 @@ async function testS3Outage() {
     'the accepted chunks are all still in the journal');
   // S3 back, first with a key pair that refuses our signatures: S3
   // answers, but badly, which is a 502 rather than a 503.
-  const startS3 = async (secret) => {
-    const child = spawn('node', [path.join(__dirname, '..', 'tools', 's3rver.js'), '--port', String(new URL(env.S3_ENDPOINT).port),
-      '--dir', path.join(env.RUN_DIR, 's3'), '--bucket', env.S3_BUCKET, '--access-key-id', env.AWS_ACCESS_KEY_ID],
-    { env: Object.assign({}, env, { S3RVER_SECRET_ACCESS_KEY: secret }),
-      stdio: ['ignore', 'pipe', 'inherit'], detached: true });
-    fs.writeFileSync(path.join(env.RUN_DIR, 's3rver.pid'), String(child.pid));
-    await new Promise((resolve) => {
-      child.stdout.on('data', (d) => { if (/ready/.test(String(d))) resolve(); });
-      setTimeout(resolve, 5000);
-    });
-    child.stdout.destroy();
-    child.unref();
-    return child;
-  };
-  const wrong = await startS3('not-the-secret-the-api-signs-with');
+
+  const wrong = await api.startS3('not-the-secret-the-api-signs-with');
   r = await call('POST', `/sessions/${sidOpen}/chunks/complete`, { token: u, body: o1.body });
   ok(r.status === 502 && r.json && r.json.code === 'upstream_error' && Number(r.headers.get('retry-after')) > 0,
     'S3 refusing our signature makes complete a 502 with Retry-After', r.status + ' ' + r.text);
@@ -855,7 +809,7 @@ async function testS3Outage() {
     try { process.kill(wrong.pid, 0); } catch (e) { break; }
     await sleep(100);
   }
-  await startS3(env.AWS_SECRET_ACCESS_KEY);
+  await api.startS3(env.AWS_SECRET_ACCESS_KEY);
   for (let i = 0; i < 50; i++) {
     r = await call('GET', '/healthz');
     if (r.status === 200) break;
@@ -1064,35 +1018,21 @@ async function testPresignLimit() {
   ok(again.status === 429, 'the limited session stays limited within the minute', again.text);
 }
 
-async function main() {
-  const mode = process.argv[2];
-  try {
-    if (mode === 'routes') {
-      await testRoutes();
-    } else if (mode === 'limits') {
-      await testUserLimits();
-      await testPresignLimit();
-    } else if (mode === 'jwks') {
-      await testForgedKids();
-    } else if (mode === 'smoke') {
-      await testSmoke();
-    } else if (mode === 'pool') {
-      await testConcurrency();
-      await testKill();
-      await testReload();
-      await testHealthFrozenS3();
-      await testLeaseOfDeadWorker();
-      await testS3Outage();
-      await testDrain();
-    } else {
-      console.error('usage: api-test.js routes|smoke|pool|jwks|limits');
-      process.exit(2);
-    }
-  } catch (e) {
-    fail(e);
-  }
-  fs.rmSync(tmp, { recursive: true, force: true });
-  finish();
-}
-
-main();
+main({
+  routes: testRoutes,
+  smoke: testSmoke,
+  jwks: testForgedKids,
+  limits: async () => {
+    await testUserLimits();
+    await testPresignLimit();
+  },
+  pool: async () => {
+    await testConcurrency();
+    await testKill();
+    await testReload();
+    await testHealthFrozenS3();
+    await testLeaseOfDeadWorker();
+    await testS3Outage();
+    await testDrain();
+  },
+}, { cleanup: () => fs.rmSync(tmp, { recursive: true, force: true }) });

@@ -27,41 +27,19 @@ const { spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 
-const { ok, note, fail, sleep, mint, finish } = require('../lib/tap');
+const { ok, note, sleep, mint, main } = require('../lib/tap');
+const api = require('../lib/api');
+const { s3Get } = api;
 
 const env = process.env;
-const API = env.API_URL;
 
 
 
 
 
-async function call(method, p, opts = {}) {
-  const headers = {};
-  if (opts.token) headers.Authorization = 'Bearer ' + opts.token;
-  let body;
-  if (opts.body !== undefined) {
-    body = JSON.stringify(opts.body);
-    headers['Content-Type'] = 'application/json';
-  }
-  let res;
-  // A GET is retried once when the connection itself fails (a kept-alive
-  // connection the server closed as it was reused).
-  for (let attempt = 0; ; attempt++) {
-    try {
-      res = await fetch(API + p, { method, headers, body,
-        signal: AbortSignal.timeout(20000) });
-      break;
-    } catch (e) {
-      if (method !== 'GET' || attempt > 0) {
-        return { status: 0, headers: new Headers(), json: null, text: String(e) };
-      }
-    }
-  }
-  const text = await res.text();
-  let json = null;
-  try { json = text ? JSON.parse(text) : null; } catch (e) { json = null; }
-  return { status: res.status, headers: res.headers, json, text };
+// A GET whose connection fails is sent once more (tests/lib/api.js).
+function call(method, p, opts = {}) {
+  return api.call(method, p, Object.assign({ retryGet: true }, opts));
 }
 
 // Control calls to the stand-ins (idempotent): retried a few times when
@@ -115,18 +93,6 @@ function outboxCounts() {
   return o;
 }
 
-// A signed GET straight from s3rver (not through the proxy), by curl's own
-// SigV4; the credentials go to curl on stdin, not argv.
-function s3Get(key) {
-  const url = `${env.S3_ENDPOINT}/${env.S3_BUCKET}/${key}`;
-  const r = spawnSync('curl', ['-s', '-K', '-', '-w', '\n%{http_code}',
-    '--aws-sigv4', `aws:amz:${env.AWS_REGION}:s3`,
-    '-H', 'x-amz-content-sha256: UNSIGNED-PAYLOAD', url],
-  { encoding: 'utf8',
-    input: `user = "${env.AWS_ACCESS_KEY_ID}:${env.AWS_SECRET_ACCESS_KEY}"\n` });
-  const i = r.stdout.lastIndexOf('\n');
-  return { status: Number(r.stdout.slice(i + 1)), body: r.stdout.slice(0, i) };
-}
 
 function deliverer() {
   const r = spawnSync('pgrep', ['-x', 'audio-deliver', '-P', String(env.API_PID)],
@@ -650,27 +616,15 @@ async function soak(seconds) {
     `confirmed ${r.ms} ms after the load stopped`);
 }
 
-async function main() {
-  const mode = process.argv[2];
-  const t0 = Date.now();
-  try {
-    if (mode === 'faults') {
-      await invariant('a fresh stack', 5000);
-      await crashAfterCommit();
-      await s3Faults();
-      await eventBridgeFaults();
-      await killDeliverer();
-      await diskFull();
-    } else if (mode === 'soak') {
-      await soak(Number(process.argv[3] || 180));
-    } else {
-      console.error('usage: outbox-test.js faults | soak SECONDS');
-      process.exit(2);
-    }
-  } catch (e) {
-    fail(e);
-  }
-  finish(`, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-}
-
-main();
+const t0 = Date.now();
+main({
+  faults: async () => {
+    await invariant('a fresh stack', 5000);
+    await crashAfterCommit();
+    await s3Faults();
+    await eventBridgeFaults();
+    await killDeliverer();
+    await diskFull();
+  },
+  soak: () => soak(Number(process.argv[3] || 180)),
+}, { suffix: () => `, ${((Date.now() - t0) / 1000).toFixed(1)} s` });

@@ -11,38 +11,18 @@
 // (@smithy/signature-v4), not by the code under test.
 'use strict';
 
-const { spawn } = require('child_process');
+const { spawnSync } = require('child_process');
 const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 const { SignatureV4 } = require('@smithy/signature-v4');
 const { Sha256 } = require('@aws-crypto/sha256-js');
 
-const { ok, note, fail, sleep, mint, finish } = require('../lib/tap');
+const { ok, note, sleep, mint, main } = require('../lib/tap');
+const { call, startS3 } = require('../lib/api');
 
 const env = process.env;
-const API = env.API_URL;
 
-async function call(method, p, opts = {}) {
-  const headers = Object.assign({}, opts.headers || {});
-  if (opts.token) headers.Authorization = 'Bearer ' + opts.token;
-  let body;
-  if (opts.body !== undefined) {
-    body = JSON.stringify(opts.body);
-    headers['Content-Type'] = 'application/json';
-  }
-  let res;
-  try {
-    res = await fetch(API + p, { method, headers, body,
-      signal: AbortSignal.timeout(20000) });
-  } catch (e) {
-    return { status: 0, headers: new Headers(), json: null, text: String(e) };
-  }
-  const text = await res.text();
-  let json = null;
-  try { json = text ? JSON.parse(text) : null; } catch (e) { json = null; }
-  return { status: res.status, headers: res.headers, json, text };
-}
 
 function isErr(r, status, code, field) {
   return r.status === status && r.json && typeof r.json.error === 'string' &&
@@ -51,7 +31,7 @@ function isErr(r, status, code, field) {
 }
 
 function sqlite(sql) {
-  const r = require('child_process').spawnSync('sqlite3', [env.JOURNAL, sql],
+  const r = spawnSync('sqlite3', [env.JOURNAL, sql],
     { encoding: 'utf8' });
   return r.stdout.trim();
 }
@@ -360,20 +340,6 @@ async function testDelete(ctx) {
 
 // ------------------------------------------------- delete with S3 stopped
 
-async function startS3() {
-  const child = spawn('node', [path.join(__dirname, '..', 'tools', 's3rver.js'), '--port',
-    String(new URL(env.S3_ENDPOINT).port), '--dir', path.join(env.RUN_DIR, 's3'),
-    '--bucket', env.S3_BUCKET, '--access-key-id', env.AWS_ACCESS_KEY_ID],
-  { env: Object.assign({}, env, { S3RVER_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY }),
-    stdio: ['ignore', 'pipe', 'inherit'], detached: true });
-  fs.writeFileSync(path.join(env.RUN_DIR, 's3rver.pid'), String(child.pid));
-  await new Promise((resolve) => {
-    child.stdout.on('data', (d) => { if (/ready/.test(String(d))) resolve(); });
-    setTimeout(resolve, 5000);
-  });
-  child.stdout.destroy();
-  child.unref();
-}
 
 async function stopS3() {
   const pid = Number(fs.readFileSync(path.join(env.RUN_DIR, 's3rver.pid'), 'utf8'));
@@ -537,19 +503,12 @@ async function testCursorStability() {
   ok(after.json.sessions.length === 900, 'after the deletions, 900 remain', after.json.sessions.length);
 }
 
-async function main() {
-  try {
-    await testList();
-    await testMethods();
-    const ctx = await testGet();
-    await testDelete(ctx);
-    await testOrphan();
-    await testDeleteS3Down();
-    await testCursorStability();
-  } catch (e) {
-    fail(e);
-  }
-  finish();
-}
-
-main();
+main(async () => {
+  await testList();
+  await testMethods();
+  const ctx = await testGet();
+  await testDelete(ctx);
+  await testOrphan();
+  await testDeleteS3Down();
+  await testCursorStability();
+});

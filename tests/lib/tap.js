@@ -1,11 +1,13 @@
-// tap.js: what the Node integration tests (api-test.js, api-creds.js,
-// outbox-test.js) share: numbered "ok N - ..." / "not ok N - ..." lines,
-// notes, sleeping, tokens minted with tests/tools/jwtmint (the key and claims
-// tests/tools/devstack.sh env describes), and the exit status (the number of
-// failures, capped at 100).
+// tap.js: the TAP lines and the exit status of every Node test
+// (tests/integration/*.js; tests/lib/tap.sh is the same for the shell
+// tests): numbered "ok N - ..." / "not ok N - ..." lines, notes, the run of
+// a test's parts (main), sleeping, tokens minted with tests/tools/jwtmint
+// (the key and claims tests/tools/devstack.sh env describes), and the exit
+// status (the number of failures, capped at 100).
 'use strict';
 
 const { spawnSync } = require('child_process');
+const path = require('path');
 
 const env = process.env;
 let checks = 0;
@@ -52,4 +54,24 @@ function finish(suffix = '') {
   process.exit(failures > 100 ? 100 : failures);
 }
 
-module.exports = { ok, note, fail, sleep, mint, finish };
+// main(parts, opts): run the part named by the first argument (parts maps
+// names to async functions; a function alone is run whatever the
+// arguments), an exception being one failure; then opts.cleanup(), and
+// finish() with opts.suffix() after the summary.  An unknown part: usage on
+// stderr and exit status 2.
+async function main(parts, opts = {}) {
+  const part = typeof parts === 'function' ? parts : parts[process.argv[2]];
+  if (!part) {
+    console.error(`usage: ${path.basename(process.argv[1])} ${Object.keys(parts).join('|')}`);
+    process.exit(2);
+  }
+  try {
+    await part();
+  } catch (e) {
+    fail(e);
+  }
+  if (opts.cleanup) opts.cleanup();
+  finish(opts.suffix ? opts.suffix() : '');
+}
+
+module.exports = { ok, note, fail, sleep, mint, finish, main };

@@ -1,0 +1,86 @@
+// api.js: what the Node drivers of the storage API tests (api-test.js,
+// api-creds.js, api-presign-sdk.js, outbox-test.js, recordings-test.js)
+// share to speak to the stack tests/tools/devstack.sh started: API calls,
+// signed reads straight from s3rver, and restarting s3rver.  The stack is
+// described by the environment (API_URL, S3_ENDPOINT, S3_BUCKET,
+// AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, RUN_DIR).
+'use strict';
+
+const { spawn, spawnSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+
+const env = process.env;
+
+// One API call.  opts: token, body (an object sent as JSON, or a string
+// sent as is with opts.contentType), headers, timeoutMs (20 s), retryGet (a
+// GET whose connection fails is sent once more: a kept-alive connection
+// the server closed as it was reused).  Returns { status, headers, json,
+// text }; status 0 when no answer came (text says why).
+async function call(method, p, opts = {}) {
+  const headers = Object.assign({}, opts.headers || {});
+  if (opts.token) {
+    headers.Authorization = 'Bearer ' + opts.token;
+  }
+  let body;
+  if (opts.body !== undefined) {
+    body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
+    headers['Content-Type'] = opts.contentType || 'application/json';
+  }
+  let res;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      res = await fetch(env.API_URL + p, { method, headers, body,
+        signal: AbortSignal.timeout(opts.timeoutMs || 20000) });
+      break;
+    } catch (e) {
+      if (!opts.retryGet || method !== 'GET' || attempt > 0) {
+        return { status: 0, headers: new Headers(), json: null, text: String(e) };
+      }
+    }
+  }
+  const text = await res.text();
+  let json = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch (e) {
+    json = null;
+  }
+  return { status: res.status, headers: res.headers, json, text };
+}
+
+// A GET of an object straight from s3rver, signed by curl's own SigV4 with
+// the stack's key pair (given to curl in a config on stdin, not argv).
+function s3Get(key) {
+  const url = `${env.S3_ENDPOINT}/${env.S3_BUCKET}/${key}`;
+  const r = spawnSync('curl', ['-s', '-K', '-', '-w', '\n%{http_code}',
+    '--aws-sigv4', `aws:amz:${env.AWS_REGION}:s3`,
+    '-H', 'x-amz-content-sha256: UNSIGNED-PAYLOAD', url],
+  { encoding: 'utf8',
+    input: `user = "${env.AWS_ACCESS_KEY_ID}:${env.AWS_SECRET_ACCESS_KEY}"\n` });
+  const i = r.stdout.lastIndexOf('\n');
+  return { status: Number(r.stdout.slice(i + 1)), body: r.stdout.slice(0, i) };
+}
+
+// Start s3rver again on the stack's port and data (after a test stopped
+// it), checking signatures with secret (by default the stack's own);
+// its pid goes where devstack.sh keeps it, so `devstack.sh down` stops it.
+// Resolves once it is ready (or after 5 s) with the child.
+async function startS3(secret = env.AWS_SECRET_ACCESS_KEY) {
+  const child = spawn('node', [path.join(__dirname, '..', 'tools', 's3rver.js'),
+    '--port', String(new URL(env.S3_ENDPOINT).port),
+    '--dir', path.join(env.RUN_DIR, 's3'), '--bucket', env.S3_BUCKET,
+    '--access-key-id', env.AWS_ACCESS_KEY_ID],
+  { env: Object.assign({}, env, { S3RVER_SECRET_ACCESS_KEY: secret }),
+    stdio: ['ignore', 'pipe', 'inherit'], detached: true });
+  fs.writeFileSync(path.join(env.RUN_DIR, 's3rver.pid'), String(child.pid));
+  await new Promise((resolve) => {
+    child.stdout.on('data', (d) => { if (/ready/.test(String(d))) resolve(); });
+    setTimeout(resolve, 5000);
+  });
+  child.stdout.destroy();
+  child.unref();
+  return child;
+}
+
+module.exports = { call, s3Get, startS3 };
