@@ -19,14 +19,16 @@
 # calls per request (perf stat on the workers, when perf can count
 # raw_syscalls) and the largest worker RSS, plus the presign/trivial ratio
 # (goal >= 90%) and the RSS goal (<= 16 MiB).
-# Not part of `make check`.  Ports: BENCH_PORT (18094), BENCH_S3_PORT (18095).
+# Not part of `make check`.  Ports: BENCH_PORT, BENCH_S3_PORT (by default the next
+# one), else two of its block in tests/lib/ports.sh (18094, 18095).
 set -euo pipefail
 SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
 BUILDDIR=${BUILDDIR:-$SRCDIR}
 export BUILDDIR
 export RUN_DIR=${RUN_DIR:-$BUILDDIR/run/bench}
-export API_PORT=${BENCH_PORT:-18094}
-export S3_PORT=${BENCH_S3_PORT:-18095}
+. "$SRCDIR/tests/lib/ports.sh"
+port_env API_PORT BENCH_PORT 2
+export API_PORT S3_PORT=${BENCH_S3_PORT:-$((API_PORT + 1))}
 export WORKERS=${WORKERS:-4}
 export API_LOG_LEVEL=${API_LOG_LEVEL:-info}
 # The per-session presign limit on, so presign pays for its check, but high

@@ -33,7 +33,8 @@
 #     bridge shares the cores with);
 #   - bridge memory: VmRSS before the clients and during the steady part;
 #     (steady - idle) / CLIENTS is the memory per stream.
-# Ports: BENCH_PORT (default 18280) and the next one.  BENCH_BRIDGE: the
+# Ports: BENCH_PORT and the next one, else two of its block in
+# tests/lib/ports.sh.  BENCH_BRIDGE: the
 # audio-bridge binary to measure (default: the one built here), to compare
 # two builds.  BENCH_PIN=1: the bridge on CPU 0, the stand-in and the load
 # generator on CPU 1 (taskset), as if the harness ran on other machines:
@@ -42,7 +43,8 @@ set -u
 top_builddir=${top_builddir:-$(cd "$(dirname "$0")/../.." && pwd)}
 N=${1:-1000}
 D=${2:-20}
-P=${BENCH_PORT:-18280}
+. "$(dirname "$0")/../lib/ports.sh"
+port_env P BENCH_PORT 2
 R=$((P + 1))
 T=$(mktemp -d "${TMPDIR:-/tmp}/bench-bridge.XXXXXX")
 PIDS=""

@@ -22,13 +22,14 @@
 #    second, from the recognizer's log): from it, the number of streams
 #    the cores could decode if nothing else ran.
 # The machine may be shared: the load average before each run is printed.
-# Ports: BENCH_ASR_PORT and the next one (default 18630, 18631).
+# Ports: BENCH_ASR_PORT and the next one, else two of its block in
+# tests/lib/ports.sh.
 . "$(dirname "$0")/../lib/bridge-lib.sh"
 . "$(dirname "$0")/../lib/asr-lib.sh"
 
 MAXN=${1:-6}
 NSENT=${2:-6}
-P=${BENCH_ASR_PORT:-18630}
+port_env P BENCH_ASR_PORT 2
 R=$((P + 1))
 URL=ws://127.0.0.1:$P/
 

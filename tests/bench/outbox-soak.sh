@@ -15,16 +15,17 @@
 # waits (at most 60 s) for the invariant: every chunk in the journal is in
 # its S3 manifest, every committed event in the log at least once, nothing
 # else, the outbox empty; and prints the figures.  Build first (make, make
-# tests/tools/jwtmint).  Ports: SOAK_PORT (18453), SOAK_S3_PORT (18454),
-# SOAK_PROXY_PORT (18455).
+# tests/tools/jwtmint).  Ports: SOAK_PORT, SOAK_S3_PORT (by default the
+# next one), SOAK_PROXY_PORT (the one after), else three of its block in
+# tests/lib/ports.sh.
 srcdir=${srcdir:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$(dirname "$0")/../lib/api-lib.sh"
 api_need lighttpd node curl sqlite3 openssl pgrep "$JWTMINT"
 seconds=${1:-180}
 api_rundir soak
-export API_PORT=${SOAK_PORT:-18453}
-export S3_PORT=${SOAK_S3_PORT:-18454}
-export S3_API_PORT=${SOAK_PROXY_PORT:-18455}
+port_env API_PORT SOAK_PORT 3
+export API_PORT S3_PORT=${SOAK_S3_PORT:-$((API_PORT + 1))}
+export S3_API_PORT=${SOAK_PROXY_PORT:-$((API_PORT + 2))}
 export PROXY_URL=http://127.0.0.1:$S3_API_PORT
 export WORKERS=${WORKERS:-4}
 export API_LOG_LEVEL=${API_LOG_LEVEL:-warn}
@@ -37,18 +38,12 @@ events_timeout = 2s"
 mkdir -p "$FAULT_DIR" "$RUN_DIR/log"
 proxy_pid=
 cleanup() {
-	"$DEVSTACK" down >/dev/null 2>&1 || true
+	api_stack_down
 	[ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null
 }
 trap cleanup EXIT INT TERM
 PROXY_PORT=$S3_API_PORT node "$SRCDIR/tests/tools/s3-fault-proxy.js" \
 	>"$RUN_DIR/log/s3-fault-proxy.log" 2>&1 &
 proxy_pid=$!
-"$DEVSTACK" up
-api_env
-export API_PID
-API_PID=$(cat "$RUN_DIR/audio-api.pid")
-if ! node "$SRCDIR/tests/integration/outbox-test.js" soak "$seconds"; then
-	api_logs
-	exit 1
-fi
+api_stack_up
+api_node outbox-test.js soak "$seconds"

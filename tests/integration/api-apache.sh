@@ -10,13 +10,8 @@ api_need apache2 node curl openssl "$JWTMINT"
 }
 api_rundir apache
 export FRONT=apache
-api_ports "${API_TEST_APACHE_PORT:-18014}"
+api_ports API_TEST_APACHE_PORT
 export WORKERS=2
-cleanup() { "$DEVSTACK" down >/dev/null 2>&1 || true; }
-trap cleanup EXIT INT TERM
-"$DEVSTACK" up
-api_env
-if ! node "$SRCDIR/tests/integration/api-test.js" smoke; then
-	api_logs
-	exit 1
-fi
+trap api_stack_down EXIT INT TERM
+api_stack_up
+api_node api-test.js smoke

@@ -8,12 +8,13 @@
 # API answers 503 (no crash), and signs again once they are back.  IMDS is
 # disabled: nothing leaves loopback.
 #
-# Ports: API_TEST_CREDS_PORT (18500, +1 for s3rver), CREDS_META_PORT
-# (18502; the next free of 18502-18511).
+# Ports: API_TEST_CREDS_PORT (+1 for s3rver), CREDS_META_PORT (by default
+# API_TEST_CREDS_PORT + 2); else three of this test's block in
+# tests/lib/ports.sh.
 . "$(dirname "$0")/../lib/api-lib.sh"
 api_need lighttpd node curl sqlite3 openssl "$JWTMINT"
 api_rundir creds
-api_ports "${API_TEST_CREDS_PORT:-18500}"
+api_ports API_TEST_CREDS_PORT 3
 export WORKERS=2 EVENTS_MODE=discard S3_KEYS=chain
 export META_EXPIRES_IN=${CREDS_LIFETIME:-20}
 
@@ -26,7 +27,7 @@ export AWS_SHARED_CREDENTIALS_FILE=$RUN_DIR/no-such-credentials-file
 
 meta_pid=
 cleanup() {
-	"$DEVSTACK" down >/dev/null 2>&1 || true
+	api_stack_down
 	if [ -n "$meta_pid" ]; then
 		kill "$meta_pid" 2>/dev/null || true
 		wait "$meta_pid" 2>/dev/null || true
@@ -68,51 +69,49 @@ stop_meta() {
 	meta_pid=
 }
 
-start_meta "${CREDS_META_PORT:-18502}" 10
+start_meta "${CREDS_META_PORT:-$((API_PORT + 2))}" 1
 export META_URL=http://127.0.0.1:$META_PORT
 export AWS_CONTAINER_CREDENTIALS_FULL_URI=$META_URL/ecs/creds
 
-"$DEVSTACK" up
+api_stack_up
 grep -q '^s3_access_key_id' "$RUN_DIR/audio-api.conf" &&
 	{ echo "$0: audio-api.conf has a key pair; S3_KEYS=chain ignored" >&2; exit 1; }
-api_env
-fails=0
 
-node "$SRCDIR/tests/integration/api-creds.js" signed || fails=$((fails + 1))
+node "$SRCDIR/tests/integration/api-creds.js" signed ||
+	not_ok "api-creds.js signed (above)"
 
 # The credentials go away: once the last ones served have expired
 # (META_EXPIRES_IN after the stand-in stops at most), signing fails.
 : >"$RUN_DIR/log/metadata-standin.log"
 stop_meta
 sleep $((META_EXPIRES_IN + 2))
-node "$SRCDIR/tests/integration/api-creds.js" unavailable || fails=$((fails + 1))
+node "$SRCDIR/tests/integration/api-creds.js" unavailable ||
+	not_ok "api-creds.js unavailable (above)"
 if grep -q 'no AWS credentials to sign with' "$RUN_DIR"/log/audio-api*.log; then
-	echo "ok - the log says why signing failed"
+	ok "the log says why signing failed"
 else
-	echo "not ok - no 'no AWS credentials to sign with' line in the log"
-	fails=$((fails + 1))
+	not_ok "no 'no AWS credentials to sign with' line in the log"
 fi
 if grep -q 'AddressSanitizer\|runtime error\|killed by signal\|exited with status' \
 	"$RUN_DIR"/log/audio-api*.log; then
-	echo "not ok - a worker crashed or misbehaved"
-	fails=$((fails + 1))
+	not_ok "a worker crashed or misbehaved"
 else
-	echo "ok - no worker crashed"
+	ok "no worker crashed"
 fi
 
 start_meta "$META_PORT" 1
-node "$SRCDIR/tests/integration/api-creds.js" recovered || fails=$((fails + 1))
+node "$SRCDIR/tests/integration/api-creds.js" recovered ||
+	not_ok "api-creds.js recovered (above)"
 
 # Secrets never reach the logs: neither the secret key nor a session token.
 secret=$(cat "$RUN_DIR/aws-secret-access-key")
 if grep -q -e "$secret" -e 'token-ecs-' "$RUN_DIR"/log/audio-api*.log; then
-	echo "not ok - a secret or session token reached a log"
-	fails=$((fails + 1))
+	not_ok "a secret or session token reached a log"
 else
-	echo "ok - no secret or session token in any log"
+	ok "no secret or session token in any log"
 fi
 
-if [ "$fails" != 0 ]; then
+if ! tap_done; then
 	api_logs
 	exit 1
 fi

@@ -12,12 +12,12 @@
 . "$(dirname "$0")/../lib/api-lib.sh"
 api_need lighttpd node curl sqlite3 openssl "$JWTMINT"
 api_rundir jwks
-api_ports "${API_TEST_JWKS_PORT:-18026}"
+api_ports API_TEST_JWKS_PORT 3
 export WORKERS=4
-JWKS_PORT=${API_TEST_JWKS_SERVER_PORT:-$((API_PORT + 800))}
+JWKS_PORT=${API_TEST_JWKS_SERVER_PORT:-$((API_PORT + 2))}
 SLOW_PID=
 cleanup() {
-	"$DEVSTACK" down >/dev/null 2>&1 || true
+	api_stack_down
 	[ -n "$SLOW_PID" ] && kill "$SLOW_PID" 2>/dev/null
 	true
 }
@@ -30,10 +30,6 @@ for _ in $(seq 100); do
 	sleep 0.05
 done
 export JWT_JWKS_URL=http://127.0.0.1:$JWKS_PORT/jwks.json
-"$DEVSTACK" up
-api_env
+api_stack_up
 export SLOW_JWKS_LOG=$RUN_DIR/slow-jwks.log
-if ! node "$SRCDIR/tests/integration/api-test.js" jwks; then
-	api_logs
-	exit 1
-fi
+api_node api-test.js jwks

@@ -5,16 +5,11 @@
 . "$(dirname "$0")/../lib/api-lib.sh"
 api_need lighttpd node curl sqlite3 openssl "$JWTMINT"
 api_rundir lighttpd
-api_ports "${API_TEST_LIGHTTPD_PORT:-18010}"
+api_ports API_TEST_LIGHTTPD_PORT
 export WORKERS=4
-cleanup() { "$DEVSTACK" down >/dev/null 2>&1 || true; }
-trap cleanup EXIT INT TERM
-"$DEVSTACK" up
-api_env
-if ! node "$SRCDIR/tests/integration/api-test.js" routes; then
-	api_logs
-	exit 1
-fi
+trap api_stack_down EXIT INT TERM
+api_stack_up
+api_node api-test.js routes
 
 # lighttpd itself refuses a body over server.max-request-size (1 MiB) with
 # 413, as the shipped conf/lighttpd-pool.conf does, before any worker reads
@@ -28,9 +23,9 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X POST \
     "$API_URL/sessions")
 sleep 1.5	# the workers' access lines are flushed within a second
 if [ "$code" = 413 ] && [ "$(seen)" = "$before" ]; then
-	echo "ok - a 2 MiB body is refused 413 by lighttpd, not the pool"
+	ok "a 2 MiB body is refused 413 by lighttpd, not the pool"
 else
-	echo "not ok - a 2 MiB body is refused 413 by lighttpd (got $code)"
+	not_ok "a 2 MiB body is refused 413 by lighttpd (got $code)"
 	api_logs
-	exit 1
 fi
+tap_done

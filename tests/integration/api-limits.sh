@@ -7,15 +7,10 @@
 . "$(dirname "$0")/../lib/api-lib.sh"
 api_need lighttpd node curl sqlite3 openssl "$JWTMINT"
 api_rundir limits
-api_ports "${API_TEST_LIMITS_PORT:-18028}"
+api_ports API_TEST_LIMITS_PORT
 export WORKERS=4
 export AUDIO_API_USER_OPEN_SESSIONS=3 AUDIO_API_USER_SESSIONS_PER_HOUR=5
 export AUDIO_API_SESSION_PRESIGNS_PER_MINUTE=6
-cleanup() { "$DEVSTACK" down >/dev/null 2>&1 || true; }
-trap cleanup EXIT INT TERM
-"$DEVSTACK" up
-api_env
-if ! node "$SRCDIR/tests/integration/api-test.js" limits; then
-	api_logs
-	exit 1
-fi
+trap api_stack_down EXIT INT TERM
+api_stack_up
+api_node api-test.js limits

@@ -10,31 +10,24 @@
 # duration refused, and runs with cors_origins = *.  Then
 # tests/integration/api-presign-sdk.js compares our presigned URL with the AWS SDK
 # presigner's on the same stack.
-# Ports: API_TEST_ORIGINAL_PORT (18020) and the next one for s3rver.
+# Ports: API_TEST_ORIGINAL_PORT and the next one for s3rver, else two of
+# this test's block in tests/lib/ports.sh.
 . "$(dirname "$0")/../lib/api-lib.sh"
 api_need lighttpd node curl jq sqlite3 openssl "$JWTMINT"
 api_rundir original
-api_ports "${API_TEST_ORIGINAL_PORT:-18020}"
+api_ports API_TEST_ORIGINAL_PORT
 export WORKERS=2
 export CORS_ORIGINS='*'
-cleanup() { "$DEVSTACK" down >/dev/null 2>&1 || true; }
-trap cleanup EXIT INT TERM
-"$DEVSTACK" up
-api_env
+trap api_stack_down EXIT INT TERM
+api_stack_up
 
-n=0
-failed=0
 # check COND_STATUS WHAT [GOT]: one TAP line.
 check() {
-	n=$((n + 1))
 	if [ "$1" = 0 ]; then
-		echo "ok $n - $2"
+		ok "$2"
 	else
-		failed=$((failed + 1))
-		echo "not ok $n - $2"
-		[ -n "${3:-}" ] && echo "#   got: $3"
+		not_ok "$2" "${3:+got: $3}"
 	fi
-	return 0
 }
 is() { [ "$1" = "$2" ]; echo $?; }
 
@@ -183,12 +176,8 @@ hdrs=$(curl -s -D - -o /dev/null -X POST -H 'Origin: https://recorder.example.or
 check "$(echo "$hdrs" | grep -qix 'access-control-allow-origin: \*'; echo $?)" \
 	'an API answer to any origin carries Access-Control-Allow-Origin: *' "$hdrs"
 
-echo "# $n checks, $failed failed (bash flow)"
-if [ "$failed" != 0 ]; then
+if ! tap_done; then
 	api_logs
 	exit 1
 fi
-if ! node "$SRCDIR/tests/integration/api-presign-sdk.js"; then
-	api_logs
-	exit 1
-fi
+api_node api-presign-sdk.js

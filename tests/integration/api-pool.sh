@@ -6,21 +6,15 @@
 . "$(dirname "$0")/../lib/api-lib.sh"
 api_need lighttpd node curl sqlite3 openssl "$JWTMINT"
 api_rundir pool
-api_ports "${API_TEST_POOL_PORT:-18012}"
+api_ports API_TEST_POOL_PORT
 export WORKERS=8
 export API_LOG_LEVEL=warn
 cleanup() {
 	# The drain check stops the master itself; S3 may have been restarted
 	# by the outage check (its pid file is kept current).
 	[ -f "$RUN_DIR/s3rver.pid" ] && kill -CONT "$(cat "$RUN_DIR/s3rver.pid")" 2>/dev/null
-	"$DEVSTACK" down >/dev/null 2>&1 || true
+	api_stack_down
 }
 trap cleanup EXIT INT TERM
-"$DEVSTACK" up
-api_env
-export API_PID
-API_PID=$(cat "$RUN_DIR/audio-api.pid")
-if ! node "$SRCDIR/tests/integration/api-test.js" pool; then
-	api_logs
-	exit 1
-fi
+api_stack_up
+api_node api-test.js pool

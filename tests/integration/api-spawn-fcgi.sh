@@ -6,23 +6,19 @@
 api_need spawn-fcgi lighttpd node curl openssl "$JWTMINT"
 export WORKERS=2
 
-# run_front FRONT PORT: one stack, one smoke run (subshell, so
+# run_front FRONT PORTVAR: one stack, one smoke run (subshell, so
 # nothing one stack exports leaks into the next).
 run_front() (
 	api_rundir "$1"
 	export FRONT=$1
 	api_ports "$2"
-	trap '"$DEVSTACK" down >/dev/null 2>&1 || true' EXIT INT TERM
-	"$DEVSTACK" up
-	api_env
+	trap api_stack_down EXIT INT TERM
+	api_stack_up
 	echo "# FRONT=$FRONT"
-	if ! node "$SRCDIR/tests/integration/api-test.js" smoke; then
-		api_logs
-		exit 1
-	fi
+	api_node api-test.js smoke
 )
 
 status=0
-run_front spawn-fcgi "${API_TEST_SPAWN_PORT:-18016}" || status=1
-run_front lighttpd-spawn "${API_TEST_BINPATH_PORT:-18018}" || status=1
+run_front spawn-fcgi API_TEST_SPAWN_PORT || status=1
+run_front lighttpd-spawn API_TEST_BINPATH_PORT || status=1
 exit $status

@@ -9,7 +9,8 @@
 # max_streams gets RESOURCE_EXHAUSTED, grpc.health.v1 says SERVING and
 # GetRivaSpeechRecognitionConfig lists the model (on the bridge's
 # /healthz).  Also: -n, --print-example in sync with the shipped example.
-# Ports: ASR_TEST_PORT and the next one, else free ones in 18600-18629.
+# Ports: ASR_TEST_PORT and the next one, else two of this test's block in
+# tests/lib/ports.sh.
 . "$(dirname "$0")/../lib/bridge-lib.sh"
 . "$(dirname "$0")/../lib/asr-lib.sh"
 PROBE=$top_builddir/tests/tools/riva-probe
@@ -18,11 +19,7 @@ PROBE=$top_builddir/tests/tools/riva-probe
 # recognizer"); the bar leaves room for a loaded machine.
 ASR_MIN_SHARE=${ASR_MIN_SHARE:-0.45}
 
-if [ -n "${ASR_TEST_PORT:-}" ]; then
-	P=$ASR_TEST_PORT; R=$((P + 1))
-else
-	free_port P 18600 18629; free_port R 18600 18629
-fi
+port_env P ASR_TEST_PORT 2; R=$((P + 1))
 URL=ws://127.0.0.1:$P/
 
 # wait_log N PATTERN: until the recognizer's log has N lines matching
@@ -196,5 +193,4 @@ st=$?
     not_ok "SIGTERM: clean exit 0 (status $st)" "$T/rec.log"
 check_not "no errors in the recognizer's log" "$T/rec.log" 'level=error'
 
-echo "1..$CASES"
-[ "$FAILS" -eq 0 ]
+tap_done

@@ -13,15 +13,11 @@
 #   - A Riva without the grpc.health.v1 service (answers UNIMPLEMENTED):
 #     /healthz says no_health_service and 200 once the model list call
 #     or a stream works.
-# Ports: BRIDGE_COMPAT_TEST_PORT and the next one, else free ones in
-# 18360-18379.
+# Ports: BRIDGE_COMPAT_TEST_PORT and the next one, else two of this test's
+# block in tests/lib/ports.sh.
 . "$(dirname "$0")/../lib/bridge-lib.sh"
 
-if [ -n "${BRIDGE_COMPAT_TEST_PORT:-}" ]; then
-	P=$BRIDGE_COMPAT_TEST_PORT; R=$((P + 1))
-else
-	free_port P 18360 18379; free_port R 18360 18379
-fi
+port_env P BRIDGE_COMPAT_TEST_PORT 2; R=$((P + 1))
 URL=ws://127.0.0.1:$P/
 
 healthz() {	# healthz FILE: the body to FILE, the status on stdout
@@ -210,10 +206,8 @@ EOF
 env BRIDGE_CONFIG= "$BRIDGE" -f "$T/cut.conf" >"$T/br5.log" 2>&1 &
 BRIDGE_PID=$!
 PIDS="$PIDS $BRIDGE_PID"
-i=0
-until curl -s -o /dev/null "http://127.0.0.1:$P/healthz"; do
-	i=$((i + 1)); [ $i -gt 200 ] && break; sleep 0.05
-done
+wait_started "bridge br5" "$BRIDGE_PID" 200 "$T/br5.log" \
+    curl -s -o /dev/null "http://127.0.0.1:$P/healthz"
 $WSCLIENT -T 20 -r -a "$T/short.pcm" \
     -s 'start;audio;sleep=1200;stop;wait=session_stopped;close' \
     $URL >"$T/cut.out"
@@ -232,4 +226,4 @@ else
 	    "$T/example.diff"
 fi
 
-finish
+tap_done

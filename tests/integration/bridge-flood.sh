@@ -7,15 +7,11 @@
 # shed to make room.  Before bridge/front.c shed idle heads, the listener
 # stopped accepting at 512 pending heads and new clients waited for the
 # 10 s head timeout.
-# Ports: BRIDGE_FLOOD_TEST_PORT and the next one, else free ones in
-# 18340-18349.  BRIDGE_FLOOD_SOCKETS (default 2000).
+# Ports: BRIDGE_FLOOD_TEST_PORT and the next one, else two of this test's
+# block in tests/lib/ports.sh.  BRIDGE_FLOOD_SOCKETS (default 2000).
 . "$(dirname "$0")/../lib/bridge-lib.sh"
 
-if [ -n "${BRIDGE_FLOOD_TEST_PORT:-}" ]; then
-	P=$BRIDGE_FLOOD_TEST_PORT; R=$((P + 1))
-else
-	free_port P 18340 18349; free_port R 18340 18349
-fi
+port_env P BRIDGE_FLOOD_TEST_PORT 2; R=$((P + 1))
 N=${BRIDGE_FLOOD_SOCKETS:-2000}
 URL=ws://127.0.0.1:$P/
 
@@ -85,4 +81,4 @@ wait "$IDLE_PID" 2>/dev/null
 stop_pid "$BRIDGE_PID"
 echo "rc=$STOP_RC" >"$T/rc"
 check "bridge exits 0 after the flood" "$T/rc" '^rc=0$'
-finish
+tap_done

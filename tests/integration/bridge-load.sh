@@ -3,16 +3,12 @@
 # time through audio-bridge to the Riva stand-in.  Every client must finish
 # its recognition with finals, and the stand-in must have received every
 # stream whole (same SHA-256 as the file).
-# Ports: BRIDGE_LOAD_TEST_PORT and the next one, else free ones in
-# 18260-18279;
+# Ports: BRIDGE_LOAD_TEST_PORT and the next one, else two of this test's
+# block in tests/lib/ports.sh;
 # BRIDGE_LOAD_CLIENTS (default 200).
 . "$(dirname "$0")/../lib/bridge-lib.sh"
 
-if [ -n "${BRIDGE_LOAD_TEST_PORT:-}" ]; then
-	P=$BRIDGE_LOAD_TEST_PORT; R=$((P + 1))
-else
-	free_port P 18260 18279; free_port R 18260 18279
-fi
+port_env P BRIDGE_LOAD_TEST_PORT 2; R=$((P + 1))
 N=${BRIDGE_LOAD_CLIENTS:-200}
 
 pcm "$T/a.pcm" 3
@@ -39,4 +35,4 @@ check "metrics: $N sessions, audio seconds, Riva latency histogram" \
 stop_pid "$BRIDGE_PID"
 echo "rc=$STOP_RC" >"$T/rc"
 check "bridge exits 0 after the load" "$T/rc" '^rc=0$'
-finish
+tap_done

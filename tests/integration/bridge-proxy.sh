@@ -11,7 +11,8 @@
 # the document root changed to this tree's web/) go into the same sites:
 # the page, its modules with a JavaScript type and the CSP header at /,
 # next to /asr.
-# Ports: free ones in 18284-18299.
+# Ports: BRIDGE_PROXY_TEST_PORT and the next three, else four of this
+# test's block in tests/lib/ports.sh.
 . "$(dirname "$0")/../lib/bridge-lib.sh"
 
 for tool in lighttpd apache2 openssl curl; do
@@ -33,16 +34,10 @@ MODS=${APACHE_MODULES:-/usr/lib/apache2/modules}
 	exit 1
 }
 
-# Ports: BRIDGE_PROXY_TEST_PORT and the next three, else free ones in
-# 18284-18299.
-if [ -n "${BRIDGE_PROXY_TEST_PORT:-}" ]; then
-	P=$BRIDGE_PROXY_TEST_PORT; R=$((P + 1)); LP=$((P + 2)); AP=$((P + 3))
-else
-	free_port P 18284 18299	# the bridge
-	free_port R 18284 18299	# the Riva stand-in
-	free_port LP 18284 18299	# lighttpd (TLS)
-	free_port AP 18284 18299	# Apache (TLS)
-fi
+port_env P BRIDGE_PROXY_TEST_PORT 4	# the bridge
+R=$((P + 1))	# the Riva stand-in
+LP=$((P + 2))	# lighttpd (TLS)
+AP=$((P + 3))	# Apache (TLS)
 
 # ------------------------------------------------------------ the unit
 UNIT=$srcdir/conf/audio-bridge.service
@@ -61,12 +56,7 @@ stop=$(sed -n 's/^TimeoutStopSec=\([0-9]*\)$/\1/p' "$UNIT")
     not_ok "audio-bridge.service waits longer than drain_timeout ($stop > $drain s)"
 
 # ------------------------------------------------------------ the stack
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
-    -out "$T/k1.pem" 2>/dev/null
-ISS=https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_TEST
-$JWTMINT jwks "$T/k1.pem" kid1 >"$T/jwks.json"
-good=$($JWTMINT token "$T/k1.pem" kid1 $ISS client1 \
-    11111111-2222-3333-4444-555555555555)
+jwt_setup
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/tls.key" \
     -out "$T/tls.crt" -days 2 -subj /CN=127.0.0.1 2>/dev/null
 cat "$T/tls.crt" "$T/tls.key" >"$T/tls.pem"
@@ -101,7 +91,7 @@ include "$T/lighttpd-web.conf"
 EOF
 if ! "$LIGHTTPD" -t -f "$T/lighttpd.conf" >"$T/lighttpd-t.out" 2>&1; then
 	not_ok "conf/lighttpd-bridge.conf passes lighttpd -t" "$T/lighttpd-t.out"
-	finish; exit 1
+	tap_done; exit 1
 fi
 ok "conf/lighttpd-bridge.conf passes lighttpd -t"
 "$LIGHTTPD" -D -f "$T/lighttpd.conf" >"$T/lighttpd.out" 2>&1 &
@@ -141,7 +131,7 @@ TypesConfig /etc/mime.types
 EOF
 if ! "$APACHE2" -t -f "$T/apache2.conf" >"$T/apache-t.out" 2>&1; then
 	not_ok "conf/apache-bridge.conf passes apache2 -t" "$T/apache-t.out"
-	finish; exit 1
+	tap_done; exit 1
 fi
 ok "conf/apache-bridge.conf passes apache2 -t"
 "$APACHE2" -f "$T/apache2.conf" -DFOREGROUND >"$T/apache.out" 2>&1 &
@@ -202,4 +192,4 @@ for front in lighttpd:$LP apache:$AP; do
 	    ok "$fe: the bridge's /metrics is not exposed" ||
 	    not_ok "$fe: the bridge's /metrics is not exposed (got $code)"
 done
-finish
+tap_done

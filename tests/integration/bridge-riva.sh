@@ -6,15 +6,11 @@
 # down at start and mid-stream and its recovery, /healthz following Riva's
 # health, max session length, a slow reader, and graceful shutdown with a
 # recognition running.
-# Ports: BRIDGE_RIVA_TEST_PORT and the next one, else free ones in
-# 18230-18259.
+# Ports: BRIDGE_RIVA_TEST_PORT and the next one, else two of this test's
+# block in tests/lib/ports.sh.
 . "$(dirname "$0")/../lib/bridge-lib.sh"
 
-if [ -n "${BRIDGE_RIVA_TEST_PORT:-}" ]; then
-	P=$BRIDGE_RIVA_TEST_PORT; R=$((P + 1))
-else
-	free_port P 18230 18259; free_port R 18230 18259
-fi
+port_env P BRIDGE_RIVA_TEST_PORT 2; R=$((P + 1))
 URL=ws://127.0.0.1:$P/
 
 # wait_healthy: until /healthz says 200 (Riva reachable and SERVING).
@@ -313,4 +309,4 @@ check_not "the refused model never reached Riva" "$T/si7.si.log" \
     'model=no-such-model'
 stop_pid "$BRIDGE_PID"
 
-finish
+tap_done

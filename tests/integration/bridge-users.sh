@@ -4,15 +4,11 @@
 # count when a connection closes; max_recognitions_per_user refuses one
 # more start with an error coded rate_limited; another user is not
 # affected.
-# Ports: BRIDGE_USERS_TEST_PORT and the next one, else free ones in
-# 18350-18359.
+# Ports: BRIDGE_USERS_TEST_PORT and the next one, else two of this test's
+# block in tests/lib/ports.sh.
 . "$(dirname "$0")/../lib/bridge-lib.sh"
 
-if [ -n "${BRIDGE_USERS_TEST_PORT:-}" ]; then
-	P=$BRIDGE_USERS_TEST_PORT; R=$((P + 1))
-else
-	free_port P 18350 18359; free_port R 18350 18359
-fi
+port_env P BRIDGE_USERS_TEST_PORT 2; R=$((P + 1))
 URL=ws://127.0.0.1:$P/
 ISS=https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_USERS
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
@@ -83,4 +79,4 @@ check "/metrics counts the refusals (two upgrades, one start)" "$T/m.txt" \
 stop_pid "$BRIDGE_PID"
 echo "rc=$STOP_RC" >"$T/rc"
 check "bridge exits 0" "$T/rc" '^rc=0$'
-finish
+tap_done

@@ -4,14 +4,13 @@
 # start, Riva down at start, the limits (frame size, text size, idle
 # timeout, max connections), Origin and JWT checks on the upgrade,
 # /healthz and /metrics, and graceful shutdown of idle connections.
-# Ports: BRIDGE_TEST_PORT and BRIDGE_TEST_DOWN_PORT, else free ones in
-# 18200-18229.
+# Ports: BRIDGE_TEST_PORT, BRIDGE_TEST_DOWN_PORT and BRIDGE_TEST_BH_PORT (a
+# key server that never answers), else ones of this test's block in
+# tests/lib/ports.sh.
 . "$(dirname "$0")/../lib/bridge-lib.sh"
 
-if [ -n "${BRIDGE_TEST_PORT:-}" ]; then P=$BRIDGE_TEST_PORT
-else free_port P 18200 18229; fi
-if [ -n "${BRIDGE_TEST_DOWN_PORT:-}" ]; then DOWN=$BRIDGE_TEST_DOWN_PORT
-else free_port DOWN 18200 18229; fi	# nothing listens: "Riva is down"
+port_env P BRIDGE_TEST_PORT 1
+port_env DOWN BRIDGE_TEST_DOWN_PORT 1	# nothing listens: "Riva is down"
 URL=ws://127.0.0.1:$P/
 pcm "$T/a.pcm" 1
 
@@ -141,14 +140,9 @@ check "listed Origin accepted" "$T/o3.out" '"event":"connected"' '"script_done":
 stop_pid "$BRIDGE_PID"
 
 # ---------------------------------------------------------------- auth
-openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
-    -out "$T/k1.pem" 2>/dev/null
+jwt_setup
 openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
     -out "$T/k2.pem" 2>/dev/null
-ISS=https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_TEST
-$JWTMINT jwks "$T/k1.pem" kid1 >"$T/jwks.json"
-good=$($JWTMINT token "$T/k1.pem" kid1 $ISS client1 \
-    11111111-2222-3333-4444-555555555555)
 expired=$($JWTMINT token "$T/k1.pem" kid1 $ISS client1 \
     11111111-2222-3333-4444-555555555555 --iat $(($(date +%s) - 7200)) \
     --ttl 60)
@@ -231,7 +225,7 @@ stop_pid "$BRIDGE_PID"
 # A key server that accepts and never answers stalls neither start-up nor
 # the service loop (the fetch would time out only after 5 s): the bridge
 # answers at once, tokens get 503 until keys are in.
-free_port BH 18200 18229
+port_env BH BRIDGE_TEST_BH_PORT 1
 "$STANDIN" --port "$BH" --blackhole --log "$T/bh.log" >"$T/bh.out" 2>&1 &
 PIDS="$PIDS $!"
 i=0
@@ -263,10 +257,8 @@ env BRIDGE_CONFIG= BRIDGE_PORT="$P" BRIDGE_LISTEN=127.0.0.1 BRIDGE_AUTH=off \
     BRIDGE_TLS_KEY="$T/tls.key" "$BRIDGE" >"$T/tls.log" 2>&1 &
 BRIDGE_PID=$!
 PIDS="$PIDS $BRIDGE_PID"
-i=0
-until curl -sk -o /dev/null "https://127.0.0.1:$P/healthz"; do
-	i=$((i + 1)); [ $i -gt 600 ] && break; sleep 0.05
-done
+wait_started "bridge tls" "$BRIDGE_PID" 600 "$T/tls.log" \
+    curl -sk -o /dev/null "https://127.0.0.1:$P/healthz"
 $WSCLIENT -k -T 5 -s 'ping;wait=pong;close' wss://127.0.0.1:$P/ >"$T/wss.out"
 check "wss:// with the configured certificate" "$T/wss.out" '"type":"pong"' \
     '"script_done":true'
@@ -309,9 +301,9 @@ printf 'port = 99999\n' >"$T/bad.conf"
 "$BRIDGE" -n -f "$T/bad.conf" >"$T/n2.out" 2>&1 &&
     not_ok "check mode names file:line" ||
     check "check mode names file:line" "$T/n2.out" 'bad.conf:1'
-printf 'auth = off\nport = 18299\n' >"$T/good.conf"
+printf 'auth = off\nport = %s\n' "$P" >"$T/good.conf"
 "$BRIDGE" --check-config -f "$T/good.conf" >"$T/n3.out" 2>&1 &&
     check "check mode accepts a good file" "$T/n3.out" 'config ok' ||
     not_ok "check mode accepts a good file" "$T/n3.out"
 
-finish
+tap_done

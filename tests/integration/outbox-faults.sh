@@ -11,14 +11,15 @@
 # delivery child mid-batch (the batch in flight is sent again, same
 # eventIds); the journal's disk full (a 16 MiB tmpfs; needs root, reported as SKIP
 # otherwise).  Each ends with the invariant (see outbox-test.js).
-# Ports: OUTBOX_TEST_PORT (18450), OUTBOX_TEST_S3_PORT (18451),
-# OUTBOX_TEST_PROXY_PORT (18452); the stand-in takes a free port.
+# Ports: OUTBOX_TEST_PORT, OUTBOX_TEST_S3_PORT (by default the next one),
+# OUTBOX_TEST_PROXY_PORT (the one after), else three of this test's block
+# in tests/lib/ports.sh; the stand-in takes a free port.
 . "$(dirname "$0")/../lib/api-lib.sh"
 api_need lighttpd node curl sqlite3 openssl pgrep "$JWTMINT"
 api_rundir outbox
-export API_PORT=${OUTBOX_TEST_PORT:-18450}
-export S3_PORT=${OUTBOX_TEST_S3_PORT:-18451}
-export S3_API_PORT=${OUTBOX_TEST_PROXY_PORT:-18452}
+port_env API_PORT OUTBOX_TEST_PORT 3
+export API_PORT S3_PORT=${OUTBOX_TEST_S3_PORT:-$((API_PORT + 1))}
+export S3_API_PORT=${OUTBOX_TEST_PROXY_PORT:-$((API_PORT + 2))}
 export PROXY_URL=http://127.0.0.1:$S3_API_PORT
 export WORKERS=3
 export API_LOG_LEVEL=${API_LOG_LEVEL:-warn}
@@ -33,7 +34,7 @@ health_outbox_stuck = 3s"
 mkdir -p "$FAULT_DIR"
 proxy_pid=
 cleanup() {
-	"$DEVSTACK" down >/dev/null 2>&1 || true
+	api_stack_down
 	[ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null
 	if [ -n "$DISKFULL_DIR" ]; then
 		umount "$DISKFULL_DIR" 2>/dev/null || true
@@ -52,11 +53,5 @@ mkdir -p "$RUN_DIR/log"
 PROXY_PORT=$S3_API_PORT node "$SRCDIR/tests/tools/s3-fault-proxy.js" \
 	>"$RUN_DIR/log/s3-fault-proxy.log" 2>&1 &
 proxy_pid=$!
-"$DEVSTACK" up
-api_env
-export API_PID
-API_PID=$(cat "$RUN_DIR/audio-api.pid")
-if ! node "$SRCDIR/tests/integration/outbox-test.js" faults; then
-	api_logs
-	exit 1
-fi
+api_stack_up
+api_node outbox-test.js faults

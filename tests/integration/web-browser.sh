@@ -7,8 +7,8 @@
 # transcript scored against the words spoken.  The fake microphone plays a
 # WAV spoken by espeak-ng.  See tests/integration/web-test.js for what is checked.
 #
-# Ports: WEB_TEST_PORT (else the first five free from 18640) for lighttpd,
-# +1 s3rver, +2 the bridge, +3 the stand-in (or the recognizer), +4 the
+# Ports: WEB_TEST_PORT (else five of this test's block in tests/lib/ports.sh)
+# for lighttpd, +1 s3rver, +2 the bridge, +3 the stand-in (or the recognizer), +4 the
 # Cognito stand-in.  Screenshots and figures: WEB_TEST_OUT (default
 # run/test-web/out, never the source tree).  Phases: WEB_TEST_PHASES
 # (default all, then the recognizer run; with WEB_TEST_PHASES set, the
@@ -19,26 +19,7 @@ api_need lighttpd node curl jq openssl espeak-ng sox ffprobe "$CHROMIUM" \
 	"$JWTMINT" "$BUILDDIR/bridge/audio-bridge" "$BUILDDIR/tests/tools/riva-standin" \
 	"$BUILDDIR/asr/audio-recognizer"
 api_rundir web
-# WEB_TEST_PORT exactly, or the first block of five free ports from 18640
-# (other suites run at the same time under make -j).
-ports_free() {
-	local p
-	for p in $(seq "$1" $(($1 + 4))); do
-		api_port_free "$p" || return 1
-	done
-}
-if [ -n "${WEB_TEST_PORT:-}" ]; then
-	base=$WEB_TEST_PORT
-	ports_free "$base" || {
-		echo "$0: ports $base-$((base + 4)) are taken" >&2
-		exit 1
-	}
-else
-	for base in 18640 18650 18660 18670 18680 18690 none; do
-		[ "$base" = none ] && { echo "$0: no five free ports in 18640-18694" >&2; exit 1; }
-		ports_free "$base" && break
-	done
-fi
+port_env base WEB_TEST_PORT 5
 export API_PORT=$base S3_PORT=$((base + 1)) BRIDGE_WS_PORT=$((base + 2)) \
 	RIVA_STANDIN_PORT=$((base + 3))
 export COGNITO_PORT=$((base + 4)) COGNITO_TTL=8
@@ -51,7 +32,7 @@ export WEB_TEST_OUT=${WEB_TEST_OUT:-$RUN_DIR/out}
 COGNITO_PID=
 cleanup() {
 	[ -n "$COGNITO_PID" ] && kill "$COGNITO_PID" 2>/dev/null
-	"$DEVSTACK" down >/dev/null 2>&1 || true
+	api_stack_down
 }
 trap cleanup EXIT INT TERM
 
@@ -73,8 +54,7 @@ while IFS= read -r line; do
 done <"$WEB_TEST_REF"
 sox -q "${parts[@]}" "$WEB_TEST_WAV"
 
-"$DEVSTACK" up
-api_env
+api_stack_up
 # The Hosted UI stand-in (tests/tools/cognito-standin.js) for the sign-in phase:
 # tokens of the stack's key that live 8 s, so the page must renew them.
 node "$SRCDIR/tests/tools/cognito-standin.js" >"$RUN_DIR/log/cognito-standin.log" 2>&1 &

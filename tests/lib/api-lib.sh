@@ -1,7 +1,8 @@
 # api-lib.sh: shared by the integration test scripts (sourced, not run).
 #
 # Each test gets its own RUN_DIR under $top_builddir/run/, its own ports
-# (from the environment, defaults in 18000-18099) and a trap that stops
+# (from the environment, else from its block in tests/lib/ports.sh), TAP
+# lines for its own checks (tests/lib/tap.sh) and a trap that stops
 # everything it started, whether the test passes, fails or is interrupted.
 
 set -euo pipefail
@@ -12,6 +13,8 @@ BUILDDIR=$(cd "$BUILDDIR" && pwd)
 export BUILDDIR
 export JWTMINT=${JWTMINT:-$BUILDDIR/tests/tools/jwtmint}
 DEVSTACK=$SRCDIR/tests/tools/devstack.sh
+. "$SRCDIR/tests/lib/tap.sh"
+. "$SRCDIR/tests/lib/ports.sh"
 
 # api_need PROGRAM...: fail (not skip) when a tool is missing; CI installs
 # them all through autogen.sh --deps.
@@ -42,6 +45,32 @@ api_env() {
 	export CORS_ORIGIN=http://127.0.0.1:$API_PORT
 }
 
+# api_stack_down: stop the stack (tests/tools/devstack.sh down), quietly;
+# never fails.  The EXIT trap of every test that starts one, or part of it.
+api_stack_down() {
+	"$DEVSTACK" down >/dev/null 2>&1 || true
+}
+
+# api_stack_up: start the stack and export what it describes (api_env),
+# with API_PID the master's pid when the stack has one (lighttpd in front).
+api_stack_up() {
+	"$DEVSTACK" up
+	api_env
+	API_PID=$(cat "$RUN_DIR/audio-api.pid" 2>/dev/null || true)
+	export API_PID
+}
+
+# api_node DRIVER [ARGS...]: run the Node driver tests/integration/DRIVER;
+# if it fails, show the stack's logs and fail the test.
+api_node() {
+	local d=$1
+	shift
+	if ! node "$SRCDIR/tests/integration/$d" "$@"; then
+		api_logs
+		exit 1
+	fi
+}
+
 # api_logs: show the logs of a failed run.
 api_logs() {
 	local f
@@ -57,26 +86,15 @@ api_port_free() {
 	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
-# api_ports DEFAULT: set API_PORT and S3_PORT to DEFAULT and DEFAULT+1, or,
-# if either is taken (another worktree running the same suite), to a free
-# pair elsewhere in 18000-18099.  API_PORT_FORCE=1 keeps API_PORT and
-# S3_PORT exactly as the environment gives them.
+# api_ports ENVNAME [N]: API_PORT from $ENVNAME when the environment sets
+# it, else the first of N (default 2) free consecutive ports of this
+# test's block in tests/lib/ports.sh; S3_PORT is the next one.
+# API_PORT_FORCE=1 keeps API_PORT and S3_PORT exactly as the environment
+# gives them.
 api_ports() {
-	local base=$1 i p
 	if [ -n "${API_PORT_FORCE:-}" ]; then
 		return 0
 	fi
-	for i in $(seq 0 49); do
-		if [ "$i" = 0 ]; then
-			p=$base
-		else
-			p=$((18000 + 2 * ((RANDOM + i) % 50)))
-		fi
-		if api_port_free "$p" && api_port_free $((p + 1)); then
-			export API_PORT=$p S3_PORT=$((p + 1))
-			return 0
-		fi
-	done
-	echo "$0: no free port pair in 18000-18099" >&2
-	exit 1
+	port_env API_PORT "$1" "${2:-2}"
+	export API_PORT S3_PORT=$((API_PORT + 1))
 }

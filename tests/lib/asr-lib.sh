@@ -34,16 +34,8 @@ start_recognizer() {
 	    "$RECOGNIZER" >"$T/$name.log" 2>&1 &
 	REC_PID=$!
 	PIDS="$PIDS $REC_PID"
-	i=0
-	while ! grep -q 'msg="listening on' "$T/$name.log" 2>/dev/null; do
-		i=$((i + 1))
-		if [ $i -gt 1200 ] || ! kill -0 "$REC_PID" 2>/dev/null; then
-			echo "# recognizer $name did not start"
-			cat "$T/$name.log"
-			exit 1
-		fi
-		sleep 0.05
-	done
+	wait_started "recognizer $name" "$REC_PID" 1200 "$T/$name.log" \
+	    grep -qs 'msg="listening on' "$T/$name.log"
 }
 
 # field KEY LINE: the value of KEY=value in an asr-score.js line.

@@ -1,6 +1,7 @@
 # bridge-lib.sh: helpers shared by the audio-bridge integration tests
 # (sourced, not run).  Every test gets a scratch directory, starts what it
-# needs on loopback ports and kills it all on exit, even on failure.
+# needs on loopback ports (tests/lib/ports.sh) and kills it all on exit, even
+# on failure; its checks print TAP through tests/lib/tap.sh.
 
 top_builddir=${top_builddir:-$(cd "$(dirname "$0")/../.." && pwd)}
 srcdir=${srcdir:-$top_builddir}
@@ -8,11 +9,11 @@ BRIDGE=$top_builddir/bridge/audio-bridge
 WSCLIENT=$top_builddir/tests/tools/wsclient
 JWTMINT=$top_builddir/tests/tools/jwtmint
 STANDIN=$top_builddir/tests/tools/riva-standin
+. "$(dirname "$0")/../lib/tap.sh"
+. "$(dirname "$0")/../lib/ports.sh"
 
 T=$(mktemp -d "${TMPDIR:-/tmp}/bridge-test.XXXXXX")
 PIDS=""
-FAILS=0
-CASES=0
 
 cleanup() {
 	for p in $PIDS; do
@@ -21,20 +22,13 @@ cleanup() {
 	for p in $PIDS; do
 		wait "$p" 2>/dev/null
 	done
-	if [ "$FAILS" -ne 0 ] || [ -n "$KEEP_TEST_DIR" ]; then
+	if [ "$TAP_FAILS" -ne 0 ] || [ -n "${KEEP_TEST_DIR:-}" ]; then
 		echo "# logs kept in $T"
 	else
 		rm -rf "$T"
 	fi
 }
 trap cleanup EXIT INT TERM
-
-ok() { CASES=$((CASES + 1)); echo "ok $CASES - $1"; }
-not_ok() {
-	CASES=$((CASES + 1)); FAILS=$((FAILS + 1))
-	echo "not ok $CASES - $1"
-	[ -n "$2" ] && [ -f "$2" ] && sed 's/^/#   /' "$2" | cut -c1-400 | head -40
-}
 
 # check NAME FILE PATTERN...: every extended regexp must match a line.
 check() {
@@ -57,25 +51,22 @@ check_not() {
 	ok "$1"
 }
 
-# free_port VAR LO HI: set VAR to a TCP port in [LO, HI] that nothing
-# uses, starting at a random place: several copies of these tests (say a
-# worktree's and main's `make check`) may run at the same time.
-USED_PORTS=""
-free_port() {
-	fp_n=$(($3 - $2 + 1))
-	fp_off=$(( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % fp_n ))
-	fp_k=0
-	while [ $fp_k -lt $fp_n ]; do
-		fp_p=$(($2 + (fp_off + fp_k) % fp_n))
-		fp_k=$((fp_k + 1))
-		case " $USED_PORTS " in *" $fp_p "*) continue ;; esac
-		[ -n "$(ss -Htan "sport = :$fp_p" 2>/dev/null)" ] && continue
-		USED_PORTS="$USED_PORTS $fp_p"
-		eval "$1=$fp_p"
-		return 0
+# wait_started WHAT PID TRIES LOG TEST...: until the command TEST succeeds
+# (tried every 50 ms); if PID exits or TRIES pass first, the test fails
+# with LOG shown.  What the start_* helpers below (and tests/lib/asr-lib.sh's)
+# wait with.
+wait_started() {
+	ws_what=$1; ws_pid=$2; ws_max=$3; ws_log=$4; shift 4
+	ws_i=0
+	until "$@"; do
+		ws_i=$((ws_i + 1))
+		if [ $ws_i -gt "$ws_max" ] || ! kill -0 "$ws_pid" 2>/dev/null; then
+			echo "# $ws_what did not start"
+			cat "$ws_log"
+			exit 1
+		fi
+		sleep 0.05
 	done
-	echo "# no free port in $2-$3"
-	exit 1
 }
 
 # start_bridge NAME PORT [VAR=value...]: run the bridge with a config from
@@ -86,16 +77,8 @@ start_bridge() {
 	    "$BRIDGE" >"$T/$name.log" 2>&1 &
 	BRIDGE_PID=$!
 	PIDS="$PIDS $BRIDGE_PID"
-	i=0
-	while ! curl -s -o /dev/null "http://127.0.0.1:$port/healthz"; do
-		i=$((i + 1))
-		if [ $i -gt 600 ] || ! kill -0 "$BRIDGE_PID" 2>/dev/null; then
-			echo "# bridge $name did not start"
-			cat "$T/$name.log"
-			exit 1
-		fi
-		sleep 0.05
-	done
+	wait_started "bridge $name" "$BRIDGE_PID" 600 "$T/$name.log" \
+	    curl -s -o /dev/null "http://127.0.0.1:$port/healthz"
 }
 
 # start_standin NAME ARGS...: the Riva stand-in on port $R,
@@ -106,12 +89,19 @@ start_standin() {
 	    >"$T/$name.si.out" 2>&1 &
 	SI_PID=$!
 	PIDS="$PIDS $SI_PID"
-	i=0
-	while ! grep -q '^listening' "$T/$name.si.log" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -gt 600 ] && { echo "# stand-in did not start"; exit 1; }
-		sleep 0.05
-	done
+	wait_started stand-in "$SI_PID" 600 "$T/$name.si.out" \
+	    grep -qs '^listening' "$T/$name.si.log"
+}
+
+# jwt_setup: an RSA key $T/k1.pem, its JWKS (kid1) in $T/jwks.json, the
+# issuer ISS and good, a valid ID token of it for app client client1.
+jwt_setup() {
+	openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 \
+	    -out "$T/k1.pem" 2>/dev/null
+	ISS=https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_TEST
+	$JWTMINT jwks "$T/k1.pem" kid1 >"$T/jwks.json"
+	good=$($JWTMINT token "$T/k1.pem" kid1 $ISS client1 \
+	    11111111-2222-3333-4444-555555555555)
 }
 
 # count_sha LOG BYTES SHA: streams that ended ok with exactly this audio.
@@ -147,9 +137,4 @@ stop_pid() {
 # pcm FILE SECONDS: deterministic PCM16 16 kHz test audio.
 pcm() {
 	head -c $(($2 * 32000)) /dev/urandom >"$1"
-}
-
-finish() {
-	echo "1..$CASES"
-	[ "$FAILS" -eq 0 ]
 }
