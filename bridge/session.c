@@ -19,7 +19,6 @@
  * queued partial is dropped, the client is too far behind and is closed
  * with BRIDGE_CLOSE_SLOW.
  */
-#include <sys/random.h>
 #include <sys/socket.h>
 
 #include <netinet/in.h>
@@ -37,6 +36,7 @@
 #include "clock.h"
 #include "log.h"
 #include "riva.h"
+#include "uuid.h"
 #include "wavhead.h"
 #include "xalloc.h"
 
@@ -255,7 +255,7 @@ session_open(struct conn *c, struct lws *wsi)
 	    sizeof(one)) != 0)
 		log_debug("TCP_NODELAY: %s", strerror(errno));
 	c->last_rx_us = clock_mono_us();
-	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+	if (uuid_random(&r, sizeof(r)) != ERR_OK)
 		r = (uint32_t)c->last_rx_us;
 	snprintf(c->id, sizeof(c->id), "c%llx-%08x",
 	    (unsigned long long)++bridge->next_conn_id, r);

@@ -52,15 +52,12 @@ static int
 journal_busy(void *arg, int count)
 {
 	struct journal *j = arg;
-	struct timespec now;
-	int64_t waited_ms;
+	int64_t now = clock_mono_ms(), waited_ms;
 	useconds_t us;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
 	if (count == 0)
-		j->busy_since = now;
-	waited_ms = (int64_t)(now.tv_sec - j->busy_since.tv_sec) * 1000 +
-	    (now.tv_nsec - j->busy_since.tv_nsec) / 1000000;
+		j->busy_since_ms = now;
+	waited_ms = now - j->busy_since_ms;
 	if (waited_ms >= j->busy_timeout_ms)
 		return 0;
 	us = 250u << (count < 4 ? count : 4);

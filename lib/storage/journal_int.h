@@ -113,7 +113,7 @@ struct journal {
 	unsigned	 flags;
 	int		 busy_timeout_ms;
 	int64_t		 finalize_grace_ms;	/* late chunks; 0: none */
-	struct timespec	 busy_since;	/* first retry of the current wait */
+	int64_t		 busy_since_ms;	/* first retry of this wait (mono) */
 	unsigned int	 busy_seed;	/* jitter for the busy handler */
 	sqlite3_stmt	*stmt[JS__MAX];
 };

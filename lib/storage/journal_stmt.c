@@ -19,6 +19,7 @@
 #include "journal_int.h"
 #include "log.h"
 #include "pid.h"
+#include "utf8.h"
 
 const char *const journal_sql[JS__MAX] = {
 	[JS_BEGIN] = "BEGIN",
@@ -508,12 +509,7 @@ journal_copy_cut(char *dst, size_t dstsz, const char *src)
 
 	if (src == NULL)
 		src = "";
-	len = strlen(src);
-	if (len >= dstsz) {
-		len = dstsz - 1;
-		while (len > 0 && ((unsigned char)src[len] & 0xc0) == 0x80)
-			len--;
-	}
+	len = utf8_cut(src, strlen(src), dstsz - 1);
 	memcpy(dst, src, len);
 	dst[len] = '\0';
 }

@@ -498,6 +498,8 @@ sigv4_creds_free(char *key_id, char *secret, size_t secret_len, char *token)
 	if (secret != NULL)
 		OPENSSL_cleanse(secret, secret_len);
 	free(secret);
+	if (token != NULL)	/* a session token is a credential too */
+		OPENSSL_cleanse(token, strlen(token));
 	free(token);
 }
 
