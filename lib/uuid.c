@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "buf.h"
 #include "log.h"
 #include "uuid.h"
 
@@ -39,10 +40,9 @@ uuid_random(void *buf, size_t n)
 enum err
 uuid_v4(char *out, size_t outsz)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char b[16];
+	struct buf o;
 	enum err rc;
-	size_t i, o = 0;
 
 	if (outsz > 0)
 		out[0] = '\0';
@@ -52,12 +52,15 @@ uuid_v4(char *out, size_t outsz)
 		return rc;
 	b[6] = (b[6] & 0x0f) | 0x40;	/* version 4 */
 	b[8] = (b[8] & 0x3f) | 0x80;	/* variant 10xx */
-	for (i = 0; i < sizeof(b); i++) {
-		if (i == 4 || i == 6 || i == 8 || i == 10)
-			out[o++] = '-';
-		out[o++] = hex[b[i] >> 4];
-		out[o++] = hex[b[i] & 0x0f];
-	}
-	out[o] = '\0';
+	buf_init_fixed(&o, out, outsz);	/* 8-4-4-4-12 */
+	buf_add_hex(&o, b, 4);
+	buf_addc(&o, '-');
+	buf_add_hex(&o, b + 4, 2);
+	buf_addc(&o, '-');
+	buf_add_hex(&o, b + 6, 2);
+	buf_addc(&o, '-');
+	buf_add_hex(&o, b + 8, 2);
+	buf_addc(&o, '-');
+	buf_add_hex(&o, b + 10, 6);
 	return ERR_OK;
 }
