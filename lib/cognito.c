@@ -436,20 +436,6 @@ out:
 	return o;
 }
 
-/* String member, or NULL if absent or not a string. */
-static const char *
-cognito_str(json_object *o, const char *name, size_t *len)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, name, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	if (len != NULL)
-		*len = (size_t)json_object_get_string_len(v);
-	return json_object_get_string(v);
-}
-
 /* Integer member: 1 found (in *out), 0 absent, -1 present but not an
  * integer (1.5, "1", true all count as wrong). */
 static int
@@ -475,7 +461,7 @@ cognito_copy_opt(json_object *o, const char *name, char *dst, size_t dstsz)
 	dst[0] = '\0';
 	if (!json_object_object_get_ex(o, name, NULL))
 		return 1;
-	if ((s = cognito_str(o, name, &len)) == NULL || len >= dstsz)
+	if ((s = jsonparse_str(o, name, &len)) == NULL || len >= dstsz)
 		return 0;
 	for (i = 0; i < len; i++)
 		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
@@ -530,10 +516,10 @@ cognito_claims(const struct cognito *cg, json_object *pl, time_t now,
 	long long exp, v;
 	int r;
 
-	if ((s = cognito_str(pl, "iss", NULL)) == NULL ||
+	if ((s = jsonparse_str(pl, "iss", NULL)) == NULL ||
 	    strcmp(s, cg->issuer) != 0)
 		return "wrong issuer";
-	if ((s = cognito_str(pl, "token_use", NULL)) == NULL)
+	if ((s = jsonparse_str(pl, "token_use", NULL)) == NULL)
 		return "missing token_use";
 	if (strcmp(s, "id") == 0)
 		id->token_use = COGNITO_USE_ID;
@@ -546,7 +532,7 @@ cognito_claims(const struct cognito *cg, json_object *pl, time_t now,
 	if (id->token_use == COGNITO_USE_ID) {
 		if (!cognito_aud_ok(cg, pl))
 			return "wrong audience";
-	} else if (!cognito_client_ok(cg, cognito_str(pl, "client_id",
+	} else if (!cognito_client_ok(cg, jsonparse_str(pl, "client_id",
 	    NULL)))
 		return "wrong client_id";
 
@@ -569,7 +555,7 @@ cognito_claims(const struct cognito *cg, json_object *pl, time_t now,
 		return "token issued in the future";
 	id->exp = exp;
 
-	if ((s = cognito_str(pl, "sub", &len)) == NULL)
+	if ((s = jsonparse_str(pl, "sub", &len)) == NULL)
 		return "missing sub";
 	if (!cognito_sub_valid(s, len))
 		return "sub has an unsupported form";
@@ -660,7 +646,7 @@ cognito_verify(struct cognito *cg, const char *token, size_t len,
 		*reason = "malformed token header";
 		goto out;
 	}
-	if ((alg = cognito_str(hdr, "alg", NULL)) == NULL ||
+	if ((alg = jsonparse_str(hdr, "alg", NULL)) == NULL ||
 	    strcmp(alg, "RS256") != 0) {
 		*reason = "token algorithm not accepted";
 		goto out;
@@ -669,7 +655,7 @@ cognito_verify(struct cognito *cg, const char *token, size_t len,
 		*reason = "token header has critical extensions";
 		goto out;
 	}
-	if ((kid = cognito_str(hdr, "kid", &kidlen)) == NULL || kidlen == 0 ||
+	if ((kid = jsonparse_str(hdr, "kid", &kidlen)) == NULL || kidlen == 0 ||
 	    kidlen > LIMIT_KID_BYTES || !cognito_printable(kid, kidlen)) {
 		*reason = "token has no usable key id";
 		goto out;

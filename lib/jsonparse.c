@@ -415,3 +415,17 @@ jsonparse_object(const char *buf, size_t len, size_t max_bytes,
 {
 	return jsonparse(buf, len, max_bytes, 1, out, why, whysz);
 }
+
+const char *
+jsonparse_str(json_object *o, const char *name, size_t *len)
+{
+	json_object *v;
+
+	if (!json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, name, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	if (len != NULL)
+		*len = (size_t)json_object_get_string_len(v);
+	return json_object_get_string(v);
+}

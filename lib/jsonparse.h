@@ -39,4 +39,9 @@ enum err	jsonparse_value(const char *buf, size_t len, size_t max_bytes,
 enum err	jsonparse_object(const char *buf, size_t len, size_t max_bytes,
 		    json_object **out, char *why, size_t whysz);
 
+/* The string member `name` of object o (borrowed from the tree), or NULL
+ * if o is not an object, or the member is absent or not a string; *len
+ * (if not NULL) is its length in bytes (it may hold \u0000). */
+const char	*jsonparse_str(json_object *o, const char *name, size_t *len);
+
 #endif /* JSONPARSE_H */

@@ -24,17 +24,6 @@
 /* Largest e we take: 64 bits is far beyond any real exponent. */
 #define JWKS_E_BYTES_MAX	8
 
-static const char *
-jwks_str(json_object *o, const char *name)
-{
-	json_object *v;
-
-	if (!json_object_object_get_ex(o, name, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 static int
 jwks_kid_valid(const char *kid)
 {
@@ -110,22 +99,25 @@ jwks_key_load(json_object *jwk, struct jwks_key *k, const char **why)
 	if (!json_object_is_type(jwk, json_type_object))
 		goto out;
 	*why = "kty is not RSA";
-	if ((s = jwks_str(jwk, "kty")) == NULL || strcmp(s, "RSA") != 0)
+	if ((s = jsonparse_str(jwk, "kty", NULL)) == NULL ||
+	    strcmp(s, "RSA") != 0)
 		goto out;
 	*why = "use is not sig";
 	if (json_object_object_get_ex(jwk, "use", NULL) &&
-	    ((s = jwks_str(jwk, "use")) == NULL || strcmp(s, "sig") != 0))
+	    ((s = jsonparse_str(jwk, "use", NULL)) == NULL ||
+	    strcmp(s, "sig") != 0))
 		goto out;
 	*why = "alg is not RS256";
 	if (json_object_object_get_ex(jwk, "alg", NULL) &&
-	    ((s = jwks_str(jwk, "alg")) == NULL || strcmp(s, "RS256") != 0))
+	    ((s = jsonparse_str(jwk, "alg", NULL)) == NULL ||
+	    strcmp(s, "RS256") != 0))
 		goto out;
 	*why = "missing or bad kid";
-	if ((s = jwks_str(jwk, "kid")) == NULL || !jwks_kid_valid(s))
+	if ((s = jsonparse_str(jwk, "kid", NULL)) == NULL || !jwks_kid_valid(s))
 		goto out;
 	memcpy(k->kid, s, strlen(s) + 1);
 	*why = "bad modulus n";
-	if ((s = jwks_str(jwk, "n")) == NULL ||
+	if ((s = jsonparse_str(jwk, "n", NULL)) == NULL ||
 	    (n = jwks_bn(s, LIMIT_RSA_BITS_MAX / 8 + 1)) == NULL)
 		goto out;
 	k->bits = BN_num_bits(n);
@@ -133,7 +125,7 @@ jwks_key_load(json_object *jwk, struct jwks_key *k, const char **why)
 	if (k->bits < LIMIT_RSA_BITS_MIN || k->bits > LIMIT_RSA_BITS_MAX)
 		goto out;
 	*why = "bad exponent e";
-	if ((s = jwks_str(jwk, "e")) == NULL ||
+	if ((s = jsonparse_str(jwk, "e", NULL)) == NULL ||
 	    (e = jwks_bn(s, JWKS_E_BYTES_MAX)) == NULL ||
 	    !BN_is_odd(e) || BN_is_one(e))
 		goto out;

@@ -306,17 +306,6 @@ awscred_parse_time(const char *s, int64_t *out)
 	return ERR_OK;
 }
 
-static const char *
-awscred_json_str(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 enum err
 awscred_parse_json(const char *buf, size_t len, enum awscred_source source,
     struct awscred *c)
@@ -341,13 +330,13 @@ awscred_parse_json(const char *buf, size_t len, enum awscred_source source,
 		goto out;
 	rc = ERR_FIELD;
 	if (json_object_object_get_ex(o, "Expiration", &v)) {
-		if ((exp = awscred_json_str(o, "Expiration")) == NULL ||
+		if ((exp = jsonparse_str(o, "Expiration", NULL)) == NULL ||
 		    awscred_parse_time(exp, &expiration) != ERR_OK)
 			goto out;
 	}
-	rc = awscred_set(c, awscred_json_str(o, "AccessKeyId"),
-	    awscred_json_str(o, "SecretAccessKey"),
-	    awscred_json_str(o, "Token"), expiration, source);
+	rc = awscred_set(c, jsonparse_str(o, "AccessKeyId", NULL),
+	    jsonparse_str(o, "SecretAccessKey", NULL),
+	    jsonparse_str(o, "Token", NULL), expiration, source);
 	if (rc == ERR_NOT_FOUND)
 		rc = ERR_FIELD;
 out:

@@ -256,17 +256,6 @@ out:
 	return rc;
 }
 
-static const char *
-eventbridge_get_str(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	if (!json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 /* Parse buf as one JSON object; NULL if it is anything else. */
 static struct json_object *
 eventbridge_parse_object(const char *buf, size_t len)
@@ -315,17 +304,17 @@ eventbridge_parse_response(const char *buf, size_t len, size_t n,
 		e = json_object_array_get_idx(arr, i);
 		if (e == NULL || !json_object_is_type(e, json_type_object))
 			goto out;
-		id = eventbridge_get_str(e, "EventId");
-		code = eventbridge_get_str(e, "ErrorCode");
+		id = jsonparse_str(e, "EventId", NULL);
+		code = jsonparse_str(e, "ErrorCode", NULL);
 		if ((id == NULL || *id == '\0') &&
 		    (code == NULL || *code == '\0'))
 			goto out;
 	}
 	for (i = 0; i < n; i++) {
 		e = json_object_array_get_idx(arr, i);
-		id = eventbridge_get_str(e, "EventId");
-		code = eventbridge_get_str(e, "ErrorCode");
-		msg = eventbridge_get_str(e, "ErrorMessage");
+		id = jsonparse_str(e, "EventId", NULL);
+		code = jsonparse_str(e, "ErrorCode", NULL);
+		msg = jsonparse_str(e, "ErrorMessage", NULL);
 		if (code != NULL && *code != '\0') {
 			eventbridge_set(&res[i],
 			    eventbridge_classify_entry(code), code, msg);
@@ -399,10 +388,10 @@ eventbridge_parse_error(int status, const char *buf, size_t len,
 	enum eventbridge_outcome oc;
 
 	if (buf != NULL && (root = eventbridge_parse_object(buf, len)) != NULL) {
-		if ((type = eventbridge_get_str(root, "__type")) == NULL)
-			type = eventbridge_get_str(root, "code");
-		if ((msg = eventbridge_get_str(root, "message")) == NULL)
-			msg = eventbridge_get_str(root, "Message");
+		if ((type = jsonparse_str(root, "__type", NULL)) == NULL)
+			type = jsonparse_str(root, "code", NULL);
+		if ((msg = jsonparse_str(root, "message", NULL)) == NULL)
+			msg = jsonparse_str(root, "Message", NULL);
 	}
 	/* "ns#Name:http://..." -> "Name" */
 	code[0] = '\0';

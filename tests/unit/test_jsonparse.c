@@ -151,6 +151,23 @@ test_jsonparse_object_refuses_other_values(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(why, "value expected"));
 }
 
+static void
+test_jsonparse_str_reads_string_members_only(void)
+{
+	json_object *o = NULL;
+	size_t len = 0;
+
+	CU_ASSERT_EQUAL_FATAL(jsonparse_object("{\"s\":\"a\\u0000b\",\"n\":1,"
+	    "\"z\":null}", 31, 64, &o, why, sizeof(why)), ERR_OK);
+	CU_ASSERT_STRING_EQUAL(jsonparse_str(o, "s", &len), "a");
+	CU_ASSERT_EQUAL(len, 3);
+	CU_ASSERT_PTR_NULL(jsonparse_str(o, "n", NULL));
+	CU_ASSERT_PTR_NULL(jsonparse_str(o, "z", NULL));
+	CU_ASSERT_PTR_NULL(jsonparse_str(o, "absent", NULL));
+	CU_ASSERT_PTR_NULL(jsonparse_str(NULL, "s", NULL));
+	json_object_put(o);
+}
+
 int
 test_jsonparse_suite(void)
 {
@@ -171,7 +188,9 @@ test_jsonparse_suite(void)
 	    CU_add_test(s, "refuses over-size",
 	    test_jsonparse_refuses_over_size) == NULL ||
 	    CU_add_test(s, "object refuses other values",
-	    test_jsonparse_object_refuses_other_values) == NULL)
+	    test_jsonparse_object_refuses_other_values) == NULL ||
+	    CU_add_test(s, "str reads string members only",
+	    test_jsonparse_str_reads_string_members_only) == NULL)
 		return -1;
 	return 0;
 }
