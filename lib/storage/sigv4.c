@@ -204,25 +204,6 @@ sigv4_hex(const unsigned char *in, size_t n, char *out)
 	buf_add_hex(&b, in, n);
 }
 
-static int
-sigv4_streq_ci(const char *a, const char *b)
-{
-	unsigned char ca, cb;
-
-	for (;; a++, b++) {
-		ca = (unsigned char)*a;
-		cb = (unsigned char)*b;
-		if (ca >= 'A' && ca <= 'Z')
-			ca += 'a' - 'A';
-		if (cb >= 'A' && cb <= 'Z')
-			cb += 'a' - 'A';
-		if (ca != cb)
-			return 0;
-		if (ca == '\0')
-			return 1;
-	}
-}
-
 /* ---------------------------------------------------------- validation */
 
 /* 1..max bytes of [a-z0-9-]: region and service names. */
@@ -1246,7 +1227,7 @@ sigv4_find(const struct sigv4_header *h, size_t n, const char *name,
 
 	*count = 0;
 	for (i = 0; i < n; i++)
-		if (h[i].name != NULL && sigv4_streq_ci(h[i].name, name)) {
+		if (h[i].name != NULL && strcasecmp(h[i].name, name) == 0) {
 			if (v == NULL)
 				v = h[i].value;
 			(*count)++;
