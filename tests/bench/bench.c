@@ -11,7 +11,14 @@
  *
  *   tests/bench/bench            run every benchmark
  *   tests/bench/bench NAME...    run only the named ones
+ *
+ * BENCH_OPS=N in the environment runs exactly N operations (rounded up to
+ * a batch) instead of BENCH_SECONDS: for counting instructions, which on
+ * the shared, loaded development VM are steadier than any clock, e.g.
+ *   BENCH_OPS=1024 valgrind --tool=callgrind tests/bench/bench presign
+ * and again with 6144; the difference / 5120 is one operation.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,7 +252,7 @@ bench_clock(clockid_t id)
 }
 
 static int
-bench_run(const struct bench *b)
+bench_run(const struct bench *b, unsigned long fixed_ops)
 {
 	void *ctx = NULL;
 	unsigned long ops = 0, k;
@@ -266,7 +273,7 @@ bench_run(const struct bench *b)
 				goto out;
 			}
 		elapsed = bench_clock(CLOCK_MONOTONIC) - start;
-	} while (elapsed < BENCH_SECONDS);
+	} while (fixed_ops > 0 ? ops < fixed_ops : elapsed < BENCH_SECONDS);
 	cpu = bench_clock(CLOCK_PROCESS_CPUTIME_ID) - cpu_start;
 	printf("%s: %.0f %s (%lu ops in %.2f s, %.0f per CPU-second)\n",
 	    b->name, (double)ops / elapsed, b->unit, ops, elapsed,
@@ -283,7 +290,19 @@ main(int argc, char **argv)
 {
 	size_t i;
 	int j, want, failed = 0, ran = 0;
+	unsigned long fixed_ops = 0;
+	const char *env;
+	char *end = NULL;
 
+	if ((env = getenv("BENCH_OPS")) != NULL && *env != '\0') {
+		errno = 0;
+		fixed_ops = strtoul(env, &end, 10);
+		if (errno != 0 || *end != '\0' || fixed_ops == 0 ||
+		    fixed_ops > 1000000000UL) {
+			fprintf(stderr, "bench: BENCH_OPS must be 1..1e9\n");
+			return 2;
+		}
+	}
 	for (i = 0; i < sizeof(bench_table) / sizeof(bench_table[0]); i++) {
 		want = argc < 2;
 		for (j = 1; j < argc; j++)
@@ -292,7 +311,7 @@ main(int argc, char **argv)
 		if (!want)
 			continue;
 		ran++;
-		if (bench_run(&bench_table[i]) != 0)
+		if (bench_run(&bench_table[i], fixed_ops) != 0)
 			failed++;
 	}
 	if (ran == 0) {
