@@ -21,7 +21,15 @@
 #include <openssl/evp.h>
 
 #include "aws.h"
+#include "checkopt.h"
 #include "log.h"
+
+/* A numeric option (tests/tools/checkopt.c). */
+static long
+num(const char *s)
+{
+	return checkopt_num("awscred_check", s, 2);
+}
 
 static void
 sha256_hex(const char *s, char out[65])
@@ -33,19 +41,6 @@ sha256_hex(const char *s, char out[65])
 	for (i = 0; i < n && i < 32; i++)
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 	out[64] = '\0';
-}
-
-static long
-num(const char *s)
-{
-	char *end;
-	long long v = strtoll(s, &end, 10);
-
-	if (*s == '\0' || *end != '\0' || v < 0 || v > 100000000) {
-		fprintf(stderr, "awscred_check: bad number %s\n", s);
-		exit(2);
-	}
-	return (long)v;
 }
 
 int

@@ -25,23 +25,18 @@
 #include <curl/curl.h>
 
 #include "aws.h"
+#include "checkopt.h"
 #include "clock.h"
 #include "journal.h"
 #include "log.h"
 
 #define ROWS_MAX	2000
 
+/* A numeric option (tests/tools/checkopt.c). */
 static long
 num(const char *s)
 {
-	char *end;
-	long long v = strtoll(s, &end, 10);
-
-	if (*s == '\0' || *end != '\0' || v < 0 || v > 100000000) {
-		fprintf(stderr, "deliver_events_check: bad number %s\n", s);
-		exit(1);
-	}
-	return (long)v;
+	return checkopt_num("deliver_events_check", s, 1);
 }
 
 static int

@@ -27,9 +27,18 @@
 #include <curl/curl.h>
 
 #include "aws.h"
+#include "checkopt.h"
 #include "backoff.h"
+#include "clock.h"
 #include "log.h"
 #include "manifest.h"
+
+/* A numeric option (tests/tools/checkopt.c). */
+static long
+num(const char *s)
+{
+	return checkopt_num("eventbridge_check", s, 1);
+}
 
 enum item_state { ITEM_PENDING, ITEM_SENT, ITEM_DEAD };
 
@@ -42,15 +51,6 @@ struct item {
 	char		 reason[EVENTBRIDGE_CODE_MAX + EVENTBRIDGE_MESSAGE_MAX + 64];
 };
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 pause_ms(int64_t ms)
 {
@@ -59,19 +59,6 @@ pause_ms(int64_t ms)
 	ts.tv_sec = (time_t)(ms / 1000);
 	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
 	nanosleep(&ts, NULL);
-}
-
-static long
-num(const char *s)
-{
-	char *end;
-	long long v = strtoll(s, &end, 10);
-
-	if (*s == '\0' || *end != '\0' || v < 0 || v > 100000000) {
-		fprintf(stderr, "eventbridge_check: bad number %s\n", s);
-		exit(1);
-	}
-	return (long)v;
 }
 
 /* Detail of item i, from the real renderer, optionally padded. */
@@ -92,7 +79,7 @@ make_detail(const char *run, long i, long pad, int bad)
 	ev.chunk_seq = i + 1;
 	ev.chunk_key = key;
 	ev.bytes = 1000 + i;
-	ev.timestamp_ms = now_ms();
+	ev.timestamp_ms = clock_wall_ms();
 	ev.event_id = id;
 	if (manifest_render_chunk_event(&ev, &d, &len) != ERR_OK)
 		return NULL;
@@ -180,9 +167,9 @@ main(int argc, char **argv)
 		snprintf(items[i].reason, sizeof(items[i].reason), "-");
 	}
 
-	deadline = now_ms() + 60000;
+	deadline = clock_wall_ms() + 60000;
 	for (;;) {
-		t = now_ms();
+		t = clock_wall_ms();
 		if (t > deadline) {
 			fprintf(stderr, "eventbridge_check: gave up at the "
 			    "deadline\n");
@@ -230,7 +217,7 @@ main(int argc, char **argv)
 			    &used) != ERR_OK || used == 0)
 				goto out;
 			requests++;
-			t = now_ms();
+			t = clock_wall_ms();
 			for (k = 0; k < used; k++) {
 				struct item *it = &items[idx[j + k]];
 
