@@ -280,7 +280,7 @@ s3_request_x(struct s3 *s3, const char *method, const char *key,
 	char *url = NULL;
 	struct curl_slist *list = NULL, *tmp;
 	char line[4096];
-	size_t nh = 0, i, plen;
+	size_t nh = 0, i;
 	curl_off_t cl = -1;
 	CURLcode cc;
 	enum err rc;
@@ -289,20 +289,12 @@ s3_request_x(struct s3 *s3, const char *method, const char *key,
 
 	memset(&loc, 0, sizeof(loc));
 	memset(&sig, 0, sizeof(sig));
-	rc = s3loc_locate(s3->endpoint, s3->bucket, key != NULL ? key : "x",
+	rc = key != NULL ? s3loc_locate(s3->endpoint, s3->bucket, key,
+	    s3->addressing, &loc) : s3loc_bucket(s3->endpoint, s3->bucket,
 	    s3->addressing, &loc);
 	if (rc != ERR_OK) {
 		log_error("cannot locate s3 object %s", key != NULL ? key : "");
 		goto out;
-	}
-	if (key == NULL) {
-		/* The bucket: "/bucket" (path style) or "/" (virtual). */
-		plen = strlen(loc.path);
-		loc.path[plen - (s3->addressing == S3LOC_PATH_STYLE ? 2 : 1)] =
-		    '\0';
-		plen = strlen(loc.url);
-		loc.url[plen - (s3->addressing == S3LOC_PATH_STYLE ? 2 : 1)] =
-		    '\0';
 	}
 	if (ctype != NULL) {
 		hdr[nh].name = "content-type";

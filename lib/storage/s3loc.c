@@ -6,8 +6,9 @@
  * and so fuzzed on its own (tests/fuzz/fuzz_s3loc.c).  s3loc_locate() parses
  * the endpoint into scheme, host and port (s3loc_endpoint()), checks the
  * bucket and key, then writes the three strings.  The signer uses it for
- * every presigned URL (sigv4_presign_url()) and fcgi/s3.c for every signed
- * request, and at start-up to check s3_endpoint and s3_bucket.
+ * every presigned URL (sigv4_presign_url()), fcgi/s3.c for every signed
+ * request (s3loc_bucket() for those on the bucket itself), and the config
+ * check to try s3_endpoint and s3_bucket.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,7 +204,8 @@ s3loc_key_ok(const char *s)
 	return 1;
 }
 
-/* Host, path and URL into *out from checked parts. */
+/* Host, path and URL into *out from checked parts; key NULL: the bucket
+ * itself ("/bucket" or "/"). */
 static enum err
 s3loc_write(const struct s3loc_ep *ep, const char *bucket, const char *key,
     enum s3loc_addressing addressing, struct s3loc *out)
@@ -232,7 +234,8 @@ s3loc_write(const struct s3loc_ep *ep, const char *bucket, const char *key,
 	buf_addc(&b, '/');
 	if (!virt) {
 		buf_adds(&b, bucket);
-		buf_addc(&b, '/');
+		if (key != NULL)
+			buf_addc(&b, '/');
 	}
 	buf_adds(&b, key);
 	if ((out->path = buf_take(&b)) == NULL)
@@ -245,8 +248,9 @@ s3loc_write(const struct s3loc_ep *ep, const char *bucket, const char *key,
 	return ERR_OK;
 }
 
-enum err
-s3loc_locate(const char *endpoint, const char *bucket, const char *key,
+/* s3loc_locate() and s3loc_bucket(): key NULL is the bucket. */
+static enum err
+s3loc_make(const char *endpoint, const char *bucket, const char *key,
     enum s3loc_addressing addressing, struct s3loc *out)
 {
 	struct s3loc_ep ep;
@@ -268,7 +272,7 @@ s3loc_locate(const char *endpoint, const char *bucket, const char *key,
 		log_warn("virtual-hosted addressing needs a DNS endpoint");
 		return ERR_INVAL;
 	}
-	if (key == NULL || !s3loc_key_ok(key)) {
+	if (key != NULL && !s3loc_key_ok(key)) {
 		log_warn("object key empty, too long, not UTF-8 or has "
 		    "control characters");
 		return ERR_INVAL;
@@ -276,6 +280,25 @@ s3loc_locate(const char *endpoint, const char *bucket, const char *key,
 	if ((e = s3loc_write(&ep, bucket, key, addressing, out)) != ERR_OK)
 		s3loc_free(out);
 	return e;
+}
+
+enum err
+s3loc_locate(const char *endpoint, const char *bucket, const char *key,
+    enum s3loc_addressing addressing, struct s3loc *out)
+{
+	if (key == NULL) {
+		memset(out, 0, sizeof(*out));
+		log_warn("object key missing");
+		return ERR_INVAL;
+	}
+	return s3loc_make(endpoint, bucket, key, addressing, out);
+}
+
+enum err
+s3loc_bucket(const char *endpoint, const char *bucket,
+    enum s3loc_addressing addressing, struct s3loc *out)
+{
+	return s3loc_make(endpoint, bucket, NULL, addressing, out);
 }
 
 void

@@ -56,6 +56,13 @@ struct s3loc {
  */
 enum err	s3loc_locate(const char *endpoint, const char *bucket,
 		    const char *key, enum s3loc_addressing, struct s3loc *out);
+/*
+ * The bucket itself, for bucket requests (ListObjectsV2, DeleteObjects, the
+ * health probe's HEAD): path "/bucket" (path style) or "/" (virtual-
+ * hosted), checked and returned as s3loc_locate() does, without a key.
+ */
+enum err	s3loc_bucket(const char *endpoint, const char *bucket,
+		    enum s3loc_addressing, struct s3loc *out);
 /* Frees and empties *loc; NULL and an empty struct are no-ops. */
 void		s3loc_free(struct s3loc *loc);
 

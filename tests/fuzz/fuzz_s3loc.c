@@ -1,17 +1,19 @@
 /*
  * fuzz_s3loc.c: libFuzzer target for lib/storage/s3loc.c.
  *
- * Input: one byte choosing the addressing (0 path style, 1 virtual-hosted,
- * 2 a value that is neither), then endpoint '|' bucket '|' key (the key is
- * everything after the second '|', so it may hold '|' itself).  When
- * s3loc_locate() accepts, what it wrote must be what s3loc.h promises:
- *   - path is "/bucket/key" or "/key", byte for byte;
+ * Input: one byte choosing the addressing (its value % 3: 0 path style, 1
+ * virtual-hosted, 2 a value that is neither) and, when (value / 3) is odd,
+ * the bucket itself (s3loc_bucket(), the key ignored); then endpoint '|'
+ * bucket '|' key (the key is everything after the second '|', so it may
+ * hold '|' itself).  When the call accepts, what it wrote must be what
+ * s3loc.h promises:
+ *   - path is "/bucket/key" or "/key" ("/bucket" or "/"), byte for byte;
  *   - host is [bucket.]host[:port] of safe bytes, at most 255;
  *   - url is scheme://host + path in the SigV4 URI encoding, and
  *     decoding its path gives path back: nothing a key holds ("?", "#",
  *     "%2f", "..") changes the URL's structure;
- *   - the signer presigns the same location (its own host and path checks
- *     agree with ours) and the presigned URL starts with url + '?'.
+ *   - the signer presigns the same object location (its own host and path
+ *     checks agree with ours) and the presigned URL starts with url + '?'.
  * When it refuses, *out is empty.
  */
 #include <stdint.h>
@@ -134,7 +136,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum s3loc_addressing a;
 	struct s3loc l;
 	size_t n, hlen;
-	int virt;
+	int virt, whole;
 
 	static int quiet;
 
@@ -147,6 +149,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	a = (enum s3loc_addressing)(data[0] % 3);
 	virt = a == S3LOC_VIRTUAL_HOSTED;
+	whole = (data[0] / 3) & 1;
 	in = data + 1;
 	n = size - 1;
 	if ((bar1 = memchr(in, '|', n)) == NULL ||
@@ -157,7 +160,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bucket = dup_part(bar1 + 1, (size_t)(bar2 - bar1 - 1));
 	key = dup_part(bar2 + 1, n - (size_t)(bar2 + 1 - in));
 
-	if (s3loc_locate(endpoint, bucket, key, a, &l) != ERR_OK) {
+	if ((whole ? s3loc_bucket(endpoint, bucket, a, &l) :
+	    s3loc_locate(endpoint, bucket, key, a, &l)) != ERR_OK) {
 		if (l.host != NULL || l.path != NULL || l.url != NULL)
 			abort();
 		goto out;
@@ -170,9 +174,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((want = malloc(n)) == NULL)
 		abort();
 	if (virt)
-		snprintf(want, n, "/%s", key);
+		snprintf(want, n, "/%s", whole ? "" : key);
 	else
-		snprintf(want, n, "/%s/%s", bucket, key);
+		snprintf(want, n, "/%s%s%s", bucket, whole ? "" : "/",
+		    whole ? "" : key);
 	if (strcmp(l.path, want) != 0)
 		abort();
 
@@ -190,7 +195,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	check_url_path(scheme_end + hlen, l.path);
 
-	check_presign(&l, endpoint, bucket, key, a);
+	if (!whole)
+		check_presign(&l, endpoint, bucket, key, a);
 	s3loc_free(&l);
 	if (l.host != NULL || l.path != NULL || l.url != NULL)
 		abort();

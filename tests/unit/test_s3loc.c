@@ -279,6 +279,39 @@ url_path_is_the_path_sigv4_signs(void)
 	s3loc_free(NULL);
 }
 
+static void
+bucket_is_located_without_a_key(void)
+{
+	struct s3loc l;
+
+	CU_ASSERT_EQUAL_FATAL(s3loc_bucket("http://127.0.0.1:4568", "audio",
+	    S3LOC_PATH_STYLE, &l), ERR_OK);
+	CU_ASSERT_STRING_EQUAL(l.host, "127.0.0.1:4568");
+	CU_ASSERT_STRING_EQUAL(l.path, "/audio");
+	CU_ASSERT_STRING_EQUAL(l.url, "http://127.0.0.1:4568/audio");
+	s3loc_free(&l);
+	CU_ASSERT_EQUAL_FATAL(s3loc_bucket("https://s3.eu-west-1.amazonaws.com",
+	    "my-bucket", S3LOC_VIRTUAL_HOSTED, &l), ERR_OK);
+	CU_ASSERT_STRING_EQUAL(l.host, "my-bucket.s3.eu-west-1.amazonaws.com");
+	CU_ASSERT_STRING_EQUAL(l.path, "/");
+	CU_ASSERT_STRING_EQUAL(l.url,
+	    "https://my-bucket.s3.eu-west-1.amazonaws.com/");
+	s3loc_free(&l);
+
+	/* The endpoint and bucket rules are the same; a NULL key is not
+	 * the bucket for s3loc_locate(). */
+	CU_ASSERT_EQUAL(s3loc_bucket("http://h/x", "b", S3LOC_PATH_STYLE, &l),
+	    ERR_INVAL);
+	CU_ASSERT_PTR_NULL(l.url);
+	CU_ASSERT_EQUAL(s3loc_bucket("http://10.0.0.1", "bucket",
+	    S3LOC_VIRTUAL_HOSTED, &l), ERR_INVAL);
+	CU_ASSERT_EQUAL(s3loc_bucket("http://h", "a/b", S3LOC_PATH_STYLE, &l),
+	    ERR_INVAL);
+	CU_ASSERT_EQUAL(s3loc_locate("http://h", "b", NULL, S3LOC_PATH_STYLE,
+	    &l), ERR_INVAL);
+	CU_ASSERT_PTR_NULL(l.path);
+}
+
 int
 test_s3loc_suite(void)
 {
@@ -298,7 +331,9 @@ test_s3loc_suite(void)
 	    "s3s_limit", keys_are_strict_utf8_without_controls_up_to_s3s_limit)
 	    == NULL ||
 	    CU_add_test(s, "url_path_is_the_path_sigv4_signs",
-	    url_path_is_the_path_sigv4_signs) == NULL)
+	    url_path_is_the_path_sigv4_signs) == NULL ||
+	    CU_add_test(s, "bucket_is_located_without_a_key",
+	    bucket_is_located_without_a_key) == NULL)
 		return -1;
 	return 0;
 }
