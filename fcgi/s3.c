@@ -262,6 +262,43 @@ s3_header(char *buf, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
+/* The handle, reset, set up for one request: URL, signed headers, where
+ * the answer goes, and the method with its body. */
+static void
+s3_curl_prepare(struct s3 *s3, const char *method, const char *url,
+    struct curl_slist *list, const void *body, size_t len,
+    const struct s3_extra *x)
+{
+	curl_easy_reset(s3->curl);
+	s3->errlen = 0;
+	s3->errbody[0] = '\0';
+	curlsafe_setup(s3->curl, url, "http,https",
+	    s3->timeout_ms, s3->connect_timeout_ms);
+	curl_easy_setopt(s3->curl, CURLOPT_HTTPHEADER, list);
+	if (x != NULL && x->sink != NULL) {
+		curl_easy_setopt(s3->curl, CURLOPT_WRITEFUNCTION,
+		    httpbody_write);
+		curl_easy_setopt(s3->curl, CURLOPT_WRITEDATA, x->sink);
+	} else {
+		curl_easy_setopt(s3->curl, CURLOPT_WRITEFUNCTION, s3_collect);
+		curl_easy_setopt(s3->curl, CURLOPT_WRITEDATA, s3);
+	}
+	if (x != NULL && x->meta != NULL) {
+		memset(x->meta, 0, sizeof(*x->meta));
+		curl_easy_setopt(s3->curl, CURLOPT_HEADERFUNCTION, s3_header);
+		curl_easy_setopt(s3->curl, CURLOPT_HEADERDATA, x->meta);
+	}
+	if (strcmp(method, "HEAD") == 0) {
+		curl_easy_setopt(s3->curl, CURLOPT_NOBODY, 1L);
+	} else if (strcmp(method, "PUT") == 0 || strcmp(method, "POST") == 0) {
+		curl_easy_setopt(s3->curl, CURLOPT_CUSTOMREQUEST, method);
+		curl_easy_setopt(s3->curl, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(s3->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)len);
+	} else
+		curl_easy_setopt(s3->curl, CURLOPT_CUSTOMREQUEST, method);
+}
+
 /*
  * One signed request.  key NULL: the bucket itself.  On an HTTP answer
  * returns ERR_OK with *status (and *clen for HEAD); ERR_UNAVAILABLE if no
@@ -344,34 +381,8 @@ s3_request_x(struct s3 *s3, const char *method, const char *key,
 		xalloc_die(0, __func__);
 	list = tmp;
 
-	curl_easy_reset(s3->curl);
-	s3->errlen = 0;
-	s3->errbody[0] = '\0';
-	curlsafe_setup(s3->curl, url != NULL ? url : loc.url, "http,https",
-	    s3->timeout_ms, s3->connect_timeout_ms);
-	curl_easy_setopt(s3->curl, CURLOPT_HTTPHEADER, list);
-	if (x != NULL && x->sink != NULL) {
-		curl_easy_setopt(s3->curl, CURLOPT_WRITEFUNCTION,
-		    httpbody_write);
-		curl_easy_setopt(s3->curl, CURLOPT_WRITEDATA, x->sink);
-	} else {
-		curl_easy_setopt(s3->curl, CURLOPT_WRITEFUNCTION, s3_collect);
-		curl_easy_setopt(s3->curl, CURLOPT_WRITEDATA, s3);
-	}
-	if (x != NULL && x->meta != NULL) {
-		memset(x->meta, 0, sizeof(*x->meta));
-		curl_easy_setopt(s3->curl, CURLOPT_HEADERFUNCTION, s3_header);
-		curl_easy_setopt(s3->curl, CURLOPT_HEADERDATA, x->meta);
-	}
-	if (strcmp(method, "HEAD") == 0) {
-		curl_easy_setopt(s3->curl, CURLOPT_NOBODY, 1L);
-	} else if (strcmp(method, "PUT") == 0 || strcmp(method, "POST") == 0) {
-		curl_easy_setopt(s3->curl, CURLOPT_CUSTOMREQUEST, method);
-		curl_easy_setopt(s3->curl, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(s3->curl, CURLOPT_POSTFIELDSIZE_LARGE,
-		    (curl_off_t)len);
-	} else
-		curl_easy_setopt(s3->curl, CURLOPT_CUSTOMREQUEST, method);
+	s3_curl_prepare(s3, method, url != NULL ? url : loc.url, list, body,
+	    len, x);
 
 	cc = curl_easy_perform(s3->curl);
 	if (cc != CURLE_OK) {
