@@ -8,8 +8,8 @@
  * recordings.c: the handlers), the S3 adapter over libcurl (s3.c) and its
  * config table and config check (api_conf.c).  Everything that can be
  * done without I/O lives in lib/ (JWT checks, JSON validation) and
- * lib/storage/ (SigV4, S3 keys, the journal, manifest rendering, the AWS
- * credential chain and the EventBridge sender).
+ * lib/storage/ (route matching, SigV4, S3 keys, the journal, manifest
+ * rendering, the AWS credential chain and the EventBridge sender).
  *
  * Lifetimes: struct api_conf is loaded once per process (and again on
  * SIGHUP); struct app is one per worker process, opened after fork() (the
@@ -281,7 +281,9 @@ struct req {
 	struct app		*app;
 	char			 id[REQ_ID_SIZE];
 	const char		*method;	/* from the params; borrowed */
-	char			*path;		/* REQUEST_URI minus query */
+	const char		*uri;		/* REQUEST_URI, query and all;
+						 * borrowed */
+	int			 path_len;	/* of uri before its query */
 	const char		*origin;	/* NULL if none or not allowed */
 	char			*body;
 	size_t			 body_len;
@@ -293,8 +295,8 @@ struct req {
 	int64_t			 start_ms;
 };
 
-/* Build the context for an accepted request: request id, method, path,
- * allowed CORS origin.  ERR_NOMEM only. */
+/* Build the context for an accepted request: request id, method, URI,
+ * allowed CORS origin.  Allocates nothing: ERR_OK. */
 enum err	req_init(struct req *, FCGX_Request *, struct app *);
 void		req_free(struct req *);
 /* A FastCGI param (CGI variable) or NULL. */

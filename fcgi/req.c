@@ -21,6 +21,7 @@
 #include "journal.h"
 #include "jsonv.h"
 #include "log.h"
+#include "route.h"
 #include "xalloc.h"
 
 const char *
@@ -67,8 +68,8 @@ req_new_id(char *out, size_t outsz)
 enum err
 req_init(struct req *r, FCGX_Request *fr, struct app *app)
 {
-	const char *uri, *q, *origin, *given;
-	size_t i, len;
+	const char *origin, *given;
+	size_t i;
 
 	memset(r, 0, sizeof(*r));
 	r->fr = fr;
@@ -82,15 +83,14 @@ req_init(struct req *r, FCGX_Request *fr, struct app *app)
 	r->method = req_param(r, "REQUEST_METHOD");
 	if (r->method == NULL)
 		r->method = "";
-	uri = req_param(r, "REQUEST_URI");
-	if (uri == NULL)
-		uri = req_param(r, "SCRIPT_NAME");
-	if (uri == NULL)
-		uri = "";
-	q = strchr(uri, '?');
-	len = q != NULL ? (size_t)(q - uri) : strlen(uri);
-	if ((r->path = strndup(uri, len)) == NULL)
-		return ERR_NOMEM;
+	/* The query is left on: route_match() stops at the '?'. */
+	r->uri = req_param(r, "REQUEST_URI");
+	if (r->uri == NULL)
+		r->uri = req_param(r, "SCRIPT_NAME");
+	if (r->uri == NULL)
+		r->uri = "";
+	/* For the access log: a FastCGI param length has 31 bits. */
+	r->path_len = (int)route_path_len(r->uri);
 	/* "*" allows every origin and is what is answered: tokens travel
 	 * in the Authorization header, never in cookies, so no credentials
 	 * mode is needed (and "*" is not allowed with one). */
@@ -110,7 +110,6 @@ req_init(struct req *r, FCGX_Request *fr, struct app *app)
 void
 req_free(struct req *r)
 {
-	free(r->path);
 	free(r->body);
 	jsonv_free(r->doc);
 	memset(r, 0, sizeof(*r));

@@ -5,9 +5,12 @@
  * bearer token (401 + WWW-Authenticate), JSON body (415/413/400).
  * GET /api/audio/healthz lives here too.
  *
- * Paths are matched on REQUEST_URI without its query, segment by segment;
- * "{id}" matches one non-empty segment, which must then be a valid session
- * id or the session is "not found" (never a route error).
+ * Which route a request is, and the paths themselves, is decided by
+ * lib/storage/route.c (unit-tested and fuzzed); this file maps each route
+ * and method to its handler and runs the checks in the order the API
+ * answers them: 404, preflight, 405, 401, session id, body.  A "{id}"
+ * that is not a valid session id is "session not found" after the token
+ * check, never a route error.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,77 +22,38 @@
 #include "cognito.h"
 #include "journal.h"
 #include "log.h"
-#include "s3key.h"
+#include "route.h"
 #include "tokcache.h"
 
-#define ROUTE_PREFIX	"/api/audio"
-
-/* One method of a route. */
-struct route_method {
-	const char	*method;
+/* What a route and verb run (route.h has the paths and Allow lists). */
+struct route_handler {
 	int		 body;		/* reads a JSON body */
 	void		(*handler)(struct req *);
 };
 
-#define ROUTE_METHODS	2
-
-struct route {
-	const char		*pattern;	/* after ROUTE_PREFIX */
-	const char		*allow;		/* for 405, OPTIONS, preflight */
-	int			 auth;
-	struct route_method	 m[ROUTE_METHODS];
-};
-
 static void	routes_health(struct req *);
 
-/* HEAD is answered wherever GET is (the body left out by req.c); OPTIONS
- * everywhere.  Allow lists exactly what is served. */
-static const struct route routes[] = {
-	{ "/sessions", "GET, HEAD, POST, OPTIONS", 1, {
-	    { "POST", 1, sessions_create },
-	    { "GET", 0, recordings_list } } },
-	{ "/sessions/{id}", "GET, HEAD, DELETE, OPTIONS", 1, {
-	    { "GET", 0, recordings_get },
-	    { "DELETE", 0, recordings_delete } } },
-	{ "/sessions/{id}/chunks/presign", "POST, OPTIONS", 1, {
-	    { "POST", 1, sessions_presign } } },
-	{ "/sessions/{id}/chunks/complete", "POST, OPTIONS", 1, {
-	    { "POST", 1, sessions_complete } } },
-	{ "/sessions/{id}/manifest", "PUT, OPTIONS", 1, {
-	    { "PUT", 1, sessions_manifest } } },
-	{ "/sessions/{id}/finalize", "POST, OPTIONS", 1, {
-	    { "POST", 1, sessions_finalize } } },
-	{ "/healthz", "GET, HEAD, OPTIONS", 0, {
-	    { "GET", 0, routes_health } } },
+/* Every route needs a token but /healthz, which a load balancer calls. */
+static const int routes_auth_needed[ROUTE__N] = {
+	[ROUTE_SESSIONS] = 1, [ROUTE_SESSION] = 1, [ROUTE_PRESIGN] = 1,
+	[ROUTE_COMPLETE] = 1, [ROUTE_MANIFEST] = 1, [ROUTE_FINALIZE] = 1,
 };
 
-/* Match path against pattern; on a match with "{id}" set *id and *idlen. */
-static int
-routes_match(const char *pattern, const char *path, const char **id,
-    size_t *idlen)
-{
-	const char *p = pattern, *s = path;
-
-	while (*p != '\0') {
-		if (strncmp(p, "{id}", 4) == 0) {
-			const char *end = strchr(s, '/');
-			size_t n = end != NULL ? (size_t)(end - s) : strlen(s);
-
-			if (n == 0)
-				return 0;
-			*id = s;
-			*idlen = n;
-			s += n;
-			p += 4;
-			continue;
-		}
-		if (*p != *s)
-			return 0;
-		p++;
-		s++;
-	}
-	return *s == '\0';
-}
+/* HEAD is answered wherever GET is (the body left out by req.c), OPTIONS
+ * by the preflight: neither has a row. */
+static const struct route_handler routes[ROUTE__N][ROUTE_VERB__N] = {
+	[ROUTE_SESSIONS] = {
+	    [ROUTE_POST] = { 1, sessions_create },
+	    [ROUTE_GET] = { 0, recordings_list } },
+	[ROUTE_SESSION] = {
+	    [ROUTE_GET] = { 0, recordings_get },
+	    [ROUTE_DELETE] = { 0, recordings_delete } },
+	[ROUTE_PRESIGN] = { [ROUTE_POST] = { 1, sessions_presign } },
+	[ROUTE_COMPLETE] = { [ROUTE_POST] = { 1, sessions_complete } },
+	[ROUTE_MANIFEST] = { [ROUTE_PUT] = { 1, sessions_manifest } },
+	[ROUTE_FINALIZE] = { [ROUTE_POST] = { 1, sessions_finalize } },
+	[ROUTE_HEALTHZ] = { [ROUTE_GET] = { 0, routes_health } },
+};
 
 /* Verify the bearer token; on failure the 401/503 has been sent. */
 static enum err
@@ -133,58 +97,43 @@ routes_auth(struct req *r)
 void
 routes_handle(struct req *r)
 {
-	const struct route *rt = NULL;
-	const struct route_method *m = NULL;
-	const char *id = NULL, *rest, *method;
-	size_t idlen = 0, i, plen = sizeof(ROUTE_PREFIX) - 1;
+	const struct route_handler *h;
+	struct route_match m;
+	enum err rc;
 
-	if (strncmp(r->path, ROUTE_PREFIX, plen) == 0) {
-		rest = r->path + plen;
-		for (i = 0; i < sizeof(routes) / sizeof(routes[0]); i++)
-			if (routes_match(routes[i].pattern, rest, &id, &idlen)) {
-				rt = &routes[i];
-				break;
-			}
-	}
-	if (rt == NULL) {
+	rc = route_match(r->method, r->uri, &m);
+	if (rc == ERR_NOT_FOUND) {
 		req_error(r, ERR_NOT_FOUND, "no such route", NULL, NULL);
 		return;
 	}
-	if (strcmp(r->method, "OPTIONS") == 0) {
-		req_preflight(r, rt->allow);
+	if (rc == ERR_OK && m.verb == ROUTE_OPTIONS) {
+		req_preflight(r, m.allow);
 		return;
 	}
-	/* HEAD is GET without the body: same handler, same headers. */
-	method = strcmp(r->method, "HEAD") == 0 ? "GET" : r->method;
-	for (i = 0; i < ROUTE_METHODS && rt->m[i].method != NULL; i++)
-		if (strcmp(method, rt->m[i].method) == 0) {
-			m = &rt->m[i];
-			break;
-		}
-	if (m == NULL) {
+	h = rc == ERR_OK ? &routes[m.route][m.verb] : NULL;
+	if (h == NULL || h->handler == NULL) {
 		char msg[160];
 
 		/* The method is the web server's token; %.16s bounds it. */
 		snprintf(msg, sizeof(msg), "method %.16s is not allowed on "
-		    "this route; allowed: %s", r->method, rt->allow);
-		req_error(r, ERR_METHOD, msg, NULL, rt->allow);
+		    "this route; allowed: %s", r->method, m.allow);
+		req_error(r, ERR_METHOD, msg, NULL, m.allow);
 		return;
 	}
-	if (rt->auth && routes_auth(r) != ERR_OK)
+	if (routes_auth_needed[m.route] && routes_auth(r) != ERR_OK)
 		return;
-	if (id != NULL) {
-		if (idlen > LIMIT_SESSION_ID_BYTES ||
-		    !s3key_valid_session(id, idlen)) {
+	if (m.id != NULL) {
+		if (!m.id_ok) {
 			req_error(r, ERR_NOT_FOUND, "session not found", NULL,
 			    NULL);
 			return;
 		}
-		memcpy(r->session_id, id, idlen);
-		r->session_id[idlen] = '\0';
+		memcpy(r->session_id, m.id, m.idlen);
+		r->session_id[m.idlen] = '\0';
 	}
-	if (m->body && req_read_json(r) != ERR_OK)
+	if (h->body && req_read_json(r) != ERR_OK)
 		return;
-	m->handler(r);
+	h->handler(r);
 }
 
 /* GET /api/audio/healthz: journal and S3 reachable and delivery not stuck

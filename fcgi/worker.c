@@ -106,7 +106,7 @@ worker_serve(FCGX_Request *fr, struct app *app)
 	}
 	log_set_request_id(r.id);
 	routes_handle(&r);
-	log_info("%s %s %d", r.method, r.path, r.status);
+	log_info("%s %.*s %d", r.method, r.path_len, r.uri, r.status);
 	req_free(&r);
 	log_set_request_id(NULL);
 }

@@ -28,6 +28,7 @@
 #include "jwks_cache.h"
 #include "limit.h"
 #include "mint.h"
+#include "route.h"
 #include "sigv4.h"
 
 #define BENCH_SECONDS	1.5
@@ -231,6 +232,58 @@ bench_jwt_teardown(void *ctx)
 	free(b);
 }
 
+/* --------------------------------------------------------------- route */
+
+/*
+ * What every request does first: match its method and REQUEST_URI to a
+ * route (lib/storage/route.c).  The mix is the API's traffic: mostly
+ * presign and complete, some of the rest, one 404 and one 405.
+ */
+#define BENCH_SID	"session-1764093600123-0b6e8a34-5c1d-4e2f-8a9b-0c1d2e3f4a5b"
+
+static const struct {
+	const char	*method, *uri;
+	enum err	 want;
+} bench_route_reqs[] = {
+	{ "POST", ROUTE_PREFIX "/sessions/" BENCH_SID "/chunks/presign",
+	    ERR_OK },
+	{ "POST", ROUTE_PREFIX "/sessions/" BENCH_SID "/chunks/complete",
+	    ERR_OK },
+	{ "POST", ROUTE_PREFIX "/sessions/" BENCH_SID "/chunks/presign",
+	    ERR_OK },
+	{ "POST", ROUTE_PREFIX "/sessions/" BENCH_SID "/chunks/complete",
+	    ERR_OK },
+	{ "PUT", ROUTE_PREFIX "/sessions/" BENCH_SID "/manifest", ERR_OK },
+	{ "GET", ROUTE_PREFIX "/sessions?limit=20&cursor=abc", ERR_OK },
+	{ "GET", ROUTE_PREFIX "/healthz", ERR_OK },
+	{ "GET", ROUTE_PREFIX "/nowhere", ERR_NOT_FOUND },
+	{ "GET", ROUTE_PREFIX "/sessions/" BENCH_SID "/finalize", ERR_METHOD },
+};
+
+static int
+bench_route_setup(void **ctx)
+{
+	*ctx = (void *)bench_route_reqs;
+	return 0;
+}
+
+static int
+bench_route_op(void *ctx, unsigned long i)
+{
+	size_t k = i % (sizeof(bench_route_reqs) / sizeof(bench_route_reqs[0]));
+	struct route_match m;
+
+	(void)ctx;
+	return route_match(bench_route_reqs[k].method, bench_route_reqs[k].uri,
+	    &m) == bench_route_reqs[k].want ? 0 : -1;
+}
+
+static void
+bench_route_teardown(void *ctx)
+{
+	(void)ctx;
+}
+
 /* ---------------------------------------------------------------- runner */
 
 static const struct bench bench_table[] = {
@@ -240,6 +293,8 @@ static const struct bench bench_table[] = {
 	    bench_presign_headers_op, bench_presign_teardown },
 	{ "jwt-verify", "tokens/s (keys cached)", bench_jwt_setup,
 	    bench_jwt_op, bench_jwt_teardown },
+	{ "route", "requests/s", bench_route_setup, bench_route_op,
+	    bench_route_teardown },
 };
 
 static double

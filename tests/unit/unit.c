@@ -38,6 +38,7 @@ static const struct {
 	{ "b64url", test_b64url_suite },
 
 	/* storage path */
+	{ "route", test_route_suite },
 	{ "codec", test_codec_suite },
 	{ "s3meta", test_s3meta_suite },
 	{ "journal", test_journal_suite },

@@ -39,6 +39,7 @@ int	test_cognito_suite(void);
 int	test_b64url_suite(void);
 
 /* storage path */
+int	test_route_suite(void);
 int	test_codec_suite(void);
 int	test_s3meta_suite(void);
 int	test_journal_suite(void);
