@@ -72,6 +72,7 @@ struct api_conf {
 
 	char		*journal;
 	int64_t		 journal_busy_timeout;
+	char		*state_dir;		/* "": the journal's directory */
 
 	char		*s3_bucket;
 	char		*s3_region;
@@ -241,11 +242,32 @@ void		app_close(struct app *);
  * longer exists (killed mid-write): its leases may be ended at once. */
 int		app_owner_gone(const struct app *, const char *owner);
 
+/* ------------------------------------------------------------ hoststate */
+
+/*
+ * The small files the workers of one host share (hoststate.c).
+ * hoststate_open: open (creating, mode 0600) the file named for suffix
+ * (".s3probe"), its path in path for messages; the fd, or -1 with errno
+ * set.  hoststate_lock: flock(2) it exclusively, waiting or not; 0 when
+ * held.  hoststate_read: the whole file if 1..max bytes, NUL-terminated,
+ * in a new buffer (NULL otherwise).  hoststate_replace: make head + body
+ * the whole file; 0, or -1 with errno set.
+ */
+#define HOSTSTATE_PATH_SIZE	2112	/* state_dir + '/' + journal + suffix */
+
+int		hoststate_open(const struct api_conf *, const char *suffix,
+		    char *path, size_t pathsz);
+int		hoststate_lock(int fd, int wait);
+void		hoststate_unlock(int fd);
+char		*hoststate_read(int fd, size_t max, size_t *len);
+int		hoststate_replace(int fd, const void *head, size_t hlen,
+		    const void *body, size_t blen);
+
 /* ------------------------------------------------------------ jwksshare */
 
 /* The verifier's key fetcher (jwks_cache.h's jwks_fetch_fn; arg is the
  * struct app): one fetch per host and refetch interval, shared through
- * <journal>.jwks (see jwksshare.c). */
+ * the host's .jwks state file (see jwksshare.c). */
 enum err	jwksshare_fetch(void *arg, const char *url, long timeout_ms,
 		    size_t max, char **body, size_t *len);
 

@@ -115,6 +115,11 @@ const struct conf_key api_conf_table[] = {
 	{ "journal_busy_timeout", CONF_DURATION, 1, 600 * 1000, "5s", NULL,
 	    0, NULL, "how long a write waits for the journal lock (503 after)",
 	    OFF(journal_busy_timeout) },
+	{ "state_dir", CONF_STRING, 0, 1024, "", "AUDIO_API_STATE_DIR", 0,
+	    NULL, "directory of the small files the workers of a host share "
+	    "(the last S3 probe of /healthz, the last signing-key fetch), "
+	    "named after the journal's file; empty: next to the journal",
+	    OFF(state_dir) },
 
 	{ "s3_bucket", CONF_STRING, 3, 255, NULL, "S3_BUCKET",
 	    CONF_REQUIRED, NULL, "bucket the chunks and manifests go to",

@@ -6,9 +6,9 @@
  * (cognito_refresh_in_background), so a slow key server never holds a
  * request: a token whose kid is unknown is answered 503 (retry) while a
  * fetch is due and 401 once one has run, without waiting.  The workers of
- * a host share what was fetched and when through a small file next to the
- * journal (<journal>.jwks: a header line "v1 <attempt ms> <url>", then the
- * last good document).  The fetch function below takes the file's lock
+ * a host share what was fetched and when through a small file of the host
+ * (hoststate.c; by default <journal>.jwks: a header line "v1 <attempt ms>
+ * <url>", then the last good document).  The fetch function below takes the file's lock
  * (on the refresher thread, or at worker start-up, never on a request)
  * and, if any worker attempted a fetch of the same URL within
  * LIMIT_JWKS_REFETCH_SECONDS, hands back the file's document instead of
@@ -16,16 +16,11 @@
  * server one request per 10 s per host, not per worker.  Without the file
  * (a read-only directory) each worker fetches for itself.
  */
-#include <sys/file.h>
-#include <sys/stat.h>
-
 #include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "api.h"
@@ -36,31 +31,6 @@
 
 #define JWKSSHARE_SUFFIX	".jwks"
 #define JWKSSHARE_HEAD_MAX	(32 + 1024 + 2)	/* "v1 <ms> <url>\n" */
-
-/* Read the whole file (at most max + head bytes) into a new buffer. */
-static char *
-jwksshare_slurp(int fd, size_t max, size_t *len)
-{
-	struct stat st;
-	char *buf;
-	ssize_t n;
-	size_t got = 0;
-
-	if (fstat(fd, &st) != 0 || st.st_size <= 0 ||
-	    (uint64_t)st.st_size > (uint64_t)max + JWKSSHARE_HEAD_MAX)
-		return NULL;
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL)
-		return NULL;
-	while (got < (size_t)st.st_size) {
-		n = pread(fd, buf + got, (size_t)st.st_size - got, (off_t)got);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	buf[got] = '\0';
-	*len = got;
-	return buf;
-}
 
 /*
  * The file's document if a fetch of url was attempted within the refetch
@@ -76,7 +46,8 @@ jwksshare_recent(int fd, const char *url, size_t max, char **body,
 	size_t len = 0;
 	enum err rc = ERR_NOT_FOUND;
 
-	if ((buf = jwksshare_slurp(fd, max, &len)) == NULL)
+	if ((buf = hoststate_read(fd, max + JWKSSHARE_HEAD_MAX, &len)) ==
+	    NULL)
 		return ERR_NOT_FOUND;
 	if (strncmp(buf, "v1 ", 3) != 0 || (nl = memchr(buf, '\n', len)) ==
 	    NULL || (sp = memchr(buf + 3, ' ', (size_t)(nl - buf - 3))) == NULL)
@@ -124,16 +95,14 @@ jwksshare_record(int fd, const char *url, const char *body, size_t blen,
 		return;
 	doc = (char *)body;
 	dlen = blen;
-	if (body == NULL && (old = jwksshare_slurp(fd, max, &olen)) != NULL) {
+	if (body == NULL && (old = hoststate_read(fd, max + JWKSSHARE_HEAD_MAX,
+	    &olen)) != NULL) {
 		/* Keep the last good document behind the new header. */
 		doc = memchr(old, '\n', olen);
 		dlen = doc != NULL ? olen - (size_t)(doc + 1 - old) : 0;
 		doc = doc != NULL ? doc + 1 : NULL;
 	}
-	if (ftruncate(fd, 0) != 0 ||
-	    pwrite(fd, head, (size_t)n, 0) != n ||
-	    (doc != NULL && dlen > 0 &&
-	    pwrite(fd, doc, dlen, n) != (ssize_t)dlen))
+	if (hoststate_replace(fd, head, (size_t)n, doc, dlen) != 0)
 		log_warn("cannot record the signing keys: %s", strerror(errno));
 	free(old);
 }
@@ -143,17 +112,14 @@ jwksshare_fetch(void *arg, const char *url, long timeout_ms, size_t max,
     char **body, size_t *len)
 {
 	const struct app *app = arg;
-	char path[1100];
+	char path[HOSTSTATE_PATH_SIZE];
 	enum err rc;
-	int fd = -1, n;
+	int fd;
 
 	*body = NULL;
 	*len = 0;
-	n = snprintf(path, sizeof(path), "%s%s", app->conf->journal,
-	    JWKSSHARE_SUFFIX);
-	if (n > 0 && (size_t)n < sizeof(path))
-		fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+	fd = hoststate_open(app->conf, JWKSSHARE_SUFFIX, path, sizeof(path));
+	if (fd < 0 || hoststate_lock(fd, 1) != 0) {
 		if (fd >= 0)
 			close(fd);
 		return jwks_fetch_url(NULL, url, timeout_ms, max, body, len);
@@ -164,7 +130,7 @@ jwksshare_fetch(void *arg, const char *url, long timeout_ms, size_t max,
 		jwksshare_record(fd, url, rc == ERR_OK ? *body : NULL, *len,
 		    max);
 	}
-	(void)flock(fd, LOCK_UN);
+	hoststate_unlock(fd);
 	close(fd);
 	return rc;
 }

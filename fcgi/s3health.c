@@ -7,22 +7,19 @@
  * result was stale (or, as before, on every call while S3 was failing), a
  * load balancer or anyone else calling /healthz would keep every worker
  * waiting on S3 and starve the routes that never touch it (presign).  So
- * the result lives in a small file next to the journal (<journal>.s3probe)
- * that every worker reads.  A worker probes only when that result is older
- * than health_cache AND it wins a non-blocking flock() on the file: at
- * most one worker of the host waits on S3 at any time, and the others
- * answer at once with the last result, or, once that probe has run longer
- * than health_cache (at least S3HEALTH_SLOW_MS), with "unavailable": an S3
- * that does not answer a HEAD in that time is not healthy, and the last
- * "ok" is no longer news.  Failures are kept as long as successes.  Where the file cannot be used (a read-only directory), each
- * worker keeps its result in memory and probes at most once per
- * health_cache.
+ * the result lives in a small file of the host (hoststate.c; by default
+ * <journal>.s3probe) that every worker reads.  A worker probes only when
+ * that result is older than health_cache AND it wins a non-blocking
+ * flock() on the file: at most one worker of the host waits on S3 at any
+ * time, and the others answer at once with the last result, or, once that
+ * probe has run longer than health_cache (at least S3HEALTH_SLOW_MS), with
+ * "unavailable": an S3 that does not answer a HEAD in that time is not
+ * healthy, and the last "ok" is no longer news.  Failures are kept as
+ * long as successes.  Where the file cannot be used (a read-only
+ * directory), each worker keeps its result in memory and probes at most
+ * once per health_cache.
  */
-#include <sys/file.h>
-#include <sys/stat.h>
-
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -58,17 +55,12 @@ s3health_sum(const struct s3health_rec *r)
 static void
 s3health_open(struct app *app)
 {
-	char path[1100];
-	int n;
+	char path[HOSTSTATE_PATH_SIZE];
 
 	if (app->health_fd != S3HEALTH_UNOPENED)
 		return;
-	app->health_fd = S3HEALTH_NONE;
-	n = snprintf(path, sizeof(path), "%s%s", app->conf->journal,
-	    S3HEALTH_SUFFIX);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return;
-	app->health_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	app->health_fd = hoststate_open(app->conf, S3HEALTH_SUFFIX, path,
+	    sizeof(path));
 	if (app->health_fd < 0) {
 		log_warn("%s: %s; each worker probes S3 for /healthz itself",
 		    path, strerror(errno));
@@ -130,7 +122,7 @@ s3health_check(struct app *app, int64_t now, int64_t *age_ms)
 	if (s3health_fresh(app, now))
 		goto out;
 	if (app->health_fd >= 0) {
-		if (flock(app->health_fd, LOCK_EX | LOCK_NB) != 0) {
+		if (hoststate_lock(app->health_fd, 0) != 0) {
 			/* Another worker is probing: its probe is the news. */
 			busy = app->health_probing_ms != 0 &&
 			    now - app->health_probing_ms >= slow;
@@ -147,7 +139,7 @@ s3health_check(struct app *app, int64_t now, int64_t *age_ms)
 	s3health_write(app, 0);
 out:
 	if (locked)
-		(void)flock(app->health_fd, LOCK_UN);
+		hoststate_unlock(app->health_fd);
 	/* A probe made just now ended after `now` was read. */
 	*age_ms = app->health_checked_ms == 0 ? -1 :
 	    now > app->health_checked_ms ? now - app->health_checked_ms : 0;
