@@ -341,8 +341,17 @@ void		req_reply(struct req *, int status, json_object *obj);
  */
 void		req_error(struct req *, enum err e, const char *message,
 		    const char *field, const char *allow);
+/* A session's totals as every reply names them: chunkCount, totalBytes
+ * and, if duration_ms is not NULL, durationMs. */
+void		req_add_totals(json_object *, int64_t chunks, int64_t bytes,
+		    const int64_t *duration_ms);
 /* The worker's journal, or NULL after answering 503 (unavailable). */
 struct journal	*req_journal(struct req *);
+/* Answer an error of a journal call on the request's session: 404
+ * "session not found", 409 with conflict (NULL: the code's own text), 503
+ * "journal unavailable", else the error's own text. */
+void		req_journal_error(struct req *, enum err rc,
+		    const char *conflict);
 /* 429 rate_limited: {"error": message, "code", "limit": name} with
  * Retry-After (seconds, at least 1). */
 void		req_limited(struct req *, const char *name,

@@ -216,6 +216,23 @@ deliver_chain(const struct api_conf *conf)
  * only failed entries retried, 4xx parked dead); with events = discard
  * they are claimed and marked delivered without being sent.  Returns the
  * number claimed, or -1 if the journal is unavailable. */
+/* Claim one round (up to d->nitems) of due outbox items of kind into
+ * d->items, leased to this process. */
+static enum err
+deliver_claim(struct deliver *d, enum journal_outbox_kind kind, size_t *n)
+{
+	struct journal_claim cl;
+
+	memset(&cl, 0, sizeof(cl));
+	cl.lease_owner = d->app.lease_owner;
+	cl.lease_seconds = d->lease_seconds;
+	cl.now_ms = clock_wall_ms();
+	cl.kind = kind;
+	memset(d->items, 0, d->nitems * sizeof(*d->items));
+	return journal_outbox_claim(d->app.journal, &cl, d->items, d->nitems,
+	    n);
+}
+
 static long
 deliver_events(struct deliver *d)
 {
@@ -223,18 +240,10 @@ deliver_events(struct deliver *d)
 	struct api_conf *conf = app->conf;
 	struct deliver_events_config ec;
 	struct deliver_events_stats st;
-	struct journal_claim cl;
 	size_t n = 0, i;
 
 	if (conf->events == API_EVENTS_DISCARD) {
-		memset(&cl, 0, sizeof(cl));
-		cl.lease_owner = app->lease_owner;
-		cl.lease_seconds = d->lease_seconds;
-		cl.now_ms = clock_wall_ms();
-		cl.kind = JOURNAL_OUTBOX_EVENT;
-		memset(d->items, 0, d->nitems * sizeof(*d->items));
-		if (journal_outbox_claim(app->journal, &cl, d->items,
-		    d->nitems, &n) != ERR_OK)
+		if (deliver_claim(d, JOURNAL_OUTBOX_EVENT, &n) != ERR_OK)
 			return -1;
 		for (i = 0; i < n; i++) {
 			log_debug("event %s discarded (events = discard)",
@@ -269,20 +278,12 @@ static long
 deliver_round(struct deliver *d)
 {
 	struct app *app = &d->app;
-	struct journal_claim cl;
 	size_t n = 0, i;
 	long events, deletions;
 
 	if ((app->journal = app_journal(app)) == NULL)
 		return -1;
-	memset(&cl, 0, sizeof(cl));
-	cl.lease_owner = app->lease_owner;
-	cl.lease_seconds = d->lease_seconds;
-	cl.now_ms = clock_wall_ms();
-	cl.kind = JOURNAL_OUTBOX_MANIFEST_WRITE;
-	memset(d->items, 0, d->nitems * sizeof(*d->items));
-	if (journal_outbox_claim(app->journal, &cl, d->items, d->nitems, &n) !=
-	    ERR_OK)
+	if (deliver_claim(d, JOURNAL_OUTBOX_MANIFEST_WRITE, &n) != ERR_OK)
 		return -1;
 	for (i = 0; i < n && !api_sig_term; i++)
 		(void)deliver_manifest(app, &d->items[i]);

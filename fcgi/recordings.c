@@ -29,17 +29,6 @@
 #include "s3key.h"
 #include "xalloc.h"
 
-static void
-recordings_journal_error(struct req *r, enum err rc)
-{
-	if (rc == ERR_NOT_FOUND)
-		req_error(r, rc, "session not found", NULL, NULL);
-	else if (rc == ERR_UNAVAILABLE)
-		req_error(r, rc, "journal unavailable", NULL, NULL);
-	else
-		req_error(r, rc, NULL, NULL, NULL);
-}
-
 static const char *
 recordings_state(const struct journal_session *s)
 {
@@ -65,12 +54,7 @@ recordings_session(const struct journal_session *s)
 	json_object_object_add(o, "codec", json_object_new_string(s->codec));
 	json_object_object_add(o, "sampleRate",
 	    json_object_new_int(s->sample_rate));
-	json_object_object_add(o, "chunkCount",
-	    json_object_new_int64(s->chunk_count));
-	json_object_object_add(o, "totalBytes",
-	    json_object_new_int64(s->total_bytes));
-	json_object_object_add(o, "durationMs",
-	    json_object_new_int64(s->duration_ms));
+	req_add_totals(o, s->chunk_count, s->total_bytes, &s->duration_ms);
 	return o;
 }
 
@@ -146,7 +130,7 @@ recordings_list(struct req *r)
 	if ((j = req_journal(r)) == NULL)
 		return;
 	if ((rc = recordings_cursor_key(j, key)) != ERR_OK) {
-		recordings_journal_error(r, rc);
+		req_journal_error(r, rc, NULL);
 		return;
 	}
 	got = query_get(req_param(r, "QUERY_STRING"), "cursor", &cv, &clen);
@@ -161,7 +145,7 @@ recordings_list(struct req *r)
 	rc = journal_list_sessions(j, r->sub, got > 0 ? &pos : NULL, rows,
 	    (size_t)limit + 1, &n);
 	if (rc != ERR_OK) {
-		recordings_journal_error(r, rc);
+		req_journal_error(r, rc, NULL);
 		goto out;
 	}
 	o = json_object_new_object();
@@ -213,7 +197,7 @@ recordings_get(struct req *r)
 	rc = journal_read_recording(j, r->sub, r->session_id, &snap, &missing,
 	    &nmissing);
 	if (rc != ERR_OK) {
-		recordings_journal_error(r, rc);
+		req_journal_error(r, rc, NULL);
 		return;
 	}
 	s = journal_snapshot_session(snap);
@@ -313,7 +297,7 @@ recordings_delete(struct req *r)
 	    r->app->conf->presign_expires, API_PRESIGN_SLACK_MS(r->app->conf),
 	    r->app->conf->delete_recheck_margin, clock_wall_ms(), &d);
 	if (rc != ERR_OK) {
-		recordings_journal_error(r, rc);
+		req_journal_error(r, rc, NULL);
 		return;
 	}
 	if (!d.replayed)

@@ -234,15 +234,44 @@ req_error(struct req *r, enum err e, const char *message, const char *field,
 	json_object_put(obj);
 }
 
+void
+req_add_totals(json_object *o, int64_t chunks, int64_t bytes,
+    const int64_t *duration_ms)
+{
+	json_object_object_add(o, "chunkCount", json_object_new_int64(chunks));
+	json_object_object_add(o, "totalBytes", json_object_new_int64(bytes));
+	if (duration_ms != NULL)
+		json_object_object_add(o, "durationMs",
+		    json_object_new_int64(*duration_ms));
+}
+
 struct journal *
 req_journal(struct req *r)
 {
 	struct journal *j = app_journal(r->app);
 
 	if (j == NULL)
-		req_error(r, ERR_UNAVAILABLE, "journal unavailable", NULL,
-		    NULL);
+		req_journal_error(r, ERR_UNAVAILABLE, NULL);
 	return j;
+}
+
+void
+req_journal_error(struct req *r, enum err rc, const char *conflict)
+{
+	switch (rc) {
+	case ERR_NOT_FOUND:
+		req_error(r, rc, "session not found", NULL, NULL);
+		break;
+	case ERR_CONFLICT:
+		req_error(r, rc, conflict, NULL, NULL);
+		break;
+	case ERR_UNAVAILABLE:
+		req_error(r, rc, "journal unavailable", NULL, NULL);
+		break;
+	default:
+		req_error(r, rc, NULL, NULL, NULL);
+		break;
+	}
 }
 
 void

@@ -47,28 +47,16 @@
 	"mp4/aac, wav/pcm, flac, a container name (webm, ogg, mp4, wav, " \
 	"flac) or its MIME type (e.g. audio/webm;codecs=opus)"
 
-/* Answer a journal error.  what names the thing a conflict is about. */
+/* Answer a journal error; conflict says what a 409 is about.  Here
+ * ERR_TOO_LARGE is the session's chunk count (field seq). */
 static void
 sessions_journal_error(struct req *r, enum err rc, const char *conflict)
 {
-	switch (rc) {
-	case ERR_NOT_FOUND:
-		req_error(r, rc, "session not found", NULL, NULL);
-		break;
-	case ERR_CONFLICT:
-		req_error(r, rc, conflict, NULL, NULL);
-		break;
-	case ERR_TOO_LARGE:
+	if (rc == ERR_TOO_LARGE)
 		req_error(r, rc, "too many chunks in this session", "seq",
 		    NULL);
-		break;
-	case ERR_UNAVAILABLE:
-		req_error(r, rc, "journal unavailable", NULL, NULL);
-		break;
-	default:
-		req_error(r, rc, NULL, NULL, NULL);
-		break;
-	}
+	else
+		req_journal_error(r, rc, conflict);
 }
 
 static void
@@ -245,6 +233,26 @@ sessions_bad(struct req *r, const char *field, const char *message)
 	return ERR_FIELD;
 }
 
+/* A chunk lasts: tEndMs after tStartMs, else 400 naming field. */
+static enum err
+sessions_span(struct req *r, int64_t start, int64_t end, const char *field)
+{
+	if (end > start)
+		return ERR_OK;
+	return sessions_bad(r, field, "tEndMs must be greater than tStartMs");
+}
+
+/* {"ok": true, "manifestKey"}: how manifest and finalize begin. */
+static json_object *
+sessions_ok_manifest(const char *key)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	json_object_object_add(o, "manifestKey", json_object_new_string(key));
+	return o;
+}
+
 /* ------------------------------------------------------------- create */
 
 void
@@ -376,12 +384,9 @@ sessions_presign(struct req *r)
 	enum err rc;
 
 	if (sessions_fields(r, jsonv_root(r->doc), f, F__N,
-	    JSONV_REJECT_UNKNOWN, NULL, v) != ERR_OK)
+	    JSONV_REJECT_UNKNOWN, NULL, v) != ERR_OK ||
+	    sessions_span(r, v[F_START].i, v[F_END].i, "tEndMs") != ERR_OK)
 		return;
-	if (v[F_END].i <= v[F_START].i) {
-		sessions_bad(r, "tEndMs", "tEndMs must be greater than tStartMs");
-		return;
-	}
 	if (!codec_ext_ok(v[F_EXT].s, v[F_EXT].len)) {
 		sessions_bad(r, "ext", "ext must be one of webm, ogg, opus, "
 		    "mp4, m4a, aac, wav, flac");
@@ -581,12 +586,8 @@ sessions_complete_reply(struct req *r,
 	json_object_object_add(o, "ok", json_object_new_boolean(1));
 	json_object_object_add(o, "eventId",
 	    json_object_new_string(res->event_id));
-	json_object_object_add(o, "chunkCount",
-	    json_object_new_int64(res->chunk_count));
-	json_object_object_add(o, "totalBytes",
-	    json_object_new_int64(res->total_bytes));
-	json_object_object_add(o, "durationMs",
-	    json_object_new_int64(res->duration_ms));
+	req_add_totals(o, res->chunk_count, res->total_bytes,
+	    &res->duration_ms);
 	req_reply(r, 200, o);
 }
 
@@ -616,12 +617,9 @@ sessions_complete(struct req *r)
 	enum err rc;
 
 	if (sessions_fields(r, jsonv_root(r->doc), f, F__N,
-	    JSONV_REJECT_UNKNOWN, NULL, v) != ERR_OK)
+	    JSONV_REJECT_UNKNOWN, NULL, v) != ERR_OK ||
+	    sessions_span(r, v[F_START].i, v[F_END].i, "tEndMs") != ERR_OK)
 		return;
-	if (v[F_END].i <= v[F_START].i) {
-		sessions_bad(r, "tEndMs", "tEndMs must be greater than tStartMs");
-		return;
-	}
 	if (v[F_BYTES].i > r->app->conf->chunk_max_bytes) {
 		req_error(r, ERR_TOO_LARGE, "bytes is over maxChunkBytes",
 		    "bytes", NULL);
@@ -759,7 +757,6 @@ sessions_manifest(struct req *r)
 	const char *codec;
 	char key[S3KEY_SIZE], path[48], msg[96];
 	size_t n = 0, i;
-	json_object *o;
 	enum err rc;
 
 	if (sessions_fields(r, jsonv_root(r->doc), f, F__N,
@@ -796,12 +793,10 @@ sessions_manifest(struct req *r)
 		if (sessions_fields(r, json_object_array_get_idx(v[F_CHUNKS].j,
 		    i), cf, C__N, JSONV_REJECT_UNKNOWN, path, cv) != ERR_OK)
 			goto out;
-		if (cv[C_END].i <= cv[C_START].i) {
-			snprintf(path, sizeof(path), "chunks[%zu].tEndMs", i);
-			sessions_bad(r, path,
-			    "tEndMs must be greater than tStartMs");
+		snprintf(path, sizeof(path), "chunks[%zu].tEndMs", i);
+		if (sessions_span(r, cv[C_START].i, cv[C_END].i, path) !=
+		    ERR_OK)
 			goto out;
-		}
 		if (!sessions_key_ok(r, cv[C_KEY].s, cv[C_KEY].len, cv[C_SEQ].i,
 		    cv[C_START].i, cv[C_END].i)) {
 			snprintf(path, sizeof(path), "chunks[%zu].key", i);
@@ -853,10 +848,7 @@ sessions_manifest(struct req *r)
 		(void)sessions_sync(r->app, r->session_id, 0);
 	if (sessions_manifest_key(r, key, sizeof(key)) != ERR_OK)
 		goto out;
-	o = json_object_new_object();
-	json_object_object_add(o, "ok", json_object_new_boolean(1));
-	json_object_object_add(o, "manifestKey", json_object_new_string(key));
-	req_reply(r, 200, o);
+	req_reply(r, 200, sessions_ok_manifest(key));
 out:
 	free(chunks);
 	free(seqs);
@@ -910,12 +902,7 @@ sessions_finalize(struct req *r)
 		    "yet; retry", NULL, NULL);
 		return;
 	}
-	o = json_object_new_object();
-	json_object_object_add(o, "ok", json_object_new_boolean(1));
-	json_object_object_add(o, "manifestKey", json_object_new_string(key));
-	json_object_object_add(o, "chunkCount",
-	    json_object_new_int64(res.chunk_count));
-	json_object_object_add(o, "totalBytes",
-	    json_object_new_int64(res.total_bytes));
+	o = sessions_ok_manifest(key);
+	req_add_totals(o, res.chunk_count, res.total_bytes, NULL);
 	req_reply(r, 200, o);
 }
