@@ -117,8 +117,9 @@ const struct conf_key api_conf_table[] = {
 	    OFF(journal_busy_timeout) },
 	{ "state_dir", CONF_STRING, 0, 1024, "", "AUDIO_API_STATE_DIR", 0,
 	    NULL, "directory of the small files the workers of a host share "
-	    "(the last S3 probe of /healthz, the last signing-key fetch), "
-	    "named after the journal's file; empty: next to the journal",
+	    "(the last S3 probe of /healthz, the last signing-key fetch, the "
+	    "presign counts), named after the journal's file; empty: next to "
+	    "the journal",
 	    OFF(state_dir) },
 
 	{ "s3_bucket", CONF_STRING, 3, 255, NULL, "S3_BUCKET",

@@ -2,11 +2,13 @@
  * hoststate.c: the small state files the workers of one host share.
  *
  * Some facts are worth knowing once per host rather than once per worker:
- * the last S3 probe behind /healthz (s3health.c) and the last fetch of the
- * token signing keys (jwksshare.c).  Each lives in a file of its own,
+ * the last S3 probe behind /healthz (s3health.c), the last fetch of the
+ * token signing keys (jwksshare.c) and the presigns per session and
+ * minute (presignrate.c).  Each lives in a file of its own,
  * <state_dir>/<journal's file name><suffix> (by default next to the
- * journal: <journal>.s3probe, <journal>.jwks), mode 0600, which the
- * workers coordinate on with flock(2).  The journal's file name is part of
+ * journal: <journal>.s3probe, <journal>.jwks, <journal>.presigns), mode
+ * 0600, which the workers coordinate on with flock(2) (the presign counts
+ * with atomic operations on a shared mapping instead).  The journal's file name is part of
  * the name so that two instances sharing a state_dir stay apart.  Where
  * the file cannot be opened (a read-only directory) the callers fall back
  * to each worker for itself; nothing here is needed for correctness.

@@ -6,11 +6,11 @@
  * plus retries; a client presigning far faster is broken or abusive, and
  * each presign costs a worker.  The requests of one session land on any
  * worker, so the count is shared: every worker maps the same small file
- * next to the journal (<journal>.presigns) and counts in it with atomic
- * operations (lib/storage/ratewin.c).  Presign is the hot path, so the
- * check costs no system call and no journal write: the file is mapped
- * once per worker, and the clock is the vDSO's.  The counts need not
- * survive a restart of the host (they last a minute), and a worker
+ * of the host (hoststate.c; by default <journal>.presigns) and counts in
+ * it with atomic operations (lib/storage/ratewin.c).  Presign is the hot
+ * path, so the check costs no system call and no journal write: the file
+ * is mapped once per worker, and the clock is the vDSO's.  The counts need
+ * not survive a restart of the host (they last a minute), and a worker
  * restart loses nothing since the file stays.
  *
  * Where the file cannot be mapped (a read-only directory), the worker
@@ -21,7 +21,6 @@
 #include <sys/stat.h>
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -37,20 +36,17 @@
 #define PRESIGNRATE_SUFFIX	".presigns"
 #define PRESIGNRATE_WINDOW_MS	60000
 
-/* The host's shared table, or NULL (logged) if the file cannot be used. */
+/* The host's shared table, or NULL (logged) if the file cannot be used;
+ * its name in path. */
 static void *
-presignrate_map_file(const char *journal)
+presignrate_map_file(const struct api_conf *conf, char *path, size_t pathsz)
 {
-	char path[1100];
 	struct stat st;
 	void *m = NULL;
-	int fd = -1, n;
+	int fd;
 
-	n = snprintf(path, sizeof(path), "%s%s", journal, PRESIGNRATE_SUFFIX);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return NULL;
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1 ||
-	    fstat(fd, &st) == -1 ||
+	if ((fd = hoststate_open(conf, PRESIGNRATE_SUFFIX, path, pathsz)) ==
+	    -1 || fstat(fd, &st) == -1 ||
 	    /* every worker may size it: the same size, zero-filled */
 	    (st.st_size < (off_t)RATEWIN_SIZE &&
 	    ftruncate(fd, (off_t)RATEWIN_SIZE) == -1) ||
@@ -68,11 +64,13 @@ presignrate_map_file(const char *journal)
 static void
 presignrate_open(struct app *app)
 {
+	char path[HOSTSTATE_PATH_SIZE];
 	uint64_t seed = 0;
 	void *m;
 
 	app->presign_rate_tried = 1;
-	if ((m = presignrate_map_file(app->conf->journal)) == NULL &&
+	if ((m = presignrate_map_file(app->conf, path, sizeof(path))) ==
+	    NULL &&
 	    (m = mmap(NULL, RATEWIN_SIZE, PROT_READ | PROT_WRITE,
 	    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED) {
 		log_warn("session_presigns_per_minute: %s; not counted",
@@ -82,8 +80,8 @@ presignrate_open(struct app *app)
 	(void)uuid_random(&seed, sizeof(seed));
 	if ((app->presign_rate = ratewin_init(m, RATEWIN_SIZE, seed)) ==
 	    NULL) {
-		log_warn("%s%s: not a presign counter file of this version; "
-		    "remove it", app->conf->journal, PRESIGNRATE_SUFFIX);
+		log_warn("%s: not a presign counter file of this version; "
+		    "remove it", path);
 		munmap(m, RATEWIN_SIZE);
 		return;
 	}

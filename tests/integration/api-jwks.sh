@@ -30,11 +30,14 @@ for _ in $(seq 100); do
 	sleep 0.05
 done
 export JWT_JWKS_URL=http://127.0.0.1:$JWKS_PORT/jwks.json
-# The workers share the keys through a file in state_dir (fcgi/hoststate.c),
-# here not the journal's directory: the one-fetch-per-host check below
-# holds only if every worker finds that file.
+# The workers share the keys (and the S3 probe, the presign counts) through
+# files in state_dir (fcgi/hoststate.c), here not the journal's directory:
+# the one-fetch-per-host check holds only if every worker finds the file.
 mkdir -p "$RUN_DIR/state"
 export API_EXTRA_CONF="state_dir = $RUN_DIR/state"
+# The stack turns the presign limit off; on (never reached) so its counts
+# file is made too.
+export AUDIO_API_SESSION_PRESIGNS_PER_MINUTE=1000000000
 api_stack_up
 export SLOW_JWKS_LOG=$RUN_DIR/slow-jwks.log
 api_node api-test.js jwks
@@ -42,11 +45,13 @@ api_node api-test.js jwks
 curl -s -o /dev/null "$API_URL/healthz"
 if [ -s "$RUN_DIR/state/journal.db.jwks" ] &&
     [ -s "$RUN_DIR/state/journal.db.s3probe" ] &&
+    [ -s "$RUN_DIR/state/journal.db.presigns" ] &&
     [ ! -e "$RUN_DIR/journal.db.jwks" ] &&
-    [ ! -e "$RUN_DIR/journal.db.s3probe" ]; then
-	ok "the shared key and S3 probe files are in state_dir"
+    [ ! -e "$RUN_DIR/journal.db.s3probe" ] &&
+    [ ! -e "$RUN_DIR/journal.db.presigns" ]; then
+	ok "the host's shared files are in state_dir"
 else
-	not_ok "the shared key and S3 probe files are in state_dir" \
+	not_ok "the host's shared files are in state_dir" \
 	    "$(ls -l "$RUN_DIR" "$RUN_DIR/state")"
 	api_logs
 fi
