@@ -26,7 +26,7 @@
 #include "tokcache.h"
 
 /* What a route and verb run (route.h has the paths and Allow lists). */
-struct route_handler {
+struct routes_handler {
 	int		 body;		/* reads a JSON body */
 	void		(*handler)(struct req *);
 };
@@ -41,7 +41,7 @@ static const int routes_auth_needed[ROUTE__N] = {
 
 /* HEAD is answered wherever GET is (the body left out by req.c), OPTIONS
  * by the preflight: neither has a row. */
-static const struct route_handler routes[ROUTE__N][ROUTE_VERB__N] = {
+static const struct routes_handler routes[ROUTE__N][ROUTE_VERB__N] = {
 	[ROUTE_SESSIONS] = {
 	    [ROUTE_POST] = { 1, sessions_create },
 	    [ROUTE_GET] = { 0, recordings_list } },
@@ -97,7 +97,7 @@ routes_auth(struct req *r)
 void
 routes_handle(struct req *r)
 {
-	const struct route_handler *h;
+	const struct routes_handler *h;
 	struct route_match m;
 	enum err rc;
 
@@ -110,6 +110,8 @@ routes_handle(struct req *r)
 		req_preflight(r, m.allow);
 		return;
 	}
+	/* A verb route.c serves but with no row here would be answered as
+	 * not served; api-test.js routes calls every route and method. */
 	h = rc == ERR_OK ? &routes[m.route][m.verb] : NULL;
 	if (h == NULL || h->handler == NULL) {
 		char msg[160];
