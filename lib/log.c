@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "pid.h"
 
@@ -56,7 +57,7 @@ static int log_crash_set;
 
 /* The second the cached timestamp prefix is for, and the pid string. */
 static time_t log_ts_sec = (time_t)-1;
-static char log_ts[64];
+static char log_ts[CLOCK_ISO8601_BYTES];
 static pid_t log_pid_for;
 static char log_pid[24];
 
@@ -230,22 +231,25 @@ log_buffer(int on)
 	log_buffered = 1;
 }
 
-/* The "ts" and "pid" values; the date and the pid are formatted once per
- * second and once per process. */
+/* The "ts" and "pid" values; the date (clock_iso8601()) and the pid are
+ * formatted once per second and once per process, the milliseconds are
+ * written into the cached stamp. */
 static void
 log_stamp(const struct timeval *tv, char *ts, size_t tssz)
 {
-	struct tm tm;
+	int ms = (int)(tv->tv_usec / 1000);
 	pid_t pid;
 
 	if (tv->tv_sec != log_ts_sec) {
-		gmtime_r(&tv->tv_sec, &tm);
-		snprintf(log_ts, sizeof(log_ts), "%04d-%02d-%02dT%02d:%02d:%02d",
-		    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		    tm.tm_min, tm.tm_sec);
+		clock_iso8601((int64_t)tv->tv_sec * 1000, log_ts,
+		    sizeof(log_ts));
 		log_ts_sec = tv->tv_sec;
 	}
-	snprintf(ts, tssz, "%s.%03dZ", log_ts, (int)(tv->tv_usec / 1000));
+	/* "YYYY-MM-DDTHH:MM:SS.mmmZ": the milliseconds are bytes 20-22 */
+	log_ts[20] = (char)('0' + ms / 100);
+	log_ts[21] = (char)('0' + ms / 10 % 10);
+	log_ts[22] = (char)('0' + ms % 10);
+	snprintf(ts, tssz, "%s", log_ts);
 	if ((pid = pid_self()) != log_pid_for) {
 		snprintf(log_pid, sizeof(log_pid), "%ld", (long)pid);
 		log_pid_for = pid;

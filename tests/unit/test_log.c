@@ -51,6 +51,12 @@ event_is_one_key_value_line(void)
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "func=capture"));
 	CU_ASSERT_PTR_NOT_NULL(strstr(buf, "msg=\"disk full\""));
 	CU_ASSERT_EQUAL(strchr(buf, '\n'), buf + strlen(buf) - 1);
+	/* ts=YYYY-MM-DDTHH:MM:SS.mmmZ (lib/clock.c's format) */
+	CU_ASSERT(strlen(buf) > 28 && strncmp(buf, "ts=", 3) == 0 &&
+	    buf[7] == '-' && buf[10] == '-' && buf[13] == 'T' &&
+	    buf[16] == ':' && buf[19] == ':' && buf[22] == '.' &&
+	    buf[26] == 'Z' && buf[27] == ' ' &&
+	    strspn(buf + 23, "0123456789") == 3);
 }
 
 static void
