@@ -187,51 +187,39 @@ jsonparse_scan_word(struct jsonparse_scan *s, const char *w)
 
 static int jsonparse_scan_value(struct jsonparse_scan *, int);
 
+/* The member name and ':' of an object member. */
 static int
-jsonparse_scan_object(struct jsonparse_scan *s, int depth)
+jsonparse_scan_name(struct jsonparse_scan *s)
 {
-	s->pos++;
 	jsonparse_scan_ws(s);
-	if (s->pos < s->len && s->p[s->pos] == '}') {
-		s->pos++;
-		return 0;
-	}
-	for (;;) {
-		jsonparse_scan_ws(s);
-		if (s->pos >= s->len || s->p[s->pos] != '"')
-			return jsonparse_scan_err(s, "member name expected");
-		if (jsonparse_scan_string(s, 1) == -1)
-			return -1;
-		s->members++;
-		jsonparse_scan_ws(s);
-		if (s->pos >= s->len || s->p[s->pos] != ':')
-			return jsonparse_scan_err(s, "':' expected");
-		s->pos++;
-		if (jsonparse_scan_value(s, depth) == -1)
-			return -1;
-		jsonparse_scan_ws(s);
-		if (s->pos < s->len && s->p[s->pos] == ',') {
-			s->pos++;
-			continue;
-		}
-		if (s->pos < s->len && s->p[s->pos] == '}') {
-			s->pos++;
-			return 0;
-		}
-		return jsonparse_scan_err(s, "',' or '}' expected");
-	}
+	if (s->pos >= s->len || s->p[s->pos] != '"')
+		return jsonparse_scan_err(s, "member name expected");
+	if (jsonparse_scan_string(s, 1) == -1)
+		return -1;
+	s->members++;
+	jsonparse_scan_ws(s);
+	if (s->pos >= s->len || s->p[s->pos] != ':')
+		return jsonparse_scan_err(s, "':' expected");
+	s->pos++;
+	return 0;
 }
 
+/* An object or an array, from its opening bracket. */
 static int
-jsonparse_scan_array(struct jsonparse_scan *s, int depth)
+jsonparse_scan_container(struct jsonparse_scan *s, int depth)
 {
+	int object = s->p[s->pos] == '{';
+	char close = object ? '}' : ']';
+
 	s->pos++;
 	jsonparse_scan_ws(s);
-	if (s->pos < s->len && s->p[s->pos] == ']') {
+	if (s->pos < s->len && s->p[s->pos] == close) {
 		s->pos++;
 		return 0;
 	}
 	for (;;) {
+		if (object && jsonparse_scan_name(s) == -1)
+			return -1;
 		if (jsonparse_scan_value(s, depth) == -1)
 			return -1;
 		jsonparse_scan_ws(s);
@@ -239,11 +227,12 @@ jsonparse_scan_array(struct jsonparse_scan *s, int depth)
 			s->pos++;
 			continue;
 		}
-		if (s->pos < s->len && s->p[s->pos] == ']') {
+		if (s->pos < s->len && s->p[s->pos] == close) {
 			s->pos++;
 			return 0;
 		}
-		return jsonparse_scan_err(s, "',' or ']' expected");
+		return jsonparse_scan_err(s, object ? "',' or '}' expected" :
+		    "',' or ']' expected");
 	}
 }
 
@@ -261,9 +250,8 @@ jsonparse_scan_value(struct jsonparse_scan *s, int depth)
 		return jsonparse_scan_err(s, "nested too deeply");
 	switch (c) {
 	case '{':
-		return jsonparse_scan_object(s, depth + 1);
 	case '[':
-		return jsonparse_scan_array(s, depth + 1);
+		return jsonparse_scan_container(s, depth + 1);
 	case '"':
 		return jsonparse_scan_string(s, 0);
 	case 't':
