@@ -52,11 +52,18 @@ struct asr_conf {
 
 extern const struct conf_key asr_conf_table[];
 
-/* Load and check (model files readable, not only set); on error a
- * message in errbuf and ERR_CONFIG. */
+/* Load path (NULL: defaults and environment) and run asr_conf_validate()
+ * on it: -n and start-up both come here.  On error one line in errbuf
+ * and ERR_CONFIG (*c freed). */
 enum err	asr_conf_load(struct asr_conf *, const char *path, char *errbuf,
 		    size_t errlen);
 void		asr_conf_free(struct asr_conf *);
+/* Past the table: the model's directory and files are there and
+ * readable (not only named), preload_decoders <= max_streams,
+ * partial_interval < max_utterance.  path only names the file in the
+ * message.  ERR_OK or ERR_CONFIG with one line in errbuf. */
+enum err	asr_conf_validate(const struct asr_conf *, const char *path,
+		    char *errbuf, size_t errlen);
 
 /* ---------------------------------------------------------- decoder.c */
 

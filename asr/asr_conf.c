@@ -4,8 +4,8 @@
  * Every key, its bounds, default and environment override live in
  * asr_conf_table; conf.h does the parsing and the file:line messages.
  * conf/audio-recognizer.conf.example is generated from this table
- * (`audio-recognizer --print-example`).  The check also opens the three
- * model files, so that a config `-n` passes does load.
+ * (`audio-recognizer --print-example`).  asr_conf_validate() also looks
+ * for the model's files, so that a config `-n` passes does load.
  */
 #include <sys/stat.h>
 
@@ -97,38 +97,60 @@ asr_conf_model_ok(const char *key, const char *path, int dir, char *errbuf,
 }
 
 enum err
+asr_conf_validate(const struct asr_conf *c, const char *path, char *errbuf,
+    size_t errlen)
+{
+	/* What every PocketSphinx acoustic model directory holds. */
+	static const char *const hmm[] = { "mdef", "means", "variances",
+	    "transition_matrices" };
+	const char *name = path != NULL ? path : "(defaults and environment)";
+	char file[4200];
+	size_t i;
+
+	if (!asr_conf_model_ok("hmm_dir", c->hmm_dir, 1, errbuf, errlen,
+	    name))
+		return ERR_CONFIG;
+	for (i = 0; i < sizeof(hmm) / sizeof(hmm[0]); i++) {
+		snprintf(file, sizeof(file), "%s/%s", c->hmm_dir, hmm[i]);
+		if (!asr_conf_model_ok("hmm_dir", file, 0, errbuf, errlen,
+		    name))
+			return ERR_CONFIG;
+	}
+	if (!asr_conf_model_ok("lm_file", c->lm_file, 0, errbuf, errlen,
+	    name) ||
+	    !asr_conf_model_ok("dict_file", c->dict_file, 0, errbuf, errlen,
+	    name))
+		return ERR_CONFIG;
+	if (c->preload_decoders > c->max_streams)
+		return conf_refuse(errbuf, errlen, path, "preload_decoders",
+		    "%lld is more than max_streams (%lld)",
+		    (long long)c->preload_decoders, (long long)c->max_streams);
+	if (c->partial_interval >= c->max_utterance)
+		return conf_refuse(errbuf, errlen, path, "partial_interval",
+		    "%lld ms is not shorter than max_utterance (%lld ms): no "
+		    "interim result would ever be sent",
+		    (long long)c->partial_interval,
+		    (long long)c->max_utterance);
+	return ERR_OK;
+}
+
+enum err
 asr_conf_load(struct asr_conf *c, const char *path, char *errbuf,
     size_t errlen)
 {
-	const char *name = path != NULL ? path : "(defaults)";
-	char mdef[4200];
 	enum err e;
 
 	memset(c, 0, sizeof(*c));
 	e = conf_load(asr_conf_table, c, path, 0, errbuf, errlen);
 	if (e != ERR_OK)
 		return e;
-	snprintf(mdef, sizeof(mdef), "%s/mdef", c->hmm_dir);
-	if (!asr_conf_model_ok("hmm_dir", c->hmm_dir, 1, errbuf, errlen,
-	    name) ||
-	    !asr_conf_model_ok("hmm_dir", mdef, 0, errbuf, errlen, name) ||
-	    !asr_conf_model_ok("lm_file", c->lm_file, 0, errbuf, errlen,
-	    name) ||
-	    !asr_conf_model_ok("dict_file", c->dict_file, 0, errbuf, errlen,
-	    name))
-		goto fail;
-	if (c->preload_decoders > c->max_streams) {
-		snprintf(errbuf, errlen, "%s: preload_decoders (%lld) is more "
-		    "than max_streams (%lld)", name,
-		    (long long)c->preload_decoders, (long long)c->max_streams);
-		goto fail;
+	if ((e = asr_conf_validate(c, path, errbuf, errlen)) != ERR_OK) {
+		asr_conf_free(c);
+		return e;
 	}
 	if (c->workers > c->max_streams)
 		c->workers = c->max_streams;	/* more would only wait */
 	return ERR_OK;
-fail:
-	asr_conf_free(c);
-	return ERR_CONFIG;
 }
 
 void

@@ -97,12 +97,34 @@ struct bridge_conf {
 
 extern const struct conf_key bridge_conf_table[];
 
-/* Load path (NULL = defaults + environment) into *c, checking the values
- * that depend on each other (cert without key...).  ERR_OK, or ERR_CONFIG
- * with the message in errbuf. */
+/*
+ * Load path (NULL = defaults + environment) into *c and run
+ * bridge_conf_validate() on it: -n and start-up both come here.  ERR_OK,
+ * or ERR_CONFIG with one line in errbuf ("file:line: ..." from the table,
+ * "<file>: <key>: why" from the check); *c is freed on error.
+ */
 enum err	bridge_conf_load(struct bridge_conf *c, const char *path,
 		    char *errbuf, size_t errlen);
 void		bridge_conf_free(struct bridge_conf *c);
+/*
+ * What can be checked without the network, past the table's own checks:
+ * the wss:// certificate and key (both, and they load with OpenSSL), the
+ * Riva options as riva_new() checks them (TLS files only with riva_tls;
+ * the CA, client certificate and key load), the token settings when auth
+ * is required (a file:// JWKS must hold a key set), and one audio frame
+ * (sample_rate x frame_ms) fitting max_frame_bytes.  path only names the
+ * file in the message.  ERR_OK, ERR_CONFIG (errbuf says why) or ERR_NOMEM.
+ */
+enum err	bridge_conf_validate(const struct bridge_conf *c,
+		    const char *path, char *errbuf, size_t errlen);
+/* What main gives the verifier and the Riva adapter (strings borrowed
+ * from c; the adapter's wakeup is main's to set). */
+struct cognito_conf;
+void		bridge_conf_cognito(const struct bridge_conf *c,
+		    struct cognito_conf *cc);
+struct riva_opts;
+void		bridge_conf_riva(const struct bridge_conf *c,
+		    struct riva_opts *o);
 
 /* ------------------------------------------------------------- metrics */
 

@@ -12,7 +12,10 @@
 #include <string.h>
 
 #include "bridge.h"
+#include "cognito.h"
 #include "limit.h"
+#include "riva.h"
+#include "tlsfile.h"
 
 #define OFF(m)	offsetof(struct bridge_conf, m)
 #define SEC	1000LL
@@ -180,6 +183,188 @@ bridge_conf_set(const char *s)
 	return s != NULL && *s != '\0';
 }
 
+void
+bridge_conf_cognito(const struct bridge_conf *c, struct cognito_conf *cc)
+{
+	cognito_conf_defaults(cc);
+	cc->issuer = c->cognito_issuer;
+	cc->client_ids = c->cognito_client_ids;
+	cc->jwks_url = c->cognito_jwks_url;
+	cc->token_use = c->cognito_token_use;
+	cc->leeway = (long)(c->jwt_leeway / 1000);
+}
+
+void
+bridge_conf_riva(const struct bridge_conf *c, struct riva_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->target = c->riva_target;
+	o->tls = c->riva_tls;
+	o->tls_root_ca_file = c->riva_ca_file[0] ? c->riva_ca_file : NULL;
+	o->tls_cert_file = c->riva_cert_file[0] ? c->riva_cert_file : NULL;
+	o->tls_key_file = c->riva_key_file[0] ? c->riva_key_file : NULL;
+	o->tls_server_name = c->riva_server_name[0] ? c->riva_server_name :
+	    NULL;
+	o->api_key = bridge_conf_set(c->riva_api_key) ? c->riva_api_key :
+	    NULL;
+	o->function_id = c->riva_function_id[0] ? c->riva_function_id : NULL;
+	o->keepalive_ms = (int)c->riva_keepalive;
+	o->max_recv_msg = (int)c->riva_max_message;
+	o->max_send_msg = (int)c->riva_max_message;
+	o->start_timeout_ms = (int)c->riva_start_timeout;
+}
+
+/* Our key for a member of struct from[i].field, else the member's own. */
+struct bridge_conf_name {
+	const char	*field;
+	const char	*key;
+};
+
+static const char *
+bridge_conf_key(const struct bridge_conf_name *names, size_t n,
+    const char *field)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(names[i].field, field) == 0)
+			return names[i].key;
+	return field;
+}
+
+/* The certificate and key of wss://, loaded as libwebsockets will. */
+static enum err
+bridge_conf_check_tls(const struct bridge_conf *c, const char *path,
+    char *errbuf, size_t errlen)
+{
+	const char *bad = NULL;
+	char why[512];
+	enum err rc;
+
+	if (bridge_conf_set(c->tls_cert_file) !=
+	    bridge_conf_set(c->tls_key_file))
+		return conf_refuse(errbuf, errlen, path,
+		    bridge_conf_set(c->tls_cert_file) ? "tls_key_file" :
+		    "tls_cert_file", "tls_cert_file and tls_key_file must be "
+		    "set together");
+	if (!bridge_conf_set(c->tls_cert_file))
+		return ERR_OK;
+	rc = tlsfile_check_pair(c->tls_cert_file, c->tls_key_file, &bad, why,
+	    sizeof(why));
+	if (rc != ERR_CONFIG)
+		return rc;
+	return conf_refuse(errbuf, errlen, path, bad == c->tls_key_file ?
+	    "tls_key_file" : "tls_cert_file", "%s", why);
+}
+
+/* What riva_new() checks, then the TLS files it will read. */
+static enum err
+bridge_conf_check_riva(const struct bridge_conf *c, const char *path,
+    char *errbuf, size_t errlen)
+{
+	static const struct bridge_conf_name names[] = {
+		{ "target", "riva_target" },
+		{ "tls_root_ca_file", "riva_ca_file" },
+		{ "tls_cert_file", "riva_cert_file" },
+		{ "tls_key_file", "riva_key_file" },
+		{ "tls_server_name", "riva_server_name" },
+		{ "api_key", "riva_api_key" },
+		{ "function_id", "riva_function_id" },
+	};
+	struct riva_opts o;
+	const char *field, *what, *bad = NULL;
+	char why[512];
+	enum err rc;
+
+	bridge_conf_riva(c, &o);
+	if (riva_opts_check(&o, &field, &what) != ERR_OK)
+		return conf_refuse(errbuf, errlen, path,
+		    bridge_conf_key(names, sizeof(names) / sizeof(names[0]),
+		    field), "%s%s", what, strcmp(field, "target") != 0 &&
+		    !o.tls && strstr(what, "TLS") != NULL ?
+		    " (set riva_tls = yes, or remove it)" : "");
+	if (!o.tls)
+		return ERR_OK;
+	if (o.tls_root_ca_file != NULL && (rc = tlsfile_check_ca(
+	    o.tls_root_ca_file, why, sizeof(why))) != ERR_OK)
+		return rc != ERR_CONFIG ? rc : conf_refuse(errbuf,
+		    errlen, path, "riva_ca_file", "%s", why);
+	if (o.tls_cert_file != NULL && (rc = tlsfile_check_pair(
+	    o.tls_cert_file, o.tls_key_file, &bad, why, sizeof(why))) !=
+	    ERR_OK)
+		return rc != ERR_CONFIG ? rc : conf_refuse(errbuf,
+		    errlen, path, bad == o.tls_key_file ? "riva_key_file" :
+		    "riva_cert_file", "%s", why);
+	return ERR_OK;
+}
+
+/* The token verifier's settings; a file:// JWKS must hold keys. */
+static enum err
+bridge_conf_check_auth(const struct bridge_conf *c, const char *path,
+    char *errbuf, size_t errlen)
+{
+	static const struct bridge_conf_name names[] = {
+		{ "issuer", "cognito_issuer" },
+		{ "jwks_url", "cognito_jwks_url" },
+		{ "client_ids", "cognito_client_ids" },
+		{ "token_use", "cognito_token_use" },
+		{ "leeway", "jwt_leeway" },
+	};
+	struct cognito_conf cc;
+	const char *field = NULL;
+	char why[512];
+	enum err rc;
+
+	if (c->auth != BRIDGE_AUTH_REQUIRED)
+		return ERR_OK;
+	if (!bridge_conf_set(c->cognito_issuer) ||
+	    !bridge_conf_set(c->cognito_client_ids))
+		return conf_refuse(errbuf, errlen, path,
+		    bridge_conf_set(c->cognito_issuer) ? "cognito_client_ids" :
+		    "cognito_issuer", "auth = required needs cognito_issuer "
+		    "and cognito_client_ids (or set auth = off)");
+	bridge_conf_cognito(c, &cc);
+	rc = cognito_conf_check(&cc, COGNITO_CHECK_FILES, &field, why,
+	    sizeof(why));
+	if (rc != ERR_CONFIG)
+		return rc;
+	return conf_refuse(errbuf, errlen, path, bridge_conf_key(names,
+	    sizeof(names) / sizeof(names[0]), field), "%s", why);
+}
+
+/* Values that only make sense together. */
+static enum err
+bridge_conf_check_ranges(const struct bridge_conf *c, const char *path,
+    char *errbuf, size_t errlen)
+{
+	int64_t frame = c->sample_rate * c->frame_ms / 1000 * 2;
+
+	/* The frame we advertise must fit the largest message we take. */
+	if (frame > c->max_frame_bytes)
+		return conf_refuse(errbuf, errlen, path,
+		    "max_frame_bytes", "%lld bytes is less than one audio "
+		    "frame at sample_rate and frame_ms (%lld bytes of 16-bit "
+		    "PCM)", (long long)c->max_frame_bytes, (long long)frame);
+	return ERR_OK;
+}
+
+enum err
+bridge_conf_validate(const struct bridge_conf *c, const char *path,
+    char *errbuf, size_t errlen)
+{
+	enum err rc;
+
+	if ((rc = bridge_conf_check_tls(c, path, errbuf, errlen)) != ERR_OK ||
+	    (rc = bridge_conf_check_riva(c, path, errbuf, errlen)) !=
+	    ERR_OK ||
+	    (rc = bridge_conf_check_auth(c, path, errbuf, errlen)) !=
+	    ERR_OK ||
+	    (rc = bridge_conf_check_ranges(c, path, errbuf, errlen)) !=
+	    ERR_OK)
+		return rc;
+	return ERR_OK;
+}
+
 enum err
 bridge_conf_load(struct bridge_conf *c, const char *path, char *errbuf,
     size_t errlen)
@@ -191,34 +376,17 @@ bridge_conf_load(struct bridge_conf *c, const char *path, char *errbuf,
 	e = conf_load(bridge_conf_table, c, path, 0, errbuf, errlen);
 	if (e != ERR_OK)
 		return e;
-	if (bridge_conf_set(c->tls_cert_file) != bridge_conf_set(c->tls_key_file)) {
-		snprintf(errbuf, errlen, "%s: tls_cert_file and tls_key_file "
-		    "must be set together", path != NULL ? path : "(defaults)");
-		goto fail;
-	}
-	if (bridge_conf_set(c->riva_cert_file) != bridge_conf_set(c->riva_key_file)) {
-		snprintf(errbuf, errlen, "%s: riva_cert_file and riva_key_file "
-		    "must be set together", path != NULL ? path : "(defaults)");
-		goto fail;
-	}
 	if (wsproto_parse_messages(c->messages, "messages", &c->messages_bits,
-	    why, sizeof(why)) != ERR_OK) {
-		snprintf(errbuf, errlen, "%s: %s", path != NULL ? path :
-		    "(defaults)", why);
-		goto fail;
-	}
-	if (c->auth == BRIDGE_AUTH_REQUIRED &&
-	    (!bridge_conf_set(c->cognito_issuer) ||
-	    !bridge_conf_set(c->cognito_client_ids))) {
-		snprintf(errbuf, errlen, "%s: auth = required needs "
-		    "cognito_issuer and cognito_client_ids (or set auth = off)",
-		    path != NULL ? path : "(defaults)");
-		goto fail;
-	}
-	return ERR_OK;
-fail:
-	bridge_conf_free(c);
-	return ERR_CONFIG;
+	    why, sizeof(why)) != ERR_OK)
+		e = conf_refuse(errbuf, errlen, path, "messages", "%s",
+		    why);
+	else
+		e = bridge_conf_validate(c, path, errbuf, errlen);
+	if (e == ERR_NOMEM)
+		snprintf(errbuf, errlen, "%s", err_strerror(e));
+	if (e != ERR_OK)
+		bridge_conf_free(c);
+	return e;
 }
 
 void

@@ -1,9 +1,9 @@
 /*
  * main.c: audio-bridge, the WebSocket-to-Riva daemon.
  *
- *   audio-bridge [-f FILE]           run (config FILE, else $BRIDGE_CONFIG,
+ *   audio-bridge [-f|--config FILE]  run (config FILE, else $BRIDGE_CONFIG,
  *                                    else defaults and environment)
- *   audio-bridge -n|--check-config [-f FILE]
+ *   audio-bridge -n|--check-config [-f FILE]   bridge_conf_validate() too
  *   audio-bridge --print-example     the commented config file
  *
  * The process is one libwebsockets service loop plus the Riva adapter's
@@ -28,6 +28,7 @@
 #include "bridge.h"
 #include "clock.h"
 #include "cognito.h"
+#include "daemon.h"
 #include "front.h"
 #include "log.h"
 #include "riva.h"
@@ -35,7 +36,6 @@
 struct bridge *bridge;
 
 static struct bridge main_bridge;
-static volatile sig_atomic_t main_stop;
 static pthread_mutex_t main_ctx_lock = PTHREAD_MUTEX_INITIALIZER;
 static lws_sorted_usec_list_t main_tick;
 static struct ev_loop *main_loop;
@@ -51,13 +51,6 @@ static const struct lws_protocols main_protocols[] = {
 	    0 },
 	{ NULL, NULL, 0, 0, 0, NULL, 0 }
 };
-
-static void
-main_on_signal(int sig)
-{
-	(void)sig;
-	main_stop = 1;
-}
 
 /*
  * Riva adapter wakeup: runs on the gRPC thread.  libev's async watcher,
@@ -173,7 +166,7 @@ main_on_tick(lws_sorted_usec_list_t *sul)
 	uint64_t now = clock_mono_us();
 	struct conn *c;
 
-	if (main_stop && !bridge->draining)
+	if (daemon_stop && !bridge->draining)
 		main_begin_drain();
 	if (bridge->draining)
 		main_drain_step(now);
@@ -231,21 +224,7 @@ main_riva(const struct bridge_conf *cf)
 	enum err e = ERR_OK;
 	struct riva *r;
 
-	memset(&o, 0, sizeof(o));
-	o.target = cf->riva_target;
-	o.tls = cf->riva_tls;
-	o.tls_root_ca_file = cf->riva_ca_file[0] ? cf->riva_ca_file : NULL;
-	o.tls_cert_file = cf->riva_cert_file[0] ? cf->riva_cert_file : NULL;
-	o.tls_key_file = cf->riva_key_file[0] ? cf->riva_key_file : NULL;
-	o.tls_server_name = cf->riva_server_name[0] ? cf->riva_server_name :
-	    NULL;
-	o.api_key = cf->riva_api_key != NULL && cf->riva_api_key[0] ?
-	    cf->riva_api_key : NULL;
-	o.function_id = cf->riva_function_id[0] ? cf->riva_function_id : NULL;
-	o.keepalive_ms = (int)cf->riva_keepalive;
-	o.max_recv_msg = (int)cf->riva_max_message;
-	o.max_send_msg = (int)cf->riva_max_message;
-	o.start_timeout_ms = (int)cf->riva_start_timeout;
+	bridge_conf_riva(cf, &o);
 	o.wakeup = main_wakeup;
 	o.wakeup_arg = NULL;
 	if ((r = riva_new(&o, &e)) == NULL)
@@ -260,12 +239,7 @@ main_cognito(const struct bridge_conf *cf)
 	struct cognito_conf cc;
 	struct cognito *cg = NULL;
 
-	cognito_conf_defaults(&cc);
-	cc.issuer = cf->cognito_issuer;
-	cc.client_ids = cf->cognito_client_ids;
-	cc.jwks_url = cf->cognito_jwks_url;
-	cc.token_use = cf->cognito_token_use;
-	cc.leeway = (long)(cf->jwt_leeway / 1000);
+	bridge_conf_cognito(cf, &cc);
 	if (cognito_new(&cc, &cg) != ERR_OK)
 		return NULL;
 	/*
@@ -279,13 +253,6 @@ main_cognito(const struct bridge_conf *cf)
 		return NULL;
 	}
 	return cg;
-}
-
-static void
-main_usage(void)
-{
-	fprintf(stderr, "usage: audio-bridge [-f config] [-n|--check-config] "
-	    "[--print-example]\n");
 }
 
 static void
@@ -304,28 +271,14 @@ main_raise_nofile(void)
 int
 main(int argc, char **argv)
 {
-	const char *path = getenv("BRIDGE_CONFIG");
-	struct sigaction sa;
-	char errbuf[512];
-	int check = 0, i, status = 1;
+	const char *path;
+	char errbuf[1024];
+	int check, status = 1;
 
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-n") == 0 ||
-		    strcmp(argv[i], "--check-config") == 0)
-			check = 1;
-		else if ((strcmp(argv[i], "-f") == 0 ||
-		    strcmp(argv[i], "--config") == 0) && i + 1 < argc)
-			path = argv[++i];
-		else if (strcmp(argv[i], "--print-example") == 0) {
-			conf_print_example(bridge_conf_table, stdout);
-			return 0;
-		} else {
-			main_usage();
-			return 2;
-		}
-	}
-	if (path != NULL && *path == '\0')
-		path = NULL;
+	if ((status = daemon_args(argc, argv, "audio-bridge", "BRIDGE_CONFIG",
+	    bridge_conf_table, &path, &check)) != -1)
+		return status;
+	status = 1;
 	log_init("audio-bridge", LOGL_INFO, 2);
 	bridge = &main_bridge;
 	if (bridge_conf_load(&bridge->conf, path, errbuf, sizeof(errbuf)) !=
@@ -345,13 +298,7 @@ main(int argc, char **argv)
 	metrics_init(&bridge->m);
 	main_raise_nofile();
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = main_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
+	daemon_on_stop();
 
 	lws_set_log_level(LLL_ERR, main_lws_log);
 	if (bridge->conf.auth == BRIDGE_AUTH_REQUIRED &&

@@ -18,7 +18,6 @@
 
 #include <errno.h>
 #include <libgen.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -227,24 +226,6 @@ const struct conf_key api_conf_table[] = {
 	CONF_END
 };
 
-/* A refusal: "<file>: <key>: <why>" into errbuf; returns ERR_CONFIG. */
-static enum err
-api_conf_refuse(char *errbuf, size_t errlen, const char *path,
-    const char *key, const char *fmt, ...)
-{
-	va_list ap;
-	size_t n;
-
-	n = (size_t)snprintf(errbuf, errlen, "%s: %s: ", path != NULL ? path :
-	    "(defaults and environment)", key);
-	if (n < errlen) {
-		va_start(ap, fmt);
-		(void)vsnprintf(errbuf + n, errlen - n, fmt, ap);
-		va_end(ap);
-	}
-	return ERR_CONFIG;
-}
-
 /* 1 if s3loc_locate() takes endpoint and bucket with this addressing. */
 static int
 api_conf_locates(const char *endpoint, const char *bucket, int path_style)
@@ -275,21 +256,21 @@ api_conf_check_s3_location(const struct api_conf *c, const char *path,
 		key = "s3_region";
 	}
 	if (!api_conf_locates(ep, "bucket", 1))
-		return api_conf_refuse(errbuf, errlen, path, key, "the "
+		return conf_refuse(errbuf, errlen, path, key, "the "
 		    "endpoint \"%s\" is not http[s]://host[:port] (no path, "
 		    "query or user part, a port 1..65535)", ep);
 	if (!api_conf_locates(ep, c->s3_bucket, 1))
-		return api_conf_refuse(errbuf, errlen, path, "s3_bucket",
+		return conf_refuse(errbuf, errlen, path, "s3_bucket",
 		    "\"%s\" is not a bucket name (letters, digits, '.', '-' "
 		    "and '_')", c->s3_bucket);
 	if (path_style)
 		return ERR_OK;
 	if (!api_conf_locates(ep, "bucket", 0))
-		return api_conf_refuse(errbuf, errlen, path, "s3_addressing",
+		return conf_refuse(errbuf, errlen, path, "s3_addressing",
 		    "virtual needs a DNS name in the endpoint \"%s\" (it is an "
 		    "IP address): set s3_addressing = path", ep);
 	if (!api_conf_locates(ep, c->s3_bucket, 0))
-		return api_conf_refuse(errbuf, errlen, path, "s3_bucket",
+		return conf_refuse(errbuf, errlen, path, "s3_bucket",
 		    "\"%s\" cannot be a host name for virtual addressing "
 		    "(3..63 of a-z, 0-9, '.', '-', starting and ending with a "
 		    "letter or digit): rename it or set s3_addressing = path",
@@ -313,7 +294,7 @@ api_conf_check_keys(const struct api_conf *c, const char *path,
 
 	if (api_conf_set(c->s3_access_key_id) !=
 	    api_conf_set(c->s3_secret_access_key))
-		return api_conf_refuse(errbuf, errlen, path,
+		return conf_refuse(errbuf, errlen, path,
 		    api_conf_set(c->s3_access_key_id) ?
 		    "s3_secret_access_key" : "s3_access_key_id",
 		    "the key pair is half set: give s3_access_key_id and the "
@@ -322,7 +303,7 @@ api_conf_check_keys(const struct api_conf *c, const char *path,
 		    "the AWS credential chain");
 	if (!api_conf_set(c->s3_access_key_id)) {
 		if (api_conf_set(c->s3_session_token))
-			return api_conf_refuse(errbuf, errlen, path,
+			return conf_refuse(errbuf, errlen, path,
 			    "s3_session_token", "set without a key pair "
 			    "(it belongs to one)");
 		return ERR_OK;
@@ -331,7 +312,7 @@ api_conf_check_keys(const struct api_conf *c, const char *path,
 	    c->s3_session_token, 0, AWSCRED_SOURCE_CONFIG);
 	awscred_clear(&cred);
 	if (rc != ERR_OK)
-		return api_conf_refuse(errbuf, errlen, path,
+		return conf_refuse(errbuf, errlen, path,
 		    "s3_access_key_id", "the key pair is malformed (the id "
 		    "is at most %d of A-Z, a-z, 0-9 and '_'; the secret and "
 		    "session token printable ASCII without blanks)",
@@ -367,7 +348,7 @@ api_conf_check_jwt(const struct api_conf *c, const char *path,
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (field != NULL && strcmp(field, keys[i].field) == 0)
 			key = keys[i].key;
-	return api_conf_refuse(errbuf, errlen, path, key, "%s", why);
+	return conf_refuse(errbuf, errlen, path, key, "%s", why);
 }
 
 /* SQLite writes the journal and its -wal and -shm files next to it, and
@@ -382,19 +363,19 @@ api_conf_check_journal(const struct api_conf *c, const char *path,
 
 	if (stat(c->journal, &st) == 0) {
 		if (!S_ISREG(st.st_mode))
-			return api_conf_refuse(errbuf, errlen, path, "journal",
+			return conf_refuse(errbuf, errlen, path, "journal",
 			    "%s is not a file", c->journal);
 		if (access(c->journal, R_OK | W_OK) != 0)
-			return api_conf_refuse(errbuf, errlen, path, "journal",
+			return conf_refuse(errbuf, errlen, path, "journal",
 			    "%s: %s", c->journal, strerror(errno));
 	}
 	snprintf(copy, sizeof(copy), "%s", c->journal);
 	dir = dirname(copy);
 	if (stat(dir, &st) != 0 || access(dir, W_OK | X_OK) != 0)
-		return api_conf_refuse(errbuf, errlen, path, "journal",
+		return conf_refuse(errbuf, errlen, path, "journal",
 		    "its directory %s: %s", dir, strerror(errno));
 	if (!S_ISDIR(st.st_mode))
-		return api_conf_refuse(errbuf, errlen, path, "journal",
+		return conf_refuse(errbuf, errlen, path, "journal",
 		    "%s is not a directory", dir);
 	return ERR_OK;
 }
@@ -405,12 +386,12 @@ api_conf_check_ranges(const struct api_conf *c, const char *path,
     char *errbuf, size_t errlen)
 {
 	if (c->s3_connect_timeout > c->s3_timeout)
-		return api_conf_refuse(errbuf, errlen, path,
+		return conf_refuse(errbuf, errlen, path,
 		    "s3_connect_timeout", "%lld ms is longer than s3_timeout "
 		    "(%lld ms), the whole request's", (long long)
 		    c->s3_connect_timeout, (long long)c->s3_timeout);
 	if (c->deliver_backoff_base > c->deliver_backoff_max)
-		return api_conf_refuse(errbuf, errlen, path,
+		return conf_refuse(errbuf, errlen, path,
 		    "deliver_backoff_base", "%lld ms is longer than "
 		    "deliver_backoff_max (%lld ms)",
 		    (long long)c->deliver_backoff_base,
@@ -432,7 +413,7 @@ api_conf_check_clients(const struct api_conf *c, const char *path,
 
 	app_s3_conf(c, &sc);
 	if ((rc = s3_open(&s3, &sc)) != ERR_OK)
-		return rc == ERR_CONFIG ? api_conf_refuse(errbuf, errlen,
+		return rc == ERR_CONFIG ? conf_refuse(errbuf, errlen,
 		    path, "s3_access_key_id", "the S3 client refuses the "
 		    "key pair (see the line above)") : rc;
 	s3_close(s3);
@@ -441,12 +422,12 @@ api_conf_check_clients(const struct api_conf *c, const char *path,
 	deliver_eventbridge_conf(c, &ec);
 	if (ec.endpoint[0] != '\0' && !api_conf_locates(ec.endpoint,
 	    "bucket", 1))
-		return api_conf_refuse(errbuf, errlen, path,
+		return conf_refuse(errbuf, errlen, path,
 		    "events_endpoint", "\"%s\" is not http[s]://host[:port] "
 		    "(no path, query or user part, a port 1..65535)",
 		    ec.endpoint);
 	if ((eb = eventbridge_send_new(&ec)) == NULL)
-		return api_conf_refuse(errbuf, errlen, path,
+		return conf_refuse(errbuf, errlen, path,
 		    c->events_region[0] != '\0' ? "events_region" : "s3_region",
 		    "the EventBridge sender refuses it (see the line above)");
 	eventbridge_send_free(eb);

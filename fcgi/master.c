@@ -26,6 +26,7 @@
 
 #include "api.h"
 #include "clock.h"
+#include "daemon.h"
 #include "log.h"
 
 #define MASTER_YOUNG_MS		5000	/* dying sooner counts as a failure */
@@ -54,29 +55,10 @@ master_on_signal(int sig)
 static void
 master_signals(sigset_t *waitmask)
 {
-	struct sigaction sa;
-	sigset_t block;
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = master_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGHUP);
-	sigaddset(&block, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &block, waitmask);
-	sigdelset(waitmask, SIGTERM);
-	sigdelset(waitmask, SIGINT);
-	sigdelset(waitmask, SIGHUP);
-	sigdelset(waitmask, SIGCHLD);
+	daemon_block(master_on_signal, sigs, sizeof(sigs) / sizeof(sigs[0]),
+	    waitmask);
 }
 
 static void

@@ -34,6 +34,7 @@
 
 #include "api.h"
 #include "clock.h"
+#include "daemon.h"
 #include "log.h"
 
 #define WORKER_SIGNAL_CHECK_MS	100
@@ -55,28 +56,16 @@ worker_on_signal(int sig)
 void
 worker_signals(sigset_t *waitmask)
 {
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
 	struct sigaction sa;
-	sigset_t block;
 
+	daemon_block(worker_on_signal, sigs, sizeof(sigs) / sizeof(sigs[0]),
+	    waitmask);
+	/* A worker forked by the master must not inherit its handler. */
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = worker_on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
+	sigemptyset(&sa.sa_mask);
 	sigaction(SIGCHLD, &sa, NULL);
-
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	sigaddset(&block, SIGHUP);
-	sigprocmask(SIG_BLOCK, &block, waitmask);
-	sigdelset(waitmask, SIGTERM);
-	sigdelset(waitmask, SIGINT);
-	sigdelset(waitmask, SIGHUP);
 }
 
 /* api_conf_reload()'s view of the app.  The listening socket and worker

@@ -879,6 +879,23 @@ conf_print(const struct conf_key *tab, const void *cfg, FILE *fp)
 	}
 }
 
+enum err
+conf_refuse(char *errbuf, size_t errlen, const char *path, const char *key,
+    const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	n = snprintf(errbuf, errlen, "%s: %s: ", path != NULL ? path :
+	    "(defaults and environment)", key);
+	if (n >= 0 && (size_t)n < errlen) {
+		va_start(ap, fmt);
+		(void)vsnprintf(errbuf + n, errlen - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return ERR_CONFIG;
+}
+
 int
 conf_check(const char *prog, const struct conf_key *tab, void *cfg,
     const char *path)

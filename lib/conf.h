@@ -148,6 +148,16 @@ void		conf_print(const struct conf_key *tab, const void *cfg,
 int		conf_check(const char *prog, const struct conf_key *tab,
 		    void *cfg, const char *path);
 
+/*
+ * The message of a program's own config check (past the table), one line
+ * like the table's: "<path>: <key>: <why>" into errbuf (path NULL: "(defaults
+ * and environment)").  Returns ERR_CONFIG, for `return conf_refuse(...)`.
+ * Never pass a secret's value in fmt's arguments.
+ */
+enum err	conf_refuse(char *errbuf, size_t errlen, const char *path,
+		    const char *key, const char *fmt, ...)
+		    __attribute__((format(printf, 5, 6)));
+
 /* Find a key by name in tab; NULL if absent. */
 const struct conf_key *conf_find(const struct conf_key *tab,
 		    const char *name, size_t namelen);

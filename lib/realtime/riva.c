@@ -1563,37 +1563,47 @@ riva_meta_ok(const char *s)
 	return 1;
 }
 
-static enum err
-riva_opts_check(const struct riva_opts *o)
+enum err
+riva_opts_check(const struct riva_opts *o, const char **field,
+    const char **why)
 {
-	const char *bad = NULL;
-
+	*field = NULL;
+	*why = NULL;
 	if (o->target == NULL || !riva_meta_ok(o->target) ||
-	    strlen(o->target) > RIVA_MAX_TARGET)
-		bad = "target";
-	else if ((o->tls_cert_file == NULL) != (o->tls_key_file == NULL))
-		bad = "tls_cert_file/tls_key_file (give both or neither)";
-	else if (!o->tls && (o->tls_root_ca_file != NULL ||
-	    o->tls_cert_file != NULL || o->tls_server_name != NULL))
-		bad = "tls_* options without tls";
-	else if (o->tls_server_name != NULL && !riva_meta_ok(o->tls_server_name))
-		bad = "tls_server_name";
-	else if (o->api_key != NULL && !riva_meta_ok(o->api_key))
-		bad = "api_key";
-	else if (o->function_id != NULL && !riva_meta_ok(o->function_id))
-		bad = "function_id";
-	else if (o->keepalive_ms < 0 || o->keepalive_timeout_ms < 0 ||
+	    strlen(o->target) > RIVA_MAX_TARGET) {
+		*field = "target";
+		*why = "must be host:port, printable ASCII";
+	} else if ((o->tls_cert_file == NULL) != (o->tls_key_file == NULL)) {
+		*field = o->tls_cert_file == NULL ? "tls_cert_file" :
+		    "tls_key_file";
+		*why = "the client certificate and key go together: give both "
+		    "or neither";
+	} else if (!o->tls && (o->tls_root_ca_file != NULL ||
+	    o->tls_cert_file != NULL || o->tls_server_name != NULL)) {
+		*field = o->tls_root_ca_file != NULL ? "tls_root_ca_file" :
+		    o->tls_cert_file != NULL ? "tls_cert_file" :
+		    "tls_server_name";
+		*why = "set, but TLS to Riva is off";
+	} else if (o->tls_server_name != NULL &&
+	    !riva_meta_ok(o->tls_server_name)) {
+		*field = "tls_server_name";
+		*why = "must be printable ASCII";
+	} else if (o->api_key != NULL && !riva_meta_ok(o->api_key)) {
+		*field = "api_key";
+		*why = "must be printable ASCII";
+	} else if (o->function_id != NULL && !riva_meta_ok(o->function_id)) {
+		*field = "function_id";
+		*why = "must be printable ASCII";
+	} else if (o->keepalive_ms < 0 || o->keepalive_timeout_ms < 0 ||
 	    o->max_recv_msg < 0 || o->max_send_msg < 0 ||
-	    o->start_timeout_ms < 0 || o->stream_timeout_ms < 0)
-		bad = "negative value";
-	else if (o->max_queued_audio > LIMIT_RIVA_QUEUED_AUDIO_MAX)
-		bad = "max_queued_audio";
-	if (bad != NULL) {
-		/* Names the option only: the value may be a secret. */
-		log_error("bad riva option: %s", bad);
-		return ERR_CONFIG;
+	    o->start_timeout_ms < 0 || o->stream_timeout_ms < 0) {
+		*field = "timeouts and sizes";
+		*why = "negative value";
+	} else if (o->max_queued_audio > LIMIT_RIVA_QUEUED_AUDIO_MAX) {
+		*field = "max_queued_audio";
+		*why = "over LIMIT_RIVA_QUEUED_AUDIO_MAX";
 	}
-	return ERR_OK;
+	return *field != NULL ? ERR_CONFIG : ERR_OK;
 }
 
 struct riva *
@@ -1605,12 +1615,16 @@ riva_new(const struct riva_opts *o, enum err *errp)
 	grpc_arg args[12];
 	grpc_channel_args cargs;
 	char *ca = NULL, *cert = NULL, *key = NULL, *bearer = NULL;
+	const char *bad, *why;
 	size_t na = 0, n;
 	enum err e;
 	int grpc_up = 0;
 
-	if ((e = riva_opts_check(o)) != ERR_OK)
+	if ((e = riva_opts_check(o, &bad, &why)) != ERR_OK) {
+		/* Names the option only: the value may be a secret. */
+		log_error("bad riva option: %s: %s", bad, why);
 		goto fail;
+	}
 	if (o->tls) {
 		if (o->tls_root_ca_file != NULL &&
 		    (e = riva_read_pem(o->tls_root_ca_file, &ca)) != ERR_OK)

@@ -135,6 +135,15 @@ struct riva_stream_stats {
 struct riva	*riva_new(const struct riva_opts *, enum err *errp);
 
 /*
+ * The checks riva_new() makes on o before it reads a file or sets up a
+ * channel, for a program's config check: ERR_OK, or ERR_CONFIG with
+ * *field the riva_opts member at fault and *why a static phrase (never a
+ * value: the api key is a secret).
+ */
+enum err	 riva_opts_check(const struct riva_opts *, const char **field,
+		    const char **why);
+
+/*
  * Cancel every stream, stop the adapter's threads, destroy the channel and
  * call grpc_shutdown().  Events not yet polled are discarded; streams not yet
  * released are released.  riva_free(NULL) is a no-op.

@@ -56,6 +56,37 @@ else
 	check "-n refuses max_streams 0 naming file:line" "$T/n3.out" \
 	    'bad2\.conf:1'
 fi
+# asr_conf_validate(): an acoustic model directory PocketSphinx cannot
+# load (a decoder then failed at start, after -n passed), and values that
+# depend on each other; one line each, naming file: key.
+mkdir -p "$T/hmm"
+cp /usr/share/pocketsphinx/model/en-us/en-us/mdef "$T/hmm/"
+printf 'hmm_dir = %s/hmm\n' "$T" >"$T/bad3.conf"
+if "$RECOGNIZER" -n -f "$T/bad3.conf" >"$T/n4.out" 2>&1; then
+	not_ok "-n refuses a model directory without its means file" "$T/n4.out"
+else
+	check "-n refuses a model directory without its means file" \
+	    "$T/n4.out" 'bad3\.conf: hmm_dir .*/hmm/means: No such file'
+fi
+printf 'partial_interval = 2s\nmax_utterance = 1s\n' >"$T/bad4.conf"
+if "$RECOGNIZER" -n -f "$T/bad4.conf" >"$T/n5.out" 2>&1; then
+	not_ok "-n refuses partial_interval >= max_utterance" "$T/n5.out"
+else
+	check "-n refuses partial_interval >= max_utterance" "$T/n5.out" \
+	    'bad4\.conf: partial_interval: '
+fi
+printf 'max_streams = 2\npreload_decoders = 3\n' >"$T/bad5.conf"
+if "$RECOGNIZER" --check-config --config "$T/bad5.conf" >"$T/n6.out" 2>&1
+then
+	not_ok "--check-config --config refuses preload over max_streams" \
+	    "$T/n6.out"
+else
+	check "--check-config --config refuses preload over max_streams" \
+	    "$T/n6.out" 'bad5\.conf: preload_decoders: '
+fi
+"$RECOGNIZER" --bogus >"$T/n7.out" 2>&1 && not_ok "an unknown option is refused" ||
+    check "an unknown option is refused with the usage" "$T/n7.out" \
+    '-f\|--config file' '-n\|--check-config' '--print-example'
 
 # ----------------------------------------------------------------- audio
 asr_speech "$T/speech.pcm" "$T/speech.txt" 1 4 ||

@@ -306,4 +306,49 @@ printf 'auth = off\nport = %s\n' "$P" >"$T/good.conf"
     check "check mode accepts a good file" "$T/n3.out" 'config ok' ||
     not_ok "check mode accepts a good file" "$T/n3.out"
 
+# bridge_conf_validate(): what used to pass -n and then fail at start-up
+# (lws loading the certificate, riva_new) or on every token (a missing
+# JWKS file).  One line each, naming file: key.
+# refused NAME KEY CONFIG-LINES: -n on a file of those lines
+refused() {
+	printf '%b' "$3" >"$T/v.conf"
+	if env BRIDGE_CONFIG= "$BRIDGE" -n -f "$T/v.conf" >"$T/v.out" 2>&1; then
+		not_ok "check mode refuses $1" "$T/v.out"
+	elif [ "$(wc -l <"$T/v.out")" != 1 ]; then
+		not_ok "check mode refuses $1 in one line" "$T/v.out"
+	else
+		check "check mode refuses $1, naming file: key" "$T/v.out" \
+		    "^audio-bridge: $T/v.conf: $2: "
+	fi
+}
+refused "a TLS key of another certificate" tls_key_file \
+    "auth = off\ntls_cert_file = $T/tls.crt\ntls_key_file = $T/k2.pem\n"
+refused "a TLS certificate that is not PEM" tls_cert_file \
+    "auth = off\ntls_cert_file = $T/jwks.json\ntls_key_file = $T/tls.key\n"
+refused "a missing TLS key" tls_key_file \
+    "auth = off\ntls_cert_file = $T/tls.crt\ntls_key_file = $T/none.key\n"
+refused "a Riva CA file without riva_tls" riva_ca_file \
+    "auth = off\nriva_ca_file = $T/tls.crt\n"
+refused "a Riva CA file with no certificate" riva_ca_file \
+    "auth = off\nriva_tls = yes\nriva_ca_file = $T/jwks.json\n"
+refused "a Riva client key of another certificate" riva_key_file \
+    "auth = off\nriva_tls = yes\nriva_cert_file = $T/tls.crt\nriva_key_file = $T/k1.pem\n"
+refused "a file:// JWKS that is missing" cognito_jwks_url \
+    "cognito_issuer = $ISS\ncognito_client_ids = client1\ncognito_jwks_url = file://$T/none.json\n"
+refused "a token_use the verifier refuses" cognito_token_use \
+    "cognito_issuer = $ISS\ncognito_client_ids = client1\ncognito_jwks_url = file://$T/jwks.json\ncognito_token_use = refresh\n"
+refused "an audio frame over max_frame_bytes" max_frame_bytes \
+    "auth = off\nsample_rate = 48000\nframe_ms = 1000\n"
+printf 'auth = off\ntls_cert_file = %s\ntls_key_file = %s\nriva_tls = yes\nriva_ca_file = %s\ncognito_jwks_url = file://%s\n' \
+    "$T/tls.crt" "$T/tls.key" "$T/tls.crt" "$T/jwks.json" >"$T/good2.conf"
+"$BRIDGE" --config "$T/good2.conf" --check-config >"$T/n4.out" 2>&1 &&
+    check "check mode accepts loading TLS files (long options)" "$T/n4.out" \
+    'good2.conf: config ok' ||
+    not_ok "check mode accepts loading TLS files (long options)" "$T/n4.out"
+"$BRIDGE" --bogus >"$T/n5.out" 2>&1 && not_ok "an unknown option is refused" ||
+    check "an unknown option is refused with the usage" "$T/n5.out" \
+    '-f\|--config file' '-n\|--check-config' '--print-example'
+"$BRIDGE" -n stray >"$T/n6.out" 2>&1 && not_ok "a stray argument is refused" ||
+    check "a stray argument is refused with the usage" "$T/n6.out" '^usage: '
+
 tap_done

@@ -8,6 +8,7 @@
  * to be real, libjwt accepting the forgery when called the naive way, and
  * then shown to be refused by cognito_verify().
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -986,6 +987,61 @@ test_cognito_new_refuses_bad_config(void)
 #undef BAD
 }
 
+/* The config check names the member at fault; with COGNITO_CHECK_FILES a
+ * file:// JWKS must hold a key set, without it the file is not read. */
+static void
+test_cognito_conf_check_names_the_field(void)
+{
+	struct cognito_conf ok, c;
+	char path[] = "/tmp/test_cognito_check.XXXXXX", url[64], why[256];
+	const char *field = NULL;
+	int fd = mkstemp(path);
+
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_FATAL(write(fd, jwks_ab, strlen(jwks_ab)) ==
+	    (ssize_t)strlen(jwks_ab));
+	close(fd);
+	snprintf(url, sizeof(url), "file://%s", path);
+	cognito_conf_defaults(&ok);
+	ok.issuer = ISS;
+	ok.client_ids = CLIENT;
+	ok.jwks_url = url;
+	CU_ASSERT_EQUAL(cognito_conf_check(&ok, COGNITO_CHECK_FILES, &field,
+	    why, sizeof(why)), ERR_OK);
+	CU_ASSERT_PTR_NULL(field);
+#define BAD(member, value, want) do {					\
+	c = ok;								\
+	c.member = value;						\
+	field = NULL;							\
+	CU_ASSERT_EQUAL(cognito_conf_check(&c, COGNITO_CHECK_FILES,	\
+	    &field, why, sizeof(why)), ERR_CONFIG);			\
+	CU_ASSERT(field != NULL && strcmp(field, want) == 0);		\
+	CU_ASSERT(why[0] != '\0');					\
+} while (0)
+	BAD(issuer, ISS "/", "issuer");
+	BAD(client_ids, "a,,b", "client_ids");
+	BAD(token_use, "refresh", "token_use");
+	BAD(leeway, -1, "leeway");
+	BAD(jwks_ttl, 0, "jwks_ttl");
+	BAD(jwks_timeout_ms, 1, "jwks_timeout_ms");
+	BAD(jwks_url, "ftp://x/jwks.json", "jwks_url");
+	BAD(jwks_url, "file:///nonexistent/jwks.json", "jwks_url");
+	CU_ASSERT(strstr(why, "No such file") != NULL);
+#undef BAD
+	/* A file that is no key set; without the flag it is not read. */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	CU_ASSERT_FATAL(fd >= 0);
+	CU_ASSERT_FATAL(write(fd, "{\"keys\":1}", 10) == 10);
+	close(fd);
+	CU_ASSERT_EQUAL(cognito_conf_check(&ok, COGNITO_CHECK_FILES, &field,
+	    why, sizeof(why)), ERR_CONFIG);
+	CU_ASSERT(field != NULL && strcmp(field, "jwks_url") == 0);
+	CU_ASSERT(strstr(why, "not a usable JWKS") != NULL);
+	CU_ASSERT_EQUAL(cognito_conf_check(&ok, 0, &field, why, sizeof(why)),
+	    ERR_OK);
+	unlink(path);
+}
+
 static void
 test_cognito_bearer_finds_the_token(void)
 {
@@ -1055,6 +1111,8 @@ test_cognito_suite(void)
 		    test_cognito_reads_jwks_from_file_url },
 		{ "new refuses bad config",
 		    test_cognito_new_refuses_bad_config },
+		{ "conf check names the field",
+		    test_cognito_conf_check_names_the_field },
 		{ "bearer finds the token",
 		    test_cognito_bearer_finds_the_token },
 	};

@@ -526,6 +526,23 @@ check_mode_returns_exit_status(void)
 	unlink(path);
 }
 
+/* A program's own check says "<file>: <key>: <why>" in one line, cut to
+ * the buffer like the table's messages. */
+static void
+refusal_names_file_and_key(void)
+{
+	char msg[64], small[12];
+
+	CU_ASSERT_EQUAL(conf_refuse(msg, sizeof(msg), "/etc/x.conf", "port",
+	    "%d is taken", 80), ERR_CONFIG);
+	CU_ASSERT_STRING_EQUAL(msg, "/etc/x.conf: port: 80 is taken");
+	(void)conf_refuse(msg, sizeof(msg), NULL, "port", "no");
+	CU_ASSERT_STRING_EQUAL(msg, "(defaults and environment): port: no");
+	(void)conf_refuse(small, sizeof(small), "/etc/x.conf", "port", "x");
+	CU_ASSERT_STRING_EQUAL(small, "/etc/x.conf");
+	CU_ASSERT_EQUAL(strlen(small), sizeof(small) - 1);
+}
+
 static void
 bad_table_is_refused(void)
 {
@@ -592,7 +609,9 @@ test_conf_suite(void)
 	    CU_add_test(s, "check mode returns exit status",
 		check_mode_returns_exit_status) == NULL ||
 	    CU_add_test(s, "bad table is refused",
-		bad_table_is_refused) == NULL)
+		bad_table_is_refused) == NULL ||
+	    CU_add_test(s, "refusal names file and key",
+		refusal_names_file_and_key) == NULL)
 		return -1;
 	return 0;
 }
