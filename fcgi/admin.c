@@ -13,7 +13,6 @@
  * opens the journal read-only; requeueing makes the items due now with
  * their attempts reset, so the running delivery loop picks them up.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,20 +23,6 @@
 #include "log.h"
 
 #define ADMIN_LIST_MAX	10000
-
-static int
-admin_id(const char *s, int64_t *out)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < 1)
-		return -1;
-	*out = v;
-	return 0;
-}
 
 static const char *
 admin_kind(enum journal_outbox_kind k)
@@ -102,7 +87,8 @@ admin_outbox(struct api_conf *conf, int argc, char **argv)
 			goto usage;
 		ro = 1;
 	} else if (strcmp(verb, "requeue") == 0) {
-		if (argc != 2 || admin_id(argv[1], &id) == -1)
+		if (argc != 2 || conf_number(argv[1], 1, INT64_MAX,
+		    &id) == -1)
 			goto usage;
 		ro = 0;
 	} else if (strcmp(verb, "requeue-dead") == 0) {

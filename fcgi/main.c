@@ -17,7 +17,6 @@
  * The config file is -f, else $AUDIO_API_CONFIG, else none (defaults plus
  * environment).  Secrets never come from argv.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,21 +56,6 @@ fd_is_listener(int fd)
 	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &on, &len) == -1)
 		return 0;
 	return on != 0;
-}
-
-/* Parse a --workers value. */
-static int
-parse_workers(const char *s, int64_t *out)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < 0 || v > 256)
-		return -1;
-	*out = v;
-	return 0;
 }
 
 int
@@ -133,7 +117,8 @@ main(int argc, char **argv)
 		usage();
 		return 2;
 	}
-	if (workers_arg != NULL && parse_workers(workers_arg, &workers) == -1) {
+	if (workers_arg != NULL && conf_number(workers_arg, 0,
+	    256, &workers) == -1) {
 		fprintf(stderr, "audio-api: --workers wants 0..256\n");
 		return 2;
 	}

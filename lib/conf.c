@@ -879,6 +879,17 @@ conf_print(const struct conf_key *tab, const void *cfg, FILE *fp)
 	}
 }
 
+int
+conf_number(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	int64_t n;
+
+	if (s == NULL || conf_int(s, &n, NULL) == -1 || n < min || n > max)
+		return -1;
+	*out = n;
+	return 0;
+}
+
 enum err
 conf_refuse(char *errbuf, size_t errlen, const char *path, const char *key,
     const char *fmt, ...)

@@ -158,6 +158,11 @@ enum err	conf_refuse(char *errbuf, size_t errlen, const char *path,
 		    const char *key, const char *fmt, ...)
 		    __attribute__((format(printf, 5, 6)));
 
+/* A number from the command line, read as a CONF_INT value is: decimal,
+ * nothing after it, within [min, max].  0 with *out set, else -1. */
+int		conf_number(const char *s, int64_t min, int64_t max,
+		    int64_t *out);
+
 /* Find a key by name in tab; NULL if absent. */
 const struct conf_key *conf_find(const struct conf_key *tab,
 		    const char *name, size_t namelen);

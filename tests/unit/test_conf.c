@@ -543,6 +543,28 @@ refusal_names_file_and_key(void)
 	CU_ASSERT_EQUAL(strlen(small), sizeof(small) - 1);
 }
 
+/* Command-line numbers are read as CONF_INT values are, with a range. */
+static void
+number_is_decimal_in_range(void)
+{
+	int64_t n = -7;
+
+	CU_ASSERT_EQUAL(conf_number("256", 0, 256, &n), 0);
+	CU_ASSERT_EQUAL(n, 256);
+	CU_ASSERT_EQUAL(conf_number("0", 0, 256, &n), 0);
+	CU_ASSERT_EQUAL(n, 0);
+	n = -7;
+	CU_ASSERT_EQUAL(conf_number("257", 0, 256, &n), -1);
+	CU_ASSERT_EQUAL(conf_number("-1", 0, 256, &n), -1);
+	CU_ASSERT_EQUAL(conf_number("", 0, 256, &n), -1);
+	CU_ASSERT_EQUAL(conf_number(" 5", 0, 256, &n), -1);
+	CU_ASSERT_EQUAL(conf_number("5x", 0, 256, &n), -1);
+	CU_ASSERT_EQUAL(conf_number("99999999999999999999", 0, INT64_MAX, &n),
+	    -1);
+	CU_ASSERT_EQUAL(conf_number(NULL, 0, 256, &n), -1);
+	CU_ASSERT_EQUAL(n, -7);
+}
+
 static void
 bad_table_is_refused(void)
 {
@@ -611,7 +633,9 @@ test_conf_suite(void)
 	    CU_add_test(s, "bad table is refused",
 		bad_table_is_refused) == NULL ||
 	    CU_add_test(s, "refusal names file and key",
-		refusal_names_file_and_key) == NULL)
+		refusal_names_file_and_key) == NULL ||
+	    CU_add_test(s, "number is decimal in range",
+		number_is_decimal_in_range) == NULL)
 		return -1;
 	return 0;
 }
