@@ -354,6 +354,50 @@ sessions_create(struct req *r)
 
 /* ------------------------------------------------------------ presign */
 
+/*
+ * The URL the AWS SDK's presigner makes for PutObject{ContentType,
+ * Metadata, ServerSideEncryption}, which the original clients were written
+ * for: the metadata travels in the signed query, so the client sends only
+ * the signed headers (h[0..*nh), which the answer lists).  Unlike the SDK
+ * we sign Content-Type too: the stored type is ours to decide.  0, or -1
+ * after answering the error.
+ */
+static int
+sessions_presign_url(struct req *r, const char *key, int64_t seqno,
+    const char *ctype, struct sigv4_header h[2], size_t *nh, long *expires,
+    char **url)
+{
+	struct sigv4_header meta[3];
+	char seq[24];
+	enum err rc;
+
+	*nh = 0;
+	snprintf(seq, sizeof(seq), "%lld", (long long)seqno);
+	h[*nh].name = "Content-Type";
+	h[(*nh)++].value = ctype;
+	if (r->app->conf->s3_sse) {
+		h[*nh].name = "x-amz-server-side-encryption";
+		h[(*nh)++].value = "AES256";
+	}
+	meta[0].name = "x-amz-meta-user-id";
+	meta[0].value = r->sub;
+	meta[1].name = "x-amz-meta-session-id";
+	meta[1].value = r->session_id;
+	meta[2].name = "x-amz-meta-seq";
+	meta[2].value = seq;
+	rc = s3_presign_put(r->app->s3, key, h, *nh, meta, 3, expires, url);
+	if (rc == ERR_UNAVAILABLE) {
+		req_error(r, ERR_UNAVAILABLE, "no AWS credentials to sign the "
+		    "upload URL with; try again later", NULL, NULL);
+		return -1;
+	}
+	if (rc != ERR_OK) {
+		req_error(r, ERR_INTERNAL, "cannot presign", NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
 void
 sessions_presign(struct req *r)
 {
@@ -374,9 +418,9 @@ sessions_presign(struct req *r)
 	struct jsonv_val v[F__N];
 	struct journal_session s;
 	struct s3key_parts p;
-	struct sigv4_header h[2], meta[3];
+	struct sigv4_header h[2];
 	struct journal *j;
-	char key[S3KEY_SIZE], seq[24], *url = NULL;
+	char key[S3KEY_SIZE], *url = NULL;
 	size_t nh = 0, i;
 	long expires = (long)(r->app->conf->presign_expires / 1000);
 	int64_t now, recorded = -1;
@@ -428,36 +472,9 @@ sessions_presign(struct req *r)
 		    NULL);
 		return;
 	}
-	/*
-	 * The URL the AWS SDK's presigner makes for PutObject{ContentType,
-	 * Metadata, ServerSideEncryption}, which the original clients were
-	 * written for: the metadata travels in the signed query, so the
-	 * client sends only the signed headers listed in the answer.  Unlike
-	 * the SDK we sign Content-Type too: the stored type is ours to decide.
-	 */
-	snprintf(seq, sizeof(seq), "%lld", (long long)v[F_SEQ].i);
-	h[nh].name = "Content-Type";
-	h[nh++].value = v[F_CTYPE].s;
-	if (r->app->conf->s3_sse) {
-		h[nh].name = "x-amz-server-side-encryption";
-		h[nh++].value = "AES256";
-	}
-	meta[0].name = "x-amz-meta-user-id";
-	meta[0].value = r->sub;
-	meta[1].name = "x-amz-meta-session-id";
-	meta[1].value = r->session_id;
-	meta[2].name = "x-amz-meta-seq";
-	meta[2].value = seq;
-	rc = s3_presign_put(r->app->s3, key, h, nh, meta, 3, &expires, &url);
-	if (rc == ERR_UNAVAILABLE) {
-		req_error(r, ERR_UNAVAILABLE, "no AWS credentials to sign the "
-		    "upload URL with; try again later", NULL, NULL);
+	if (sessions_presign_url(r, key, v[F_SEQ].i, v[F_CTYPE].s, h, &nh,
+	    &expires, &url) == -1)
 		return;
-	}
-	if (rc != ERR_OK) {
-		req_error(r, ERR_INTERNAL, "cannot presign", NULL, NULL);
-		return;
-	}
 	/* Recorded before the URL is handed out: GET lists the seq as
 	 * missing until it is completed, and a deletion knows how long a
 	 * PUT with this URL can arrive (recordings.c). */
@@ -713,21 +730,16 @@ sessions_manifest_key(struct req *r, char *key, size_t keysz)
 	return ERR_OK;
 }
 
-void
-sessions_manifest(struct req *r)
+/*
+ * Check each entry of a manifest upsert's chunks array (fields, span, the
+ * key the server would build) into chunks[i] and seqs[i]; the strings
+ * point into the request's document.  ERR_OK, or an error answered with
+ * the entry's path ("chunks[3].key").
+ */
+static enum err
+sessions_manifest_chunks(struct req *r, json_object *arr, size_t n,
+    struct journal_chunk *chunks, int64_t *seqs)
 {
-	enum { F_ID, F_CODEC, F_RATE, F_CHUNKS, F_FINAL, F__N };
-	static const struct jsonv_field f[F__N] = {
-		[F_ID] = { "sessionId", JSONV_STRING, JSONV_REQUIRED, 1,
-		    LIMIT_SESSION_ID_BYTES, NULL },
-		[F_CODEC] = { "codec", JSONV_STRING, JSONV_NULLABLE, 1,
-		    CODEC_INPUT_MAX, NULL },
-		[F_RATE] = { "sampleRate", JSONV_INT, JSONV_NULLABLE, 8000,
-		    192000, NULL },
-		[F_CHUNKS] = { "chunks", JSONV_ARRAY, JSONV_REQUIRED, 0,
-		    LIMIT_CHUNKS_PER_SESSION, NULL },
-		[F_FINAL] = { "final", JSONV_BOOL, JSONV_NULLABLE, 0, 0, NULL },
-	};
 	enum { C_SEQ, C_KEY, C_START, C_END, C_BYTES, C_MD5, C_SHA, C_AT,
 		C__N };
 	static const struct jsonv_field cf[C__N] = {
@@ -747,7 +759,53 @@ sessions_manifest(struct req *r)
 		[C_AT] = { "uploadedAt", JSONV_STRING, JSONV_NULLABLE, 0, 64,
 		    NULL },
 	};
-	struct jsonv_val v[F__N], cv[C__N];
+	struct jsonv_val cv[C__N];
+	char path[48];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "chunks[%zu]", i);
+		if (sessions_fields(r, json_object_array_get_idx(arr, i), cf,
+		    C__N, JSONV_REJECT_UNKNOWN, path, cv) != ERR_OK)
+			return ERR_FIELD;
+		snprintf(path, sizeof(path), "chunks[%zu].tEndMs", i);
+		if (sessions_span(r, cv[C_START].i, cv[C_END].i, path) !=
+		    ERR_OK)
+			return ERR_FIELD;
+		if (!sessions_key_ok(r, cv[C_KEY].s, cv[C_KEY].len, cv[C_SEQ].i,
+		    cv[C_START].i, cv[C_END].i)) {
+			snprintf(path, sizeof(path), "chunks[%zu].key", i);
+			sessions_bad(r, path, "key is not the key the server "
+			    "builds for this session, seq, tStartMs and tEndMs");
+			return ERR_FIELD;
+		}
+		chunks[i].seq = seqs[i] = cv[C_SEQ].i;
+		chunks[i].key = cv[C_KEY].s;
+		chunks[i].t_start_ms = cv[C_START].i;
+		chunks[i].t_end_ms = cv[C_END].i;
+		chunks[i].bytes = cv[C_BYTES].i;
+		chunks[i].md5 = cv[C_MD5].present ? cv[C_MD5].s : NULL;
+		chunks[i].sha256 = cv[C_SHA].present ? cv[C_SHA].s : NULL;
+	}
+	return ERR_OK;
+}
+
+void
+sessions_manifest(struct req *r)
+{
+	enum { F_ID, F_CODEC, F_RATE, F_CHUNKS, F_FINAL, F__N };
+	static const struct jsonv_field f[F__N] = {
+		[F_ID] = { "sessionId", JSONV_STRING, JSONV_REQUIRED, 1,
+		    LIMIT_SESSION_ID_BYTES, NULL },
+		[F_CODEC] = { "codec", JSONV_STRING, JSONV_NULLABLE, 1,
+		    CODEC_INPUT_MAX, NULL },
+		[F_RATE] = { "sampleRate", JSONV_INT, JSONV_NULLABLE, 8000,
+		    192000, NULL },
+		[F_CHUNKS] = { "chunks", JSONV_ARRAY, JSONV_REQUIRED, 0,
+		    LIMIT_CHUNKS_PER_SESSION, NULL },
+		[F_FINAL] = { "final", JSONV_BOOL, JSONV_NULLABLE, 0, 0, NULL },
+	};
+	struct jsonv_val v[F__N];
 	struct journal_session s;
 	struct journal_upsert_result res;
 	struct journal_chunk *chunks = NULL;
@@ -788,30 +846,9 @@ sessions_manifest(struct req *r)
 	chunks = xcalloc(n + 1, sizeof(*chunks));
 	seqs = xcalloc(n + 1, sizeof(*seqs));
 	unknown = xcalloc(n + 1, 1);
-	for (i = 0; i < n; i++) {
-		snprintf(path, sizeof(path), "chunks[%zu]", i);
-		if (sessions_fields(r, json_object_array_get_idx(v[F_CHUNKS].j,
-		    i), cf, C__N, JSONV_REJECT_UNKNOWN, path, cv) != ERR_OK)
-			goto out;
-		snprintf(path, sizeof(path), "chunks[%zu].tEndMs", i);
-		if (sessions_span(r, cv[C_START].i, cv[C_END].i, path) !=
-		    ERR_OK)
-			goto out;
-		if (!sessions_key_ok(r, cv[C_KEY].s, cv[C_KEY].len, cv[C_SEQ].i,
-		    cv[C_START].i, cv[C_END].i)) {
-			snprintf(path, sizeof(path), "chunks[%zu].key", i);
-			sessions_bad(r, path, "key is not the key the server "
-			    "builds for this session, seq, tStartMs and tEndMs");
-			goto out;
-		}
-		chunks[i].seq = seqs[i] = cv[C_SEQ].i;
-		chunks[i].key = cv[C_KEY].s;
-		chunks[i].t_start_ms = cv[C_START].i;
-		chunks[i].t_end_ms = cv[C_END].i;
-		chunks[i].bytes = cv[C_BYTES].i;
-		chunks[i].md5 = cv[C_MD5].present ? cv[C_MD5].s : NULL;
-		chunks[i].sha256 = cv[C_SHA].present ? cv[C_SHA].s : NULL;
-	}
+	if (sessions_manifest_chunks(r, v[F_CHUNKS].j, n, chunks, seqs) !=
+	    ERR_OK)
+		goto out;
 	if (n > 0 && (rc = journal_unknown_seqs(j, r->sub, r->session_id,
 	    seqs, n, unknown)) != ERR_OK) {
 		sessions_journal_error(r, rc, "session conflict");

@@ -61,7 +61,8 @@ void	 buf_add(struct buf *, const void *s, size_t n);
 void	 buf_adds(struct buf *, const char *s);		/* NULL adds "" */
 void	 buf_addf(struct buf *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-void	 buf_vaddf(struct buf *, const char *fmt, va_list);
+void	 buf_vaddf(struct buf *, const char *fmt, va_list)
+    __attribute__((format(printf, 2, 0)));
 /* n bytes as 2n lower-case hex digits. */
 void	 buf_add_hex(struct buf *, const void *s, size_t n);
 /* s[0..n) as a quoted JSON string (see the head of this file). */

@@ -148,15 +148,85 @@ jsonv_count_ok(const struct jsonv_field *f, int64_t n)
 
 /* Check one value; `present` is false for a member that is not there at
  * all (json-c represents JSON null as NULL, so v alone cannot tell). */
+/* JSONV_NUMBER: any JSON number as a finite double within the bounds. */
+static enum err
+jsonv_check_number(json_object *v, enum json_type jt,
+    const struct jsonv_field *f, const char *path, struct jsonv_val *val,
+    struct jsonv_error *e)
+{
+	int64_t i;
+	double d;
+
+	if (jt == json_type_int) {
+		if (jsonv_exact_int64(v, &i) == 0)
+			d = (double)i;
+		else if (json_object_get_int64(v) == INT64_MAX &&
+		    json_object_get_uint64(v) < UINT64_MAX)
+			d = (double)json_object_get_uint64(v);
+		else {
+			jsonv_fail(e, path, "number out of range");
+			return ERR_FIELD;
+		}
+	} else if (jt == json_type_double)
+		d = json_object_get_double(v);
+	else {
+		jsonv_fail(e, path, "must be a number");
+		return ERR_FIELD;
+	}
+	if (!isfinite(d) || ((f->min != 0 || f->max != 0) &&
+	    (d < (double)f->min || d > (double)f->max))) {
+		jsonv_fail(e, path, "must be between %lld and %lld",
+		    (long long)f->min, (long long)f->max);
+		return ERR_FIELD;
+	}
+	val->d = d;
+	return ERR_OK;
+}
+
+/* JSONV_STRING: no NUL, length within the bounds, one of f->allowed. */
+static enum err
+jsonv_check_string(json_object *v, enum json_type jt,
+    const struct jsonv_field *f, const char *path, struct jsonv_val *val,
+    struct jsonv_error *e)
+{
+	int64_t maxlen;
+	size_t k;
+	int len;
+
+	if (jt != json_type_string) {
+		jsonv_fail(e, path, "must be a string");
+		return ERR_FIELD;
+	}
+	len = json_object_get_string_len(v);
+	val->s = json_object_get_string(v);
+	if (len < 0 || val->s == NULL ||
+	    memchr(val->s, '\0', (size_t)len) != NULL) {
+		jsonv_fail(e, path, "must not contain NUL");
+		return ERR_FIELD;
+	}
+	maxlen = f->max == 0 ? LIMIT_JSON_STRING : f->max;
+	if (len < f->min || len > maxlen) {
+		jsonv_fail(e, path, "length must be between %lld and "
+		    "%lld bytes", (long long)f->min, (long long)maxlen);
+		return ERR_FIELD;
+	}
+	val->len = (size_t)len;
+	if (f->allowed == NULL)
+		return ERR_OK;
+	for (k = 0; f->allowed[k] != NULL; k++)
+		if (strlen(f->allowed[k]) == val->len &&
+		    memcmp(f->allowed[k], val->s, val->len) == 0)
+			return ERR_OK;
+	jsonv_fail(e, path, "is not an allowed value");
+	return ERR_FIELD;
+}
+
 static enum err
 jsonv_check(json_object *v, int present, const struct jsonv_field *f,
     const char *path, struct jsonv_val *val, struct jsonv_error *e)
 {
 	enum json_type jt;
-	int64_t i, maxlen;
-	double d;
-	size_t k;
-	int len;
+	int64_t i;
 
 	memset(val, 0, sizeof(*val));
 	if (path == NULL)
@@ -192,60 +262,12 @@ jsonv_check(json_object *v, int present, const struct jsonv_field *f,
 		val->d = (double)i;
 		break;
 	case JSONV_NUMBER:
-		if (jt == json_type_int) {
-			if (jsonv_exact_int64(v, &i) == 0)
-				d = (double)i;
-			else if (json_object_get_int64(v) == INT64_MAX &&
-			    json_object_get_uint64(v) < UINT64_MAX)
-				d = (double)json_object_get_uint64(v);
-			else {
-				jsonv_fail(e, path, "number out of range");
-				return ERR_FIELD;
-			}
-		} else if (jt == json_type_double)
-			d = json_object_get_double(v);
-		else {
-			jsonv_fail(e, path, "must be a number");
+		if (jsonv_check_number(v, jt, f, path, val, e) != ERR_OK)
 			return ERR_FIELD;
-		}
-		if (!isfinite(d) || ((f->min != 0 || f->max != 0) &&
-		    (d < (double)f->min || d > (double)f->max))) {
-			jsonv_fail(e, path, "must be between %lld and %lld",
-			    (long long)f->min, (long long)f->max);
-			return ERR_FIELD;
-		}
-		val->d = d;
 		break;
 	case JSONV_STRING:
-		if (jt != json_type_string) {
-			jsonv_fail(e, path, "must be a string");
+		if (jsonv_check_string(v, jt, f, path, val, e) != ERR_OK)
 			return ERR_FIELD;
-		}
-		len = json_object_get_string_len(v);
-		val->s = json_object_get_string(v);
-		if (len < 0 || val->s == NULL ||
-		    memchr(val->s, '\0', (size_t)len) != NULL) {
-			jsonv_fail(e, path, "must not contain NUL");
-			return ERR_FIELD;
-		}
-		maxlen = f->max == 0 ? LIMIT_JSON_STRING : f->max;
-		if (len < f->min || len > maxlen) {
-			jsonv_fail(e, path, "length must be between %lld and "
-			    "%lld bytes", (long long)f->min, (long long)maxlen);
-			return ERR_FIELD;
-		}
-		val->len = (size_t)len;
-		if (f->allowed != NULL) {
-			for (k = 0; f->allowed[k] != NULL; k++)
-				if (strlen(f->allowed[k]) == val->len &&
-				    memcmp(f->allowed[k], val->s,
-				    val->len) == 0)
-					break;
-			if (f->allowed[k] == NULL) {
-				jsonv_fail(e, path, "is not an allowed value");
-				return ERR_FIELD;
-			}
-		}
 		break;
 	case JSONV_BOOL:
 		if (jt != json_type_boolean) {

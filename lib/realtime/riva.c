@@ -1606,50 +1606,20 @@ riva_opts_check(const struct riva_opts *o, const char **field,
 	return *field != NULL ? ERR_CONFIG : ERR_OK;
 }
 
-struct riva *
-riva_new(const struct riva_opts *o, enum err *errp)
+/*
+ * The channel to Riva: credentials (TLS with the PEM files already read,
+ * or plaintext) and the channel arguments that bound messages, turn off
+ * retries and set reconnect backoff and keepalives.  ERR_CONFIG (logged).
+ */
+static enum err
+riva_channel_open(struct riva *r, const struct riva_opts *o, const char *ca,
+    const char *cert, const char *key)
 {
-	struct riva *r = NULL;
 	grpc_channel_credentials *creds = NULL;
 	grpc_ssl_pem_key_cert_pair kp;
 	grpc_arg args[12];
 	grpc_channel_args cargs;
-	char *ca = NULL, *cert = NULL, *key = NULL, *bearer = NULL;
-	const char *bad, *why;
-	size_t na = 0, n;
-	enum err e;
-	int grpc_up = 0;
-
-	if ((e = riva_opts_check(o, &bad, &why)) != ERR_OK) {
-		/* Names the option only: the value may be a secret. */
-		log_error("bad riva option: %s: %s", bad, why);
-		goto fail;
-	}
-	if (o->tls) {
-		if (o->tls_root_ca_file != NULL &&
-		    (e = riva_read_pem(o->tls_root_ca_file, &ca)) != ERR_OK)
-			goto fail;
-		if (o->tls_cert_file != NULL &&
-		    ((e = riva_read_pem(o->tls_cert_file, &cert)) != ERR_OK ||
-		    (e = riva_read_pem(o->tls_key_file, &key)) != ERR_OK))
-			goto fail;
-	}
-	grpc_init();
-	grpc_up = 1;
-	r = xcalloc(1, sizeof(*r));
-	pthread_mutex_init(&r->mu, NULL);
-	r->wakeup = o->wakeup;
-	r->wakeup_arg = o->wakeup_arg;
-	r->start_timeout_ms = o->start_timeout_ms > 0 ? o->start_timeout_ms :
-	    RIVA_START_TIMEOUT_MS_DEFAULT;
-	r->stream_timeout_ms = o->stream_timeout_ms;
-	r->max_queued_audio = o->max_queued_audio > 0 ? o->max_queued_audio :
-	    RIVA_MAX_QUEUED_AUDIO_DEFAULT;
-	r->send_max = RIVA_SEND_MAX;
-	n = (size_t)(o->max_send_msg > 0 ? o->max_send_msg :
-	    RIVA_MAX_MSG_DEFAULT);
-	if (n < r->send_max + 16)
-		r->send_max = n > 1024 ? n - 16 : 1008;
+	size_t na = 0;
 
 	if (o->tls) {
 		memset(&kp, 0, sizeof(kp));
@@ -1661,8 +1631,7 @@ riva_new(const struct riva_opts *o, enum err *errp)
 		creds = grpc_insecure_credentials_create();
 	if (creds == NULL) {
 		log_error("cannot create channel credentials");
-		e = ERR_CONFIG;
-		goto fail;
+		return ERR_CONFIG;
 	}
 
 	memset(args, 0, sizeof(args));
@@ -1705,12 +1674,57 @@ riva_new(const struct riva_opts *o, enum err *errp)
 	cargs.args = args;
 	r->channel = grpc_channel_create(o->target, creds, &cargs);
 	grpc_channel_credentials_release(creds);
-	creds = NULL;
 	if (r->channel == NULL) {
 		log_error("cannot create channel to %s", o->target);
-		e = ERR_CONFIG;
+		return ERR_CONFIG;
+	}
+	return ERR_OK;
+}
+
+
+struct riva *
+riva_new(const struct riva_opts *o, enum err *errp)
+{
+	struct riva *r = NULL;
+	char *ca = NULL, *cert = NULL, *key = NULL, *bearer = NULL;
+	const char *bad, *why;
+	size_t n;
+	enum err e;
+	int grpc_up = 0;
+
+	if ((e = riva_opts_check(o, &bad, &why)) != ERR_OK) {
+		/* Names the option only: the value may be a secret. */
+		log_error("bad riva option: %s: %s", bad, why);
 		goto fail;
 	}
+	if (o->tls) {
+		if (o->tls_root_ca_file != NULL &&
+		    (e = riva_read_pem(o->tls_root_ca_file, &ca)) != ERR_OK)
+			goto fail;
+		if (o->tls_cert_file != NULL &&
+		    ((e = riva_read_pem(o->tls_cert_file, &cert)) != ERR_OK ||
+		    (e = riva_read_pem(o->tls_key_file, &key)) != ERR_OK))
+			goto fail;
+	}
+	grpc_init();
+	grpc_up = 1;
+	r = xcalloc(1, sizeof(*r));
+	pthread_mutex_init(&r->mu, NULL);
+	r->wakeup = o->wakeup;
+	r->wakeup_arg = o->wakeup_arg;
+	r->start_timeout_ms = o->start_timeout_ms > 0 ? o->start_timeout_ms :
+	    RIVA_START_TIMEOUT_MS_DEFAULT;
+	r->stream_timeout_ms = o->stream_timeout_ms;
+	r->max_queued_audio = o->max_queued_audio > 0 ? o->max_queued_audio :
+	    RIVA_MAX_QUEUED_AUDIO_DEFAULT;
+	r->send_max = RIVA_SEND_MAX;
+	n = (size_t)(o->max_send_msg > 0 ? o->max_send_msg :
+	    RIVA_MAX_MSG_DEFAULT);
+	if (n < r->send_max + 16)
+		r->send_max = n > 1024 ? n - 16 : 1008;
+
+	if ((e = riva_channel_open(r, o, ca, cert, key)) != ERR_OK)
+		goto fail;
 
 	if (o->api_key != NULL) {
 		n = strlen(o->api_key) + sizeof("Bearer ");
@@ -1766,8 +1780,6 @@ fail:
 		grpc_shutdown_blocking();
 	*errp = e;
 done:
-	if (creds != NULL)
-		grpc_channel_credentials_release(creds);
 	if (bearer != NULL) {
 		/* Don't leave the key lying around in freed memory. */
 		explicit_bzero(bearer, strlen(bearer));

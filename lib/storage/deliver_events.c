@@ -65,6 +65,35 @@ deliver_events_failed(struct journal *j, const struct journal_outbox_item *it,
 	return journal_outbox_fail(j, it, cfg->lease_owner, next, reason);
 }
 
+/* Write one entry's outcome back: sent, parked dead, or failed (retried
+ * later; a credentials error also drops the cached credentials). */
+static enum err
+deliver_events_outcome(struct journal *j, struct awscred_chain *ch,
+    const struct deliver_events_config *cfg,
+    const struct journal_outbox_item *it, const struct eventbridge_result *r,
+    struct deliver_events_stats *stp)
+{
+	char why[JOURNAL_REASON_BYTES];
+
+	switch (r->outcome) {
+	case EVENTBRIDGE_SENT:
+		stp->sent++;
+		return journal_outbox_done(j, it, clock_wall_ms());
+	case EVENTBRIDGE_DEAD:
+		snprintf(why, sizeof(why), "%s: %s", r->error_code,
+		    r->error_message);
+		log_warn("event %s parked dead: %s", it->event_id, why);
+		stp->dead++;
+		return journal_outbox_dead(j, it, cfg->lease_owner, why);
+	default:
+		if (deliver_events_cred_error(r->error_code))
+			awscred_chain_invalidate(ch);
+		snprintf(why, sizeof(why), "%s: %s", r->error_code,
+		    r->error_message);
+		return deliver_events_failed(j, it, cfg, why, stp);
+	}
+}
+
 enum err
 deliver_events_round(struct journal *j, struct eventbridge_send *snd,
     struct awscred_chain *ch, const struct deliver_events_config *cfg,
@@ -157,31 +186,7 @@ deliver_events_round(struct journal *j, struct eventbridge_send *snd,
 		for (i = 0; i < used; i++) {
 			const struct journal_outbox_item *it = &items[idx[k + i]];
 
-			switch (res[i].outcome) {
-			case EVENTBRIDGE_SENT:
-				stp->sent++;
-				e = journal_outbox_done(j, it,
-				    clock_wall_ms());
-				break;
-			case EVENTBRIDGE_DEAD:
-				snprintf(why, sizeof(why), "%s: %s",
-				    res[i].error_code, res[i].error_message);
-				log_warn("event %s parked dead: %s",
-				    it->event_id, why);
-				stp->dead++;
-				e = journal_outbox_dead(j, it,
-				    cfg->lease_owner, why);
-				break;
-			default:
-				if (deliver_events_cred_error(
-				    res[i].error_code))
-					awscred_chain_invalidate(ch);
-				snprintf(why, sizeof(why), "%s: %s",
-				    res[i].error_code, res[i].error_message);
-				e = deliver_events_failed(j, it, cfg, why,
-				    stp);
-				break;
-			}
+			e = deliver_events_outcome(j, ch, cfg, it, &res[i], stp);
 			if (e != ERR_OK) {
 				rc = e;
 				goto out;

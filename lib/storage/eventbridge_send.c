@@ -199,6 +199,34 @@ eventbridge_send_all(struct eventbridge_result *res, size_t n,
 		res[i] = *one;
 }
 
+/*
+ * The request's headers: Host given explicitly so that it is byte for byte
+ * what was signed, the signed ones, the signer's additions, and Expect:
+ * off so a large batch is not held for 100-continue.  -1 out of memory.
+ */
+static int
+eventbridge_send_headers(const struct eventbridge_send *s,
+    const struct sigv4_header *hdrs, size_t nhdrs,
+    const struct sigv4_signed *sig, struct curl_slist **list)
+{
+	size_t k;
+
+	if (eventbridge_send_header(list, "Host", s->host) != 0)
+		return -1;
+	for (k = 0; k < nhdrs; k++)
+		if (eventbridge_send_header(list, hdrs[k].name,
+		    hdrs[k].value) != 0)
+			return -1;
+	for (k = 0; k < sig->nadd; k++)
+		if (eventbridge_send_header(list, sig->add[k].name,
+		    sig->add[k].value) != 0)
+			return -1;
+	if (eventbridge_send_header(list, "Expect", NULL) != 0 ||
+	    eventbridge_send_header(list, "Accept", NULL) != 0)
+		return -1;
+	return 0;
+}
+
 enum err
 eventbridge_send(struct eventbridge_send *s, const struct awscred *cred,
     const struct eventbridge_entry *entries, size_t n,
@@ -253,20 +281,8 @@ eventbridge_send(struct eventbridge_send *s, const struct awscred *cred,
 	}
 	signed_ok = 1;
 
-	/* Host is given explicitly so that it is byte for byte what was
-	 * signed; Expect: off so a large batch is not held for 100-continue. */
-	if (eventbridge_send_header(&list, "Host", s->host) != 0)
-		goto nomem;
-	for (k = 0; k < sizeof(hdrs) / sizeof(hdrs[0]); k++)
-		if (eventbridge_send_header(&list, hdrs[k].name,
-		    hdrs[k].value) != 0)
-			goto nomem;
-	for (k = 0; k < sig.nadd; k++)
-		if (eventbridge_send_header(&list, sig.add[k].name,
-		    sig.add[k].value) != 0)
-			goto nomem;
-	if (eventbridge_send_header(&list, "Expect", NULL) != 0 ||
-	    eventbridge_send_header(&list, "Accept", NULL) != 0)
+	if (eventbridge_send_headers(s, hdrs, sizeof(hdrs) / sizeof(hdrs[0]),
+	    &sig, &list) != 0)
 		goto nomem;
 
 	curl_easy_reset(s->curl);
