@@ -12,7 +12,8 @@ DEBIAN_PACKAGES="build-essential autoconf automake libtool pkg-config
  libcunit1-dev libwebsockets-dev lighttpd lighttpd-mod-openssl apache2
  libapache2-mod-fcgid spawn-fcgi wrk curl openssl nodejs npm jq libev-dev
  libwebsockets-evlib-ev libpocketsphinx-dev pocketsphinx-en-us espeak-ng sox
- chromium ffmpeg clang libclang-rt-14-dev iproute2 util-linux"
+ chromium ffmpeg clang libclang-rt-14-dev iproute2 util-linux postgresql
+ libpq-dev haproxy"
 
 install_deps() {
 	missing=""
