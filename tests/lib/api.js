@@ -12,8 +12,9 @@ const path = require('path');
 
 const env = process.env;
 
-// One API call.  opts: token, body (an object sent as JSON, or a string
-// sent as is with opts.contentType), headers, timeoutMs (20 s), retryGet (a
+// One API call.  opts: base (the API's URL, by default API_URL: another
+// host of a several-host stack), token, body (an object sent as JSON, or a
+// string sent as is with opts.contentType), headers, timeoutMs (20 s), retryGet (a
 // GET whose connection fails is sent once more: a kept-alive connection
 // the server closed as it was reused).  Returns { status, headers, json,
 // text }; status 0 when no answer came (text says why).
@@ -30,7 +31,7 @@ async function call(method, p, opts = {}) {
   let res;
   for (let attempt = 0; ; attempt++) {
     try {
-      res = await fetch(env.API_URL + p, { method, headers, body,
+      res = await fetch((opts.base || env.API_URL) + p, { method, headers, body,
         signal: AbortSignal.timeout(opts.timeoutMs || 20000) });
       break;
     } catch (e) {
