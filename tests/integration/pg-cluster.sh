@@ -106,6 +106,17 @@ else
 	not_ok "pg_createdb"
 fi
 
+# pg_setup again on a cluster whose PGPASSFILE is gone: a new password,
+# the same role and data.
+old_pw=$(cut -d: -f5 "$PGPASSFILE")
+rm -f "$PGPASSFILE"
+if pg_setup && [ "$(cut -d: -f5 "$PGPASSFILE")" != "$old_pw" ] &&
+    [ "$(psql -X -At "$DSN" -c 'SELECT count(*) FROM t')" = 1000 ]; then
+	ok "pg_setup again: a new password for the same role, the data kept"
+else
+	not_ok "pg_setup on an existing cluster" "$RUN_DIR/pg/log/postgresql.log"
+fi
+
 kill "$PS_WATCH" 2>/dev/null
 wait "$PS_WATCH" 2>/dev/null || :
 PS_WATCH=

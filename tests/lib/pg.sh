@@ -196,11 +196,16 @@ pg_setup() {
 		ps_pw=$(pg_password)
 		# The password goes through psql's stdin, with statement
 		# logging off for the session so no error path can log it.
+		# The role and the database may be there already (a cluster
+		# whose PGPASSFILE was removed): then only the password changes.
 		printf '%s\n' \
 		    "SET log_statement = 'none';" \
 		    "SET log_min_error_statement = 'panic';" \
-		    "CREATE ROLE $PG_ROLE LOGIN PASSWORD '$ps_pw';" \
-		    "CREATE DATABASE $PG_DB OWNER $PG_ROLE;" |
+		    "SELECT 'CREATE ROLE $PG_ROLE LOGIN' WHERE NOT EXISTS" \
+		    "  (SELECT FROM pg_roles WHERE rolname = '$PG_ROLE') \\gexec" \
+		    "ALTER ROLE $PG_ROLE PASSWORD '$ps_pw';" \
+		    "SELECT 'CREATE DATABASE $PG_DB OWNER $PG_ROLE' WHERE NOT EXISTS" \
+		    "  (SELECT FROM pg_database WHERE datname = '$PG_DB') \\gexec" |
 		    pg_admin -q -v ON_ERROR_STOP=1 -d postgres >/dev/null || {
 			echo "pg.sh: could not create role $PG_ROLE" >&2
 			return 1
