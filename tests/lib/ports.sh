@@ -51,7 +51,7 @@ outbox-soak            18453    3
 asr-recognizer         18600    6
 bench-recognizer       18630    2
 web-browser            18640   15
-multihost              18660    9
+multihost              18660   12
 EOF
 )"
 	if [ -z "$2" ]; then
