@@ -11,12 +11,13 @@
 #              conf/audio-api-haproxy.cfg, their 192.0.2.x placeholders
 #              replaced by the hosts): sessions created through each land
 #              on both hosts, and with host B's web server stopped every
-#              create still answers 201
+#              create still answers 201; HAProxy's 503 with both down is
+#              JSON
 # Ports: MULTIHOST_TEST_PORT (host A), then s3rver, host B and the
 # balancer on the next three; else four of this test's block in
 # tests/lib/ports.sh.
 . "$(dirname "$0")/../lib/api-lib.sh"
-api_need lighttpd apache2 haproxy node curl sqlite3 openssl "$JWTMINT"
+api_need lighttpd apache2 haproxy node curl jq sqlite3 openssl "$JWTMINT"
 api_rundir multihost
 port_env API_PORT MULTIHOST_TEST_PORT 4
 export API_PORT S3_PORT=$((API_PORT + 1)) API_PORT_2=$((API_PORT + 2))
@@ -158,6 +159,25 @@ for lb in lighttpd apache haproxy; do
 	else
 		not_ok "$lb balancer fails over" "$n of 12 answered 201, $a on A" \
 		    "$RUN_DIR"/log/lb-"$lb"*.log
+	fi
+	if [ "$lb" = haproxy ]; then
+		# Both hosts down: once its checks say so, HAProxy's own 503
+		# is JSON with Retry-After, like the API's.
+		kill "$(cat "$RUN_DIR/lighttpd.pid")"
+		for i in $(seq 1 150); do
+			curl -s -D "$RUN_DIR/lb/hdr" -o "$RUN_DIR/lb/body" --max-time 5 \
+			    "http://127.0.0.1:$LB_PORT/api/audio/healthz" >/dev/null || :
+			grep -q '^HTTP/1.1 503' "$RUN_DIR/lb/hdr" && break
+			sleep 0.1
+		done
+		if grep -q '^HTTP/1.1 503' "$RUN_DIR/lb/hdr" &&
+		    grep -qi '^retry-after: 5' "$RUN_DIR/lb/hdr" &&
+		    [ "$(jq -r .code "$RUN_DIR/lb/body" 2>/dev/null)" = unavailable ]; then
+			ok "haproxy: every host down, its 503 is JSON with Retry-After"
+		else
+			not_ok "haproxy's own 503" "$RUN_DIR/lb/hdr" "$RUN_DIR/lb/body"
+		fi
+		lighttpd -f "$RUN_DIR/lighttpd.conf"
 	fi
 	lighttpd -f "$RUN_DIR/host2/lighttpd.conf"
 	for i in $(seq 1 100); do
