@@ -43,6 +43,9 @@
 #define LIMIT_S3_DELETE_BATCH		1000
 /* One S3 ListObjectsV2 answer (1000 keys of up to 1 KiB, escaped). */
 #define LIMIT_S3_LIST_BYTES		(8 * 1024 * 1024)
+/* An object's ETag as S3 answers it, quotes included (AWS: 34 bytes, a
+ * multipart one a few more; other stores differ, none comes near). */
+#define LIMIT_S3_ETAG_BYTES		128
 
 /* SigV4 requests handed to lib/storage/sigv4.c (values from outside pass here). */
 #define LIMIT_SIGV4_HEADERS		64	/* headers per request */

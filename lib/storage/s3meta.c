@@ -1,6 +1,6 @@
 /*
- * s3meta.c: read the chunk metadata headers of an S3 HEAD answer (see
- * s3meta.h).
+ * s3meta.c: read the chunk metadata headers and the ETag of an S3 answer
+ * (see s3meta.h).
  */
 #include <stddef.h>
 #include <string.h>
@@ -38,6 +38,8 @@ s3meta_header(const char *line, size_t len, struct s3meta *m)
 		    sizeof(((struct s3meta *)0)->session_id) },
 		{ "x-amz-meta-seq", offsetof(struct s3meta, seq),
 		    sizeof(((struct s3meta *)0)->seq) },
+		{ "etag", offsetof(struct s3meta, etag),
+		    sizeof(((struct s3meta *)0)->etag) },
 	};
 	const char *colon, *v;
 	size_t i, nlen, vlen;

@@ -1,7 +1,7 @@
 /*
  * fuzz_s3meta.c: libFuzzer target for lib/storage/s3meta.c.
  *
- * Every input is one header line of an S3 answer.  Whatever is stored
+ * Every input is one header line of an S3 answer (chunk metadata or ETag).  Whatever is stored
  * must be NUL-terminated printable ASCII within its field.
  */
 #include <stdint.h>
@@ -34,5 +34,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(m.user_id, sizeof(m.user_id));
 	check(m.session_id, sizeof(m.session_id));
 	check(m.seq, sizeof(m.seq));
+	check(m.etag, sizeof(m.etag));
 	return 0;
 }

@@ -1,6 +1,6 @@
 /*
- * test_s3meta.c: the chunk metadata headers of a HEAD answer are read
- * exactly, and nothing else is taken for them.
+ * test_s3meta.c: the chunk metadata headers and the ETag of an S3 answer
+ * are read exactly, and nothing else is taken for them.
  */
 #include <string.h>
 
@@ -28,6 +28,22 @@ the_three_headers_are_read_trimmed(void)
 }
 
 static void
+the_etag_is_kept_with_its_quotes(void)
+{
+	struct s3meta m;
+
+	memset(&m, 0, sizeof(m));
+	CU_ASSERT_EQUAL(line(&m,
+	    "ETag: \"d41d8cd98f00b204e9800998ecf8427e\"\r\n"), 1);
+	CU_ASSERT_STRING_EQUAL(m.etag, "\"d41d8cd98f00b204e9800998ecf8427e\"");
+	CU_ASSERT_EQUAL(line(&m, "etag:W/\"x-2\""), 1);
+	CU_ASSERT_STRING_EQUAL(m.etag, "W/\"x-2\"");
+	CU_ASSERT_EQUAL(line(&m, "ETags: \"a\""), 0);
+	CU_ASSERT_STRING_EQUAL(m.etag, "W/\"x-2\"");
+	CU_ASSERT_STRING_EQUAL(m.user_id, "");
+}
+
+static void
 other_lines_change_nothing(void)
 {
 	struct s3meta m;
@@ -51,6 +67,12 @@ bad_values_never_match(void)
 	char big[LIMIT_SUB_BYTES + 40];
 
 	memset(&m, 0, sizeof(m));
+	memset(big, 'a', sizeof(big));
+	memcpy(big, "ETag: \"", 7);
+	big[sizeof(big) - 2] = '"';
+	big[sizeof(big) - 1] = '\0';
+	CU_ASSERT_EQUAL(line(&m, big), 1);	/* LIMIT_SUB_BYTES + 40 > 128 */
+	CU_ASSERT_STRING_EQUAL(m.etag, "?");
 	CU_ASSERT_EQUAL(line(&m, "x-amz-meta-seq: 1\x01" "2\r\n"), 1);
 	CU_ASSERT_STRING_EQUAL(m.seq, "?");
 	CU_ASSERT_EQUAL(line(&m, "x-amz-meta-seq: 123456789012345678901"), 1);
@@ -75,6 +97,8 @@ test_s3meta_suite(void)
 	if (s == NULL ||
 	    CU_add_test(s, "the three headers are read, trimmed",
 		the_three_headers_are_read_trimmed) == NULL ||
+	    CU_add_test(s, "the ETag is kept with its quotes",
+		the_etag_is_kept_with_its_quotes) == NULL ||
 	    CU_add_test(s, "other lines change nothing",
 		other_lines_change_nothing) == NULL ||
 	    CU_add_test(s, "bad values never match",

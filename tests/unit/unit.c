@@ -46,6 +46,7 @@ static const struct {
 	{ "cursor", test_cursor_suite },
 	{ "s3xml", test_s3xml_suite },
 	{ "manifest", test_manifest_suite },
+	{ "manifest_fence", test_manifest_fence_suite },
 	{ "tokcache", test_tokcache_suite },
 	{ "eventbridge", test_eventbridge_suite },
 	{ "awscred", test_awscred_suite },
