@@ -241,11 +241,19 @@ fi
 # They reconnect at once, before HAProxy's checks have seen bridge 1 go
 # (two failed checks 2 s apart): leastconn picks bridge 1 (no streams),
 # which refuses, and the retry goes to bridge 2 (redispatch).
-before=$(state bridge1)
 for k in $ON1; do
 	$WSCLIENT -k -T 20 -r -a "$T/short.pcm" -t "$good" $URL >"$T/r$k.out" &
 	eval "RS$k=\$!"
 done
+# Still UP once both are upgraded (UP, then "UP 1/2", then DOWN): both
+# were routed while bridge 1 was in, and leastconn chose it (no streams).
+for k in $ON1; do
+	i=0
+	until grep -q '"type":"connection"' "$T/r$k.out"; do
+		i=$((i + 1)); [ $i -gt 200 ] && break; sleep 0.05
+	done
+done
+routed=$(state bridge1)
 for k in $ON1; do
 	eval "wait \$RS$k"
 	check "bridge 1's client $k reconnects and streams whole" "$T/r$k.out" \
@@ -262,16 +270,27 @@ done
     not_ok "bridge 2's Riva received both reconnected streams byte for byte" \
     "$T/si2.si.log"
 
-# HAProxy logs retries as "+N" when the last one went to another server.
-if [ "$before" = UP ]; then
-	[ "$(grep -Ec 'audio_bridges/bridge2 .* [0-9]+/[0-9]+/[0-9]+/[0-9]+/\+[1-9] ' \
-	    "$T/haproxy.log")" -eq 2 ] &&
+# HAProxy logs retries as "+N" when the last one went to another server
+# (a line per connection, written as it ends).
+redispatched() {
+	grep -Ec 'audio_bridges/bridge2 .* [0-9]+/[0-9]+/[0-9]+/[0-9]+/\+[1-9] ' \
+	    "$T/haproxy.log"
+}
+case $routed in
+UP*)
+	i=0
+	until [ "$(redispatched)" -ge 2 ]; do
+		i=$((i + 1)); [ $i -gt 40 ] && break; sleep 0.05
+	done
+	[ "$(redispatched)" -eq 2 ] &&
 	    ok "both reconnects were refused by bridge 1 and redispatched" ||
 	    not_ok "both reconnects were refused by bridge 1 and redispatched" \
 	    "$T/haproxy.log"
-else
-	diag "bridge 1 was '$before' already at the reconnects: no redispatch to see"
-fi
+	;;
+*)
+	diag "bridge 1 was '$routed' already at the reconnects: no redispatch to see"
+	;;
+esac
 # Its checks fail to connect (L4CON): the port closed at the SIGTERM.
 wait_state bridge1 DOWN 15 &&
     [ "$(state bridge1 37)" = L4CON ] && [ "$(state bridge2)" = UP ] &&
