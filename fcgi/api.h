@@ -28,6 +28,7 @@
 #include <fcgiapp.h>
 #include <json-c/json.h>
 
+#include "buf.h"
 #include "conf.h"
 #include "err.h"
 #include "limit.h"
@@ -222,6 +223,7 @@ struct app {
 	void		*presign_rate_map;
 	int		 presign_rate_tried;
 	int64_t		 presign_rate_full_ms;	/* last "table full" log */
+	struct buf	 out;		/* reply text, reused (req_out()) */
 };
 
 /* Open the verifier and S3 client (ERR_CONFIG and friends, logged) and try
@@ -333,6 +335,15 @@ enum err	req_read_json(struct req *);
 
 /* Send status and a JSON object as the reply; takes obj's reference. */
 void		req_reply(struct req *, int status, json_object *obj);
+/*
+ * The hot routes' replies are appended as text (buf_add_json and friends)
+ * rather than built as json-c trees: the tree, its strings and its
+ * serialisation were a fifth of a presign's allocations.  req_out() hands
+ * out the worker's reply buffer, emptied (it keeps its memory between
+ * requests); req_reply_buf() sends what is in it with status.
+ */
+struct buf	*req_out(struct req *);
+void		req_reply_buf(struct req *, int status, const struct buf *);
 /*
  * Send the JSON error body {"error": message, "code": err_code(e),
  * "field": field?} with err_http_status(e) and, per status, the headers it

@@ -150,4 +150,5 @@ app_close(struct app *app)
 	app->auth = NULL;
 	tokcache_free(app->tokens);
 	app->tokens = NULL;
+	buf_free(&app->out);
 }

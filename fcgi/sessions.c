@@ -424,7 +424,7 @@ sessions_presign(struct req *r)
 	size_t nh = 0, i;
 	long expires = (long)(r->app->conf->presign_expires / 1000);
 	int64_t now, recorded = -1;
-	json_object *o, *ho;
+	struct buf *b;
 	enum err rc;
 
 	if (sessions_fields(r, jsonv_root(r->doc), f, F__N,
@@ -487,18 +487,24 @@ sessions_presign(struct req *r)
 		sessions_journal_error(r, rc, "session conflict");
 		return;
 	}
-	o = json_object_new_object();
-	json_object_object_add(o, "objectKey", json_object_new_string(key));
-	json_object_object_add(o, "putUrl", json_object_new_string(url));
-	ho = json_object_new_object();
-	for (i = 0; i < nh; i++)
-		json_object_object_add(ho, h[i].name,
-		    json_object_new_string(h[i].value));
-	json_object_object_add(o, "headers", ho);
-	json_object_object_add(o, "expiresInSeconds",
-	    json_object_new_int64(expires));
+	b = req_out(r);
+	buf_adds(b, "{\"objectKey\":");
+	buf_add_jsons(b, key);
+	buf_adds(b, ",\"putUrl\":");
+	buf_add_jsons(b, url);
+	buf_adds(b, ",\"headers\":{");
+	for (i = 0; i < nh; i++) {
+		if (i > 0)
+			buf_addc(b, ',');
+		buf_add_jsons(b, h[i].name);
+		buf_addc(b, ':');
+		buf_add_jsons(b, h[i].value);
+	}
+	buf_adds(b, "},\"expiresInSeconds\":");
+	buf_add_int(b, expires);
+	buf_addc(b, '}');
 	free(url);
-	req_reply(r, 200, o);
+	req_reply_buf(r, 200, b);
 }
 
 /* ----------------------------------------------------------- complete */
@@ -597,15 +603,19 @@ static void
 sessions_complete_reply(struct req *r,
     const struct journal_complete_result *res)
 {
-	json_object *o;
+	struct buf *b = req_out(r);
 
-	o = json_object_new_object();
-	json_object_object_add(o, "ok", json_object_new_boolean(1));
-	json_object_object_add(o, "eventId",
-	    json_object_new_string(res->event_id));
-	req_add_totals(o, res->chunk_count, res->total_bytes,
-	    &res->duration_ms);
-	req_reply(r, 200, o);
+	/* The keys req_add_totals() gives, in its order. */
+	buf_adds(b, "{\"ok\":true,\"eventId\":");
+	buf_add_jsons(b, res->event_id);
+	buf_adds(b, ",\"chunkCount\":");
+	buf_add_int(b, res->chunk_count);
+	buf_adds(b, ",\"totalBytes\":");
+	buf_add_int(b, res->total_bytes);
+	buf_adds(b, ",\"durationMs\":");
+	buf_add_int(b, res->duration_ms);
+	buf_addc(b, '}');
+	req_reply_buf(r, 200, b);
 }
 
 void

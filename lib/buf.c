@@ -170,6 +170,24 @@ buf_addf(struct buf *b, const char *fmt, ...)
 }
 
 void
+buf_add_int(struct buf *b, long long v)
+{
+	char tmp[24];
+	size_t i = sizeof(tmp);
+	/* The magnitude as unsigned: -LLONG_MIN does not fit a long long. */
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v :
+	    (unsigned long long)v;
+
+	do {
+		tmp[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		tmp[--i] = '-';
+	buf_add(b, tmp + i, sizeof(tmp) - i);
+}
+
+void
 buf_add_hex(struct buf *b, const void *s, size_t n)
 {
 	const unsigned char *u = s;
@@ -197,6 +215,36 @@ buf_json_plain(unsigned char c)
 	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
 }
 
+/*
+ * The length of the run of plain bytes at s[0..n): eight at a time while
+ * none of them is below 0x20, above 0x7e, '"' or '\\' (the usual bit
+ * tricks: a byte's top bit set in the result flags it; a flag may be
+ * false after a true one, which only ends the fast run early), then one
+ * by one.  A presign's answer is a kilobyte of URL.
+ */
+static size_t
+buf_json_run(const unsigned char *s, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t high = 0x8080808080808080ULL;
+	uint64_t w, q, bs, bad;
+	size_t i = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		q = w ^ (ones * '"');
+		bs = w ^ (ones * '\\');
+		bad = ((w - ones * 0x20) & ~w) |	/* below 0x20 */
+		    ((w + ones * (0x7f - 0x7e)) | w) |	/* above 0x7e */
+		    ((q - ones) & ~q) | ((bs - ones) & ~bs);
+		if ((bad & high) != 0)
+			break;
+	}
+	while (i < n && buf_json_plain(s[i]))
+		i++;
+	return i;
+}
+
 void
 buf_add_json(struct buf *b, const char *str, size_t n)
 {
@@ -209,8 +257,7 @@ buf_add_json(struct buf *b, const char *str, size_t n)
 	buf_addc(b, '"');
 	while (i < n && b->err == ERR_OK) {
 		/* The longest run that needs no escaping, at once. */
-		for (run = i; run < n && buf_json_plain(s[run]); run++)
-			;
+		run = i + buf_json_run(s + i, n - i);
 		if (run > i) {
 			buf_add(b, s + i, run - i);
 			i = run;

@@ -63,6 +63,9 @@ void	 buf_addf(struct buf *, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void	 buf_vaddf(struct buf *, const char *fmt, va_list)
     __attribute__((format(printf, 2, 0)));
+/* v in decimal ("-12"), what "%lld" writes, without printf's cost: a
+ * reply's status, lengths and numbers. */
+void	 buf_add_int(struct buf *, long long v);
 /* n bytes as 2n lower-case hex digits. */
 void	 buf_add_hex(struct buf *, const void *s, size_t n);
 /* s[0..n) as a quoted JSON string (see the head of this file). */

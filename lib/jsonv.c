@@ -315,17 +315,18 @@ jsonv_value(json_object *v, const struct jsonv_field *f, const char *path,
 	return jsonv_check(v, 1, f, path, val, e);
 }
 
-/* "prefix.name" into buf, or just name.  An empty member name is shown
- * as "" so that an error about it still names something. */
+/* "prefix.name" into buf, or just name (itself, not a copy: a request's
+ * every field is checked with its path, and jsonv_fail() cuts a long one
+ * as the copy did).  An empty member name is shown as "" so that an error
+ * about it still names something. */
 static const char *
 jsonv_path(char *buf, size_t sz, const char *prefix, const char *name)
 {
 	if (*name == '\0')
 		name = "\"\"";
 	if (prefix == NULL || *prefix == '\0')
-		snprintf(buf, sz, "%s", name);
-	else
-		snprintf(buf, sz, "%s.%s", prefix, name);
+		return name;
+	snprintf(buf, sz, "%s.%s", prefix, name);
 	return buf;
 }
 

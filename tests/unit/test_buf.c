@@ -1,4 +1,6 @@
 /* test_buf.c: the one byte buffer (lib/buf.c). */
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -146,6 +148,26 @@ test_buf_hex_is_lower_case(void)
 	buf_free(&b);
 }
 
+/* What "%lld" writes, at both ends of the range. */
+static void
+test_buf_int_is_printf_decimal(void)
+{
+	static const long long v[] = { 0, 7, -7, 10, 300, -1000000,
+		LLONG_MAX, LLONG_MIN };
+	char want[32];
+	struct buf b;
+	size_t i;
+
+	buf_init(&b);
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		buf_reset(&b);
+		buf_add_int(&b, v[i]);
+		snprintf(want, sizeof(want), "%lld", v[i]);
+		CU_ASSERT_STRING_EQUAL(b.p, want);
+	}
+	buf_free(&b);
+}
+
 /* Quote and backslash; short forms for \b \f \n \r \t; \u00XX for the
  * other C0 controls and DEL. */
 static void
@@ -165,6 +187,39 @@ test_buf_json_escapes_controls_and_del(void)
 }
 
 /* NUL inside the length is data, rendered \u0000; NULL renders "". */
+/* Every byte value at every offset of a word-sized run renders as it does
+ * alone: the eight-at-a-time scan never passes over one to escape. */
+static void
+test_buf_json_any_byte_at_any_offset(void)
+{
+	char in[24], alone[16], want[64];
+	struct buf b, one;
+	size_t k, bad = 0;
+	int c;
+
+	buf_init(&b);
+	buf_init(&one);
+	for (c = 0; c < 256; c++) {
+		buf_reset(&one);
+		alone[0] = (char)c;
+		buf_add_json(&one, alone, 1);
+		for (k = 0; k < sizeof(in); k++) {
+			memset(in, 'a', sizeof(in));
+			in[k] = (char)c;
+			snprintf(want, sizeof(want), "\"%.*s%.*s%.*s\"", (int)k,
+			    in, (int)(one.len - 2), one.p + 1,
+			    (int)(sizeof(in) - k - 1), in + k + 1);
+			buf_reset(&b);
+			buf_add_json(&b, in, sizeof(in));
+			if (strcmp(b.p, want) != 0)
+				bad++;
+		}
+	}
+	CU_ASSERT_EQUAL(bad, 0);
+	buf_free(&b);
+	buf_free(&one);
+}
+
 static void
 test_buf_json_nul_and_null(void)
 {
@@ -229,8 +284,12 @@ test_buf_suite(void)
 	    NULL ||
 	    CU_add_test(s, "hex is lower case", test_buf_hex_is_lower_case) ==
 	    NULL ||
+	    CU_add_test(s, "int is printf's decimal",
+	    test_buf_int_is_printf_decimal) == NULL ||
 	    CU_add_test(s, "JSON escapes controls and DEL",
 	    test_buf_json_escapes_controls_and_del) == NULL ||
+	    CU_add_test(s, "JSON any byte at any offset",
+	    test_buf_json_any_byte_at_any_offset) == NULL ||
 	    CU_add_test(s, "JSON NUL and NULL", test_buf_json_nul_and_null) ==
 	    NULL ||
 	    CU_add_test(s, "JSON invalid UTF-8 becomes U+FFFD",
