@@ -1,15 +1,18 @@
 #!/bin/sh
-# embed.sh SRCDIR OUT.c FILE...: embed the numbered SQL migrations in C.
+# embed.sh SRCDIR OUT.c PREFIX FILE...: embed the numbered SQL migrations
+# in C.
 #
 # The journal migrates its file at open from these strings, so the programs
 # need no data directory.  FILEs are given in order and must be named
 # 001_<what>.sql, 002_<what>.sql, ... with no gap; anything else fails the
-# build.  The output defines journal_migration_sql[], journal_migration_name[]
-# and journal_migration_count (declared in lib/storage/journal_int.h).
+# build.  The output defines PREFIX_migration_sql[], PREFIX_migration_name[]
+# and PREFIX_migration_count (declared in lib/storage/journal_int.h): one
+# set per journal driver.
 set -e
 srcdir=$1
 out=$2
-shift 2
+prefix=$3
+shift 3
 tmp="$out.tmp"
 n=0
 {
@@ -25,23 +28,23 @@ n=0
 			exit 1
 			;;
 		esac
-		printf 'static const char journal_sql_%d[] =\n' "$n"
+		printf 'static const char %s_sql_%d[] =\n' "$prefix" "$n"
 		sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/\t"/' \
 		    -e 's/$/\\n"/' "$srcdir/$f"
 		printf '\t;\n'
 	done
-	printf 'const char *const journal_migration_sql[] = {\n'
+	printf 'const char *const %s_migration_sql[] = {\n' "$prefix"
 	i=1
 	while [ "$i" -le "$n" ]; do
-		printf '\tjournal_sql_%d,\n' "$i"
+		printf '\t%s_sql_%d,\n' "$prefix" "$i"
 		i=$((i + 1))
 	done
 	printf '\tNULL\n};\n'
-	printf 'const char *const journal_migration_name[] = {\n'
+	printf 'const char *const %s_migration_name[] = {\n' "$prefix"
 	for f in "$@"; do
 		printf '\t"%s",\n' "$(basename "$f")"
 	done
 	printf '\tNULL\n};\n'
-	printf 'const int journal_migration_count = %d;\n' "$n"
+	printf 'const int %s_migration_count = %d;\n' "$prefix" "$n"
 } >"$tmp"
 mv "$tmp" "$out"

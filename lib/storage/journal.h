@@ -10,20 +10,21 @@
  *
  * This header is the whole interface: callers (fcgi/, deliver_events.c,
  * the admin command) use only the journal_* calls below, and no type or
- * call of the database engine shows here.  Today's backend is SQLite
- * (lib/storage/journal*.c, its private header journal_int.h says which
- * file does what); a second one (PostgreSQL through libpq, issue 17) would
- * implement these same calls.  What any backend must guarantee:
+ * call of a database engine shows here.  Two backends implement it
+ * (journal_int.h says which file does what): SQLite, a file for one host
+ * (the default), and PostgreSQL through libpq, one database shared by
+ * several hosts.  What every backend guarantees:
  *  - Transactions: each call is atomic, and a failing call changed nothing.
  *    Writers to one session are serialised (SQLite: BEGIN IMMEDIATE takes
- *    the file's one write lock; a server engine may lock only the session's
- *    row) so concurrent merges never lose an update; a change and the
- *    outbox rows for its work commit together; a call that answers several
+ *    the file's one write lock; PostgreSQL locks only the session's row)
+ *    so concurrent merges never lose an update; a change and the outbox
+ *    rows for its work commit together; a call that answers several
  *    things (a snapshot, a recording, the outbox stats) reads one state.
- *    ERR_OK means durable (SQLite: synchronous=FULL).
+ *    ERR_OK means durable (SQLite: synchronous=FULL; PostgreSQL: its
+ *    commit, synchronous_commit as the server is set).
  *  - Retries: a repeated complete, finalize or delete answers what the
  *    first one answered (same eventId, same counts), from what the first
- *    one stored, whichever connection serves it.
+ *    one stored, whichever connection (or host) serves it.
  *  - Revisions: one more per committed change to a session; the synced
  *    revision never goes down, so an older manifest is never written
  *    after a newer one was recorded as written.
@@ -31,20 +32,20 @@
  *    until now_ms + lease_seconds; while that lease lives no other claim
  *    returns the row, and fail/dead by a holder that lost it are ignored.
  *    A holder known dead has its leases ended by journal_release_owner().
- *  - Clocks: every time is epoch milliseconds passed in by the caller
- *    (clock_wall_ms() for the real clock), stored and compared as given;
- *    the journal reads no clock for what it stores, so tests drive backoff
- *    and leases deterministically.  (Hosts sharing one database would
- *    rather compare leases against the database's clock; a backend that
- *    does must say so here.)
+ *  - Clocks: every time is epoch milliseconds passed in by the caller,
+ *    stored and compared as given, so tests drive backoff and leases
+ *    deterministically.  Callers take the real time from
+ *    journal_clock_ms(): the host's wall clock with SQLite, the database
+ *    server's clock with PostgreSQL (read at each transaction and kept as
+ *    an offset from the host's monotonic clock), so hosts sharing one
+ *    database compare leases against one clock.
  *
  * Process model: one struct journal is ONE connection.  Open it AFTER
  * fork(), one per worker process, and use it from one thread at a time; never
  * carry a connection across fork() (the journal refuses calls from a process
- * other than the one that opened it).  The SQLite file runs in WAL mode with
- * synchronous=FULL, foreign keys on and a busy timeout; the schema
- * (sql/NNN_*.sql, embedded in the binary) is migrated at open through
- * PRAGMA user_version.
+ * other than the one that opened it).  The schema (sql/NNN_*.sql for
+ * SQLite, sql/pg/NNN_*.sql for PostgreSQL, embedded in the binary) is
+ * migrated at open, once however many processes or hosts open at once.
  *
  * Errors, common to every call below:
  *   ERR_NOT_FOUND    the session does not exist OR belongs to another owner
@@ -84,29 +85,68 @@ struct journal;
 /* journal_open() flags. */
 #define JOURNAL_READONLY	0x01	/* no writes, no migration (admin) */
 
+#define JOURNAL_CONNECT_TIMEOUT_DEFAULT_S	5
+
 /* ------------------------------------------------------------ connection */
 
 /*
- * Open (creating if needed) the journal at path and bring its schema up to
- * date.  busy_timeout_ms <= 0 means JOURNAL_BUSY_TIMEOUT_DEFAULT_MS.  Safe to
- * call from many processes at once: each migration runs in its own write
- * transaction and re-checks the schema version inside it, so it runs once.
- * On ERR_OK *jp is the new connection; free it with journal_close().
- * ERR_UNAVAILABLE when the file cannot be opened or migrated, ERR_CONFIG
- * when it holds a newer schema than this binary knows.
+ * The journal's target names its backend: "postgresql://..." or
+ * "postgres://..." (a libpq URI) or "postgresql:" and a libpq
+ * keyword/value string is PostgreSQL; anything else is an SQLite file's
+ * path.
  */
-enum err	journal_open(struct journal **jp, const char *path,
+int		journal_is_postgresql(const char *target);
+/*
+ * Check a target's syntax without connecting (audio-api -n).  ERR_OK, or
+ * ERR_CONFIG with why in err (never the password).
+ */
+enum err	journal_target_check(const char *target, char *err,
+		    size_t errsz);
+/* The target as logs may show it: a PostgreSQL target without password. */
+void		journal_target_describe(const char *target, char *buf,
+		    size_t bufsz);
+
+struct journal_options {
+	int		 busy_timeout_ms;	/* <= 0: the default */
+	int		 connect_timeout_s;	/* PostgreSQL; <= 0: default */
+	unsigned	 flags;			/* JOURNAL_READONLY */
+};
+
+/*
+ * Open (creating if needed) the journal at target and bring its schema up
+ * to date.  busy_timeout_ms bounds how long a call waits for a lock
+ * (<= 0 means JOURNAL_BUSY_TIMEOUT_DEFAULT_MS; PostgreSQL: its statement
+ * timeout).  Safe to call from many processes (and hosts) at once: each
+ * migration runs in its own write transaction (PostgreSQL: under an
+ * advisory lock) and re-checks the schema version inside it, so it runs
+ * once.  On ERR_OK *jp is the new connection; free it with
+ * journal_close().  ERR_UNAVAILABLE when it cannot be opened, reached or
+ * migrated, ERR_CONFIG when it holds a newer schema than this binary
+ * knows or the target is malformed.
+ */
+enum err	journal_open_with(struct journal **jp, const char *target,
+		    const struct journal_options *);
+/* journal_open_with() with the connect timeout's default. */
+enum err	journal_open(struct journal **jp, const char *target,
 		    int busy_timeout_ms, unsigned flags);
 /* Finalize the cached statements and close.  NULL is a no-op. */
 void		journal_close(struct journal *);
+/* "sqlite" or "postgresql". */
+const char	*journal_driver_name(struct journal *);
+/* The epoch milliseconds leases and expiry are compared against (see the
+ * head of this file): what callers pass as now_ms. */
+int64_t		journal_clock_ms(struct journal *);
 /* The schema version of the open journal (SQLite: PRAGMA user_version)
- * and the newest version this binary embeds. */
+ * and the newest version this binary embeds for its backend; -1 on
+ * error.  journal_schema_latest() is SQLite's. */
 int		journal_schema_version(struct journal *);
+int		journal_schema_current(struct journal *);
 int		journal_schema_latest(void);
 /* Cap the file at max_bytes (SQLite: rounded down to whole pages): a write
  * that would grow it further fails with ERR_UNAVAILABLE exactly as a full
  * disk does.  0 removes the cap.  For deployments that bound the journal
- * and for the disk-full tests.  Per connection. */
+ * and for the disk-full tests.  Per connection.  SQLite only (ERR_INVAL
+ * on PostgreSQL, whose own quotas bound it). */
 enum err	journal_limit_size(struct journal *, int64_t max_bytes);
 /* Cheap liveness check for /healthz: a read of the schema version.
  * ERR_OK or ERR_UNAVAILABLE. */

@@ -13,8 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "journal_int.h"
 #include "log.h"
 #include "uuid.h"
@@ -33,7 +31,7 @@ static enum err
 journal_chunk_read(struct journal *j, const char *session_id, int64_t seq,
     struct journal_row *r, const char *func)
 {
-	sqlite3_stmt *st;
+	struct journal_stmt *st;
 	enum err e;
 
 	memset(r, 0, sizeof(*r));
@@ -45,16 +43,16 @@ journal_chunk_read(struct journal *j, const char *session_id, int64_t seq,
 		return e;
 	r->found = 1;
 	journal_col_text(st, 0, r->key, sizeof(r->key));
-	r->t_start_ms = sqlite3_column_int64(st, 1);
-	r->t_end_ms = sqlite3_column_int64(st, 2);
-	r->bytes = sqlite3_column_int64(st, 3);
+	r->t_start_ms = journal_col_int64(st, 1);
+	r->t_end_ms = journal_col_int64(st, 2);
+	r->bytes = journal_col_int64(st, 3);
 	journal_col_text(st, 4, r->md5, sizeof(r->md5));
 	journal_col_text(st, 5, r->sha256, sizeof(r->sha256));
 	journal_col_text(st, 6, r->event_id, sizeof(r->event_id));
-	r->ack_chunk_count = sqlite3_column_int64(st, 7);
-	r->ack_total_bytes = sqlite3_column_int64(st, 8);
-	r->ack_duration_ms = sqlite3_column_int64(st, 9);
-	r->ack_revision = sqlite3_column_int64(st, 10);
+	r->ack_chunk_count = journal_col_int64(st, 7);
+	r->ack_total_bytes = journal_col_int64(st, 8);
+	r->ack_duration_ms = journal_col_int64(st, 9);
+	r->ack_revision = journal_col_int64(st, 10);
 	journal_unstmt(st);
 	return ERR_OK;
 }
@@ -171,7 +169,7 @@ journal_complete_tx(struct journal *j, const char *owner,
 	struct journal_row r;
 	enum err e;
 
-	if ((e = journal_session_read(j, owner, session_id, &s, NULL,
+	if ((e = journal_session_lock(j, owner, session_id, &s, NULL,
 	    func)) != ERR_OK)
 		return e;
 	if ((e = journal_chunk_read(j, session_id, c->seq, &r, func)) != ERR_OK)
@@ -323,7 +321,7 @@ journal_upsert_tx(struct journal *j, const char *owner,
 	enum err e;
 	size_t i;
 
-	if ((e = journal_session_read(j, owner, session_id, &s, NULL,
+	if ((e = journal_session_lock(j, owner, session_id, &s, NULL,
 	    func)) != ERR_OK)
 		return e;
 	for (i = 0; i < n; i++) {
@@ -459,7 +457,7 @@ journal_finalize_tx(struct journal *j, const char *owner,
 	char final_id[JOURNAL_EVENT_ID_BYTES];
 	enum err e;
 
-	if ((e = journal_session_read(j, owner, session_id, &s, final_id,
+	if ((e = journal_session_lock(j, owner, session_id, &s, final_id,
 	    func)) != ERR_OK)
 		return e;
 	if (!s.finalized) {

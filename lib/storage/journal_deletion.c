@@ -13,18 +13,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "journal_int.h"
 #include "log.h"
 #include "uuid.h"
 
 static enum journal_deletion_phase
-journal_phase_parse(const unsigned char *s)
+journal_phase_parse(const char *s)
 {
-	if (s != NULL && strcmp((const char *)s, "purge") == 0)
+	if (s != NULL && strcmp(s, "purge") == 0)
 		return JOURNAL_DELETION_PURGE;
-	if (s != NULL && strcmp((const char *)s, "recheck") == 0)
+	if (s != NULL && strcmp(s, "recheck") == 0)
 		return JOURNAL_DELETION_RECHECK;
 	return JOURNAL_DELETION_OBJECTS;
 }
@@ -49,7 +47,7 @@ journal_deletion_get(struct journal *j, const char *session_id,
     struct journal_delete_result *out, enum journal_deletion_phase *d_phase,
     const char *func)
 {
-	sqlite3_stmt *st;
+	struct journal_stmt *st;
 	enum err e;
 
 	if ((e = journal_first(j, JS_DELETION_GET, &st, func, "read deletion",
@@ -57,11 +55,11 @@ journal_deletion_get(struct journal *j, const char *session_id,
 		return e;
 	if (out != NULL) {
 		journal_col_text(st, 0, out->event_id, sizeof(out->event_id));
-		out->requested_ms = sqlite3_column_int64(st, 1);
-		out->recheck_ms = sqlite3_column_int64(st, 2);
+		out->requested_ms = journal_col_int64(st, 1);
+		out->recheck_ms = journal_col_int64(st, 2);
 	}
 	if (d_phase != NULL)
-		*d_phase = journal_phase_parse(sqlite3_column_text(st, 3));
+		*d_phase = journal_phase_parse(journal_col_str(st, 3));
 	journal_unstmt(st);
 	return ERR_OK;
 }
@@ -77,8 +75,8 @@ journal_delete_tx(struct journal *j, const char *owner,
 	enum err e;
 	int found;
 
-	if ((e = journal_session_row(j, owner, session_id, &s, NULL,
-	    func)) != ERR_OK)
+	if ((e = journal_session_by(j, JS_SESSION_LOCK, owner, session_id, &s,
+	    NULL, func)) != ERR_OK)
 		return e;
 	if (s.deleting_ms != 0) {
 		out->replayed = 1;
@@ -134,7 +132,7 @@ journal_deletion_lease(struct journal *j, const char *session_id,
     const char *lease_owner, int64_t until_ms, struct journal_deletion *d,
     int *got, const char *func)
 {
-	sqlite3_stmt *st;
+	struct journal_stmt *st;
 	enum err e;
 
 	*got = 0;
@@ -149,11 +147,11 @@ journal_deletion_lease(struct journal *j, const char *session_id,
 	journal_copy(d->session_id, sizeof(d->session_id), session_id);
 	journal_col_text(st, 0, d->owner, sizeof(d->owner));
 	journal_col_text(st, 1, d->event_id, sizeof(d->event_id));
-	d->phase = journal_phase_parse(sqlite3_column_text(st, 2));
-	d->requested_ms = sqlite3_column_int64(st, 3);
-	d->recheck_ms = sqlite3_column_int64(st, 4);
-	d->objects_deleted = sqlite3_column_int64(st, 5);
-	d->attempts = sqlite3_column_int(st, 6);
+	d->phase = journal_phase_parse(journal_col_str(st, 2));
+	d->requested_ms = journal_col_int64(st, 3);
+	d->recheck_ms = journal_col_int64(st, 4);
+	d->objects_deleted = journal_col_int64(st, 5);
+	d->attempts = journal_col_int(st, 6);
 	d->lease_expires_ms = until_ms;
 	journal_unstmt(st);
 	return ERR_OK;
@@ -165,20 +163,21 @@ journal_deletion_claim_tx(struct journal *j, const char *lease_owner,
     size_t max, size_t *n, const char *func)
 {
 	char ids[16][LIMIT_SESSION_ID_BYTES + 1];
-	sqlite3_stmt *st;
+	struct journal_stmt *st;
 	size_t nids = 0, i;
 	enum err e;
-	int rc, got;
+	int got;
 
 	if (max > 16)
 		max = 16;
 	if ((e = journal_prep(j, JS_DELETION_DUE, &st, func,
 	    JARGS(JINT(now_ms), JINT(max)))) != ERR_OK)
 		return e;
-	while (nids < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+	while (nids < max && (e = journal_next(st, func,
+	    "due deletions")) == ERR_OK)
 		journal_col_text(st, 0, ids[nids++], sizeof(ids[0]));
-	if (nids < max && rc != SQLITE_DONE)
-		e = journal_sqlerr(j, rc, func, "due deletions");
+	if (e == ERR_NOT_FOUND)
+		e = ERR_OK;
 	journal_unstmt(st);
 	for (i = 0; e == ERR_OK && i < nids; i++) {
 		e = journal_deletion_lease(j, ids[i], lease_owner, now_ms +
@@ -330,7 +329,7 @@ journal_purge_tx(struct journal *j, const struct journal_deletion *d,
 		return journal_deletion_phase(j, d->session_id,
 		    JOURNAL_DELETION_PURGE, retry_ms, 0, func);
 	for (i = 0; i < sizeof(purge) / sizeof(purge[0]); i++)
-		if ((e = journal_exec(j, purge[i], func, journal_sql[purge[i]],
+		if ((e = journal_exec(j, purge[i], func, "purge session rows",
 		    JARGS(JTEXT(d->session_id)))) != ERR_OK)
 			return e;
 	return journal_deletion_phase(j, d->session_id,
@@ -393,7 +392,7 @@ journal_deletion_fail(struct journal *j, const struct journal_deletion *d,
 enum err
 journal_deletion_count(struct journal *j, int64_t *pending)
 {
-	sqlite3_stmt *st;
+	struct journal_stmt *st;
 	enum err e;
 
 	if ((e = journal_check(j, __func__)) != ERR_OK)
@@ -404,11 +403,10 @@ journal_deletion_count(struct journal *j, int64_t *pending)
 	e = journal_first(j, JS_DELETION_COUNT, &st, __func__,
 	    "count deletions", JNOARGS);
 	if (e == ERR_NOT_FOUND)	/* count(*) always answers a row */
-		e = journal_sqlerr(j, SQLITE_DONE, __func__,
-		    "count deletions");
+		e = journal_norow(__func__, "count deletions");
 	if (e != ERR_OK)
 		return e;
-	*pending = sqlite3_column_int64(st, 0);
+	*pending = journal_col_int64(st, 0);
 	journal_unstmt(st);
 	return ERR_OK;
 }

@@ -1,12 +1,19 @@
 /*
  * journal_int.h: what the journal's files share, and nobody else may see.
  *
- * The journal (journal.h) is one SQLite backend split by job:
- *   journal.c            the connection: open, pragmas, migrations, close
- *   journal_stmt.c       the statement table (every SQL text) and the
- *                        prepare/bind/step/reset and transaction helpers
- *                        the other files use instead of calling sqlite3_*
- *                        for each statement
+ * The journal (journal.h) is one body of logic over two database drivers:
+ *   journal.c            the connection: pick the driver from the target
+ *                        (a path: SQLite; postgresql:...: PostgreSQL),
+ *                        open, close, schema version, ping
+ *   journal_stmt.c       the helpers every logic file runs its statements
+ *                        through (exec, first row, one integer, begin/end)
+ *                        and the column and string helpers
+ *   journal_sqlite.c     the SQLite driver (WAL, busy handler, migrations
+ *                        by PRAGMA user_version) and journal_sqlite_sql.c
+ *                        its statement table
+ *   journal_pg.c         the PostgreSQL driver (libpq, reconnects, the
+ *                        database's clock, migrations under an advisory
+ *                        lock) and journal_pg_sql.c its statement table
  *   journal_session.c    session rows: create (with the per-user limits),
  *                        get, the late-chunk rule
  *   journal_chunk.c      the changes to a session: complete, replay,
@@ -17,15 +24,21 @@
  *   journal_recording.c  the recordings routes: presign records, the
  *                        session list, one recording, the cursor key
  *   journal_deletion.c   DELETE of a session and its three phases
- * Only journal.c and journal_stmt.c touch the sqlite3 handle; the other
- * files prepare, bind and run statements through the helpers below
- * (journal_exec() for a write, journal_first()/journal_int64() for one
- * row, journal_prep() and a step loop for many) and read the columns of
- * the row they are on with sqlite3_column_*.
+ * Only the drivers touch a database handle.  The logic files name
+ * statements by id (each driver has the text in its dialect), bind a typed
+ * argument list, and read the row they are on with journal_col_*().
  *
- * A second backend (issue 17: libpq) implements journal.h again; what it
- * can take from here is the shape (a statement table by id, helpers that
- * bind a typed argument list, one begin/end pair), not the code.
+ * What the logic must do so that both drivers give the guarantees of
+ * journal.h:
+ *  - a write transaction that changes a session reads it first with
+ *    journal_session_lock(): SQLite's BEGIN IMMEDIATE already holds the
+ *    file's write lock, PostgreSQL takes the session row's lock there
+ *    (SELECT ... FOR UPDATE), so writers to one session queue and writers
+ *    to others do not;
+ *  - locks are taken in one order, session row before outbox rows, so
+ *    PostgreSQL never finds a deadlock between two of our transactions;
+ *  - what must be read as one state is one statement or one read
+ *    transaction (PostgreSQL runs those REPEATABLE READ).
  */
 #ifndef JOURNAL_INT_H
 #define JOURNAL_INT_H
@@ -35,33 +48,32 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include <sqlite3.h>
-
 #include "journal.h"
 #include "manifest.h"
 
-/* Generated from sql/ by sql/embed.sh. */
-extern const char *const journal_migration_sql[];
-extern const char *const journal_migration_name[];
-extern const int journal_migration_count;
+/* Generated from sql/ by sql/embed.sh: each driver's migrations. */
+extern const char *const journal_sqlite_migration_sql[];
+extern const char *const journal_sqlite_migration_name[];
+extern const int journal_sqlite_migration_count;
+extern const char *const journal_pg_migration_sql[];
+extern const char *const journal_pg_migration_name[];
+extern const int journal_pg_migration_count;
 
-/* Every statement, by id; its text is journal_sql[id] (journal_stmt.c). */
+/* Every statement, by id; each driver's table has its text (a NULL text
+ * is a statement that dialect does not need: running it does nothing). */
 enum journal_stmt_id {
-	JS_BEGIN,
-	JS_BEGIN_IMMEDIATE,
-	JS_COMMIT,
-	JS_ROLLBACK,
 	JS_USER_VERSION,
 	JS_SESSION_GET,
+	JS_SESSION_LOCK,
 	JS_SESSION_INSERT,
 	JS_SESSION_ADD_CHUNK,
 	JS_SESSION_BUMP,
 	JS_SESSION_FINALIZE,
 	JS_SESSION_SYNC,
+	JS_SNAPSHOT,
 	JS_CHUNK_GET,
 	JS_CHUNK_INSERT,
 	JS_CHUNK_ADOPT,
-	JS_CHUNK_LIST,
 	JS_OUTBOX_EVENT,
 	JS_OUTBOX_MANIFEST,
 	JS_OUTBOX_DUE,
@@ -101,21 +113,97 @@ enum journal_stmt_id {
 	JS_OUTBOX_LEASE_OWNER,
 	JS_OUTBOX_RELEASE_OWNER,
 	JS_DELETION_RELEASE_OWNER,
+	JS_USER_LOCK,
 	JS_USER_COUNTS,
 	JS__MAX
 };
 
-extern const char *const journal_sql[JS__MAX];
+extern const char *const journal_sqlite_sql[JS__MAX];
+extern const char *const journal_pg_sql[JS__MAX];
+
+/*
+ * A statement being read.  SQLite steps a prepared statement (h is its
+ * sqlite3_stmt, cached per connection); PostgreSQL has the whole answer
+ * at once (h is its PGresult, row the current row).
+ */
+struct journal_stmt {
+	struct journal		*j;
+	enum journal_stmt_id	 id;
+	void			*h;
+	int			 row;
+	int			 nrows;
+};
+
+struct journal_arg;
+
+/*
+ * A database driver.  Every call logs its own failure once, naming func,
+ * and maps the engine's code to enum err: "cannot read or write right now"
+ * (busy, disk full, connection lost, statement timeout) is
+ * ERR_UNAVAILABLE, a unique key taken is ERR_CONFLICT.
+ */
+struct journal_driver {
+	const char	*name;
+	const char *const *sql;
+	/* Connect to target (the driver's part of journal_open()), set the
+	 * connection up and migrate the schema (not with JOURNAL_READONLY). */
+	enum err	(*open)(struct journal *, const char *target);
+	void		(*close)(struct journal *);
+	enum err	(*schema_version)(struct journal *, int *);
+	int		(*schema_latest)(void);
+	enum err	(*limit_size)(struct journal *, int64_t max_bytes);
+	/* Run (PostgreSQL) or bind (SQLite) statement st->id with args. */
+	enum err	(*prep)(struct journal *, struct journal_stmt *,
+			    const struct journal_arg *, size_t, const char *);
+	/* Move to the next row: ERR_OK on a row, ERR_NOT_FOUND at the end. */
+	enum err	(*next)(struct journal_stmt *, const char *func,
+			    const char *what);
+	void		(*release)(struct journal_stmt *);
+	int		(*col_null)(struct journal_stmt *, int);
+	int64_t		(*col_int64)(struct journal_stmt *, int);
+	/* Text of column i and its length; NULL for SQL NULL. */
+	const char	*(*col_str)(struct journal_stmt *, int, size_t *);
+	/* Bytes of a blob column into dst (exactly len), -1 otherwise. */
+	int		(*col_blob)(struct journal_stmt *, int, void *, size_t);
+	int64_t		(*changes)(struct journal *);
+	enum err	(*begin)(struct journal *, int write, const char *func);
+	enum err	(*commit)(struct journal *, const char *func);
+	void		(*rollback)(struct journal *, const char *func);
+	/* Epoch milliseconds on the clock leases are compared against. */
+	int64_t		(*clock_ms)(struct journal *);
+};
+
+/* The libpq connection string of a PostgreSQL target (journal.h), or -1:
+ * not one. */
+int		journal_pg_conninfo(const char *target, const char **conninfo);
+
+extern const struct journal_driver journal_sqlite_driver;
+extern const struct journal_driver journal_pg_driver;
 
 struct journal {
-	sqlite3		*db;
+	const struct journal_driver *drv;
+	void		*db;		/* sqlite3 * or PGconn * */
 	pid_t		 pid;		/* the process that opened it */
 	unsigned	 flags;
 	int		 busy_timeout_ms;
 	int64_t		 finalize_grace_ms;	/* late chunks; 0: none */
+	int		 in_tx;		/* inside begin ... end */
+	int64_t		 changes;	/* rows changed by the last write */
+	/* SQLite: the busy handler's state; BEGIN, BEGIN IMMEDIATE, COMMIT
+	 * and ROLLBACK prepared once. */
 	int64_t		 busy_since_ms;	/* first retry of this wait (mono) */
 	unsigned int	 busy_seed;	/* jitter for the busy handler */
-	sqlite3_stmt	*stmt[JS__MAX];
+	void		*txstmt[4];
+	/* PostgreSQL: the connection string (wiped when freed: it may hold
+	 * a password), the database clock as an offset from this host's
+	 * monotonic clock, and whether the connection must be remade. */
+	char		*conninfo;
+	int		 connect_timeout_s;
+	int64_t		 clock_offset_ms;
+	int		 clock_known;
+	int		 broken;
+	int64_t		 reconnect_ms;	/* last attempt (monotonic) */
+	struct journal_stmt stmt[JS__MAX];
 };
 
 struct journal_snapshot {
@@ -148,9 +236,9 @@ struct journal_row {
  * one line instead of a bind per parameter:
  *	journal_exec(j, JS_PURGE_CHUNKS, func, "purge",
  *	    JARGS(JTEXT(session_id)));
- * JTEXT(NULL) binds NULL; JSKIP leaves a parameter the statement does not
- * use unbound.  Strings are bound SQLITE_STATIC: they must outlive the
- * statement's use (they do: it is reset before the helpers return, or by
+ * JTEXT(NULL) binds NULL; JSKIP is a parameter the statement does not use
+ * (bound NULL).  Strings are borrowed: they must outlive the statement's
+ * use (they do: it is released before the helpers return, or by
  * journal_unstmt()).
  */
 struct journal_arg {
@@ -166,19 +254,23 @@ struct journal_arg {
 	sizeof(struct journal_arg))
 #define JNOARGS		NULL, 0
 
-/* Map an SQLite result code to enum err and log it once, naming func. */
-enum err	journal_sqlerr(struct journal *, int rc, const char *func,
-		    const char *what);
+/* A statement that always answers a row (an aggregate) answered none:
+ * log it and answer ERR_INTERNAL. */
+enum err	journal_norow(const char *func, const char *what);
 /* Refuse a NULL journal or one opened by another process (fork). */
 enum err	journal_check(struct journal *, const char *func);
 /* The cached statement id, reset, with args bound, ready to step. */
 enum err	journal_prep(struct journal *, enum journal_stmt_id,
-		    sqlite3_stmt **, const char *func,
+		    struct journal_stmt **, const char *func,
 		    const struct journal_arg *, size_t nargs);
-/* Release a statement's read cursor and its borrowed bindings. */
-void		journal_unstmt(sqlite3_stmt *);
+/* The next row of st: ERR_OK on a row, ERR_NOT_FOUND past the last one
+ * (not logged), else the error (logged). */
+enum err	journal_next(struct journal_stmt *, const char *func,
+		    const char *what);
+/* Release a statement's rows and its borrowed bindings. */
+void		journal_unstmt(struct journal_stmt *);
 /* Step st to its end (rows ignored), then release it. */
-enum err	journal_run(struct journal *, sqlite3_stmt *, const char *func,
+enum err	journal_run(struct journal *, struct journal_stmt *, const char *func,
 		    const char *what);
 /* journal_prep() + journal_run(): one statement whose rows, if any, are
  * not wanted. */
@@ -191,7 +283,7 @@ enum err	journal_exec(struct journal *, enum journal_stmt_id,
  * the statement is released).  Else the error, logged, released.
  */
 enum err	journal_first(struct journal *, enum journal_stmt_id,
-		    sqlite3_stmt **, const char *func, const char *what,
+		    struct journal_stmt **, const char *func, const char *what,
 		    const struct journal_arg *, size_t nargs);
 /*
  * journal_first() for a statement answering one integer: *v is column 0
@@ -203,7 +295,7 @@ enum err	journal_int64(struct journal *, enum journal_stmt_id,
 		    int *found, const struct journal_arg *, size_t nargs);
 /* Rows changed by the last write of this connection. */
 int64_t		journal_changes(struct journal *);
-/* BEGIN (write 0) or BEGIN IMMEDIATE (write 1). */
+/* Begin a read (write 0: one consistent state) or write transaction. */
 enum err	journal_begin(struct journal *, int write, const char *func);
 /* Commit if e is ERR_OK, else roll back; never leaves a transaction open. */
 enum err	journal_end(struct journal *, enum err e, const char *func);
@@ -212,10 +304,18 @@ enum err	journal_end(struct journal *, enum err e, const char *func);
 enum err	journal_end_clear(struct journal *, enum err e, const char *func,
 		    void *out, size_t size);
 
+/* Columns of the current row: SQL NULL reads as 0, NULL or "". */
+int		journal_col_null(struct journal_stmt *, int i);
+int64_t		journal_col_int64(struct journal_stmt *, int i);
+int		journal_col_int(struct journal_stmt *, int i);
+const char	*journal_col_str(struct journal_stmt *, int i);
+/* Exactly len bytes of a blob column into dst; -1 if it is not that. */
+int		journal_col_blob(struct journal_stmt *, int i, void *dst,
+		    size_t len);
 /* Column i of the current row as text, cut to fit dst ("" for NULL). */
-void		journal_col_text(sqlite3_stmt *, int i, char *dst, size_t dstsz);
+void		journal_col_text(struct journal_stmt *, int i, char *dst, size_t dstsz);
 /* Column i as a malloc'd string; NULL for SQL NULL or out of memory. */
-char		*journal_col_dup(sqlite3_stmt *, int i);
+char		*journal_col_dup(struct journal_stmt *, int i);
 
 /* Copy src (NULL: "") into dst; -1 (dst "") if it does not fit. */
 int		journal_copy(char *dst, size_t dstsz, const char *src);
@@ -235,7 +335,7 @@ const char	*journal_opt(const char *s);
 #define JOURNAL_SEQ_COL	21
 
 /* Fill *s from a row of JS_SESSION_GET's (and the list's) columns. */
-void		journal_session_cols(sqlite3_stmt *, struct journal_session *);
+void		journal_session_cols(struct journal_stmt *, struct journal_session *);
 /* Read a session inside the caller's transaction, deleting or not; owner
  * NULL skips the owner check; final_event_id (may be NULL) receives the
  * finalize event's id. */
@@ -245,6 +345,16 @@ enum err	journal_session_row(struct journal *, const char *owner,
 /* The same for a user's change: a session being deleted is not found
  * (owner NULL, the deliverer, still sees it). */
 enum err	journal_session_read(struct journal *, const char *owner,
+		    const char *id, struct journal_session *,
+		    char *final_event_id, const char *func);
+/* journal_session_row() with statement sid: JS_SESSION_GET, or
+ * JS_SESSION_LOCK to take the session's write lock. */
+enum err	journal_session_by(struct journal *, enum journal_stmt_id sid,
+		    const char *owner, const char *id, struct journal_session *,
+		    char *final_event_id, const char *func);
+/* journal_session_read() for a write transaction that will change the
+ * session: takes the session's write lock (see the head of this file). */
+enum err	journal_session_lock(struct journal *, const char *owner,
 		    const char *id, struct journal_session *,
 		    char *final_event_id, const char *func);
 

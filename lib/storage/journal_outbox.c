@@ -16,8 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "journal_int.h"
 #include "log.h"
 
@@ -35,9 +33,9 @@ journal_kind_name(enum journal_outbox_kind k)
 }
 
 static enum journal_outbox_kind
-journal_kind_parse(const unsigned char *s)
+journal_kind_parse(const char *s)
 {
-	if (s != NULL && strcmp((const char *)s, "manifest_write") == 0)
+	if (s != NULL && strcmp(s, "manifest_write") == 0)
 		return JOURNAL_OUTBOX_MANIFEST_WRITE;
 	return JOURNAL_OUTBOX_EVENT;
 }
@@ -70,7 +68,7 @@ journal_lease_item(struct journal *j, const struct journal_claim *req,
     int64_t id, struct journal_outbox_item *it, const char *func)
 {
 	int64_t until = req->now_ms + (int64_t)req->lease_seconds * 1000;
-	sqlite3_stmt *st;
+	struct journal_stmt *st;
 	enum err e;
 
 	e = journal_first(j, JS_OUTBOX_LEASE, &st, func, "lease outbox item",
@@ -78,7 +76,7 @@ journal_lease_item(struct journal *j, const struct journal_claim *req,
 	if (e != ERR_OK)
 		return e == ERR_NOT_FOUND ? ERR_INTERNAL : e;
 	it->id = id;
-	it->kind = journal_kind_parse(sqlite3_column_text(st, 0));
+	it->kind = journal_kind_parse(journal_col_str(st, 0));
 	journal_col_text(st, 1, it->session_id, sizeof(it->session_id));
 	journal_col_text(st, 2, it->detail_type, sizeof(it->detail_type));
 	journal_col_text(st, 3, it->event_id, sizeof(it->event_id));
@@ -86,8 +84,8 @@ journal_lease_item(struct journal *j, const struct journal_claim *req,
 	    (it->payload = journal_col_dup(st, 4)) == NULL)
 		e = ERR_NOMEM;
 	it->payload_len = it->payload != NULL ? strlen(it->payload) : 0;
-	it->attempts = sqlite3_column_int(st, 5);
-	it->created_ms = sqlite3_column_int64(st, 6);
+	it->attempts = journal_col_int(st, 5);
+	it->created_ms = journal_col_int64(st, 6);
 	it->lease_expires_ms = until;
 	journal_copy(it->lease_owner, sizeof(it->lease_owner),
 	    req->lease_owner);
@@ -152,11 +150,11 @@ journal_claim_tx(struct journal *j, const struct journal_claim *req,
     struct journal_outbox_item *items, size_t max, size_t *n)
 {
 	static const char *func = "journal_outbox_claim";
-	sqlite3_stmt *st;
+	struct journal_stmt *st;
 	int64_t *ids = NULL;
 	size_t nids = 0, i;
 	enum err e;
-	int rc, keep;
+	int keep;
 
 	if ((ids = calloc(max, sizeof(*ids))) == NULL)
 		return ERR_NOMEM;
@@ -166,10 +164,11 @@ journal_claim_tx(struct journal *j, const struct journal_claim *req,
 	    JTEXT(req->session_id) : JSKIP, JTEXT(journal_kind_name(req->kind)),
 	    JINT(max)))) != ERR_OK)
 		goto out;
-	while (nids < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		ids[nids++] = sqlite3_column_int64(st, 0);
-	if (nids < max && rc != SQLITE_DONE)
-		e = journal_sqlerr(j, rc, func, "select due items");
+	while (nids < max && (e = journal_next(st, func,
+	    "select due items")) == ERR_OK)
+		ids[nids++] = journal_col_int64(st, 0);
+	if (e == ERR_NOT_FOUND)
+		e = ERR_OK;
 	journal_unstmt(st);
 	if (e != ERR_OK)
 		goto out;
@@ -222,7 +221,8 @@ journal_done_tx(struct journal *j, const struct journal_outbox_item *it,
 
 	if (it->kind == JOURNAL_OUTBOX_EVENT)
 		return journal_outbox_delete(j, it->id, func);
-	e = journal_session_read(j, NULL, it->session_id, &s, NULL, func);
+	/* The session's lock before its outbox row, as every writer. */
+	e = journal_session_lock(j, NULL, it->session_id, &s, NULL, func);
 	if (e == ERR_NOT_FOUND)
 		return journal_outbox_delete(j, it->id, func);
 	if (e != ERR_OK)
@@ -334,7 +334,7 @@ enum err
 journal_outbox_lease_owner(struct journal *j, const char *session_id,
     enum journal_outbox_kind kind, int64_t now_ms, char *owner, size_t cap)
 {
-	sqlite3_stmt *st;
+	struct journal_stmt *st;
 	enum err e;
 
 	if (owner != NULL && cap > 0)
@@ -403,7 +403,7 @@ enum err
 journal_outbox_stats(struct journal *j, int64_t now_ms,
     struct journal_outbox_stats *out)
 {
-	sqlite3_stmt *st;
+	struct journal_stmt *st;
 	enum err e;
 
 	if ((e = journal_check(j, __func__)) != ERR_OK)
@@ -414,16 +414,16 @@ journal_outbox_stats(struct journal *j, int64_t now_ms,
 	e = journal_first(j, JS_OUTBOX_STATS, &st, __func__, "outbox stats",
 	    JARGS(JINT(now_ms)));
 	if (e == ERR_NOT_FOUND)	/* an aggregate always answers a row */
-		e = journal_sqlerr(j, SQLITE_DONE, __func__, "outbox stats");
+		e = journal_norow(__func__, "outbox stats");
 	if (e != ERR_OK)
 		return e;
-	out->pending = sqlite3_column_int64(st, 0);
-	out->leased = sqlite3_column_int64(st, 1);
-	out->dead = sqlite3_column_int64(st, 2);
-	if (sqlite3_column_type(st, 3) != SQLITE_NULL &&
-	    now_ms > sqlite3_column_int64(st, 3))
+	out->pending = journal_col_int64(st, 0);
+	out->leased = journal_col_int64(st, 1);
+	out->dead = journal_col_int64(st, 2);
+	if (!journal_col_null(st, 3) &&
+	    now_ms > journal_col_int64(st, 3))
 		out->oldest_pending_age_ms = now_ms -
-		    sqlite3_column_int64(st, 3);
+		    journal_col_int64(st, 3);
 	journal_unstmt(st);
 	return ERR_OK;
 }
@@ -433,9 +433,8 @@ journal_outbox_list(struct journal *j, int dead_only,
     struct journal_outbox_row *rows, size_t max, size_t *n)
 {
 	struct journal_outbox_row *r;
-	sqlite3_stmt *st;
+	struct journal_stmt *st;
 	enum err e;
-	int rc = SQLITE_DONE;
 
 	if (n != NULL)
 		*n = 0;
@@ -446,22 +445,23 @@ journal_outbox_list(struct journal *j, int dead_only,
 	if ((e = journal_prep(j, JS_OUTBOX_LIST, &st, __func__,
 	    JARGS(JINT(dead_only ? 1 : 0), JINT(max)))) != ERR_OK)
 		return e;
-	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (*n < max && (e = journal_next(st, __func__,
+	    "list outbox")) == ERR_OK) {
 		r = &rows[(*n)++];
 		memset(r, 0, sizeof(*r));
-		r->id = sqlite3_column_int64(st, 0);
-		r->kind = journal_kind_parse(sqlite3_column_text(st, 1));
+		r->id = journal_col_int64(st, 0);
+		r->kind = journal_kind_parse(journal_col_str(st, 1));
 		journal_col_text(st, 2, r->session_id, sizeof(r->session_id));
 		journal_col_text(st, 3, r->detail_type, sizeof(r->detail_type));
 		journal_col_text(st, 4, r->event_id, sizeof(r->event_id));
-		r->attempts = sqlite3_column_int(st, 5);
-		r->dead = sqlite3_column_int(st, 6);
-		r->created_ms = sqlite3_column_int64(st, 7);
-		r->next_attempt_ms = sqlite3_column_int64(st, 8);
+		r->attempts = journal_col_int(st, 5);
+		r->dead = journal_col_int(st, 6);
+		r->created_ms = journal_col_int64(st, 7);
+		r->next_attempt_ms = journal_col_int64(st, 8);
 		journal_col_text(st, 9, r->reason, sizeof(r->reason));
 	}
-	if (*n < max && rc != SQLITE_DONE)
-		e = journal_sqlerr(j, rc, __func__, "list outbox");
+	if (e == ERR_NOT_FOUND)
+		e = ERR_OK;
 	journal_unstmt(st);
 	return e;
 }

@@ -8,8 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "journal_int.h"
 #include "log.h"
 
@@ -18,7 +16,7 @@ journal_get_session_presign(struct journal *j, const char *owner,
     const char *session_id, int64_t seq, struct journal_session *out,
     int64_t *presign_expires_ms)
 {
-	sqlite3_stmt *st;
+	struct journal_stmt *st;
 	const char *o;
 	enum err e;
 
@@ -31,7 +29,7 @@ journal_get_session_presign(struct journal *j, const char *owner,
 	if ((e = journal_first(j, JS_SESSION_GET_SEQ, &st, __func__,
 	    "read session", JARGS(JTEXT(session_id), JINT(seq)))) != ERR_OK)
 		return e;
-	if ((o = (const char *)sqlite3_column_text(st, 1)) == NULL)
+	if ((o = journal_col_str(st, 1)) == NULL)
 		e = ERR_NOMEM;
 	else if (strcmp(o, owner) != 0)
 		e = ERR_NOT_FOUND;
@@ -39,9 +37,8 @@ journal_get_session_presign(struct journal *j, const char *owner,
 		journal_session_cols(st, out);
 		if (out->deleting_ms != 0)
 			e = ERR_NOT_FOUND;
-		else if (sqlite3_column_type(st, JOURNAL_SEQ_COL) !=
-		    SQLITE_NULL)
-			*presign_expires_ms = sqlite3_column_int64(st,
+		else if (!journal_col_null(st, JOURNAL_SEQ_COL))
+			*presign_expires_ms = journal_col_int64(st,
 			    JOURNAL_SEQ_COL);
 	}
 	journal_unstmt(st);
@@ -58,7 +55,7 @@ journal_note_presign_tx(struct journal *j, const char *owner,
 	struct journal_session s;
 	enum err e;
 
-	if ((e = journal_session_read(j, owner, session_id, &s, NULL,
+	if ((e = journal_session_lock(j, owner, session_id, &s, NULL,
 	    func)) != ERR_OK)
 		return e;
 	if ((e = journal_exec(j, JS_PRESIGN_EXTEND, func, "extend presign",
@@ -112,9 +109,8 @@ journal_list_sessions(struct journal *j, const char *owner,
     const struct journal_list_pos *after, struct journal_session *out,
     size_t max, size_t *n)
 {
-	sqlite3_stmt *st;
+	struct journal_stmt *st;
 	enum err e;
-	int rc;
 
 	if (n != NULL)
 		*n = 0;
@@ -132,10 +128,11 @@ journal_list_sessions(struct journal *j, const char *owner,
 		    JARGS(JTEXT(owner), JINT(max)));
 	if (e != ERR_OK)
 		return e;
-	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+	while (*n < max && (e = journal_next(st, __func__,
+	    "list sessions")) == ERR_OK)
 		journal_session_cols(st, &out[(*n)++]);
-	if (*n < max && rc != SQLITE_DONE)
-		e = journal_sqlerr(j, rc, __func__, "list sessions");
+	if (e == ERR_NOT_FOUND)
+		e = ERR_OK;
 	journal_unstmt(st);
 	if (e != ERR_OK)
 		*n = 0;
@@ -146,17 +143,16 @@ static enum err
 journal_missing_tx(struct journal *j, const char *session_id,
     int64_t **missing, size_t *nmissing, const char *func)
 {
-	sqlite3_stmt *st;
+	struct journal_stmt *st;
 	int64_t *v = NULL, *grown;
 	size_t cap = 0;
 	enum err e;
-	int rc;
 
 	if ((e = journal_prep(j, JS_MISSING, &st, func,
 	    JARGS(JTEXT(session_id), JINT(LIMIT_CHUNKS_PER_SESSION)))) !=
 	    ERR_OK)
 		return e;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((e = journal_next(st, func, "list missing")) == ERR_OK) {
 		if (*nmissing == cap) {
 			cap = cap * 2 + 16;
 			if ((grown = realloc(v, cap * sizeof(*v))) == NULL) {
@@ -165,10 +161,10 @@ journal_missing_tx(struct journal *j, const char *session_id,
 			}
 			v = grown;
 		}
-		v[(*nmissing)++] = sqlite3_column_int64(st, 0);
+		v[(*nmissing)++] = journal_col_int64(st, 0);
 	}
-	if (rc != SQLITE_DONE)
-		e = journal_sqlerr(j, rc, func, "list missing");
+	if (e == ERR_NOT_FOUND)
+		e = ERR_OK;
 out:
 	journal_unstmt(st);
 	if (e != ERR_OK) {
@@ -219,17 +215,16 @@ enum err
 journal_cursor_key(struct journal *j,
     unsigned char key[JOURNAL_CURSOR_KEY_BYTES])
 {
-	sqlite3_stmt *st;
+	struct journal_stmt *st;
 	enum err e;
 
 	if ((e = journal_check(j, __func__)) != ERR_OK)
 		return e;
 	e = journal_first(j, JS_CURSOR_KEY, &st, __func__, "cursor key",
 	    JNOARGS);
-	if (e == ERR_OK && sqlite3_column_bytes(st, 0) ==
-	    JOURNAL_CURSOR_KEY_BYTES)
-		memcpy(key, sqlite3_column_blob(st, 0),
-		    JOURNAL_CURSOR_KEY_BYTES);
+	if (e == ERR_OK && journal_col_blob(st, 0, key,
+	    JOURNAL_CURSOR_KEY_BYTES) == 0)
+		;
 	else if (e == ERR_OK || e == ERR_NOT_FOUND) {
 		log_error("journal has no cursor key");
 		e = ERR_INTERNAL;

@@ -9,61 +9,58 @@
  */
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "journal_int.h"
 #include "log.h"
 
 static int64_t
-journal_span(sqlite3_stmt *st, int tmin, int tmax)
+journal_span(struct journal_stmt *st, int tmin, int tmax)
 {
-	if (sqlite3_column_type(st, tmin) == SQLITE_NULL ||
-	    sqlite3_column_type(st, tmax) == SQLITE_NULL)
+	if (journal_col_null(st, tmin) ||
+	    journal_col_null(st, tmax))
 		return 0;
-	return sqlite3_column_int64(st, tmax) - sqlite3_column_int64(st, tmin);
+	return journal_col_int64(st, tmax) - journal_col_int64(st, tmin);
 }
 
 void
-journal_session_cols(sqlite3_stmt *st, struct journal_session *s)
+journal_session_cols(struct journal_stmt *st, struct journal_session *s)
 {
 	memset(s, 0, sizeof(*s));
 	journal_col_text(st, 0, s->id, sizeof(s->id));
 	journal_col_text(st, 1, s->owner, sizeof(s->owner));
 	journal_col_text(st, 2, s->codec, sizeof(s->codec));
-	s->sample_rate = sqlite3_column_int(st, 3);
-	s->chunk_seconds = sqlite3_column_int(st, 4);
+	s->sample_rate = journal_col_int(st, 3);
+	s->chunk_seconds = journal_col_int(st, 4);
 	journal_col_text(st, 5, s->user_agent, sizeof(s->user_agent));
-	s->created_ms = sqlite3_column_int64(st, 6);
-	s->updated_ms = sqlite3_column_int64(st, 7);
-	s->finalized = sqlite3_column_int(st, 8);
-	s->duration_ms = s->finalized ? sqlite3_column_int64(st, 9) :
+	s->created_ms = journal_col_int64(st, 6);
+	s->updated_ms = journal_col_int64(st, 7);
+	s->finalized = journal_col_int(st, 8);
+	s->duration_ms = s->finalized ? journal_col_int64(st, 9) :
 	    journal_span(st, 12, 13);
-	s->chunk_count = sqlite3_column_int64(st, 10);
-	s->total_bytes = sqlite3_column_int64(st, 11);
-	s->revision = sqlite3_column_int64(st, 14);
-	s->synced_revision = sqlite3_column_int64(st, 15);
-	s->deleting_ms = sqlite3_column_int64(st, 17);
+	s->chunk_count = journal_col_int64(st, 10);
+	s->total_bytes = journal_col_int64(st, 11);
+	s->revision = journal_col_int64(st, 14);
+	s->synced_revision = journal_col_int64(st, 15);
+	s->deleting_ms = journal_col_int64(st, 17);
 	if (s->finalized) {
-		s->finalized_ms = sqlite3_column_int64(st, 18);
-		s->final_chunk_count = sqlite3_column_type(st, 19) ==
-		    SQLITE_NULL ? s->chunk_count : sqlite3_column_int64(st, 19);
-		s->final_total_bytes = sqlite3_column_type(st, 20) ==
-		    SQLITE_NULL ? s->total_bytes : sqlite3_column_int64(st, 20);
+		s->finalized_ms = journal_col_int64(st, 18);
+		s->final_chunk_count = journal_col_null(st, 19) ? s->chunk_count : journal_col_int64(st, 19);
+		s->final_total_bytes = journal_col_null(st, 20) ? s->total_bytes : journal_col_int64(st, 20);
 	}
 }
 
 enum err
-journal_session_row(struct journal *j, const char *owner, const char *id,
-    struct journal_session *s, char *final_event_id, const char *func)
+journal_session_by(struct journal *j, enum journal_stmt_id sid,
+    const char *owner, const char *id, struct journal_session *s,
+    char *final_event_id, const char *func)
 {
-	sqlite3_stmt *st;
+	struct journal_stmt *st;
 	const char *o;
 	enum err e;
 
-	if ((e = journal_first(j, JS_SESSION_GET, &st, func, "read session",
+	if ((e = journal_first(j, sid, &st, func, "read session",
 	    JARGS(JTEXT(id)))) != ERR_OK)
 		return e;
-	if ((o = (const char *)sqlite3_column_text(st, 1)) == NULL)
+	if ((o = journal_col_str(st, 1)) == NULL)
 		e = ERR_NOMEM;
 	else if (owner != NULL && strcmp(o, owner) != 0)
 		e = ERR_NOT_FOUND;
@@ -78,12 +75,34 @@ journal_session_row(struct journal *j, const char *owner, const char *id,
 }
 
 enum err
+journal_session_row(struct journal *j, const char *owner, const char *id,
+    struct journal_session *s, char *final_event_id, const char *func)
+{
+	return journal_session_by(j, JS_SESSION_GET, owner, id, s,
+	    final_event_id, func);
+}
+
+enum err
 journal_session_read(struct journal *j, const char *owner, const char *id,
     struct journal_session *s, char *final_event_id, const char *func)
 {
 	enum err e;
 
-	e = journal_session_row(j, owner, id, s, final_event_id, func);
+	e = journal_session_by(j, JS_SESSION_GET, owner, id, s,
+	    final_event_id, func);
+	if (e == ERR_OK && owner != NULL && s->deleting_ms != 0)
+		e = ERR_NOT_FOUND;
+	return e;
+}
+
+enum err
+journal_session_lock(struct journal *j, const char *owner, const char *id,
+    struct journal_session *s, char *final_event_id, const char *func)
+{
+	enum err e;
+
+	e = journal_session_by(j, JS_SESSION_LOCK, owner, id, s,
+	    final_event_id, func);
 	if (e == ERR_OK && owner != NULL && s->deleting_ms != 0)
 		e = ERR_NOT_FOUND;
 	return e;
@@ -96,22 +115,25 @@ journal_user_limits(struct journal *j, const struct journal_session_new *n,
 {
 	static const char *func = "journal_create_session";
 	int64_t open = 0, created = 0, oldest = 0;
-	sqlite3_stmt *st;
+	struct journal_stmt *st;
 	enum err e;
 
 	if (n->max_open <= 0 && n->max_per_hour <= 0)
 		return ERR_OK;
+	/* Concurrent creates of one user count one after the other. */
+	if ((e = journal_exec(j, JS_USER_LOCK, func, "lock the user",
+	    JARGS(JTEXT(n->owner)))) != ERR_OK)
+		return e;
 	e = journal_first(j, JS_USER_COUNTS, &st, func,
 	    "count the user's sessions", JARGS(JTEXT(n->owner),
 	    JINT(n->open_since_ms), JINT(now_ms - 3600 * 1000)));
 	if (e == ERR_NOT_FOUND)	/* an aggregate always answers a row */
-		e = journal_sqlerr(j, SQLITE_DONE, func,
-		    "count the user's sessions");
+		e = journal_norow(func, "count the user's sessions");
 	if (e != ERR_OK)
 		return e;
-	open = sqlite3_column_int64(st, 0);
-	created = sqlite3_column_int64(st, 1);
-	oldest = sqlite3_column_int64(st, 2);
+	open = journal_col_int64(st, 0);
+	created = journal_col_int64(st, 1);
+	oldest = journal_col_int64(st, 2);
 	journal_unstmt(st);
 	if (n->max_open > 0 && open >= n->max_open) {
 		lim->name = "user_open_sessions";
@@ -136,9 +158,7 @@ journal_create_session(struct journal *j, const struct journal_session_new *n,
 {
 	char ua[JOURNAL_USER_AGENT_BYTES];
 	struct journal_limit unused;
-	sqlite3_stmt *st;
 	enum err e;
-	int rc;
 
 	if (lim == NULL)
 		lim = &unused;
@@ -156,18 +176,14 @@ journal_create_session(struct journal *j, const struct journal_session_new *n,
 		return e;
 	if ((e = journal_user_limits(j, n, now_ms, lim)) != ERR_OK)
 		goto out;
-	if ((e = journal_prep(j, JS_SESSION_INSERT, &st, __func__,
+	if ((e = journal_exec(j, JS_SESSION_INSERT, __func__, "insert session",
 	    JARGS(JTEXT(n->id), JTEXT(n->owner), JTEXT(n->codec),
 	    JINT(n->sample_rate), JINT(n->chunk_seconds), JTEXT(ua),
 	    JINT(now_ms)))) != ERR_OK)
 		goto out;
-	/* Not journal_run(): a taken id is a conflict, not a failure. */
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_CONSTRAINT_PRIMARYKEY)
+	/* ON CONFLICT DO NOTHING: a taken id changes no row. */
+	if (journal_changes(j) == 0)
 		e = ERR_CONFLICT;
-	else if (rc != SQLITE_DONE)
-		e = journal_sqlerr(j, rc, __func__, "insert session");
-	journal_unstmt(st);
 out:
 	return journal_end(j, e, __func__);
 }

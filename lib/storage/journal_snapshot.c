@@ -1,13 +1,12 @@
 /*
- * journal_snapshot.c: one session and all its chunks, read in one read
- * transaction so the revision and the chunk list agree: what a manifest is
- * rendered from (the API's GET, the deliverer's manifest_write claim in
- * journal_outbox.c, the recordings view in journal_recording.c).
+ * journal_snapshot.c: one session and all its chunks, read by one
+ * statement so the revision and the chunk list agree even inside a write
+ * transaction that holds no lock on the session (the deliverer's
+ * manifest_write claim in journal_outbox.c): what a manifest is rendered
+ * from (also the API's GET and the recordings view in journal_recording.c).
  */
 #include <stdlib.h>
 #include <string.h>
-
-#include <sqlite3.h>
 
 #include "journal_int.h"
 
@@ -27,15 +26,18 @@ journal_snapshot_free(struct journal_snapshot *snap)
 	free(snap);
 }
 
+/* Where JS_SNAPSHOT's chunk columns start, after the session's. */
+#define SNAP_CHUNK	(JOURNAL_SEQ_COL)
+
 /* Append the chunk row st is on to snap (growing its array if need be). */
 static enum err
 journal_snapshot_chunk(struct journal_snapshot *snap, size_t *cap,
-    sqlite3_stmt *st)
+    struct journal_stmt *st)
 {
 	struct manifest_chunk *c, *grown;
 
 	if (snap->nchunks == *cap) {
-		/* Cannot happen inside one transaction; be safe. */
+		/* Cannot happen: chunk_count is of the same state. */
 		*cap = *cap * 2 + 16;
 		grown = realloc(snap->chunks, *cap * sizeof(*c));
 		if (grown == NULL)
@@ -45,16 +47,16 @@ journal_snapshot_chunk(struct journal_snapshot *snap, size_t *cap,
 	c = &snap->chunks[snap->nchunks];
 	memset(c, 0, sizeof(*c));
 	snap->nchunks++;
-	c->seq = sqlite3_column_int64(st, 0);
-	c->t_start_ms = sqlite3_column_int64(st, 2);
-	c->t_end_ms = sqlite3_column_int64(st, 3);
-	c->bytes = sqlite3_column_int64(st, 4);
-	c->uploaded_ms = sqlite3_column_int64(st, 5);
-	if ((c->key = journal_col_dup(st, 1)) == NULL ||
-	    (sqlite3_column_type(st, 6) != SQLITE_NULL &&
-	    (c->md5 = journal_col_dup(st, 6)) == NULL) ||
-	    (sqlite3_column_type(st, 7) != SQLITE_NULL &&
-	    (c->sha256 = journal_col_dup(st, 7)) == NULL))
+	c->seq = journal_col_int64(st, SNAP_CHUNK);
+	c->t_start_ms = journal_col_int64(st, SNAP_CHUNK + 2);
+	c->t_end_ms = journal_col_int64(st, SNAP_CHUNK + 3);
+	c->bytes = journal_col_int64(st, SNAP_CHUNK + 4);
+	c->uploaded_ms = journal_col_int64(st, SNAP_CHUNK + 5);
+	if ((c->key = journal_col_dup(st, SNAP_CHUNK + 1)) == NULL ||
+	    (!journal_col_null(st, SNAP_CHUNK + 6) &&
+	    (c->md5 = journal_col_dup(st, SNAP_CHUNK + 6)) == NULL) ||
+	    (!journal_col_null(st, SNAP_CHUNK + 7) &&
+	    (c->sha256 = journal_col_dup(st, SNAP_CHUNK + 7)) == NULL))
 		return ERR_NOMEM;
 	return ERR_OK;
 }
@@ -64,17 +66,26 @@ journal_snapshot_tx(struct journal *j, const char *owner,
     const char *session_id, struct journal_snapshot **out, const char *func)
 {
 	struct journal_snapshot *snap = NULL;
-	sqlite3_stmt *st = NULL;
+	struct journal_stmt *st = NULL;
+	const char *o;
 	size_t cap = 0;
 	enum err e;
-	int rc;
 
 	*out = NULL;
 	if ((snap = calloc(1, sizeof(*snap))) == NULL)
 		return ERR_NOMEM;
-	if ((e = journal_session_row(j, owner, session_id, &snap->session,
-	    NULL, func)) != ERR_OK)
+	if ((e = journal_first(j, JS_SNAPSHOT, &st, func, "read snapshot",
+	    JARGS(JTEXT(session_id)))) != ERR_OK)
 		goto out;
+	if ((o = journal_col_str(st, 1)) == NULL) {
+		e = ERR_NOMEM;
+		goto out;
+	}
+	if (owner != NULL && strcmp(o, owner) != 0) {
+		e = ERR_NOT_FOUND;
+		goto out;
+	}
+	journal_session_cols(st, &snap->session);
 	cap = snap->session.chunk_count > 0 ?
 	    (size_t)snap->session.chunk_count : 0;
 	if (cap > 0 && (snap->chunks = calloc(cap,
@@ -82,15 +93,17 @@ journal_snapshot_tx(struct journal *j, const char *owner,
 		e = ERR_NOMEM;
 		goto out;
 	}
-	if ((e = journal_prep(j, JS_CHUNK_LIST, &st, func,
-	    JARGS(JTEXT(session_id)))) != ERR_OK)
-		goto out;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if ((e = journal_snapshot_chunk(snap, &cap, st)) != ERR_OK)
+	/* No chunk: one row whose chunk columns are NULL. */
+	if (!journal_col_null(st, SNAP_CHUNK)) {
+		do {
+			if ((e = journal_snapshot_chunk(snap, &cap, st)) !=
+			    ERR_OK)
+				goto out;
+		} while ((e = journal_next(st, func, "read snapshot")) ==
+		    ERR_OK);
+		if (e != ERR_NOT_FOUND)
 			goto out;
-	if (rc != SQLITE_DONE) {
-		e = journal_sqlerr(j, rc, func, "list chunks");
-		goto out;
+		e = ERR_OK;
 	}
 	snap->m.session_id = snap->session.id;
 	snap->m.user_id = snap->session.owner;
@@ -105,7 +118,8 @@ journal_snapshot_tx(struct journal *j, const char *owner,
 	snap->m.chunks = snap->chunks;
 	snap->m.nchunks = snap->nchunks;
 out:
-	journal_unstmt(st);
+	if (st != NULL)
+		journal_unstmt(st);
 	if (e != ERR_OK) {
 		journal_snapshot_free(snap);
 		return e;

@@ -68,8 +68,8 @@ migrates_empty_file_and_reopens(void)
 }
 
 /* The embedded migrations (sql/embed.sh output, in libaudio.a). */
-extern const char *const journal_migration_sql[];
-extern const int journal_migration_count;
+extern const char *const journal_sqlite_migration_sql[];
+extern const int journal_sqlite_migration_count;
 
 /* A file left at version 1 by an older program is brought up to date at
  * open, keeping its rows. */
@@ -81,10 +81,10 @@ migrates_old_file_forward_keeping_data(void)
 	struct journal_session s;
 	sqlite3 *db;
 
-	CU_ASSERT_FATAL(journal_migration_count >= 2);
+	CU_ASSERT_FATAL(journal_sqlite_migration_count >= 2);
 	jfix_path(path, sizeof(path));
 	CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &db), SQLITE_OK);
-	CU_ASSERT_EQUAL(sqlite3_exec(db, journal_migration_sql[0], NULL, NULL,
+	CU_ASSERT_EQUAL(sqlite3_exec(db, journal_sqlite_migration_sql[0], NULL, NULL,
 	    NULL), SQLITE_OK);
 	CU_ASSERT_EQUAL(sqlite3_exec(db, "PRAGMA user_version = 1;"
 	    "INSERT INTO sessions (id, owner, codec, sample_rate,"
@@ -117,12 +117,12 @@ migration_004_backfills_finalized_sessions(void)
 	struct journal_finalize_result f;
 	sqlite3 *db;
 
-	CU_ASSERT_FATAL(journal_migration_count >= 3);
+	CU_ASSERT_FATAL(journal_sqlite_migration_count >= 3);
 	jfix_path(path, sizeof(path));
 	CU_ASSERT_EQUAL_FATAL(sqlite3_open(path, &db), SQLITE_OK);
-	CU_ASSERT_EQUAL(sqlite3_exec(db, journal_migration_sql[0], NULL, NULL,
+	CU_ASSERT_EQUAL(sqlite3_exec(db, journal_sqlite_migration_sql[0], NULL, NULL,
 	    NULL), SQLITE_OK);
-	CU_ASSERT_EQUAL(sqlite3_exec(db, journal_migration_sql[1], NULL, NULL,
+	CU_ASSERT_EQUAL(sqlite3_exec(db, journal_sqlite_migration_sql[1], NULL, NULL,
 	    NULL), SQLITE_OK);
 	CU_ASSERT_EQUAL(sqlite3_exec(db, "PRAGMA user_version = 2;"
 	    "INSERT INTO sessions (id, owner, codec, sample_rate,"

@@ -1,0 +1,256 @@
+/*
+ * journal_pg_sql.c: every statement of the PostgreSQL driver, by id.
+ *
+ * The same statements as journal_sqlite_sql.c, said in PostgreSQL's
+ * dialect ($N parameters, typed text or bigint as the argument list says;
+ * least/greatest; FILTER for counts).  Where the two differ in what they
+ * do, not just how they say it:
+ *  - JS_SESSION_LOCK takes the session row's lock (FOR UPDATE): writers
+ *    of one session queue there, writers of others never wait;
+ *  - the due-work selects (outbox, deletions) skip rows another
+ *    deliverer has locked (FOR UPDATE SKIP LOCKED), on any host;
+ *  - JS_USER_LOCK serialises one user's creates with a transaction-level
+ *    advisory lock, so the per-user limits count one after the other;
+ *  - the schema version is a row of journal_schema (no PRAGMA).
+ * JS_OUTBOX_DUE names $2 (always NULL there: no session) because the
+ * argument list is shared with JS_OUTBOX_DUE_SESSION and PostgreSQL
+ * refuses a parameter no statement uses.
+ */
+#include <stddef.h>
+
+#include "journal_int.h"
+
+const char *const journal_pg_sql[JS__MAX] = {
+	[JS_USER_VERSION] =
+	    "SELECT version FROM journal_schema",
+	[JS_SESSION_GET] =
+	    "SELECT id, owner, codec, sample_rate, chunk_seconds, user_agent,"
+	    " created_ms, updated_ms, finalized, duration_ms, chunk_count,"
+	    " total_bytes, t_min_ms, t_max_ms, revision, synced_revision,"
+	    " final_event_id, deleting_ms, finalized_ms, final_chunk_count,"
+	    " final_total_bytes FROM sessions WHERE id = $1",
+	/* Writers of one session queue on its row, not on the database. */
+	[JS_SESSION_LOCK] =
+	    "SELECT id, owner, codec, sample_rate, chunk_seconds, user_agent,"
+	    " created_ms, updated_ms, finalized, duration_ms, chunk_count,"
+	    " total_bytes, t_min_ms, t_max_ms, revision, synced_revision,"
+	    " final_event_id, deleting_ms, finalized_ms, final_chunk_count,"
+	    " final_total_bytes FROM sessions WHERE id = $1 FOR UPDATE",
+	[JS_SESSION_INSERT] =
+	    "INSERT INTO sessions (id, owner, codec, sample_rate,"
+	    " chunk_seconds, user_agent, created_ms, updated_ms)"
+	    " VALUES ($1, $2, $3, $4, $5, $6, $7, $7)"
+	    " ON CONFLICT (id) DO NOTHING",
+	[JS_SESSION_ADD_CHUNK] =
+	    "UPDATE sessions SET chunk_count = chunk_count + 1,"
+	    " total_bytes = total_bytes + $2,"
+	    " t_min_ms = least(t_min_ms, $3),"
+	    " t_max_ms = greatest(t_max_ms, $4)"
+	    " WHERE id = $1",
+	[JS_SESSION_BUMP] =
+	    "UPDATE sessions SET revision = revision + 1,"
+	    " updated_ms = greatest(updated_ms, $2) WHERE id = $1",
+	[JS_SESSION_FINALIZE] =
+	    "UPDATE sessions SET finalized = 1, duration_ms = $2,"
+	    " final_event_id = $3, finalized_ms = $4,"
+	    " final_chunk_count = chunk_count, final_total_bytes = total_bytes"
+	    " WHERE id = $1 AND finalized = 0",
+	[JS_SESSION_SYNC] =
+	    "UPDATE sessions SET synced_revision = $2"
+	    " WHERE id = $1 AND $2 > synced_revision AND $2 <= revision",
+	[JS_CHUNK_GET] =
+	    "SELECT key, t_start_ms, t_end_ms, bytes, md5, sha256, event_id,"
+	    " ack_chunk_count, ack_total_bytes, ack_duration_ms, ack_revision"
+	    " FROM chunks WHERE session_id = $1 AND seq = $2",
+	[JS_CHUNK_INSERT] =
+	    "INSERT INTO chunks (session_id, seq, key, t_start_ms, t_end_ms,"
+	    " bytes, md5, sha256, uploaded_ms, verified)"
+	    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 1)",
+	[JS_CHUNK_ADOPT] =
+	    "UPDATE chunks SET event_id = $3, md5 = coalesce(md5, $4),"
+	    " sha256 = coalesce(sha256, $5), ack_chunk_count = $6,"
+	    " ack_total_bytes = $7, ack_duration_ms = $8, ack_revision = $9"
+	    " WHERE session_id = $1 AND seq = $2",
+	/* The session's columns (JS_SESSION_GET's) then one chunk's, a row
+	 * per chunk by seq (one row of NULL chunk columns when it has none):
+	 * one statement, so the revision and the chunks are one state. */
+	[JS_SNAPSHOT] =
+	    "SELECT s.id, s.owner, s.codec, s.sample_rate, s.chunk_seconds,"
+	    " s.user_agent, s.created_ms, s.updated_ms, s.finalized,"
+	    " s.duration_ms, s.chunk_count, s.total_bytes, s.t_min_ms,"
+	    " s.t_max_ms, s.revision, s.synced_revision, s.final_event_id,"
+	    " s.deleting_ms, s.finalized_ms, s.final_chunk_count,"
+	    " s.final_total_bytes, c.seq, c.key, c.t_start_ms, c.t_end_ms,"
+	    " c.bytes, c.uploaded_ms, c.md5, c.sha256 FROM sessions s"
+	    " LEFT JOIN chunks c ON c.session_id = s.id WHERE s.id = $1"
+	    " ORDER BY c.seq",
+	[JS_OUTBOX_EVENT] =
+	    "INSERT INTO outbox (kind, session_id, detail_type, event_id,"
+	    " payload, next_attempt_ms, created_ms)"
+	    " VALUES ('event', $1, $2, $3, $4, $5, $5)",
+	/* One manifest_write row per session: a new change makes the row due
+	 * now (the API attempts right after its commit) and revives it if it
+	 * was parked dead, since the newest revision is new work. */
+	[JS_OUTBOX_MANIFEST] =
+	    "INSERT INTO outbox (kind, session_id, next_attempt_ms, created_ms)"
+	    " VALUES ('manifest_write', $1, $2, $2)"
+	    " ON CONFLICT (session_id) WHERE kind = 'manifest_write'"
+	    " DO UPDATE SET"
+	    " next_attempt_ms = CASE WHEN outbox.dead = 1"
+	    "  THEN excluded.next_attempt_ms"
+	    "  ELSE least(outbox.next_attempt_ms, excluded.next_attempt_ms) END,"
+	    " attempts = CASE WHEN outbox.dead = 1 THEN 0"
+	    "  ELSE outbox.attempts END,"
+	    " reason = CASE WHEN outbox.dead = 1 THEN NULL"
+	    "  ELSE outbox.reason END,"
+	    " dead = 0",
+	[JS_OUTBOX_DUE] =
+	    "SELECT id FROM outbox WHERE dead = 0 AND next_attempt_ms <= $1"
+	    " AND (lease_owner IS NULL OR lease_expires_ms <= $1)"
+	    " AND ($3 IS NULL OR kind = $3) AND $2 IS NULL"
+	    " ORDER BY next_attempt_ms, id LIMIT $4 FOR UPDATE SKIP LOCKED",
+	/* The same for one session, through its index (sql/002). */
+	[JS_OUTBOX_DUE_SESSION] =
+	    "SELECT id FROM outbox WHERE session_id = $2 AND dead = 0"
+	    " AND next_attempt_ms <= $1"
+	    " AND (lease_owner IS NULL OR lease_expires_ms <= $1)"
+	    " AND ($3 IS NULL OR kind = $3)"
+	    " ORDER BY next_attempt_ms, id LIMIT $4 FOR UPDATE SKIP LOCKED",
+	[JS_OUTBOX_LEASE] =
+	    "UPDATE outbox SET lease_owner = $2, lease_expires_ms = $3,"
+	    " attempts = attempts + 1 WHERE id = $1"
+	    " RETURNING kind, session_id, detail_type, event_id, payload,"
+	    " attempts, created_ms",
+	[JS_OUTBOX_DELETE] = "DELETE FROM outbox WHERE id = $1",
+	/* A manifest write that went out while the session moved on: due
+	 * again now, unless someone else has taken the lease since. */
+	[JS_OUTBOX_REPEND] =
+	    "UPDATE outbox SET lease_owner = NULL, lease_expires_ms = 0,"
+	    " next_attempt_ms = $3, attempts = 0, reason = NULL,"
+	    " created_ms = $3 WHERE id = $1"
+	    " AND (lease_owner IS NULL OR lease_owner = $2)",
+	[JS_OUTBOX_FAIL] =
+	    "UPDATE outbox SET lease_owner = NULL, lease_expires_ms = 0,"
+	    " next_attempt_ms = $3, reason = $4 WHERE id = $1"
+	    " AND (lease_owner IS NULL OR lease_owner = $2)",
+	[JS_OUTBOX_DEAD] =
+	    "UPDATE outbox SET lease_owner = NULL, lease_expires_ms = 0,"
+	    " dead = 1, reason = $3 WHERE id = $1"
+	    " AND (lease_owner IS NULL OR lease_owner = $2)",
+	[JS_OUTBOX_REQUEUE] =
+	    "UPDATE outbox SET dead = 0, attempts = 0, next_attempt_ms = $2,"
+	    " reason = NULL WHERE dead = 1 AND ($1 = 0 OR id = $1)",
+	[JS_OUTBOX_STATS] =
+	    "SELECT count(*) FILTER (WHERE dead = 0),"
+	    " count(*) FILTER (WHERE dead = 0 AND lease_owner IS NOT NULL"
+	    "  AND lease_expires_ms > $1),"
+	    " count(*) FILTER (WHERE dead = 1),"
+	    " min(created_ms) FILTER (WHERE dead = 0) FROM outbox",
+	[JS_OUTBOX_LIST] =
+	    "SELECT id, kind, session_id, detail_type, event_id, attempts,"
+	    " dead, created_ms, next_attempt_ms, reason FROM outbox"
+	    " WHERE ($1 = 0 OR dead = 1) ORDER BY id LIMIT $2",
+	/* Recordings (sql/003).  Both list forms walk sessions_owner_created
+	 * backwards; the row-value comparison is the keyset position. */
+	/* The session and the recorded expiry of one seq's presign in one
+	 * statement: presign reads both, in one read transaction. */
+	[JS_SESSION_GET_SEQ] =
+	    "SELECT id, owner, codec, sample_rate, chunk_seconds, user_agent,"
+	    " created_ms, updated_ms, finalized, duration_ms, chunk_count,"
+	    " total_bytes, t_min_ms, t_max_ms, revision, synced_revision,"
+	    " final_event_id, deleting_ms, finalized_ms, final_chunk_count,"
+	    " final_total_bytes, (SELECT expires_ms FROM presigns"
+	    " WHERE session_id = $1 AND seq = $2) FROM sessions WHERE id = $1",
+	[JS_SESSION_LIST_FIRST] =
+	    "SELECT id, owner, codec, sample_rate, chunk_seconds, user_agent,"
+	    " created_ms, updated_ms, finalized, duration_ms, chunk_count,"
+	    " total_bytes, t_min_ms, t_max_ms, revision, synced_revision,"
+	    " final_event_id, deleting_ms, finalized_ms, final_chunk_count,"
+	    " final_total_bytes FROM sessions WHERE owner = $1"
+	    " ORDER BY created_ms DESC, id DESC LIMIT $2",
+	[JS_SESSION_LIST_AFTER] =
+	    "SELECT id, owner, codec, sample_rate, chunk_seconds, user_agent,"
+	    " created_ms, updated_ms, finalized, duration_ms, chunk_count,"
+	    " total_bytes, t_min_ms, t_max_ms, revision, synced_revision,"
+	    " final_event_id, deleting_ms, finalized_ms, final_chunk_count,"
+	    " final_total_bytes FROM sessions WHERE owner = $1"
+	    " AND (created_ms, id) < ($3, $4)"
+	    " ORDER BY created_ms DESC, id DESC LIMIT $2",
+	[JS_SESSION_DELETING] =
+	    "UPDATE sessions SET deleting_ms = $2, updated_ms ="
+	    " greatest(updated_ms, $2) WHERE id = $1 AND deleting_ms IS NULL",
+	[JS_SESSION_PRESIGNED] =
+	    "UPDATE sessions SET presign_count = presign_count + 1"
+	    " WHERE id = $1 AND presign_count < $2",
+	[JS_PRESIGN_GET] =
+	    "SELECT expires_ms FROM presigns WHERE session_id = $1 AND seq = $2",
+	[JS_PRESIGN_INSERT] =
+	    "INSERT INTO presigns (session_id, seq, created_ms, expires_ms)"
+	    " VALUES ($1, $2, $3, $4)",
+	[JS_PRESIGN_EXTEND] =
+	    "UPDATE presigns SET expires_ms = greatest(expires_ms, $3)"
+	    " WHERE session_id = $1 AND seq = $2",
+	[JS_PRESIGN_MAX] =
+	    "SELECT max(expires_ms) FROM presigns WHERE session_id = $1",
+	[JS_MISSING] =
+	    "SELECT p.seq FROM presigns p WHERE p.session_id = $1"
+	    " AND NOT EXISTS (SELECT 1 FROM chunks c WHERE c.session_id = $1"
+	    " AND c.seq = p.seq) ORDER BY p.seq LIMIT $2",
+	[JS_OUTBOX_DROP_MANIFEST] =
+	    "DELETE FROM outbox WHERE session_id = $1"
+	    " AND kind = 'manifest_write'",
+	[JS_OUTBOX_ANY_SESSION] =
+	    "SELECT 1 FROM outbox WHERE session_id = $1 LIMIT 1",
+	[JS_PURGE_PRESIGNS] = "DELETE FROM presigns WHERE session_id = $1",
+	[JS_PURGE_CHUNKS] = "DELETE FROM chunks WHERE session_id = $1",
+	[JS_PURGE_SESSION] = "DELETE FROM sessions WHERE id = $1",
+	[JS_DELETION_INSERT] =
+	    "INSERT INTO deletions (session_id, owner, event_id, phase,"
+	    " requested_ms, recheck_ms, next_attempt_ms)"
+	    " VALUES ($1, $2, $3, 'objects', $4, $5, $4)",
+	[JS_DELETION_GET] =
+	    "SELECT event_id, requested_ms, recheck_ms, phase FROM deletions"
+	    " WHERE session_id = $1",
+	[JS_DELETION_DUE] =
+	    "SELECT session_id FROM deletions WHERE next_attempt_ms <= $1"
+	    " AND (lease_owner IS NULL OR lease_expires_ms <= $1)"
+	    " ORDER BY next_attempt_ms LIMIT $2 FOR UPDATE SKIP LOCKED",
+	[JS_DELETION_LEASE] =
+	    "UPDATE deletions SET lease_owner = $2, lease_expires_ms = $3,"
+	    " attempts = attempts + 1 WHERE session_id = $1"
+	    " RETURNING owner, event_id, phase, requested_ms, recheck_ms,"
+	    " objects_deleted, attempts",
+	[JS_DELETION_PHASE] =
+	    "UPDATE deletions SET phase = $2, next_attempt_ms = $3,"
+	    " objects_deleted = objects_deleted + $4, attempts = 0,"
+	    " lease_owner = NULL, lease_expires_ms = 0, reason = NULL"
+	    " WHERE session_id = $1",
+	[JS_DELETION_FAIL] =
+	    "UPDATE deletions SET lease_owner = NULL, lease_expires_ms = 0,"
+	    " next_attempt_ms = $3, reason = $4 WHERE session_id = $1"
+	    " AND (lease_owner IS NULL OR lease_owner = $2)",
+	[JS_DELETION_DELETE] = "DELETE FROM deletions WHERE session_id = $1",
+	[JS_DELETION_COUNT] = "SELECT count(*) FROM deletions",
+	[JS_CURSOR_KEY] = "SELECT value FROM secrets WHERE name = 'cursor'",
+	/* Leases of a holder known to be gone (fcgi: its process died). */
+	[JS_OUTBOX_LEASE_OWNER] =
+	    "SELECT lease_owner FROM outbox WHERE session_id = $1"
+	    " AND kind = $2 AND dead = 0 AND lease_owner IS NOT NULL"
+	    " AND lease_expires_ms > $3 LIMIT 1",
+	[JS_OUTBOX_RELEASE_OWNER] =
+	    "UPDATE outbox SET lease_owner = NULL, lease_expires_ms = 0"
+	    " WHERE lease_owner = $1 AND lease_expires_ms > $2",
+	[JS_DELETION_RELEASE_OWNER] =
+	    "UPDATE deletions SET lease_owner = NULL, lease_expires_ms = 0"
+	    " WHERE lease_owner = $1 AND lease_expires_ms > $2",
+	/* Concurrent creates of one user queue here (a transaction lock). */
+	[JS_USER_LOCK] =
+	    "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+	/* Per-user limits (journal_create_session): open sessions active
+	 * since $2, and creations since $3 with the oldest of them. */
+	[JS_USER_COUNTS] =
+	    "SELECT count(*) FILTER (WHERE finalized = 0 AND deleting_ms IS NULL"
+	    " AND updated_ms >= $2), count(*) FILTER (WHERE created_ms >= $3),"
+	    " min(created_ms) FILTER (WHERE created_ms >= $3)"
+	    " FROM sessions WHERE owner = $1",
+};
