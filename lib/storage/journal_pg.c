@@ -180,6 +180,15 @@ pg_setup(struct journal *j, const char *func)
 	return e;
 }
 
+/* The server's notices (NOTICE, WARNING) go to our log, not stderr. */
+static void
+pg_notice(void *arg, const char *msg)
+{
+	(void)arg;
+	log_msg(LOGL_DEBUG, "journal", "PostgreSQL: %.*s",
+	    (int)strcspn(msg, "\n"), msg);
+}
+
 static enum err
 pg_connect(struct journal *j, const char *func)
 {
@@ -210,6 +219,7 @@ pg_connect(struct journal *j, const char *func)
 		j->broken = 1;
 		return ERR_UNAVAILABLE;
 	}
+	PQsetNoticeProcessor(conn, pg_notice, NULL);
 	j->broken = 0;
 	return pg_setup(j, func);
 }
@@ -370,7 +380,8 @@ pg_open(struct journal *j, const char *target)
 	if (journal_pg_conninfo(target, &conninfo) != 0)
 		return ERR_INVAL;
 	if ((opts = PQconninfoParse(conninfo, &err)) == NULL) {
-		log_error("journal: bad PostgreSQL connection string: %s",
+		log_error("journal: bad PostgreSQL connection string: %.*s",
+		    err != NULL ? (int)strcspn(err, "\n") : 13,
 		    err != NULL ? err : "out of memory");
 		PQfreemem(err);
 		return ERR_CONFIG;

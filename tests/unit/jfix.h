@@ -2,7 +2,8 @@
  * jfix.h: the journal test fixture, shared by the journal's suites
  * (test_journal.c, test_journal_recordings.c): a temp directory per suite,
  * a fresh journal file per test, an independent look at the file through
- * plain SQLite, and the session/chunk/claim every test starts from.
+ * plain SQLite, and the session/chunk/claim every test starts from.  With
+ * JFIX_PG set, a fresh PostgreSQL database per test instead (jfix.c).
  */
 #ifndef JFIX_H
 #define JFIX_H
@@ -22,14 +23,23 @@
 int		jfix_init(const char *name);
 /* Suite clean-up: log as the runner again and remove the directory. */
 int		jfix_clean(void);
-/* A fresh database path for one test. */
+/* JFIX_PG's value, or NULL: the suites run on SQLite files. */
+const char	*jfix_pg(void);
+/* A fresh database path (or PostgreSQL target) for one test. */
 void		jfix_path(char *buf, size_t bufsz);
+/* A side file name..slot in the suite's directory (for child processes'
+ * reports), fresh for each test's journal. */
+void		jfix_side(char *buf, size_t bufsz, const char *name, int slot);
 /* journal_open() with a 5 s busy timeout; NULL on failure. */
 struct journal	*jfix_open(const char *path);
-/* Column 0 of sql's first row, read through plain SQLite (read-only), not
- * through the journal; -1 on any failure. */
+/* Column 0 of sql's first row, read through plain SQLite (read-only) or
+ * libpq, not through the journal; -1 on any failure. */
 int64_t		jfix_count(const char *path, const char *sql);
-/* PRAGMA integrity_check answers "ok". */
+/* Run sql on the database behind the journal's back; 0 or -1. */
+int		jfix_exec(const char *path, const char *sql);
+/* The schema version as the database records it. */
+int64_t		jfix_version(const char *path);
+/* PRAGMA integrity_check answers "ok" (always 1 on PostgreSQL). */
 int		jfix_integrity_ok(const char *path);
 /* Create session id of owner at created_ms (webm/opus, 48 kHz, 5 s). */
 enum err	jfix_session(struct journal *, const char *id, const char *owner,
