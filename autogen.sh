@@ -8,7 +8,7 @@ cd "$(dirname "$0")"
 
 DEBIAN_PACKAGES="build-essential autoconf automake libtool pkg-config
  libfcgi-dev libcurl4-openssl-dev libssl-dev libjson-c-dev libjwt-dev
- libsqlite3-dev sqlite3 libpq-dev postgresql libgrpc-dev libprotobuf-c-dev protobuf-c-compiler
+ libsqlite3-dev sqlite3 libgrpc-dev libprotobuf-c-dev protobuf-c-compiler
  libcunit1-dev libwebsockets-dev lighttpd lighttpd-mod-openssl apache2
  libapache2-mod-fcgid spawn-fcgi wrk curl openssl nodejs npm jq libev-dev
  libwebsockets-evlib-ev libpocketsphinx-dev pocketsphinx-en-us espeak-ng sox
