@@ -37,7 +37,7 @@ admin_list(struct journal *j, int dead_only)
 	struct journal_outbox_stats st;
 	struct journal_outbox_row *rows = NULL;
 	size_t n = 0, i;
-	int64_t now = clock_wall_ms();
+	int64_t now = journal_clock_ms(j);
 	int status = 1;
 
 	if (journal_outbox_stats(j, now, &st) != ERR_OK)
@@ -98,14 +98,15 @@ admin_outbox(struct api_conf *conf, int argc, char **argv)
 	} else
 		goto usage;
 
-	if (journal_open(&j, conf->journal, (int)conf->journal_busy_timeout,
+	if (app_journal_open(conf, &j,
 	    ro ? JOURNAL_READONLY : 0) != ERR_OK)
 		goto out;
 	if (ro) {
 		status = admin_list(j, strcmp(verb, "dead") == 0);
 		goto out;
 	}
-	if (journal_outbox_requeue(j, id, clock_wall_ms(), &count) != ERR_OK)
+	if (journal_outbox_requeue(j, id, journal_clock_ms(j), &count) !=
+	    ERR_OK)
 		goto out;
 	printf("requeued=%lld\n", (long long)count);
 	status = id > 0 && count == 0 ? 1 : 0;

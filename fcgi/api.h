@@ -73,6 +73,7 @@ struct api_conf {
 
 	char		*journal;
 	int64_t		 journal_busy_timeout;
+	int64_t		 journal_connect_timeout;
 	char		*state_dir;		/* "": the journal's directory */
 
 	char		*s3_bucket;
@@ -151,6 +152,9 @@ enum err	api_conf_validate(const struct api_conf *c, const char *path,
  * <file>: config ok" to stdout or "audio-api: <why>" to stderr, and
  * return the exit status (0 or 1). */
 int		api_conf_check(const char *path);
+/* api_conf_check(), then open the journal read-only: reachable and its
+ * schema current (-n --connect).  0 or 1, said on stdout/stderr. */
+int		api_conf_check_connect(const char *path);
 
 /*
  * SIGHUP: load path afresh; if it is good, close what uses *c
@@ -239,6 +243,9 @@ void		app_s3_conf(const struct api_conf *, struct s3_conf *);
 /* The journal connection, opening it if needed; NULL (logged) if it cannot
  * be opened right now: answer 503. */
 struct journal	*app_journal(struct app *);
+/* Open the configured journal (its timeouts; flags: JOURNAL_READONLY). */
+enum err	app_journal_open(const struct api_conf *, struct journal **,
+		    unsigned flags);
 void		app_close(struct app *);
 /* 1 if the lease owner "host:pid" is a process of this host that no
  * longer exists (killed mid-write): its leases may be ended at once. */

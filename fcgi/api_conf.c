@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "journal.h"
 #include "aws.h"
 #include "awscred.h"
 #include "cognito.h"
@@ -109,11 +110,20 @@ const struct conf_key api_conf_table[] = {
 	    NULL, "Retry-After sent with 502/503", OFF(retry_after) },
 
 	{ "journal", CONF_STRING, 1, 1024, "/var/lib/audio-api/journal.db",
-	    "AUDIO_API_JOURNAL", 0, NULL, "path of the SQLite journal",
+	    "AUDIO_API_JOURNAL", 0, NULL, "the journal: the path of an SQLite "
+	    "file (one host), or a PostgreSQL database shared by several "
+	    "hosts: postgresql://user@host:port/db?... (a libpq URI) or "
+	    "postgresql:host=... dbname=... (libpq keywords); put its "
+	    "password in PGPASSFILE or PGPASSWORD rather than here",
 	    OFF(journal) },
 	{ "journal_busy_timeout", CONF_DURATION, 1, 600 * 1000, "5s", NULL,
-	    0, NULL, "how long a write waits for the journal lock (503 after)",
+	    0, NULL, "how long a write waits for the journal lock (503 after; "
+	    "PostgreSQL: the statement timeout)",
 	    OFF(journal_busy_timeout) },
+	{ "journal_connect_timeout", CONF_DURATION, 1000, 60 * 1000, "5s",
+	    NULL, 0, NULL, "PostgreSQL: how long a connection attempt may "
+	    "take (whole seconds; 503 after)",
+	    OFF(journal_connect_timeout) },
 	{ "state_dir", CONF_STRING, 0, 1024, "", "AUDIO_API_STATE_DIR", 0,
 	    NULL, "directory of the small files the workers of a host share "
 	    "(the last S3 probe of /healthz, the last signing-key fetch, the "
@@ -352,15 +362,32 @@ api_conf_check_jwt(const struct api_conf *c, const char *path,
 }
 
 /* SQLite writes the journal and its -wal and -shm files next to it, and
- * the workers share <journal>.jwks and .s3health there. */
+ * the workers share <journal>.jwks and .s3health there.  A PostgreSQL
+ * journal is checked for its syntax here (audio-api -n --connect also
+ * connects), and the host's shared files need a state_dir then. */
 static enum err
 api_conf_check_journal(const struct api_conf *c, const char *path,
     char *errbuf, size_t errlen)
 {
-	char copy[LIMIT_CONF_LINE + 1];
+	char copy[LIMIT_CONF_LINE + 1], why[256];
 	const char *dir;
 	struct stat st;
 
+	if (journal_is_postgresql(c->journal)) {
+		if (journal_target_check(c->journal, why, sizeof(why)) !=
+		    ERR_OK)
+			return conf_refuse(errbuf, errlen, path, "journal",
+			    "%s", why);
+		if (c->state_dir == NULL || c->state_dir[0] == '\0')
+			return conf_refuse(errbuf, errlen, path, "state_dir",
+			    "required with a PostgreSQL journal: a local "
+			    "directory for the files the host's workers share");
+		if (stat(c->state_dir, &st) != 0 || !S_ISDIR(st.st_mode) ||
+		    access(c->state_dir, W_OK | X_OK) != 0)
+			return conf_refuse(errbuf, errlen, path, "state_dir",
+			    "%s: not a writable directory", c->state_dir);
+		return ERR_OK;
+	}
 	if (stat(c->journal, &st) == 0) {
 		if (!S_ISREG(st.st_mode))
 			return conf_refuse(errbuf, errlen, path, "journal",
@@ -499,6 +526,41 @@ api_conf_check(const char *path)
 	printf("audio-api: %s: config ok\n", path != NULL ? path :
 	    "(no config file)");
 	return 0;
+}
+
+int
+api_conf_check_connect(const char *path)
+{
+	struct api_conf c;
+	struct journal *j = NULL;
+	char msg[1024], where[512];
+	enum err rc;
+	int status = 1, v;
+
+	if (api_conf_check(path) != 0)
+		return 1;
+	memset(&c, 0, sizeof(c));
+	if (api_conf_read(&c, path, msg, sizeof(msg)) != ERR_OK)
+		goto out;
+	journal_target_describe(c.journal, where, sizeof(where));
+	/* Read-only: connects and reads the schema version, migrates
+	 * nothing (a journal that needs migrating is reported). */
+	rc = app_journal_open(&c, &j, JOURNAL_READONLY);
+	if (rc != ERR_OK) {
+		fprintf(stderr, "audio-api: journal %s: %s (see the line "
+		    "above)\n", where, rc == ERR_CONFIG ? "its schema is "
+		    "newer than this program" : "cannot open it, or its "
+		    "schema is not current");
+		goto out;
+	}
+	v = journal_schema_version(j);
+	printf("audio-api: journal %s (%s): reachable, schema version %d, "
+	    "current\n", where, journal_driver_name(j), v);
+	status = 0;
+out:
+	journal_close(j);
+	api_conf_free(&c);
+	return status;
 }
 
 void

@@ -94,6 +94,19 @@ fail:
 	return rc;
 }
 
+enum err
+app_journal_open(const struct api_conf *c, struct journal **j,
+    unsigned flags)
+{
+	struct journal_options o;
+
+	memset(&o, 0, sizeof(o));
+	o.busy_timeout_ms = (int)c->journal_busy_timeout;
+	o.connect_timeout_s = (int)((c->journal_connect_timeout + 999) / 1000);
+	o.flags = flags;
+	return journal_open_with(j, c->journal, &o);
+}
+
 struct journal *
 app_journal(struct app *app)
 {
@@ -104,8 +117,7 @@ app_journal(struct app *app)
 	now = clock_wall_ms();
 	if (app->journal_retry_ms != 0 && now < app->journal_retry_ms)
 		return NULL;
-	if (journal_open(&app->journal, app->conf->journal,
-	    (int)app->conf->journal_busy_timeout, 0) != ERR_OK) {
+	if (app_journal_open(app->conf, &app->journal, 0) != ERR_OK) {
 		app->journal = NULL;
 		app->journal_retry_ms = now + 1000;
 		return NULL;

@@ -113,7 +113,7 @@ deliver_failed(struct app *app, const struct journal_outbox_item *item,
     const char *reason, int dead)
 {
 	char why[DELIVER_REASON_SIZE];
-	int64_t now = clock_wall_ms();
+	int64_t now = journal_clock_ms(app->journal);
 
 	if (dead || item->attempts >= app->conf->deliver_max_attempts) {
 		snprintf(why, sizeof(why), "%s after %d attempt%s", reason,
@@ -132,9 +132,11 @@ deliver_failed(struct app *app, const struct journal_outbox_item *item,
 
 /* True if a call taking up to timeout_ms may still start under the lease. */
 static int
-deliver_lease_ok(const struct journal_outbox_item *item, long timeout_ms)
+deliver_lease_ok(struct app *app, const struct journal_outbox_item *item,
+    long timeout_ms)
 {
-	return clock_wall_ms() + timeout_ms < item->lease_expires_ms;
+	return journal_clock_ms(app->journal) + timeout_ms <
+	    item->lease_expires_ms;
 }
 
 /* ------------------------------------------------------------ manifests */
@@ -146,10 +148,10 @@ deliver_manifest(struct app *app, const struct journal_outbox_item *item)
 	char key[S3KEY_SIZE];
 	enum err rc;
 
-	if (!deliver_lease_ok(item, (long)app->conf->s3_timeout)) {
+	if (!deliver_lease_ok(app, item, (long)app->conf->s3_timeout)) {
 		/* Someone else may hold it by now: never write late. */
 		(void)journal_outbox_fail(app->journal, item, app->lease_owner,
-		    clock_wall_ms(), "lease ran out before the write");
+		    journal_clock_ms(app->journal), "lease ran out before the write");
 		return ERR_UNAVAILABLE;
 	}
 	memset(&p, 0, sizeof(p));
@@ -169,7 +171,7 @@ deliver_manifest(struct app *app, const struct journal_outbox_item *item)
 		    "S3 unreachable for the manifest write", 0);
 		return rc;
 	}
-	return journal_outbox_done(app->journal, item, clock_wall_ms());
+	return journal_outbox_done(app->journal, item, journal_clock_ms(app->journal));
 }
 
 /* --------------------------------------------------------------- events */
@@ -226,7 +228,7 @@ deliver_claim(struct deliver *d, enum journal_outbox_kind kind, size_t *n)
 	memset(&cl, 0, sizeof(cl));
 	cl.lease_owner = d->app.lease_owner;
 	cl.lease_seconds = d->lease_seconds;
-	cl.now_ms = clock_wall_ms();
+	cl.now_ms = journal_clock_ms(d->app.journal);
 	cl.kind = kind;
 	memset(d->items, 0, d->nitems * sizeof(*d->items));
 	return journal_outbox_claim(d->app.journal, &cl, d->items, d->nitems,
@@ -249,7 +251,7 @@ deliver_events(struct deliver *d)
 			log_debug("event %s discarded (events = discard)",
 			    d->items[i].event_id);
 			(void)journal_outbox_done(app->journal, &d->items[i],
-			    clock_wall_ms());
+			    journal_clock_ms(app->journal));
 		}
 		journal_outbox_items_free(d->items, n);
 		return (long)n;
@@ -290,7 +292,7 @@ deliver_round(struct deliver *d)
 	/* Writes a SIGTERM left untouched go back to the queue at once. */
 	for (; i < n; i++)
 		(void)journal_outbox_fail(app->journal, &d->items[i],
-		    app->lease_owner, clock_wall_ms(), "stopped");
+		    app->lease_owner, journal_clock_ms(app->journal), "stopped");
 	journal_outbox_items_free(d->items, n);
 	if (api_sig_term)
 		return (long)n;

@@ -42,9 +42,11 @@
 /* True if a call taking up to timeout_ms may still start under the
  * lease. */
 static int
-deliver_delete_lease_ok(const struct journal_deletion *d, long timeout_ms)
+deliver_delete_lease_ok(struct app *app, const struct journal_deletion *d,
+    long timeout_ms)
 {
-	return clock_wall_ms() + timeout_ms < d->lease_expires_ms;
+	return journal_clock_ms(app->journal) + timeout_ms <
+	    d->lease_expires_ms;
 }
 
 /*
@@ -77,7 +79,8 @@ deliver_delete_prefix(struct app *app, const struct journal_deletion *d,
 	}
 	for (round = 0; round < DELETE_PAGES_MAX; round++) {
 		/* Two S3 calls follow: both must fit in the lease. */
-		if (!deliver_delete_lease_ok(d, 2 * app->conf->s3_timeout))
+		if (!deliver_delete_lease_ok(app, d,
+		    2 * app->conf->s3_timeout))
 			return ERR_UNAVAILABLE;
 		if ((rc = s3_list_page(app->s3, prefix, NULL, &page)) != ERR_OK)
 			return rc;
@@ -115,7 +118,7 @@ deliver_delete_failed(struct app *app, const struct journal_deletion *d,
     enum err rc, const char *what)
 {
 	char why[JOURNAL_REASON_BYTES];
-	int64_t now = clock_wall_ms();
+	int64_t now = journal_clock_ms(app->journal);
 
 	snprintf(why, sizeof(why), "%s: %s", what, err_strerror(rc));
 	log_warn("deletion of session %s (attempt %d): %s", d->session_id,
@@ -138,7 +141,7 @@ deliver_delete_one(struct app *app, struct journal_deletion *d)
 			deliver_delete_failed(app, d, rc, "deleting objects");
 			return;
 		}
-		now = clock_wall_ms();
+		now = journal_clock_ms(app->journal);
 		if ((rc = journal_deletion_objects_done(app->journal, d,
 		    deleted, now)) != ERR_OK)
 			return;		/* the lease runs out: retried */
@@ -148,7 +151,7 @@ deliver_delete_one(struct app *app, struct journal_deletion *d)
 		d->phase = JOURNAL_DELETION_PURGE;
 		/* FALLTHROUGH */
 	case JOURNAL_DELETION_PURGE:
-		now = clock_wall_ms();
+		now = journal_clock_ms(app->journal);
 		rc = journal_deletion_purge(app->journal, d,
 		    now + app->conf->deliver_poll, &waiting);
 		if (rc == ERR_OK && !waiting)
@@ -173,13 +176,13 @@ deliver_deletions(struct app *app, int lease_seconds)
 	size_t n = 0, i;
 
 	if (journal_deletion_claim(app->journal, app->lease_owner,
-	    lease_seconds, clock_wall_ms(), d, DELETE_CLAIM_MAX, &n) != ERR_OK)
+	    lease_seconds, journal_clock_ms(app->journal), d, DELETE_CLAIM_MAX, &n) != ERR_OK)
 		return -1;
 	for (i = 0; i < n && !api_sig_term; i++)
 		deliver_delete_one(app, &d[i]);
 	/* What a SIGTERM left untouched is due again at once. */
 	for (; i < n; i++)
 		(void)journal_deletion_fail(app->journal, &d[i],
-		    app->lease_owner, clock_wall_ms(), "stopped");
+		    app->lease_owner, journal_clock_ms(app->journal), "stopped");
 	return (long)n;
 }

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "api.h"
+#include "journal.h"
 
 int
 hoststate_open(const struct api_conf *c, const char *suffix, char *path,
@@ -35,6 +36,9 @@ hoststate_open(const struct api_conf *c, const char *suffix, char *path,
 
 	if (c->state_dir == NULL || c->state_dir[0] == '\0')
 		n = snprintf(path, pathsz, "%s%s", c->journal, suffix);
+	else if (journal_is_postgresql(c->journal))
+		n = snprintf(path, pathsz, "%s/journal%s", c->state_dir,
+		    suffix);	/* no file name to take (and no password) */
 	else {
 		name = strrchr(c->journal, '/');
 		name = name != NULL ? name + 1 : c->journal;

@@ -3,6 +3,7 @@
  *
  *   audio-api [-f file] [--listen spec] [--workers N]   serve FastCGI
  *   audio-api [-f file] -n | --check-config             check the config
+ *   audio-api [-f file] -n --connect     ... and reach the journal
  *   audio-api --print-example                           example config
  *   audio-api [-f file] --deliver                       delivery loop
  *   audio-api [-f file] --outbox [list|dead|requeue ID|requeue-dead]
@@ -36,7 +37,7 @@ usage(void)
 	fprintf(stderr,
 	    "usage: audio-api [-f file] [--listen host:port|unix:path] "
 	    "[--workers N]\n"
-	    "       audio-api [-f file] -n|--check-config\n"
+	    "       audio-api [-f file] -n|--check-config [--connect]\n"
 	    "       audio-api --print-example\n"
 	    "       audio-api [-f file] --deliver\n"
 	    "       audio-api [-f file] --outbox "
@@ -64,6 +65,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "config", required_argument, NULL, 'f' },
 		{ "check-config", no_argument, NULL, 'n' },
+		{ "connect", no_argument, NULL, 'C' },
 		{ "listen", required_argument, NULL, 'l' },
 		{ "workers", required_argument, NULL, 'w' },
 		{ "print-example", no_argument, NULL, 'E' },
@@ -75,6 +77,7 @@ main(int argc, char **argv)
 	struct api_conf conf;
 	const char *path, *listen_arg = NULL, *workers_arg = NULL;
 	int ch, check = 0, fd = -1, status = 1, deliver = 0, outbox = 0;
+	int connect = 0;
 	int64_t workers = -1;
 
 	memset(&conf, 0, sizeof(conf));
@@ -89,6 +92,9 @@ main(int argc, char **argv)
 			break;
 		case 'n':
 			check = 1;
+			break;
+		case 'C':
+			connect = 1;
 			break;
 		case 'l':
 			listen_arg = optarg;
@@ -113,7 +119,8 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if ((optind != argc && !outbox) || (deliver && outbox)) {
+	if ((optind != argc && !outbox) || (deliver && outbox) ||
+	    (connect && !check)) {
 		usage();
 		return 2;
 	}
@@ -123,7 +130,8 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (check)
-		return api_conf_check(path);
+		return connect ? api_conf_check_connect(path) :
+		    api_conf_check(path);
 
 	if (api_conf_load(&conf, path) != ERR_OK)
 		goto out;

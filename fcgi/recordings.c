@@ -295,7 +295,7 @@ recordings_delete(struct req *r)
 		return;
 	rc = journal_delete_session(j, r->sub, r->session_id,
 	    r->app->conf->presign_expires, API_PRESIGN_SLACK_MS(r->app->conf),
-	    r->app->conf->delete_recheck_margin, clock_wall_ms(), &d);
+	    r->app->conf->delete_recheck_margin, journal_clock_ms(j), &d);
 	if (rc != ERR_OK) {
 		req_journal_error(r, rc, NULL);
 		return;

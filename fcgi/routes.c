@@ -154,7 +154,7 @@ routes_health(struct req *r)
 
 	memset(&st, 0, sizeof(st));
 	if ((j = app_journal(app)) != NULL)
-		jrc = journal_outbox_stats(j, now, &st);
+		jrc = journal_outbox_stats(j, journal_clock_ms(j), &st);
 	s3rc = s3health_check(app, now, &s3_age);
 	/* Delivery is stuck when the oldest pending outbox item waits longer
 	 * than health_outbox_stuck (0: never). */
@@ -166,6 +166,9 @@ routes_health(struct req *r)
 	    json_object_new_string(ok ? "ok" : "unavailable"));
 	json_object_object_add(o, "journal",
 	    json_object_new_string(jrc == ERR_OK ? "ok" : err_code(jrc)));
+	json_object_object_add(o, "journalBackend", json_object_new_string(
+	    journal_is_postgresql(app->conf->journal) ? "postgresql" :
+	    "sqlite"));
 	json_object_object_add(o, "s3", json_object_new_string(
 	    s3rc == ERR_OK ? "ok" : err_code(s3rc)));
 	json_object_object_add(o, "s3CheckedAgoMs",

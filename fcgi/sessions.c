@@ -98,7 +98,8 @@ static enum err
 sessions_late(struct req *r, const struct journal_session *s,
     int64_t t_start_ms)
 {
-	int64_t now = clock_wall_ms(), grace = r->app->conf->finalize_grace;
+	int64_t now = journal_clock_ms(r->app->journal);
+	int64_t grace = r->app->conf->finalize_grace;
 	char msg[256];
 
 	switch (journal_late_rule(s, t_start_ms, grace, now)) {
@@ -169,9 +170,9 @@ sessions_sync(struct app *app, const char *session_id, int64_t want_rev)
 	int round;
 
 	deliver_fault("after-commit");
-	deadline = clock_wall_ms() + app->conf->s3_timeout * 2;
+	deadline = journal_clock_ms(app->journal) + app->conf->s3_timeout * 2;
 	for (round = 0; round < SYNC_ROUNDS * 8; round++) {
-		now = clock_wall_ms();
+		now = journal_clock_ms(app->journal);
 		memset(&cl, 0, sizeof(cl));
 		cl.lease_owner = app->lease_owner;
 		cl.lease_seconds = (int)(app->conf->s3_timeout / 1000) + 10;
@@ -310,7 +311,7 @@ sessions_create(struct req *r)
 	sn.sample_rate = v[F_RATE].present ? (int)v[F_RATE].i : 48000;
 	sn.chunk_seconds = v[F_CHUNK].present ? (int)v[F_CHUNK].i : 5;
 	sn.user_agent = dv[D_UA].present ? dv[D_UA].s : NULL;
-	now = clock_wall_ms();
+	now = journal_clock_ms(j);
 	sn.max_open = r->app->conf->user_open_sessions;
 	sn.open_since_ms = now - SESSIONS_OPEN_ACTIVE_MS;
 	sn.max_per_hour = r->app->conf->user_sessions_per_hour;
@@ -478,7 +479,7 @@ sessions_presign(struct req *r)
 	/* Recorded before the URL is handed out: GET lists the seq as
 	 * missing until it is completed, and a deletion knows how long a
 	 * PUT with this URL can arrive (recordings.c). */
-	now = clock_wall_ms();
+	now = journal_clock_ms(j);
 	rc = journal_note_presign(j, r->sub, r->session_id, v[F_SEQ].i,
 	    now + (int64_t)expires * 1000, API_PRESIGN_SLACK_MS(r->app->conf),
 	    recorded, now);
@@ -692,7 +693,7 @@ sessions_complete(struct req *r)
 	 * is refused before S3 is asked; a known seq goes on to the journal,
 	 * which answers a retry as before. */
 	if (s.finalized && journal_late_rule(&s, v[F_START].i,
-	    r->app->conf->finalize_grace, clock_wall_ms()) !=
+	    r->app->conf->finalize_grace, journal_clock_ms(j)) !=
 	    JOURNAL_LATE_OK) {
 		unsigned char unknown = 0;
 		int64_t seq = v[F_SEQ].i;
@@ -707,7 +708,7 @@ sessions_complete(struct req *r)
 	    "objectKey") != ERR_OK)
 		return;
 	rc = journal_complete_chunk(j, r->sub, r->session_id, &c,
-	    clock_wall_ms(), &res);
+	    journal_clock_ms(j), &res);
 	/* A conflict may come from a finalize since sessions_load(): read
 	 * the session again to say which rule refused the chunk. */
 	if (rc == ERR_CONFLICT && journal_get_session(j, r->sub,
@@ -880,7 +881,7 @@ sessions_manifest(struct req *r)
 	}
 	memset(&res, 0, sizeof(res));
 	rc = journal_upsert_manifest(j, r->sub, r->session_id, chunks, n,
-	    clock_wall_ms(), &res);
+	    journal_clock_ms(j), &res);
 	if (rc == ERR_INVAL) {
 		sessions_bad(r, "chunks", "chunks holds the same seq twice");
 		goto out;
@@ -934,7 +935,7 @@ sessions_finalize(struct req *r)
 		return;
 	memset(&res, 0, sizeof(res));
 	rc = journal_finalize(j, r->sub, r->session_id, v[F_DURATION].i, key,
-	    clock_wall_ms(), &res);
+	    journal_clock_ms(j), &res);
 	if (rc != ERR_OK) {
 		sessions_journal_error(r, rc, "session cannot be finalized");
 		return;

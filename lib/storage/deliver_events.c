@@ -59,7 +59,7 @@ deliver_events_failed(struct journal *j, const struct journal_outbox_item *it,
 		st->dead++;
 		return journal_outbox_dead(j, it, cfg->lease_owner, why);
 	}
-	next = clock_wall_ms() + backoff_delay_ms(it->attempts,
+	next = journal_clock_ms(j) + backoff_delay_ms(it->attempts,
 	    cfg->backoff_base_ms, cfg->backoff_cap_ms, arc4random());
 	st->retried++;
 	return journal_outbox_fail(j, it, cfg->lease_owner, next, reason);
@@ -78,7 +78,7 @@ deliver_events_outcome(struct journal *j, struct awscred_chain *ch,
 	switch (r->outcome) {
 	case EVENTBRIDGE_SENT:
 		stp->sent++;
-		return journal_outbox_done(j, it, clock_wall_ms());
+		return journal_outbox_done(j, it, journal_clock_ms(j));
 	case EVENTBRIDGE_DEAD:
 		snprintf(why, sizeof(why), "%s: %s", r->error_code,
 		    r->error_message);
@@ -124,7 +124,7 @@ deliver_events_round(struct journal *j, struct eventbridge_send *snd,
 	memset(&claim, 0, sizeof(claim));
 	claim.lease_owner = cfg->lease_owner;
 	claim.lease_seconds = cfg->lease_seconds;
-	claim.now_ms = clock_wall_ms();
+	claim.now_ms = journal_clock_ms(j);
 	claim.session_id = cfg->session_id;
 	claim.kind = JOURNAL_OUTBOX_EVENT;
 	if ((rc = journal_outbox_claim(j, &claim, items, DELIVER_EVENTS_CLAIM,
@@ -170,7 +170,7 @@ deliver_events_round(struct journal *j, struct eventbridge_send *snd,
 	for (k = 0; k < m; k += used) {
 		/* Never start a request that could outlive the lease: another
 		 * deliverer may take these events after it. */
-		now = clock_wall_ms();
+		now = journal_clock_ms(j);
 		if (now + eventbridge_send_timeout_ms(snd) >=
 		    items[idx[k]].lease_expires_ms) {
 			log_warn("lease too short for the EventBridge timeout; "
