@@ -529,5 +529,7 @@ int64_t		deliver_next_attempt(const struct api_conf *, int attempts,
  * after --outbox.  Returns the exit status (0 ok, 1 failure, 2 usage).
  */
 int		admin_outbox(struct api_conf *conf, int argc, char **argv);
+/* audio-api --migrate-journal FROM TO (migrate.c): 0 or 1. */
+int		migrate_journal(const char *from, const char *to);
 
 #endif /* API_H */

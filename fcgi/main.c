@@ -7,6 +7,7 @@
  *   audio-api --print-example                           example config
  *   audio-api [-f file] --deliver                       delivery loop
  *   audio-api [-f file] --outbox [list|dead|requeue ID|requeue-dead]
+ *   audio-api --migrate-journal FROM TO    copy a journal (migrate.c)
  *
  * Where it serves: the socket it was handed on fd 0 (mod_fcgid, lighttpd
  * bin-path and spawn-fcgi all do that) unless --listen (or the `listen`
@@ -41,7 +42,8 @@ usage(void)
 	    "       audio-api --print-example\n"
 	    "       audio-api [-f file] --deliver\n"
 	    "       audio-api [-f file] --outbox "
-	    "[list|dead|requeue ID|requeue-dead]\n");
+	    "[list|dead|requeue ID|requeue-dead]\n"
+	    "       audio-api --migrate-journal FROM TO\n");
 }
 
 /* True if fd is a listening socket (what FastCGI spawners hand over). */
@@ -71,13 +73,14 @@ main(int argc, char **argv)
 		{ "print-example", no_argument, NULL, 'E' },
 		{ "deliver", no_argument, NULL, 'D' },
 		{ "outbox", no_argument, NULL, 'O' },
+		{ "migrate-journal", no_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct api_conf conf;
 	const char *path, *listen_arg = NULL, *workers_arg = NULL;
 	int ch, check = 0, fd = -1, status = 1, deliver = 0, outbox = 0;
-	int connect = 0;
+	int connect = 0, migrate = 0;
 	int64_t workers = -1;
 
 	memset(&conf, 0, sizeof(conf));
@@ -108,6 +111,9 @@ main(int argc, char **argv)
 		case 'O':
 			outbox = 1;
 			break;
+		case 'M':
+			migrate = 1;
+			break;
 		case 'E':
 			conf_print_example(api_conf_table, stdout);
 			return 0;
@@ -118,6 +124,14 @@ main(int argc, char **argv)
 			usage();
 			return 2;
 		}
+	}
+	if (migrate) {
+		/* Needs no config: two journals, the default timeouts. */
+		if (argc - optind != 2 || check || deliver || outbox) {
+			usage();
+			return 2;
+		}
+		return migrate_journal(argv[optind], argv[optind + 1]);
 	}
 	if ((optind != argc && !outbox) || (deliver && outbox) ||
 	    (connect && !check)) {

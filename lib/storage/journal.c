@@ -58,6 +58,24 @@ journal_target_check(const char *target, char *err, size_t errsz)
 	return ERR_OK;
 }
 
+int
+journal_target_has_password(const char *target)
+{
+	const char *conninfo;
+	PQconninfoOption *opts, *o;
+	int has = 0;
+
+	if (target == NULL || journal_pg_conninfo(target, &conninfo) != 0 ||
+	    (opts = PQconninfoParse(conninfo, NULL)) == NULL)
+		return 0;
+	for (o = opts; o->keyword != NULL; o++)
+		if (strcmp(o->keyword, "password") == 0 && o->val != NULL &&
+		    o->val[0] != '\0')
+			has = 1;
+	PQconninfoFree(opts);
+	return has;
+}
+
 void
 journal_target_describe(const char *target, char *buf, size_t bufsz)
 {

@@ -636,6 +636,22 @@ enum err	journal_deletion_fail(struct journal *,
 /* Deletions not yet finished (all phases), for /healthz and tests. */
 enum err	journal_deletion_count(struct journal *, int64_t *pending);
 
+/* ----------------------------------------------------------------- copy */
+
+/*
+ * Copy every row of src (sessions, chunks, presigns, outbox, deletions and
+ * the cursor key) into dst, which must be empty (else ERR_CONFLICT), in one
+ * read transaction of src and one write transaction of dst; the counts are
+ * compared before dst commits.  Backends may differ (SQLite into
+ * PostgreSQL).  Stop the API first: changes after src's read began are not
+ * copied.  *rows (may be NULL): the rows copied.
+ */
+enum err	journal_copy(struct journal *src, struct journal *dst,
+		    int64_t *rows);
+/* A PostgreSQL target that carries a password (password=, or user:pw@ in
+ * a URI): fine in a config file, refused on a command line. */
+int		journal_target_has_password(const char *target);
+
 /* The journal's random 32-byte key for list cursors (sql/003). */
 #define JOURNAL_CURSOR_KEY_BYTES	32
 enum err	journal_cursor_key(struct journal *,

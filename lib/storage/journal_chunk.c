@@ -80,7 +80,7 @@ journal_chunk_answer(const struct journal_row *r,
 	out->total_bytes = r->ack_total_bytes;
 	out->duration_ms = r->ack_duration_ms;
 	out->revision = r->ack_revision;
-	journal_copy(out->event_id, sizeof(out->event_id), r->event_id);
+	journal_str_copy(out->event_id, sizeof(out->event_id), r->event_id);
 	out->replayed = 1;
 }
 
@@ -473,7 +473,7 @@ journal_finalize_tx(struct journal *j, const char *owner,
 	out->total_bytes = s.final_total_bytes;
 	out->duration_ms = s.duration_ms;
 	out->revision = s.revision;
-	journal_copy(out->event_id, sizeof(out->event_id), final_id);
+	journal_str_copy(out->event_id, sizeof(out->event_id), final_id);
 	return ERR_OK;
 }
 

@@ -144,7 +144,7 @@ journal_deletion_lease(struct journal *j, const char *session_id,
 		return e;
 	*got = 1;
 	memset(d, 0, sizeof(*d));
-	journal_copy(d->session_id, sizeof(d->session_id), session_id);
+	journal_str_copy(d->session_id, sizeof(d->session_id), session_id);
 	journal_col_text(st, 0, d->owner, sizeof(d->owner));
 	journal_col_text(st, 1, d->event_id, sizeof(d->event_id));
 	d->phase = journal_phase_parse(journal_col_str(st, 2));

@@ -115,6 +115,8 @@ enum journal_stmt_id {
 	JS_DELETION_RELEASE_OWNER,
 	JS_USER_LOCK,
 	JS_USER_COUNTS,
+	JS_COPY_FINISH,
+	JS_RAW,		/* a statement built at run time (journal_copy.c) */
 	JS__MAX
 };
 
@@ -152,9 +154,13 @@ struct journal_driver {
 	enum err	(*schema_version)(struct journal *, int *);
 	int		(*schema_latest)(void);
 	enum err	(*limit_size)(struct journal *, int64_t max_bytes);
-	/* Run (PostgreSQL) or bind (SQLite) statement st->id with args. */
+	/* Run (PostgreSQL) or bind (SQLite) sql, statement st->id's text
+	 * (JS_RAW's is the caller's, never cached), with args. */
 	enum err	(*prep)(struct journal *, struct journal_stmt *,
-			    const struct journal_arg *, size_t, const char *);
+			    const char *sql, const struct journal_arg *, size_t,
+			    const char *);
+	/* What precedes parameter n (1..) in this dialect: ?n or $n. */
+	char		 param_char;
 	/* Move to the next row: ERR_OK on a row, ERR_NOT_FOUND at the end. */
 	enum err	(*next)(struct journal_stmt *, const char *func,
 			    const char *what);
@@ -242,13 +248,15 @@ struct journal_row {
  * journal_unstmt()).
  */
 struct journal_arg {
-	enum { JARG_SKIP, JARG_TEXT, JARG_INT } type;
-	const char	*text;
-	int64_t		 num;
+	enum { JARG_SKIP, JARG_TEXT, JARG_INT, JARG_BLOB } type;
+	const char	*text;		/* JARG_BLOB: the bytes */
+	int64_t		 num;		/* JARG_BLOB: their length */
 };
 #define JTEXT(s)	((struct journal_arg){ JARG_TEXT, (s), 0 })
 #define JINT(v)		((struct journal_arg){ JARG_INT, NULL, (int64_t)(v) })
 #define JSKIP		((struct journal_arg){ JARG_SKIP, NULL, 0 })
+#define JBLOB(p, n)	((struct journal_arg){ JARG_BLOB, (const char *)(p), \
+			    (int64_t)(n) })
 #define JARGS(...)	((const struct journal_arg[]){ __VA_ARGS__ }), \
 	(sizeof((const struct journal_arg[]){ __VA_ARGS__ }) / \
 	sizeof(struct journal_arg))
@@ -261,6 +269,11 @@ enum err	journal_norow(const char *func, const char *what);
 enum err	journal_check(struct journal *, const char *func);
 /* The cached statement id, reset, with args bound, ready to step. */
 enum err	journal_prep(struct journal *, enum journal_stmt_id,
+		    struct journal_stmt **, const char *func,
+		    const struct journal_arg *, size_t nargs);
+/* journal_prep() of a statement built at run time (JS_RAW), written with
+ * the driver's parameter style (j->drv->param_char); prepared each time. */
+enum err	journal_prep_raw(struct journal *, const char *sql,
 		    struct journal_stmt **, const char *func,
 		    const struct journal_arg *, size_t nargs);
 /* The next row of st: ERR_OK on a row, ERR_NOT_FOUND past the last one
@@ -318,7 +331,7 @@ void		journal_col_text(struct journal_stmt *, int i, char *dst, size_t dstsz);
 char		*journal_col_dup(struct journal_stmt *, int i);
 
 /* Copy src (NULL: "") into dst; -1 (dst "") if it does not fit. */
-int		journal_copy(char *dst, size_t dstsz, const char *src);
+int		journal_str_copy(char *dst, size_t dstsz, const char *src);
 /* Copy, cutting to fit without splitting a UTF-8 sequence. */
 void		journal_copy_cut(char *dst, size_t dstsz, const char *src);
 /* Non-empty and at most maxlen bytes. */

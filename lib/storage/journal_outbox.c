@@ -87,7 +87,7 @@ journal_lease_item(struct journal *j, const struct journal_claim *req,
 	it->attempts = journal_col_int(st, 5);
 	it->created_ms = journal_col_int64(st, 6);
 	it->lease_expires_ms = until;
-	journal_copy(it->lease_owner, sizeof(it->lease_owner),
+	journal_str_copy(it->lease_owner, sizeof(it->lease_owner),
 	    req->lease_owner);
 	/* Drain the RETURNING statement so the UPDATE completes. */
 	if (e == ERR_OK)
@@ -117,7 +117,7 @@ journal_claim_one(struct journal *j, const struct journal_claim *req,
 		if ((e = journal_session_read(j, NULL, it->session_id, &s,
 		    NULL, func)) != ERR_OK)
 			goto out;
-		journal_copy(it->user_id, sizeof(it->user_id), s.owner);
+		journal_str_copy(it->user_id, sizeof(it->user_id), s.owner);
 		*keep = 1;
 		goto out;
 	}
@@ -129,7 +129,7 @@ journal_claim_one(struct journal *j, const struct journal_claim *req,
 		e = journal_outbox_delete(j, id, func);
 		goto out;
 	}
-	journal_copy(it->user_id, sizeof(it->user_id), snap->session.owner);
+	journal_str_copy(it->user_id, sizeof(it->user_id), snap->session.owner);
 	it->revision = snap->session.revision;
 	if ((e = manifest_render(&snap->m, &it->payload,
 	    &it->payload_len)) != ERR_OK)

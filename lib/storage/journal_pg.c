@@ -49,9 +49,10 @@
 #define CONN(j)	((PGconn *)(j)->db)
 #define RES(st)	((PGresult *)(st)->h)
 
+#define PG_BYTEAOID	17
 #define PG_INT8OID	20
 #define PG_TEXTOID	25
-#define PG_MAX_PARAMS	16
+#define PG_MAX_PARAMS	32
 /* Any constant both programs agree on: the migrations' advisory lock. */
 #define PG_MIGRATE_LOCK	"7405620190001"
 #define PG_CLOCK_SQL	"SELECT (extract(epoch FROM clock_timestamp())" \
@@ -428,13 +429,13 @@ pg_limit_size(struct journal *j, int64_t max_bytes)
 /* -------------------------------------------------------- statements */
 
 static enum err
-pg_prep(struct journal *j, struct journal_stmt *st,
+pg_prep(struct journal *j, struct journal_stmt *st, const char *sql,
     const struct journal_arg *args, size_t n, const char *func)
 {
-	const char *sql = journal_pg_sql[st->id];
 	const char *vals[PG_MAX_PARAMS];
 	char nums[PG_MAX_PARAMS][24];
 	unsigned int types[PG_MAX_PARAMS];
+	int lens[PG_MAX_PARAMS], fmts[PG_MAX_PARAMS];
 	PGresult *res;
 	ExecStatusType rs;
 	enum err e;
@@ -453,7 +454,15 @@ pg_prep(struct journal *j, struct journal_stmt *st,
 		return ERR_INTERNAL;
 	}
 	for (i = 0; i < n; i++) {
+		lens[i] = 0;
+		fmts[i] = 0;
 		switch (args[i].type) {
+		case JARG_BLOB:
+			vals[i] = args[i].text;
+			lens[i] = (int)args[i].num;
+			fmts[i] = 1;	/* bytea, sent as its bytes */
+			types[i] = PG_BYTEAOID;
+			break;
 		case JARG_INT:
 			snprintf(nums[i], sizeof(nums[i]), "%lld",
 			    (long long)args[i].num);
@@ -461,8 +470,10 @@ pg_prep(struct journal *j, struct journal_stmt *st,
 			types[i] = PG_INT8OID;
 			break;
 		case JARG_TEXT:
+			/* A NULL takes the type of where it goes (a bigint
+			 * column, for a copied row). */
 			vals[i] = args[i].text;
-			types[i] = PG_TEXTOID;
+			types[i] = args[i].text != NULL ? PG_TEXTOID : 0;
 			break;
 		default:
 			vals[i] = NULL;
@@ -475,8 +486,8 @@ pg_prep(struct journal *j, struct journal_stmt *st,
 	for (tries = 0;; tries++) {
 		if (!j->in_tx && (e = pg_ensure(j, func)) != ERR_OK)
 			return e;
-		res = PQexecParams(CONN(j), sql, (int)n, types, vals, NULL,
-		    NULL, 0);
+		res = PQexecParams(CONN(j), sql, (int)n, types, vals, lens,
+		    fmts, 0);
 		rs = res != NULL ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 		if (rs == PGRES_TUPLES_OK || rs == PGRES_COMMAND_OK)
 			break;
@@ -655,6 +666,7 @@ pg_clock_ms(struct journal *j)
 const struct journal_driver journal_pg_driver = {
 	.name = "postgresql",
 	.sql = journal_pg_sql,
+	.param_char = '$',
 	.open = pg_open,
 	.close = pg_close,
 	.schema_version = pg_schema_version,

@@ -107,14 +107,14 @@ const char *const journal_pg_sql[JS__MAX] = {
 	[JS_OUTBOX_DUE] =
 	    "SELECT id FROM outbox WHERE dead = 0 AND next_attempt_ms <= $1"
 	    " AND (lease_owner IS NULL OR lease_expires_ms <= $1)"
-	    " AND ($3 IS NULL OR kind = $3) AND $2 IS NULL"
+	    " AND ($3::text IS NULL OR kind = $3::text) AND $2::text IS NULL"
 	    " ORDER BY next_attempt_ms, id LIMIT $4 FOR UPDATE SKIP LOCKED",
 	/* The same for one session, through its index (sql/002). */
 	[JS_OUTBOX_DUE_SESSION] =
 	    "SELECT id FROM outbox WHERE session_id = $2 AND dead = 0"
 	    " AND next_attempt_ms <= $1"
 	    " AND (lease_owner IS NULL OR lease_expires_ms <= $1)"
-	    " AND ($3 IS NULL OR kind = $3)"
+	    " AND ($3::text IS NULL OR kind = $3::text)"
 	    " ORDER BY next_attempt_ms, id LIMIT $4 FOR UPDATE SKIP LOCKED",
 	[JS_OUTBOX_LEASE] =
 	    "UPDATE outbox SET lease_owner = $2, lease_expires_ms = $3,"
@@ -253,4 +253,8 @@ const char *const journal_pg_sql[JS__MAX] = {
 	    " AND updated_ms >= $2), count(*) FILTER (WHERE created_ms >= $3),"
 	    " min(created_ms) FILTER (WHERE created_ms >= $3)"
 	    " FROM sessions WHERE owner = $1",
+	/* After journal_copy(): new outbox ids go on after the copied ones. */
+	[JS_COPY_FINISH] =
+	    "SELECT setval(pg_get_serial_sequence('outbox', 'id'),"
+	    " coalesce((SELECT max(id) FROM outbox), 0) + 1, false)",
 };

@@ -295,10 +295,9 @@ lite_limit_size(struct journal *j, int64_t max_bytes)
 /* -------------------------------------------------------- statements */
 
 static enum err
-lite_prep(struct journal *j, struct journal_stmt *st,
+lite_prep(struct journal *j, struct journal_stmt *st, const char *sql,
     const struct journal_arg *args, size_t n, const char *func)
 {
-	const char *sql = journal_sqlite_sql[st->id];
 	sqlite3_stmt *h;
 	size_t i;
 	int rc;
@@ -308,6 +307,10 @@ lite_prep(struct journal *j, struct journal_stmt *st,
 	j->changes = 0;
 	if (sql == NULL)
 		return ERR_OK;
+	if (st->id == JS_RAW && st->h != NULL) {
+		sqlite3_finalize(st->h);
+		st->h = NULL;
+	}
 	if (st->h == NULL) {
 		rc = sqlite3_prepare_v3(DB(j), sql, -1,
 		    SQLITE_PREPARE_PERSISTENT, &h, NULL);
@@ -329,6 +332,10 @@ lite_prep(struct journal *j, struct journal_stmt *st,
 			break;
 		case JARG_INT:
 			sqlite3_bind_int64(STMT(st), (int)i + 1, args[i].num);
+			break;
+		case JARG_BLOB:
+			sqlite3_bind_blob(STMT(st), (int)i + 1, args[i].text,
+			    (int)args[i].num, SQLITE_STATIC);
 			break;
 		case JARG_SKIP:
 			break;
@@ -457,6 +464,7 @@ lite_clock_ms(struct journal *j)
 const struct journal_driver journal_sqlite_driver = {
 	.name = "sqlite",
 	.sql = journal_sqlite_sql,
+	.param_char = '?',
 	.open = lite_open,
 	.close = lite_close,
 	.schema_version = lite_schema_version,

@@ -237,4 +237,6 @@ const char *const journal_sqlite_sql[JS__MAX] = {
 	    " AND updated_ms >= ?2), 0), coalesce(sum(created_ms >= ?3), 0),"
 	    " min(CASE WHEN created_ms >= ?3 THEN created_ms END)"
 	    " FROM sessions WHERE owner = ?1",
+	/* After journal_copy(): AUTOINCREMENT kept up with the ids. */
+	[JS_COPY_FINISH] = NULL,
 };

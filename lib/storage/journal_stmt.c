@@ -57,7 +57,24 @@ journal_prep(struct journal *j, enum journal_stmt_id id,
 	*out = NULL;
 	st->j = j;
 	st->id = id;
-	if ((e = j->drv->prep(j, st, args, nargs, func)) != ERR_OK)
+	if ((e = j->drv->prep(j, st, j->drv->sql[id], args, nargs, func)) !=
+	    ERR_OK)
+		return e;
+	*out = st;
+	return ERR_OK;
+}
+
+enum err
+journal_prep_raw(struct journal *j, const char *sql, struct journal_stmt **out,
+    const char *func, const struct journal_arg *args, size_t nargs)
+{
+	struct journal_stmt *st = &j->stmt[JS_RAW];
+	enum err e;
+
+	*out = NULL;
+	st->j = j;
+	st->id = JS_RAW;
+	if ((e = j->drv->prep(j, st, sql, args, nargs, func)) != ERR_OK)
 		return e;
 	*out = st;
 	return ERR_OK;
@@ -241,7 +258,7 @@ journal_col_dup(struct journal_stmt *st, int i)
 /* ----------------------------------------------------------- strings */
 
 int
-journal_copy(char *dst, size_t dstsz, const char *src)
+journal_str_copy(char *dst, size_t dstsz, const char *src)
 {
 	size_t len;
 

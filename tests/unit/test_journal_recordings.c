@@ -310,6 +310,109 @@ test_jrec_failed_deletion_retries_later(void)
 	journal_close(j);
 }
 
+/* The same answers from a journal and from its copy. */
+static void
+tr_same_session(struct journal *a, struct journal *b, const char *id)
+{
+	struct journal_snapshot *sa = NULL, *sb = NULL;
+	char *ma = NULL, *mb = NULL;
+	size_t la = 0, lb = 0;
+
+	CU_ASSERT_EQUAL_FATAL(journal_read_snapshot(a, OWNER, id, &sa),
+	    ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(journal_read_snapshot(b, OWNER, id, &sb),
+	    ERR_OK);
+	CU_ASSERT(memcmp(journal_snapshot_session(sa),
+	    journal_snapshot_session(sb), sizeof(struct journal_session)) == 0);
+	CU_ASSERT_EQUAL(manifest_render(journal_snapshot_manifest(sa), &ma,
+	    &la), ERR_OK);
+	CU_ASSERT_EQUAL(manifest_render(journal_snapshot_manifest(sb), &mb,
+	    &lb), ERR_OK);
+	CU_ASSERT(la == lb && ma != NULL && mb != NULL &&
+	    memcmp(ma, mb, la) == 0);
+	free(ma);
+	free(mb);
+	journal_snapshot_free(sa);
+	journal_snapshot_free(sb);
+}
+
+/*
+ * An SQLite journal copied into an empty one (PostgreSQL when the suite
+ * runs with JFIX_PG): every session, manifest, missing seq, outbox row,
+ * deletion and the cursor key come across; the copy takes new work after
+ * the copied ids; a second copy into it is refused.
+ */
+static void
+test_jrec_copy_moves_everything(void)
+{
+	unsigned char ka[JOURNAL_CURSOR_KEY_BYTES], kb[JOURNAL_CURSOR_KEY_BYTES];
+	struct journal_outbox_stats oa, ob;
+	struct journal_complete_result r;
+	struct journal_finalize_result f;
+	struct journal_outbox_item it[8];
+	struct journal_claim c;
+	struct journal *src, *dst;
+	char spath[300], dpath[300];
+	int64_t rows = 0, da = -1, db = -1, *missing = NULL, maxid;
+	size_t n = 0, nm = 0;
+	struct journal_snapshot *snap = NULL;
+
+	jfix_side(spath, sizeof(spath), "copy-src.db", 0);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(src = jfix_open(spath));
+	tr_session(src, OWNER, "a", T0);
+	tr_session(src, OWNER, "b", T0 + 1);
+	tr_session(src, OWNER, "gone", T0 + 2);
+	tr_chunk(src, "a", 1);
+	tr_chunk(src, "a", 2);
+	tr_chunk(src, "b", 1);
+	CU_ASSERT_EQUAL(journal_note_presign(src, OWNER, "b", 2, T0 + 300000,
+	    30000, -1, T0), ERR_OK);
+	CU_ASSERT_EQUAL(journal_finalize(src, OWNER, "a", 10000,
+	    "users/user-a/a/manifest.json", T0 + 100, &f), ERR_OK);
+	CU_ASSERT_EQUAL(journal_delete_session(src, OWNER, "gone", 1000, 0, 0,
+	    T0 + 200, &(struct journal_delete_result){0}), ERR_OK);
+	c = jfix_claim("host:1", T0 + 300, JOURNAL_OUTBOX_EVENT);
+	CU_ASSERT_EQUAL(journal_outbox_claim(src, &c, it, 1, &n), ERR_OK);
+	journal_outbox_items_free(it, n);	/* one lease in flight */
+
+	jfix_path(dpath, sizeof(dpath));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(dst = jfix_open(dpath));
+	CU_ASSERT_EQUAL(journal_copy(src, dst, &rows), ERR_OK);
+	CU_ASSERT(rows >= 12);
+	tr_same_session(src, dst, "a");
+	tr_same_session(src, dst, "b");
+	CU_ASSERT_EQUAL(journal_get_session(dst, OWNER, "gone",
+	    &(struct journal_session){0}), ERR_NOT_FOUND);
+	CU_ASSERT_EQUAL(journal_deletion_count(src, &da), ERR_OK);
+	CU_ASSERT_EQUAL(journal_deletion_count(dst, &db), ERR_OK);
+	CU_ASSERT(da == 1 && db == 1);
+	CU_ASSERT_EQUAL(journal_outbox_stats(src, T0 + 400, &oa), ERR_OK);
+	CU_ASSERT_EQUAL(journal_outbox_stats(dst, T0 + 400, &ob), ERR_OK);
+	CU_ASSERT(memcmp(&oa, &ob, sizeof(oa)) == 0 && oa.pending > 0 &&
+	    oa.leased == 1);
+	CU_ASSERT_EQUAL(journal_cursor_key(src, ka), ERR_OK);
+	CU_ASSERT_EQUAL(journal_cursor_key(dst, kb), ERR_OK);
+	CU_ASSERT(memcmp(ka, kb, sizeof(ka)) == 0);
+	CU_ASSERT_EQUAL(journal_read_recording(dst, OWNER, "b", &snap,
+	    &missing, &nm), ERR_OK);
+	CU_ASSERT(nm == 1 && missing != NULL && missing[0] == 2);
+	free(missing);
+	journal_snapshot_free(snap);
+	/* A retry on the copy answers what the original answered. */
+	CU_ASSERT_EQUAL(jfix_complete(dst, "b", 1, T0 + 500, &r), ERR_OK);
+	CU_ASSERT_EQUAL(r.replayed, 1);
+	/* New work gets ids after the copied ones. */
+	maxid = jfix_count(dpath, "SELECT max(id) FROM outbox");
+	CU_ASSERT_EQUAL(jfix_complete(dst, "b", 2, T0 + 600, &r), ERR_OK);
+	CU_ASSERT_EQUAL(r.replayed, 0);
+	CU_ASSERT(jfix_count(dpath, "SELECT max(id) FROM outbox") > maxid);
+	/* Only into an empty journal. */
+	CU_ASSERT_EQUAL(journal_copy(src, dst, &rows), ERR_CONFLICT);
+	CU_ASSERT_EQUAL(rows, 0);
+	journal_close(src);
+	journal_close(dst);
+}
+
 int
 test_journal_recordings_suite(void)
 {
@@ -325,7 +428,9 @@ test_journal_recordings_suite(void)
 	    CU_add_test(s, "a deletion goes through its phases",
 	    test_jrec_delete_goes_through_its_phases) == NULL ||
 	    CU_add_test(s, "a failed deletion is retried later",
-	    test_jrec_failed_deletion_retries_later) == NULL)
+	    test_jrec_failed_deletion_retries_later) == NULL ||
+	    CU_add_test(s, "a copy moves everything, into an empty journal",
+	    test_jrec_copy_moves_everything) == NULL)
 		return -1;
 	return 0;
 }
