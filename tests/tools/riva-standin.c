@@ -21,6 +21,9 @@
  *           "partial <stability> <text>" or "final <confidence> <text>"; each
  *           line is one response, sent once the stream has received that
  *           many audio bytes (or on half-close for "end").
+ * --end-delay MS: the half-close is answered (the last finals, then the
+ * status) MS later, as a Riva still decoding the end of the audio does
+ * (a bridge's drain then outlasts a load balancer's health checks).
  * Errors on demand: --fail-start (UNAVAILABLE before reading anything),
  * --abort-after N (UNAVAILABLE once N audio bytes have arrived),
  * --blackhole (accept TCP and never answer), --max-concurrent-streams 0
@@ -126,6 +129,7 @@ struct si_call {
 	int			 seg_words;
 	int			 word_base;	/* index of segment's 1st word */
 	uint64_t		 audio_at_us;	/* --stamp: last audio arrival */
+	uint64_t		 end_due_us;	/* --end-delay: answer then */
 	size_t			 script_next;
 	/* health */
 	char			*service;
@@ -135,6 +139,7 @@ static struct {
 	int		 port;
 	const char	*tls_cert, *tls_key, *tls_client_ca;
 	long long	 partial_every, final_every, abort_after;
+	long long	 end_delay_ms;		/* --end-delay */
 	int		 fail_start, blackhole;
 	int		 max_streams;		/* -1 = grpc default */
 	const char	*health, *health_file, *audio_dir;
@@ -706,6 +711,24 @@ si_on_halfclose(struct si_call *c)
 	si_fail(c, GRPC_STATUS_OK, "ok", "");
 }
 
+/* --end-delay: answer the half-closes whose time has come. */
+static void
+si_due_halfcloses(void)
+{
+	struct si_call *c, *next;
+	uint64_t now = si_now_us();
+
+	for (c = calls; c != NULL; c = next) {
+		next = c->next;		/* si_settle() may free c */
+		if (c->end_due_us == 0 || now < c->end_due_us)
+			continue;
+		c->end_due_us = 0;
+		si_on_halfclose(c);
+		si_pump(c);
+		si_settle(c);
+	}
+}
+
 static void
 si_stream_msg(struct si_call *c, const uint8_t *buf, size_t len)
 {
@@ -876,7 +899,10 @@ si_on_recv(struct si_call *c, int ok)
 				    "without streaming_config\"", c->id);
 				si_fail(c, GRPC_STATUS_INVALID_ARGUMENT,
 				    "invalid", "no streaming_config");
-			} else
+			} else if (opt.end_delay_ms > 0)
+				c->end_due_us = si_now_us() +
+				    (uint64_t)opt.end_delay_ms * 1000;
+			else
 				si_on_halfclose(c);
 		} else if ((c->kind == SI_HEALTH || c->kind == SI_MODELS) &&
 		    !c->want_status)
@@ -1033,7 +1059,8 @@ si_usage(void)
 	    "[--tls-cert F --tls-key F [--tls-client-ca F]]\n"
 	    "  [--partial-every BYTES] [--final-every BYTES] [--words LIST] "
 	    "[--script FILE]\n"
-	    "  [--fail-start] [--abort-after BYTES] [--blackhole] "
+	    "  [--end-delay MS] [--fail-start] [--abort-after BYTES] "
+	    "[--blackhole] "
 	    "[--max-concurrent-streams N]\n"
 	    "  [--health SERVING|NOT_SERVING|UNIMPLEMENTED] [--health-file F] "
 	    "[--audio-dir DIR] [--models NAME[=LANG],...] [--stamp]\n");
@@ -1092,6 +1119,8 @@ main(int argc, char **argv)
 			opt.final_every = si_num(v, 0, LLONG_MAX);
 		else if (strcmp(a, "--abort-after") == 0)
 			opt.abort_after = si_num(v, 1, LLONG_MAX);
+		else if (strcmp(a, "--end-delay") == 0)
+			opt.end_delay_ms = si_num(v, 0, 3600000);
 		else if (strcmp(a, "--words") == 0)
 			si_words(v);
 		else if (strcmp(a, "--script") == 0)
@@ -1172,6 +1201,8 @@ main(int argc, char **argv)
 		ev = grpc_completion_queue_next(cq, gpr_time_add(
 		    gpr_now(GPR_CLOCK_MONOTONIC),
 		    gpr_time_from_millis(100, GPR_TIMESPAN)), NULL);
+		if (opt.end_delay_ms > 0)
+			si_due_halfcloses();
 		if (ev.type != GRPC_OP_COMPLETE)
 			continue;
 		t = ev.tag;
