@@ -43,7 +43,7 @@ bridge-compat          18222    6
 bridge-proxy           18228   12
 bridge-flood           18240    6
 bridge-users           18246    6
-bridge-haproxy         18252   18
+bridge-haproxy         18252   21
 bench-bridge           18280    2
 eventbridge            18300   10
 deliver-events         18310   10
