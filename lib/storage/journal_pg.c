@@ -193,15 +193,25 @@ pg_notice(void *arg, const char *msg)
 static enum err
 pg_connect(struct journal *j, const char *func)
 {
-	char timeout[16];
-	const char *keys[6], *vals[6];
+	char timeout[16], user_timeout[24];
+	const char *keys[12], *vals[12];
 	PGconn *conn;
 	int i = 0;
 
 	snprintf(timeout, sizeof(timeout), "%d", j->connect_timeout_s);
+	/* A server gone without a word (a host down, a partition) must not
+	 * hold a worker past its timeouts: TCP keepalives and a send timeout
+	 * (libpq ignores both on a unix socket). */
+	snprintf(user_timeout, sizeof(user_timeout), "%d",
+	    j->busy_timeout_ms + j->connect_timeout_s * 1000);
 	/* Defaults the connection string may override, then it, then the
 	 * configured connect timeout, which it may not. */
 	keys[i] = "application_name", vals[i++] = "audio-api";
+	keys[i] = "keepalives", vals[i++] = "1";
+	keys[i] = "keepalives_idle", vals[i++] = "5";
+	keys[i] = "keepalives_interval", vals[i++] = "2";
+	keys[i] = "keepalives_count", vals[i++] = "3";
+	keys[i] = "tcp_user_timeout", vals[i++] = user_timeout;
 	keys[i] = "dbname", vals[i++] = j->conninfo;
 	keys[i] = "connect_timeout", vals[i++] = timeout;
 	keys[i] = NULL, vals[i] = NULL;
