@@ -13,68 +13,7 @@ trap cleanup EXIT INT TERM
 
 if ! pg_setup >"$RUN_DIR/pg-setup.log" 2>&1; then
 	not_ok "start a private PostgreSQL" "$RUN_DIR/pg-setup.log"
-	
-# --- audio-api --migrate-journal: an SQLite journal (the schema from
-# sql/, a few rows) into an empty PostgreSQL database.
-API=$BUILDDIR/fcgi/audio-api
-SRC=$RUN_DIR/from.db
-n=0
-for f in "$SRCDIR"/sql/[0-9][0-9][0-9]_*.sql; do
-	sqlite3 "$SRC" <"$f"
-	n=$((n + 1))
-done
-sqlite3 "$SRC" "PRAGMA user_version = $n;
-INSERT INTO sessions (id, owner, codec, sample_rate, chunk_seconds,
- created_ms, updated_ms, chunk_count, total_bytes, t_min_ms, t_max_ms,
- revision) VALUES ('session-1', 'alice', 'webm/opus', 48000, 5, 1000, 2000,
- 1, 4000, 0, 5000, 1);
-INSERT INTO chunks (session_id, seq, key, t_start_ms, t_end_ms, bytes,
- uploaded_ms) VALUES ('session-1', 1, 'users/alice/k1', 0, 5000, 4000, 2000);
-INSERT INTO outbox (kind, session_id, next_attempt_ms, created_ms)
- VALUES ('manifest_write', 'session-1', 2000, 2000);"
-pg_createdb moved >/dev/null
-DSN=$(pg_dsn moved)
-rc=0
-out=$("$API" --migrate-journal "$SRC" "$DSN" 2>&1) || rc=$?
-if [ $rc = 0 ] && echo "$out" | grep -q 'copied 3 rows'; then
-	ok "--migrate-journal copies an SQLite journal into PostgreSQL: $out"
-else
-	not_ok "--migrate-journal" "$out"
-fi
-got=$(psql -X -At "$DSN" -c "SELECT s.revision || ' ' || c.bytes || ' ' ||
-    (SELECT count(*) FROM outbox) FROM sessions s JOIN chunks c ON
-    c.session_id = s.id" 2>&1)
-if [ "$got" = "1 4000 1" ]; then
-	ok "the copy holds the rows (revision, chunk, outbox)"
-else
-	not_ok "rows in the copy" "$got"
-fi
-rc=0
-out=$("$API" --migrate-journal "$SRC" "$DSN" 2>&1) || rc=$?
-if [ $rc != 0 ] && echo "$out" | grep -q 'not empty'; then
-	ok "a second copy into the same database is refused"
-else
-	not_ok "copy into a non-empty journal" "$out"
-fi
-# A password on the command line is refused and not echoed.
-rc=0
-out=$("$API" --migrate-journal "$SRC" \
-    "postgresql://$PG_ROLE:sekrit-pw@/x?host=$PG_SOCKDIR" 2>&1) || rc=$?
-if [ $rc != 0 ] && echo "$out" | grep -q PGPASSFILE &&
-    ! echo "$out" | grep -q sekrit-pw; then
-	ok "a password on the command line is refused, not echoed"
-else
-	not_ok "password on argv" "$out"
-fi
-rc=0
-out=$("$API" --migrate-journal "$RUN_DIR/none/x.db" "$DSN" 2>&1) || rc=$?
-if [ $rc != 0 ]; then
-	ok "a source that cannot be opened fails"
-else
-	not_ok "missing source" "$out"
-fi
-
-tap_done
+	tap_done
 	exit 1
 fi
 ok "private PostgreSQL cluster up ($PG_SOCKDIR)"
