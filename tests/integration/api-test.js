@@ -108,10 +108,7 @@ async function loggedEvents(sid, type, want) {
   return ids;
 }
 
-function sqlite(sql) {
-  const r = spawnSync('sqlite3', [env.JOURNAL, sql], { encoding: 'utf8' });
-  return r.stdout.trim();
-}
+const sqlite = api.journalSql;
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'api-test-'));
 function chunkFile(bytes, tag = 'x') {

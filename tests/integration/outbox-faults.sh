@@ -42,8 +42,10 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-# The journal on a small tmpfs of its own, for the disk-full scenario.
-if [ "$(id -u)" = 0 ] && mkdir -p "$RUN_DIR/jfs" &&
+# The journal on a small tmpfs of its own, for the disk-full scenario
+# (SQLite's: with JOURNAL_BACKEND=postgresql the journal is a database).
+if [ "${JOURNAL_BACKEND:-sqlite}" = sqlite ] && [ "$(id -u)" = 0 ] &&
+	mkdir -p "$RUN_DIR/jfs" &&
 	mount -t tmpfs -o size=16m tmpfs "$RUN_DIR/jfs" 2>/dev/null; then
 	DISKFULL_DIR=$RUN_DIR/jfs
 	export JOURNAL_PATH=$DISKFULL_DIR/journal.db

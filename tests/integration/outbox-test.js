@@ -71,11 +71,7 @@ const proxy = {
   mode: (mode) => post(env.PROXY_URL + '/_proxy/mode', { mode }),
 };
 
-function sqlite(sql) {
-  const r = spawnSync('sqlite3', ['-cmd', '.timeout 5000', env.JOURNAL, sql],
-    { encoding: 'utf8' });
-  return r.stdout.trim();
-}
+const sqlite = api.journalSql;
 
 // `audio-api --outbox ARGS...` against the stack's config.
 function admin(...args) {
@@ -200,11 +196,11 @@ function invariantProblems() {
     problems.push(`outbox not empty: ${JSON.stringify(counts)}`);
   }
   const sessions = sqlite("select id || '|' || owner || '|' || finalized || '|' || " +
-    "revision || '|' || ifnull(final_event_id, '') from sessions").split('\n').filter(Boolean)
+    "revision || '|' || coalesce(final_event_id, '') from sessions").split('\n').filter(Boolean)
     .map((l) => { const [id, owner, fin, rev, fev] = l.split('|');
       return { id, owner, finalized: fin === '1', revision: Number(rev), finalEvent: fev }; });
   const rows = sqlite("select session_id || '|' || seq || '|' || key || '|' || bytes || '|' || " +
-    "ifnull(event_id, '') from chunks").split('\n').filter(Boolean)
+    "coalesce(event_id, '') from chunks").split('\n').filter(Boolean)
     .map((l) => { const [sid, seq, key, bytes, ev] = l.split('|');
       return { sid, seq: Number(seq), key, bytes: Number(bytes), ev }; });
   const bySession = new Map();
@@ -481,6 +477,11 @@ async function crashAfterCommit() {
 }
 
 async function diskFull() {
+  if (api.journalIsPg()) {
+    console.log('# SKIP disk-full scenario: the journal is PostgreSQL here (a full disk ' +
+      'under an SQLite file is the SQLite run\'s); NOT run here');
+    return;
+  }
   if (!env.DISKFULL_DIR) {
     console.log('# SKIP disk-full scenario: no small tmpfs for the journal (needs root); ' +
       'NOT run here');

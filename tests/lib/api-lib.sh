@@ -28,9 +28,11 @@ api_need() {
 	done
 }
 
-# api_rundir NAME: a fresh run dir for this test.
+# api_rundir NAME: a fresh run dir for this test (NAME-pg when the script
+# runs with its journal on PostgreSQL, beside the SQLite run).
 api_rundir() {
 	RUN_DIR=$BUILDDIR/run/test-$1
+	[ "${JOURNAL_BACKEND:-}" = postgresql ] && RUN_DIR=$RUN_DIR-pg
 	rm -rf "$RUN_DIR"
 	mkdir -p "$RUN_DIR"
 	export RUN_DIR

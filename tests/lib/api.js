@@ -1,7 +1,8 @@
 // api.js: what the Node drivers of the storage API tests (api-test.js,
 // api-creds.js, api-presign-sdk.js, outbox-test.js, recordings-test.js)
 // share to speak to the stack tests/tools/devstack.sh started: API calls,
-// signed reads straight from s3rver, and restarting s3rver.  The stack is
+// signed reads straight from s3rver, restarting s3rver, and reading the
+// journal behind the API's back (SQLite or PostgreSQL).  The stack is
 // described by the environment (API_URL, S3_ENDPOINT, S3_BUCKET,
 // AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, RUN_DIR).
 'use strict';
@@ -84,4 +85,22 @@ async function startS3(secret = env.AWS_SECRET_ACCESS_KEY) {
   return child;
 }
 
-module.exports = { call, s3Get, startS3 };
+// The first column of sql's rows, one per line, read straight from the
+// stack's journal behind the API's back: sqlite3 on the file, or psql on
+// the PostgreSQL DSN (JOURNAL; the password comes from PGPASSFILE).  Keep
+// sql to what both dialects say alike (|| concatenation, lower case).
+function journalSql(sql) {
+  const pg = /^postgres(ql)?:/.test(env.JOURNAL || '');
+  const r = pg ?
+    spawnSync('psql', ['-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1',
+      env.JOURNAL, '-c', sql], { encoding: 'utf8' }) :
+    spawnSync('sqlite3', ['-cmd', '.timeout 5000', env.JOURNAL, sql],
+      { encoding: 'utf8' });
+  return (r.stdout || '').trim();
+}
+
+function journalIsPg() {
+  return /^postgres(ql)?:/.test(env.JOURNAL || '');
+}
+
+module.exports = { call, s3Get, startS3, journalSql, journalIsPg };

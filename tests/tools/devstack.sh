@@ -474,10 +474,14 @@ start_pool() {
 # (tests/lib/pg.sh), for JOURNAL_BACKEND=postgresql.  The binary must have
 # the PostgreSQL journal backend.
 start_postgresql() {
-	ldd "$AUDIO_API" 2>/dev/null | grep -q 'libpq\.so' ||
-		die "JOURNAL_BACKEND=postgresql: $AUDIO_API has no PostgreSQL" \
+	# Not `ldd | grep -q`: grep leaving early makes ldd die of SIGPIPE,
+	# which pipefail reports as a failure.
+	case "$(ldd "$AUDIO_API" 2>/dev/null)" in
+	*libpq.so*) ;;
+	*) die "JOURNAL_BACKEND=postgresql: $AUDIO_API has no PostgreSQL" \
 		    "journal backend (it does not link libpq); build one that" \
-		    "does, or use JOURNAL_BACKEND=sqlite"
+		    "does, or use JOURNAL_BACKEND=sqlite" ;;
+	esac
 	pg_setup || die "PostgreSQL did not start (see $RUN_DIR/pg/log)"
 	echo "devstack: PostgreSQL $PGDATA on $PG_SOCKDIR (as $PG_USER)"
 }
