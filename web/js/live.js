@@ -214,8 +214,13 @@ export class Live extends EventTarget {
     if (!this.wanted) return;
     this.lostAt = this.lostAt || performance.now();
     if (this.ws) {
-      this.ws.close(1000, 'offline');
-      return;   // onClose comes back here with ws null
+      // Its close event waits for a closing handshake the network may
+      // not carry (seconds on a busy link): let go of it now.  onClose
+      // comes back here with ws null; the late event finds ws replaced.
+      const ws = this.ws;
+      ws.close(1000, 'offline');
+      this.onClose(ws, { code: 1000, reason: 'offline' });
+      return;
     }
     clearTimeout(this.timer);
     this.setStatus('offline', 'The network is offline: live transcript paused; recording continues and chunks wait in this browser.', 'warn');
