@@ -78,7 +78,7 @@ head -c 4000 /dev/urandom >"$TMP/chunk1.webm"
 st=$(api POST /sessions '{"codec":"webm","sampleRate":48000}')
 SID=$(out .sessionId)
 check "$(is "$st" 201)" 'create with {"codec":"webm","sampleRate":48000} is 201' "$st $(cat "$TMP/out")"
-check "$(is "$(sqlite3 "$JOURNAL" "select codec from sessions where id='$SID'")" webm/opus)" \
+check "$(is "$(sqlite3 -cmd '.timeout 5000' "$JOURNAL" "select codec from sessions where id='$SID'")" webm/opus)" \
 	'the session is stored with the canonical codec webm/opus'
 
 # 2. presign, 3. PUT with only Content-Type + SSE
@@ -153,7 +153,7 @@ check "$(out .error | grep -q outside; echo $?)" 'with the same reason' "$(cat "
 st=$(api POST /sessions '{"codec":"webm","sampleRate":48000}')
 SID=$(out .sessionId)
 st=$(api POST "/sessions/$SID/finalize" '{"durationMs":5000,"final":true}')
-sqlite3 "$JOURNAL" "update sessions set finalized_ms = finalized_ms - 600000 where id = '$SID'"
+sqlite3 -cmd '.timeout 5000' "$JOURNAL" "update sessions set finalized_ms = finalized_ms - 600000 where id = '$SID'"
 upload 1 0 5000 "$TMP/chunk1.webm"
 check "$(is "$PRESIGN_STATUS" 409)" 'presign of a late chunk 10 min after finalize is 409' "$(cat "$TMP/out")"
 check "$(out .error | grep -q 'finalize_grace'; echo $?)" \
