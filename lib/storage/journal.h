@@ -470,6 +470,26 @@ enum err	journal_release_owner(struct journal *, const char *owner,
 enum err	journal_synced_revision(struct journal *, const char *session_id,
 		    int64_t *revision);
 
+/*
+ * The manifest fence (fcgi/deliver_manifest.c).  The ETag S3 answered for
+ * the session's manifest.json when it was last written from this journal
+ * (or found holding a revision at least as new), kept in the journal so
+ * that every writer sharing it sends the same If-Match.
+ * journal_manifest_etag(): etag[0..cap) as kept, "" when none was ever
+ * kept (the write is then If-None-Match: *), cut to fit (cap
+ * JOURNAL_ETAG_BYTES holds any); ERR_NOT_FOUND when there is no such
+ * session (no owner check).
+ * journal_manifest_etag_set(): keep etag as revision's, unless an ETag
+ * was already kept for a newer revision (a slow writer leaves a newer
+ * writer's ETag alone); no such session is not an error.
+ */
+#define JOURNAL_ETAG_BYTES		(LIMIT_S3_ETAG_BYTES + 1)
+enum err	journal_manifest_etag(struct journal *, const char *session_id,
+		    char *etag, size_t cap);
+enum err	journal_manifest_etag_set(struct journal *,
+		    const char *session_id, const char *etag,
+		    int64_t revision);
+
 struct journal_outbox_stats {
 	int64_t		 pending;	/* not dead (due, waiting or leased) */
 	int64_t		 leased;	/* pending with a live lease */

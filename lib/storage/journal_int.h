@@ -24,6 +24,7 @@
  *   journal_recording.c  the recordings routes: presign records, the
  *                        session list, one recording, the cursor key
  *   journal_deletion.c   DELETE of a session and its three phases
+ *   journal_fence.c      the manifest's last written ETag (the fence)
  * Only the drivers touch a database handle.  The logic files name
  * statements by id (each driver has the text in its dialect), bind a typed
  * argument list, and read the row they are on with journal_col_*().
@@ -116,6 +117,8 @@ enum journal_stmt_id {
 	JS_USER_LOCK,
 	JS_USER_COUNTS,
 	JS_COPY_FINISH,
+	JS_MANIFEST_ETAG_GET,
+	JS_MANIFEST_ETAG_SET,
 	JS_RAW,		/* a statement built at run time (journal_copy.c) */
 	JS__MAX
 };

@@ -257,4 +257,12 @@ const char *const journal_pg_sql[JS__MAX] = {
 	[JS_COPY_FINISH] =
 	    "SELECT setval(pg_get_serial_sequence('outbox', 'id'),"
 	    " coalesce((SELECT max(id) FROM outbox), 0) + 1, false)",
+	/* The manifest fence (sql/pg/002): an older revision's ETag never
+	 * replaces a newer one's. */
+	[JS_MANIFEST_ETAG_GET] =
+	    "SELECT manifest_etag FROM sessions WHERE id = $1",
+	[JS_MANIFEST_ETAG_SET] =
+	    "UPDATE sessions SET manifest_etag = $2,"
+	    " manifest_etag_revision = $3"
+	    " WHERE id = $1 AND $3 >= manifest_etag_revision",
 };

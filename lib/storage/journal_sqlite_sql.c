@@ -239,4 +239,12 @@ const char *const journal_sqlite_sql[JS__MAX] = {
 	    " FROM sessions WHERE owner = ?1",
 	/* After journal_copy(): AUTOINCREMENT kept up with the ids. */
 	[JS_COPY_FINISH] = NULL,
+	/* The manifest fence (sql/005): an older revision's ETag never
+	 * replaces a newer one's. */
+	[JS_MANIFEST_ETAG_GET] =
+	    "SELECT manifest_etag FROM sessions WHERE id = ?1",
+	[JS_MANIFEST_ETAG_SET] =
+	    "UPDATE sessions SET manifest_etag = ?2,"
+	    " manifest_etag_revision = ?3"
+	    " WHERE id = ?1 AND ?3 >= manifest_etag_revision",
 };

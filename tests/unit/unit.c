@@ -43,6 +43,7 @@ static const struct {
 	{ "s3meta", test_s3meta_suite },
 	{ "journal", test_journal_suite },
 	{ "journal_recordings", test_journal_recordings_suite },
+	{ "journal_fence", test_journal_fence_suite },
 	{ "cursor", test_cursor_suite },
 	{ "s3xml", test_s3xml_suite },
 	{ "manifest", test_manifest_suite },
