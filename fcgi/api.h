@@ -86,6 +86,7 @@ struct api_conf {
 	char		*s3_secret_access_key;
 	char		*s3_session_token;
 	bool		 s3_sse;
+	bool		 manifest_fence;	/* conditional manifest PUTs */
 
 	char		*jwt_issuer;
 	char		*jwt_client_ids;
@@ -441,6 +442,26 @@ enum err	s3_head_meta(struct s3 *, const char *key, int64_t *size,
  * here means a missing bucket: ERR_UPSTREAM). */
 enum err	s3_put(struct s3 *, const char *key, const void *body,
 		    size_t len, const char *content_type);
+/*
+ * A conditional PUT: If-Match: if_match (an ETag as S3 answered it), or
+ * If-None-Match: * when if_match is NULL (create only), both signed.
+ * ERR_OK when S3 took it, with its ETag in etag[0..etag_cap) ("" if the
+ * answer had none); ERR_CONFLICT when the condition did not hold (412
+ * PreconditionFailed, or 409 ConditionalRequestConflict: another
+ * conditional write raced it), nothing written; other errors as s3_put().
+ */
+enum err	s3_put_if(struct s3 *, const char *key, const void *body,
+		    size_t len, const char *content_type, const char *if_match,
+		    char *etag, size_t etag_cap);
+/*
+ * GET an object: its body into *body (reset here, at most max bytes; free
+ * with httpbody_free()) and its ETag (with any chunk metadata) into *meta.
+ * ERR_NOT_FOUND on 404; ERR_UPSTREAM for another answer or a body over
+ * max; errors otherwise as s3_head().  On error *body is empty.
+ */
+struct httpbody;
+enum err	s3_get(struct s3 *, const char *key, size_t max,
+		    struct httpbody *body, struct s3meta *meta);
 /* HEAD the bucket: ERR_OK if S3 answers 200. */
 enum err	s3_probe(struct s3 *);
 /* A presigned PUT URL for key, signing headers[0..n) (the client must send

@@ -160,6 +160,12 @@ const struct conf_key api_conf_table[] = {
 	{ "s3_sse", CONF_BOOL, 0, 0, "yes", NULL, 0, NULL,
 	    "require x-amz-server-side-encryption: AES256 on chunk uploads",
 	    OFF(s3_sse) },
+	{ "manifest_fence", CONF_BOOL, 0, 0, "on", NULL, 0, NULL,
+	    "write manifest.json with If-Match the ETag this journal last "
+	    "wrote (If-None-Match: * the first time), so a delayed or "
+	    "concurrent write never replaces a newer manifest; off only for "
+	    "a store that refuses these headers (AWS S3, Cloudflare R2, Ceph "
+	    "RGW and recent MinIO honour them)", OFF(manifest_fence) },
 
 	{ "jwt_issuer", CONF_STRING, 1, 512, NULL, "JWT_ISSUER",
 	    CONF_REQUIRED, NULL, "Cognito user pool issuer URL "

@@ -7,7 +7,8 @@
  * newest revision, so S3 never goes backwards) and its events
  * (AudioChunkUploaded, RecordingFinalized, each with an eventId fixed at
  * commit).  Right after a commit the worker itself tries the manifest write
- * (sessions.c calls deliver_manifest(), the same function the loop uses);
+ * (sessions.c calls deliver_manifest(), deliver_manifest.c, the same
+ * function the loop uses, which fences the write with If-Match);
  * everything else, and everything that failed, is this loop's job:
  *
  *   claim up to deliver_batch due manifest writes with a lease (only one
@@ -59,10 +60,7 @@
 #include "ident.h"
 #include "journal.h"
 #include "log.h"
-#include "s3key.h"
 #include "uuid.h"
-
-#define DELIVER_REASON_SIZE	JOURNAL_REASON_BYTES
 
 struct deliver {
 	struct app		 app;
@@ -104,74 +102,6 @@ deliver_next_attempt(const struct api_conf *conf, int attempts,
 	(void)uuid_random(&rnd, sizeof(rnd));
 	return now_ms + backoff_delay_ms(attempts, conf->deliver_backoff_base,
 	    conf->deliver_backoff_max, rnd);
-}
-
-/* The attempt failed with reason: retry later, or park the item as dead
- * once it has had its attempts (or at once if dead is set). */
-static void
-deliver_failed(struct app *app, const struct journal_outbox_item *item,
-    const char *reason, int dead)
-{
-	char why[DELIVER_REASON_SIZE];
-	int64_t now = journal_clock_ms(app->journal);
-
-	if (dead || item->attempts >= app->conf->deliver_max_attempts) {
-		snprintf(why, sizeof(why), "%s after %d attempt%s", reason,
-		    item->attempts, item->attempts == 1 ? "" : "s");
-		log_warn("outbox item %lld (%s %s) parked as dead: %s",
-		    (long long)item->id, item->session_id,
-		    item->kind == JOURNAL_OUTBOX_EVENT ? item->event_id :
-		    "manifest", why);
-		(void)journal_outbox_dead(app->journal, item, app->lease_owner,
-		    why);
-		return;
-	}
-	(void)journal_outbox_fail(app->journal, item, app->lease_owner,
-	    deliver_next_attempt(app->conf, item->attempts, now), reason);
-}
-
-/* True if a call taking up to timeout_ms may still start under the lease. */
-static int
-deliver_lease_ok(struct app *app, const struct journal_outbox_item *item,
-    long timeout_ms)
-{
-	return journal_clock_ms(app->journal) + timeout_ms <
-	    item->lease_expires_ms;
-}
-
-/* ------------------------------------------------------------ manifests */
-
-enum err
-deliver_manifest(struct app *app, const struct journal_outbox_item *item)
-{
-	struct s3key_parts p;
-	char key[S3KEY_SIZE];
-	enum err rc;
-
-	if (!deliver_lease_ok(app, item, (long)app->conf->s3_timeout)) {
-		/* Someone else may hold it by now: never write late. */
-		(void)journal_outbox_fail(app->journal, item, app->lease_owner,
-		    journal_clock_ms(app->journal), "lease ran out before the write");
-		return ERR_UNAVAILABLE;
-	}
-	memset(&p, 0, sizeof(p));
-	p.sub = item->user_id;
-	p.sub_len = strlen(item->user_id);
-	p.session = item->session_id;
-	p.session_len = strlen(item->session_id);
-	if ((rc = s3key_manifest(&p, key, sizeof(key), NULL)) != ERR_OK) {
-		deliver_failed(app, item, "cannot build the manifest key", 1);
-		return rc;
-	}
-	rc = s3_put(app->s3, key, item->payload, item->payload_len,
-	    "application/json");
-	if (rc != ERR_OK) {
-		deliver_failed(app, item, rc == ERR_UPSTREAM ?
-		    "S3 refused the manifest write" :
-		    "S3 unreachable for the manifest write", 0);
-		return rc;
-	}
-	return journal_outbox_done(app->journal, item, journal_clock_ms(app->journal));
 }
 
 /* --------------------------------------------------------------- events */

@@ -1,6 +1,7 @@
 /*
- * s3.c: the S3 adapter of audio-api: HEAD and PUT object, a bucket probe
- * and presigned PUT URLs, over libcurl with SigV4 from lib/storage/sigv4.h.
+ * s3.c: the S3 adapter of audio-api: HEAD, GET and PUT object (PUT also
+ * conditional, If-Match/If-None-Match), a bucket probe and presigned PUT
+ * URLs, over libcurl with SigV4 from lib/storage/sigv4.h.
  *
  * One struct s3 per worker.  Its curl easy handle is reused for every call
  * (curl_easy_reset() keeps the connection cache), so a worker talks to S3
@@ -250,8 +251,10 @@ s3_error_code(const struct s3 *s3, char *out, size_t outsz)
 struct s3_extra {
 	const char		*query;		/* encoded, no '?'; or NULL */
 	const char		*content_md5;	/* base64, or NULL */
+	const char		*if_match;	/* an ETag, or NULL */
+	int			 if_none_match;	/* 1: If-None-Match: * */
 	struct httpbody		*sink;		/* the whole answer body */
-	struct s3meta		*meta;		/* the chunk metadata headers */
+	struct s3meta		*meta;		/* metadata headers, ETag */
 };
 
 /* libcurl header callback: pick the chunk metadata out of the answer. */
@@ -313,7 +316,7 @@ s3_request_x(struct s3 *s3, const char *method, const char *key,
 	struct s3loc loc;
 	struct sigv4_signed sig;
 	struct sigv4_request rq;
-	struct sigv4_header hdr[2];
+	struct sigv4_header hdr[4];
 	char *url = NULL;
 	struct curl_slist *list = NULL, *tmp;
 	char line[4096];
@@ -341,6 +344,16 @@ s3_request_x(struct s3 *s3, const char *method, const char *key,
 	if (x != NULL && x->content_md5 != NULL) {
 		hdr[nh].name = "content-md5";
 		hdr[nh].value = x->content_md5;
+		nh++;
+	}
+	/* Conditions are signed like the rest: a proxy cannot drop them. */
+	if (x != NULL && x->if_match != NULL) {
+		hdr[nh].name = "if-match";
+		hdr[nh].value = x->if_match;
+		nh++;
+	} else if (x != NULL && x->if_none_match) {
+		hdr[nh].name = "if-none-match";
+		hdr[nh].value = "*";
 		nh++;
 	}
 	memset(&rq, 0, sizeof(rq));
@@ -479,6 +492,80 @@ s3_put(struct s3 *s3, const char *key, const void *body, size_t len,
 	if (status != 200)
 		return s3_unwanted(s3, "PUT", key, status);
 	return ERR_OK;
+}
+
+enum err
+s3_put_if(struct s3 *s3, const char *key, const void *body, size_t len,
+    const char *content_type, const char *if_match, char *etag,
+    size_t etag_cap)
+{
+	struct s3meta meta;
+	struct s3_extra x;
+	char code[64];
+	long status = 0;
+	enum err rc;
+
+	if (etag_cap > 0)
+		etag[0] = '\0';
+	memset(&x, 0, sizeof(x));
+	x.if_match = if_match;
+	x.if_none_match = if_match == NULL;
+	x.meta = &meta;
+	rc = s3_request_x(s3, "PUT", key, body, len, content_type, &x, &status,
+	    NULL);
+	if (rc != ERR_OK)
+		return rc;
+	s3_error_code(s3, code, sizeof(code));
+	/* Refused by its condition (409: two conditional writes raced):
+	 * nothing was written.  The caller reads the object and decides. */
+	if (status == 412 || (status == 409 &&
+	    strcmp(code, "ConditionalRequestConflict") == 0)) {
+		log_info("s3 PUT %s: %s %s did not hold (%ld %s)", key,
+		    if_match != NULL ? "If-Match" : "If-None-Match",
+		    if_match != NULL ? if_match : "*", status, code);
+		return ERR_CONFLICT;
+	}
+	if (status != 200)
+		return s3_unwanted(s3, "PUT", key, status);
+	if (etag_cap > 0)
+		snprintf(etag, etag_cap, "%s", meta.etag);
+	return ERR_OK;
+}
+
+enum err
+s3_get(struct s3 *s3, const char *key, size_t max, struct httpbody *body,
+    struct s3meta *meta)
+{
+	struct s3_extra x;
+	long status = 0;
+	enum err rc;
+
+	memset(body, 0, sizeof(*body));
+	body->max = max;
+	memset(&x, 0, sizeof(x));
+	x.sink = body;
+	x.meta = meta;
+	rc = s3_request_x(s3, "GET", key, NULL, 0, NULL, &x, &status, NULL);
+	if (rc != ERR_OK)
+		goto out;
+	if (status == 404) {
+		rc = ERR_NOT_FOUND;
+		goto out;
+	}
+	if (status != 200) {
+		snprintf(s3->errbody, sizeof(s3->errbody), "%s",
+		    body->data != NULL ? body->data : "");
+		rc = s3_unwanted(s3, "GET", key, status);
+		goto out;
+	}
+	if (body->too_large || body->nomem) {
+		log_error("s3 GET %s: answer over %zu bytes", key, max);
+		rc = body->nomem ? ERR_NOMEM : ERR_UPSTREAM;
+	}
+out:
+	if (rc != ERR_OK)
+		httpbody_free(body);
+	return rc;
 }
 
 enum err

@@ -47,6 +47,14 @@ printf 'workers = 999\n' >"$RUN_DIR/range.conf"
 out=$("$API" -n -f "$RUN_DIR/range.conf" 2>&1) && rc=0 || rc=$?
 check "an out-of-range value fails naming file:line" \
 	'[ $rc != 0 ] && printf "%s" "$out" | grep -q "range.conf:1"'
+printf 'manifest_fence = maybe\n' >"$RUN_DIR/fence.conf"
+out=$("$API" -n -f "$RUN_DIR/fence.conf" 2>&1) && rc=0 || rc=$?
+check "manifest_fence takes on or off only, naming file:line" \
+	'[ $rc != 0 ] && printf "%s" "$out" | grep -q "fence.conf:1"'
+{ cat "$RUN_DIR/good.conf"; echo "manifest_fence = off"; } >"$RUN_DIR/nofence.conf"
+out=$(env -u AWS_SECRET_ACCESS_KEY "$API" -n -f "$RUN_DIR/nofence.conf" 2>&1) &&
+	rc=0 || rc=$?
+check "--check-config accepts manifest_fence = off" '[ $rc = 0 ]'
 printf 's3_secret_access_key = inline\n' >"$RUN_DIR/inline.conf"
 out=$("$API" -n -f "$RUN_DIR/inline.conf" 2>&1) && rc=0 || rc=$?
 check "a secret written in the file itself is refused" '[ $rc != 0 ]'

@@ -51,17 +51,38 @@ async function call(method, p, opts = {}) {
   return { status: res.status, headers: res.headers, json, text };
 }
 
-// A GET of an object straight from s3rver, signed by curl's own SigV4 with
-// the stack's key pair (given to curl in a config on stdin, not argv).
-function s3Get(key) {
+// A request for an object straight to s3rver (GET, HEAD, DELETE, or PUT
+// of body), signed by curl's own SigV4 with the stack's key pair (given to
+// curl in a config on stdin, not argv).  Returns { status, body, etag }.
+function s3Request(method, key, body) {
   const url = `${env.S3_ENDPOINT}/${env.S3_BUCKET}/${key}`;
-  const r = spawnSync('curl', ['-s', '-K', '-', '-w', '\n%{http_code}',
+  const args = ['-s', '-K', '-', '-w', '\n%{http_code}\n%header{etag}',
     '--aws-sigv4', `aws:amz:${env.AWS_REGION}:s3`,
-    '-H', 'x-amz-content-sha256: UNSIGNED-PAYLOAD', url],
-  { encoding: 'utf8',
+    '-H', 'x-amz-content-sha256: UNSIGNED-PAYLOAD'];
+  let file = null;
+  if (method === 'HEAD') {
+    args.push('-I');
+  } else if (method === 'PUT') {
+    file = path.join(env.RUN_DIR, `s3put-${process.pid}`);
+    fs.writeFileSync(file, body);
+    args.push('-T', file, '-H', 'content-type: application/json');
+  } else if (method !== 'GET') {
+    args.push('-X', method);
+  }
+  args.push(url);
+  const r = spawnSync('curl', args, { encoding: 'utf8',
     input: `user = "${env.AWS_ACCESS_KEY_ID}:${env.AWS_SECRET_ACCESS_KEY}"\n` });
-  const i = r.stdout.lastIndexOf('\n');
-  return { status: Number(r.stdout.slice(i + 1)), body: r.stdout.slice(0, i) };
+  if (file) fs.rmSync(file, { force: true });
+  const j = r.stdout.lastIndexOf('\n');
+  const i = r.stdout.lastIndexOf('\n', j - 1);
+  return { status: Number(r.stdout.slice(i + 1, j)), body: r.stdout.slice(0, i),
+    etag: r.stdout.slice(j + 1) };
+}
+
+// A GET of an object straight from s3rver (s3Request()): { status, body }.
+function s3Get(key) {
+  const r = s3Request('GET', key);
+  return { status: r.status, body: r.body };
 }
 
 // Start s3rver again on the stack's port and data (after a test stopped
@@ -103,4 +124,4 @@ function journalIsPg() {
   return /^postgres(ql)?:/.test(env.JOURNAL || '');
 }
 
-module.exports = { call, s3Get, startS3, journalSql, journalIsPg };
+module.exports = { call, s3Get, s3Request, startS3, journalSql, journalIsPg };

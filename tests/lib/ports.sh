@@ -49,6 +49,7 @@ eventbridge            18300   10
 deliver-events         18310   10
 awscred                18320   10
 outbox-soak            18453    3
+manifest-fence         18520    9
 asr-recognizer         18600    6
 bench-recognizer       18630    2
 web-browser            18640   15

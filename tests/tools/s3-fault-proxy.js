@@ -10,7 +10,33 @@
 //   down      drop every connection without an answer (S3 unreachable)
 //   manifest  answer 503 SlowDown to PUTs of .../manifest.json, forward
 //             the rest: chunk HEADs work, manifest writes fail
-// GET /_proxy/stats answers {mode, forwarded, refused}.
+//
+// Conditional writes.  s3rver ignores If-Match and If-None-Match on PUT;
+// S3 (since 2024), R2, Ceph RGW and MinIO honour them, and the manifest
+// fence relies on it.  So the proxy enforces them as S3 does: a PUT that
+// carries either takes a lock on its key, the object is HEADed upstream
+// (s3rver takes unsigned requests), and when the condition does not hold
+// the answer is 412 PreconditionFailed with S3's XML error, nothing
+// forwarded; otherwise the PUT is forwarded as it came (its headers are
+// signed) and the lock is released once s3rver has answered it.  Two
+// conditional PUTs of one key are thus applied one after the other, each
+// checked against what the other left.
+//
+// Held writes.  POST /_proxy/hold {"suffix": "/manifest.json", "count": 1}
+// holds the next `count` PUTs whose path ends with suffix: their bodies
+// are read and they wait, whatever their client does meanwhile (it may
+// time out and go: the write is still in flight, as in a slow network),
+// until POST /_proxy/release, which applies them as above (conditions
+// checked then, against the object as it is then).
+//
+// Lost answers.  POST /_proxy/lose {"suffix": "/manifest.json", "count": 1}:
+// the next `count` PUTs whose path ends with suffix are applied (conditions
+// checked as above) but their answer is dropped: the client's connection
+// is closed instead, as when a network fails after S3 took a write.
+//
+// GET /_proxy/stats answers {mode, holding, forwarded, refused,
+// manifestPuts: {ifMatch, ifNoneMatch, plain}, preconditionFailed, held,
+// released, heldAnswers: [status of each released write, in order], lost}.
 //
 // Environment: PROXY_PORT (listen), S3_PORT (s3rver).  It prints
 // "s3-fault-proxy listening on 127.0.0.1:PORT" once ready.
@@ -21,25 +47,139 @@ const http = require('http');
 const listenPort = Number(process.env.PROXY_PORT || 0);
 const s3Port = Number(process.env.S3_PORT);
 let mode = 'pass';
-const stats = { forwarded: 0, refused: 0 };
+const stats = { forwarded: 0, refused: 0,
+  manifestPuts: { ifMatch: 0, ifNoneMatch: 0, plain: 0 },
+  preconditionFailed: 0, held: 0, released: 0, heldAnswers: [], lost: 0 };
+let hold = { suffix: '', count: 0 };
+let lose = { suffix: '', count: 0 };
+let heldWrites = [];
+
+function readBody(req) {
+  return new Promise((resolve) => {
+    const parts = [];
+    req.on('data', (d) => parts.push(d));
+    req.on('end', () => resolve(Buffer.concat(parts)));
+    req.on('error', () => resolve(Buffer.concat(parts)));
+  });
+}
 
 function control(req, res) {
-  let body = '';
-  req.on('data', (d) => { body += d; });
-  req.on('end', () => {
-    if (req.method === 'POST' && req.url === '/_proxy/mode') {
-      try {
+  readBody(req).then((buf) => {
+    const body = buf.toString();
+    try {
+      if (req.method === 'POST' && req.url === '/_proxy/mode') {
         const m = JSON.parse(body).mode;
         if (!['pass', 'down', 'manifest'].includes(m)) throw new Error('bad mode');
         mode = m;
-      } catch (e) {
-        res.writeHead(400);
-        res.end(String(e));
-        return;
+      } else if (req.method === 'POST' && req.url === '/_proxy/hold') {
+        const h = JSON.parse(body);
+        if (typeof h.suffix !== 'string' || !(h.count >= 0)) throw new Error('bad hold');
+        hold = { suffix: h.suffix, count: h.count };
+      } else if (req.method === 'POST' && req.url === '/_proxy/lose') {
+        const l = JSON.parse(body);
+        if (typeof l.suffix !== 'string' || !(l.count >= 0)) throw new Error('bad lose');
+        lose = { suffix: l.suffix, count: l.count };
+      } else if (req.method === 'POST' && req.url === '/_proxy/release') {
+        const w = heldWrites;
+        heldWrites = [];
+        hold.count = 0;
+        for (const run of w) run();
       }
+    } catch (e) {
+      res.writeHead(400);
+      res.end(String(e));
+      return;
     }
     res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify(Object.assign({ mode }, stats)));
+    res.end(JSON.stringify(Object.assign({ mode, holding: heldWrites.length }, stats)));
+  });
+}
+
+// One lock per object key: fn runs once every earlier holder is done.
+const locks = new Map();
+async function locked(key, fn) {
+  const prev = locks.get(key) || Promise.resolve();
+  let release;
+  const mine = new Promise((r) => { release = r; });
+  const tail = prev.then(() => mine);
+  locks.set(key, tail);
+  await prev;
+  try {
+    return await fn();
+  } finally {
+    release();
+    if (locks.get(key) === tail) locks.delete(key);
+  }
+}
+
+// HEAD the object upstream, unsigned: {status, etag}.
+function headUpstream(req) {
+  return new Promise((resolve) => {
+    const h = http.request({ host: '127.0.0.1', port: s3Port, method: 'HEAD',
+      path: req.url.split('?')[0], headers: { host: req.headers.host } }, (r) => {
+      r.resume();
+      r.on('end', () => resolve({ status: r.statusCode, etag: r.headers.etag || '' }));
+    });
+    h.on('error', () => resolve({ status: 0, etag: '' }));
+    h.end();
+  });
+}
+
+// Does the PUT's condition hold for what HEAD found?  As S3: If-None-Match
+// (only * is allowed on PUT) holds when there is no object; If-Match holds
+// when there is one and its ETag is listed (or the list is *).
+function conditionHolds(req, head) {
+  const exists = head.status === 200;
+  const inm = req.headers['if-none-match'];
+  if (inm !== undefined) {
+    if (inm.trim() === '*') return !exists;
+    return !exists || !inm.split(',').map((s) => s.trim()).includes(head.etag);
+  }
+  const im = req.headers['if-match'];
+  if (!exists) return false;
+  return im.trim() === '*' || im.split(',').map((s) => s.trim()).includes(head.etag);
+}
+
+// Forward req (its body already read into buf) and pipe the answer back
+// (or, when lost, close the client's connection instead); resolves with
+// the status once the answer is complete.
+function forward(req, res, buf, lost) {
+  return new Promise((resolve) => {
+    stats.forwarded++;
+    const up = http.request({ host: '127.0.0.1', port: s3Port, method: req.method,
+      path: req.url, headers: req.headers }, (ur) => {
+      if (lost) {
+        ur.resume();
+        ur.on('end', () => { stats.lost++; req.socket.destroy(); resolve(ur.statusCode); });
+        return;
+      }
+      res.writeHead(ur.statusCode, ur.headers);
+      ur.pipe(res);
+      ur.on('end', () => resolve(ur.statusCode));
+      ur.on('error', () => resolve(0));
+    });
+    up.on('error', () => { req.socket.destroy(); resolve(0); });
+    up.end(buf);
+  });
+}
+
+function preconditionFailed(req, res) {
+  stats.preconditionFailed++;
+  const which = req.headers['if-none-match'] !== undefined ? 'If-None-Match' : 'If-Match';
+  res.writeHead(412, { 'Content-Type': 'application/xml' });
+  res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>PreconditionFailed</Code>' +
+    '<Message>At least one of the pre-conditions you specified did not hold</Message>' +
+    `<Condition>${which}</Condition><RequestId>s3-fault-proxy</RequestId></Error>`);
+  return 412;
+}
+
+// A PUT with its body in buf: check its condition under the key's lock.
+function conditionalPut(req, res, buf, lost) {
+  const key = req.url.split('?')[0];
+  return locked(key, async () => {
+    const head = await headUpstream(req);
+    if (!conditionHolds(req, head)) return preconditionFailed(req, res);
+    return forward(req, res, buf, lost);
   });
 }
 
@@ -53,8 +193,9 @@ const server = http.createServer((req, res) => {
     req.socket.destroy();
     return;
   }
-  if (mode === 'manifest' && req.method === 'PUT' &&
-      req.url.split('?')[0].endsWith('/manifest.json')) {
+  const path = req.url.split('?')[0];
+  const isManifest = req.method === 'PUT' && path.endsWith('/manifest.json');
+  if (mode === 'manifest' && isManifest) {
     stats.refused++;
     req.resume();
     req.on('end', () => {
@@ -64,14 +205,45 @@ const server = http.createServer((req, res) => {
     });
     return;
   }
-  stats.forwarded++;
-  const up = http.request({ host: '127.0.0.1', port: s3Port, method: req.method,
-    path: req.url, headers: req.headers }, (ur) => {
-    res.writeHead(ur.statusCode, ur.headers);
-    ur.pipe(res);
+  const conditional = req.method === 'PUT' &&
+    (req.headers['if-match'] !== undefined || req.headers['if-none-match'] !== undefined);
+  if (isManifest) {
+    if (req.headers['if-match'] !== undefined) stats.manifestPuts.ifMatch++;
+    else if (req.headers['if-none-match'] !== undefined) stats.manifestPuts.ifNoneMatch++;
+    else stats.manifestPuts.plain++;
+  }
+  const held = req.method === 'PUT' && hold.count > 0 && hold.suffix !== '' &&
+    path.endsWith(hold.suffix);
+  const lost = !held && req.method === 'PUT' && lose.count > 0 && lose.suffix !== '' &&
+    path.endsWith(lose.suffix);
+  if (lost) lose.count--;
+  if (!conditional && !held && !lost) {
+    stats.forwarded++;
+    const up = http.request({ host: '127.0.0.1', port: s3Port, method: req.method,
+      path: req.url, headers: req.headers }, (ur) => {
+      res.writeHead(ur.statusCode, ur.headers);
+      ur.pipe(res);
+    });
+    up.on('error', () => req.socket.destroy());
+    req.pipe(up);
+    return;
+  }
+  if (held) {
+    hold.count--;
+    stats.held++;
+  }
+  readBody(req).then((buf) => {
+    const apply = () => (conditional ? conditionalPut(req, res, buf, lost) :
+      forward(req, res, buf, lost));
+    if (!held) {
+      apply();
+      return;
+    }
+    heldWrites.push(() => {
+      stats.released++;
+      apply().then((status) => stats.heldAnswers.push(status));
+    });
   });
-  up.on('error', () => req.socket.destroy());
-  req.pipe(up);
 });
 server.keepAliveTimeout = 5000;
 server.listen(listenPort, '127.0.0.1', () => {
