@@ -525,6 +525,11 @@ s3_put_if(struct s3 *s3, const char *key, const void *body, size_t len,
 		    if_match != NULL ? if_match : "*", status, code);
 		return ERR_CONFLICT;
 	}
+	/* A store that does not take the conditions says so with 501 (or
+	 * 400 NotImplemented): name the switch that turns them off. */
+	if (status == 501 || strcmp(code, "NotImplemented") == 0)
+		log_error("s3 PUT %s: the store refuses conditional writes; "
+		    "set manifest_fence = off for it", key);
 	if (status != 200)
 		return s3_unwanted(s3, "PUT", key, status);
 	if (etag_cap > 0)
