@@ -34,8 +34,9 @@ static const struct copy_table copy_tables[] = {
 	    " user_agent, created_ms, updated_ms, chunk_count, total_bytes,"
 	    " t_min_ms, t_max_ms, finalized, duration_ms, final_event_id,"
 	    " revision, synced_revision, deleting_ms, presign_count,"
-	    " finalized_ms, final_chunk_count, final_total_bytes",
-	    "tttiitiiiiiiiitiiiiiii", "id" },
+	    " finalized_ms, final_chunk_count, final_total_bytes,"
+	    " manifest_etag, manifest_etag_revision",
+	    "tttiitiiiiiiiitiiiiiiiti", "id" },
 	{ "chunks", "session_id, seq, key, t_start_ms, t_end_ms, bytes, md5,"
 	    " sha256, uploaded_ms, verified, event_id, ack_chunk_count,"
 	    " ack_total_bytes, ack_duration_ms, ack_revision",

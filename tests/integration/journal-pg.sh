@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # journal-pg.sh: the journal's suites (tests/unit/unit journal
-# journal_recordings) against a real PostgreSQL: a private cluster of
+# journal_recordings journal_fence) against a real PostgreSQL: a private cluster of
 # tests/lib/pg.sh, a fresh database per test (tests/unit/jfix.c with
 # JFIX_PG), the same assertions as on SQLite.  The tests that are SQLite's
 # own (its file, pragmas, migrations) are named as left out, not counted.
@@ -25,7 +25,8 @@ export JFIX_PG="host=$PG_SOCKDIR port=$PG_PORT user=$PG_ROLE dbname=$PG_DB"
 export PGPASSFILE
 log=$RUN_DIR/unit.log
 rc=0
-"$BUILDDIR/tests/unit/unit" journal journal_recordings >"$log" 2>&1 || rc=$?
+"$BUILDDIR/tests/unit/unit" journal journal_recordings journal_fence \
+	>"$log" 2>&1 || rc=$?
 # CUnit's summary: "tests TOTAL RAN PASSED FAILED INACTIVE".
 ran=$(awk '$1 == "tests" { print $3 }' "$log")
 failed=$(awk '$1 == "tests" { print $5 }' "$log")
@@ -60,6 +61,7 @@ INSERT INTO sessions (id, owner, codec, sample_rate, chunk_seconds,
  created_ms, updated_ms, chunk_count, total_bytes, t_min_ms, t_max_ms,
  revision) VALUES ('session-1', 'alice', 'webm/opus', 48000, 5, 1000, 2000,
  1, 4000, 0, 5000, 1);
+UPDATE sessions SET manifest_etag = '\"e1\"', manifest_etag_revision = 1;
 INSERT INTO chunks (session_id, seq, key, t_start_ms, t_end_ms, bytes,
  uploaded_ms) VALUES ('session-1', 1, 'users/alice/k1', 0, 5000, 4000, 2000);
 INSERT INTO outbox (kind, session_id, next_attempt_ms, created_ms)
@@ -74,10 +76,11 @@ else
 	not_ok "--migrate-journal" "$out"
 fi
 got=$(psql -X -At "$DSN" -c "SELECT s.revision || ' ' || c.bytes || ' ' ||
-    (SELECT count(*) FROM outbox) FROM sessions s JOIN chunks c ON
+    (SELECT count(*) FROM outbox) || ' ' || s.manifest_etag || ' ' ||
+    s.manifest_etag_revision FROM sessions s JOIN chunks c ON
     c.session_id = s.id" 2>&1)
-if [ "$got" = "1 4000 1" ]; then
-	ok "the copy holds the rows (revision, chunk, outbox)"
+if [ "$got" = '1 4000 1 "e1" 1' ]; then
+	ok "the copy holds the rows (revision, chunk, outbox, manifest ETag)"
 else
 	not_ok "rows in the copy" "$got"
 fi

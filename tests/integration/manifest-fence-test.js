@@ -1,7 +1,7 @@
 // manifest-fence-test.js: the fenced manifest write, driven against the
 // stack tests/integration/manifest-fence.sh starts (devstack's environment
 // plus PROXY_URL, the s3-fault-proxy.js in front of s3rver, API_PID and
-// API_CONF).  One session goes through every scenario; after each the
+// API_CONF), on SQLite or, with JOURNAL_BACKEND=postgresql, PostgreSQL.  One session goes through every scenario; after each the
 // manifest in S3 must be the journal's newest revision, the journal's
 // synced revision that one and its kept ETag the one S3 answers.  A poller
 // reads manifest.json (unsigned, straight from s3rver) every 50 ms while
@@ -36,18 +36,21 @@ const proxy = {
   release: () => control('/_proxy/release', {}),
 };
 
-function sqlite(sql) {
-  const r = spawnSync('sqlite3', ['-cmd', '.timeout 5000', env.JOURNAL, sql],
-    { encoding: 'utf8' });
+// One value read from the journal: sqlite3, or psql when the stack runs
+// on PostgreSQL (JOURNAL_BACKEND=postgresql; devstack's PGPASSFILE).
+function journalQuery(sql) {
+  const r = env.JOURNAL.startsWith('postgresql') ?
+    spawnSync('psql', ['-X', '-At', env.JOURNAL, '-c', sql], { encoding: 'utf8' }) :
+    spawnSync('sqlite3', ['-cmd', '.timeout 5000', env.JOURNAL, sql], { encoding: 'utf8' });
   return r.stdout.trim();
 }
 function journalRow(sid) {
-  const [rev, synced, etag] = sqlite('select revision || \'|\' || synced_revision || ' +
-    `'|' || ifnull(manifest_etag, '') from sessions where id = '${sid}'`).split('|');
+  const [rev, synced, etag] = journalQuery('select revision || \'|\' || synced_revision || ' +
+    `'|' || coalesce(manifest_etag, '') from sessions where id = '${sid}'`).split('|');
   return { revision: Number(rev), synced: Number(synced), etag };
 }
 function outboxPending(sid) {
-  return Number(sqlite(`select count(*) from outbox where session_id = '${sid}'`));
+  return Number(journalQuery(`select count(*) from outbox where session_id = '${sid}'`));
 }
 
 // The manifest in S3, read signed: { status, m (parsed or null), etag }.

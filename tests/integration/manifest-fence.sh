@@ -12,6 +12,8 @@
 # answer was lost is found in S3 and recorded; with manifest_fence = off
 # no condition is sent, and the held write then does put S3 back (what
 # the fence is for).
+# make check runs it on SQLite; JOURNAL_BACKEND=postgresql runs the same on
+# a private PostgreSQL (tests/lib/pg.sh, through devstack.sh).
 # Ports: FENCE_TEST_PORT (then the next two), else three of this test's
 # block in tests/lib/ports.sh.
 . "$(dirname "$0")/../lib/api-lib.sh"
