@@ -125,8 +125,10 @@ deliver_manifest_held(struct app *app, const struct journal_outbox_item *item,
 	if (rc == ERR_OK)
 		held.revision = manifest_fence_synced(s3_rev, item->revision,
 		    s.revision);
-	else if (rc != ERR_NOT_FOUND)	/* deleting: nothing more to sync */
+	else if (rc != ERR_NOT_FOUND) {	/* deleting: nothing more to sync */
+		deliver_manifest_failed(app, item, "journal unavailable", 0);
 		return rc;
+	}
 	return journal_outbox_done(app->journal, &held,
 	    journal_clock_ms(app->journal));
 }
