@@ -8,7 +8,6 @@
 // the fence is on and checks the revision never goes down.
 'use strict';
 
-const { spawnSync } = require('child_process');
 const fs = require('fs');
 
 const { ok, note, sleep, mint, main } = require('../lib/tap');
@@ -36,21 +35,13 @@ const proxy = {
   release: () => control('/_proxy/release', {}),
 };
 
-// One value read from the journal: sqlite3, or psql when the stack runs
-// on PostgreSQL (JOURNAL_BACKEND=postgresql; devstack's PGPASSFILE).
-function journalQuery(sql) {
-  const r = env.JOURNAL.startsWith('postgresql') ?
-    spawnSync('psql', ['-X', '-At', env.JOURNAL, '-c', sql], { encoding: 'utf8' }) :
-    spawnSync('sqlite3', ['-cmd', '.timeout 5000', env.JOURNAL, sql], { encoding: 'utf8' });
-  return r.stdout.trim();
-}
 function journalRow(sid) {
-  const [rev, synced, etag] = journalQuery('select revision || \'|\' || synced_revision || ' +
+  const [rev, synced, etag] = api.journalSql('select revision || \'|\' || synced_revision || ' +
     `'|' || coalesce(manifest_etag, '') from sessions where id = '${sid}'`).split('|');
   return { revision: Number(rev), synced: Number(synced), etag };
 }
 function outboxPending(sid) {
-  return Number(journalQuery(`select count(*) from outbox where session_id = '${sid}'`));
+  return Number(api.journalSql(`select count(*) from outbox where session_id = '${sid}'`));
 }
 
 // The manifest in S3, read signed: { status, m (parsed or null), etag }.
