@@ -13,7 +13,7 @@ DEBIAN_PACKAGES="build-essential autoconf automake libtool pkg-config
  libapache2-mod-fcgid spawn-fcgi wrk curl openssl nodejs npm jq libev-dev
  libwebsockets-evlib-ev libpocketsphinx-dev pocketsphinx-en-us espeak-ng sox
  chromium ffmpeg clang libclang-rt-14-dev iproute2 util-linux postgresql
- libpq-dev haproxy"
+ libpq-dev haproxy pgbouncer"
 
 install_deps() {
 	missing=""

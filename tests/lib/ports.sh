@@ -54,6 +54,9 @@ asr-recognizer         18600    6
 bench-recognizer       18630    2
 web-browser            18640   15
 multihost              18660   12
+bench-journal          18700   36
+journal-pgbouncer      18736    6
+journal-pg-faults      18742    6
 EOF
 )"
 	if [ -z "$2" ]; then
