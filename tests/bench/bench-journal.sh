@@ -68,19 +68,13 @@ trap 'exit 1' INT TERM
 # up NAME BACKEND HOSTS WORKERS PORT: one stack; its API on PORT, its
 # s3rver on PORT+1, its hosts 2..N on PORT+2..PORT+N.
 up() {
-	local try
 	mkdir -p "$BENCH_DIR/$1"
-	# A second try: devstack's libpq check (ldd | grep -q under pipefail)
-	# fails now and then when grep leaves before ldd has written.
-	for try in 1 2; do
-		RUN_DIR=$BENCH_DIR/$1 JOURNAL_BACKEND=$2 DEVSTACK_HOSTS=$3 \
-		    WORKERS=$4 API_PORT=$5 S3_PORT=$(($5 + 1)) DEVSTACK_BRIDGE=0 \
-		    "$DEVSTACK" up >"$BENCH_DIR/$1.up.log" 2>&1 && break
-		[ "$try" = 1 ] && grep -q 'does not link libpq' "$BENCH_DIR/$1.up.log" &&
-		    continue
+	RUN_DIR=$BENCH_DIR/$1 JOURNAL_BACKEND=$2 DEVSTACK_HOSTS=$3 WORKERS=$4 \
+	    API_PORT=$5 S3_PORT=$(($5 + 1)) DEVSTACK_BRIDGE=0 \
+	    "$DEVSTACK" up >"$BENCH_DIR/$1.up.log" 2>&1 || {
 		cat "$BENCH_DIR/$1.up.log" >&2
 		exit 1
-	done
+	}
 	# What the driver needs of the stack (its own token key and issuer).
 	RUN_DIR=$BENCH_DIR/$1 API_PORT=$5 S3_PORT=$(($5 + 1)) "$DEVSTACK" env |
 	    grep -E '^(API_URL_[0-9]+|JWT_[A-Z_]+)=' >"$BENCH_DIR/$1.env"
