@@ -20,7 +20,8 @@
 # every host complete HOT_COMPLETES chunks of one session, each retried at
 # once on another host (bench-journal.js hot checks every answer).
 # Prints each round, then the best round (highest completes/s; its p50 and
-# p99) and the spread of each figure, and the goals:
+# p99), each figure's value in every round and their medians, and the
+# goals (on the best rounds and on the medians):
 #   p50(pg1) <= 1.5 x p50(sqlite), p99(pg1) <= 2 x p99(sqlite), both for
 #     the best rounds and for the lowest p50 and p99 of any round
 #   completes/s(pg2) >= 70% of completes/s(sqlite) (best rounds)
@@ -136,5 +137,19 @@ END {
   printf "completes/s pg2/sqlite = %.0f%% (goal >= 70%%)\n", 100 * best["pg2"] / best["sqlite"]
   printf "hot session: every answer correct in %d of %d rounds\n", n["hot"] - badhot, n["hot"]
 }' "$BENCH_DIR/results"
+# The medians of the rounds: on a shared machine one lucky round can make
+# the best-of; the median is the steadier figure.
+median() {
+	awk -v k="$1" -v c="$2" '$2 == k { print $c }' "$BENCH_DIR/results" |
+	    sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2];
+	    else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+for s in $STACKS; do
+	eval "MR_$s=$(median "$s" 3) M50_$s=$(median "$s" 4) M99_$s=$(median "$s" 5)"
+	eval "echo \"median of the rounds: $s \$MR_$s completes/s, p50 \$M50_$s ms, p99 \$M99_$s ms\""
+done
+awk -v a="$M50_pg1" -v b="$M50_sqlite" -v c="$M99_pg1" -v d="$M99_sqlite" \
+    -v e="$MR_pg2" -v f="$MR_sqlite" 'BEGIN {
+	printf "medians: p50 pg1/sqlite = %.2f (goal <= 1.5), p99 pg1/sqlite = %.2f (goal <= 2), completes/s pg2/sqlite = %.0f%% (goal >= 70%%)\n", a / b, c / d, 100 * e / f }'
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 exit $rc
