@@ -933,7 +933,12 @@ async function testForgedKids() {
   ok(forged.answers.length > 0 &&
     forged.answers.every((a) => a.status === 401 || a.status === 503),
     'forged tokens are refused (401, or 503 while a refetch is due)', forged.statuses);
-  ok(forged.slowest < 1000, `no forged token waits on the key server (slowest ${forged.slowest} ms)`);
+  // One that waited on the key server took its 3 s at least; one that did
+  // not is as quick as the control's refusals (a loaded machine slows both).
+  const slowLimit = Math.min(2900, Math.max(1000, 2 * control.slowest));
+  ok(forged.slowest < slowLimit, `no forged token waits on the key server (slowest ` +
+    `${forged.slowest} ms, under ${slowLimit} ms: twice the control's slowest, below the key ` +
+    'server\'s 3 s)');
   ok(asked >= 1 && asked <= Math.ceil(secs / 10) + 1,
     `the key server was asked ${asked} time(s) in ${secs.toFixed(1)} s: a refetch ran, ` +
     'once per 10 s per host at most');
