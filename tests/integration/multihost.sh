@@ -37,6 +37,13 @@ trap cleanup EXIT INT TERM
 lb_stop() {
 	[ -n "$lb_pid" ] || return 0
 	kill "$lb_pid" 2>/dev/null || :
+	# apache2 -X has been seen to sit on a pending SIGTERM (blocked in a
+	# futex); 5 s, then SIGKILL, so a stuck balancer never hangs the test.
+	for _ in $(seq 50); do
+		kill -0 "$lb_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$lb_pid" 2>/dev/null || :
 	while kill -0 "$lb_pid" 2>/dev/null; do sleep 0.1; done
 	lb_pid=
 }
