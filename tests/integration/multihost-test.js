@@ -2,14 +2,22 @@
 // (tests/integration/multihost.sh starts them with DEVSTACK_HOSTS=2).
 //
 //   node tests/integration/multihost-test.js baseline   SQLite: hosts share nothing
+//   node tests/integration/multihost-test.js shared     PostgreSQL: one journal, both hosts
+//   node tests/integration/multihost-test.js poll       (a child of `shared`: reads
+//        manifests from S3 until told to stop, noting any revision that went down)
 //
 // The stack is described by the environment tests/tools/devstack.sh env
 // prints (API_URL_1, API_URL_2, S3_ENDPOINT, JOURNAL, JWT_*, RUN_DIR, ...)
 // plus JWTMINT.
 'use strict';
 
-const { ok, note, mint, main } = require('../lib/tap');
+const { spawn, spawnSync } = require('child_process');
+const fs = require('fs');
+const path = require('path');
+
+const { ok, note, sleep, mint, main } = require('../lib/tap');
 const api = require('../lib/api');
+const { s3Get } = api;
 
 const env = process.env;
 const HOSTS = [env.API_URL_1, env.API_URL_2];
@@ -75,4 +83,191 @@ async function testBaseline() {
   note(`journals: A ${env.JOURNAL}, B its own`);
 }
 
-main({ baseline: testBaseline });
+// ------------------------------------------------------------------ shared
+
+// One query on the journal the stack describes (JOURNAL: a libpq URI, the
+// password from PGPASSFILE; or a SQLite file); the rows as text.
+function journal(sql) {
+  const r = /^postgres(ql)?:/.test(env.JOURNAL) ?
+    spawnSync('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', env.JOURNAL, '-c', sql],
+      { encoding: 'utf8' }) :
+    spawnSync('sqlite3', [env.JOURNAL, sql], { encoding: 'utf8' });
+  if (r.status !== 0) {
+    throw new Error(`journal query failed: ${sql}: ${r.stderr}`);
+  }
+  return r.stdout.trim();
+}
+
+async function pmap(items, conc, fn) {
+  const out = new Array(items.length);
+  let next = 0;
+  async function run() {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i], i);
+    }
+  }
+  await Promise.all(Array.from({ length: conc }, run));
+  return out;
+}
+
+function manifestKey(sub, sid) {
+  return `users/${sub}/audio/sessions/${sid}/manifest.json`;
+}
+
+function s3Manifest(key) {
+  const r = s3Get(key);
+  if (r.status !== 200) return null;
+  try {
+    return JSON.parse(r.body);
+  } catch (e) {
+    return null;
+  }
+}
+
+// The poller (part `poll`): reads each manifest of POLL_KEYS (one per
+// line in that file) in turn until POLL_STOP exists, and writes to
+// POLL_OUT how many reads it made and every time a revision went down.
+async function testPoll() {
+  const keys = fs.readFileSync(env.POLL_KEYS, 'utf8').split('\n').filter(Boolean);
+  const last = {};
+  const downs = [];
+  let reads = 0;
+  while (!fs.existsSync(env.POLL_STOP)) {
+    for (const k of keys) {
+      const m = s3Manifest(k);
+      if (!m) continue;
+      reads++;
+      if (last[k] !== undefined && m.revision < last[k]) {
+        downs.push(`${k}: ${last[k]} -> ${m.revision}`);
+      }
+      last[k] = m.revision;
+    }
+    await sleep(50);
+  }
+  fs.writeFileSync(env.POLL_OUT, JSON.stringify({ reads, downs }));
+}
+
+// Complete body on host, then the same body on the other host: both
+// answers, which must be the same.
+async function completeTwice(host, token, sid, body) {
+  const first = await call(host, 'POST', `/sessions/${sid}/chunks/complete`, { token, body });
+  const again = await call(1 - host, 'POST', `/sessions/${sid}/chunks/complete`, { token, body });
+  return { first, again };
+}
+
+async function testShared() {
+  const sub = 'mh-' + process.pid;
+  const u = mint(sub);
+  let r;
+
+  // The baseline's opposite: what A created, B serves.
+  const sid0 = await newSession(0, u);
+  const b0 = await uploadChunk(0, u, sid0, 1, 100);
+  r = await call(1, 'POST', `/sessions/${sid0}/chunks/complete`, { token: u, body: b0 });
+  ok(r.status === 200 && r.json.chunkCount === 1,
+    'shared journal: a chunk of a session created on A completes on B', r.status + ' ' + r.text);
+
+  // 20 sessions, 5 chunks each, created on alternating hosts; the
+  // uploads of all of them and the hot session's 200 first.
+  const NS = Number(env.MH_SESSIONS || 20);
+  const NC = 5;
+  const NH = Number(env.MH_HOT || 200);
+  const sids = await pmap(Array.from({ length: NS }, (_, i) => i), 4,
+    (i) => newSession(i % 2, u));
+  const hot = await newSession(1, u);
+  const keysFile = path.join(env.RUN_DIR, 'poll-keys');
+  fs.writeFileSync(keysFile, [hot, ...sids.slice(0, 4)].map((s) => manifestKey(sub, s)).join('\n') + '\n');
+  const pollOut = path.join(env.RUN_DIR, 'poll-out.json');
+  const pollStop = path.join(env.RUN_DIR, 'poll-stop');
+  const poller = spawn('node', [__filename, 'poll'], { stdio: ['ignore', 'ignore', 'inherit'],
+    env: Object.assign({}, env, { POLL_KEYS: keysFile, POLL_OUT: pollOut, POLL_STOP: pollStop }) });
+  const pollerDone = new Promise((resolve) => poller.on('exit', resolve));
+
+  const t0 = Date.now();
+  const work = [];
+  sids.forEach((sid, i) => {
+    for (let seq = 1; seq <= NC; seq++) work.push({ sid, seq, host: (i + seq) % 2 });
+  });
+  for (let seq = 1; seq <= NH; seq++) work.push({ sid: hot, seq, host: seq % 2 });
+  const bodies = await pmap(work, 12, (w) => uploadChunk(w.host, u, w.sid, w.seq, 10 + (w.seq % 7)));
+  note(`${work.length} chunks presigned and PUT through both hosts in ${Date.now() - t0} ms`);
+
+  // Every complete at once (the 20 sessions' alternating between hosts,
+  // the hot session's split across both), each retried on the other host.
+  const t1 = Date.now();
+  const res = await pmap(work, 48, (w, i) => completeTwice(w.host, u, w.sid, bodies[i]));
+  const answered = res.filter((x) => x.first.status === 200);
+  ok(answered.length === work.length,
+    `${work.length} concurrent completes on both hosts (${NH} of one session) all answer 200 (${Date.now() - t1} ms)`,
+    res.filter((x) => x.first.status !== 200).slice(0, 3).map((x) => x.first.status + ' ' + x.first.text));
+  const differ = res.filter((x) => x.first.status !== 200 || x.again.status !== 200 ||
+    x.first.text !== x.again.text);
+  ok(differ.length === 0, 'every complete retried on the other host gets the identical answer',
+    differ.slice(0, 3).map((x) => [x.first.text, x.again.text]));
+  const hotCounts = res.filter((x, i) => work[i].sid === hot && x.first.json)
+    .map((x) => x.first.json.chunkCount);
+  ok(Math.max(...hotCounts) === NH && new Set(hotCounts).size === NH,
+    `the hot session's ${NH} completes saw ${NH} distinct chunk counts, the last all ${NH} (one writer at a time)`,
+    [Math.max(...hotCounts), new Set(hotCounts).size]);
+
+  // Finalize on A, then the same on B: the same answer.
+  const fin = { durationMs: NH * 5000, final: true };
+  const f1 = await call(0, 'POST', `/sessions/${hot}/finalize`, { token: u, body: fin });
+  const f2 = await call(1, 'POST', `/sessions/${hot}/finalize`, { token: u, body: fin });
+  ok(f1.status === 200 && f1.json.chunkCount === NH && f2.status === 200 && f1.text === f2.text,
+    'finalize on A, then on B: the same answer', [f1.status, f1.text, f2.status, f2.text]);
+  for (const sid of sids) {
+    await call(sids.indexOf(sid) % 2, 'POST', `/sessions/${sid}/finalize`,
+      { token: u, body: { durationMs: NC * 5000, final: true } });
+  }
+
+  // Afterwards: the outbox drains, every answered chunk is in the journal
+  // and its manifest, the manifest's revision is the journal's.
+  let left = '';
+  for (let i = 0; i < 600; i++) {
+    left = journal('SELECT count(*), coalesce(sum(dead), 0) FROM outbox');
+    if (left === '0|0') break;
+    await sleep(100);
+  }
+  ok(left === '0|0', 'the outbox drains to empty, 0 dead', left);
+  fs.writeFileSync(pollStop, '');
+  await pollerDone;
+  const all = [sid0, hot, ...sids];
+  const want = {};
+  work.forEach((w, i) => {
+    if (res[i].first.status === 200) (want[w.sid] = want[w.sid] || new Set()).add(w.seq);
+  });
+  (want[sid0] = new Set()).add(1);
+  const missingJ = [];
+  const missingM = [];
+  const revs = [];
+  for (const sid of all) {
+    const inJ = new Set(journal(`SELECT seq FROM chunks WHERE session_id = '${sid}'`)
+      .split('\n').filter(Boolean).map(Number));
+    const m = s3Manifest(manifestKey(sub, sid));
+    const inM = new Set(m ? m.chunks.map((c) => c.seq) : []);
+    for (const seq of want[sid]) {
+      if (!inJ.has(seq)) missingJ.push(`${sid}#${seq}`);
+      if (!inM.has(seq)) missingM.push(`${sid}#${seq}`);
+    }
+    const jr = Number(journal(`SELECT revision FROM sessions WHERE id = '${sid}'`));
+    if (!m || m.revision !== jr) revs.push(`${sid}: manifest ${m && m.revision}, journal ${jr}`);
+  }
+  ok(missingJ.length === 0, 'every chunk answered 200 is in the journal', missingJ.slice(0, 5));
+  ok(missingM.length === 0, 'every chunk answered 200 is in its S3 manifest', missingM.slice(0, 5));
+  ok(revs.length === 0, `manifest revision = journal revision for all ${all.length} sessions`, revs.slice(0, 5));
+
+  const logged = new Set(fs.readFileSync(env.EVENTS_LOG, 'utf8').split('\n').filter(Boolean)
+    .map((l) => JSON.parse(l).detail.eventId));
+  const ids = res.filter((x) => x.first.json && x.first.json.eventId).map((x) => x.first.json.eventId);
+  const lost = ids.filter((id) => !logged.has(id));
+  ok(ids.length === answered.length && lost.length === 0,
+    `every eventId answered (${ids.length}) is in the events log`, lost.slice(0, 5));
+  const poll = JSON.parse(fs.readFileSync(pollOut, 'utf8'));
+  ok(poll.reads > 10 && poll.downs.length === 0,
+    `a poller reading manifest.json throughout (${poll.reads} reads) never saw a revision go down`,
+    poll.downs.slice(0, 5));
+}
+
+main({ baseline: testBaseline, shared: testShared, poll: testPoll });
