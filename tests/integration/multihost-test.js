@@ -3,6 +3,9 @@
 //
 //   node tests/integration/multihost-test.js baseline   SQLite: hosts share nothing
 //   node tests/integration/multihost-test.js shared     PostgreSQL: one journal, both hosts
+//   node tests/integration/multihost-test.js faults     PostgreSQL: recorders on both
+//        hosts through kill -9 of a worker and the delivery child of A, SIGTERM
+//        of host B, PostgreSQL stopped 5 s and S3 stopped 5 s
 //   node tests/integration/multihost-test.js poll       (a child of `shared`: reads
 //        manifests from S3 until told to stop, noting any revision that went down)
 //
@@ -270,4 +273,211 @@ async function testShared() {
     poll.downs.slice(0, 5));
 }
 
-main({ baseline: testBaseline, shared: testShared, poll: testPoll });
+// ------------------------------------------------------------------ faults
+
+// The children of a master from /proc: [{pid, comm}].
+function children(parent) {
+  const out = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const comm = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'));
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[1]) === parent && f[0] !== 'Z') out.push({ pid: Number(d), comm });
+    } catch (e) {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+function alive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return false;
+  }
+}
+
+// pg_ctl as the cluster's owner (tests/lib/pg.sh: PG_CTL, PG_USER, PGDATA).
+function pgCtl(...args) {
+  const cmd = process.getuid() === 0 ?
+    ['runuser', ['-u', env.PG_USER, '--', env.PG_CTL, '-D', env.PGDATA, '-w', '-s', ...args]] :
+    [env.PG_CTL, ['-D', env.PGDATA, '-w', '-s', ...args]];
+  const r = spawnSync(cmd[0], cmd[1], { cwd: '/', encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  if (r.status !== 0) throw new Error(`pg_ctl ${args.join(' ')}: ${r.stderr}`);
+}
+
+async function healthy(host) {
+  for (let i = 0; i < 200; i++) {
+    const r = await call(host, 'GET', '/healthz', { timeoutMs: 2000 });
+    if (r.status === 200) return true;
+    await sleep(100);
+  }
+  return false;
+}
+
+// Recorders on both hosts, as the web app records: each step retried
+// (the other host first) until it answers 200.  Every answer is kept with
+// when it was asked and answered, to judge the outage windows.
+async function testFaults() {
+  const sub = 'mhf-' + process.pid;
+  const u = mint(sub);
+  const answers = [];	// {t0, t1, status, route, text, retryAfter}
+  const done = [];	// {sid, seq, json} of every complete answered 200
+  let stop = false;
+  let hostTurn = 0;
+
+  async function step(route, method, p, body) {
+    for (let attempt = 0; ; attempt++) {
+      const host = (hostTurn++) % 2;
+      const t0 = Date.now();
+      const r = await call(host, method, p, { token: u, body, timeoutMs: 15000 });
+      answers.push({ t0, t1: Date.now(), status: r.status, route, host, text: r.text.slice(0, 200),
+        retryAfter: r.headers.get('retry-after'), json: r.json });
+      if (r.status === 200 || r.status === 201) return r;
+      if (stop && attempt > 300) throw new Error(`${route} never answered: ${r.status} ${r.text}`);
+      await sleep(100);
+    }
+  }
+
+  async function recorder(n) {
+    const sid = (await step('create', 'POST', '/sessions', { codec: 'webm/opus',
+      sampleRate: 48000, chunkSeconds: 5, deviceInfo: { userAgent: 'multihost-faults' } })).json.sessionId;
+    let seq = 0;
+    while (!stop) {
+      seq++;
+      const size = 10 + (seq % 7);
+      const p = await step('presign', 'POST', `/sessions/${sid}/chunks/presign`,
+        { seq, tStartMs: (seq - 1) * 5000, tEndMs: seq * 5000, ext: 'webm', sizeBytes: size,
+          contentType: 'audio/webm' });
+      for (;;) {
+        try {
+          const res = await fetch(p.json.putUrl, { method: 'PUT', headers: p.json.headers,
+            body: Buffer.alloc(size, 'f'), signal: AbortSignal.timeout(10000) });
+          await res.text();
+          if (res.status === 200) break;
+        } catch (e) {
+          // S3 down: try again
+        }
+        await sleep(100);
+      }
+      const body = { seq, objectKey: p.json.objectKey, bytes: size,
+        tStartMs: (seq - 1) * 5000, tEndMs: seq * 5000 };
+      const c = await step('complete', 'POST', `/sessions/${sid}/chunks/complete`, body);
+      done.push({ sid, seq, json: c.json });
+      await sleep(20 * n);
+    }
+    const f = await step('finalize', 'POST', `/sessions/${sid}/finalize`,
+      { durationMs: seq * 5000, final: true });
+    return { sid, seq, fin: f.json };
+  }
+
+  const recs = Array.from({ length: Number(env.MH_RECORDERS || 6) }, (_, i) => recorder(i));
+  await sleep(1500);
+
+  // kill -9 a worker and the delivery child of host A.
+  const masterA = Number(env.API_PID);
+  const kidsA = children(masterA);
+  const worker = kidsA.find((k) => k.comm !== 'audio-deliver');
+  const deliverer = kidsA.find((k) => k.comm === 'audio-deliver');
+  ok(worker && deliverer, 'host A runs workers and a delivery child', kidsA);
+  if (worker) process.kill(worker.pid, 'SIGKILL');
+  if (deliverer) process.kill(deliverer.pid, 'SIGKILL');
+  let back = false;
+  for (let i = 0; i < 100 && !back; i++) {
+    await sleep(100);
+    const k = children(masterA);
+    back = k.length === kidsA.length && k.some((x) => x.comm === 'audio-deliver') &&
+      !k.some((x) => x.pid === worker.pid || x.pid === deliverer.pid);
+  }
+  ok(back, 'host A\'s master replaced the killed worker and delivery child');
+  await sleep(1500);
+
+  // SIGTERM host B: it drains and exits; the recorders go on through A.
+  const pidFileB = path.join(env.RUN_DIR, 'host2', 'audio-api.pid');
+  const masterB = Number(fs.readFileSync(pidFileB, 'utf8'));
+  process.kill(masterB, 'SIGTERM');
+  for (let i = 0; i < 300 && alive(masterB); i++) await sleep(100);
+  ok(!alive(masterB), 'host B\'s master exits on SIGTERM');
+  const nB = done.length;
+  await sleep(1500);
+  ok(done.length > nB, `with host B gone, completes go on through A (${done.length - nB})`);
+  const b = spawn(env.AUDIO_API || path.join(env.BUILDDIR, 'fcgi', 'audio-api'),
+    ['-f', path.join(env.RUN_DIR, 'host2', 'audio-api.conf')],
+  { detached: true, env, stdio: ['ignore', fs.openSync(path.join(env.RUN_DIR, 'log', 'host2-audio-api.log'), 'a'),
+    fs.openSync(path.join(env.RUN_DIR, 'log', 'host2-audio-api.log'), 'a')] });
+  fs.writeFileSync(pidFileB, String(b.pid));
+  b.unref();
+  ok(await healthy(1), 'host B started again serves');
+
+  // PostgreSQL stopped 5 s: only 503s (with Retry-After) meanwhile.
+  pgCtl('-m', 'fast', 'stop');
+  const pgDown = Date.now();
+  await sleep(5000);
+  const pgUp = Date.now();
+  pgCtl('start');
+  const during = answers.filter((a) => a.t0 >= pgDown && a.t1 <= pgUp);
+  const notUnavail = during.filter((a) => a.status !== 503 || !a.retryAfter ||
+    !a.json || typeof a.json.error !== 'string');
+  ok(during.length > 10 && notUnavail.length === 0,
+    `PostgreSQL stopped 5 s: all ${during.length} answers meanwhile are 503 with Retry-After and a JSON error`,
+    notUnavail.slice(0, 5).map((a) => `${a.route} ${a.status} ${a.text}`));
+  const n0 = done.length;
+  for (let i = 0; i < 300 && done.length < n0 + 6; i++) await sleep(100);
+  ok(done.length >= n0 + 6, 'PostgreSQL back: completes answer 200 again, on their own', done.length - n0);
+
+  // S3 stopped 5 s.
+  const s3pid = Number(fs.readFileSync(path.join(env.RUN_DIR, 's3rver.pid'), 'utf8'));
+  process.kill(s3pid, 'SIGKILL');
+  while (alive(s3pid)) await sleep(50);
+  await sleep(5000);
+  await api.startS3();
+  const n1 = done.length;
+  for (let i = 0; i < 300 && done.length < n1 + 6; i++) await sleep(100);
+  ok(done.length >= n1 + 6, 'S3 back after 5 s: completes answer 200 again', done.length - n1);
+
+  stop = true;
+  const fins = await Promise.all(recs);
+  const e500 = answers.filter((a) => a.status === 500);
+  ok(e500.length === 0,
+    `no 500 in ${answers.length} answers (${answers.filter((a) => a.status === 503).length} were 503)`,
+    e500.slice(0, 5).map((a) => `${a.route} ${a.text}`));
+
+  // Afterwards, as in `shared`.
+  let left = '';
+  for (let i = 0; i < 600; i++) {
+    left = journal('SELECT count(*), coalesce(sum(dead), 0) FROM outbox');
+    if (left === '0|0') break;
+    await sleep(100);
+  }
+  ok(left === '0|0', 'the outbox drains to empty, 0 dead', left);
+  const missingJ = [];
+  const missingM = [];
+  const revs = [];
+  for (const f of fins) {
+    const inJ = new Set(journal(`SELECT seq FROM chunks WHERE session_id = '${f.sid}'`)
+      .split('\n').filter(Boolean).map(Number));
+    const m = s3Manifest(manifestKey(sub, f.sid));
+    const inM = new Set(m ? m.chunks.map((c) => c.seq) : []);
+    for (const d of done.filter((x) => x.sid === f.sid)) {
+      if (!inJ.has(d.seq)) missingJ.push(`${f.sid}#${d.seq}`);
+      if (!inM.has(d.seq)) missingM.push(`${f.sid}#${d.seq}`);
+    }
+    const jr = Number(journal(`SELECT revision FROM sessions WHERE id = '${f.sid}'`));
+    if (!m || m.revision !== jr || !m.final) revs.push(`${f.sid}: manifest ${m && m.revision}, journal ${jr}`);
+  }
+  ok(missingJ.length === 0, `every chunk answered 200 (${done.length}) is in the journal`, missingJ.slice(0, 5));
+  ok(missingM.length === 0, 'every chunk answered 200 is in its S3 manifest', missingM.slice(0, 5));
+  ok(revs.length === 0, `manifest revision = journal revision, final, for all ${fins.length} sessions`,
+    revs.slice(0, 5));
+  const logged = new Set(fs.readFileSync(env.EVENTS_LOG, 'utf8').split('\n').filter(Boolean)
+    .map((l) => JSON.parse(l).detail.eventId));
+  const lost = done.filter((d) => !logged.has(d.json.eventId));
+  ok(lost.length === 0, `every eventId answered (${done.length}) is in the events log`,
+    lost.slice(0, 5).map((d) => d.json.eventId));
+}
+
+main({ baseline: testBaseline, shared: testShared, faults: testFaults, poll: testPoll });

@@ -13,11 +13,23 @@
 #              on both hosts, and with host B's web server stopped every
 #              create still answers 201; HAProxy's 503 with both down is
 #              JSON
+#   shared     one PostgreSQL journal (tests/lib/pg.sh) for both hosts: 20
+#              sessions with completes alternating between hosts, 200
+#              concurrent completes of one session split across both, each
+#              complete retried on the other host with the identical answer,
+#              finalize on A then B with the same answer; then every chunk
+#              answered 200 in the journal and its manifest, manifest
+#              revision = journal revision, the outbox drained with 0 dead,
+#              every eventId in the events log, and a poller of manifest.json
+#              that never saw a revision go down
+#   faults     recorders on both hosts through kill -9 of a worker and the
+#              delivery child of A, SIGTERM of host B, PostgreSQL stopped 5 s
+#              (only 503s meanwhile) and S3 stopped 5 s; the same checks
 # Ports: MULTIHOST_TEST_PORT (host A), then s3rver, host B and the
 # balancer on the next three; else four of this test's block in
 # tests/lib/ports.sh.
 . "$(dirname "$0")/../lib/api-lib.sh"
-api_need lighttpd apache2 haproxy node curl jq sqlite3 openssl "$JWTMINT"
+api_need lighttpd apache2 haproxy node curl jq sqlite3 psql runuser openssl "$JWTMINT"
 api_rundir multihost
 port_env API_PORT MULTIHOST_TEST_PORT 4
 export API_PORT S3_PORT=$((API_PORT + 1)) API_PORT_2=$((API_PORT + 2))
@@ -193,5 +205,16 @@ for lb in lighttpd apache haproxy; do
 	done
 	lb_stop
 done
+api_stack_down
+
+diag "shared: two hosts, one PostgreSQL journal"
+export JOURNAL_BACKEND=postgresql
+export API_EXTRA_CONF="deliver_poll = 100ms
+deliver_backoff_base = 200ms
+deliver_backoff_max = 2s
+deliver_lease = 5s"
+api_stack_up >/dev/null
+api_node multihost-test.js shared
+api_node multihost-test.js faults
 api_stack_down
 tap_done
