@@ -17,8 +17,9 @@
 #   pg_destroy    stop it at once and remove it (the /tmp directory too,
 #                 when $RUN_DIR/pg is a symlink to one)
 #   pg_dsn [DB]   print the libpq URI of the API's role (database DB, by
-#                 default $PG_DB): host= is the socket directory, and the
-#                 password comes from PGPASSFILE
+#                 default $PG_DB): host= is the socket directory, the port
+#                 in the authority (no `&`: `eval export` of it is safe),
+#                 and the password comes from PGPASSFILE
 #   pg_createdb N create database N owned by the API's role (a scratch
 #                 database for a test)
 #   pg_admin ...  run psql as the cluster's superuser (peer auth), e.g.
@@ -275,7 +276,7 @@ pg_destroy() {
 }
 
 pg_dsn() {
-	echo "postgresql://$PG_ROLE@/${1:-$PG_DB}?host=$PG_SOCKDIR&port=$PG_PORT"
+	echo "postgresql://$PG_ROLE@:$PG_PORT/${1:-$PG_DB}?host=$PG_SOCKDIR"
 }
 
 pg_admin() {
