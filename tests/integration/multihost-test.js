@@ -101,6 +101,19 @@ function journal(sql) {
   return r.stdout.trim();
 }
 
+// Until the outbox is empty (60 s at most): its rows and dead rows, as
+// "count|dead".
+async function outboxDrained() {
+  const until = Date.now() + 60000;
+  let left = '';
+  do {
+    left = journal('SELECT count(*), coalesce(sum(dead), 0) FROM outbox');
+    if (left === '0|0') break;
+    await sleep(200);
+  } while (Date.now() < until);
+  return left;
+}
+
 async function pmap(items, conc, fn) {
   const out = new Array(items.length);
   let next = 0;
@@ -227,12 +240,7 @@ async function testShared() {
 
   // Afterwards: the outbox drains, every answered chunk is in the journal
   // and its manifest, the manifest's revision is the journal's.
-  let left = '';
-  for (let i = 0; i < 600; i++) {
-    left = journal('SELECT count(*), coalesce(sum(dead), 0) FROM outbox');
-    if (left === '0|0') break;
-    await sleep(100);
-  }
+  const left = await outboxDrained();
   ok(left === '0|0', 'the outbox drains to empty, 0 dead', left);
   fs.writeFileSync(pollStop, '');
   await pollerDone;
@@ -476,12 +484,7 @@ async function testFaults() {
     web500.slice(0, 5).map(show));
 
   // Afterwards, as in `shared`.
-  let left = '';
-  for (let i = 0; i < 600; i++) {
-    left = journal('SELECT count(*), coalesce(sum(dead), 0) FROM outbox');
-    if (left === '0|0') break;
-    await sleep(100);
-  }
+  const left = await outboxDrained();
   ok(left === '0|0', 'the outbox drains to empty, 0 dead', left);
   const missingJ = [];
   const missingM = [];

@@ -209,6 +209,9 @@ api_stack_down
 
 diag "shared: two hosts, one PostgreSQL journal"
 export JOURNAL_BACKEND=postgresql
+# api_env exported the first stack's EVENTS_ENDPOINT, which audio-api
+# would take over its config's: the new stack's stand-in has another port.
+unset EVENTS_ENDPOINT
 export API_EXTRA_CONF="deliver_poll = 100ms
 deliver_backoff_base = 200ms
 deliver_backoff_max = 2s
