@@ -20,7 +20,7 @@ const path = require('path');
 
 const { ok, note, sleep, mint, main } = require('../lib/tap');
 const api = require('../lib/api');
-const { s3Get } = api;
+const { s3Get, journalSql: journal } = api;
 
 const env = process.env;
 const HOSTS = [env.API_URL_1, env.API_URL_2];
@@ -87,19 +87,6 @@ async function testBaseline() {
 }
 
 // ------------------------------------------------------------------ shared
-
-// One query on the journal the stack describes (JOURNAL: a libpq URI, the
-// password from PGPASSFILE; or a SQLite file); the rows as text.
-function journal(sql) {
-  const r = /^postgres(ql)?:/.test(env.JOURNAL) ?
-    spawnSync('psql', ['-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', env.JOURNAL, '-c', sql],
-      { encoding: 'utf8' }) :
-    spawnSync('sqlite3', [env.JOURNAL, sql], { encoding: 'utf8' });
-  if (r.status !== 0) {
-    throw new Error(`journal query failed: ${sql}: ${r.stderr}`);
-  }
-  return r.stdout.trim();
-}
 
 // Until the outbox is empty (60 s at most): its rows and dead rows, as
 // "count|dead".
