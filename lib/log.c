@@ -88,10 +88,10 @@ log_level_parse(const char *s)
 void
 log_set_request_id(const char *id)
 {
-	if (id == NULL)
-		log_reqid[0] = '\0';
-	else
-		snprintf(log_reqid, sizeof(log_reqid), "%s", id);
+	size_t n = id != NULL ? strnlen(id, sizeof(log_reqid) - 1) : 0;
+
+	memcpy(log_reqid, id != NULL ? id : "", n);
+	log_reqid[n] = '\0';
 }
 
 const char *
@@ -100,19 +100,37 @@ log_request_id(void)
 	return log_reqid;
 }
 
-/* Append s to buf at *off, quoted and escaped if it needs to be. */
+/* Append s to buf at *off, quoted and escaped if it needs to be.  A value
+ * that needs neither (the time, level, pid, request id) is copied whole:
+ * every request writes a line. */
 static void
 log_append_value(char *buf, size_t size, size_t *off, const char *s)
 {
 	const unsigned char *p;
 	int quote = (*s == '\0');
-	size_t o = *off;
+	size_t o = *off, n;
 
 	for (p = (const unsigned char *)s; *p != '\0'; p++)
 		if (*p <= ' ' || *p == '"' || *p == '=' || *p == '\\' ||
-		    *p == 0x7f)
+		    *p == 0x7f) {
 			quote = 1;
-	if (quote && o + 1 < size)
+			break;
+		}
+	if (!quote) {
+		/* Every byte written as it is, cut where the loop below
+		 * would cut it. */
+		n = strlen(s);
+		if (o + 6 >= size)
+			n = 0;
+		else if (n > size - o - 6)
+			n = size - o - 6;
+		memcpy(buf + o, s, n);
+		o += n;
+		buf[o] = '\0';
+		*off = o;
+		return;
+	}
+	if (o + 1 < size)
 		buf[o++] = '"';
 	for (p = (const unsigned char *)s; *p != '\0' && o + 6 < size; p++) {
 		if (*p == '"' || *p == '\\') {
@@ -126,7 +144,7 @@ log_append_value(char *buf, size_t size, size_t *off, const char *s)
 		} else
 			buf[o++] = (char)*p;
 	}
-	if (quote && o + 1 < size)
+	if (o + 1 < size)
 		buf[o++] = '"';
 	buf[o] = '\0';
 	*off = o;
@@ -249,7 +267,8 @@ log_stamp(const struct timeval *tv, char *ts, size_t tssz)
 	log_ts[20] = (char)('0' + ms / 100);
 	log_ts[21] = (char)('0' + ms / 10 % 10);
 	log_ts[22] = (char)('0' + ms % 10);
-	snprintf(ts, tssz, "%s", log_ts);
+	memcpy(ts, log_ts, tssz < sizeof(log_ts) ? tssz : sizeof(log_ts));
+	ts[tssz - 1] = '\0';
 	if ((pid = pid_self()) != log_pid_for) {
 		snprintf(log_pid, sizeof(log_pid), "%ld", (long)pid);
 		log_pid_for = pid;

@@ -48,6 +48,47 @@ struct sigv4_cache_slot {
 	unsigned long	 last;		/* LRU clock; 0 means empty */
 };
 
+/* One header to sign, before sorting. */
+struct sigv4_hdr {
+	char		 name[SIGV4_HNAME_MAX + 1];	/* lower-case */
+	const char	*value;
+	size_t		 order;
+};
+
+/* One canonical query parameter, both halves already encoded: offsets
+ * into the scratch's parts buffer while it grows, then pointers. */
+struct sigv4_param {
+	size_t		 ko, vo;
+	const char	*k;
+	const char	*v;
+};
+
+/* The caller's headers plus Host and the signer's own three. */
+#define SIGV4_HDRS_MAX		(LIMIT_SIGV4_HEADERS + 4)
+/* The caller's parameters plus the presign's own six. */
+#define SIGV4_PARAMS_MAX	(LIMIT_SIGV4_QUERY_PARAMS + 6)
+
+/*
+ * What one signature builds, kept in the signer from call to call.  The
+ * buffers keep their memory (buf_reset()), so once they have grown to a
+ * presign's size a presign allocates nothing here; it made about a hundred
+ * allocations before, for text that lived a microsecond.  Nothing secret
+ * is kept (a session token travels in a presigned URL anyway), but the
+ * memory is wiped with the credentials all the same.
+ */
+struct sigv4_scratch {
+	struct buf		 names;		/* "host;x-amz-date" */
+	struct buf		 cr;		/* canonical request */
+	struct buf		 sts;		/* string to sign */
+	struct buf		 cred;		/* "AKID/date/region/service/..." */
+	struct buf		 query;		/* canonical query */
+	struct buf		 parts;		/* encoded names, values, NUL-ended */
+	struct buf		 dec;		/* one query part, %-decoded */
+	struct sigv4_hdr	 hdrs[SIGV4_HDRS_MAX];
+	size_t			 nhdrs;
+	struct sigv4_param	 params[SIGV4_PARAMS_MAX];
+};
+
 struct sigv4_signer {
 	char			*key_id;
 	char			*secret;	/* "AWS4" + secret access key */
@@ -61,19 +102,7 @@ struct sigv4_signer {
 	unsigned long		 clock;
 	unsigned long		 derived;
 	unsigned long		 hits;
-};
-
-/* One header to sign, before sorting. */
-struct sigv4_hdr {
-	char		 name[SIGV4_HNAME_MAX + 1];	/* lower-case */
-	const char	*value;
-	size_t		 order;
-};
-
-/* One canonical query parameter, both halves already encoded. */
-struct sigv4_param {
-	char	*k;
-	char	*v;
+	struct sigv4_scratch	 s;
 };
 
 /* What sigv4_sign() and sigv4_presign() have in common. */
@@ -82,6 +111,8 @@ struct sigv4_core_in {
 	const char			*host;
 	const char			*path;
 	const char			*query;
+	const struct sigv4_header	*hoist;		/* to the query */
+	size_t				 nhoist;
 	const struct sigv4_header	*headers;
 	size_t				 nheaders;
 	const struct sigv4_header	*added;		/* signer's own */
@@ -94,13 +125,15 @@ struct sigv4_core_in {
 	int				 presign_token;	/* add the token */
 };
 
+/* The strings point into the signer's scratch: valid until its next
+ * call. */
 struct sigv4_core_out {
-	char	*canonical_request;
-	char	*string_to_sign;
-	char	*signed_headers;
-	char	*query;			/* canonical query string */
-	char	*credential;	/* id/date/region/service/aws4_request */
-	char	 signature[SIGV4_HEX_LEN + 1];
+	const char	*canonical_request;
+	const char	*string_to_sign;
+	const char	*signed_headers;
+	const char	*query;		/* canonical query string */
+	const char	*credential;	/* id/date/region/service/aws4_request */
+	char		 signature[SIGV4_HEX_LEN + 1];
 };
 
 static const char sigv4_hexup[] = "0123456789ABCDEF";
@@ -113,26 +146,31 @@ static const char sigv4_hexup[] = "0123456789ABCDEF";
  */
 
 /*
- * RFC 3986's unreserved bytes, A-Z a-z 0-9 - . _ ~, as a bitmap of the 128
- * ASCII codes: every byte of every key, path and query goes through here,
- * and one lookup was an eighth of a presign's instructions less than the
- * chain of comparisons it replaces.
+ * RFC 3986's unreserved bytes, A-Z a-z 0-9 - . _ ~: every byte of every
+ * key, path and query goes through here, so it is one load from a table of
+ * the 256 byte values (1: written as it is), in two versions: the path of
+ * an S3 key keeps its '/' as well.
  */
-static const uint64_t sigv4_unreserved_map[2] = {
-	(1ULL << '-') | (1ULL << '.') | (0x3ffULL << '0'),
-	(0x3ffffffULL << ('A' - 64)) | (1ULL << ('_' - 64)) |
-	    (0x3ffffffULL << ('a' - 64)) | (1ULL << ('~' - 64)),
-};
+#define SIGV4_U(c)	(((c) >= 'A' && (c) <= 'Z') || \
+	((c) >= 'a' && (c) <= 'z') || ((c) >= '0' && (c) <= '9') || \
+	(c) == '-' || (c) == '.' || (c) == '_' || (c) == '~')
+#define SIGV4_US(c)	(SIGV4_U(c) || (c) == '/')
+#define SIGV4_T4(f, i)	f(i), f((i) + 1), f((i) + 2), f((i) + 3)
+#define SIGV4_T16(f, i)	SIGV4_T4(f, i), SIGV4_T4(f, (i) + 4), \
+	SIGV4_T4(f, (i) + 8), SIGV4_T4(f, (i) + 12)
+#define SIGV4_T64(f, i)	SIGV4_T16(f, i), SIGV4_T16(f, (i) + 16), \
+	SIGV4_T16(f, (i) + 32), SIGV4_T16(f, (i) + 48)
+#define SIGV4_T256(f)	{ SIGV4_T64(f, 0), SIGV4_T64(f, 64), \
+	SIGV4_T64(f, 128), SIGV4_T64(f, 192) }
 
-static inline int
-sigv4_unreserved(unsigned char c)
-{
-	return c < 128 && (sigv4_unreserved_map[c >> 6] >> (c & 63) & 1);
-}
+static const unsigned char sigv4_plain[256] = SIGV4_T256(SIGV4_U);
+static const unsigned char sigv4_plain_slash[256] = SIGV4_T256(SIGV4_US);
 
 void
 sigv4_uri_append(struct buf *b, const char *s, size_t n, int keep_slash)
 {
+	const unsigned char *plain = keep_slash ? sigv4_plain_slash :
+	    sigv4_plain;
 	size_t i, o = 0;
 	unsigned char c;
 	char *w;
@@ -147,7 +185,7 @@ sigv4_uri_append(struct buf *b, const char *s, size_t n, int keep_slash)
 		return;
 	for (i = 0; i < n; i++) {
 		c = (unsigned char)s[i];
-		if (sigv4_unreserved(c) || (keep_slash && c == '/'))
+		if (plain[c])
 			w[o++] = (char)c;
 		else {
 			w[o++] = '%';
@@ -472,6 +510,27 @@ out:
 
 /* -------------------------------------------------------------- signer */
 
+/* Wipe the scratch buffers' memory (kept, unless release: then freed). */
+static void
+sigv4_scratch_wipe(struct sigv4_scratch *sc, int release)
+{
+	struct buf *const b[] = { &sc->names, &sc->cr, &sc->sts, &sc->cred,
+		&sc->query, &sc->parts, &sc->dec };
+	size_t i;
+
+	for (i = 0; i < sizeof(b) / sizeof(b[0]); i++) {
+		if (b[i]->p != NULL && b[i]->cap > 0)
+			OPENSSL_cleanse(b[i]->p, b[i]->cap);
+		if (release)
+			buf_free(b[i]);
+		else
+			buf_reset(b[i]);
+	}
+	OPENSSL_cleanse(sc->hdrs, sizeof(sc->hdrs));
+	OPENSSL_cleanse(sc->params, sizeof(sc->params));
+	sc->nhdrs = 0;
+}
+
 static void
 sigv4_creds_free(char *key_id, char *secret, size_t secret_len, char *token)
 {
@@ -535,7 +594,9 @@ sigv4_signer_set_credentials(struct sigv4_signer *sg,
 		slen = ol;
 		token = ot;
 	}
+	/* The derived keys belong to the old secret. */
 	OPENSSL_cleanse(sg->cache, sizeof(sg->cache));
+	sigv4_scratch_wipe(&sg->s, 0);
 out:
 	sigv4_creds_free(key_id, secret, slen, token);
 	return e;
@@ -586,6 +647,7 @@ sigv4_signer_free(struct sigv4_signer *sg)
 	EVP_MAC_free(sg->mac);
 	EVP_MD_CTX_free(sg->dctx);
 	EVP_MD_free(sg->md);
+	sigv4_scratch_wipe(&sg->s, 1);
 	OPENSSL_cleanse(sg, sizeof(*sg));
 	free(sg);
 }
@@ -688,48 +750,38 @@ sigv4_param_cmp(const void *a, const void *b)
 	return strcmp(pa->v, pb->v);
 }
 
-static void
-sigv4_params_free(struct sigv4_param *p, size_t n)
-{
-	size_t i;
 
-	if (p == NULL)
-		return;
-	for (i = 0; i < n; i++) {
-		free(p[i].k);
-		free(p[i].v);
-	}
-	free(p);
+/* Append raw s[0..n), encoded and NUL-ended, to parts; its offset. */
+static size_t
+sigv4_part_add(struct buf *parts, const char *s, size_t n)
+{
+	size_t off = parts->len;
+
+	sigv4_uri_append(parts, s, n, 0);
+	buf_addc(parts, '\0');
+	return off;
 }
 
-/* Encode raw s[0..n) (after %XX decoding) into a fresh string. */
+/* One half of a caller's query parameter, s[0..n): %XX-decoded, then
+ * encoded canonically into the parts. */
 static enum err
-sigv4_param_part(const char *s, size_t n, char **out)
+sigv4_param_part(struct sigv4_scratch *sc, const char *s, size_t n,
+    size_t *off)
 {
-	struct buf dec, enc;
-	enum err e = ERR_OK;
-
-	*out = NULL;
-	buf_init(&dec);
-	buf_init(&enc);
-	if (sigv4_pct_decode(&dec, s, n) != 0) {
+	if (memchr(s, '%', n) == NULL) {	/* nothing to decode */
+		*off = sigv4_part_add(&sc->parts, s, n);
+		return ERR_OK;
+	}
+	buf_reset(&sc->dec);
+	if (sigv4_pct_decode(&sc->dec, s, n) != 0) {
 		log_warn("malformed %%-escape in query string");
-		e = ERR_INVAL;
-		goto out;
+		return ERR_INVAL;
 	}
-	if (buf_err(&dec) != ERR_OK) {
-		e = ERR_NOMEM;
-		goto out;
-	}
-	sigv4_uri_append(&enc, dec.p == NULL ? "" : dec.p, dec.len, 0);
-	if ((*out = buf_take(&enc)) == NULL)
-		e = ERR_NOMEM;
-out:
-	buf_free(&dec);
-	buf_free(&enc);
-	return e;
+	if (buf_err(&sc->dec) != ERR_OK)
+		return ERR_NOMEM;
+	*off = sigv4_part_add(&sc->parts, sc->dec.p, sc->dec.len);
+	return ERR_OK;
 }
-
 /*
  * The query parameters a presign writes itself (and X-Amz-Content-Sha256,
  * which S3 reads as the payload hash): a caller may not give them.  Other
@@ -757,89 +809,97 @@ sigv4_reserved(const char *name)
 }
 
 /*
- * Parse the caller's query, add extra (already encoded) params, sort, and
- * write "k=v&k=v".  reject_amz: refuse the presign's own X-Amz-* names
- * from the caller.
+ * The canonical query into sc->query: the caller's query parsed, the
+ * hoisted headers (raw name and value) and the extra parameters (raw too,
+ * the presign's own X-Amz-*) encoded, all sorted and written "k=v&k=v".
+ * reject_amz: refuse the presign's own X-Amz-* names from the caller.  The
+ * caller's query and the hoisted headers are held to the limits of one
+ * query string made of both (the URL's, LIMIT_SIGV4_URL_BYTES and
+ * LIMIT_SIGV4_QUERY_PARAMS).
  */
 static enum err
-sigv4_query(const char *query, const struct sigv4_param *extra,
-    size_t nextra, int reject_amz, char **out)
+sigv4_query(struct sigv4_scratch *sc, const char *query,
+    const struct sigv4_header *hoist, size_t nhoist,
+    const struct sigv4_header *extra, size_t nextra, int reject_amz)
 {
-	struct sigv4_param *p = NULL;
-	size_t np = 0, max = nextra, i;
+	struct sigv4_param *p = sc->params;
+	size_t np = 0, i, qlen, before;
 	const char *s, *amp, *eq, *end;
-	struct buf b;
-	enum err e = ERR_OK;
+	enum err e;
 
-	*out = NULL;
-	buf_init(&b);
 	if (query == NULL)
 		query = "";
-	if (strlen(query) > LIMIT_SIGV4_URL_BYTES ||
-	    !sigv4_text_ok(query, LIMIT_SIGV4_URL_BYTES, 0)) {
-		log_warn("query string too long or has control characters");
-		e = ERR_INVAL;
-		goto out;
-	}
-	for (s = query; *s != '\0'; s++)
-		if (*s == '&')
-			max++;
-	max++;
-	if ((p = calloc(max, sizeof(*p))) == NULL) {
-		e = ERR_NOMEM;
-		goto out;
-	}
+	qlen = strlen(query);
+	if (qlen > LIMIT_SIGV4_URL_BYTES ||
+	    !sigv4_text_ok(query, LIMIT_SIGV4_URL_BYTES, 0))
+		goto too_long;
 	for (s = query; *s != '\0'; s = *amp == '&' ? amp + 1 : amp) {
 		if ((amp = strchr(s, '&')) == NULL)
 			amp = s + strlen(s);
 		if (amp == s)
 			continue;		/* "&&" */
-		if (np >= LIMIT_SIGV4_QUERY_PARAMS) {
-			log_warn("more than %d query parameters",
-			    LIMIT_SIGV4_QUERY_PARAMS);
-			e = ERR_INVAL;
-			goto out;
-		}
+		if (np >= LIMIT_SIGV4_QUERY_PARAMS)
+			goto too_many;
 		eq = memchr(s, '=', (size_t)(amp - s));
 		end = eq != NULL ? eq : amp;
-		if ((e = sigv4_param_part(s, (size_t)(end - s),
-		    &p[np].k)) != ERR_OK)
-			goto out;
-		e = sigv4_param_part(eq != NULL ? eq + 1 : amp,
-		    eq != NULL ? (size_t)(amp - eq - 1) : 0, &p[np].v);
-		np++;
-		if (e != ERR_OK)
-			goto out;
-		if (reject_amz && sigv4_reserved(p[np - 1].k)) {
+		if ((e = sigv4_param_part(sc, s, (size_t)(end - s),
+		    &p[np].ko)) != ERR_OK ||
+		    (e = sigv4_param_part(sc, eq != NULL ? eq + 1 : amp,
+		    eq != NULL ? (size_t)(amp - eq - 1) : 0, &p[np].vo)) !=
+		    ERR_OK)
+			return e;
+		if (reject_amz && buf_err(&sc->parts) == ERR_OK &&
+		    sigv4_reserved(sc->parts.p + p[np].ko)) {
 			log_warn("query may not carry the presign's own "
 			    "X-Amz-* parameters");
-			e = ERR_INVAL;
-			goto out;
+			return ERR_INVAL;
 		}
+		np++;
 	}
-	for (i = 0; i < nextra; i++, np++)
-		if ((p[np].k = strdup(extra[i].k)) == NULL ||
-		    (p[np].v = strdup(extra[i].v)) == NULL) {
-			np++;
-			e = ERR_NOMEM;
-			goto out;
-		}
+	/* Hoisted headers were checked by sigv4_hoist_check(). */
+	for (i = 0; i < nhoist; i++) {
+		if (np >= LIMIT_SIGV4_QUERY_PARAMS)
+			goto too_many;
+		before = sc->parts.len;
+		p[np].ko = sigv4_part_add(&sc->parts, hoist[i].name,
+		    strlen(hoist[i].name));
+		p[np++].vo = sigv4_part_add(&sc->parts, hoist[i].value,
+		    strlen(hoist[i].value));
+		/* "&name=value" in the URL: the two NULs stand for '=' and
+		 * the '&' (none before the first parameter). */
+		qlen += sc->parts.len - before - (qlen == 0 ? 1 : 0);
+	}
+	if (qlen > LIMIT_SIGV4_URL_BYTES)
+		goto too_long;
+	for (i = 0; i < nextra; i++, np++) {
+		p[np].ko = sigv4_part_add(&sc->parts, extra[i].name,
+		    strlen(extra[i].name));
+		p[np].vo = sigv4_part_add(&sc->parts, extra[i].value,
+		    strlen(extra[i].value));
+	}
+	if (buf_err(&sc->parts) != ERR_OK)
+		return ERR_NOMEM;
+	/* The parts buffer no longer moves. */
+	for (i = 0; i < np; i++) {
+		p[i].k = sc->parts.p + p[i].ko;
+		p[i].v = sc->parts.p + p[i].vo;
+	}
 	qsort(p, np, sizeof(*p), sigv4_param_cmp);
 	for (i = 0; i < np; i++) {
 		if (i > 0)
-			buf_addc(&b, '&');
-		buf_adds(&b, p[i].k);
-		buf_addc(&b, '=');
-		buf_adds(&b, p[i].v);
+			buf_addc(&sc->query, '&');
+		buf_adds(&sc->query, p[i].k);
+		buf_addc(&sc->query, '=');
+		buf_adds(&sc->query, p[i].v);
 	}
-	if ((*out = buf_take(&b)) == NULL)
-		e = ERR_NOMEM;
-out:
-	buf_free(&b);
-	sigv4_params_free(p, np);
-	return e;
+	return buf_err(&sc->query) != ERR_OK ? ERR_NOMEM : ERR_OK;
+too_long:
+	log_warn("query string too long or has control characters");
+	return ERR_INVAL;
+too_many:
+	log_warn("more than %d query parameters", LIMIT_SIGV4_QUERY_PARAMS);
+	return ERR_INVAL;
 }
-
 static int
 sigv4_hdr_cmp(const void *a, const void *b)
 {
@@ -902,16 +962,6 @@ sigv4_hdr_push(struct sigv4_hdr *h, size_t *n, size_t max,
 	return ERR_OK;
 }
 
-static void
-sigv4_core_out_free(struct sigv4_core_out *co)
-{
-	free(co->canonical_request);
-	free(co->string_to_sign);
-	free(co->signed_headers);
-	free(co->query);
-	free(co->credential);
-	memset(co, 0, sizeof(*co));
-}
 
 /*
  * The core, in the order the AWS documentation builds a signature:
@@ -949,49 +999,37 @@ sigv4_core_check(const struct sigv4_core_in *in)
 	return ERR_OK;
 }
 
-/* The headers to sign, sorted by name (then by the order given), and their
- * distinct names joined with ';'. */
-struct sigv4_hset {
-	struct sigv4_hdr	*h;
-	size_t			 n;
-	struct buf		 names;		/* "host;x-amz-date" */
-};
-
-static void
-sigv4_hset_free(struct sigv4_hset *hs)
-{
-	free(hs->h);
-	buf_free(&hs->names);
-	memset(hs, 0, sizeof(*hs));
-}
-
 /*
- * The caller's headers, then Host (exactly one: the argument or a header,
+ * The headers to sign into sc->hdrs, sorted by name (then by the order
+ * given), and their distinct names joined with ';' into sc->names: the
+ * caller's headers, then Host (exactly one: the argument or a header,
  * never both), then the signer's own (x-amz-date, ...).  Authorization is
- * never signed.  On error *hs may hold part of the set: free it.
+ * never signed.
  */
 static enum err
-sigv4_hset_build(const struct sigv4_core_in *in, struct sigv4_hset *hs)
+sigv4_hset_build(const struct sigv4_core_in *in, struct sigv4_scratch *sc)
 {
+	struct sigv4_hdr *h = sc->hdrs;
 	size_t maxh, i, nhost = 0;
 	enum err e;
 
+	/* sigv4_core_check() held nheaders to LIMIT_SIGV4_HEADERS. */
 	maxh = in->nheaders + in->nadded + 1;
-	if ((hs->h = calloc(maxh, sizeof(*hs->h))) == NULL)
-		return ERR_NOMEM;
+	if (maxh > SIGV4_HDRS_MAX)
+		return ERR_INVAL;
 	for (i = 0; i < in->nheaders; i++)
-		if ((e = sigv4_hdr_push(hs->h, &hs->n, maxh,
+		if ((e = sigv4_hdr_push(h, &sc->nhdrs, maxh,
 		    in->headers[i].name, in->headers[i].value)) != ERR_OK)
 			return e;
-	for (i = 0; i < hs->n; i++)
-		if (strcmp(hs->h[i].name, "host") == 0)
+	for (i = 0; i < sc->nhdrs; i++)
+		if (strcmp(h[i].name, "host") == 0)
 			nhost++;
 	if (in->host != NULL) {
 		if (nhost > 0) {
 			log_warn("host given both as argument and header");
 			return ERR_INVAL;
 		}
-		if ((e = sigv4_hdr_push(hs->h, &hs->n, maxh, "host",
+		if ((e = sigv4_hdr_push(h, &sc->nhdrs, maxh, "host",
 		    in->host)) != ERR_OK)
 			return e;
 		nhost = 1;
@@ -1000,109 +1038,96 @@ sigv4_hset_build(const struct sigv4_core_in *in, struct sigv4_hset *hs)
 		log_warn("exactly one valid host is needed");
 		return ERR_INVAL;
 	}
-	for (i = 0; i < hs->n; i++) {
-		if (strcmp(hs->h[i].name, "host") == 0 &&
-		    !sigv4_host_ok(hs->h[i].value)) {
+	for (i = 0; i < sc->nhdrs; i++) {
+		if (strcmp(h[i].name, "host") == 0 &&
+		    !sigv4_host_ok(h[i].value)) {
 			log_warn("host header of a bad shape");
 			return ERR_INVAL;
 		}
-		if (strcmp(hs->h[i].name, "authorization") == 0) {
+		if (strcmp(h[i].name, "authorization") == 0) {
 			log_warn("header %s may not be signed here",
-			    hs->h[i].name);
+			    h[i].name);
 			return ERR_INVAL;
 		}
 	}
 	for (i = 0; i < in->nadded; i++)
-		if ((e = sigv4_hdr_push(hs->h, &hs->n, maxh, in->added[i].name,
+		if ((e = sigv4_hdr_push(h, &sc->nhdrs, maxh, in->added[i].name,
 		    in->added[i].value)) != ERR_OK)
 			return e;
-	qsort(hs->h, hs->n, sizeof(*hs->h), sigv4_hdr_cmp);
-	for (i = 0; i < hs->n; i++) {
-		if (i > 0 && strcmp(hs->h[i].name, hs->h[i - 1].name) == 0)
+	qsort(h, sc->nhdrs, sizeof(*h), sigv4_hdr_cmp);
+	for (i = 0; i < sc->nhdrs; i++) {
+		if (i > 0 && strcmp(h[i].name, h[i - 1].name) == 0)
 			continue;
-		if (hs->names.len > 0)
-			buf_addc(&hs->names, ';');
-		buf_adds(&hs->names, hs->h[i].name);
+		if (sc->names.len > 0)
+			buf_addc(&sc->names, ';');
+		buf_adds(&sc->names, h[i].name);
 	}
-	return buf_err(&hs->names) != ERR_OK ? ERR_NOMEM : ERR_OK;
+	return buf_err(&sc->names) != ERR_OK ? ERR_NOMEM : ERR_OK;
 }
 
-/* "AKID/20130524/us-east-1/s3/aws4_request", or NULL (out of memory). */
-static char *
-sigv4_credential(const struct sigv4_signer *sg, const char *date,
+/* "AKID/20130524/us-east-1/s3/aws4_request" into sc->cred. */
+static enum err
+sigv4_credential(struct sigv4_signer *sg, const char *date,
     const char *region, const char *service)
 {
-	struct buf b;
+	struct buf *b = &sg->s.cred;
 
-	buf_init(&b);
-	buf_adds(&b, sg->key_id);
-	buf_addc(&b, '/');
-	buf_adds(&b, date);
-	buf_addc(&b, '/');
-	buf_adds(&b, region);
-	buf_addc(&b, '/');
-	buf_adds(&b, service);
-	buf_adds(&b, "/aws4_request");
-	return buf_take(&b);
+	buf_adds(b, sg->key_id);
+	buf_addc(b, '/');
+	buf_adds(b, date);
+	buf_addc(b, '/');
+	buf_adds(b, region);
+	buf_addc(b, '/');
+	buf_adds(b, service);
+	buf_adds(b, "/aws4_request");
+	return buf_err(b) != ERR_OK ? ERR_NOMEM : ERR_OK;
 }
-
 /*
- * The canonical query string into *query: the caller's parameters and,
- * for a presign (in->expires > 0), the X-Amz-* parameters of the URL
- * except the signature, which cannot sign itself.
+ * The canonical query string into sc->query: the caller's parameters, the
+ * hoisted headers and, for a presign (in->expires > 0), the X-Amz-*
+ * parameters of the URL except the signature, which cannot sign itself.
  */
 static enum err
-sigv4_core_query(const struct sigv4_signer *sg,
-    const struct sigv4_core_in *in, const char *credential,
-    const struct sigv4_hset *hs, char **query)
+sigv4_core_query(struct sigv4_signer *sg, const struct sigv4_core_in *in)
 {
-	struct sigv4_param extra[6];
+	struct sigv4_scratch *sc = &sg->s;
+	struct sigv4_header extra[6];
 	size_t nextra = 0;
 	char expires[24];
-	char *cred_enc = NULL, *sh_enc = NULL, *tok_enc = NULL;
-	enum err e;
+	struct buf eb;
 
 	if (in->expires > 0) {
-		snprintf(expires, sizeof(expires), "%ld", in->expires);
-		if ((e = sigv4_uri_encode(credential, strlen(credential), 0,
-		    &cred_enc)) != ERR_OK ||
-		    (e = sigv4_uri_encode(hs->names.p, hs->names.len, 0,
-		    &sh_enc)) != ERR_OK)
-			goto out;
-		extra[nextra].k = (char *)"X-Amz-Algorithm";
-		extra[nextra++].v = (char *)SIGV4_ALGORITHM;
-		extra[nextra].k = (char *)"X-Amz-Credential";
-		extra[nextra++].v = cred_enc;
-		extra[nextra].k = (char *)"X-Amz-Date";
-		extra[nextra++].v = (char *)in->amz_date;
-		extra[nextra].k = (char *)"X-Amz-Expires";
-		extra[nextra++].v = expires;
-		extra[nextra].k = (char *)"X-Amz-SignedHeaders";
-		extra[nextra++].v = sh_enc;
+		buf_init_fixed(&eb, expires, sizeof(expires));
+		buf_add_int(&eb, in->expires);
+		extra[nextra].name = "X-Amz-Algorithm";
+		extra[nextra++].value = SIGV4_ALGORITHM;
+		extra[nextra].name = "X-Amz-Credential";
+		extra[nextra++].value = sc->cred.p;
+		extra[nextra].name = "X-Amz-Date";
+		extra[nextra++].value = in->amz_date;
+		extra[nextra].name = "X-Amz-Expires";
+		extra[nextra++].value = expires;
+		extra[nextra].name = "X-Amz-SignedHeaders";
+		extra[nextra++].value = sc->names.p;
 		if (in->presign_token) {
-			if ((e = sigv4_uri_encode(sg->token,
-			    strlen(sg->token), 0, &tok_enc)) != ERR_OK)
-				goto out;
-			extra[nextra].k = (char *)"X-Amz-Security-Token";
-			extra[nextra++].v = tok_enc;
+			extra[nextra].name = "X-Amz-Security-Token";
+			extra[nextra++].value = sg->token;
 		}
 	}
-	e = sigv4_query(in->query, extra, nextra, in->expires > 0, query);
-out:
-	free(cred_enc);
-	free(sh_enc);
-	free(tok_enc);
-	return e;
+	return sigv4_query(sc, in->query, in->hoist, in->nhoist, extra,
+	    nextra, in->expires > 0);
 }
-
 /*
  * METHOD \n path \n query \n name:value lines \n\n signed names \n payload
- * hash, into cr.  Repeated headers are joined with ',' in the order given.
+ * hash, into sc->cr.  Repeated headers are joined with ',' in the order
+ * given.
  */
 static enum err
-sigv4_canonical_request(const struct sigv4_core_in *in, const char *query,
-    const struct sigv4_hset *hs, struct buf *cr)
+sigv4_canonical_request(const struct sigv4_core_in *in,
+    struct sigv4_scratch *sc)
 {
+	struct buf *cr = &sc->cr;
+	const struct sigv4_hdr *h = sc->hdrs;
 	size_t i;
 
 	buf_adds(cr, in->method);
@@ -1112,26 +1137,25 @@ sigv4_canonical_request(const struct sigv4_core_in *in, const char *query,
 	else if (sigv4_path_generic(cr, in->path) != 0)
 		return ERR_NOMEM;
 	buf_addc(cr, '\n');
-	buf_adds(cr, query);
+	buf_adds(cr, sc->query.p);
 	buf_addc(cr, '\n');
-	for (i = 0; i < hs->n; i++) {
-		if (i > 0 && strcmp(hs->h[i].name, hs->h[i - 1].name) == 0) {
+	for (i = 0; i < sc->nhdrs; i++) {
+		if (i > 0 && strcmp(h[i].name, h[i - 1].name) == 0) {
 			buf_addc(cr, ',');
 		} else {
 			if (i > 0)
 				buf_addc(cr, '\n');
-			buf_adds(cr, hs->h[i].name);
+			buf_adds(cr, h[i].name);
 			buf_addc(cr, ':');
 		}
-		sigv4_header_value(cr, hs->h[i].value);
+		sigv4_header_value(cr, h[i].value);
 	}
 	buf_adds(cr, "\n\n");
-	buf_adds(cr, hs->names.p);
+	buf_adds(cr, sc->names.p);
 	buf_addc(cr, '\n');
 	buf_adds(cr, in->payload_hash);
 	return buf_err(cr) != ERR_OK ? ERR_NOMEM : ERR_OK;
 }
-
 /*
  * The string to sign (algorithm, date, scope, hash of the canonical
  * request) into sts, and its HMAC with the day's signing key as hex.
@@ -1139,9 +1163,10 @@ sigv4_canonical_request(const struct sigv4_core_in *in, const char *query,
  */
 static enum err
 sigv4_signature(struct sigv4_signer *sg, const struct sigv4_core_in *in,
-    const char *date, const char *scope, const struct buf *cr, struct buf *sts,
-    char sig_hex[SIGV4_HEX_LEN + 1])
+    const char *date, const char *scope, char sig_hex[SIGV4_HEX_LEN + 1])
 {
+	const struct buf *cr = &sg->s.cr;
+	struct buf *sts = &sg->s.sts;
 	char hash[SIGV4_HEX_LEN + 1];
 	unsigned char key[SIGV4_MAC_LEN], sig[SIGV4_MAC_LEN];
 	enum err e;
@@ -1166,55 +1191,50 @@ sigv4_signature(struct sigv4_signer *sg, const struct sigv4_core_in *in,
 }
 
 /*
- * Canonical request, string to sign and signature.  For a presign
- * (in->expires > 0) the X-Amz-* parameters join the query.
+ * Canonical request, string to sign and signature, built in the signer's
+ * scratch (out points into it).  For a presign (in->expires > 0) the
+ * X-Amz-* parameters join the query.
  */
 static enum err
 sigv4_core(struct sigv4_signer *sg, const struct sigv4_core_in *in,
     struct sigv4_core_out *out)
 {
-	struct sigv4_hset hs;
-	struct buf cr, sts;
+	struct sigv4_scratch *sc = &sg->s;
 	char date[9];
 	enum err e;
 
 	memset(out, 0, sizeof(*out));
-	memset(&hs, 0, sizeof(hs));
-	buf_init(&hs.names);
-	buf_init(&cr);
-	buf_init(&sts);
+	buf_reset(&sc->names);
+	buf_reset(&sc->cr);
+	buf_reset(&sc->sts);
+	buf_reset(&sc->cred);
+	buf_reset(&sc->query);
+	buf_reset(&sc->parts);
+	sc->nhdrs = 0;
 	memcpy(date, in->amz_date, 8);
 	date[8] = '\0';
 
 	if ((e = sigv4_core_check(in)) != ERR_OK ||
-	    (e = sigv4_hset_build(in, &hs)) != ERR_OK)
-		goto out;
-	if ((out->credential = sigv4_credential(sg, date, in->region,
-	    in->service)) == NULL) {
-		e = ERR_NOMEM;
-		goto out;
-	}
-	if ((e = sigv4_core_query(sg, in, out->credential, &hs,
-	    &out->query)) != ERR_OK ||
-	    (e = sigv4_canonical_request(in, out->query, &hs, &cr)) !=
+	    (e = sigv4_hset_build(in, sc)) != ERR_OK ||
+	    (e = sigv4_credential(sg, date, in->region, in->service)) !=
 	    ERR_OK ||
-	    (e = sigv4_signature(sg, in, date, out->credential +
-	    strlen(sg->key_id) + 1, &cr, &sts, out->signature)) != ERR_OK)
-		goto out;
-
-	if ((out->canonical_request = buf_take(&cr)) == NULL ||
-	    (out->string_to_sign = buf_take(&sts)) == NULL ||
-	    (out->signed_headers = buf_take(&hs.names)) == NULL)
-		e = ERR_NOMEM;
-out:
-	buf_free(&cr);
-	buf_free(&sts);
-	sigv4_hset_free(&hs);
-	if (e != ERR_OK)
-		sigv4_core_out_free(out);
-	return e;
+	    (e = sigv4_core_query(sg, in)) != ERR_OK)
+		return e;
+	/* No parameters leave the query buffer unallocated. */
+	buf_adds(&sc->query, "");
+	if (buf_err(&sc->query) != ERR_OK)
+		return ERR_NOMEM;
+	if ((e = sigv4_canonical_request(in, sc)) != ERR_OK ||
+	    (e = sigv4_signature(sg, in, date, sc->cred.p +
+	    strlen(sg->key_id) + 1, out->signature)) != ERR_OK)
+		return e;
+	out->canonical_request = sc->cr.p;
+	out->string_to_sign = sc->sts.p;
+	out->signed_headers = sc->names.p;
+	out->query = sc->query.p;
+	out->credential = sc->cred.p;
+	return ERR_OK;
 }
-
 /* ------------------------------------------------------------- signing */
 
 /* The value of header `name` among the caller's, or NULL. */
@@ -1391,14 +1411,13 @@ sigv4_sign(struct sigv4_signer *sg, const struct sigv4_request *r,
 	buf_adds(&b, co.signed_headers);
 	buf_adds(&b, ", Signature=");
 	buf_adds(&b, co.signature);
-	if ((out->authorization = buf_take(&b)) == NULL) {
+	if ((out->authorization = buf_take(&b)) == NULL ||
+	    (out->canonical_request = strdup(co.canonical_request)) == NULL ||
+	    (out->string_to_sign = strdup(co.string_to_sign)) == NULL ||
+	    (out->signed_headers = strdup(co.signed_headers)) == NULL) {
 		e = ERR_NOMEM;
 		goto out;
 	}
-	out->canonical_request = co.canonical_request;
-	out->string_to_sign = co.string_to_sign;
-	out->signed_headers = co.signed_headers;
-	co.canonical_request = co.string_to_sign = co.signed_headers = NULL;
 	memcpy(out->signature, co.signature, sizeof(out->signature));
 	if (want_token) {
 		out->add[out->nadd].name = "X-Amz-Security-Token";
@@ -1411,7 +1430,6 @@ sigv4_sign(struct sigv4_signer *sg, const struct sigv4_request *r,
 	out->nadd++;
 out:
 	buf_free(&b);
-	sigv4_core_out_free(&co);
 	if (e != ERR_OK)
 		sigv4_signed_free(out);
 	return e;
@@ -1430,13 +1448,13 @@ sigv4_signed_free(struct sigv4_signed *s)
 }
 
 /*
- * The caller's query plus the hoisted headers as encoded "name=value"
- * parameters, into *q (left empty when nothing is hoisted).  A hoisted
- * name must be an x-amz-* header other than the presign's own and not
- * also among the signed headers; its value follows the header rules.
+ * The hoisted headers (they join the query as encoded "name=value"
+ * parameters in sigv4_query()): each name must be an x-amz-* header other
+ * than the presign's own and not also among the signed headers; its value
+ * follows the header rules.
  */
 static enum err
-sigv4_hoist(const struct sigv4_presign *p, struct buf *q)
+sigv4_hoist_check(const struct sigv4_presign *p)
 {
 	const char *name;
 	size_t i, k, n;
@@ -1446,10 +1464,6 @@ sigv4_hoist(const struct sigv4_presign *p, struct buf *q)
 	if (p->nhoist > LIMIT_SIGV4_HEADERS || p->hoist == NULL) {
 		log_warn("more than %d headers to hoist", LIMIT_SIGV4_HEADERS);
 		return ERR_INVAL;
-	}
-	if (p->query != NULL && p->query[0] != '\0') {
-		buf_adds(q, p->query);
-		buf_addc(q, '&');
 	}
 	for (i = 0; i < p->nhoist; i++) {
 		name = p->hoist[i].name;
@@ -1473,46 +1487,32 @@ sigv4_hoist(const struct sigv4_presign *p, struct buf *q)
 			log_warn("header %s both signed and hoisted", name);
 			return ERR_INVAL;
 		}
-		if (i > 0)
-			buf_addc(q, '&');
-		sigv4_uri_append(q, name, strlen(name), 0);
-		buf_addc(q, '=');
-		sigv4_uri_append(q, p->hoist[i].value, strlen(p->hoist[i].value),
-		    0);
 	}
-	if (buf_err(q) != ERR_OK)
-		return ERR_NOMEM;
 	return ERR_OK;
 }
-
-enum err
-sigv4_presign(struct sigv4_signer *sg, const struct sigv4_presign *p,
-    struct sigv4_presigned *out)
+/* A presign's checks and signature, into the signer's scratch (co points
+ * into it): what sigv4_presign() and sigv4_presign_url() share. */
+static enum err
+sigv4_presign_core(struct sigv4_signer *sg, const struct sigv4_presign *p,
+    struct sigv4_core_out *co)
 {
 	struct sigv4_core_in in;
-	struct sigv4_core_out co;
 	char amz_date[SIGV4_AMZ_DATE_LEN + 1];
 	char hash[SIGV4_HEX_LEN + 1];
 	size_t i, n;
-	struct buf b, hq;
-	enum err e = ERR_OK;
+	enum err e;
 
-	memset(out, 0, sizeof(*out));
-	memset(&co, 0, sizeof(co));
-	buf_init(&b);
-	buf_init(&hq);
+	memset(co, 0, sizeof(*co));
 	if (p->expires < LIMIT_PRESIGN_EXPIRES_MIN ||
 	    p->expires > LIMIT_PRESIGN_EXPIRES_MAX) {
 		log_warn("X-Amz-Expires %ld outside %d..%d", p->expires,
 		    LIMIT_PRESIGN_EXPIRES_MIN, LIMIT_PRESIGN_EXPIRES_MAX);
-		e = ERR_INVAL;
-		goto out;
+		return ERR_INVAL;
 	}
 	if ((e = sigv4_check_request(p->service, p->region, p->headers,
-	    p->nheaders, p->now, amz_date)) != ERR_OK)
-		goto out;
-	if ((e = sigv4_hoist(p, &hq)) != ERR_OK)
-		goto out;
+	    p->nheaders, p->now, amz_date)) != ERR_OK ||
+	    (e = sigv4_hoist_check(p)) != ERR_OK)
+		return e;
 	/* The X-Amz-* that travel in the query may not also be headers. */
 	for (i = 0; i < p->nheaders; i++) {
 		if (sigv4_find(&p->headers[i], 1, "x-amz-date", &n) != NULL ||
@@ -1522,20 +1522,21 @@ sigv4_presign(struct sigv4_signer *sg, const struct sigv4_presign *p,
 		    &n) != NULL) {
 			log_warn("header %s belongs in the presigned query",
 			    p->headers[i].name);
-			e = ERR_INVAL;
-			goto out;
+			return ERR_INVAL;
 		}
 	}
 	if (sigv4_is_s3(p->service))
 		snprintf(hash, sizeof(hash), "%s", SIGV4_UNSIGNED_PAYLOAD);
 	else if ((e = sigv4_digest_hex(sg, "", 0, hash)) != ERR_OK)
-		goto out;
+		return e;
 
 	memset(&in, 0, sizeof(in));
 	in.method = p->method;
 	in.host = p->host;
 	in.path = p->path;
-	in.query = hq.p != NULL ? hq.p : p->query;
+	in.query = p->query;
+	in.hoist = p->hoist;
+	in.nhoist = p->nhoist;
 	in.headers = p->headers;
 	in.nheaders = p->nheaders;
 	in.payload_hash = hash;
@@ -1544,29 +1545,37 @@ sigv4_presign(struct sigv4_signer *sg, const struct sigv4_presign *p,
 	in.amz_date = amz_date;
 	in.expires = p->expires;
 	in.presign_token = sg->token != NULL;
-	if ((e = sigv4_core(sg, &in, &co)) != ERR_OK)
-		goto out;
+	return sigv4_core(sg, &in, co);
+}
 
+enum err
+sigv4_presign(struct sigv4_signer *sg, const struct sigv4_presign *p,
+    struct sigv4_presigned *out)
+{
+	struct sigv4_core_out co;
+	struct buf b;
+	enum err e;
+
+	memset(out, 0, sizeof(*out));
+	buf_init(&b);
+	if ((e = sigv4_presign_core(sg, p, &co)) != ERR_OK)
+		goto out;
 	buf_adds(&b, co.query);
 	buf_adds(&b, "&X-Amz-Signature=");
 	buf_adds(&b, co.signature);
-	if ((out->query = buf_take(&b)) == NULL) {
+	if ((out->query = buf_take(&b)) == NULL ||
+	    (out->canonical_request = strdup(co.canonical_request)) == NULL ||
+	    (out->string_to_sign = strdup(co.string_to_sign)) == NULL) {
 		e = ERR_NOMEM;
 		goto out;
 	}
-	out->canonical_request = co.canonical_request;
-	out->string_to_sign = co.string_to_sign;
-	co.canonical_request = co.string_to_sign = NULL;
 	memcpy(out->signature, co.signature, sizeof(out->signature));
 out:
 	buf_free(&b);
-	buf_free(&hq);
-	sigv4_core_out_free(&co);
 	if (e != ERR_OK)
 		sigv4_presigned_free(out);
 	return e;
 }
-
 void
 sigv4_presigned_free(struct sigv4_presigned *p)
 {
@@ -1586,12 +1595,11 @@ sigv4_presign_url(struct sigv4_signer *sg, const struct sigv4_url_req *r,
 {
 	struct s3loc loc;
 	struct sigv4_presign p;
-	struct sigv4_presigned ps;
+	struct sigv4_core_out co;
 	struct buf b;
 	enum err e;
 
 	*url = NULL;
-	memset(&ps, 0, sizeof(ps));
 	buf_init(&b);
 	if ((e = s3loc_locate(r->endpoint, r->bucket, r->key, r->addressing,
 	    &loc)) != ERR_OK)
@@ -1609,20 +1617,22 @@ sigv4_presign_url(struct sigv4_signer *sg, const struct sigv4_url_req *r,
 	p.service = "s3";
 	p.now = r->now;
 	p.expires = r->expires;
-	if ((e = sigv4_presign(sg, &p, &ps)) != ERR_OK)
+	if ((e = sigv4_presign_core(sg, &p, &co)) != ERR_OK)
 		goto out;
+	/* The URL straight from the scratch, in one allocation. */
+	buf_grow(&b, strlen(loc.url) + strlen(co.query) + 18 + SIGV4_HEX_LEN);
 	buf_adds(&b, loc.url);
 	buf_addc(&b, '?');
-	buf_adds(&b, ps.query);
+	buf_adds(&b, co.query);
+	buf_adds(&b, "&X-Amz-Signature=");
+	buf_adds(&b, co.signature);
 	if ((*url = buf_take(&b)) == NULL)
 		e = ERR_NOMEM;
 out:
 	buf_free(&b);
-	sigv4_presigned_free(&ps);
 	s3loc_free(&loc);
 	return e;
 }
-
 enum err
 sigv4_uri_encode(const char *buf, size_t len, int keep_slash, char **out)
 {

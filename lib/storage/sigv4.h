@@ -30,7 +30,9 @@
  *
  * Nothing here does I/O.  The derived signing key is cached in the signer
  * per date/region/service (the cache belongs to the signer's credentials and
- * is dropped when they change).
+ * is wiped when they change).  The signer also keeps the buffers a
+ * signature is built in from call to call (wiped with the credentials and
+ * by sigv4_signer_free()), so that a presign allocates only its URL.
  *
  * THREAD SAFETY: a struct sigv4_signer is NOT thread-safe (its key cache is
  * written on every call).  Use one signer per worker process or thread; the
