@@ -39,7 +39,7 @@ journal_target_check(const char *target, char *err, size_t errsz)
 {
 	const char *conninfo;
 	char *why = NULL;
-	PQconninfoOption *opts;
+	PQconninfoOption *opts, *o;
 
 	if (target == NULL || target[0] == '\0') {
 		snprintf(err, errsz, "empty");
@@ -55,6 +55,17 @@ journal_target_check(const char *target, char *err, size_t errsz)
 		PQfreemem(why);
 		return ERR_CONFIG;
 	}
+	/* libpq checks a port only when it connects; -n should say so now.
+	 * A port is digits, or a comma list of them (one per host). */
+	for (o = opts; o->keyword != NULL; o++)
+		if (strcmp(o->keyword, "port") == 0 && o->val != NULL &&
+		    (o->val[0] == '\0' || strspn(o->val, "0123456789,") !=
+		    strlen(o->val))) {
+			snprintf(err, errsz, "bad PostgreSQL connection "
+			    "string: the port is not a number");
+			PQconninfoFree(opts);
+			return ERR_CONFIG;
+		}
 	PQconninfoFree(opts);
 	return ERR_OK;
 }

@@ -49,7 +49,9 @@ cleanup() {
 	[ -n "$TPID" ] && kill "$TPID" 2>/dev/null
 	"$DEVSTACK" down >/dev/null 2>&1 || true
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+# Interrupted: clean up (the EXIT trap) and stop, not carry on.
+trap 'exit 130' INT TERM
 
 "$TRIVIAL" "unix:$RUN_DIR/trivial.sock" "$WORKERS" &
 TPID=$!

@@ -108,7 +108,8 @@ check "-n --connect on a schema newer than the program fails, saying so" \
 
 # Malformed DSNs: -n alone (no network) refuses them, naming the key.
 for dsn in 'postgresql://[::1' 'postgresql:host' \
-    'postgresql://u@h/db?sslmode' 'postgresql:no_such_keyword=1'; do
+    'postgresql://u@h/db?sslmode' 'postgresql:no_such_keyword=1' \
+    'postgresql://u@h:notaport/db' 'postgresql:host=h port=54x2'; do
 	check "-n refuses the malformed DSN '$dsn', naming journal" non-zero \
 	    'journal' "$API" -f "$(with_journal "$dsn")" -n
 done
