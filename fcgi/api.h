@@ -497,6 +497,40 @@ enum err	s3_list_page(struct s3 *, const char *prefix, const char *token,
 enum err	s3_delete_keys(struct s3 *, char *const *keys, size_t n);
 const char	*s3_bucket(const struct s3 *);
 
+/*
+ * Multipart uploads, for chunks over the single-PUT limit (multipart.c).
+ * s3_mpu_create(): CreateMultipartUpload of key with Content-Type
+ * content_type and headers[0..n) (n <= 8: SSE, x-amz-meta-*; all signed,
+ * and S3 stores them with the object as a PUT's would be); the UploadId
+ * into upload_id (cap bytes).  Errors as s3_put(); an answer without an
+ * UploadId is ERR_UPSTREAM.
+ */
+enum err	s3_mpu_create(struct s3 *, const char *key,
+		    const char *content_type, const struct sigv4_header *headers,
+		    size_t n, char *upload_id, size_t cap);
+/* A presigned UploadPart URL (PUT ?partNumber=part&uploadId=...): the
+ * client sends the part's bytes and no signed header; *expires as
+ * s3_presign_put(). */
+enum err	s3_presign_part(struct s3 *, const char *key,
+		    const char *upload_id, int part, long *expires, char **url);
+/*
+ * CompleteMultipartUpload with parts[0..n).  ERR_OK with the object's ETag
+ * in etag; otherwise S3's error code in code ("" if none): ERR_NOT_FOUND
+ * for NoSuchUpload (aborted, or completed already: the caller HEADs the
+ * object), ERR_FIELD for a parts list S3 refuses (InvalidPart,
+ * InvalidPartOrder, EntityTooSmall, MalformedXML), ERR_UNAVAILABLE for no
+ * answer, a 5xx or a 200 that carries an <Error>, ERR_UPSTREAM otherwise.
+ */
+struct s3xml_part;
+enum err	s3_mpu_complete(struct s3 *, const char *key,
+		    const char *upload_id, const struct s3xml_part *parts,
+		    size_t n, char *etag, size_t etag_cap, char *code,
+		    size_t code_cap);
+/* AbortMultipartUpload: ERR_OK (204), ERR_NOT_FOUND when S3 no longer
+ * knows the upload (aborted or completed before), else as s3_head(). */
+enum err	s3_mpu_abort(struct s3 *, const char *key,
+		    const char *upload_id);
+
 /* ------------------------------------------------------------- deliver */
 
 struct journal_outbox_item;

@@ -1,7 +1,8 @@
 /*
  * s3.c: the S3 adapter of audio-api: HEAD, GET and PUT object (PUT also
- * conditional, If-Match/If-None-Match), a bucket probe and presigned PUT
- * URLs, over libcurl with SigV4 from lib/storage/sigv4.h.
+ * conditional, If-Match/If-None-Match), a bucket probe, presigned PUT
+ * URLs and the multipart calls (create, presigned UploadPart, complete,
+ * abort), over libcurl with SigV4 from lib/storage/sigv4.h.
  *
  * One struct s3 per worker.  Its curl easy handle is reused for every call
  * (curl_easy_reset() keeps the connection cache), so a worker talks to S3
@@ -255,7 +256,11 @@ struct s3_extra {
 	int			 if_none_match;	/* 1: If-None-Match: * */
 	struct httpbody		*sink;		/* the whole answer body */
 	struct s3meta		*meta;		/* metadata headers, ETag */
+	const struct sigv4_header *headers;	/* more to send, signed */
+	size_t			 nheaders;	/* <= S3_EXTRA_HEADERS */
 };
+
+#define S3_EXTRA_HEADERS	8
 
 /* libcurl header callback: pick the chunk metadata out of the answer. */
 static size_t
@@ -316,7 +321,7 @@ s3_request_x(struct s3 *s3, const char *method, const char *key,
 	struct s3loc loc;
 	struct sigv4_signed sig;
 	struct sigv4_request rq;
-	struct sigv4_header hdr[4];
+	struct sigv4_header hdr[4 + S3_EXTRA_HEADERS];
 	char *url = NULL;
 	struct curl_slist *list = NULL, *tmp;
 	char line[4096];
@@ -356,6 +361,8 @@ s3_request_x(struct s3 *s3, const char *method, const char *key,
 		hdr[nh].value = "*";
 		nh++;
 	}
+	for (i = 0; x != NULL && i < x->nheaders && i < S3_EXTRA_HEADERS; i++)
+		hdr[nh++] = x->headers[i];
 	memset(&rq, 0, sizeof(rq));
 	rq.method = method;
 	rq.host = loc.host;
@@ -761,4 +768,215 @@ out:
 	httpbody_free(&answer);
 	free(xml);
 	return rc;
+}
+
+/* ---------------------------------------------------------- multipart */
+
+#define S3_MPU_ANSWER_MAX	(64 * 1024)
+
+enum err
+s3_mpu_create(struct s3 *s3, const char *key, const char *content_type,
+    const struct sigv4_header *headers, size_t n, char *upload_id,
+    size_t cap)
+{
+	struct httpbody body;
+	struct s3_extra x;
+	long status = 0;
+	enum err rc;
+
+	if (cap > 0)
+		upload_id[0] = '\0';
+	if (n > S3_EXTRA_HEADERS)
+		return ERR_INVAL;
+	memset(&body, 0, sizeof(body));
+	body.max = S3_MPU_ANSWER_MAX;
+	memset(&x, 0, sizeof(x));
+	x.query = "uploads=";
+	x.sink = &body;
+	x.headers = headers;
+	x.nheaders = n;
+	rc = s3_request_x(s3, "POST", key, NULL, 0, content_type, &x, &status,
+	    NULL);
+	if (rc != ERR_OK)
+		goto out;
+	if (status != 200) {
+		snprintf(s3->errbody, sizeof(s3->errbody), "%s",
+		    body.data != NULL ? body.data : "");
+		rc = s3_unwanted(s3, "POST (create multipart)", key, status);
+		goto out;
+	}
+	if (body.too_large || body.nomem || s3xml_upload_id(body.data != NULL ?
+	    body.data : "", body.len, upload_id, cap) != ERR_OK) {
+		log_error("s3 POST (create multipart) %s: no UploadId in the "
+		    "answer", key);
+		rc = ERR_UPSTREAM;
+	}
+out:
+	httpbody_free(&body);
+	return rc;
+}
+
+/* "partNumber=N&uploadId=ID" (or "uploadId=ID" for part 0), encoded;
+ * malloc'd. */
+static char *
+s3_mpu_query(const char *upload_id, int part)
+{
+	char *enc = NULL, *q;
+	size_t len;
+
+	if (sigv4_uri_encode(upload_id, strlen(upload_id), 0, &enc) != ERR_OK)
+		xalloc_die(0, __func__);
+	len = strlen(enc) + 48;
+	q = xmalloc(len);
+	if (part > 0)
+		snprintf(q, len, "partNumber=%d&uploadId=%s", part, enc);
+	else
+		snprintf(q, len, "uploadId=%s", enc);
+	free(enc);
+	return q;
+}
+
+enum err
+s3_presign_part(struct s3 *s3, const char *key, const char *upload_id,
+    int part, long *expires, char **url)
+{
+	struct sigv4_url_req u;
+	const struct awscred *cred;
+	int64_t capped;
+	char *q = NULL;
+	enum err rc;
+
+	*url = NULL;
+	if ((rc = s3_credentials(s3, "presign", &cred)) != ERR_OK)
+		return rc;
+	memset(&u, 0, sizeof(u));
+	u.now = time(NULL);
+	capped = awscred_cap_expires(cred, (int64_t)u.now, (int64_t)*expires);
+	if (capped < LIMIT_PRESIGN_EXPIRES_MIN) {
+		log_error("cannot presign part %d of %s: the credentials have "
+		    "expired", part, key);
+		awscred_chain_invalidate(s3->cred);
+		return ERR_UNAVAILABLE;
+	}
+	q = s3_mpu_query(upload_id, part);
+	u.endpoint = s3->endpoint;
+	u.bucket = s3->bucket;
+	u.key = key;
+	u.addressing = s3->addressing;
+	u.method = "PUT";
+	u.region = s3->region;
+	u.query = q;
+	u.expires = (long)capped;
+	rc = sigv4_presign_url(s3->signer, &u, url);
+	if (rc != ERR_OK)
+		log_error("cannot presign part %d of %s: %s", part, key,
+		    err_strerror(rc));
+	else
+		*expires = (long)capped;
+	free(q);
+	return rc;
+}
+
+/* S3's codes for a parts list it will not put together. */
+static int
+s3_mpu_parts_refused(const char *code)
+{
+	return strcmp(code, "InvalidPart") == 0 ||
+	    strcmp(code, "InvalidPartOrder") == 0 ||
+	    strcmp(code, "EntityTooSmall") == 0 ||
+	    strcmp(code, "MalformedXML") == 0;
+}
+
+enum err
+s3_mpu_complete(struct s3 *s3, const char *key, const char *upload_id,
+    const struct s3xml_part *parts, size_t n, char *etag, size_t etag_cap,
+    char *code, size_t code_cap)
+{
+	struct httpbody body;
+	struct s3_extra x;
+	char *xml = NULL, *q;
+	size_t xlen = 0;
+	long status = 0;
+	enum err rc;
+
+	snprintf(etag, etag_cap, "%s", "");
+	snprintf(code, code_cap, "%s", "");
+	if ((rc = s3xml_complete_body(parts, n, &xml, &xlen)) != ERR_OK)
+		return rc;
+	memset(&body, 0, sizeof(body));
+	body.max = S3_MPU_ANSWER_MAX;
+	q = s3_mpu_query(upload_id, 0);
+	memset(&x, 0, sizeof(x));
+	x.query = q;
+	x.sink = &body;
+	rc = s3_request_x(s3, "POST", key, xml, xlen, "application/xml", &x,
+	    &status, NULL);
+	if (rc != ERR_OK)
+		goto out;
+	snprintf(s3->errbody, sizeof(s3->errbody), "%s",
+	    body.data != NULL ? body.data : "");
+	if (body.too_large || body.nomem) {
+		log_error("s3 POST (complete multipart) %s: answer too large",
+		    key);
+		rc = ERR_UPSTREAM;
+		goto out;
+	}
+	/* A 200 may still carry an <Error>: S3 failed after the headers. */
+	if (s3xml_complete_result(body.data != NULL ? body.data : "", body.len,
+	    etag, etag_cap, code, code_cap) != ERR_OK) {
+		if (status == 200) {
+			log_error("s3 POST (complete multipart) %s: cannot read "
+			    "the answer", key);
+			rc = ERR_UPSTREAM;
+			goto out;
+		}
+		s3_error_code(s3, code, code_cap);
+	}
+	if (status == 200 && code[0] == '\0')
+		goto out;
+	if (status != 200 && status < 500 && status != 404 &&
+	    strcmp(code, "NoSuchUpload") != 0 && !s3_mpu_parts_refused(code)) {
+		rc = s3_unwanted(s3, "POST (complete multipart)", key, status);
+		goto out;
+	}
+	log_error("s3 POST (complete multipart) %s answered %ld (%s)", key,
+	    status, code[0] != '\0' ? code : "-");
+	if (status == 404 || strcmp(code, "NoSuchUpload") == 0)
+		rc = ERR_NOT_FOUND;
+	else if (s3_mpu_parts_refused(code))
+		rc = ERR_FIELD;
+	else
+		rc = ERR_UNAVAILABLE;
+out:
+	httpbody_free(&body);
+	free(xml);
+	free(q);
+	return rc;
+}
+
+enum err
+s3_mpu_abort(struct s3 *s3, const char *key, const char *upload_id)
+{
+	struct s3_extra x;
+	char code[64];
+	long status = 0;
+	char *q;
+	enum err rc;
+
+	q = s3_mpu_query(upload_id, 0);
+	memset(&x, 0, sizeof(x));
+	x.query = q;
+	rc = s3_request_x(s3, "DELETE", key, NULL, 0, NULL, &x, &status, NULL);
+	free(q);
+	if (rc != ERR_OK)
+		return rc;
+	if (status == 204 || status == 200)
+		return ERR_OK;
+	s3_error_code(s3, code, sizeof(code));
+	if (status == 404 || strcmp(code, "NoSuchUpload") == 0) {
+		log_info("s3 abort of upload on %s: already gone (%ld %s)", key,
+		    status, code);
+		return ERR_NOT_FOUND;
+	}
+	return s3_unwanted(s3, "DELETE (abort multipart)", key, status);
 }

@@ -1,6 +1,7 @@
 /*
- * s3xml.c: read ListObjectsV2 and DeleteObjects answers, write the
- * DeleteObjects body (see s3xml.h).
+ * s3xml.c: read ListObjectsV2, DeleteObjects, CreateMultipartUpload and
+ * CompleteMultipartUpload answers, write the DeleteObjects and
+ * CompleteMultipartUpload bodies (see s3xml.h).
  *
  * The reader looks for elements by their exact tags between the root's
  * tags; S3 writes no attributes, CDATA or comments inside them.  Text is
@@ -238,15 +239,47 @@ s3xml_put(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
 	return 0;
 }
 
+/* Append text t XML-escaped; -1 on out of memory. */
+static int
+s3xml_put_text(char **buf, size_t *len, size_t *cap, const char *t)
+{
+	char ent[8];
+	int bad = 0;
+
+	for (; *t != '\0' && !bad; t++) {
+		switch (*t) {
+		case '&':
+			bad |= s3xml_put(buf, len, cap, "&amp;", 5);
+			break;
+		case '<':
+			bad |= s3xml_put(buf, len, cap, "&lt;", 4);
+			break;
+		case '>':
+			bad |= s3xml_put(buf, len, cap, "&gt;", 4);
+			break;
+		case '"':
+			bad |= s3xml_put(buf, len, cap, "&quot;", 6);
+			break;
+		default:
+			if ((unsigned char)*t < 0x20) {
+				snprintf(ent, sizeof(ent), "&#%d;", *t);
+				bad |= s3xml_put(buf, len, cap, ent,
+				    strlen(ent));
+			} else
+				bad |= s3xml_put(buf, len, cap, t, 1);
+		}
+	}
+	return bad;
+}
+
 enum err
 s3xml_delete_body(char *const *keys, size_t n, char **out, size_t *len)
 {
 	static const char head[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
 	    "<Delete xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
 	    "<Quiet>true</Quiet>";
-	char *buf = NULL, ent[8];
+	char *buf = NULL;
 	size_t blen = 0, cap = 0, i;
-	const char *k;
 	int bad = 0;
 
 	if (out == NULL || len == NULL)
@@ -258,28 +291,7 @@ s3xml_delete_body(char *const *keys, size_t n, char **out, size_t *len)
 	bad |= s3xml_put(&buf, &blen, &cap, head, sizeof(head) - 1);
 	for (i = 0; i < n && !bad; i++) {
 		bad |= s3xml_put(&buf, &blen, &cap, "<Object><Key>", 13);
-		for (k = keys[i]; *k != '\0' && !bad; k++) {
-			switch (*k) {
-			case '&':
-				bad |= s3xml_put(&buf, &blen, &cap, "&amp;", 5);
-				break;
-			case '<':
-				bad |= s3xml_put(&buf, &blen, &cap, "&lt;", 4);
-				break;
-			case '>':
-				bad |= s3xml_put(&buf, &blen, &cap, "&gt;", 4);
-				break;
-			default:
-				if ((unsigned char)*k < 0x20) {
-					snprintf(ent, sizeof(ent), "&#%d;",
-					    *k);
-					bad |= s3xml_put(&buf, &blen, &cap, ent,
-					    strlen(ent));
-				} else
-					bad |= s3xml_put(&buf, &blen, &cap, k,
-					    1);
-			}
-		}
+		bad |= s3xml_put_text(&buf, &blen, &cap, keys[i]);
 		bad |= s3xml_put(&buf, &blen, &cap, "</Key></Object>", 15);
 	}
 	bad |= s3xml_put(&buf, &blen, &cap, "</Delete>", 9);
@@ -322,4 +334,128 @@ s3xml_delete_result(const char *buf, size_t len, size_t *errors, char *code,
 		(*errors)++;
 	}
 	return got < 0 ? ERR_INVAL : ERR_OK;
+}
+
+/* The bounds of root's content in [buf, buf + len): S3 writes the root
+ * with an xmlns attribute.  0 if absent or unterminated. */
+static int
+s3xml_root(const char *buf, size_t len, const char *root, const char **p,
+    const char **end)
+{
+	char open[48], close[48];
+	const char *a, *b;
+
+	snprintf(open, sizeof(open), "<%s", root);
+	snprintf(close, sizeof(close), "</%s>", root);
+	if ((a = s3xml_find(buf, buf + len, open)) == NULL)
+		return 0;
+	a += strlen(open);
+	/* "<Error" must not match "<ErrorDocument": the tag ends here. */
+	if (a >= buf + len || (*a != '>' && *a != ' '))
+		return 0;
+	if ((a = memchr(a, '>', (size_t)(buf + len - a))) == NULL)
+		return 0;
+	a++;
+	if ((b = s3xml_find(a, buf + len, close)) == NULL)
+		return 0;
+	*p = a;
+	*end = b;
+	return 1;
+}
+
+enum err
+s3xml_upload_id(const char *buf, size_t len, char *id, size_t cap)
+{
+	const char *p, *end, *ts, *te;
+	char tmp[S3XML_UPLOAD_ID_MAX + 1];
+	int n, i;
+
+	if (id == NULL || cap == 0)
+		return ERR_INVAL;
+	id[0] = '\0';
+	if (buf == NULL || !s3xml_root(buf, len,
+	    "InitiateMultipartUploadResult", &p, &end) ||
+	    s3xml_elem(p, end, "UploadId", &ts, &te) != 1)
+		return ERR_INVAL;
+	n = s3xml_text(ts, te, tmp, S3XML_UPLOAD_ID_MAX);
+	if (n <= 0 || (size_t)n >= cap)
+		return ERR_INVAL;
+	for (i = 0; i < n; i++)
+		if (tmp[i] <= ' ' || tmp[i] > '~')
+			return ERR_INVAL;
+	memcpy(id, tmp, (size_t)n + 1);
+	return ERR_OK;
+}
+
+enum err
+s3xml_complete_body(const struct s3xml_part *parts, size_t n, char **out,
+    size_t *len)
+{
+	static const char head[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+	    "<CompleteMultipartUpload "
+	    "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">";
+	char *buf = NULL, num[48];
+	size_t blen = 0, cap = 0, i;
+	int bad = 0;
+
+	if (out == NULL || len == NULL)
+		return ERR_INVAL;
+	*out = NULL;
+	*len = 0;
+	if (parts == NULL || n == 0 || n > S3XML_PARTS_MAX)
+		return ERR_INVAL;
+	for (i = 0; i < n; i++)
+		if (parts[i].etag == NULL || parts[i].etag[0] == '\0' ||
+		    parts[i].number < 1 || parts[i].number > S3XML_PARTS_MAX)
+			return ERR_INVAL;
+	bad |= s3xml_put(&buf, &blen, &cap, head, sizeof(head) - 1);
+	for (i = 0; i < n && !bad; i++) {
+		snprintf(num, sizeof(num), "<Part><PartNumber>%d</PartNumber>"
+		    "<ETag>", parts[i].number);
+		bad |= s3xml_put(&buf, &blen, &cap, num, strlen(num));
+		bad |= s3xml_put_text(&buf, &blen, &cap, parts[i].etag);
+		bad |= s3xml_put(&buf, &blen, &cap, "</ETag></Part>", 14);
+	}
+	bad |= s3xml_put(&buf, &blen, &cap, "</CompleteMultipartUpload>", 26);
+	if (bad) {
+		free(buf);
+		return ERR_NOMEM;
+	}
+	*out = buf;
+	*len = blen;
+	return ERR_OK;
+}
+
+enum err
+s3xml_complete_result(const char *buf, size_t len, char *etag, size_t cap,
+    char *code, size_t codesz)
+{
+	const char *p, *end, *ts, *te;
+	char tmp[LIMIT_S3_ETAG_BYTES + 1];
+	int got;
+
+	if (etag == NULL || cap == 0 || code == NULL || codesz == 0)
+		return ERR_INVAL;
+	etag[0] = '\0';
+	code[0] = '\0';
+	if (buf == NULL)
+		return ERR_INVAL;
+	if (s3xml_root(buf, len, "CompleteMultipartUploadResult", &p, &end)) {
+		if ((got = s3xml_elem(p, end, "ETag", &ts, &te)) < 0)
+			return ERR_INVAL;
+		if (got == 1) {
+			if (s3xml_text(ts, te, tmp, LIMIT_S3_ETAG_BYTES) < 0)
+				return ERR_INVAL;
+			snprintf(etag, cap, "%s", tmp);
+		}
+		return ERR_OK;
+	}
+	if (s3xml_root(buf, len, "Error", &p, &end)) {
+		snprintf(code, codesz, "Error");
+		if (s3xml_elem(p, end, "Code", &ts, &te) == 1 &&
+		    s3xml_text(ts, te, tmp, sizeof(tmp) - 1) > 0)
+			snprintf(code, codesz, "%s", tmp);
+		return ERR_OK;
+	}
+	return ERR_INVAL;
 }

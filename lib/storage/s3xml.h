@@ -1,9 +1,12 @@
 /*
- * s3xml.h: the little XML that deleting a session from S3 needs.
+ * s3xml.h: the little XML that deleting a session from S3 and multipart
+ * uploads need.
  *
  * Deleting a session lists its prefix with ListObjectsV2 and removes the
- * keys with DeleteObjects, both XML APIs.  This module reads the two
- * answers and writes the one request body, without an XML library: S3's
+ * keys with DeleteObjects; a chunk over the single-PUT limit goes through
+ * CreateMultipartUpload and CompleteMultipartUpload.  All are XML APIs.
+ * This module reads their answers and writes the two request bodies,
+ * without an XML library: S3's
  * answers are flat and only a few elements matter.  Parsing is bounded
  * (keys per page, key length, token length) and refuses what it cannot
  * read rather than guess, so a broken or hostile answer stops the deletion
@@ -19,6 +22,7 @@
 #include "limit.h"
 
 #define S3XML_TOKEN_MAX		1024	/* NextContinuationToken, decoded */
+#define S3XML_PARTS_MAX		10000	/* S3's parts per multipart upload */
 
 /* One page of ListObjectsV2. */
 struct s3xml_list {
@@ -55,5 +59,45 @@ enum err	s3xml_delete_body(char *const *keys, size_t n, char **out,
  */
 enum err	s3xml_delete_result(const char *buf, size_t len, size_t *errors,
 		    char *code, size_t codesz);
+
+/* An UploadId as S3 answers it (AWS's are about 100 bytes; this bound is
+ * ours): printable ASCII, no space. */
+#define S3XML_UPLOAD_ID_MAX	1024
+
+/*
+ * Read a CreateMultipartUpload answer (InitiateMultipartUploadResult): its
+ * <UploadId> into id (cap bytes with the NUL).  ERR_INVAL when the body is
+ * not that result, the id is empty, longer than cap - 1 or
+ * S3XML_UPLOAD_ID_MAX, or holds a byte outside '!'..'~'.
+ */
+enum err	s3xml_upload_id(const char *buf, size_t len, char *id,
+		    size_t cap);
+
+/* One part of a CompleteMultipartUpload body. */
+struct s3xml_part {
+	int		 number;	/* 1..S3XML_PARTS_MAX */
+	const char	*etag;		/* as UploadPart answered it */
+};
+
+/*
+ * Build a CompleteMultipartUpload body for parts[0..n) (1..10,000, in the
+ * caller's order; S3 wants them ascending).  ETags are written with their
+ * quotes, as S3 answered them, XML-escaped.  *out is malloc'd,
+ * NUL-terminated, *len its length.  ERR_INVAL for n out of range or a
+ * NULL/empty ETag, ERR_NOMEM.
+ */
+enum err	s3xml_complete_body(const struct s3xml_part *parts, size_t n,
+		    char **out, size_t *len);
+
+/*
+ * Read a CompleteMultipartUpload answer.  S3 may answer 200 and still
+ * fail, with an <Error> body (the failure comes after the headers were
+ * sent), so both are read: a CompleteMultipartUploadResult gives ERR_OK,
+ * its <ETag> in etag (cap bytes; "" if absent) and code ""; an <Error>
+ * gives ERR_OK with its <Code> in code (codesz bytes, "Error" if it has
+ * none).  ERR_INVAL when the body is neither.
+ */
+enum err	s3xml_complete_result(const char *buf, size_t len, char *etag,
+		    size_t cap, char *code, size_t codesz);
 
 #endif /* S3XML_H */

@@ -1,10 +1,12 @@
 /*
  * fuzz_s3xml.c: libFuzzer target for lib/storage/s3xml.c.
  *
- * The input as a ListObjectsV2 answer and as a DeleteObjects answer.
+ * The input as a ListObjectsV2, a DeleteObjects, a CreateMultipartUpload
+ * and a CompleteMultipartUpload answer.
  * Whatever a list page yields must be within the bounds the deleter relies
  * on (at most LIMIT_S3_DELETE_BATCH non-empty keys without control
- * characters), and writing a delete body for those keys must work.
+ * characters), and writing a delete body for those keys must work; an
+ * UploadId read must be printable ASCII without spaces.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -19,14 +21,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *in = (const char *)data;
 	struct s3xml_list l;
-	char code[64], *body = NULL;
-	size_t errors, i, j, blen;
+	char code[64], *body = NULL, id[S3XML_UPLOAD_ID_MAX + 1], etag[160];
+	size_t errors, i, j, n, blen;
 
 	if (s3xml_list_parse(in, size, &l) == ERR_OK) {
 		if (l.nkeys > LIMIT_S3_DELETE_BATCH)
 			abort();
 		for (i = 0; i < l.nkeys; i++) {
-			size_t n = strlen(l.keys[i]);
+			n = strlen(l.keys[i]);
 
 			if (n == 0 || n > LIMIT_S3_KEY_BYTES)
 				abort();
@@ -43,5 +45,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		s3xml_list_free(&l);
 	}
 	(void)s3xml_delete_result(in, size, &errors, code, sizeof(code));
+	if (s3xml_upload_id(in, size, id, sizeof(id)) == ERR_OK) {
+		n = strlen(id);
+		if (n == 0 || n > S3XML_UPLOAD_ID_MAX)
+			abort();
+		for (j = 0; j < n; j++)
+			if (id[j] <= ' ' || id[j] > '~')
+				abort();
+	}
+	(void)s3xml_complete_result(in, size, etag, sizeof(etag), code,
+	    sizeof(code));
 	return 0;
 }

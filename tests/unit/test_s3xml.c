@@ -135,6 +135,110 @@ test_s3xml_reads_delete_results(void)
 	    sizeof(code)), ERR_INVAL);
 }
 
+static void
+test_s3xml_reads_the_upload_id(void)
+{
+	static const char ok[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<InitiateMultipartUploadResult xmlns=\"http://s3.amazonaws.com/"
+	    "doc/2006-03-01/\"><Bucket>b</Bucket><Key>users/a/x.webm</Key>"
+	    "<UploadId>VXBsb2FkIElE.ZWxp-bmdfbW_F&amp;x</UploadId>"
+	    "</InitiateMultipartUploadResult>";
+	static const char *const bad[] = {
+		"",
+		"<Error><Code>AccessDenied</Code></Error>",
+		"<InitiateMultipartUploadResult><Key>k</Key>"
+		    "</InitiateMultipartUploadResult>",
+		"<InitiateMultipartUploadResult><UploadId></UploadId>"
+		    "</InitiateMultipartUploadResult>",
+		"<InitiateMultipartUploadResult><UploadId>a b</UploadId>"
+		    "</InitiateMultipartUploadResult>",
+		"<InitiateMultipartUploadResult><UploadId>a&#233;</UploadId>"
+		    "</InitiateMultipartUploadResult>",
+		"<InitiateMultipartUploadResult><UploadId>abc"
+		    "</InitiateMultipartUploadResult>",
+		"<InitiateMultipartUploadResultX><UploadId>abc</UploadId>"
+		    "</InitiateMultipartUploadResultX>",
+	};
+	char id[64];
+	size_t i;
+
+	CU_ASSERT_EQUAL(s3xml_upload_id(ok, strlen(ok), id, sizeof(id)),
+	    ERR_OK);
+	CU_ASSERT_STRING_EQUAL(id, "VXBsb2FkIElE.ZWxp-bmdfbW_F&x");
+	/* An id that does not fit is refused, never cut. */
+	CU_ASSERT_EQUAL(s3xml_upload_id(ok, strlen(ok), id, 8), ERR_INVAL);
+	CU_ASSERT_STRING_EQUAL(id, "");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CU_ASSERT_EQUAL(s3xml_upload_id(bad[i], strlen(bad[i]), id,
+		    sizeof(id)), ERR_INVAL);
+}
+
+static void
+test_s3xml_writes_the_complete_body(void)
+{
+	static const char want[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+	    "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/"
+	    "2006-03-01/\"><Part><PartNumber>1</PartNumber><ETag>&quot;"
+	    "0123456789abcdef0123456789abcdef&quot;</ETag></Part><Part>"
+	    "<PartNumber>2</PartNumber><ETag>a&lt;b</ETag></Part>"
+	    "</CompleteMultipartUpload>";
+	struct s3xml_part parts[2] = {
+		{ 1, "\"0123456789abcdef0123456789abcdef\"" },
+		{ 2, "a<b" },
+	};
+	struct s3xml_part empty = { 1, "" }, zero = { 0, "x" };
+	char *body = NULL;
+	size_t len = 0;
+
+	CU_ASSERT_EQUAL_FATAL(s3xml_complete_body(parts, 2, &body, &len),
+	    ERR_OK);
+	CU_ASSERT_STRING_EQUAL(body, want);
+	CU_ASSERT_EQUAL(len, strlen(want));
+	free(body);
+	CU_ASSERT_EQUAL(s3xml_complete_body(parts, 0, &body, &len), ERR_INVAL);
+	CU_ASSERT_PTR_NULL(body);
+	CU_ASSERT_EQUAL(s3xml_complete_body(parts, S3XML_PARTS_MAX + 1, &body,
+	    &len), ERR_INVAL);
+	CU_ASSERT_EQUAL(s3xml_complete_body(&empty, 1, &body, &len),
+	    ERR_INVAL);
+	CU_ASSERT_EQUAL(s3xml_complete_body(&zero, 1, &body, &len), ERR_INVAL);
+}
+
+static void
+test_s3xml_reads_complete_results(void)
+{
+	static const char ok[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+	    "<CompleteMultipartUploadResult xmlns=\"http://s3.amazonaws.com/"
+	    "doc/2006-03-01/\"><Location>http://b/k</Location><Bucket>b"
+	    "</Bucket><Key>k</Key><ETag>&quot;3858f62230ac3c915f300c664312c11f"
+	    "-3&quot;</ETag></CompleteMultipartUploadResult>";
+	/* 200 with an error body: S3 failed after sending the headers. */
+	static const char late[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+	    "\n<Error><Code>InternalError</Code><Message>We encountered an "
+	    "internal error. Please try again.</Message></Error>";
+	static const char *const bad[] = {
+		"",
+		"<html>502</html>",
+		"<CompleteMultipartUploadResult><ETag>x",
+		"<CompleteMultipartUploadResult><ETag>x</ETag>",
+		"<ErrorDocument><Code>x</Code></ErrorDocument>",
+	};
+	char etag[80], code[64];
+	size_t i;
+
+	CU_ASSERT_EQUAL(s3xml_complete_result(ok, strlen(ok), etag,
+	    sizeof(etag), code, sizeof(code)), ERR_OK);
+	CU_ASSERT_STRING_EQUAL(etag, "\"3858f62230ac3c915f300c664312c11f-3\"");
+	CU_ASSERT_STRING_EQUAL(code, "");
+	CU_ASSERT_EQUAL(s3xml_complete_result(late, strlen(late), etag,
+	    sizeof(etag), code, sizeof(code)), ERR_OK);
+	CU_ASSERT_STRING_EQUAL(code, "InternalError");
+	CU_ASSERT_STRING_EQUAL(etag, "");
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		CU_ASSERT_EQUAL(s3xml_complete_result(bad[i], strlen(bad[i]),
+		    etag, sizeof(etag), code, sizeof(code)), ERR_INVAL);
+}
+
 int
 test_s3xml_suite(void)
 {
@@ -153,7 +257,13 @@ test_s3xml_suite(void)
 	    CU_add_test(s, "writes the delete body",
 	    test_s3xml_writes_delete_body) == NULL ||
 	    CU_add_test(s, "reads delete results",
-	    test_s3xml_reads_delete_results) == NULL)
+	    test_s3xml_reads_delete_results) == NULL ||
+	    CU_add_test(s, "reads the upload id",
+	    test_s3xml_reads_the_upload_id) == NULL ||
+	    CU_add_test(s, "writes the complete body",
+	    test_s3xml_writes_the_complete_body) == NULL ||
+	    CU_add_test(s, "reads complete results",
+	    test_s3xml_reads_complete_results) == NULL)
 		return -1;
 	return 0;
 }

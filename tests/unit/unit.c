@@ -46,6 +46,7 @@ static const struct {
 	{ "journal_fence", test_journal_fence_suite },
 	{ "cursor", test_cursor_suite },
 	{ "s3xml", test_s3xml_suite },
+	{ "s3mpu", test_s3mpu_suite },
 	{ "manifest", test_manifest_suite },
 	{ "manifest_fence", test_manifest_fence_suite },
 	{ "tokcache", test_tokcache_suite },
