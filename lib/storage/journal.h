@@ -659,8 +659,9 @@ enum err	journal_deletion_count(struct journal *, int64_t *pending);
 /* ----------------------------------------------------------------- copy */
 
 /*
- * Copy every row of src (sessions, chunks, presigns, outbox, deletions and
- * the cursor key) into dst, which must be empty (else ERR_CONFLICT), in one
+ * Copy every row of src (sessions, chunks, presigns, outbox, deletions,
+ * multipart uploads and the cursor key) into dst, which must be empty
+ * (else ERR_CONFLICT), in one
  * read transaction of src and one write transaction of dst; the counts are
  * compared before dst commits.  Backends may differ (SQLite into
  * PostgreSQL).  Stop the API first: changes after src's read began are not
@@ -676,5 +677,75 @@ int		journal_target_has_password(const char *target);
 #define JOURNAL_CURSOR_KEY_BYTES	32
 enum err	journal_cursor_key(struct journal *,
 		    unsigned char key[JOURNAL_CURSOR_KEY_BYTES]);
+
+/*
+ * Multipart uploads of chunks over the single-PUT limit (journal_mpu.c,
+ * sql/006, sql/pg/003; fcgi/multipart.c uses them).  A row per
+ * CreateMultipartUpload; see the SQL for the states.
+ */
+#define JOURNAL_UPLOAD_ID_BYTES		1025	/* S3XML_UPLOAD_ID_MAX + 1 */
+enum journal_mpu_state {
+	JOURNAL_MPU_OPEN,
+	JOURNAL_MPU_COMPLETED,
+	JOURNAL_MPU_ABORTING,
+	JOURNAL_MPU_ABORTED,
+	JOURNAL_MPU_FAILED,
+};
+struct journal_mpu {
+	char			 upload_id[JOURNAL_UPLOAD_ID_BYTES];
+	char			 session_id[LIMIT_SESSION_ID_BYTES + 1];
+	int64_t			 seq;
+	char			 key[LIMIT_S3_KEY_BYTES + 1];
+	int64_t			 size_bytes;
+	int64_t			 part_bytes;
+	enum journal_mpu_state	 state;
+	int64_t			 created_ms;
+	int64_t			 abort_at_ms;	/* -1: none */
+	int			 attempts;
+	char			 reason[JOURNAL_REASON_BYTES];
+};
+const char	*journal_mpu_state_name(enum journal_mpu_state);
+/* The newest upload of (session_id, seq), whatever its state, into *out;
+ * ERR_NOT_FOUND when there is none. */
+enum err	journal_mpu_get(struct journal *, const char *session_id,
+		    int64_t seq, struct journal_mpu *out);
+/* Record a new open upload (m's upload_id, session_id, seq, key,
+ * size_bytes, part_bytes) made at now_ms.  ERR_CONFLICT when (session,
+ * seq) already has an open one (a presign raced this one). */
+enum err	journal_mpu_add(struct journal *, const struct journal_mpu *m,
+		    int64_t now_ms);
+/* An open upload was replaced (another key or size for its seq): it is
+ * aborted from now_ms on.  A row not open is left alone. */
+enum err	journal_mpu_replace(struct journal *, const char *upload_id,
+		    int64_t now_ms);
+/* CompleteMultipartUpload of upload_id succeeded: completed, never
+ * aborted. */
+enum err	journal_mpu_completed(struct journal *, const char *upload_id);
+/*
+ * The session's open uploads are aborted at at_ms (sooner if they were
+ * already due sooner): called when the session is finalized (at the end
+ * of its late-chunk window), abandoned or deleted (now).  *n (may be
+ * NULL): the uploads this moved.
+ */
+enum err	journal_mpu_abort_session(struct journal *,
+		    const char *session_id, int64_t at_ms, int64_t *n);
+/*
+ * Claim up to max uploads due for an abort at now_ms (open or aborting,
+ * abort_at_ms <= now_ms) into out[0..*n): each is pushed lease_ms on, so
+ * another process's delivery loop does not take it meanwhile.
+ */
+enum err	journal_mpu_due(struct journal *, int64_t now_ms,
+		    int64_t lease_ms, struct journal_mpu *out, size_t max,
+		    size_t *n);
+/*
+ * The outcome of an abort attempt of upload_id: state (JOURNAL_MPU_ABORTED
+ * when S3 took it or no longer knew it, JOURNAL_MPU_FAILED when the
+ * attempts are given up), or JOURNAL_MPU_OPEN/ABORTING to try again at
+ * retry_ms; reason (may be NULL) is kept, cut to fit.  Each call counts
+ * an attempt.  A row completed meanwhile is left alone.
+ */
+enum err	journal_mpu_abort_result(struct journal *, const char *upload_id,
+		    enum journal_mpu_state state, int64_t retry_ms,
+		    const char *reason);
 
 #endif /* JOURNAL_H */

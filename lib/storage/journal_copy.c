@@ -50,6 +50,9 @@ static const struct copy_table copy_tables[] = {
 	    " recheck_ms, objects_deleted, attempts, next_attempt_ms,"
 	    " lease_owner, lease_expires_ms, reason", "ttttiiiiitit",
 	    "session_id" },
+	{ "multipart_uploads", "upload_id, session_id, seq, key, size_bytes,"
+	    " part_bytes, state, created_ms, abort_at_ms, attempts, reason",
+	    "ttitiitiiit", "upload_id" },
 };
 
 #define COPY_NTABLES	(sizeof(copy_tables) / sizeof(copy_tables[0]))

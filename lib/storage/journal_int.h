@@ -25,6 +25,7 @@
  *                        session list, one recording, the cursor key
  *   journal_deletion.c   DELETE of a session and its three phases
  *   journal_fence.c      the manifest's last written ETag (the fence)
+ *   journal_mpu.c        multipart uploads of large chunks and their abort
  * Only the drivers touch a database handle.  The logic files name
  * statements by id (each driver has the text in its dialect), bind a typed
  * argument list, and read the row they are on with journal_col_*().
@@ -119,6 +120,14 @@ enum journal_stmt_id {
 	JS_COPY_FINISH,
 	JS_MANIFEST_ETAG_GET,
 	JS_MANIFEST_ETAG_SET,
+	JS_MPU_GET,
+	JS_MPU_INSERT,
+	JS_MPU_REPLACE,
+	JS_MPU_COMPLETED,
+	JS_MPU_ABORT_SESSION,
+	JS_MPU_DUE,
+	JS_MPU_LEASE,
+	JS_MPU_RESULT,
 	JS_RAW,		/* a statement built at run time (journal_copy.c) */
 	JS__MAX
 };

@@ -265,4 +265,37 @@ const char *const journal_pg_sql[JS__MAX] = {
 	    "UPDATE sessions SET manifest_etag = $2,"
 	    " manifest_etag_revision = $3"
 	    " WHERE id = $1 AND $3 >= manifest_etag_revision",
+	/* Multipart uploads (sql/pg/003). */
+	[JS_MPU_GET] =
+	    "SELECT upload_id, session_id, seq, key, size_bytes, part_bytes, state, created_ms, abort_at_ms, attempts, reason"
+	    " FROM multipart_uploads WHERE session_id = $1 AND seq = $2"
+	    " ORDER BY created_ms DESC, upload_id LIMIT 1",
+	[JS_MPU_INSERT] =
+	    "INSERT INTO multipart_uploads (upload_id, session_id, seq, key,"
+	    " size_bytes, part_bytes, state, created_ms)"
+	    " VALUES ($1, $2, $3, $4, $5, $6, 'open', $7)",
+	[JS_MPU_REPLACE] =
+	    "UPDATE multipart_uploads SET state = 'aborting', abort_at_ms = $2"
+	    " WHERE upload_id = $1 AND state = 'open'",
+	[JS_MPU_COMPLETED] =
+	    "UPDATE multipart_uploads SET state = 'completed',"
+	    " abort_at_ms = NULL WHERE upload_id = $1"
+	    " AND state IN ('open', 'aborting', 'completed')",
+	[JS_MPU_ABORT_SESSION] =
+	    "UPDATE multipart_uploads SET abort_at_ms = $2"
+	    " WHERE session_id = $1 AND state = 'open'"
+	    " AND (abort_at_ms IS NULL OR abort_at_ms > $2)",
+	[JS_MPU_DUE] =
+	    "SELECT upload_id, session_id, seq, key, size_bytes, part_bytes, state, created_ms, abort_at_ms, attempts, reason"
+	    " FROM multipart_uploads WHERE abort_at_ms IS NOT NULL"
+	    " AND abort_at_ms <= $1 AND state IN ('open', 'aborting')"
+	    " ORDER BY abort_at_ms LIMIT $2",
+	[JS_MPU_LEASE] =
+	    "UPDATE multipart_uploads SET abort_at_ms = $3"
+	    " WHERE upload_id = $1 AND abort_at_ms <= $2"
+	    " AND state IN ('open', 'aborting')",
+	[JS_MPU_RESULT] =
+	    "UPDATE multipart_uploads SET state = $2, abort_at_ms = $3,"
+	    " attempts = attempts + 1, reason = $4"
+	    " WHERE upload_id = $1 AND state IN ('open', 'aborting')",
 };

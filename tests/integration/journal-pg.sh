@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # journal-pg.sh: the journal's suites (tests/unit/unit journal
-# journal_recordings journal_fence) against a real PostgreSQL: a private cluster of
-# tests/lib/pg.sh, a fresh database per test (tests/unit/jfix.c with
+# journal_recordings journal_fence journal_mpu) against a real PostgreSQL:
+# a private cluster of tests/lib/pg.sh, a fresh database per test (tests/unit/jfix.c with
 # JFIX_PG), the same assertions as on SQLite.  The tests that are SQLite's
 # own (its file, pragmas, migrations) are named as left out, not counted.
 . "$(dirname "$0")/../lib/api-lib.sh"
@@ -25,7 +25,7 @@ export JFIX_PG="host=$PG_SOCKDIR port=$PG_PORT user=$PG_ROLE dbname=$PG_DB"
 export PGPASSFILE
 log=$RUN_DIR/unit.log
 rc=0
-"$BUILDDIR/tests/unit/unit" journal journal_recordings journal_fence \
+"$BUILDDIR/tests/unit/unit" journal journal_recordings journal_fence journal_mpu \
 	>"$log" 2>&1 || rc=$?
 # CUnit's summary: "tests TOTAL RAN PASSED FAILED INACTIVE".
 ran=$(awk '$1 == "tests" { print $3 }' "$log")

@@ -44,6 +44,7 @@ static const struct {
 	{ "journal", test_journal_suite },
 	{ "journal_recordings", test_journal_recordings_suite },
 	{ "journal_fence", test_journal_fence_suite },
+	{ "journal_mpu", test_journal_mpu_suite },
 	{ "cursor", test_cursor_suite },
 	{ "s3xml", test_s3xml_suite },
 	{ "s3mpu", test_s3mpu_suite },

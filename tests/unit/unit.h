@@ -50,6 +50,7 @@ int	test_s3mpu_suite(void);
 int	test_manifest_suite(void);
 int	test_manifest_fence_suite(void);
 int	test_journal_fence_suite(void);
+int	test_journal_mpu_suite(void);
 int	test_tokcache_suite(void);
 int	test_eventbridge_suite(void);
 int	test_awscred_suite(void);

@@ -1,0 +1,237 @@
+/*
+ * journal_mpu.c: multipart uploads of chunks over the single-PUT limit
+ * and their abort (see journal_mpu_get() and the rest in journal.h; the
+ * table is sql/006_multipart.sql, sql/pg/003_multipart.sql).
+ *
+ * The API records each CreateMultipartUpload before it hands out the part
+ * URLs, so a repeated presign answers the same upload and nothing S3
+ * holds is forgotten.  An upload that can no longer be completed (its
+ * session finalized past the late-chunk window, abandoned or deleted, or
+ * replaced by a newer presign of its seq) gets an abort time; the
+ * delivery loop aborts it then and retries with backoff up to a bound,
+ * like the outbox.  Each call is one statement or one short transaction:
+ * the S3 calls happen between them, never inside.
+ */
+#include <string.h>
+
+#include "journal_int.h"
+
+static const char *const mpu_state_names[] = {
+	[JOURNAL_MPU_OPEN] = "open",
+	[JOURNAL_MPU_COMPLETED] = "completed",
+	[JOURNAL_MPU_ABORTING] = "aborting",
+	[JOURNAL_MPU_ABORTED] = "aborted",
+	[JOURNAL_MPU_FAILED] = "failed",
+};
+
+const char *
+journal_mpu_state_name(enum journal_mpu_state s)
+{
+	if ((size_t)s >= sizeof(mpu_state_names) / sizeof(mpu_state_names[0]))
+		return "open";
+	return mpu_state_names[s];
+}
+
+static enum journal_mpu_state
+mpu_state_parse(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(mpu_state_names) / sizeof(mpu_state_names[0]);
+	    i++)
+		if (s != NULL && strcmp(s, mpu_state_names[i]) == 0)
+			return (enum journal_mpu_state)i;
+	return JOURNAL_MPU_FAILED;	/* not ours: never aborted again */
+}
+
+/* The row st is on, in the column order of JS_MPU_GET and JS_MPU_DUE. */
+static void
+mpu_cols(struct journal_stmt *st, struct journal_mpu *m)
+{
+	memset(m, 0, sizeof(*m));
+	journal_col_text(st, 0, m->upload_id, sizeof(m->upload_id));
+	journal_col_text(st, 1, m->session_id, sizeof(m->session_id));
+	m->seq = journal_col_int64(st, 2);
+	journal_col_text(st, 3, m->key, sizeof(m->key));
+	m->size_bytes = journal_col_int64(st, 4);
+	m->part_bytes = journal_col_int64(st, 5);
+	m->state = mpu_state_parse(journal_col_str(st, 6));
+	m->created_ms = journal_col_int64(st, 7);
+	m->abort_at_ms = journal_col_null(st, 8) ? -1 :
+	    journal_col_int64(st, 8);
+	m->attempts = journal_col_int(st, 9);
+	journal_col_text(st, 10, m->reason, sizeof(m->reason));
+}
+
+static int
+mpu_id_ok(const char *upload_id)
+{
+	return journal_str_ok(upload_id, JOURNAL_UPLOAD_ID_BYTES - 1);
+}
+
+enum err
+journal_mpu_get(struct journal *j, const char *session_id, int64_t seq,
+    struct journal_mpu *out)
+{
+	struct journal_stmt *st;
+	enum err e;
+
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (!journal_str_ok(session_id, LIMIT_SESSION_ID_BYTES) || seq < 1 ||
+	    out == NULL)
+		return ERR_INVAL;
+	if ((e = journal_first(j, JS_MPU_GET, &st, __func__,
+	    "read multipart upload", JARGS(JTEXT(session_id), JINT(seq)))) !=
+	    ERR_OK)
+		return e;
+	mpu_cols(st, out);
+	journal_unstmt(st);
+	return ERR_OK;
+}
+
+enum err
+journal_mpu_add(struct journal *j, const struct journal_mpu *m,
+    int64_t now_ms)
+{
+	enum err e;
+
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (m == NULL || !mpu_id_ok(m->upload_id) ||
+	    !journal_str_ok(m->session_id, LIMIT_SESSION_ID_BYTES) ||
+	    !journal_str_ok(m->key, LIMIT_S3_KEY_BYTES) || m->seq < 1 ||
+	    m->size_bytes < 1 || m->part_bytes < 1)
+		return ERR_INVAL;
+	if ((e = journal_begin(j, 1, __func__)) != ERR_OK)
+		return e;
+	e = journal_exec(j, JS_MPU_INSERT, __func__, "record multipart upload",
+	    JARGS(JTEXT(m->upload_id), JTEXT(m->session_id), JINT(m->seq),
+	    JTEXT(m->key), JINT(m->size_bytes), JINT(m->part_bytes),
+	    JINT(now_ms)));
+	return journal_end(j, e, __func__);
+}
+
+/* One UPDATE by upload id in its own write transaction. */
+static enum err
+mpu_update(struct journal *j, enum journal_stmt_id id,
+    const struct journal_arg *args, size_t nargs, const char *func,
+    const char *what)
+{
+	enum err e;
+
+	if ((e = journal_begin(j, 1, func)) != ERR_OK)
+		return e;
+	e = journal_exec(j, id, func, what, args, nargs);
+	return journal_end(j, e, func);
+}
+
+enum err
+journal_mpu_replace(struct journal *j, const char *upload_id, int64_t now_ms)
+{
+	enum err e;
+
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (!mpu_id_ok(upload_id))
+		return ERR_INVAL;
+	return mpu_update(j, JS_MPU_REPLACE, JARGS(JTEXT(upload_id),
+	    JINT(now_ms)), __func__, "replace multipart upload");
+}
+
+enum err
+journal_mpu_completed(struct journal *j, const char *upload_id)
+{
+	enum err e;
+
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (!mpu_id_ok(upload_id))
+		return ERR_INVAL;
+	return mpu_update(j, JS_MPU_COMPLETED, JARGS(JTEXT(upload_id)),
+	    __func__, "complete multipart upload");
+}
+
+enum err
+journal_mpu_abort_session(struct journal *j, const char *session_id,
+    int64_t at_ms, int64_t *n)
+{
+	enum err e;
+
+	if (n != NULL)
+		*n = 0;
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (!journal_str_ok(session_id, LIMIT_SESSION_ID_BYTES) || at_ms < 0)
+		return ERR_INVAL;
+	if ((e = journal_begin(j, 1, __func__)) != ERR_OK)
+		return e;
+	e = journal_exec(j, JS_MPU_ABORT_SESSION, __func__,
+	    "schedule multipart aborts", JARGS(JTEXT(session_id),
+	    JINT(at_ms)));
+	if (e == ERR_OK && n != NULL)
+		*n = journal_changes(j);
+	return journal_end(j, e, __func__);
+}
+
+enum err
+journal_mpu_due(struct journal *j, int64_t now_ms, int64_t lease_ms,
+    struct journal_mpu *out, size_t max, size_t *n)
+{
+	struct journal_stmt *st;
+	size_t found = 0, i;
+	enum err e;
+
+	if (n != NULL)
+		*n = 0;
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (out == NULL || n == NULL || max == 0 || lease_ms < 1)
+		return ERR_INVAL;
+	if ((e = journal_begin(j, 1, __func__)) != ERR_OK)
+		return e;
+	if ((e = journal_prep(j, JS_MPU_DUE, &st, __func__,
+	    JARGS(JINT(now_ms), JINT((int64_t)max)))) != ERR_OK)
+		goto out;
+	while (found < max && (e = journal_next(st, __func__,
+	    "due multipart aborts")) == ERR_OK)
+		mpu_cols(st, &out[found++]);
+	if (e == ERR_NOT_FOUND)
+		e = ERR_OK;
+	journal_unstmt(st);
+	/* The lease: another host's loop sees them due only once it ends. */
+	for (i = 0; e == ERR_OK && i < found; i++) {
+		e = journal_exec(j, JS_MPU_LEASE, __func__,
+		    "lease multipart abort", JARGS(JTEXT(out[i].upload_id),
+		    JINT(now_ms), JINT(now_ms + lease_ms)));
+		if (e == ERR_OK && journal_changes(j) == 1)
+			out[(*n)++] = out[i];
+	}
+out:
+	e = journal_end(j, e, __func__);
+	if (e != ERR_OK)
+		*n = 0;
+	return e;
+}
+
+enum err
+journal_mpu_abort_result(struct journal *j, const char *upload_id,
+    enum journal_mpu_state state, int64_t retry_ms, const char *reason)
+{
+	char cut[JOURNAL_REASON_BYTES];
+	int final;
+	enum err e;
+
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (!mpu_id_ok(upload_id) || state == JOURNAL_MPU_COMPLETED)
+		return ERR_INVAL;
+	final = state == JOURNAL_MPU_ABORTED || state == JOURNAL_MPU_FAILED;
+	journal_str_copy(cut, sizeof(cut), reason != NULL ? reason : "");
+	return mpu_update(j, JS_MPU_RESULT, JARGS(JTEXT(upload_id),
+	    JTEXT(journal_mpu_state_name(state)), final ? JTEXT(NULL) :
+	    JINT(retry_ms), JTEXT(reason != NULL ? cut : NULL)), __func__,
+	    "record multipart abort");
+}

@@ -1,0 +1,176 @@
+/*
+ * test_journal_mpu.c: the journal's multipart uploads (sql/006): one open
+ * upload per chunk, replace, complete, the abort schedule with its lease,
+ * bounded retries, and the rows carried by journal_copy().
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "journal.h"
+#include "jfix.h"
+#include "unit.h"
+
+#define MIB	(1024LL * 1024)
+
+static int
+tm_init(void)
+{
+	return jfix_init("test_journal_mpu");
+}
+
+static struct journal_mpu
+tm_upload(const char *id, const char *sid, int64_t seq)
+{
+	struct journal_mpu m;
+
+	memset(&m, 0, sizeof(m));
+	snprintf(m.upload_id, sizeof(m.upload_id), "%s", id);
+	snprintf(m.session_id, sizeof(m.session_id), "%s", sid);
+	m.seq = seq;
+	snprintf(m.key, sizeof(m.key), "users/u/%s/%lld.webm", sid,
+	    (long long)seq);
+	m.size_bytes = 12 * MIB;
+	m.part_bytes = 5 * MIB;
+	return m;
+}
+
+static void
+one_open_upload_per_chunk(void)
+{
+	char path[512];
+	struct journal *j;
+	struct journal_mpu m = tm_upload("up-1", "s", 3), got;
+
+	jfix_path(path, sizeof(path));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j = jfix_open(path));
+	CU_ASSERT_EQUAL(journal_mpu_get(j, "s", 3, &got), ERR_NOT_FOUND);
+	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, T0), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(journal_mpu_get(j, "s", 3, &got), ERR_OK);
+	CU_ASSERT_STRING_EQUAL(got.upload_id, "up-1");
+	CU_ASSERT_STRING_EQUAL(got.key, m.key);
+	CU_ASSERT_EQUAL(got.size_bytes, 12 * MIB);
+	CU_ASSERT_EQUAL(got.part_bytes, 5 * MIB);
+	CU_ASSERT_EQUAL(got.state, JOURNAL_MPU_OPEN);
+	CU_ASSERT_EQUAL(got.abort_at_ms, -1);
+	/* A racing presign's second upload is refused: the caller aborts
+	 * its own and answers the first. */
+	m = tm_upload("up-2", "s", 3);
+	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, T0 + 1), ERR_CONFLICT);
+	/* Once replaced, a new one may open; the newest is the answer. */
+	CU_ASSERT_EQUAL(journal_mpu_replace(j, "up-1", T0 + 2), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, T0 + 3), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(journal_mpu_get(j, "s", 3, &got), ERR_OK);
+	CU_ASSERT_STRING_EQUAL(got.upload_id, "up-2");
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM "
+	    "multipart_uploads WHERE state = 'aborting' AND abort_at_ms = "
+	    "1764093000002"), 1);
+	journal_close(j);
+}
+
+static void
+aborts_are_scheduled_leased_and_bounded(void)
+{
+	char path[512];
+	struct journal *a, *b;
+	struct journal_mpu m1 = tm_upload("up-1", "s", 1);
+	struct journal_mpu m2 = tm_upload("up-2", "s", 2);
+	struct journal_mpu m3 = tm_upload("up-3", "t", 1), due[4], got;
+	int64_t n = 0;
+	size_t k = 0;
+
+	jfix_path(path, sizeof(path));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a = jfix_open(path));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b = jfix_open(path));
+	CU_ASSERT_EQUAL(journal_mpu_add(a, &m1, T0), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_add(a, &m2, T0), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_add(a, &m3, T0), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_completed(a, "up-2"), ERR_OK);
+	/* Finalize: the open upload is due at the end of the window; the
+	 * completed one is never aborted; another session's is left. */
+	CU_ASSERT_EQUAL(journal_mpu_abort_session(a, "s", T0 + 60000, &n),
+	    ERR_OK);
+	CU_ASSERT_EQUAL(n, 1);
+	CU_ASSERT_EQUAL(journal_mpu_due(a, T0 + 59999, 30000, due, 4, &k),
+	    ERR_OK);
+	CU_ASSERT_EQUAL(k, 0);
+	/* A delete later makes it due sooner, never later. */
+	CU_ASSERT_EQUAL(journal_mpu_abort_session(a, "s", T0 + 10, &n),
+	    ERR_OK);
+	CU_ASSERT_EQUAL(n, 1);
+	CU_ASSERT_EQUAL(journal_mpu_abort_session(a, "s", T0 + 90000, &n),
+	    ERR_OK);
+	CU_ASSERT_EQUAL(n, 0);
+	CU_ASSERT_EQUAL(journal_mpu_due(a, T0 + 10, 30000, due, 4, &k),
+	    ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(k, 1);
+	CU_ASSERT_STRING_EQUAL(due[0].upload_id, "up-1");
+	/* Leased: the other connection does not get it meanwhile. */
+	CU_ASSERT_EQUAL(journal_mpu_due(b, T0 + 20, 30000, due, 4, &k),
+	    ERR_OK);
+	CU_ASSERT_EQUAL(k, 0);
+	/* A failed attempt retries at the time given... */
+	CU_ASSERT_EQUAL(journal_mpu_abort_result(a, "up-1", JOURNAL_MPU_OPEN,
+	    T0 + 5000, "s3 unavailable"), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_due(b, T0 + 5000, 30000, due, 4, &k),
+	    ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(k, 1);
+	CU_ASSERT_EQUAL(due[0].attempts, 1);
+	CU_ASSERT_STRING_EQUAL(due[0].reason, "s3 unavailable");
+	/* ...and giving up ends it: never due again. */
+	CU_ASSERT_EQUAL(journal_mpu_abort_result(b, "up-1",
+	    JOURNAL_MPU_FAILED, 0, "gave up"), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_due(a, T0 + 999999999, 30000, due, 4,
+	    &k), ERR_OK);
+	CU_ASSERT_EQUAL(k, 0);
+	CU_ASSERT_EQUAL_FATAL(journal_mpu_get(a, "s", 1, &got), ERR_OK);
+	CU_ASSERT_EQUAL(got.state, JOURNAL_MPU_FAILED);
+	CU_ASSERT_EQUAL(got.attempts, 2);
+	/* An aborted upload's complete is too late to count. */
+	CU_ASSERT_EQUAL(journal_mpu_abort_session(a, "t", T0, &n), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_abort_result(a, "up-3",
+	    JOURNAL_MPU_ABORTED, 0, NULL), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_completed(a, "up-3"), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(journal_mpu_get(a, "t", 1, &got), ERR_OK);
+	CU_ASSERT_EQUAL(got.state, JOURNAL_MPU_ABORTED);
+	journal_close(a);
+	journal_close(b);
+}
+
+static void
+bad_arguments_are_refused(void)
+{
+	char path[512];
+	struct journal *j;
+	struct journal_mpu m = tm_upload("", "s", 1), due[1];
+	size_t k;
+
+	jfix_path(path, sizeof(path));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j = jfix_open(path));
+	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, T0), ERR_INVAL);
+	m = tm_upload("u", "s", 0);
+	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, T0), ERR_INVAL);
+	CU_ASSERT_EQUAL(journal_mpu_get(j, "s", 1, NULL), ERR_INVAL);
+	CU_ASSERT_EQUAL(journal_mpu_due(j, T0, 0, due, 1, &k), ERR_INVAL);
+	CU_ASSERT_EQUAL(journal_mpu_abort_result(j, "u",
+	    JOURNAL_MPU_COMPLETED, 0, NULL), ERR_INVAL);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM "
+	    "multipart_uploads"), 0);
+	journal_close(j);
+}
+
+int
+test_journal_mpu_suite(void)
+{
+	CU_pSuite s;
+
+	if ((s = CU_add_suite("journal_mpu", tm_init, jfix_clean)) == NULL)
+		return -1;
+	if (CU_add_test(s, "one open upload per chunk",
+	    one_open_upload_per_chunk) == NULL ||
+	    CU_add_test(s, "aborts are scheduled, leased and bounded",
+	    aborts_are_scheduled_leased_and_bounded) == NULL ||
+	    CU_add_test(s, "bad arguments are refused",
+	    bad_arguments_are_refused) == NULL)
+		return -1;
+	return 0;
+}
