@@ -60,6 +60,8 @@ struct api_conf {
 
 	int64_t		 body_max;
 	int64_t		 chunk_max_bytes;
+	int64_t		 multipart_max_bytes;	/* 0: no multipart */
+	int64_t		 multipart_part_bytes;	/* smallest part */
 	int64_t		 presign_expires;	/* ms, whole seconds used */
 	int64_t		 playback_expires;	/* ms, whole seconds used */
 	int64_t		 list_limit;
@@ -396,6 +398,43 @@ void		sessions_presign(struct req *);
 void		sessions_complete(struct req *);
 void		sessions_manifest(struct req *);
 void		sessions_finalize(struct req *);
+
+/*
+ * Chunks over chunk_max_bytes, through S3 multipart uploads (multipart.c).
+ * multipart_chunk_limit(): the largest chunk this config takes at all.
+ * multipart_wanted(): whether a chunk of size goes multipart.
+ * multipart_too_large(): answer 413 for size in field, naming the limit.
+ * multipart_presign(): the presign answer for a chunk multipart_wanted();
+ * the caller has checked the fields, the session and the late-chunk rule
+ * and built key; recorded as journal_get_session_presign() gave it.
+ * Answers in every case.
+ * multipart_complete(): check uploadId and parts (JSON array) against the
+ * recorded upload and have S3 put the object together; ERR_OK when the
+ * object should now be in S3 (the caller verifies and merges it as any
+ * chunk), else the error has been answered.
+ */
+struct journal_chunk;
+int64_t		multipart_chunk_limit(const struct api_conf *);
+int		multipart_wanted(const struct api_conf *, int64_t size);
+void		multipart_too_large(struct req *, const char *field,
+		    int64_t size);
+void		multipart_presign(struct req *, struct journal *,
+		    const char *key, int64_t seq, const char *ctype,
+		    int64_t size, int64_t recorded);
+enum err	multipart_complete(struct req *, struct journal *,
+		    const struct journal_chunk *c, const char *upload_id,
+		    json_object *parts);
+/*
+ * Schedule the abort of the session's open multipart uploads at at_ms:
+ * now when a session is deleted or abandoned, the end of its late-chunk
+ * window when it is finalized.  The delivery loop aborts them
+ * (multipart_abort_due(): up to a batch per round, backoff, given up
+ * after deliver_max_attempts; returns how many were tried, -1 if the
+ * journal is unavailable).
+ */
+enum err	multipart_abort_session(struct app *, const char *session_id,
+		    int64_t at_ms);
+long		multipart_abort_due(struct app *);
 
 /* The recordings handlers (recordings.c), called like the session
  * handlers; GET ones also serve HEAD (req.c leaves the body out). */

@@ -33,6 +33,7 @@
 #include "limit.h"
 #include "log.h"
 #include "s3loc.h"
+#include "s3mpu.h"
 
 #define DAY_MS		(86400LL * 1000)
 
@@ -66,8 +67,18 @@ const struct conf_key api_conf_table[] = {
 	    0, NULL, "largest request body accepted (413 above)",
 	    OFF(body_max) },
 	{ "chunk_max_bytes", CONF_SIZE, 1, LIMIT_CHUNK_BYTES_MAX, "5m", NULL,
-	    0, NULL, "largest audio chunk a client may presign (413 above)",
+	    0, NULL, "largest audio chunk a client may presign for one PUT "
+	    "(413 above, unless multipart_max_bytes takes it)",
 	    OFF(chunk_max_bytes) },
+	{ "multipart_max_bytes", CONF_SIZE, 0, S3MPU_OBJECT_MAX, "0", NULL,
+	    0, NULL, "largest chunk taken through an S3 multipart upload: a "
+	    "presign over chunk_max_bytes and up to this is answered with "
+	    "uploadStrategy multipart (0: none; 413 above)",
+	    OFF(multipart_max_bytes) },
+	{ "multipart_part_bytes", CONF_SIZE, S3MPU_PART_MIN, S3MPU_PART_MAX,
+	    "8m", NULL, 0, NULL, "part size of multipart uploads (the last "
+	    "part is smaller; larger parts are chosen when a chunk would "
+	    "need over 10,000)", OFF(multipart_part_bytes) },
 	{ "presign_expires", CONF_DURATION, LIMIT_PRESIGN_EXPIRES_MIN * 1000,
 	    LIMIT_PRESIGN_EXPIRES_MAX * 1000LL, "300s", NULL, 0, NULL,
 	    "lifetime of presigned PUT URLs", OFF(presign_expires) },
@@ -423,6 +434,30 @@ api_conf_check_ranges(const struct api_conf *c, const char *path,
 		    "s3_connect_timeout", "%lld ms is longer than s3_timeout "
 		    "(%lld ms), the whole request's", (long long)
 		    c->s3_connect_timeout, (long long)c->s3_timeout);
+	if (c->multipart_max_bytes > 0 &&
+	    c->multipart_max_bytes <= c->chunk_max_bytes)
+		return conf_refuse(errbuf, errlen, path,
+		    "multipart_max_bytes", "%lld is not over chunk_max_bytes "
+		    "(%lld): 0 turns multipart uploads off",
+		    (long long)c->multipart_max_bytes,
+		    (long long)c->chunk_max_bytes);
+	if (c->multipart_max_bytes > 0) {
+		struct s3mpu_plan p;
+
+		/* The complete of the largest chunk lists every part
+		 * ({"partNumber":N,"etag":"\"<32 hex>\""}, under 80 bytes
+		 * each) in one request body. */
+		if (s3mpu_plan(c->multipart_max_bytes,
+		    c->multipart_part_bytes, &p) != ERR_OK ||
+		    (int64_t)p.nparts * 80 + 1024 > c->body_max)
+			return conf_refuse(errbuf, errlen, path,
+			    "multipart_max_bytes", "a complete of a %lld byte "
+			    "chunk lists %d parts of %lld bytes, more than "
+			    "body_max (%lld) holds: raise multipart_part_bytes "
+			    "or body_max", (long long)c->multipart_max_bytes,
+			    p.nparts, (long long)p.part_bytes,
+			    (long long)c->body_max);
+	}
 	if (c->deliver_backoff_base > c->deliver_backoff_max)
 		return conf_refuse(errbuf, errlen, path,
 		    "deliver_backoff_base", "%lld ms is longer than "

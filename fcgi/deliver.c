@@ -211,7 +211,7 @@ deliver_round(struct deliver *d)
 {
 	struct app *app = &d->app;
 	size_t n = 0, i;
-	long events, deletions;
+	long events, deletions, aborts;
 
 	if ((app->journal = app_journal(app)) == NULL)
 		return -1;
@@ -233,7 +233,12 @@ deliver_round(struct deliver *d)
 	/* Deletions last: their RecordingDeleted goes out next round. */
 	if ((deletions = deliver_deletions(app, d->lease_seconds)) < 0)
 		return -1;
-	return (long)n + events + deletions;
+	if (api_sig_term)
+		return (long)n + events + deletions;
+	/* Multipart uploads that can no longer be completed (multipart.c). */
+	if ((aborts = multipart_abort_due(app)) < 0)
+		return -1;
+	return (long)n + events + deletions + aborts;
 }
 
 /* Sleep ms unless a signal arrives. */

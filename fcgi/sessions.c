@@ -32,6 +32,8 @@
 #include "log.h"
 #include "s3key.h"
 #include "s3meta.h"
+#include "s3mpu.h"
+#include "s3xml.h"
 #include "sigv4.h"
 #include "xalloc.h"
 
@@ -412,7 +414,7 @@ sessions_presign(struct req *r)
 		[F_EXT] = { "ext", JSONV_STRING, JSONV_REQUIRED, 1,
 		    LIMIT_EXT_BYTES, NULL },
 		[F_SIZE] = { "sizeBytes", JSONV_INT, JSONV_REQUIRED, 1,
-		    LIMIT_CHUNK_BYTES_MAX, NULL },
+		    S3MPU_OBJECT_MAX, NULL },
 		[F_CTYPE] = { "contentType", JSONV_STRING, JSONV_REQUIRED, 1,
 		    128, NULL },
 	};
@@ -442,9 +444,8 @@ sessions_presign(struct req *r)
 		    "audio type for this ext");
 		return;
 	}
-	if (v[F_SIZE].i > r->app->conf->chunk_max_bytes) {
-		req_error(r, ERR_TOO_LARGE, "sizeBytes is over maxChunkBytes",
-		    "sizeBytes", NULL);
+	if (v[F_SIZE].i > multipart_chunk_limit(r->app->conf)) {
+		multipart_too_large(r, "sizeBytes", v[F_SIZE].i);
 		return;
 	}
 	if ((j = req_journal(r)) == NULL)
@@ -471,6 +472,12 @@ sessions_presign(struct req *r)
 	if (s3key_chunk(&p, key, sizeof(key), NULL) != ERR_OK) {
 		req_error(r, ERR_INTERNAL, "cannot build the chunk key", NULL,
 		    NULL);
+		return;
+	}
+	/* Over the single-PUT limit: parts (multipart.c). */
+	if (multipart_wanted(r->app->conf, v[F_SIZE].i)) {
+		multipart_presign(r, j, key, v[F_SEQ].i, v[F_CTYPE].s,
+		    v[F_SIZE].i, recorded);
 		return;
 	}
 	if (sessions_presign_url(r, key, v[F_SEQ].i, v[F_CTYPE].s, h, &nh,
@@ -622,13 +629,14 @@ sessions_complete_reply(struct req *r,
 void
 sessions_complete(struct req *r)
 {
-	enum { F_SEQ, F_KEY, F_BYTES, F_START, F_END, F_MD5, F_SHA, F__N };
+	enum { F_SEQ, F_KEY, F_BYTES, F_START, F_END, F_MD5, F_SHA, F_UPLOAD,
+		F_PARTS, F__N };
 	static const struct jsonv_field f[F__N] = {
 		[F_SEQ] = { "seq", JSONV_INT, JSONV_REQUIRED, 1, SEQ_MAX, NULL },
 		[F_KEY] = { "objectKey", JSONV_STRING, JSONV_REQUIRED, 1,
 		    LIMIT_S3_KEY_BYTES, NULL },
 		[F_BYTES] = { "bytes", JSONV_INT, JSONV_REQUIRED, 1,
-		    LIMIT_CHUNK_BYTES_MAX, NULL },
+		    S3MPU_OBJECT_MAX, NULL },
 		[F_START] = { "tStartMs", JSONV_INT, JSONV_REQUIRED, 0, TIME_MAX,
 		    NULL },
 		[F_END] = { "tEndMs", JSONV_INT, JSONV_REQUIRED, 1, TIME_MAX,
@@ -636,6 +644,11 @@ sessions_complete(struct req *r)
 		[F_MD5] = { "md5", JSONV_STRING, JSONV_NULLABLE, 1, 128, NULL },
 		[F_SHA] = { "sha256", JSONV_STRING, JSONV_NULLABLE, 1, 128,
 		    NULL },
+		/* A multipart chunk's (multipart.c). */
+		[F_UPLOAD] = { "uploadId", JSONV_STRING, JSONV_NULLABLE, 1,
+		    S3XML_UPLOAD_ID_MAX, NULL },
+		[F_PARTS] = { "parts", JSONV_ARRAY, JSONV_NULLABLE, 1,
+		    S3MPU_PARTS_MAX, NULL },
 	};
 	struct jsonv_val v[F__N];
 	struct journal_session s;
@@ -648,9 +661,8 @@ sessions_complete(struct req *r)
 	    JSONV_REJECT_UNKNOWN, NULL, v) != ERR_OK ||
 	    sessions_span(r, v[F_START].i, v[F_END].i, "tEndMs") != ERR_OK)
 		return;
-	if (v[F_BYTES].i > r->app->conf->chunk_max_bytes) {
-		req_error(r, ERR_TOO_LARGE, "bytes is over maxChunkBytes",
-		    "bytes", NULL);
+	if (v[F_BYTES].i > multipart_chunk_limit(r->app->conf)) {
+		multipart_too_large(r, "bytes", v[F_BYTES].i);
 		return;
 	}
 	memset(&c, 0, sizeof(c));
@@ -703,6 +715,17 @@ sessions_complete(struct req *r)
 			(void)sessions_late(r, &s, v[F_START].i);
 			return;
 		}
+	}
+	/* A multipart chunk is put together first, then verified as any. */
+	if (v[F_UPLOAD].present || v[F_PARTS].present) {
+		if (multipart_complete(r, j, &c, v[F_UPLOAD].present ?
+		    v[F_UPLOAD].s : NULL, v[F_PARTS].present ? v[F_PARTS].j :
+		    NULL) != ERR_OK)
+			return;
+	} else if (v[F_BYTES].i > r->app->conf->chunk_max_bytes) {
+		sessions_bad(r, "parts", "a chunk over maxChunkBytes is a "
+		    "multipart upload: complete it with uploadId and parts");
+		return;
 	}
 	if (sessions_verify(r, v[F_KEY].s, v[F_BYTES].i, v[F_SEQ].i,
 	    "objectKey") != ERR_OK)
@@ -762,7 +785,7 @@ sessions_manifest_chunks(struct req *r, json_object *arr, size_t n,
 		[C_END] = { "tEndMs", JSONV_INT, JSONV_REQUIRED, 1, TIME_MAX,
 		    NULL },
 		[C_BYTES] = { "bytes", JSONV_INT, JSONV_REQUIRED, 1,
-		    LIMIT_CHUNK_BYTES_MAX, NULL },
+		    S3MPU_OBJECT_MAX, NULL },
 		[C_MD5] = { "md5", JSONV_STRING, JSONV_NULLABLE, 1, 128, NULL },
 		[C_SHA] = { "sha256", JSONV_STRING, JSONV_NULLABLE, 1, 128,
 		    NULL },
@@ -940,6 +963,11 @@ sessions_finalize(struct req *r)
 		sessions_journal_error(r, rc, "session cannot be finalized");
 		return;
 	}
+	/* An upload still open can be completed as a late chunk until the
+	 * grace and its part URLs run out; then it is aborted. */
+	(void)multipart_abort_session(r->app, r->session_id,
+	    journal_clock_ms(j) + r->app->conf->finalize_grace +
+	    r->app->conf->presign_expires + r->app->conf->s3_timeout);
 	/* The final manifest is in S3 before we answer; if S3 fails the
 	 * session stays sealed, the write stays queued, and a retry of this
 	 * finalize answers the same once S3 is back. */

@@ -57,6 +57,7 @@ multihost              18660   12
 bench-journal          18700   36
 journal-pgbouncer      18736    6
 journal-pg-faults      18742    6
+api-multipart          18800    9
 EOF
 )"
 	if [ -z "$2" ]; then

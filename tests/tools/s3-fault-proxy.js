@@ -34,9 +34,22 @@
 // checked as above) but their answer is dropped: the client's connection
 // is closed instead, as when a network fails after S3 took a write.
 //
+// Multipart abort.  s3rver has no AbortMultipartUpload (its DELETE with
+// ?uploadId= answers 405 MethodNotAllowed, after checking the signature)
+// and no ListMultipartUploads.  The proxy stands in for the abort as S3
+// answers it: the DELETE is forwarded first, so s3rver checks its SigV4
+// signature (a bad one is answered 403 as it came); on s3rver's 405 the
+// proxy answers 204 for an upload it saw created (it reads the UploadId
+// of every CreateMultipartUpload answer passing through) and not yet
+// aborted or completed, else 404 NoSuchUpload.  An aborted upload's
+// UploadPart and CompleteMultipartUpload are then answered 404
+// NoSuchUpload, as S3 does.  Mode `abort-fail` answers every abort 503
+// SlowDown (nothing forwarded), for the retry and give-up paths.
+//
 // GET /_proxy/stats answers {mode, holding, forwarded, refused,
 // manifestPuts: {ifMatch, ifNoneMatch, plain}, preconditionFailed, held,
-// released, heldAnswers: [status of each released write, in order], lost}.
+// released, heldAnswers: [status of each released write, in order], lost,
+// mpu: {created, aborted, abortRefused, abortFailed, noSuchUpload}}.
 //
 // Environment: PROXY_PORT (listen), S3_PORT (s3rver).  It prints
 // "s3-fault-proxy listening on 127.0.0.1:PORT" once ready.
@@ -49,7 +62,11 @@ const s3Port = Number(process.env.S3_PORT);
 let mode = 'pass';
 const stats = { forwarded: 0, refused: 0,
   manifestPuts: { ifMatch: 0, ifNoneMatch: 0, plain: 0 },
-  preconditionFailed: 0, held: 0, released: 0, heldAnswers: [], lost: 0 };
+  preconditionFailed: 0, held: 0, released: 0, heldAnswers: [], lost: 0,
+  mpu: { created: 0, aborted: 0, abortRefused: 0, abortFailed: 0, noSuchUpload: 0 } };
+// UploadIds seen created, and those aborted or completed since.
+const uploadsOpen = new Set();
+const uploadsGone = new Set();
 let hold = { suffix: '', count: 0 };
 let lose = { suffix: '', count: 0 };
 let heldWrites = [];
@@ -69,7 +86,7 @@ function control(req, res) {
     try {
       if (req.method === 'POST' && req.url === '/_proxy/mode') {
         const m = JSON.parse(body).mode;
-        if (!['pass', 'down', 'manifest'].includes(m)) throw new Error('bad mode');
+        if (!['pass', 'down', 'manifest', 'abort-fail'].includes(m)) throw new Error('bad mode');
         mode = m;
       } else if (req.method === 'POST' && req.url === '/_proxy/hold') {
         const h = JSON.parse(body);
@@ -183,9 +200,106 @@ function conditionalPut(req, res, buf, lost) {
   });
 }
 
+function noSuchUpload(res, id) {
+  stats.mpu.noSuchUpload++;
+  res.writeHead(404, { 'Content-Type': 'application/xml' });
+  res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchUpload</Code>' +
+    '<Message>The specified upload does not exist. The upload ID may be invalid, ' +
+    'or the upload may have been aborted or completed.</Message>' +
+    `<UploadId>${id}</UploadId><RequestId>s3-fault-proxy</RequestId></Error>`);
+}
+
+// The uploadId query parameter of req, or null.
+function uploadIdOf(req) {
+  const q = req.url.indexOf('?');
+  if (q < 0) return null;
+  return new URLSearchParams(req.url.slice(q + 1)).get('uploadId');
+}
+
+// AbortMultipartUpload, which s3rver lacks: see the head comment.
+function abortUpload(req, res, id) {
+  if (mode === 'abort-fail') {
+    stats.mpu.abortFailed++;
+    req.resume();
+    res.writeHead(503, { 'Content-Type': 'application/xml' });
+    res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code>' +
+      '<Message>Injected by s3-fault-proxy</Message></Error>');
+    return;
+  }
+  stats.forwarded++;
+  const up = http.request({ host: '127.0.0.1', port: s3Port, method: req.method,
+    path: req.url, headers: req.headers }, (ur) => {
+    const parts = [];
+    ur.on('data', (d) => parts.push(d));
+    ur.on('end', () => {
+      const text = Buffer.concat(parts).toString();
+      if (ur.statusCode !== 405 || !/MethodNotAllowed/.test(text)) {
+        // Not past s3rver's signature check (or s3rver learnt the call).
+        stats.mpu.abortRefused++;
+        res.writeHead(ur.statusCode, ur.headers);
+        res.end(text);
+        return;
+      }
+      if (!uploadsOpen.has(id)) {
+        noSuchUpload(res, id);
+        return;
+      }
+      uploadsOpen.delete(id);
+      uploadsGone.add(id);
+      stats.mpu.aborted++;
+      res.writeHead(204, { 'x-amz-request-id': 's3-fault-proxy' });
+      res.end();
+    });
+  });
+  up.on('error', () => req.socket.destroy());
+  req.pipe(up);
+}
+
+// CreateMultipartUpload and CompleteMultipartUpload pass through; the
+// proxy notes which uploads exist.
+function trackUpload(req, res, id) {
+  stats.forwarded++;
+  const up = http.request({ host: '127.0.0.1', port: s3Port, method: req.method,
+    path: req.url, headers: req.headers }, (ur) => {
+    const parts = [];
+    ur.on('data', (d) => parts.push(d));
+    ur.on('end', () => {
+      const body = Buffer.concat(parts);
+      const m = /<UploadId>([^<]+)<\/UploadId>/.exec(body.toString());
+      if (id === null && ur.statusCode === 200 && m) {
+        stats.mpu.created++;
+        uploadsOpen.add(m[1]);
+      } else if (id !== null && ur.statusCode === 200 &&
+          /CompleteMultipartUploadResult/.test(body.toString())) {
+        uploadsOpen.delete(id);
+        uploadsGone.add(id);
+      }
+      res.writeHead(ur.statusCode, ur.headers);
+      res.end(body);
+    });
+  });
+  up.on('error', () => req.socket.destroy());
+  req.pipe(up);
+}
+
 const server = http.createServer((req, res) => {
   if (req.url.startsWith('/_proxy/')) {
     control(req, res);
+    return;
+  }
+  const mpuId = mode === 'down' ? null : uploadIdOf(req);
+  if (mpuId !== null && uploadsGone.has(mpuId) && req.method !== 'DELETE') {
+    req.resume();
+    req.on('end', () => noSuchUpload(res, mpuId));
+    return;
+  }
+  if (mpuId !== null && req.method === 'DELETE') {
+    abortUpload(req, res, mpuId);
+    return;
+  }
+  if (mode !== 'down' && req.method === 'POST' &&
+      (mpuId !== null || /[?&]uploads(=|&|$)/.test(req.url))) {
+    trackUpload(req, res, mpuId);
     return;
   }
   if (mode === 'down') {

@@ -1,0 +1,478 @@
+/*
+ * multipart.c: chunks over the single-PUT limit, through S3 multipart
+ * uploads.
+ *
+ * A presign whose sizeBytes is over chunk_max_bytes and at most
+ * multipart_max_bytes is answered with uploadStrategy "multipart": the
+ * API makes the upload itself (CreateMultipartUpload, signed with the
+ * same Content-Type, SSE and x-amz-meta-* a single PUT stores), records
+ * it in the journal, chooses the part size (lib/storage/s3mpu.h) and
+ * hands out one presigned UploadPart URL per part.  The client PUTs each
+ * part and brings the ETags S3 answered to complete, which checks them,
+ * sends CompleteMultipartUpload, and then verifies and merges the object
+ * exactly as a single-PUT chunk (sessions.c).  Smaller chunks never come
+ * here: their answers are those the original clients know.
+ *
+ * Idempotence: a presign repeated for the same key and size answers the
+ * same upload (no second CreateMultipartUpload); another key or size
+ * replaces it and the old one is aborted.  A complete whose answer was
+ * lost finds, on retry, NoSuchUpload (or s3rver's error for an upload it
+ * has removed): the object is then HEADed, and one of the announced size
+ * is taken as completed.
+ *
+ * Abort: uploads that can no longer be completed get an abort time in
+ * the journal (multipart_abort_session(): at finalize, the end of the
+ * late-chunk window; at delete or abandonment, now) and the delivery loop
+ * aborts them (multipart_abort_due()) with backoff, giving up after
+ * deliver_max_attempts.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "journal.h"
+#include "jsonv.h"
+#include "log.h"
+#include "s3mpu.h"
+#include "s3xml.h"
+#include "sigv4.h"
+#include "xalloc.h"
+
+#define MULTIPART_ABORT_BATCH	8
+
+int64_t
+multipart_chunk_limit(const struct api_conf *conf)
+{
+	return conf->multipart_max_bytes > conf->chunk_max_bytes ?
+	    conf->multipart_max_bytes : conf->chunk_max_bytes;
+}
+
+int
+multipart_wanted(const struct api_conf *conf, int64_t size)
+{
+	return size > conf->chunk_max_bytes &&
+	    size <= conf->multipart_max_bytes;
+}
+
+/* 413 for a size over what this server takes, naming the key that
+ * decides it. */
+void
+multipart_too_large(struct req *r, const char *field, int64_t size)
+{
+	const struct api_conf *conf = r->app->conf;
+	char msg[256];
+
+	if (conf->multipart_max_bytes > conf->chunk_max_bytes)
+		snprintf(msg, sizeof(msg), "%s %lld is over %lld bytes, the "
+		    "largest chunk this server takes (multipart_max_bytes)",
+		    field, (long long)size,
+		    (long long)conf->multipart_max_bytes);
+	else
+		snprintf(msg, sizeof(msg), "%s is over maxChunkBytes", field);
+	req_error(r, ERR_TOO_LARGE, msg, field, NULL);
+}
+
+/* ------------------------------------------------------------ presign */
+
+/*
+ * Make the upload in S3 and record it; on a lost race with another
+ * presign of the same seq, abort ours and take the winner's.  ERR_OK with
+ * *m the upload, or the error answered.
+ */
+static enum err
+multipart_create(struct req *r, struct journal *j, const char *key,
+    int64_t seq, const char *ctype, const struct s3mpu_plan *plan,
+    struct journal_mpu *m)
+{
+	struct sigv4_header h[4];
+	char seqs[24];
+	size_t nh = 0;
+	enum err rc;
+
+	memset(m, 0, sizeof(*m));
+	snprintf(seqs, sizeof(seqs), "%lld", (long long)seq);
+	if (r->app->conf->s3_sse) {
+		h[nh].name = "x-amz-server-side-encryption";
+		h[nh++].value = "AES256";
+	}
+	h[nh].name = "x-amz-meta-user-id";
+	h[nh++].value = r->sub;
+	h[nh].name = "x-amz-meta-session-id";
+	h[nh++].value = r->session_id;
+	h[nh].name = "x-amz-meta-seq";
+	h[nh++].value = seqs;
+	rc = s3_mpu_create(r->app->s3, key, ctype, h, nh, m->upload_id,
+	    sizeof(m->upload_id));
+	if (rc != ERR_OK) {
+		req_error(r, rc == ERR_UNAVAILABLE ? ERR_UNAVAILABLE :
+		    ERR_UPSTREAM, "S3 did not create the multipart upload; "
+		    "try again", NULL, NULL);
+		return rc;
+	}
+	snprintf(m->session_id, sizeof(m->session_id), "%s", r->session_id);
+	snprintf(m->key, sizeof(m->key), "%s", key);
+	m->seq = seq;
+	m->size_bytes = plan->size;
+	m->part_bytes = plan->part_bytes;
+	m->state = JOURNAL_MPU_OPEN;
+	rc = journal_mpu_add(j, m, journal_clock_ms(j));
+	if (rc == ERR_CONFLICT) {
+		/* Another presign of this seq recorded its upload first. */
+		(void)s3_mpu_abort(r->app->s3, key, m->upload_id);
+		rc = journal_mpu_get(j, r->session_id, seq, m);
+		if (rc == ERR_OK && (m->state != JOURNAL_MPU_OPEN ||
+		    strcmp(m->key, key) != 0 || m->size_bytes != plan->size))
+			rc = ERR_CONFLICT;
+	}
+	if (rc != ERR_OK) {
+		req_journal_error(r, rc, "another presign of this seq is "
+		    "under way; retry");
+		return rc;
+	}
+	log_info("session %s seq %lld: multipart upload of %lld bytes in %lld "
+	    "byte parts", r->session_id, (long long)seq,
+	    (long long)plan->size, (long long)plan->part_bytes);
+	return ERR_OK;
+}
+
+void
+multipart_presign(struct req *r, struct journal *j, const char *key,
+    int64_t seq, const char *ctype, int64_t size, int64_t recorded)
+{
+	struct journal_mpu m;
+	struct s3mpu_plan plan;
+	long expires = (long)(r->app->conf->presign_expires / 1000), e;
+	int64_t now, off, len;
+	char *url = NULL;
+	struct buf *b;
+	enum err rc;
+	int n;
+
+	if (s3mpu_plan(size, r->app->conf->multipart_part_bytes, &plan) !=
+	    ERR_OK) {
+		multipart_too_large(r, "sizeBytes", size);
+		return;
+	}
+	rc = journal_mpu_get(j, r->session_id, seq, &m);
+	if (rc != ERR_OK && rc != ERR_NOT_FOUND) {
+		req_journal_error(r, rc, NULL);
+		return;
+	}
+	if (rc == ERR_OK && m.state == JOURNAL_MPU_OPEN &&
+	    (strcmp(m.key, key) != 0 || m.size_bytes != size ||
+	    m.part_bytes != plan.part_bytes)) {
+		/* Presigned again with other times, ext or size: the old
+		 * upload can never be completed. */
+		log_info("session %s seq %lld: multipart upload replaced",
+		    r->session_id, (long long)seq);
+		if ((rc = journal_mpu_replace(j, m.upload_id,
+		    journal_clock_ms(j))) != ERR_OK) {
+			req_journal_error(r, rc, NULL);
+			return;
+		}
+		m.state = JOURNAL_MPU_ABORTING;
+	}
+	if ((rc == ERR_NOT_FOUND || m.state != JOURNAL_MPU_OPEN) &&
+	    multipart_create(r, j, key, seq, ctype, &plan, &m) != ERR_OK)
+		return;
+	/* As for a single PUT: GET lists the seq as missing until it is
+	 * completed, and a deletion knows how long uploads can arrive. */
+	now = journal_clock_ms(j);
+	rc = journal_note_presign(j, r->sub, r->session_id, seq,
+	    now + (int64_t)expires * 1000, API_PRESIGN_SLACK_MS(r->app->conf),
+	    recorded, now);
+	if (rc != ERR_OK) {
+		req_journal_error(r, rc, "session conflict");
+		return;
+	}
+	b = req_out(r);
+	buf_adds(b, "{\"objectKey\":");
+	buf_add_jsons(b, key);
+	buf_adds(b, ",\"uploadStrategy\":\"multipart\",\"uploadId\":");
+	buf_add_jsons(b, m.upload_id);
+	buf_adds(b, ",\"sizeBytes\":");
+	buf_add_int(b, size);
+	buf_adds(b, ",\"partSizeBytes\":");
+	buf_add_int(b, plan.part_bytes);
+	buf_adds(b, ",\"parts\":[");
+	for (n = 1; n <= plan.nparts; n++) {
+		e = (long)(r->app->conf->presign_expires / 1000);
+		if (s3_presign_part(r->app->s3, key, m.upload_id, n, &e,
+		    &url) != ERR_OK) {
+			req_error(r, ERR_UNAVAILABLE, "cannot presign the part "
+			    "URLs; try again later", NULL, NULL);
+			return;
+		}
+		if (e < expires)
+			expires = e;
+		(void)s3mpu_part_range(&plan, n, &off, &len);
+		if (n > 1)
+			buf_addc(b, ',');
+		buf_adds(b, "{\"partNumber\":");
+		buf_add_int(b, n);
+		buf_adds(b, ",\"url\":");
+		buf_add_jsons(b, url);
+		buf_adds(b, ",\"offset\":");
+		buf_add_int(b, off);
+		buf_adds(b, ",\"sizeBytes\":");
+		buf_add_int(b, len);
+		buf_addc(b, '}');
+		free(url);
+		url = NULL;
+	}
+	/* UploadPart takes no signed header: the object's type, SSE and
+	 * metadata were given to CreateMultipartUpload. */
+	buf_adds(b, "],\"headers\":{},\"expiresInSeconds\":");
+	buf_add_int(b, expires);
+	buf_addc(b, '}');
+	req_reply_buf(r, 200, b);
+}
+
+/* ----------------------------------------------------------- complete */
+
+static enum err
+multipart_bad(struct req *r, enum err e, const char *field, const char *msg)
+{
+	req_error(r, e, msg, field, NULL);
+	return e;
+}
+
+/*
+ * Check the parts list against the upload's plan into parts[0..n): each
+ * {partNumber, etag}, numbered 1..n in order, ETags of S3's shape.  The
+ * ETag strings point into the request's document.
+ */
+static enum err
+multipart_parts(struct req *r, json_object *arr, const struct s3mpu_plan *plan,
+    struct s3xml_part *parts)
+{
+	enum { P_NUM, P_ETAG, P__N };
+	static const struct jsonv_field pf[P__N] = {
+		[P_NUM] = { "partNumber", JSONV_INT, JSONV_REQUIRED, 1,
+		    S3MPU_PARTS_MAX, NULL },
+		[P_ETAG] = { "etag", JSONV_STRING, JSONV_REQUIRED, 1,
+		    LIMIT_S3_ETAG_BYTES, NULL },
+	};
+	struct jsonv_val pv[P__N];
+	struct jsonv_error err;
+	char path[48], msg[160];
+	size_t i, n = json_object_array_length(arr);
+
+	if (n != (size_t)plan->nparts) {
+		snprintf(msg, sizeof(msg), "parts lists %zu part(s); this upload "
+		    "of %lld bytes has %d (parts of %lld bytes)", n,
+		    (long long)plan->size, plan->nparts,
+		    (long long)plan->part_bytes);
+		return multipart_bad(r, ERR_FIELD, "parts", msg);
+	}
+	for (i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "parts[%zu]", i);
+		memset(&err, 0, sizeof(err));
+		if (jsonv_object(json_object_array_get_idx(arr, i), pf, P__N,
+		    JSONV_REJECT_UNKNOWN, path, pv, &err) != ERR_OK)
+			return multipart_bad(r, ERR_FIELD, err.field,
+			    err.message[0] != '\0' ? err.message : NULL);
+		if (pv[P_NUM].i != (int64_t)i + 1) {
+			snprintf(path, sizeof(path), "parts[%zu].partNumber", i);
+			snprintf(msg, sizeof(msg), "parts must be listed in "
+			    "order 1..%d: %s is %lld, not %zu", plan->nparts,
+			    path, (long long)pv[P_NUM].i, i + 1);
+			return multipart_bad(r, ERR_FIELD, path, msg);
+		}
+		if (!s3mpu_etag_ok(pv[P_ETAG].s, pv[P_ETAG].len)) {
+			snprintf(path, sizeof(path), "parts[%zu].etag", i);
+			return multipart_bad(r, ERR_FIELD, path, "etag is not "
+			    "an ETag S3 answers for a part (32 hex digits, "
+			    "quoted or not)");
+		}
+		parts[i].number = (int)pv[P_NUM].i;
+		parts[i].etag = pv[P_ETAG].s;
+	}
+	return ERR_OK;
+}
+
+/*
+ * CompleteMultipartUpload could not confirm the upload: if the object is
+ * there with the announced size, an earlier complete did it (its answer
+ * was lost).  ERR_OK, or the error answered.
+ */
+static enum err
+multipart_recover(struct req *r, const struct journal_mpu *m, enum err rc,
+    const char *code)
+{
+	int64_t size = -1;
+	char msg[256];
+	enum err hr;
+
+	hr = s3_head(r->app->s3, m->key, &size);
+	if (hr == ERR_OK && size == m->size_bytes) {
+		log_info("session %s seq %lld: complete found the object "
+		    "already put together (%s)", m->session_id,
+		    (long long)m->seq, code[0] != '\0' ? code : "-");
+		return ERR_OK;
+	}
+	if (rc == ERR_NOT_FOUND && hr == ERR_NOT_FOUND) {
+		snprintf(msg, sizeof(msg), "the multipart upload %.64s is gone from "
+		    "S3 (aborted) and no object was made: presign the chunk "
+		    "again", m->upload_id);
+		return multipart_bad(r, ERR_CONFLICT, "uploadId", msg);
+	}
+	if (rc == ERR_UNAVAILABLE || hr == ERR_UNAVAILABLE)
+		return multipart_bad(r, ERR_UNAVAILABLE, NULL, "S3 is not "
+		    "answering properly; retry the complete");
+	snprintf(msg, sizeof(msg), "S3 did not complete the multipart upload "
+	    "(%s)", code[0] != '\0' ? code : "no error code");
+	return multipart_bad(r, ERR_UPSTREAM, NULL, msg);
+}
+
+enum err
+multipart_complete(struct req *r, struct journal *j,
+    const struct journal_chunk *c, const char *upload_id, json_object *arr)
+{
+	struct journal_mpu m;
+	struct s3mpu_plan plan;
+	struct s3xml_part *parts = NULL;
+	char etag[JOURNAL_ETAG_BYTES], code[64], msg[256];
+	enum err rc;
+
+	if (upload_id == NULL)
+		return multipart_bad(r, ERR_FIELD, "uploadId", "uploadId is "
+		    "required with parts");
+	if (arr == NULL)
+		return multipart_bad(r, ERR_FIELD, "parts", "parts is required "
+		    "with uploadId");
+	rc = journal_mpu_get(j, r->session_id, c->seq, &m);
+	if (rc == ERR_NOT_FOUND || (rc == ERR_OK &&
+	    strcmp(m.upload_id, upload_id) != 0)) {
+		snprintf(msg, sizeof(msg), "uploadId is not the multipart "
+		    "upload presigned for seq %lld%s", (long long)c->seq,
+		    rc == ERR_OK ? " (a newer presign replaced it?)" : "");
+		return multipart_bad(r, ERR_MISMATCH, "uploadId", msg);
+	}
+	if (rc != ERR_OK) {
+		req_journal_error(r, rc, NULL);
+		return rc;
+	}
+	if (strcmp(m.key, c->key) != 0)
+		return multipart_bad(r, ERR_MISMATCH, "objectKey", "objectKey "
+		    "is not the key this multipart upload was presigned for");
+	if (m.size_bytes != c->bytes) {
+		snprintf(msg, sizeof(msg), "bytes %lld is not %lld, the size "
+		    "this multipart upload was presigned for",
+		    (long long)c->bytes, (long long)m.size_bytes);
+		return multipart_bad(r, ERR_MISMATCH, "bytes", msg);
+	}
+	if (m.state == JOURNAL_MPU_ABORTING || m.state == JOURNAL_MPU_ABORTED ||
+	    m.state == JOURNAL_MPU_FAILED) {
+		snprintf(msg, sizeof(msg), "the multipart upload was %s: "
+		    "presign the chunk again", m.state == JOURNAL_MPU_ABORTING ?
+		    "replaced" : "aborted");
+		return multipart_bad(r, ERR_CONFLICT, "uploadId", msg);
+	}
+	if (s3mpu_plan(m.size_bytes, m.part_bytes, &plan) != ERR_OK ||
+	    plan.part_bytes != m.part_bytes) {
+		/* The part size recorded is the one planned: not ours. */
+		log_error("session %s seq %lld: multipart upload %s has part "
+		    "size %lld, not a planned one", m.session_id,
+		    (long long)m.seq, m.upload_id, (long long)m.part_bytes);
+		return multipart_bad(r, ERR_INTERNAL, NULL, NULL);
+	}
+	parts = xcalloc((size_t)plan.nparts, sizeof(*parts));
+	if ((rc = multipart_parts(r, arr, &plan, parts)) != ERR_OK)
+		goto out;
+	if (m.state == JOURNAL_MPU_COMPLETED) {
+		/* Put together before; the object check follows. */
+		rc = ERR_OK;
+		goto out;
+	}
+	rc = s3_mpu_complete(r->app->s3, m.key, m.upload_id, parts,
+	    (size_t)plan.nparts, etag, sizeof(etag), code, sizeof(code));
+	if (rc == ERR_FIELD) {
+		snprintf(msg, sizeof(msg), "S3 refused the parts list (%s): "
+		    "every part must be uploaded with its URL and listed with "
+		    "the ETag its PUT answered", code);
+		rc = multipart_bad(r, ERR_MISMATCH, "parts", msg);
+		goto out;
+	}
+	if (rc != ERR_OK && (rc = multipart_recover(r, &m, rc, code)) !=
+	    ERR_OK)
+		goto out;
+	if ((rc = journal_mpu_completed(j, m.upload_id)) != ERR_OK)
+		req_journal_error(r, rc, NULL);
+out:
+	free(parts);
+	return rc;
+}
+
+/* -------------------------------------------------------------- abort */
+
+enum err
+multipart_abort_session(struct app *app, const char *session_id,
+    int64_t at_ms)
+{
+	int64_t n = 0;
+	enum err rc;
+
+	rc = journal_mpu_abort_session(app->journal, session_id, at_ms, &n);
+	if (rc == ERR_OK && n > 0)
+		log_info("session %s: %lld open multipart upload(s) to be "
+		    "aborted", session_id, (long long)n);
+	return rc;
+}
+
+/* One abort attempt of m, its outcome recorded. */
+static void
+multipart_abort_one(struct app *app, const struct journal_mpu *m)
+{
+	const struct api_conf *conf = app->conf;
+	enum journal_mpu_state next;
+	int64_t now, retry;
+	char reason[128];
+	enum err rc;
+
+	rc = s3_mpu_abort(app->s3, m->key, m->upload_id);
+	now = journal_clock_ms(app->journal);
+	if (rc == ERR_OK || rc == ERR_NOT_FOUND) {
+		log_info("session %s seq %lld: multipart upload aborted%s",
+		    m->session_id, (long long)m->seq, rc == ERR_NOT_FOUND ?
+		    " (S3 no longer had it)" : "");
+		(void)journal_mpu_abort_result(app->journal, m->upload_id,
+		    JOURNAL_MPU_ABORTED, 0, NULL);
+		return;
+	}
+	snprintf(reason, sizeof(reason), "abort: %s", err_strerror(rc));
+	if (m->attempts + 1 >= conf->deliver_max_attempts) {
+		log_error("session %s seq %lld: giving up aborting multipart "
+		    "upload %s after %d attempts (%s); S3's lifecycle rule "
+		    "for incomplete uploads is what is left", m->session_id,
+		    (long long)m->seq, m->upload_id, m->attempts + 1, reason);
+		next = JOURNAL_MPU_FAILED;
+		retry = 0;
+	} else {
+		next = m->state;
+		retry = deliver_next_attempt(conf, m->attempts + 1, now);
+	}
+	(void)journal_mpu_abort_result(app->journal, m->upload_id, next, retry,
+	    reason);
+}
+
+long
+multipart_abort_due(struct app *app)
+{
+	struct journal_mpu *due;
+	size_t n = 0, i;
+	int64_t lease;
+
+	lease = app->conf->s3_timeout * 2 + 10000;
+	due = xcalloc(MULTIPART_ABORT_BATCH, sizeof(*due));
+	if (journal_mpu_due(app->journal, journal_clock_ms(app->journal),
+	    lease, due, MULTIPART_ABORT_BATCH, &n) != ERR_OK) {
+		free(due);
+		return -1;
+	}
+	for (i = 0; i < n && !api_sig_term; i++)
+		multipart_abort_one(app, &due[i]);
+	free(due);
+	return (long)n;
+}
