@@ -93,6 +93,10 @@ refused "virtual addressing on an IP endpoint" s3_addressing \
 refused "a bucket name that is no host name" s3_bucket \
 	"s3_bucket = My_Bucket"
 refused "half a key pair" s3_access_key_id "s3_access_key_id ="
+refused "multipart_max_bytes not over chunk_max_bytes" multipart_max_bytes \
+	"multipart_max_bytes = 5m"
+refused "a multipart complete body over body_max" multipart_max_bytes \
+	"multipart_max_bytes = 5g" "multipart_part_bytes = 5m"
 refused "a journal whose directory is missing" journal \
 	"journal = $RUN_DIR/no/such/dir/journal.db"
 refused "a file:// JWKS that is missing" jwt_jwks_url \
