@@ -406,8 +406,8 @@ void		sessions_finalize(struct req *);
  * multipart_too_large(): answer 413 for size in field, naming the limit.
  * multipart_presign(): the presign answer for a chunk multipart_wanted();
  * the caller has checked the fields, the session and the late-chunk rule
- * and built key; recorded as journal_get_session_presign() gave it.
- * Answers in every case.
+ * and built key; recorded as journal_get_session_presign() gave it;
+ * finalized: the session is (a late last chunk).  Answers in every case.
  * multipart_complete(): check uploadId and parts (JSON array) against the
  * recorded upload and have S3 put the object together; ERR_OK when the
  * object should now be in S3 (the caller verifies and merges it as any
@@ -420,7 +420,7 @@ void		multipart_too_large(struct req *, const char *field,
 		    int64_t size);
 void		multipart_presign(struct req *, struct journal *,
 		    const char *key, int64_t seq, const char *ctype,
-		    int64_t size, int64_t recorded);
+		    int64_t size, int64_t recorded, int finalized);
 enum err	multipart_complete(struct req *, struct journal *,
 		    const struct journal_chunk *c, const char *upload_id,
 		    json_object *parts);

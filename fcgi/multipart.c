@@ -138,7 +138,8 @@ multipart_create(struct req *r, struct journal *j, const char *key,
 
 void
 multipart_presign(struct req *r, struct journal *j, const char *key,
-    int64_t seq, const char *ctype, int64_t size, int64_t recorded)
+    int64_t seq, const char *ctype, int64_t size, int64_t recorded,
+    int finalized)
 {
 	struct journal_mpu m;
 	struct s3mpu_plan plan;
@@ -176,9 +177,17 @@ multipart_presign(struct req *r, struct journal *j, const char *key,
 	if ((rc == ERR_NOT_FOUND || m.state != JOURNAL_MPU_OPEN) &&
 	    multipart_create(r, j, key, seq, ctype, &plan, &m) != ERR_OK)
 		return;
+	now = journal_clock_ms(j);
+	/* A late last chunk: its upload is aborted once its part URLs have
+	 * run out (finalize scheduled only those open then). */
+	if (finalized && (rc = multipart_abort_session(r->app, r->session_id,
+	    now + r->app->conf->presign_expires + r->app->conf->s3_timeout)) !=
+	    ERR_OK) {
+		req_journal_error(r, rc, NULL);
+		return;
+	}
 	/* As for a single PUT: GET lists the seq as missing until it is
 	 * completed, and a deletion knows how long uploads can arrive. */
-	now = journal_clock_ms(j);
 	rc = journal_note_presign(j, r->sub, r->session_id, seq,
 	    now + (int64_t)expires * 1000, API_PRESIGN_SLACK_MS(r->app->conf),
 	    recorded, now);

@@ -477,7 +477,7 @@ sessions_presign(struct req *r)
 	/* Over the single-PUT limit: parts (multipart.c). */
 	if (multipart_wanted(r->app->conf, v[F_SIZE].i)) {
 		multipart_presign(r, j, key, v[F_SEQ].i, v[F_CTYPE].s,
-		    v[F_SIZE].i, recorded);
+		    v[F_SIZE].i, recorded, s.finalized);
 		return;
 	}
 	if (sessions_presign_url(r, key, v[F_SEQ].i, v[F_CTYPE].s, h, &nh,

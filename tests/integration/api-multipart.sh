@@ -23,7 +23,7 @@ export API_LOG_LEVEL=${API_LOG_LEVEL:-info}
 # the abort's retries come within the test.
 export API_EXTRA_CONF="multipart_max_bytes = 64m
 multipart_part_bytes = 5m
-finalize_grace = 0s
+finalize_grace = 60s
 deliver_poll = 100ms
 deliver_backoff_base = 200ms
 deliver_backoff_max = 500ms

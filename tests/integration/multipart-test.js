@@ -272,11 +272,19 @@ async function run() {
     body: { durationMs: 20000, final: true } });
   ok(r.status === 200 && r.json.chunkCount === 2, 'finalize', show(r));
   row = mpuRow(p3.uploadId);
-  // finalize_grace 0 + presign_expires 300 s + s3_timeout 3 s.
-  ok(row.state === 'open' && row.abortAt >= before + 303000 &&
-    row.abortAt <= Date.now() + 303000,
-  'finalize schedules the open upload\'s abort after its URLs run out',
+  // finalize_grace 60 s + presign_expires 300 s + s3_timeout 3 s.
+  ok(row.state === 'open' && row.abortAt >= before + 363000 &&
+    row.abortAt <= Date.now() + 363000,
+  'finalize schedules the open upload\'s abort after the late-chunk window and its URLs',
   JSON.stringify(row));
+  const before4 = Date.now();
+  r = await presign(token, sid, 4, 6 * MIB);
+  row = r.status === 200 ? mpuRow(r.json.uploadId) : {};
+  ok(r.status === 200 && r.json.uploadStrategy === 'multipart' &&
+    row.state === 'open' && row.abortAt >= before4 + 303000 &&
+    row.abortAt <= Date.now() + 303000,
+  'a late last chunk\'s upload is scheduled for abort once its URLs run out',
+  JSON.stringify({ status: r.status, row }));
   const m = s3Request('GET', `users/mpu-user/audio/sessions/${sid}/manifest.json`);
   let man = null;
   try { man = JSON.parse(m.body); } catch (e) { man = null; }
