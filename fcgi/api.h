@@ -88,6 +88,7 @@ struct api_conf {
 	char		*s3_secret_access_key;
 	char		*s3_session_token;
 	bool		 s3_sse;
+	bool		 require_checksums;	/* presign names sha256/md5 */
 	bool		 manifest_fence;	/* conditional manifest PUTs */
 
 	char		*jwt_issuer;
@@ -387,6 +388,43 @@ void		req_preflight(struct req *, const char *allow);
 	((conf)->presign_expires / 10 < 60000 ? (conf)->presign_expires / 10 : \
 	60000)
 
+/* ------------------------------------------------------------ integrity */
+
+struct s3meta;
+struct sigv4_header;
+struct journal_chunk;
+
+/* What a presign asked to be signed into the chunk's URL. */
+struct integrity_put {
+	const char	*sha256;	/* base64 SHA-256, or NULL */
+	const char	*md5;		/* base64 MD5, or NULL */
+};
+/* Headers integrity_sign() may add to a presign, and metadata. */
+#define INTEGRITY_HEADERS_MAX	2
+#define INTEGRITY_META_MAX	2
+
+/* presign's sha256 and md5 (NULL when absent; strings stay borrowed):
+ * check them and require_checksums into *ip.  0, or -1 after answering
+ * 400 naming the field. */
+int		integrity_presign(struct req *, const char *sha256,
+		    size_t sha_len, const char *md5, size_t md5_len,
+		    struct integrity_put *ip);
+/* Append to h[*nh..] the headers the client must send (S3 checks them)
+ * and to meta[*nmeta..] the metadata that records them with the object. */
+void		integrity_sign(const struct integrity_put *,
+		    struct sigv4_header *h, size_t *nh,
+		    struct sigv4_header *meta, size_t *nmeta);
+/* complete: compare what the HEAD of key answered (m, with
+ * x-amz-checksum-mode) with the checksums its URL was presigned with.
+ * ERR_OK, or ERR_MISMATCH after answering 422 naming sha256 or md5. */
+enum err	integrity_verify(struct req *, const char *key,
+		    const struct s3meta *m);
+/* Fill c's md5/sha256 the client left out with the presigned values (c
+ * then points into m); a client value in base64 that differs from the
+ * presigned one is 422.  0, or -1 after answering. */
+int		integrity_record(struct req *, const struct s3meta *m,
+		    struct journal_chunk *c);
+
 /* Dispatch one request (routes.c): route, CORS, auth, handler. */
 void		routes_handle(struct req *);
 
@@ -473,7 +511,9 @@ void		s3_close(struct s3 *);
  */
 enum err	s3_head(struct s3 *, const char *key, int64_t *size);
 /* s3_head() that also reads the chunk metadata the object was stored with
- * (x-amz-meta-user-id, -session-id, -seq; lib/storage/s3meta.h) into *meta. */
+ * (x-amz-meta-user-id, -session-id, -seq; lib/storage/s3meta.h), its ETag,
+ * checksum (asked for with x-amz-checksum-mode: ENABLED) and encryption
+ * into *meta. */
 struct s3meta;
 enum err	s3_head_meta(struct s3 *, const char *key, int64_t *size,
 		    struct s3meta *meta);

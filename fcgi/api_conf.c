@@ -171,6 +171,10 @@ const struct conf_key api_conf_table[] = {
 	{ "s3_sse", CONF_BOOL, 0, 0, "yes", NULL, 0, NULL,
 	    "require x-amz-server-side-encryption: AES256 on chunk uploads",
 	    OFF(s3_sse) },
+	{ "require_checksums", CONF_BOOL, 0, 0, "off", NULL, 0, NULL,
+	    "refuse a chunk presign that names neither sha256 nor md5, and "
+	    "a complete of an object uploaded without one (off: the "
+	    "original clients send none)", OFF(require_checksums) },
 	{ "manifest_fence", CONF_BOOL, 0, 0, "on", NULL, 0, NULL,
 	    "write manifest.json with If-Match the ETag this journal last "
 	    "wrote (If-None-Match: * the first time), so a delayed or "

@@ -254,6 +254,7 @@ struct s3_extra {
 	const char		*content_md5;	/* base64, or NULL */
 	const char		*if_match;	/* an ETag, or NULL */
 	int			 if_none_match;	/* 1: If-None-Match: * */
+	int			 checksum_mode;	/* 1: ask for the checksum */
 	struct httpbody		*sink;		/* the whole answer body */
 	struct s3meta		*meta;		/* metadata headers, ETag */
 	const struct sigv4_header *headers;	/* more to send, signed */
@@ -321,7 +322,7 @@ s3_request_x(struct s3 *s3, const char *method, const char *key,
 	struct s3loc loc;
 	struct sigv4_signed sig;
 	struct sigv4_request rq;
-	struct sigv4_header hdr[4 + S3_EXTRA_HEADERS];
+	struct sigv4_header hdr[5 + S3_EXTRA_HEADERS];
 	char *url = NULL;
 	struct curl_slist *list = NULL, *tmp;
 	char line[4096];
@@ -363,6 +364,11 @@ s3_request_x(struct s3 *s3, const char *method, const char *key,
 	}
 	for (i = 0; x != NULL && i < x->nheaders && i < S3_EXTRA_HEADERS; i++)
 		hdr[nh++] = x->headers[i];
+	if (x != NULL && x->checksum_mode) {
+		hdr[nh].name = "x-amz-checksum-mode";
+		hdr[nh].value = "ENABLED";
+		nh++;
+	}
 	memset(&rq, 0, sizeof(rq));
 	rq.method = method;
 	rq.host = loc.host;
@@ -474,6 +480,9 @@ s3_head_meta(struct s3 *s3, const char *key, int64_t *size,
 
 	memset(&x, 0, sizeof(x));
 	x.meta = meta;
+	/* S3 answers x-amz-checksum-sha256 only when asked (and for an
+	 * object under KMS, only to a caller that may kms:Decrypt). */
+	x.checksum_mode = meta != NULL;
 	rc = s3_request_x(s3, "HEAD", key, NULL, 0, NULL, &x, &status, &clen);
 	if (rc != ERR_OK)
 		return rc;

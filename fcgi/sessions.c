@@ -44,6 +44,9 @@
  * this recently: older ones were abandoned (a crash, a closed tab). */
 #define SESSIONS_OPEN_ACTIVE_MS	(24LL * 3600 * 1000)
 #define SYNC_WAIT_US	50000
+/* Headers a presigned chunk PUT may sign: Content-Type, the encryption,
+ * and integrity_sign()'s. */
+#define SESSIONS_PUT_HEADERS	(2 + INTEGRITY_HEADERS_MAX)
 
 #define SESSIONS_CODEC_HELP	"codec must be one of webm/opus, ogg/opus, " \
 	"mp4/aac, wav/pcm, flac, a container name (webm, ogg, mp4, wav, " \
@@ -367,10 +370,12 @@ sessions_create(struct req *r)
  */
 static int
 sessions_presign_url(struct req *r, const char *key, int64_t seqno,
-    const char *ctype, struct sigv4_header h[2], size_t *nh, long *expires,
+    const char *ctype, const struct integrity_put *ip,
+    struct sigv4_header h[SESSIONS_PUT_HEADERS], size_t *nh, long *expires,
     char **url)
 {
-	struct sigv4_header meta[3];
+	struct sigv4_header meta[3 + INTEGRITY_META_MAX];
+	size_t nmeta = 3;
 	char seq[24];
 	enum err rc;
 
@@ -388,7 +393,9 @@ sessions_presign_url(struct req *r, const char *key, int64_t seqno,
 	meta[1].value = r->session_id;
 	meta[2].name = "x-amz-meta-seq";
 	meta[2].value = seq;
-	rc = s3_presign_put(r->app->s3, key, h, *nh, meta, 3, expires, url);
+	integrity_sign(ip, h, nh, meta, &nmeta);
+	rc = s3_presign_put(r->app->s3, key, h, *nh, meta, nmeta, expires,
+	    url);
 	if (rc == ERR_UNAVAILABLE) {
 		req_error(r, ERR_UNAVAILABLE, "no AWS credentials to sign the "
 		    "upload URL with; try again later", NULL, NULL);
@@ -404,7 +411,8 @@ sessions_presign_url(struct req *r, const char *key, int64_t seqno,
 void
 sessions_presign(struct req *r)
 {
-	enum { F_SEQ, F_START, F_END, F_EXT, F_SIZE, F_CTYPE, F__N };
+	enum { F_SEQ, F_START, F_END, F_EXT, F_SIZE, F_CTYPE, F_SHA, F_MD5,
+		F__N };
 	static const struct jsonv_field f[F__N] = {
 		[F_SEQ] = { "seq", JSONV_INT, JSONV_REQUIRED, 1, SEQ_MAX, NULL },
 		[F_START] = { "tStartMs", JSONV_INT, JSONV_REQUIRED, 0, TIME_MAX,
@@ -417,11 +425,16 @@ sessions_presign(struct req *r)
 		    S3MPU_OBJECT_MAX, NULL },
 		[F_CTYPE] = { "contentType", JSONV_STRING, JSONV_REQUIRED, 1,
 		    128, NULL },
+		/* base64, checked by integrity_presign() */
+		[F_SHA] = { "sha256", JSONV_STRING, JSONV_NULLABLE, 0, 128,
+		    NULL },
+		[F_MD5] = { "md5", JSONV_STRING, JSONV_NULLABLE, 0, 128, NULL },
 	};
 	struct jsonv_val v[F__N];
 	struct journal_session s;
 	struct s3key_parts p;
-	struct sigv4_header h[2];
+	struct integrity_put ip;
+	struct sigv4_header h[SESSIONS_PUT_HEADERS];
 	struct journal *j;
 	char key[S3KEY_SIZE], *url = NULL;
 	size_t nh = 0, i;
@@ -448,6 +461,10 @@ sessions_presign(struct req *r)
 		multipart_too_large(r, "sizeBytes", v[F_SIZE].i);
 		return;
 	}
+	if (integrity_presign(r, v[F_SHA].present ? v[F_SHA].s : NULL,
+	    v[F_SHA].len, v[F_MD5].present ? v[F_MD5].s : NULL, v[F_MD5].len,
+	    &ip) == -1)
+		return;
 	if ((j = req_journal(r)) == NULL)
 		return;
 	/* The session and this seq's presign record in one read. */
@@ -480,8 +497,8 @@ sessions_presign(struct req *r)
 		    v[F_SIZE].i, recorded, s.finalized);
 		return;
 	}
-	if (sessions_presign_url(r, key, v[F_SEQ].i, v[F_CTYPE].s, h, &nh,
-	    &expires, &url) == -1)
+	if (sessions_presign_url(r, key, v[F_SEQ].i, v[F_CTYPE].s, &ip, h,
+	    &nh, &expires, &url) == -1)
 		return;
 	/* Recorded before the URL is handed out: GET lists the seq as
 	 * missing until it is completed, and a deletion knows how long a
@@ -548,11 +565,12 @@ sessions_key_ok(const struct req *r, const char *key, size_t len,
  * HEAD the object and compare its size and the metadata its presigned URL
  * stored (whose user, session and seq: an object that did not come
  * through the URL issued for this chunk, or lost its metadata on the way,
- * is not taken); on failure the reply is sent.
+ * is not taken) and its checksums (integrity_verify()); on failure the
+ * reply is sent.  *mp gets what the HEAD answered.
  */
 static enum err
 sessions_verify(struct req *r, const char *key, int64_t bytes, int64_t seq,
-    const char *field)
+    const char *field, struct s3meta *mp)
 {
 	struct s3meta meta;
 	const char *name = NULL, *got = NULL, *want = NULL;
@@ -604,6 +622,9 @@ sessions_verify(struct req *r, const char *key, int64_t bytes, int64_t seq,
 		req_error(r, ERR_MISMATCH, msg, field, NULL);
 		return ERR_MISMATCH;
 	}
+	if ((rc = integrity_verify(r, key, &meta)) != ERR_OK)
+		return rc;
+	*mp = meta;
 	return ERR_OK;
 }
 
@@ -655,6 +676,7 @@ sessions_complete(struct req *r)
 	struct journal_chunk c;
 	struct journal_complete_result res;
 	struct journal *j;
+	struct s3meta meta;
 	enum err rc;
 
 	if (sessions_fields(r, jsonv_root(r->doc), f, F__N,
@@ -728,7 +750,8 @@ sessions_complete(struct req *r)
 		return;
 	}
 	if (sessions_verify(r, v[F_KEY].s, v[F_BYTES].i, v[F_SEQ].i,
-	    "objectKey") != ERR_OK)
+	    "objectKey", &meta) != ERR_OK ||
+	    integrity_record(r, &meta, &c) == -1)
 		return;
 	rc = journal_complete_chunk(j, r->sub, r->session_id, &c,
 	    journal_clock_ms(j), &res);
@@ -846,6 +869,10 @@ sessions_manifest(struct req *r)
 	struct journal *j;
 	int64_t *seqs = NULL;
 	unsigned char *unknown = NULL;
+	/* The presigned checksums of the chunks verified here. */
+	struct { char sha256[S3META_SUM_BYTES + 1], md5[S3META_SUM_BYTES + 1];
+	} *sums = NULL;
+	struct s3meta meta;
 	const char *codec;
 	char key[S3KEY_SIZE], path[48], msg[96];
 	size_t n = 0, i;
@@ -880,6 +907,7 @@ sessions_manifest(struct req *r)
 	chunks = xcalloc(n + 1, sizeof(*chunks));
 	seqs = xcalloc(n + 1, sizeof(*seqs));
 	unknown = xcalloc(n + 1, 1);
+	sums = xcalloc(n + 1, sizeof(*sums));
 	if (sessions_manifest_chunks(r, v[F_CHUNKS].j, n, chunks, seqs) !=
 	    ERR_OK)
 		goto out;
@@ -899,8 +927,19 @@ sessions_manifest(struct req *r)
 		}
 		snprintf(path, sizeof(path), "chunks[%zu].key", i);
 		if (sessions_verify(r, chunks[i].key, chunks[i].bytes,
-		    chunks[i].seq, path) != ERR_OK)
+		    chunks[i].seq, path, &meta) != ERR_OK ||
+		    integrity_record(r, &meta, &chunks[i]) == -1)
 			goto out;
+		/* meta is reused: keep what chunks[i] points at. */
+		if (chunks[i].sha256 == meta.meta_sha256) {
+			memcpy(sums[i].sha256, meta.meta_sha256,
+			    sizeof(sums[i].sha256));
+			chunks[i].sha256 = sums[i].sha256;
+		}
+		if (chunks[i].md5 == meta.meta_md5) {
+			memcpy(sums[i].md5, meta.meta_md5, sizeof(sums[i].md5));
+			chunks[i].md5 = sums[i].md5;
+		}
 	}
 	memset(&res, 0, sizeof(res));
 	rc = journal_upsert_manifest(j, r->sub, r->session_id, chunks, n,
@@ -924,6 +963,7 @@ out:
 	free(chunks);
 	free(seqs);
 	free(unknown);
+	free(sums);
 }
 
 /* ----------------------------------------------------------- finalize */

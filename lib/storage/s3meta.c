@@ -40,6 +40,21 @@ s3meta_header(const char *line, size_t len, struct s3meta *m)
 		    sizeof(((struct s3meta *)0)->seq) },
 		{ "etag", offsetof(struct s3meta, etag),
 		    sizeof(((struct s3meta *)0)->etag) },
+		{ "x-amz-meta-sha256", offsetof(struct s3meta, meta_sha256),
+		    sizeof(((struct s3meta *)0)->meta_sha256) },
+		{ "x-amz-meta-md5", offsetof(struct s3meta, meta_md5),
+		    sizeof(((struct s3meta *)0)->meta_md5) },
+		{ "x-amz-checksum-sha256",
+		    offsetof(struct s3meta, checksum_sha256),
+		    sizeof(((struct s3meta *)0)->checksum_sha256) },
+		{ "x-amz-server-side-encryption", offsetof(struct s3meta, sse),
+		    sizeof(((struct s3meta *)0)->sse) },
+		{ "x-amz-server-side-encryption-aws-kms-key-id",
+		    offsetof(struct s3meta, sse_kms_key_id),
+		    sizeof(((struct s3meta *)0)->sse_kms_key_id) },
+		{ "x-amz-server-side-encryption-bucket-key-enabled",
+		    offsetof(struct s3meta, sse_bucket_key),
+		    sizeof(((struct s3meta *)0)->sse_bucket_key) },
 	};
 	const char *colon, *v;
 	size_t i, nlen, vlen;

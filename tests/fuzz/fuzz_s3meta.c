@@ -1,7 +1,8 @@
 /*
  * fuzz_s3meta.c: libFuzzer target for lib/storage/s3meta.c.
  *
- * Every input is one header line of an S3 answer (chunk metadata or ETag).  Whatever is stored
+ * Every input is one header line of an S3 answer (chunk metadata, ETag,
+ * checksum, encryption).  Whatever is stored
  * must be NUL-terminated printable ASCII within its field.
  */
 #include <stdint.h>
@@ -35,5 +36,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check(m.session_id, sizeof(m.session_id));
 	check(m.seq, sizeof(m.seq));
 	check(m.etag, sizeof(m.etag));
+	check(m.meta_sha256, sizeof(m.meta_sha256));
+	check(m.meta_md5, sizeof(m.meta_md5));
+	check(m.checksum_sha256, sizeof(m.checksum_sha256));
+	check(m.sse, sizeof(m.sse));
+	check(m.sse_kms_key_id, sizeof(m.sse_kms_key_id));
+	check(m.sse_bucket_key, sizeof(m.sse_bucket_key));
 	return 0;
 }

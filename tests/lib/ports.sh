@@ -58,6 +58,7 @@ bench-journal          18700   36
 journal-pgbouncer      18736    6
 journal-pg-faults      18742    6
 api-multipart          18800    9
+api-integrity          18790    6
 EOF
 )"
 	if [ -z "$2" ]; then

@@ -1,6 +1,6 @@
 // s3rver.js: run @20minutes/s3rver (an S3-compatible server that checks
 // SigV4 signatures) on loopback for the local stack and the integration
-// tests.
+// tests, with the S3 behaviours of tests/tools/s3rver-s3rules.js.
 //
 //   node tests/tools/s3rver.js --port 18081 --dir run/s3 --bucket audio-dev \
 //       --access-key-id AKID
@@ -21,6 +21,8 @@
 const S3rver = require('@20minutes/s3rver');
 const AWSAccount = require('@20minutes/s3rver/lib/models/account');
 const FilesystemStore = require('@20minutes/s3rver/lib/stores/filesystem');
+// Checksums, conditional PUTs and SSE headers as S3 has them (see there).
+const s3rules = require('./s3rver-s3rules');
 
 // s3rver 4.0.4's DeleteObjects deletes its keys concurrently, and each
 // delete then removes the directories it emptied: two keys in one
@@ -82,6 +84,7 @@ const server = new S3rver({
   configureBuckets: [{ name: bucket, configs: corsOrigins.length ? [corsXml(corsOrigins)] : [] }],
 });
 
+s3rules.install(server);
 server.run((err) => {
   if (err) {
     console.error('s3rver.js: ' + err.message);

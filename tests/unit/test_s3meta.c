@@ -89,6 +89,34 @@ bad_values_never_match(void)
 	CU_ASSERT_STRING_EQUAL(m.seq, "?");
 }
 
+static void
+checksums_and_encryption_are_read(void)
+{
+	struct s3meta m;
+
+	memset(&m, 0, sizeof(m));
+	CU_ASSERT_EQUAL(line(&m, "x-amz-meta-sha256: "
+	    "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\r\n"), 1);
+	CU_ASSERT_EQUAL(line(&m, "X-Amz-Meta-Md5: 1B2M2Y8AsgTpgAmY7PhCfg==\r\n"),
+	    1);
+	CU_ASSERT_EQUAL(line(&m, "x-amz-checksum-sha256: abc=\r\n"), 1);
+	CU_ASSERT_EQUAL(line(&m, "X-Amz-Server-Side-Encryption: aws:kms\r\n"),
+	    1);
+	CU_ASSERT_EQUAL(line(&m, "x-amz-server-side-encryption-aws-kms-key-id: "
+	    "alias/audio\r\n"), 1);
+	CU_ASSERT_EQUAL(line(&m,
+	    "x-amz-server-side-encryption-bucket-key-enabled: true\r\n"), 1);
+	CU_ASSERT_STRING_EQUAL(m.meta_sha256,
+	    "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=");
+	CU_ASSERT_STRING_EQUAL(m.meta_md5, "1B2M2Y8AsgTpgAmY7PhCfg==");
+	CU_ASSERT_STRING_EQUAL(m.checksum_sha256, "abc=");
+	CU_ASSERT_STRING_EQUAL(m.sse, "aws:kms");
+	CU_ASSERT_STRING_EQUAL(m.sse_kms_key_id, "alias/audio");
+	CU_ASSERT_STRING_EQUAL(m.sse_bucket_key, "true");
+	CU_ASSERT_EQUAL(line(&m, "x-amz-checksum-sha2566: x\r\n"), 0);
+	CU_ASSERT_STRING_EQUAL(m.checksum_sha256, "abc=");
+}
+
 int
 test_s3meta_suite(void)
 {
@@ -102,7 +130,9 @@ test_s3meta_suite(void)
 	    CU_add_test(s, "other lines change nothing",
 		other_lines_change_nothing) == NULL ||
 	    CU_add_test(s, "bad values never match",
-		bad_values_never_match) == NULL)
+		bad_values_never_match) == NULL ||
+	    CU_add_test(s, "checksums and encryption are read",
+		checksums_and_encryption_are_read) == NULL)
 		return -1;
 	return 0;
 }

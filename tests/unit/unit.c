@@ -41,6 +41,7 @@ static const struct {
 	{ "route", test_route_suite },
 	{ "codec", test_codec_suite },
 	{ "s3meta", test_s3meta_suite },
+	{ "s3sum", test_s3sum_suite },
 	{ "journal", test_journal_suite },
 	{ "journal_recordings", test_journal_recordings_suite },
 	{ "journal_fence", test_journal_fence_suite },

@@ -42,6 +42,7 @@ int	test_b64url_suite(void);
 int	test_route_suite(void);
 int	test_codec_suite(void);
 int	test_s3meta_suite(void);
+int	test_s3sum_suite(void);
 int	test_journal_suite(void);
 int	test_journal_recordings_suite(void);
 int	test_cursor_suite(void);

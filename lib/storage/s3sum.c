@@ -1,0 +1,68 @@
+/*
+ * s3sum.c: base64 checksums and single-part ETags (see s3sum.h).  The
+ * base64 is decoded by lib/b64url.c's strict decoder once the standard
+ * alphabet's two letters are mapped and the padding checked.
+ */
+#include <string.h>
+
+#include "b64url.h"
+#include "s3sum.h"
+
+enum err
+s3sum_b64(const char *s, size_t len, unsigned char *out, size_t n)
+{
+	char url[S3SUM_SHA256_B64_LEN];
+	size_t want = (n + 2) / 3 * 4, pad = (3 - n % 3) % 3, i, got;
+
+	if (s == NULL || n == 0 || n > S3SUM_SHA256_BYTES || len != want)
+		return ERR_INVAL;
+	for (i = 0; i < len; i++) {
+		if (i >= len - pad) {
+			if (s[i] != '=')
+				return ERR_INVAL;
+			continue;
+		}
+		if (s[i] == '-' || s[i] == '_' || s[i] == '=')
+			return ERR_INVAL;
+		url[i] = s[i] == '+' ? '-' : s[i] == '/' ? '_' : s[i];
+	}
+	if (b64url_decode(url, len - pad, out, n, &got) != ERR_OK || got != n)
+		return ERR_INVAL;
+	return ERR_OK;
+}
+
+static int
+s3sum_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+s3sum_etag_is_md5(const char *etag, size_t len,
+    const unsigned char md5[S3SUM_MD5_BYTES])
+{
+	size_t i;
+	int hi, lo;
+
+	if (etag == NULL)
+		return 0;
+	if (len >= 2 && etag[0] == '"' && etag[len - 1] == '"') {
+		etag++;
+		len -= 2;
+	}
+	if (len != 2 * S3SUM_MD5_BYTES)
+		return 0;
+	for (i = 0; i < S3SUM_MD5_BYTES; i++) {
+		if ((hi = s3sum_hex(etag[2 * i])) < 0 ||
+		    (lo = s3sum_hex(etag[2 * i + 1])) < 0 ||
+		    (unsigned char)(hi << 4 | lo) != md5[i])
+			return 0;
+	}
+	return 1;
+}

@@ -1,0 +1,122 @@
+// s3rver-s3rules.js: S3 behaviours that @20minutes/s3rver 4.0.4 lacks and
+// our API relies on, reproduced inside it for the tests
+// (tests/tools/s3rver.js requires this file before it starts s3rver).
+//
+// What s3rver does itself: it checks every SigV4 signature, so a PUT
+// whose signed headers (Content-MD5, x-amz-checksum-sha256, If-None-Match,
+// x-amz-server-side-encryption*) were changed, dropped or added is refused
+// 403 SignatureDoesNotMatch; its ETag for a single PUT is the hex MD5 of
+// the body.  What it does not do, and this file adds, as S3 documents it:
+//
+//   - x-amz-checksum-sha256 on PUT: the body's SHA-256 (base64) must match,
+//     else 400 BadDigest and nothing is written; the value is stored with
+//     the object and answered as x-amz-checksum-sha256 on a HEAD or GET
+//     that sends x-amz-checksum-mode: ENABLED (and only then).
+//   - If-None-Match: * on PUT: 412 PreconditionFailed when the key exists;
+//     If-Match: ETAG on PUT: 412 unless the object exists with that ETag.
+//     The check and the write of one key run one after another.
+//   - x-amz-server-side-encryption, -aws-kms-key-id and -bucket-key-enabled
+//     given on PUT are stored and answered on HEAD and GET, as S3 answers
+//     how an object is encrypted (s3rver encrypts nothing).
+//
+// Left as s3rver has it: Content-MD5 is not verified (S3 would answer
+// BadDigest).  complete's own check of the ETag against the presigned MD5
+// is then the only thing that refuses a corrupted body sent with a correct
+// Content-MD5, which is what tests/integration/api-integrity.sh asserts.
+'use strict';
+
+const crypto = require('crypto');
+const { finished } = require('stream');
+const S3Object = require('@20minutes/s3rver/lib/models/object');
+const S3Error = require('@20minutes/s3rver/lib/models/error');
+const FilesystemStore = require('@20minutes/s3rver/lib/stores/filesystem');
+
+const STORED = [
+  'x-amz-checksum-sha256',
+  'x-amz-server-side-encryption',
+  'x-amz-server-side-encryption-aws-kms-key-id',
+  'x-amz-server-side-encryption-bucket-key-enabled',
+];
+// Seen by putObject below (S3Object keeps only listed request headers),
+// never stored.
+const CONDITIONS = ['if-none-match', 'if-match'];
+S3Object.ALLOWED_METADATA.push(...STORED, ...CONDITIONS);
+
+// The whole body; rejected when the client goes before sending it all
+// (finished() sees a premature close), as s3rver's own pipeline would.
+function readAll(content) {
+  if (Buffer.isBuffer(content)) return Promise.resolve(content);
+  return new Promise((resolve, reject) => {
+    const parts = [];
+    content.on('data', (d) => parts.push(d));
+    finished(content, (err) => (err ? reject(err) : resolve(Buffer.concat(parts))));
+  });
+}
+
+// One queue per key: a condition is checked against what the previous
+// write of that key left.  Only the check and the write queue, never the
+// reading of a body, so a client that stalls holds up nobody.
+const queues = new Map();
+function serial(id, fn) {
+  const prev = queues.get(id) || Promise.resolve();
+  const run = prev.then(fn);
+  const tail = run.catch(() => {});
+  queues.set(id, tail);
+  tail.then(() => { if (queues.get(id) === tail) queues.delete(id); });
+  return run;
+}
+
+async function currentEtag(store, bucket, key) {
+  try {
+    return (await store.getMetadata(bucket, key)).etag;
+  } catch (err) {
+    if (err.code === 'ENOENT') return null;
+    throw err;
+  }
+}
+
+const putObject = FilesystemStore.prototype.putObject;
+FilesystemStore.prototype.putObject = async function (object) {
+  const m = object.metadata;
+  const inm = m['if-none-match'];
+  const im = m['if-match'];
+  for (const h of CONDITIONS) delete m[h];
+  const body = await readAll(object.content);
+  return serial(`${object.bucket}/${object.key}`, async () => {
+    const want = m['x-amz-checksum-sha256'];
+    if (want !== undefined &&
+        crypto.createHash('sha256').update(body).digest('base64') !== want) {
+      throw new S3Error('BadDigest',
+        'The sha256 you specified did not match the calculated checksum.');
+    }
+    if (inm !== undefined || im !== undefined) {
+      const etag = await currentEtag(this, object.bucket, object.key);
+      const list = (v) => v.split(',').map((s) => s.trim());
+      const holds = inm !== undefined
+        ? (inm.trim() === '*' ? etag === null : etag === null || !list(inm).includes(etag))
+        : etag !== null && (im.trim() === '*' || list(im).includes(etag));
+      if (!holds) {
+        throw new S3Error('PreconditionFailed',
+          'At least one of the pre-conditions you specified did not hold',
+          { Condition: inm !== undefined ? 'If-None-Match' : 'If-Match' });
+      }
+    }
+    object.content = body;
+    return putObject.call(this, object);
+  });
+};
+
+// Koa middleware, first in the chain: S3 answers an object's checksum only
+// to a request that asks for it.
+function checksumMode(ctx, next) {
+  return next().then(() => {
+    if ((ctx.get('x-amz-checksum-mode') || '').toUpperCase() !== 'ENABLED') {
+      ctx.remove('x-amz-checksum-sha256');
+    }
+  });
+}
+
+// install(server): add the middleware to an S3rver before run().
+exports.install = function (server) {
+  server.middleware.unshift(checksumMode);
+};
