@@ -89,6 +89,7 @@ struct api_conf {
 	char		*s3_session_token;
 	bool		 s3_sse;
 	bool		 require_checksums;	/* presign names sha256/md5 */
+	bool		 require_write_once;	/* every PUT If-None-Match: * */
 	bool		 manifest_fence;	/* conditional manifest PUTs */
 
 	char		*jwt_issuer;
@@ -398,17 +399,18 @@ struct journal_chunk;
 struct integrity_put {
 	const char	*sha256;	/* base64 SHA-256, or NULL */
 	const char	*md5;		/* base64 MD5, or NULL */
+	int		 write_once;	/* If-None-Match: * */
 };
 /* Headers integrity_sign() may add to a presign, and metadata. */
-#define INTEGRITY_HEADERS_MAX	2
+#define INTEGRITY_HEADERS_MAX	3
 #define INTEGRITY_META_MAX	2
 
-/* presign's sha256 and md5 (NULL when absent; strings stay borrowed):
- * check them and require_checksums into *ip.  0, or -1 after answering
- * 400 naming the field. */
+/* presign's sha256 and md5 (NULL when absent; strings stay borrowed) and
+ * writeOnce: check them, require_checksums and require_write_once into
+ * *ip.  0, or -1 after answering 400 naming the field. */
 int		integrity_presign(struct req *, const char *sha256,
 		    size_t sha_len, const char *md5, size_t md5_len,
-		    struct integrity_put *ip);
+		    int write_once, struct integrity_put *ip);
 /* Append to h[*nh..] the headers the client must send (S3 checks them)
  * and to meta[*nmeta..] the metadata that records them with the object. */
 void		integrity_sign(const struct integrity_put *,
@@ -419,9 +421,10 @@ void		integrity_sign(const struct integrity_put *,
  * ERR_OK, or ERR_MISMATCH after answering 422 naming sha256 or md5. */
 enum err	integrity_verify(struct req *, const char *key,
 		    const struct s3meta *m);
-/* Fill c's md5/sha256 the client left out with the presigned values (c
- * then points into m); a client value in base64 that differs from the
- * presigned one is 422.  0, or -1 after answering. */
+/* Fill c's md5/sha256 the client left out with the presigned values, and
+ * its etag with the object's (c then points into m); a client value in
+ * base64 that differs from the presigned one is 422.  0, or -1 after
+ * answering. */
 int		integrity_record(struct req *, const struct s3meta *m,
 		    struct journal_chunk *c);
 

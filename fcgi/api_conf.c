@@ -175,6 +175,11 @@ const struct conf_key api_conf_table[] = {
 	    "refuse a chunk presign that names neither sha256 nor md5, and "
 	    "a complete of an object uploaded without one (off: the "
 	    "original clients send none)", OFF(require_checksums) },
+	{ "require_write_once", CONF_BOOL, 0, 0, "off", NULL, 0, NULL,
+	    "sign If-None-Match: * into every chunk URL, so S3 stores a "
+	    "chunk once and refuses a second PUT of it (412); off: only "
+	    "presigns with writeOnce: true get it, as the original clients "
+	    "send no such header", OFF(require_write_once) },
 	{ "manifest_fence", CONF_BOOL, 0, 0, "on", NULL, 0, NULL,
 	    "write manifest.json with If-Match the ETag this journal last "
 	    "wrote (If-None-Match: * the first time), so a delayed or "

@@ -21,6 +21,11 @@
  * complete of an object whose URL named neither.  A chunk over the
  * single-PUT limit goes up in parts (multipart.c): its URLs sign no
  * whole-object checksum, so none of this applies to it.
+ *
+ * Write once: writeOnce: true (or require_write_once) signs
+ * If-None-Match: * into the URL, S3's conditional write, so the chunk can
+ * be stored once and a URL still valid after complete cannot replace it.
+ * complete records the object's ETag with the chunk (and the manifest).
  */
 #include <stdio.h>
 #include <string.h>
@@ -33,7 +38,7 @@
 
 int
 integrity_presign(struct req *r, const char *sha256, size_t sha_len,
-    const char *md5, size_t md5_len, struct integrity_put *ip)
+    const char *md5, size_t md5_len, int write_once, struct integrity_put *ip)
 {
 	unsigned char raw[S3SUM_SHA256_BYTES];
 
@@ -60,6 +65,7 @@ integrity_presign(struct req *r, const char *sha256, size_t sha_len,
 	}
 	ip->sha256 = sha256;
 	ip->md5 = md5;
+	ip->write_once = write_once || r->app->conf->require_write_once;
 	return 0;
 }
 
@@ -78,6 +84,13 @@ integrity_sign(const struct integrity_put *ip, struct sigv4_header *h,
 		h[(*nh)++].value = ip->md5;
 		meta[*nmeta].name = "x-amz-meta-md5";
 		meta[(*nmeta)++].value = ip->md5;
+	}
+	/* S3's conditional write: the PUT stores the chunk only if no object
+	 * has its key (else 412), so a verified chunk cannot be replaced
+	 * through a URL that is still valid after complete. */
+	if (ip->write_once) {
+		h[*nh].name = "If-None-Match";
+		h[(*nh)++].value = "*";
 	}
 }
 
@@ -162,5 +175,6 @@ integrity_record(struct req *r, const struct s3meta *m,
 		c->sha256 = m->meta_sha256;
 	if (c->md5 == NULL && m->meta_md5[0] != '\0')
 		c->md5 = m->meta_md5;
+	c->etag = m->etag[0] != '\0' ? m->etag : NULL;
 	return 0;
 }

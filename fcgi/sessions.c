@@ -412,7 +412,7 @@ void
 sessions_presign(struct req *r)
 {
 	enum { F_SEQ, F_START, F_END, F_EXT, F_SIZE, F_CTYPE, F_SHA, F_MD5,
-		F__N };
+		F_ONCE, F__N };
 	static const struct jsonv_field f[F__N] = {
 		[F_SEQ] = { "seq", JSONV_INT, JSONV_REQUIRED, 1, SEQ_MAX, NULL },
 		[F_START] = { "tStartMs", JSONV_INT, JSONV_REQUIRED, 0, TIME_MAX,
@@ -429,6 +429,8 @@ sessions_presign(struct req *r)
 		[F_SHA] = { "sha256", JSONV_STRING, JSONV_NULLABLE, 0, 128,
 		    NULL },
 		[F_MD5] = { "md5", JSONV_STRING, JSONV_NULLABLE, 0, 128, NULL },
+		[F_ONCE] = { "writeOnce", JSONV_BOOL, JSONV_NULLABLE, 0, 0,
+		    NULL },
 	};
 	struct jsonv_val v[F__N];
 	struct journal_session s;
@@ -463,7 +465,7 @@ sessions_presign(struct req *r)
 	}
 	if (integrity_presign(r, v[F_SHA].present ? v[F_SHA].s : NULL,
 	    v[F_SHA].len, v[F_MD5].present ? v[F_MD5].s : NULL, v[F_MD5].len,
-	    &ip) == -1)
+	    v[F_ONCE].present && v[F_ONCE].b, &ip) == -1)
 		return;
 	if ((j = req_journal(r)) == NULL)
 		return;
@@ -870,8 +872,8 @@ sessions_manifest(struct req *r)
 	int64_t *seqs = NULL;
 	unsigned char *unknown = NULL;
 	/* The presigned checksums of the chunks verified here. */
-	struct { char sha256[S3META_SUM_BYTES + 1], md5[S3META_SUM_BYTES + 1];
-	} *sums = NULL;
+	struct { char sha256[S3META_SUM_BYTES + 1], md5[S3META_SUM_BYTES + 1],
+	    etag[LIMIT_S3_ETAG_BYTES + 1]; } *sums = NULL;
 	struct s3meta meta;
 	const char *codec;
 	char key[S3KEY_SIZE], path[48], msg[96];
@@ -939,6 +941,10 @@ sessions_manifest(struct req *r)
 		if (chunks[i].md5 == meta.meta_md5) {
 			memcpy(sums[i].md5, meta.meta_md5, sizeof(sums[i].md5));
 			chunks[i].md5 = sums[i].md5;
+		}
+		if (chunks[i].etag == meta.etag) {
+			memcpy(sums[i].etag, meta.etag, sizeof(sums[i].etag));
+			chunks[i].etag = sums[i].etag;
 		}
 	}
 	memset(&res, 0, sizeof(res));

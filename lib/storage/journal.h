@@ -231,8 +231,9 @@ enum journal_late journal_late_rule(const struct journal_session *s,
 
 /* --------------------------------------------------------------- chunks */
 
-/* A chunk as the API hands it in.  Strings are borrowed; md5/sha256 may be
- * NULL.  key is the S3 object key the API built and verified. */
+/* A chunk as the API hands it in.  Strings are borrowed; md5/sha256/etag
+ * may be NULL.  key is the S3 object key the API built and verified; etag
+ * the ETag its verifying HEAD answered (not part of a retry's identity). */
 struct journal_chunk {
 	int64_t		 seq;		/* >= 1 */
 	const char	*key;
@@ -241,6 +242,7 @@ struct journal_chunk {
 	int64_t		 bytes;		/* >= 1 */
 	const char	*md5;
 	const char	*sha256;
+	const char	*etag;
 };
 
 struct journal_complete_result {

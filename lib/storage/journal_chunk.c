@@ -24,7 +24,8 @@ journal_chunk_valid(const struct journal_chunk *c)
 	    c->t_end_ms > c->t_start_ms && c->bytes >= 1 &&
 	    journal_str_ok(c->key, LIMIT_S3_KEY_BYTES) &&
 	    journal_opt_ok(c->md5, JOURNAL_HASH_BYTES - 1) &&
-	    journal_opt_ok(c->sha256, JOURNAL_HASH_BYTES - 1);
+	    journal_opt_ok(c->sha256, JOURNAL_HASH_BYTES - 1) &&
+	    journal_opt_ok(c->etag, LIMIT_S3_ETAG_BYTES);
 }
 
 static enum err
@@ -95,7 +96,7 @@ journal_chunk_insert(struct journal *j, const char *session_id,
 	    JARGS(JTEXT(session_id), JINT(c->seq), JTEXT(c->key),
 	    JINT(c->t_start_ms), JINT(c->t_end_ms), JINT(c->bytes),
 	    JTEXT(journal_opt(c->md5)), JTEXT(journal_opt(c->sha256)),
-	    JINT(now_ms)))) != ERR_OK)
+	    JINT(now_ms), JTEXT(journal_opt(c->etag))))) != ERR_OK)
 		return e;
 	return journal_exec(j, JS_SESSION_ADD_CHUNK, func,
 	    "update session totals", JARGS(JTEXT(session_id), JINT(c->bytes),
@@ -153,7 +154,8 @@ journal_complete_event(struct journal *j, const struct journal_session *s,
 	    JARGS(JTEXT(s->id), JINT(c->seq), JTEXT(out->event_id),
 	    JTEXT(journal_opt(c->md5)), JTEXT(journal_opt(c->sha256)),
 	    JINT(out->chunk_count), JINT(out->total_bytes),
-	    JINT(out->duration_ms), JINT(out->revision)));
+	    JINT(out->duration_ms), JINT(out->revision),
+	    JTEXT(journal_opt(c->etag))));
 out:
 	free(detail);
 	return e;

@@ -39,8 +39,8 @@ static const struct copy_table copy_tables[] = {
 	    "tttiitiiiiiiiitiiiiiiiti", "id" },
 	{ "chunks", "session_id, seq, key, t_start_ms, t_end_ms, bytes, md5,"
 	    " sha256, uploaded_ms, verified, event_id, ack_chunk_count,"
-	    " ack_total_bytes, ack_duration_ms, ack_revision",
-	    "titiiittiitiiii", "session_id, seq" },
+	    " ack_total_bytes, ack_duration_ms, ack_revision, etag",
+	    "titiiittiitiiiit", "session_id, seq" },
 	{ "presigns", "session_id, seq, created_ms, expires_ms", "tiii",
 	    "session_id, seq" },
 	{ "outbox", "id, kind, session_id, detail_type, event_id, payload,"

@@ -21,6 +21,7 @@ journal_snapshot_free(struct journal_snapshot *snap)
 		free((char *)snap->chunks[i].key);
 		free((char *)snap->chunks[i].md5);
 		free((char *)snap->chunks[i].sha256);
+		free((char *)snap->chunks[i].etag);
 	}
 	free(snap->chunks);
 	free(snap);
@@ -56,7 +57,9 @@ journal_snapshot_chunk(struct journal_snapshot *snap, size_t *cap,
 	    (!journal_col_null(st, SNAP_CHUNK + 6) &&
 	    (c->md5 = journal_col_dup(st, SNAP_CHUNK + 6)) == NULL) ||
 	    (!journal_col_null(st, SNAP_CHUNK + 7) &&
-	    (c->sha256 = journal_col_dup(st, SNAP_CHUNK + 7)) == NULL))
+	    (c->sha256 = journal_col_dup(st, SNAP_CHUNK + 7)) == NULL) ||
+	    (!journal_col_null(st, SNAP_CHUNK + 8) &&
+	    (c->etag = journal_col_dup(st, SNAP_CHUNK + 8)) == NULL))
 		return ERR_NOMEM;
 	return ERR_OK;
 }

@@ -52,12 +52,13 @@ const char *const journal_sqlite_sql[JS__MAX] = {
 	    " FROM chunks WHERE session_id = ?1 AND seq = ?2",
 	[JS_CHUNK_INSERT] =
 	    "INSERT INTO chunks (session_id, seq, key, t_start_ms, t_end_ms,"
-	    " bytes, md5, sha256, uploaded_ms, verified)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1)",
+	    " bytes, md5, sha256, uploaded_ms, verified, etag)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, 1, ?10)",
 	[JS_CHUNK_ADOPT] =
 	    "UPDATE chunks SET event_id = ?3, md5 = coalesce(md5, ?4),"
 	    " sha256 = coalesce(sha256, ?5), ack_chunk_count = ?6,"
-	    " ack_total_bytes = ?7, ack_duration_ms = ?8, ack_revision = ?9"
+	    " ack_total_bytes = ?7, ack_duration_ms = ?8, ack_revision = ?9,"
+	    " etag = coalesce(?10, etag)"
 	    " WHERE session_id = ?1 AND seq = ?2",
 	/* The session's columns (JS_SESSION_GET's) then one chunk's, a row
 	 * per chunk by seq (one row of NULL chunk columns when it has none):
@@ -69,7 +70,7 @@ const char *const journal_sqlite_sql[JS__MAX] = {
 	    " s.t_max_ms, s.revision, s.synced_revision, s.final_event_id,"
 	    " s.deleting_ms, s.finalized_ms, s.final_chunk_count,"
 	    " s.final_total_bytes, c.seq, c.key, c.t_start_ms, c.t_end_ms,"
-	    " c.bytes, c.uploaded_ms, c.md5, c.sha256 FROM sessions s"
+	    " c.bytes, c.uploaded_ms, c.md5, c.sha256, c.etag FROM sessions s"
 	    " LEFT JOIN chunks c ON c.session_id = s.id WHERE s.id = ?1"
 	    " ORDER BY c.seq",
 	[JS_OUTBOX_EVENT] =

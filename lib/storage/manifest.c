@@ -94,6 +94,8 @@ manifest_chunk(struct buf *b, const struct manifest_chunk *c)
 		manifest_field_str(b, "md5", c->md5, 0);
 	if (c->sha256 != NULL && c->sha256[0] != '\0')
 		manifest_field_str(b, "sha256", c->sha256, 0);
+	if (c->etag != NULL && c->etag[0] != '\0')
+		manifest_field_str(b, "etag", c->etag, 0);
 	buf_add(b, "}", 1);
 }
 

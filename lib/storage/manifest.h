@@ -25,7 +25,9 @@
 #include "err.h"
 
 /* One chunk of the manifest.  Strings are borrowed; md5 and sha256 are
- * NULL (or "") when the client did not send them and are then omitted. */
+ * NULL (or "") when neither the client nor the presign gave them, etag
+ * when the chunk was verified before ETags were kept (or never by the
+ * API); each is then omitted. */
 struct manifest_chunk {
 	int64_t		 seq;
 	const char	*key;
@@ -35,6 +37,7 @@ struct manifest_chunk {
 	int64_t		 uploaded_ms;
 	const char	*md5;
 	const char	*sha256;
+	const char	*etag;		/* as S3 answered it, quotes kept */
 };
 
 /* A whole manifest.  chunks[] may come in any order; the output is sorted
@@ -92,7 +95,8 @@ struct manifest_deleted_event {
 /*
  * Render manifest.json:
  *   {"sessionId","userId","codec","sampleRate","chunks":[{"seq","key",
- *    "tStartMs","tEndMs","bytes","uploadedAt","md5"?,"sha256"?}...],
+ *    "tStartMs","tEndMs","bytes","uploadedAt","md5"?,"sha256"?,"etag"?}
+ *    ...],
  *    "final","createdAt","updatedAt","totalBytes","durationMs","revision"}
  * On ERR_OK *out is a malloc'd NUL-terminated string the caller frees and
  * *outlen (if not NULL) its length.  ERR_INVAL when a required string is

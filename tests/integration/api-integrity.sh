@@ -10,7 +10,12 @@
 # the final manifest records each chunk's presigned checksums; an object
 # whose store reports no or another SHA-256 is refused by complete; the
 # original clients' flow (no checksums) is unchanged; require_checksums =
-# on refuses a presign without them.
+# on refuses a presign without them.  Write once: writeOnce: true signs
+# If-None-Match: *, so a second PUT through the still valid URL is refused
+# (412) and one without the header is 403; complete records the object's
+# ETag in the manifest; require_write_once = on signs it into every URL.
+# The journal's side runs on SQLite and, as api-integrity-pg.sh, on
+# PostgreSQL.
 # Ports: API_TEST_INTEGRITY_PORT and the next one for s3rver, else two of
 # this test's block in tests/lib/ports.sh.
 . "$(dirname "$0")/../lib/api-lib.sh"
@@ -187,17 +192,47 @@ st=$(put "$TMP/b.webm")
 st2=$(complete 4 "$TMP/b.webm" ',"md5":"client-note","sha256":"anything"')
 check "$(is "$st:$st2" 200:200)" 'its PUT and a complete with free-form md5/sha256 are 200' "$st $st2 $(cat "$TMP/out")"
 
-# 6. The final manifest records the presigned checksums.
-st=$(api POST "/sessions/$SID/finalize" '{"durationMs":20000}')
+# 6. Write once.  Without it (the original clients), a verified chunk
+# can be replaced through its URL while it is valid: what writeOnce stops.
+head -c 18 /dev/urandom >"$TMP/c18.webm"
+presign 5 "$TMP/b.webm"
+put "$TMP/b.webm" >/dev/null
+complete 5 "$TMP/b.webm" >/dev/null
+st=$(put "$TMP/c18.webm")
+check "$(is "$st" 200)" 'without writeOnce a second PUT through a valid URL replaces a verified chunk' "$st"
+presign 6 "$TMP/b.webm" ',"writeOnce":true'
+check "$(is "$PRESIGN_STATUS:$(out '.headers["If-None-Match"]')" '200:*')" \
+	'presign with writeOnce lists If-None-Match: *' "$(cat "$TMP/out")"
+check "$(echo "$URL" | grep -q 'X-Amz-SignedHeaders=[^&]*if-none-match'; echo $?)" 'and signs it' "$URL"
+st=$(put "$TMP/b.webm")
+st2=$(complete 6 "$TMP/b.webm")
+check "$(is "$st:$st2" 200:200)" 'the first PUT is stored and completes' "$st $st2 $(cat "$TMP/out")"
+ETAG6=$(s3 HEAD "$KEY" -I | tr -d '\r' | sed -n 's/^etag: //Ip')
+st=$(put "$TMP/c18.webm")
+check "$(is "$st:$(s3code)" 412:PreconditionFailed)" \
+	'a second PUT through the same valid URL is 412 PreconditionFailed' "$st $(cat "$TMP/s3out")"
+st=$(put_without If-None-Match "$TMP/c18.webm")
+check "$(is "$st:$(s3code)" 403:SignatureDoesNotMatch)" \
+	'one without If-None-Match is 403 SignatureDoesNotMatch' "$st $(cat "$TMP/s3out")"
+check "$(is "$(s3 HEAD "$KEY" -I | tr -d '\r' | sed -n 's/^etag: //Ip')" "$ETAG6")" \
+	'the verified chunk is unchanged in S3'
+
+# 7. The final manifest records the presigned checksums and the ETags.
+st=$(api POST "/sessions/$SID/finalize" '{"durationMs":30000}')
 MKEY=$(out .manifestKey)
 s3 GET "$MKEY" >"$TMP/manifest.json"
 check "$(is "$(jq -r '[.chunks[] | "\(.seq)=\(.sha256 // "-")/\(.md5 // "-")"] | join(" ")' "$TMP/manifest.json")" \
-	"1=$(sha "$TMP/a.webm")/- 2=-/$(md5 "$TMP/b.webm") 4=anything/client-note")" \
+	"1=$(sha "$TMP/a.webm")/- 2=-/$(md5 "$TMP/b.webm") 4=anything/client-note 5=-/- 6=-/-")" \
 	'the manifest records each chunk'"'"'s presigned checksums (and an old client'"'"'s notes)' "$(cat "$TMP/manifest.json")"
+check "$(is "$(jq -r '.chunks[] | select(.seq == 6) | .etag' "$TMP/manifest.json")" "$ETAG6")" \
+	'and the ETag of the object complete verified' "$(cat "$TMP/manifest.json")"
+check "$(jq -e '[.chunks[] | .etag | test("^\"[0-9a-f]{32}\"$")] | all' "$TMP/manifest.json" >/dev/null; echo $?)" \
+	'every chunk has its ETag in the manifest' "$(cat "$TMP/manifest.json")"
 
-# 7. require_checksums = on
+# 8. require_checksums = on, require_write_once = on
 api_stack_down
-export API_EXTRA_CONF='require_checksums = on'
+export API_EXTRA_CONF='require_checksums = on
+require_write_once = on'
 api_stack_up
 api POST /sessions '{"codec":"webm"}' >/dev/null
 SID=$(out .sessionId)
@@ -209,6 +244,14 @@ presign 1 "$TMP/a.webm" ",\"md5\":\"$(md5 "$TMP/a.webm")\""
 st=$(put "$TMP/a.webm")
 st2=$(complete 1 "$TMP/a.webm")
 check "$(is "$PRESIGN_STATUS:$st:$st2" 200:200:200)" 'with md5 it is presigned, stored and completed' "$PRESIGN_STATUS $st $st2 $(cat "$TMP/out")"
+presign 2 "$TMP/b.webm" ",\"md5\":\"$(md5 "$TMP/b.webm")\""
+check "$(is "$(out '.headers["If-None-Match"]')" '*')" \
+	'require_write_once = on: a presign without writeOnce lists If-None-Match: *' "$(cat "$TMP/out")"
+st=$(curl -s -o "$TMP/s3out" -w '%{http_code}' -X PUT -H 'Content-Type: audio/webm' \
+	-H 'x-amz-server-side-encryption: AES256' -H "Content-MD5: $(md5 "$TMP/b.webm")" \
+	--data-binary "@$TMP/b.webm" "$URL")
+check "$(is "$st:$(s3code)" 403:SignatureDoesNotMatch)" \
+	'and a client that does not send it is refused (403)' "$st $(cat "$TMP/s3out")"
 
 if ! tap_done; then
 	api_logs

@@ -216,6 +216,10 @@ function checkSession(label, sub, sid, opts = {}) {
     if (Math.abs(p.seconds - declared) > 0.5) { lengths = false; bad.push(`decoded ${c.seq}=${p.seconds} vs ${declared}`); }
   });
   ok(sizes, `${label}: every object's size is the manifest's bytes`, bad);
+  // The page presigns each chunk with its SHA-256 and writeOnce; complete
+  // recorded the checksum S3 checked and the object's ETag.
+  ok(chunks.every((c) => /^[A-Za-z0-9+/]{43}=$/.test(c.sha256 || '') && /^"[0-9a-f]{32}"$/.test(c.etag || '')),
+    `${label}: every chunk in the manifest has its sha256 and ETag`, chunks.map((c) => [c.seq, c.sha256, c.etag]));
   ok(ebml, `${label}: every chunk starts with the EBML (WebM) header`, bad);
   ok(decodes, `${label}: ffprobe decodes every chunk as Opus`, bad);
   ok(lengths, `${label}: every chunk is about ${CHUNK_MS / 1000} s (declared and decoded; the last may be shorter)`, bad);

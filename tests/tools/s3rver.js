@@ -71,6 +71,9 @@ function corsXml(origins) {
     '<AllowedMethod>HEAD</AllowedMethod>' +
     '<AllowedHeader>content-type</AllowedHeader>' +
     '<AllowedHeader>x-amz-server-side-encryption</AllowedHeader>' +
+    '<AllowedHeader>x-amz-checksum-sha256</AllowedHeader>' +
+    '<AllowedHeader>content-md5</AllowedHeader>' +
+    '<AllowedHeader>if-none-match</AllowedHeader>' +
     '<AllowedHeader>x-amz-meta-*</AllowedHeader>' +
     '<ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>600</MaxAgeSeconds>' +
     '</CORSRule></CORSConfiguration>';

@@ -529,6 +529,54 @@ manifest_upsert_never_removes_or_shrinks(void)
 
 /* -------------------------------------------------------------- finalize */
 
+/* complete records the ETag its HEAD saw; a retry naming another ETag is
+ * still a retry (the ETag is S3's, not the chunk's identity), a manifest
+ * upsert's chunk has none until complete adopts it, and the snapshot (so
+ * the manifest) carries it. */
+static void
+chunk_etag_is_kept_and_reaches_the_snapshot(void)
+{
+	char path[512], key1[128], key2[128];
+	struct journal *j;
+	struct journal_complete_result r;
+	struct journal_upsert_result u;
+	struct journal_snapshot *snap = NULL;
+	const struct manifest *m;
+	struct journal_chunk c1, c2;
+
+	jfix_path(path, sizeof(path));
+	j = jfix_open(path);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+	CU_ASSERT_EQUAL_FATAL(jfix_session(j, "s", OWNER, T0), ERR_OK);
+	c1 = jfix_chunk(1, key1, sizeof(key1));
+	c1.etag = "\"0123456789abcdef0123456789abcdef\"";
+	CU_ASSERT_EQUAL_FATAL(journal_complete_chunk(j, OWNER, "s", &c1, T0,
+	    &r), ERR_OK);
+	c1.etag = "\"ffffffffffffffffffffffffffffffff\"";
+	CU_ASSERT_EQUAL_FATAL(journal_complete_chunk(j, OWNER, "s", &c1,
+	    T0 + 1, &r), ERR_OK);
+	CU_ASSERT_EQUAL(r.replayed, 1);
+	c2 = jfix_chunk(2, key2, sizeof(key2));
+	memset(&u, 0, sizeof(u));
+	CU_ASSERT_EQUAL_FATAL(journal_upsert_manifest(j, OWNER, "s", &c2, 1,
+	    T0 + 2, &u), ERR_OK);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM chunks WHERE "
+	    "etag IS NULL"), 1);
+	c2.etag = "\"fedcba9876543210fedcba9876543210\"";
+	CU_ASSERT_EQUAL_FATAL(journal_complete_chunk(j, OWNER, "s", &c2,
+	    T0 + 3, &r), ERR_OK);
+	CU_ASSERT_EQUAL(journal_read_snapshot(j, OWNER, "s", &snap), ERR_OK);
+	CU_ASSERT_PTR_NOT_NULL_FATAL(snap);
+	m = journal_snapshot_manifest(snap);
+	CU_ASSERT_EQUAL_FATAL(m->nchunks, 2);
+	CU_ASSERT_STRING_EQUAL(m->chunks[0].etag,
+	    "\"0123456789abcdef0123456789abcdef\"");
+	CU_ASSERT_STRING_EQUAL(m->chunks[1].etag,
+	    "\"fedcba9876543210fedcba9876543210\"");
+	journal_snapshot_free(snap);
+	journal_close(j);
+}
+
 static void
 finalize_twice_answers_the_same(void)
 {
@@ -1504,6 +1552,7 @@ test_journal_suite(void)
 		T(sessions_are_isolated_by_owner),
 		T(bad_arguments_are_refused),
 		T(complete_retry_answers_the_same_and_enqueues_once),
+		T(chunk_etag_is_kept_and_reaches_the_snapshot),
 		T(complete_with_different_data_conflicts),
 		T(replay_check_answers_retries_only),
 		T(manifest_upsert_never_removes_or_shrinks),

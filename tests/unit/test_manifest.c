@@ -61,11 +61,12 @@ manifest_has_old_fields_and_sorted_chunks(void)
 {
 	struct manifest_chunk c[3] = {
 		{ 3, "u/s/chunk-000003.webm", 10000, 15000, 300, 1764093003000LL,
-		    NULL, NULL },
+		    NULL, NULL, NULL },
 		{ 1, "u/s/chunk-000001.webm", 0, 5000, 100, 1764093001000LL,
-		    "9e107d9d372bb6826bd81d3542a419d6", NULL },
+		    "9e107d9d372bb6826bd81d3542a419d6", NULL, NULL },
 		{ 2, "u/s/chunk-000002.webm", 5000, 10000, 200,
-		    1764093002000LL, "", "ab" },
+		    1764093002000LL, "", "ab",
+		    "\"9e107d9d372bb6826bd81d3542a419d6\"" },
 	};
 	struct manifest m = {
 		.session_id = "session-1-x", .user_id = "user-1",
@@ -111,10 +112,14 @@ manifest_has_old_fields_and_sorted_chunks(void)
 	CU_ASSERT_STRING_EQUAL(str_field(e, "md5"),
 	    "9e107d9d372bb6826bd81d3542a419d6");
 	CU_ASSERT_FALSE(json_object_object_get_ex(e, "sha256", NULL));
+	CU_ASSERT_FALSE(json_object_object_get_ex(e, "etag", NULL));
 	e = json_object_array_get_idx(arr, 1);
 	CU_ASSERT_EQUAL(int_field(e, "seq"), 2);
 	CU_ASSERT_FALSE(json_object_object_get_ex(e, "md5", NULL));
 	CU_ASSERT_STRING_EQUAL(str_field(e, "sha256"), "ab");
+	/* The ETag as S3 answered it, quotes kept. */
+	CU_ASSERT_STRING_EQUAL(str_field(e, "etag"),
+	    "\"9e107d9d372bb6826bd81d3542a419d6\"");
 	e = json_object_array_get_idx(arr, 2);
 	CU_ASSERT_EQUAL(int_field(e, "seq"), 3);
 	CU_ASSERT_FALSE(json_object_object_get_ex(e, "md5", NULL));
@@ -150,7 +155,8 @@ empty_manifest_has_empty_chunk_list(void)
 static void
 hostile_strings_are_escaped(void)
 {
-	struct manifest_chunk c = { 1, "k\"ey\n\\x", 0, 1, 1, 0, NULL, NULL };
+	struct manifest_chunk c = { 1, "k\"ey\n\\x", 0, 1, 1, 0, NULL, NULL,
+	    NULL };
 	struct manifest m = {
 		.session_id = "s\"}", .user_id = "u\x01", .codec = "c",
 		.chunks = &c, .nchunks = 1,
@@ -205,7 +211,7 @@ static void
 manifest_text_is_stable(void)
 {
 	struct manifest_chunk c = { 1, "users/u/audio/sessions/s/chunks/"
-	    "00001-000000-005000.webm", 0, 5000, 42, 1000, NULL, "ab" };
+	    "00001-000000-005000.webm", 0, 5000, 42, 1000, NULL, "ab", NULL };
 	struct manifest m = {
 		.session_id = "s", .user_id = "u", .codec = "webm/opus",
 		.sample_rate = 48000, .created_ms = 0, .updated_ms = 1000,
@@ -231,8 +237,8 @@ static void
 bad_manifest_input_is_refused(void)
 {
 	struct manifest_chunk dup[2] = {
-		{ 4, "a", 0, 1, 1, 0, NULL, NULL },
-		{ 4, "b", 1, 2, 1, 0, NULL, NULL },
+		{ 4, "a", 0, 1, 1, 0, NULL, NULL, NULL },
+		{ 4, "b", 1, 2, 1, 0, NULL, NULL, NULL },
 	};
 	struct manifest m = {
 		.session_id = "s", .user_id = "u", .codec = "c",

@@ -22,7 +22,8 @@ static void
 the_revision_of_our_own_rendering_is_read(void)
 {
 	struct manifest_chunk c = { 1, "users/u/audio/sessions/" SID
-	    "/chunks/000001.webm", 0, 5000, 64, 1700000000000LL, NULL, NULL };
+	    "/chunks/000001.webm", 0, 5000, 64, 1700000000000LL, NULL, NULL,
+	    NULL };
 	struct manifest m;
 	char *out = NULL;
 	size_t len = 0;

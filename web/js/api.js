@@ -64,7 +64,9 @@ export async function s3Put(url, headers, blob) {
   } catch {
     throw new ApiError('Cannot reach the audio storage (S3).', { where: 's3', retryable: true });
   }
-  if (!r.ok) {
+  // 412: written once already (If-None-Match: *), by an earlier try whose
+  // answer was lost; complete verifies what S3 holds.
+  if (!r.ok && r.status !== 412) {
     const t = await r.text().catch(() => '');
     const code = (/<Code>([^<]*)<\/Code>/.exec(t) || [])[1] || `http_${r.status}`;
     // 403: the URL expired or the clock is off; a new presign fixes both.

@@ -1,6 +1,10 @@
 // uploader.js: the upload queue of the storage path.  For every chunk:
 // presign -> PUT to S3 with exactly the returned headers -> complete, two
-// chunks at a time.  Whatever can heal (network down, S3 or the API
+// chunks at a time.  Each presign names the chunk's SHA-256, which S3 then
+// checks the body against and complete compares with what S3 kept, and
+// asks for writeOnce (If-None-Match: *), so a stored chunk is never
+// replaced: a retry whose PUT finds the chunk already stored (412) goes on
+// to complete, which verifies it.  Whatever can heal (network down, S3 or the API
 // unavailable, an expired URL or token) is retried with backoff, and at
 // once when the browser says it is back online; the chunk stays in
 // IndexedDB until complete has answered, so a reload or a crash resumes it
@@ -14,6 +18,17 @@ import { store } from './store.js';
 import { backoff } from './ui.js';
 
 const PARALLEL = 2;
+
+// The base64 SHA-256 of blob, as x-amz-checksum-sha256 carries it; null
+// where the page has no WebCrypto (a plain-http origin other than
+// localhost), and the chunk then goes without it.
+async function sha256Base64(blob) {
+  if (!globalThis.crypto || !crypto.subtle) return null;
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()));
+  let s = '';
+  for (const b of d) s += String.fromCharCode(b);
+  return btoa(s);
+}
 
 export class Uploader extends EventTarget {
   constructor(api, auth) {
@@ -97,10 +112,13 @@ export class Uploader extends EventTarget {
     j.attempts++;
     this.changed();
     try {
-      const p = await this.api.post(`/sessions/${sid}/chunks/presign`, {
+      const body = {
         seq: c.seq, tStartMs: c.tStartMs, tEndMs: c.tEndMs, ext: c.ext,
-        sizeBytes: c.blob.size, contentType: c.contentType,
-      });
+        sizeBytes: c.blob.size, contentType: c.contentType, writeOnce: true,
+      };
+      const sha256 = await sha256Base64(c.blob);
+      if (sha256) body.sha256 = sha256;
+      const p = await this.api.post(`/sessions/${sid}/chunks/presign`, body);
       await s3Put(p.putUrl, p.headers, c.blob);
       await this.api.post(`/sessions/${sid}/chunks/complete`, {
         seq: c.seq, objectKey: p.objectKey, bytes: c.blob.size,
