@@ -323,6 +323,7 @@ struct req {
 	const char		*origin;	/* NULL if none or not allowed */
 	char			*body;
 	size_t			 body_len;
+	int			 body_whole;	/* Content-Length bytes read */
 	struct jsonv_doc	*doc;		/* parsed body */
 	char			 sub[LIMIT_SUB_BYTES + 1];	/* the caller */
 	char			 session_id[LIMIT_SESSION_ID_BYTES + 1];
@@ -344,6 +345,13 @@ const char	*req_param(const struct req *, const char *name);
  * body_len bytes plus a NUL.  On error the error reply has been sent.
  */
 enum err	req_read_json(struct req *);
+/*
+ * After the reply: whether the web server has nothing more to send on this
+ * request's connection (its FCGI_STDIN stream has ended), so the worker
+ * may close it without libfcgi's lingering drain.  Never waits on a body
+ * that was not read.
+ */
+int		req_input_ended(struct req *);
 
 /* Send status and a JSON object as the reply; takes obj's reference. */
 void		req_reply(struct req *, int status, json_object *obj);

@@ -108,6 +108,35 @@ req_init(struct req *r, FCGX_Request *fr, struct app *app)
 	return ERR_OK;
 }
 
+/*
+ * The end of FCGI_STDIN is the empty record the web server sends after
+ * the body (FastCGI 1.0, 5.3); after it nothing more comes on a
+ * connection it does not keep, but FCGI_ABORT_REQUEST for a request
+ * already answered.  libfcgi has seen it when a read ran into it.  When
+ * the body was read to its declared length (or none was declared) the
+ * record is next: usually already in libfcgi's buffer, read with the last
+ * bytes, else one read(2) finds it.  A body not read, or only partly,
+ * is not waited for: its bytes may still be on their way from a slow
+ * client.
+ */
+int
+req_input_ended(struct req *r)
+{
+	FCGX_Stream *in = r->fr->in;
+	const char *cl;
+
+	if (in == NULL || FCGX_GetError(in) != 0)
+		return 0;
+	if (FCGX_HasSeenEOF(in))
+		return 1;
+	if (!r->body_whole) {
+		cl = req_param(r, "CONTENT_LENGTH");
+		if (cl != NULL && strcmp(cl, "0") != 0)
+			return 0;
+	}
+	return FCGX_GetChar(in) == EOF && FCGX_GetError(in) == 0;
+}
+
 void
 req_free(struct req *r)
 {
@@ -400,6 +429,7 @@ req_read_json(struct req *r)
 		    "Content-Length", NULL, NULL);
 		return ERR_JSON;
 	}
+	r->body_whole = declared >= 0;
 	rc = jsonv_parse(r->body, r->body_len, max, &r->doc, &je);
 	if (rc != ERR_OK) {
 		req_error(r, rc, je.message[0] != '\0' ? je.message : NULL,

@@ -95,6 +95,16 @@ worker_serve(FCGX_Request *fr, struct app *app)
 	}
 	log_set_request_id(r.id);
 	routes_handle(&r);
+	/*
+	 * libfcgi ends a connection with a lingering close: shutdown(2),
+	 * then poll(2) and read(2) until the web server closes its side, so
+	 * that bytes still arriving cannot make TCP answer with a reset that
+	 * loses the reply.  Once the request's input has ended nothing more
+	 * arrives, and a detached request is closed with close(2) alone:
+	 * three system calls fewer per request.
+	 */
+	if (!fr->keepConnection && req_input_ended(&r))
+		(void)FCGX_Detach(fr);
 	log_info("%s %.*s %d", r.method, r.path_len, r.uri, r.status);
 	req_free(&r);
 	log_set_request_id(NULL);

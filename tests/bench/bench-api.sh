@@ -7,6 +7,10 @@
 #
 # Runs wrk against:
 #   trivial   GET  /trivial           tests/bench/trivial-fcgi, N processes
+#                                     (libfcgi's own lingering close)
+#   trivialq  GET  /trivialq          the same with quick-close: closed as
+#                                     audio-api's workers close (close(2)
+#                                     alone once the input has ended)
 #   presign   POST .../chunks/presign JWT check + journal read + SigV4 presign
 #   complete  POST .../chunks/complete JWT + journal read (a retried
 #             complete of one uploaded chunk: the idempotent path, answered
@@ -45,8 +49,10 @@ command -v wrk >/dev/null || { echo "bench-api: wrk missing (apt-get install wrk
 rm -rf "$RUN_DIR"
 mkdir -p "$RUN_DIR"
 TPID=""
+QPID=""
 cleanup() {
 	[ -n "$TPID" ] && kill "$TPID" 2>/dev/null
+	[ -n "$QPID" ] && kill "$QPID" 2>/dev/null
 	"$DEVSTACK" down >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -55,7 +61,9 @@ trap 'exit 130' INT TERM
 
 "$TRIVIAL" "unix:$RUN_DIR/trivial.sock" "$WORKERS" &
 TPID=$!
-export LIGHTTPD_EXTRA_CONF="fastcgi.server += ( \"/trivial\" => (( \"socket\" => \"$RUN_DIR/trivial.sock\", \"check-local\" => \"disable\" )) )"
+"$TRIVIAL" "unix:$RUN_DIR/trivialq.sock" "$WORKERS" quick-close &
+QPID=$!
+export LIGHTTPD_EXTRA_CONF="fastcgi.server += ( \"/trivial\" => (( \"socket\" => \"$RUN_DIR/trivial.sock\", \"check-local\" => \"disable\" )), \"/trivialq\" => (( \"socket\" => \"$RUN_DIR/trivialq.sock\", \"check-local\" => \"disable\" )) )"
 "$DEVSTACK" up >/dev/null
 eval "$("$DEVSTACK" env | sed 's/^/export /')"
 TOKEN=$("$DEVSTACK" token bench-user)
@@ -182,6 +190,7 @@ ROUNDS=${ROUNDS:-3}
 echo "# lighttpd + $WORKERS FastCGI workers, wrk -t$THREADS -c$CONNS -d${DURATION}s, best of $ROUNDS rounds, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 for ROUND in $(seq 1 "$ROUNDS"); do
 	run trivial /trivial GET "" "$TPID"
+	run trivialq /trivialq GET "" "$QPID"
 	run presign "/api/audio/sessions/$SID/chunks/presign" POST "$PRESIGN" "$MASTER"
 	run complete "/api/audio/sessions/$SID/chunks/complete" POST "$COMPLETE" "$MASTER"
 	run list "/api/audio/sessions" GET "" "$MASTER"
@@ -190,15 +199,17 @@ done
 echo
 printf '%-9s %12s %12s %8s %14s\n' what "req/s(best)" "p99 ms" errors "worker RSS KiB"
 printf '%-9s %12s %12s %8s %14s\n' trivial "$BEST_trivial" "$P99_trivial" "$ERRS_trivial" "$(worker_rss "$TPID")"
+printf '%-9s %12s %12s %8s %14s\n' trivialq "$BEST_trivialq" "$P99_trivialq" "$ERRS_trivialq" "$(worker_rss "$QPID")"
 printf '%-9s %12s %12s %8s %14s\n' presign "$BEST_presign" "$P99_presign" "$ERRS_presign" "$(worker_rss "$MASTER")"
 printf '%-9s %12s %12s %8s %14s\n' complete "$BEST_complete" "$P99_complete" "$ERRS_complete" "$(worker_rss "$MASTER")"
 printf '%-9s %12s %12s %8s %14s\n' list "$BEST_list" "$P99_list" "$ERRS_list" "$(worker_rss "$MASTER")"
 printf '%-9s %12s %12s %8s %14s\n' get "$BEST_get" "$P99_get" "$ERRS_get" "$(worker_rss "$MASTER")"
-echo "worker CPU per request (us, each round): trivial${CPU_trivial}; presign${CPU_presign}; complete${CPU_complete}; list${CPU_list}; get${CPU_get}"
-echo "  of which user space: trivial${UCPU_trivial}; presign${UCPU_presign}; complete${UCPU_complete}; list${UCPU_list}; get${UCPU_get}"
-echo "system calls per request (each round): trivial${SC_trivial}; presign${SC_presign}; complete${SC_complete}; list${SC_list}; get${SC_get}"
-awk -v p="$BEST_presign" -v t="$BEST_trivial" 'BEGIN {
-	printf "presign / trivial = %.0f%% (goal >= 90%%)\n", 100 * p / t }'
+echo "worker CPU per request (us, each round): trivial${CPU_trivial}; trivialq${CPU_trivialq}; presign${CPU_presign}; complete${CPU_complete}; list${CPU_list}; get${CPU_get}"
+echo "  of which user space: trivial${UCPU_trivial}; trivialq${UCPU_trivialq}; presign${UCPU_presign}; complete${UCPU_complete}; list${UCPU_list}; get${UCPU_get}"
+echo "system calls per request (each round): trivial${SC_trivial}; trivialq${SC_trivialq}; presign${SC_presign}; complete${SC_complete}; list${SC_list}; get${SC_get}"
+awk -v p="$BEST_presign" -v t="$BEST_trivial" -v q="$BEST_trivialq" 'BEGIN {
+	printf "presign / trivial = %.0f%% (goal >= 90%%)\n", 100 * p / t
+	printf "presign / trivialq (the same close as audio-api) = %.0f%%\n", 100 * p / q }'
 echo "load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
 rss=$(worker_rss "$MASTER")
 echo "largest audio-api worker RSS: $rss KiB ($((rss / 1024)) MiB; goal <= 16 MiB)"

@@ -2,13 +2,19 @@
  * trivial-fcgi.c: the baseline of tests/bench/bench-api.sh, a FastCGI responder
  * that does nothing but answer a fixed small JSON body.
  *
- *   trivial-fcgi unix:/path/to.sock N
+ *   trivial-fcgi unix:/path/to.sock N [quick-close]
  *
  * Listens on the unix socket and forks N processes that accept on it with
  * libfcgi's reentrant API, the same shape as `audio-api --workers N`, so
  * the benchmark compares the API's work per request against the floor set
  * by lighttpd, the FastCGI protocol and process hand-off.  Stops on
  * SIGTERM (the children die with it).  Benchmark tool only.
+ *
+ * By default each connection ends with libfcgi's lingering close
+ * (shutdown, poll, read, close: what a plain libfcgi program does).  With
+ * quick-close the responder ends it as audio-api's workers do once the
+ * request's input has ended (FCGX_Detach: close alone), so the benchmark
+ * can show the API against both floors.
  */
 #include <errno.h>
 #include <signal.h>
@@ -24,7 +30,7 @@
 #include <fcgiapp.h>
 
 static int
-trivial_serve(int fd)
+trivial_serve(int fd, int quick)
 {
 	static const char reply[] = "Status: 200 OK\r\n"
 	    "Content-Type: application/json\r\n"
@@ -36,6 +42,9 @@ trivial_serve(int fd)
 		return 1;
 	while (FCGX_Accept_r(&req) >= 0) {
 		FCGX_PutStr(reply, (int)sizeof(reply) - 1, req.out);
+		if (quick && !req.keepConnection &&
+		    FCGX_GetChar(req.in) == EOF && FCGX_GetError(req.in) == 0)
+			(void)FCGX_Detach(&req);
 		FCGX_Finish_r(&req);
 	}
 	return 0;
@@ -48,10 +57,15 @@ main(int argc, char **argv)
 	const char *path;
 	char *end;
 	long n, i;
-	int fd;
+	int fd, quick = 0;
 
+	if (argc == 4 && strcmp(argv[3], "quick-close") == 0) {
+		quick = 1;
+		argc--;
+	}
 	if (argc != 3 || strncmp(argv[1], "unix:", 5) != 0) {
-		fprintf(stderr, "usage: trivial-fcgi unix:/path N\n");
+		fprintf(stderr, "usage: trivial-fcgi unix:/path N "
+		    "[quick-close]\n");
 		return 2;
 	}
 	path = argv[1] + 5;
@@ -81,7 +95,7 @@ main(int argc, char **argv)
 		}
 		if (pid == 0) {
 			(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
-			return trivial_serve(fd);
+			return trivial_serve(fd, quick);
 		}
 	}
 	while (wait(NULL) > 0 || errno == EINTR)

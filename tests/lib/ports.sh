@@ -34,6 +34,7 @@ api-limits             18051    6
 api-conf               18057    3
 api-creds              18060    9
 outbox-faults          18069    9
+api-fcgi-wire          18078    6
 bench-api              18094    2
 riva                   18110   60
 bridge-ws              18200    9
