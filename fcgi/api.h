@@ -312,8 +312,12 @@ void		presignrate_close(struct app *);
 /* One FastCGI request.  Everything a handler allocates for the request
  * hangs off this struct (or is freed before the handler returns) and
  * req_free() releases it. */
+/* The params every request reads, found in one pass (req.c). */
+#define REQ_PARAMS_KNOWN	9
+
 struct req {
 	FCGX_Request		*fr;
+	const char		*params[REQ_PARAMS_KNOWN];	/* borrowed */
 	struct app		*app;
 	char			 id[REQ_ID_SIZE];
 	const char		*method;	/* from the params; borrowed */

@@ -9,7 +9,6 @@
  * s3key_manifest() can produce.
  */
 #include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "s3key.h"
@@ -67,22 +66,65 @@ s3key_valid_ext(const char *s, size_t len)
 
 /* Write the prefix and the given tail format; the lengths have been
  * checked, so %.*s cannot be cut short by a NUL. */
-static enum err
-s3key_emit(const struct s3key_parts *p, const char *tail, char *out,
-    size_t outsz, size_t *outlen)
+/*
+ * Keys are written with memcpy and a digit loop rather than snprintf: a
+ * chunk key is made on every presign and complete, and printf's format
+ * machinery cost more than the rest of the key's checks.  s3key_put()
+ * keeps counting past the end of out, so too small a buffer is told by
+ * the count, as with snprintf.
+ */
+struct s3key_out {
+	char	*p;
+	size_t	 n;
+	size_t	 sz;
+};
+
+static void
+s3key_put(struct s3key_out *o, const char *s, size_t len)
 {
-	int n;
+	if (o->n + len < o->sz)
+		memcpy(o->p + o->n, s, len);
+	o->n += len;
+}
+
+/* v (>= 0) in decimal, zero-padded to width digits at least. */
+static void
+s3key_put_num(struct s3key_out *o, int64_t v, int width)
+{
+	char d[24];
+	size_t i = sizeof(d);
+	uint64_t u = (uint64_t)v;
+
+	do {
+		d[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	while (sizeof(d) - i < (size_t)width)
+		d[--i] = '0';
+	s3key_put(o, d + i, sizeof(d) - i);
+}
+
+static enum err
+s3key_emit(const struct s3key_parts *p, const char *tail, size_t tail_len,
+    char *out, size_t outsz, size_t *outlen)
+{
+	struct s3key_out o = { out, 0, outsz };
 
 	if (outsz == 0)
 		return ERR_TOO_LARGE;
-	n = snprintf(out, outsz, S3KEY_T_USERS "%.*s" S3KEY_T_SESSIONS
-	    "%.*s/%s", (int)p->sub_len, p->sub, (int)p->session_len, p->session, tail);
-	if (n < 0 || (size_t)n >= outsz) {
+	s3key_put(&o, S3KEY_T_USERS, sizeof(S3KEY_T_USERS) - 1);
+	s3key_put(&o, p->sub, p->sub_len);
+	s3key_put(&o, S3KEY_T_SESSIONS, sizeof(S3KEY_T_SESSIONS) - 1);
+	s3key_put(&o, p->session, p->session_len);
+	s3key_put(&o, "/", 1);
+	s3key_put(&o, tail, tail_len);
+	if (o.n >= outsz) {
 		out[0] = '\0';
 		return ERR_TOO_LARGE;
 	}
+	out[o.n] = '\0';
 	if (outlen != NULL)
-		*outlen = (size_t)n;
+		*outlen = o.n;
 	return ERR_OK;
 }
 
@@ -105,7 +147,7 @@ s3key_prefix(const struct s3key_parts *p, char *out, size_t outsz,
 
 	if ((rc = s3key_check_ids(p, out, outsz)) != ERR_OK)
 		return rc;
-	return s3key_emit(p, "", out, outsz, outlen);
+	return s3key_emit(p, "", 0, out, outsz, outlen);
 }
 
 enum err
@@ -116,7 +158,8 @@ s3key_manifest(const struct s3key_parts *p, char *out, size_t outsz,
 
 	if ((rc = s3key_check_ids(p, out, outsz)) != ERR_OK)
 		return rc;
-	return s3key_emit(p, S3KEY_T_MANIFEST, out, outsz, outlen);
+	return s3key_emit(p, S3KEY_T_MANIFEST, sizeof(S3KEY_T_MANIFEST) - 1,
+	    out, outsz, outlen);
 }
 
 enum err
@@ -124,20 +167,26 @@ s3key_chunk(const struct s3key_parts *p, char *out, size_t outsz,
     size_t *outlen)
 {
 	char tail[128];
+	struct s3key_out t = { tail, 0, sizeof(tail) };
 	enum err rc;
-	int n;
 
 	if ((rc = s3key_check_ids(p, out, outsz)) != ERR_OK)
 		return rc;
 	if (p->seq < 0 || p->t_start_ms < 0 || p->t_end_ms < 0 ||
 	    !s3key_valid_ext(p->ext, p->ext_len))
 		return ERR_INVAL;
-	n = snprintf(tail, sizeof(tail), S3KEY_T_CHUNKS "%05" PRId64 "-%06"
-	    PRId64 "-%06" PRId64 ".%.*s", p->seq, p->t_start_ms, p->t_end_ms,
-	    (int)p->ext_len, p->ext);
-	if (n < 0 || (size_t)n >= sizeof(tail))
+	/* chunks/SSSSS-TTTTTT-TTTTTT.ext */
+	s3key_put(&t, S3KEY_T_CHUNKS, sizeof(S3KEY_T_CHUNKS) - 1);
+	s3key_put_num(&t, p->seq, 5);
+	s3key_put(&t, "-", 1);
+	s3key_put_num(&t, p->t_start_ms, 6);
+	s3key_put(&t, "-", 1);
+	s3key_put_num(&t, p->t_end_ms, 6);
+	s3key_put(&t, ".", 1);
+	s3key_put(&t, p->ext, p->ext_len);
+	if (t.n >= sizeof(tail))
 		return ERR_INTERNAL;
-	return s3key_emit(p, tail, out, outsz, outlen);
+	return s3key_emit(p, tail, t.n, out, outsz, outlen);
 }
 
 /* Decimal digits at s[0..len) as a non-negative int64; -1 on anything

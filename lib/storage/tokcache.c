@@ -2,8 +2,8 @@
  * tokcache.c: direct-mapped cache of verified tokens (see tokcache.h).
  *
  * The slot is chosen by a hash of the token; the stored copy of the whole
- * token is compared with CRYPTO_memcmp so that probing the cache with
- * forged tokens tells nothing about the bytes of a cached one.
+ * token is compared in constant time (tokcache_equal) so that probing the
+ * cache with forged tokens tells nothing about the bytes of a cached one.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -51,6 +51,28 @@ tokcache_hash(const char *s, size_t len)
 	memcpy(&w, s + i, len - i);
 	h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
 	return h ^ (h >> 32);
+}
+
+/*
+ * Constant-time equality of two buffers of len bytes, eight bytes a step:
+ * the differences are OR-ed together and looked at once, at the end, so
+ * the time depends on len alone.  CRYPTO_memcmp goes a byte at a time,
+ * which on a kilobyte token was 3% of a presign's instructions.
+ */
+static int
+tokcache_equal(const char *a, const char *b, size_t len)
+{
+	uint64_t x, y, diff = 0;
+	size_t i;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		diff |= x ^ y;
+	}
+	for (; i < len; i++)
+		diff |= (uint64_t)((unsigned char)a[i] ^ (unsigned char)b[i]);
+	return diff == 0;
 }
 
 static void
@@ -109,7 +131,7 @@ tokcache_get(struct tokcache *c, const char *tok, size_t len, time_t now,
 	h = tokcache_hash(tok, len);
 	e = &c->slots[h % c->n];
 	if (e->tok == NULL || e->len != len || e->hash != h ||
-	    CRYPTO_memcmp(e->tok, tok, len) != 0) {
+	    !tokcache_equal(e->tok, tok, len)) {
 		c->misses++;
 		return 0;
 	}
