@@ -212,6 +212,12 @@ int		master_run(int listen_fd, const char *conf_path,
  * the fd or -1 (logged).
  */
 int		listen_open(const char *spec, int backlog);
+/*
+ * Stopping: remove a unix socket's path (spec "unix:/path"; other specs,
+ * NULL or "" do nothing), so new connections are refused at once while
+ * the ones already queued are still served.
+ */
+void		listen_retire(const char *spec);
 
 /* ----------------------------------------------------------------- app */
 

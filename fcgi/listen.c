@@ -120,3 +120,11 @@ listen_open(const char *spec, int backlog)
 		return listen_unix(spec + 5, backlog);
 	return listen_inet(spec, backlog);
 }
+
+void
+listen_retire(const char *spec)
+{
+	if (spec != NULL && strncmp(spec, "unix:", 5) == 0 &&
+	    unlink(spec + 5) == -1 && errno != ENOENT)
+		log_warn("cannot remove %s: %s", spec + 5, strerror(errno));
+}

@@ -279,6 +279,7 @@ master_run(int listen_fd, const char *conf_path, struct api_conf *conf)
 
 	log_info("draining %zu workers (up to %lld ms)",
 	    master_alive(kids, cap + 1), (long long)conf->drain_timeout);
+	listen_retire(conf->listen);
 	master_signal_all(kids, cap + 1, SIGTERM);
 	deadline = clock_mono_ms() + conf->drain_timeout;
 	for (;;) {

@@ -110,6 +110,37 @@ worker_serve(FCGX_Request *fr, struct app *app)
 	log_set_request_id(NULL);
 }
 
+/*
+ * Stopping: serve the connections already queued on the listening socket
+ * before leaving.  They were accepted by the kernel and the web server has
+ * sent them their request; left in the queue they would be reset when the
+ * last process holding the socket exits, and the web server would answer
+ * them 500 itself.  The master has unlinked a unix socket's path by now,
+ * so no new connection can join the queue and accept runs dry (EAGAIN:
+ * the socket is non-blocking); over TCP new ones can keep coming, and the
+ * drain_timeout bounds the wait.  A kept connection is closed
+ * first: its next request would be waited for.
+ */
+static int
+worker_drain_queue(FCGX_Request *fr, struct app *app, int64_t limit_ms)
+{
+	int64_t deadline = clock_mono_ms() + limit_ms;
+	int n = 0;
+
+	if (fr->ipcFd >= 0)
+		FCGX_Free(fr, 1);
+	while (clock_mono_ms() < deadline && FCGX_Accept_r(fr) >= 0) {
+		worker_serve(fr, app);
+		FCGX_Finish_r(fr);
+		n++;
+		if (fr->ipcFd >= 0)
+			FCGX_Free(fr, 1);
+	}
+	if (n > 0)
+		log_info("served %d queued requests while stopping", n);
+	return n;
+}
+
 int
 worker_run(int listen_fd, const char *conf_path, struct api_conf *conf)
 {
@@ -206,6 +237,13 @@ worker_run(int listen_fd, const char *conf_path, struct api_conf *conf)
 		worker_serve(&fr, &app);
 		FCGX_Finish_r(&fr);
 		served++;
+	}
+	if (api_sig_term) {
+		/* Serving alone on a socket of its own: nobody else retires
+		 * its path (see master_run). */
+		if (conf->workers == 0)
+			listen_retire(conf->listen);
+		served += worker_drain_queue(&fr, &app, conf->drain_timeout);
 	}
 	status = 0;
 	log_info("worker stopping after %d requests", served);

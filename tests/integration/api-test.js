@@ -827,23 +827,38 @@ async function testDrain() {
   const master = Number(env.API_PID);
   const u = mint('drain-' + process.pid);
   const sid = await newSession(u);
-  const c = await uploadChunk(u, sid, 1, 30);
+  const workers = Number(env.WORKERS || 8);
+  const chunks = [];
+  for (let seq = 1; seq <= workers; seq++) chunks.push(await uploadChunk(u, sid, seq, 30));
   const s3pid = Number(fs.readFileSync(path.join(env.RUN_DIR, 's3rver.pid'), 'utf8'));
-  // Freeze S3 so the complete is in flight inside a worker, then stop
-  // the master: the worker must finish that request before it exits.
+  // Freeze S3 so every worker is inside a complete (its HEAD waiting), queue
+  // more requests on the FastCGI socket behind them, then stop the master:
+  // the workers must finish what they hold and serve the queue before they
+  // exit (left in the socket's queue, the web server would answer 500).
   process.kill(s3pid, 'SIGSTOP');
-  const inflight = call('POST', `/sessions/${sid}/chunks/complete`, { token: u, body: c.body });
+  const inflight = chunks.map((c) =>
+    call('POST', `/sessions/${sid}/chunks/complete`, { token: u, body: c.body }));
+  await sleep(300);
+  const queued = Array.from({ length: 12 }, () => call('GET', '/sessions', { token: u }));
   await sleep(300);
   process.kill(master, 'SIGTERM');
   await sleep(500);
   process.kill(s3pid, 'SIGCONT');
-  const r = await inflight;
-  ok(r.status === 200 && r.json.chunkCount === 1, 'SIGTERM drains: the in-flight complete finishes with 200', r.text);
+  const rs = await Promise.all(inflight);
+  ok(rs.every((r) => r.status === 200),
+    `SIGTERM drains: the ${rs.length} in-flight completes finish with 200`,
+    rs.map((r) => r.status));
+  const rq = await Promise.all(queued);
+  ok(rq.every((r) => r.status === 200 && r.headers.get('x-request-id')),
+    `SIGTERM drains: the ${rq.length} requests queued behind them are served, not dropped`,
+    rq.filter((r) => r.status !== 200).map((r) => `${r.status} ${r.text.slice(0, 60)}`));
   let alive = true;
   for (let i = 0; i < 50 && alive; i++) {
     try { process.kill(master, 0); await sleep(100); } catch (e) { alive = false; }
   }
   ok(!alive, 'the master exits after draining');
+  const r = await call('GET', '/sessions', { token: u });
+  ok(r.status === 503, 'with the pool gone the web server answers 503, not 500', r.status);
 }
 
 async function testReload() {
