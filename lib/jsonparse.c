@@ -19,6 +19,7 @@
 
 #include <json-c/json_object_iterator.h>
 
+#include "hex.h"
 #include "jsonparse.h"
 #include "limit.h"
 #include "utf8.h"
@@ -55,21 +56,14 @@ static int
 jsonparse_hex4(struct jsonparse_scan *s, unsigned int *out)
 {
 	unsigned int v = 0;
-	int i, c;
+	int i, d;
 
 	if (s->len - s->pos < 4)
 		return -1;
 	for (i = 0; i < 4; i++) {
-		c = s->p[s->pos + i];
-		v <<= 4;
-		if (c >= '0' && c <= '9')
-			v |= c - '0';
-		else if (c >= 'a' && c <= 'f')
-			v |= c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			v |= c - 'A' + 10;
-		else
+		if ((d = hex_digit(s->p[s->pos + i])) < 0)
 			return -1;
+		v = v << 4 | (unsigned int)d;
 	}
 	s->pos += 4;
 	*out = v;

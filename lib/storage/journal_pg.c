@@ -43,6 +43,7 @@
 #include <libpq-fe.h>
 
 #include "clock.h"
+#include "hex.h"
 #include "journal_int.h"
 #include "log.h"
 
@@ -565,18 +566,6 @@ pg_col_str(struct journal_stmt *st, int i, size_t *len)
 	return PQgetvalue(RES(st), st->row, i);
 }
 
-static int
-pg_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* bytea in text form is "\x" and two hex digits a byte. */
 static int
 pg_col_blob(struct journal_stmt *st, int i, void *dst, size_t len)
@@ -590,8 +579,8 @@ pg_col_blob(struct journal_stmt *st, int i, void *dst, size_t len)
 	    s[0] != '\\' || s[1] != 'x')
 		return -1;
 	for (k = 0; k < len; k++) {
-		hi = pg_hexval(s[2 + 2 * k]);
-		lo = pg_hexval(s[3 + 2 * k]);
+		hi = hex_digit(s[2 + 2 * k]);
+		lo = hex_digit(s[3 + 2 * k]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		out[k] = (unsigned char)(hi << 4 | lo);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "b64url.h"
+#include "hex.h"
 #include "s3sum.h"
 
 enum err
@@ -31,18 +32,6 @@ s3sum_b64(const char *s, size_t len, unsigned char *out, size_t n)
 	return ERR_OK;
 }
 
-static int
-s3sum_hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 s3sum_etag_is_md5(const char *etag, size_t len,
     const unsigned char md5[S3SUM_MD5_BYTES])
@@ -59,8 +48,8 @@ s3sum_etag_is_md5(const char *etag, size_t len,
 	if (len != 2 * S3SUM_MD5_BYTES)
 		return 0;
 	for (i = 0; i < S3SUM_MD5_BYTES; i++) {
-		if ((hi = s3sum_hex(etag[2 * i])) < 0 ||
-		    (lo = s3sum_hex(etag[2 * i + 1])) < 0 ||
+		if ((hi = hex_digit(etag[2 * i])) < 0 ||
+		    (lo = hex_digit(etag[2 * i + 1])) < 0 ||
 		    (unsigned char)(hi << 4 | lo) != md5[i])
 			return 0;
 	}

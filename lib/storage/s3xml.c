@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "s3xml.h"
 
 /* Find needle in [p, end); NULL if absent. */
@@ -105,15 +106,9 @@ s3xml_text(const char *p, const char *end, char *out, size_t max)
 		}
 		cp = 0;
 		for (digits = 0; p < end && *p != ';'; p++, digits++) {
-			int d;
+			int d = hex_digit((unsigned char)*p);
 
-			if (*p >= '0' && *p <= '9')
-				d = *p - '0';
-			else if (base == 16 && *p >= 'a' && *p <= 'f')
-				d = *p - 'a' + 10;
-			else if (base == 16 && *p >= 'A' && *p <= 'F')
-				d = *p - 'A' + 10;
-			else
+			if (d < 0 || d >= base)
 				return -1;
 			if (digits >= 8)
 				return -1;

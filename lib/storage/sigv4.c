@@ -28,6 +28,7 @@
 #include <openssl/params.h>
 
 #include "buf.h"
+#include "hex.h"
 #include "limit.h"
 #include "log.h"
 #include "sigv4.h"
@@ -196,18 +197,6 @@ sigv4_uri_append(struct buf *b, const char *s, size_t n, int keep_slash)
 	buf_commit(b, o);
 }
 
-static int
-sigv4_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decode %XX escapes of s[0..n) into b; -1 on a malformed escape or %00. */
 static int
 sigv4_pct_decode(struct buf *b, const char *s, size_t n)
@@ -223,8 +212,8 @@ sigv4_pct_decode(struct buf *b, const char *s, size_t n)
 		}
 		if (n - i < 3)
 			return -1;
-		if ((hi = sigv4_hexval(s[i + 1])) < 0 ||
-		    (lo = sigv4_hexval(s[i + 2])) < 0 || (hi | lo) == 0)
+		if ((hi = hex_digit(s[i + 1])) < 0 ||
+		    (lo = hex_digit(s[i + 2])) < 0 || (hi | lo) == 0)
 			return -1;
 		buf_addc(b, (char)(hi << 4 | lo));
 		i += 2;
