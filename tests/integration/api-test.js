@@ -17,7 +17,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 
-const { ok, note, sleep, mint, main } = require('../lib/tap');
+const { ok, note, sleep, mint, main, pmap } = require('../lib/tap');
 const api = require('../lib/api');
 const { s3Get } = api;
 
@@ -553,19 +553,6 @@ function pids(parent) {
       // gone meanwhile
     }
   }
-  return out;
-}
-
-async function pmap(items, conc, fn) {
-  const out = new Array(items.length);
-  let next = 0;
-  async function run() {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i], i);
-    }
-  }
-  await Promise.all(Array.from({ length: conc }, run));
   return out;
 }
 

@@ -18,7 +18,7 @@ const { spawn, spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 
-const { ok, note, sleep, mint, main } = require('../lib/tap');
+const { ok, note, sleep, mint, main, pmap } = require('../lib/tap');
 const api = require('../lib/api');
 const { s3Get, journalSql: journal } = api;
 
@@ -99,19 +99,6 @@ async function outboxDrained() {
     await sleep(200);
   } while (Date.now() < until);
   return left;
-}
-
-async function pmap(items, conc, fn) {
-  const out = new Array(items.length);
-  let next = 0;
-  async function run() {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i], i);
-    }
-  }
-  await Promise.all(Array.from({ length: conc }, run));
-  return out;
 }
 
 function manifestKey(sub, sid) {

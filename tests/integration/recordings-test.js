@@ -18,7 +18,7 @@ const path = require('path');
 const { SignatureV4 } = require('@smithy/signature-v4');
 const { Sha256 } = require('@aws-crypto/sha256-js');
 
-const { ok, note, sleep, mint, main } = require('../lib/tap');
+const { ok, note, sleep, mint, main, pmap } = require('../lib/tap');
 const { call, startS3 } = require('../lib/api');
 
 const env = process.env;
@@ -103,19 +103,6 @@ async function upload(token, sid, seq, bytes) {
       tStartMs: (seq - 1) * 5000, tEndMs: seq * 5000 } });
   if (c.status !== 200) throw new Error('complete: ' + c.text);
   return p;
-}
-
-async function pmap(items, conc, fn) {
-  const out = new Array(items.length);
-  let next = 0;
-  const workers = Array.from({ length: conc }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i], i);
-    }
-  });
-  await Promise.all(workers);
-  return out;
 }
 
 // Wait until DELETE answers 404 (the deletion is done); returns the last

@@ -74,4 +74,19 @@ async function main(parts, opts = {}) {
   finish(opts.suffix ? opts.suffix() : '');
 }
 
-module.exports = { ok, note, fail, sleep, mint, finish, main };
+// fn(item, index) over items, at most conc at a time; the results in the
+// items' order.
+async function pmap(items, conc, fn) {
+  const out = new Array(items.length);
+  let next = 0;
+  async function run() {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i], i);
+    }
+  }
+  await Promise.all(Array.from({ length: conc }, run));
+  return out;
+}
+
+module.exports = { ok, note, fail, sleep, mint, finish, main, pmap };
