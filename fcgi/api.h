@@ -121,7 +121,12 @@ struct api_conf {
 	int64_t		 deliver_backoff_base;
 	int64_t		 deliver_backoff_max;
 	int64_t		 health_outbox_stuck;	/* 0: never 503 for it */
+	/* lifecycle (deliver_lifecycle.c, deliver_sweep.c) */
+	int64_t		 session_max_open;	/* idle open ms; 0: never */
+	int64_t		 retention_days;	/* 0: keep forever */
+	int64_t		 lifecycle_interval;
 };
+
 
 /* api_conf.events: what the delivery loop does with events. */
 enum api_events {
@@ -667,6 +672,25 @@ enum err	deliver_manifest(struct app *,
  * the journal is unavailable.
  */
 long		deliver_deletions(struct app *, int lease_seconds);
+
+struct journal_abandoned;
+
+/*
+ * Every lifecycle_interval: finalize the abandoned sessions (open and idle
+ * for session_max_open) and accept the deletion of those older than
+ * retention_days, a bounded batch of each (deliver_lifecycle.c).  Returns
+ * how many sessions it changed, or -1 if the journal is unavailable.
+ */
+long		deliver_lifecycle(struct app *);
+/*
+ * Called once for each session the server has just finalized as
+ * abandoned, after the commit (its event and manifest write are in the
+ * outbox).  The hook for what else an abandoned session needs, such as
+ * aborting its unfinished multipart uploads; it must not fail the loop:
+ * work that has to survive a crash belongs in the journal.
+ */
+void		deliver_session_abandoned(struct app *,
+		    const struct journal_abandoned *);
 
 /* Test hook: if $AUDIO_API_FAULT_DIR/<point> exists, remove it and
  * _exit(70) (one process dies per file).  A no-op without the variable. */

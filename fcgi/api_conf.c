@@ -259,6 +259,20 @@ const struct conf_key api_conf_table[] = {
 	{ "health_outbox_stuck", CONF_DURATION, 0, 30 * DAY_MS, "10m", NULL,
 	    0, NULL, "/healthz answers 503 when the oldest pending outbox item "
 	    "is older than this (0: never)", OFF(health_outbox_stuck) },
+
+	/* lifecycle: fcgi/deliver_lifecycle.c, fcgi/deliver_sweep.c */
+	{ "session_max_open", CONF_DURATION, 0, 365 * DAY_MS, "24h", NULL, 0,
+	    NULL, "an open session with no change and no upload URL issued "
+	    "for this long is finalized by the server as abandoned (manifest "
+	    "finalReason and RecordingFinalized reason \"abandoned\"); 0: "
+	    "never", OFF(session_max_open) },
+	{ "retention_days", CONF_INT, 0, 36500, "0", NULL, 0, NULL,
+	    "sessions created more than this many days ago are deleted as "
+	    "DELETE /sessions/{id} does (objects, RecordingDeleted, journal "
+	    "rows); 0: kept forever", OFF(retention_days) },
+	{ "lifecycle_interval", CONF_DURATION, 100, DAY_MS, "1m", NULL, 0,
+	    NULL, "how often the delivery loop looks for abandoned sessions "
+	    "and sessions past retention_days", OFF(lifecycle_interval) },
 	CONF_END
 };
 
@@ -467,6 +481,20 @@ api_conf_check_ranges(const struct api_conf *c, const char *path,
 			    p.nparts, (long long)p.part_bytes,
 			    (long long)c->body_max);
 	}
+	if (c->session_max_open > 0 &&
+	    c->session_max_open < c->presign_expires)
+		return conf_refuse(errbuf, errlen, path, "session_max_open",
+		    "%lld ms is shorter than presign_expires (%lld ms): a "
+		    "session would be finalized while its upload URLs still "
+		    "work", (long long)c->session_max_open,
+		    (long long)c->presign_expires);
+	if (c->retention_days > 0 && c->session_max_open > 0 &&
+	    c->retention_days * DAY_MS <= c->session_max_open)
+		return conf_refuse(errbuf, errlen, path, "retention_days",
+		    "%lld day(s) is not longer than session_max_open (%lld "
+		    "ms): sessions would be deleted while still recording",
+		    (long long)c->retention_days,
+		    (long long)c->session_max_open);
 	if (c->deliver_backoff_base > c->deliver_backoff_max)
 		return conf_refuse(errbuf, errlen, path,
 		    "deliver_backoff_base", "%lld ms is longer than "

@@ -30,7 +30,8 @@
  *
  * Accepted deletions (DELETE /sessions/{id}) are worked here too, by
  * deliver_delete.c: S3 objects, RecordingDeleted, journal rows, and the
- * tombstone's late look for uploads.
+ * tombstone's late look for uploads.  deliver_lifecycle.c finalizes
+ * abandoned sessions and deletes the ones past retention_days.
  *
  * With `events = discard` events are marked delivered without being sent:
  * a deployment without EventBridge chooses so explicitly in its config.
@@ -211,7 +212,7 @@ deliver_round(struct deliver *d)
 {
 	struct app *app = &d->app;
 	size_t n = 0, i;
-	long events, deletions, aborts;
+	long events, deletions, aborts, lifecycle;
 
 	if ((app->journal = app_journal(app)) == NULL)
 		return -1;
@@ -238,7 +239,11 @@ deliver_round(struct deliver *d)
 	/* Multipart uploads that can no longer be completed (multipart.c). */
 	if ((aborts = multipart_abort_due(app)) < 0)
 		return -1;
-	return (long)n + events + deletions + aborts;
+	/* Abandoned sessions and retention: their events and manifest
+	 * writes, and the deletions they accept, go out next round. */
+	if ((lifecycle = deliver_lifecycle(app)) < 0)
+		return -1;
+	return (long)n + events + deletions + aborts + lifecycle;
 }
 
 /* Sleep ms unless a signal arrives. */

@@ -658,14 +658,115 @@ enum err	journal_deletion_fail(struct journal *,
 /* Deletions not yet finished (all phases), for /healthz and tests. */
 enum err	journal_deletion_count(struct journal *, int64_t *pending);
 
+/* ------------------------------------------------------------ lifecycle */
+
+/* A session the server finalized as abandoned (journal_abandon_idle()). */
+struct journal_abandoned {
+	char		 session_id[LIMIT_SESSION_ID_BYTES + 1];
+	char		 owner[LIMIT_SUB_BYTES + 1];
+	char		 event_id[JOURNAL_EVENT_ID_BYTES];	/* its event */
+	int64_t		 chunk_count;
+};
+
+/*
+ * Finalize as abandoned, in one write transaction, up to max open sessions
+ * (not being deleted) with no change since idle_before_ms and no upload
+ * URL issued since then (a URL's recorded expiry less url_lifetime_ms),
+ * oldest first: each is sealed like finalize (final, a new revision, the
+ * final manifest_write) with final_reason "abandoned", durationMs its
+ * chunks' largest tEndMs (0 with none), and a RecordingFinalized event
+ * carrying reason "abandoned".  PostgreSQL skips sessions another
+ * transaction holds (FOR UPDATE SKIP LOCKED), so deliverers on several
+ * hosts share the work and a session is sealed once.  *n (<= max) of out
+ * are filled.
+ */
+enum err	journal_abandon_idle(struct journal *, int64_t idle_before_ms,
+		    int64_t url_lifetime_ms, int64_t now_ms,
+		    struct journal_abandoned *out, size_t max, size_t *n);
+
+/* A session past retention (journal_retention_due()). */
+struct journal_session_ref {
+	char		 session_id[LIMIT_SESSION_ID_BYTES + 1];
+	char		 owner[LIMIT_SUB_BYTES + 1];
+};
+
+/* Up to max sessions created at or before created_before_ms and not being
+ * deleted, oldest first, into out; *n filled.  Read only: the caller
+ * deletes each with journal_delete_session(). */
+enum err	journal_retention_due(struct journal *,
+		    int64_t created_before_ms, struct journal_session_ref *out,
+		    size_t max, size_t *n);
+
+/* The orphan sweep's shared state (one row; sql/008, sql/pg/005). */
+struct journal_sweep_stats {
+	int64_t		 passes;		/* completed passes */
+	int64_t		 deleted;		/* objects deleted, all passes */
+	int64_t		 listed;		/* the pass under way: */
+	int64_t		 orphans;		/*  orphans found */
+	int64_t		 mismatched;		/*  known chunks that differ */
+	int64_t		 last_listed;		/* the last completed pass */
+	int64_t		 last_orphans;
+	int64_t		 last_mismatched;
+	int64_t		 last_pass_ms;		/* when it ended; 0: none */
+	int64_t		 pass_started_ms;
+	char		 start_after[LIMIT_S3_KEY_BYTES + 1];
+};
+
+/*
+ * Lease the sweep's next round to lease_owner until now + lease_seconds if
+ * it is due (next round time reached, no live lease): *got 1 and
+ * start_after (size LIMIT_S3_KEY_BYTES + 1) is where the listing resumes
+ * ("" : a new pass).  *got 0: not due, or another deliverer holds it.
+ */
+enum err	journal_sweep_lease(struct journal *, const char *lease_owner,
+		    int lease_seconds, int64_t now_ms, char *start_after,
+		    int *got);
+
+/* What one round found, added to the pass's counts. */
+struct journal_sweep_round {
+	const char	*start_after;	/* the last key listed */
+	int64_t		 listed;
+	int64_t		 orphans;	/* found (dry run: would delete) */
+	int64_t		 deleted;
+	int64_t		 mismatched;
+	int		 pass_done;	/* the listing ended */
+	int64_t		 next_round_ms;
+};
+
+/* Record a round and release the lease (ignored if lease_owner no longer
+ * holds it: the round is then done again, which only repeats a listing). */
+enum err	journal_sweep_save(struct journal *, const char *lease_owner,
+		    const struct journal_sweep_round *, int64_t now_ms);
+
+/* The sweep's counts; all zero before the first sweep. */
+enum err	journal_sweep_stats(struct journal *,
+		    struct journal_sweep_stats *);
+
+/* What the journal knows of one listed object's session and seq. */
+struct journal_sweep_facts {
+	int		 session;	/* the session row exists */
+	char		 owner[LIMIT_SUB_BYTES + 1];
+	int		 deleting;	/* its DELETE is under way */
+	int		 deletion;	/* a deletions row (tombstone too) */
+	int		 chunk;		/* a completed chunk with this seq */
+	char		 chunk_key[LIMIT_S3_KEY_BYTES + 1];
+	int64_t		 chunk_bytes;
+	int64_t		 seq_expires_ms;	/* this seq's URL; 0: none */
+	int64_t		 url_expires_ms;	/* the session's newest; 0 */
+};
+
+/* Fill *f for session_id and seq (0: no chunk asked) in one statement. */
+enum err	journal_sweep_lookup(struct journal *, const char *session_id,
+		    int64_t seq, struct journal_sweep_facts *f);
+
 /* ----------------------------------------------------------------- copy */
 
 /*
  * Copy every row of src (sessions, chunks, presigns, outbox, deletions,
- * multipart uploads and the cursor key) into dst, which must be empty
- * (else ERR_CONFLICT), in one
- * read transaction of src and one write transaction of dst; the counts are
- * compared before dst commits.  Backends may differ (SQLite into
+ * multipart uploads, the sweep's state and the cursor key) into dst,
+ * which must be empty (else ERR_CONFLICT), in one read transaction of src
+ * and one write transaction of dst; the counts are compared before dst
+ * commits.  Backends may differ (SQLite into
  * PostgreSQL).  Stop the API first: changes after src's read began are not
  * copied.  *rows (may be NULL): the rows copied.
  */

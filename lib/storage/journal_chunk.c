@@ -411,12 +411,11 @@ journal_upsert_manifest(struct journal *j, const char *owner,
 	return journal_end_clear(j, e, __func__, out, sizeof(*out));
 }
 
-/* Seal the open session s: finalize row, new revision, and the
- * RecordingFinalized event under final_id; *s is re-read after. */
-static enum err
+enum err
 journal_seal(struct journal *j, struct journal_session *s,
     const char *session_id, int64_t duration_ms, const char *manifest_key,
-    int64_t now_ms, const char *final_id, const char *func)
+    int64_t now_ms, const char *final_id, const char *reason,
+    const char *func)
 {
 	struct manifest_final_event ev;
 	char *detail = NULL;
@@ -424,7 +423,7 @@ journal_seal(struct journal *j, struct journal_session *s,
 
 	if ((e = journal_exec(j, JS_SESSION_FINALIZE, func, "seal session",
 	    JARGS(JTEXT(session_id), JINT(duration_ms), JTEXT(final_id),
-	    JINT(now_ms)))) != ERR_OK)
+	    JINT(now_ms), JTEXT(reason)))) != ERR_OK)
 		goto out;
 	if ((e = journal_changed(j, session_id, now_ms, func)) != ERR_OK)
 		goto out;
@@ -440,6 +439,7 @@ journal_seal(struct journal *j, struct journal_session *s,
 	ev.duration_ms = s->duration_ms;
 	ev.timestamp_ms = now_ms;
 	ev.event_id = final_id;
+	ev.reason = reason;
 	if ((e = manifest_render_final_event(&ev, &detail, NULL)) != ERR_OK)
 		goto out;
 	e = journal_enqueue_event(j, session_id, "RecordingFinalized",
@@ -466,7 +466,7 @@ journal_finalize_tx(struct journal *j, const char *owner,
 		if ((e = uuid_v4(final_id, sizeof(final_id))) != ERR_OK)
 			return e;
 		if ((e = journal_seal(j, &s, session_id, duration_ms,
-		    manifest_key, now_ms, final_id, func)) != ERR_OK)
+		    manifest_key, now_ms, final_id, NULL, func)) != ERR_OK)
 			return e;
 	} else
 		out->replayed = 1;

@@ -35,8 +35,8 @@ static const struct copy_table copy_tables[] = {
 	    " t_min_ms, t_max_ms, finalized, duration_ms, final_event_id,"
 	    " revision, synced_revision, deleting_ms, presign_count,"
 	    " finalized_ms, final_chunk_count, final_total_bytes,"
-	    " manifest_etag, manifest_etag_revision",
-	    "tttiitiiiiiiiitiiiiiiiti", "id" },
+	    " manifest_etag, manifest_etag_revision, final_reason",
+	    "tttiitiiiiiiiitiiiiiiitit", "id" },
 	{ "chunks", "session_id, seq, key, t_start_ms, t_end_ms, bytes, md5,"
 	    " sha256, uploaded_ms, verified, event_id, ack_chunk_count,"
 	    " ack_total_bytes, ack_duration_ms, ack_revision, etag",
@@ -53,10 +53,14 @@ static const struct copy_table copy_tables[] = {
 	{ "multipart_uploads", "upload_id, session_id, seq, key, size_bytes,"
 	    " part_bytes, state, created_ms, abort_at_ms, attempts, reason",
 	    "ttitiitiiit", "upload_id" },
+	{ "sweep", "id, start_after, pass_started_ms, next_round_ms,"
+	    " lease_owner, lease_expires_ms, passes, deleted, listed, orphans,"
+	    " mismatched, last_listed, last_orphans, last_mismatched,"
+	    " last_pass_ms", "itiitiiiiiiiiii", "id" },
 };
 
 #define COPY_NTABLES	(sizeof(copy_tables) / sizeof(copy_tables[0]))
-#define COPY_MAX_COLS	24
+#define COPY_MAX_COLS	32
 
 /* SELECT count(*) FROM name into *n. */
 static enum err

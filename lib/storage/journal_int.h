@@ -26,6 +26,8 @@
  *   journal_deletion.c   DELETE of a session and its three phases
  *   journal_fence.c      the manifest's last written ETag (the fence)
  *   journal_mpu.c        multipart uploads of large chunks and their abort
+ *   journal_lifecycle.c  what the server does on its own: abandoned
+ *                        sessions, retention, the orphan sweep's state
  * Only the drivers touch a database handle.  The logic files name
  * statements by id (each driver has the text in its dialect), bind a typed
  * argument list, and read the row they are on with journal_col_*().
@@ -128,6 +130,15 @@ enum journal_stmt_id {
 	JS_MPU_DUE,
 	JS_MPU_LEASE,
 	JS_MPU_RESULT,
+	JS_SESSION_IDLE,
+	JS_SESSION_OLD,
+	JS_SESSION_FINAL_REASON,
+	JS_SWEEP_INIT,
+	JS_SWEEP_LEASE,
+	JS_SWEEP_SAVE,
+	JS_SWEEP_DONE,
+	JS_SWEEP_STATS,
+	JS_SWEEP_SESSION,
 	JS_RAW,		/* a statement built at run time (journal_copy.c) */
 	JS__MAX
 };
@@ -224,8 +235,11 @@ struct journal {
 	struct journal_stmt stmt[JS__MAX];
 };
 
+#define JOURNAL_FINAL_REASON_BYTES	16
+
 struct journal_snapshot {
 	struct journal_session	 session;
+	char			 final_reason[JOURNAL_FINAL_REASON_BYTES];
 	struct manifest		 m;
 	struct manifest_chunk	*chunks;
 	size_t			 nchunks;
@@ -388,6 +402,15 @@ enum err	journal_session_lock(struct journal *, const char *owner,
 /* One committed change: revision + 1 and the session's manifest_write. */
 enum err	journal_changed(struct journal *, const char *session_id,
 		    int64_t now_ms, const char *func);
+/* Seal the open session s (locked by the caller): finalize row with
+ * duration_ms and reason (NULL: the client's finalize; "abandoned": the
+ * server's), new revision, and the RecordingFinalized event under
+ * final_id (manifest_key in it); *s is re-read after. */
+enum err	journal_seal(struct journal *, struct journal_session *s,
+		    const char *session_id, int64_t duration_ms,
+		    const char *manifest_key, int64_t now_ms,
+		    const char *final_id, const char *reason,
+		    const char *func);
 /* Add an event row (Detail rendered by the caller) to the outbox. */
 enum err	journal_enqueue_event(struct journal *, const char *session_id,
 		    const char *detail_type, const char *event_id,

@@ -120,6 +120,18 @@ journal_snapshot_tx(struct journal *j, const char *owner,
 	snap->m.revision = snap->session.revision;
 	snap->m.chunks = snap->chunks;
 	snap->m.nchunks = snap->nchunks;
+	journal_unstmt(st);
+	st = NULL;
+	/* A statement of its own (the session's column lists stay as they
+	 * are); the caller's transaction makes it the same state. */
+	if ((e = journal_first(j, JS_SESSION_FINAL_REASON, &st, func,
+	    "read final reason", JARGS(JTEXT(session_id)))) == ERR_OK) {
+		journal_col_text(st, 0, snap->final_reason,
+		    sizeof(snap->final_reason));
+		if (snap->final_reason[0] != '\0')
+			snap->m.final_reason = snap->final_reason;
+	} else if (e == ERR_NOT_FOUND)
+		e = ERR_OK;
 out:
 	if (st != NULL)
 		journal_unstmt(st);

@@ -41,8 +41,8 @@ const char *const journal_sqlite_sql[JS__MAX] = {
 	[JS_SESSION_FINALIZE] =
 	    "UPDATE sessions SET finalized = 1, duration_ms = ?2,"
 	    " final_event_id = ?3, finalized_ms = ?4,"
-	    " final_chunk_count = chunk_count, final_total_bytes = total_bytes"
-	    " WHERE id = ?1 AND finalized = 0",
+	    " final_chunk_count = chunk_count, final_total_bytes = total_bytes,"
+	    " final_reason = ?5 WHERE id = ?1 AND finalized = 0",
 	[JS_SESSION_SYNC] =
 	    "UPDATE sessions SET synced_revision = ?2"
 	    " WHERE id = ?1 AND ?2 > synced_revision AND ?2 <= revision",
@@ -281,4 +281,60 @@ const char *const journal_sqlite_sql[JS__MAX] = {
 	    "UPDATE multipart_uploads SET state = ?2, abort_at_ms = ?3,"
 	    " attempts = attempts + 1, reason = ?4"
 	    " WHERE upload_id = ?1 AND state IN ('open', 'aborting')",
+	/* Lifecycle (sql/008): open sessions idle since ?1 with no upload
+	 * URL issued since then (a URL's expiry less the URL lifetime, ?2),
+	 * oldest first; sessions created before ?1, for retention. */
+	[JS_SESSION_IDLE] =
+	    "SELECT id, owner, coalesce(t_max_ms, 0) FROM sessions"
+	    " WHERE finalized = 0 AND deleting_ms IS NULL AND updated_ms <= ?1"
+	    " AND NOT EXISTS (SELECT 1 FROM presigns p"
+	    " WHERE p.session_id = sessions.id AND p.expires_ms > ?2)"
+	    " ORDER BY updated_ms LIMIT ?3",
+	[JS_SESSION_OLD] =
+	    "SELECT id, owner FROM sessions WHERE deleting_ms IS NULL"
+	    " AND created_ms <= ?1 ORDER BY created_ms LIMIT ?2",
+	[JS_SESSION_FINAL_REASON] =
+	    "SELECT final_reason FROM sessions WHERE id = ?1",
+	/* The orphan sweep's row: made by the first sweep, leased for one
+	 * round (one listed page) at a time. */
+	[JS_SWEEP_INIT] =
+	    "INSERT INTO sweep (id) VALUES (1) ON CONFLICT (id) DO NOTHING",
+	[JS_SWEEP_LEASE] =
+	    "UPDATE sweep SET lease_owner = ?2, lease_expires_ms = ?3,"
+	    " pass_started_ms = CASE WHEN start_after = '' AND listed = 0"
+	    "  THEN ?1 ELSE pass_started_ms END"
+	    " WHERE id = 1 AND next_round_ms <= ?1"
+	    " AND (lease_owner IS NULL OR lease_expires_ms <= ?1)"
+	    " RETURNING start_after, pass_started_ms",
+	/* One round done: where the next resumes, what it counted. */
+	[JS_SWEEP_SAVE] =
+	    "UPDATE sweep SET start_after = ?2, listed = listed + ?3,"
+	    " orphans = orphans + ?4, mismatched = mismatched + ?5,"
+	    " deleted = deleted + ?6, next_round_ms = ?7,"
+	    " lease_owner = NULL, lease_expires_ms = 0"
+	    " WHERE id = 1 AND lease_owner = ?1",
+	/* The pass's last round: its counts become the last pass's. */
+	[JS_SWEEP_DONE] =
+	    "UPDATE sweep SET start_after = '', passes = passes + 1,"
+	    " last_listed = listed + ?3, last_orphans = orphans + ?4,"
+	    " last_mismatched = mismatched + ?5, deleted = deleted + ?6,"
+	    " listed = 0, orphans = 0, mismatched = 0, last_pass_ms = ?2,"
+	    " next_round_ms = ?7, lease_owner = NULL, lease_expires_ms = 0"
+	    " WHERE id = 1 AND lease_owner = ?1",
+	[JS_SWEEP_STATS] =
+	    "SELECT passes, deleted, listed, orphans, mismatched, last_listed,"
+	    " last_orphans, last_mismatched, last_pass_ms, pass_started_ms,"
+	    " start_after FROM sweep WHERE id = 1",
+	/* What the journal knows of one listed key: its session (owner,
+	 * deleting), a deletion of it, the chunk of its seq (key, bytes) and
+	 * that seq's newest upload URL expiry; NULLs where there is none. */
+	[JS_SWEEP_SESSION] =
+	    "SELECT (SELECT owner FROM sessions WHERE id = ?1),"
+	    " (SELECT deleting_ms FROM sessions WHERE id = ?1),"
+	    " (SELECT 1 FROM deletions WHERE session_id = ?1),"
+	    " (SELECT key FROM chunks WHERE session_id = ?1 AND seq = ?2),"
+	    " (SELECT bytes FROM chunks WHERE session_id = ?1 AND seq = ?2),"
+	    " (SELECT expires_ms FROM presigns WHERE session_id = ?1"
+	    "  AND seq = ?2),"
+	    " (SELECT max(expires_ms) FROM presigns WHERE session_id = ?1)",
 };

@@ -146,6 +146,8 @@ manifest_render(const struct manifest *m, char **out, size_t *outlen)
 	buf_add(&b, "]", 1);
 	manifest_name(&b, "final", 0);
 	buf_adds(&b, m->final ? "true" : "false");
+	if (m->final && m->final_reason != NULL && m->final_reason[0] != '\0')
+		manifest_field_str(&b, "finalReason", m->final_reason, 0);
 	manifest_field_time(&b, "createdAt", m->created_ms, 0);
 	manifest_field_time(&b, "updatedAt", m->updated_ms, 0);
 	manifest_field_int(&b, "totalBytes", m->total_bytes, 0);
@@ -205,6 +207,8 @@ manifest_render_final_event(const struct manifest_final_event *ev, char **out,
 	manifest_field_int(&b, "durationMs", ev->duration_ms, 0);
 	manifest_field_time(&b, "timestamp", ev->timestamp_ms, 0);
 	manifest_field_str(&b, "eventId", ev->event_id, 0);
+	if (ev->reason != NULL && ev->reason[0] != '\0')
+		manifest_field_str(&b, "reason", ev->reason, 0);
 	buf_add(&b, "}", 1);
 	return manifest_finish(&b, out, outlen);
 }

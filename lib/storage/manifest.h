@@ -48,6 +48,9 @@ struct manifest {
 	const char		*codec;
 	int			 sample_rate;
 	int			 final;
+	/* Why it is final: NULL for the client's finalize, "abandoned" when
+	 * the server finalized an idle session (then "finalReason"). */
+	const char		*final_reason;
 	int64_t			 created_ms;
 	int64_t			 updated_ms;
 	int64_t			 total_bytes;
@@ -78,6 +81,7 @@ struct manifest_final_event {
 	int64_t		 duration_ms;
 	int64_t		 timestamp_ms;
 	const char	*event_id;
+	const char	*reason;	/* NULL, or "abandoned" (server) */
 };
 
 /* RecordingDeleted Detail. */
@@ -97,7 +101,9 @@ struct manifest_deleted_event {
  *   {"sessionId","userId","codec","sampleRate","chunks":[{"seq","key",
  *    "tStartMs","tEndMs","bytes","uploadedAt","md5"?,"sha256"?,"etag"?}
  *    ...],
- *    "final","createdAt","updatedAt","totalBytes","durationMs","revision"}
+ *    "final","finalReason"?,"createdAt","updatedAt","totalBytes",
+ *    "durationMs","revision"}
+ * ("finalReason" only when final with a reason: "abandoned").
  * On ERR_OK *out is a malloc'd NUL-terminated string the caller frees and
  * *outlen (if not NULL) its length.  ERR_INVAL when a required string is
  * NULL or two chunks share a seq; ERR_NOMEM.  *out is NULL on error.
@@ -113,7 +119,8 @@ enum err	manifest_render_chunk_event(const struct manifest_chunk_event *,
 
 /* Render the RecordingFinalized Detail object:
  *   {"userId","sessionId","manifestKey","chunkCount","totalBytes",
- *    "durationMs","timestamp","eventId"}
+ *    "durationMs","timestamp","eventId","reason"?}
+ * ("reason" only when set: "abandoned" when the server finalized it).
  * Same ownership and errors as manifest_render(). */
 enum err	manifest_render_final_event(const struct manifest_final_event *,
 		    char **out, size_t *outlen);

@@ -110,6 +110,10 @@ refused "a connect timeout over the request timeout" s3_connect_timeout \
 	"s3_connect_timeout = 10s" "s3_timeout = 5s"
 refused "an EventBridge endpoint with a path" events_endpoint \
 	"events_endpoint = http://127.0.0.1:4010/events"
+refused "session_max_open shorter than the upload URLs' lifetime" \
+	session_max_open "session_max_open = 30s" "presign_expires = 60s"
+refused "retention_days not longer than session_max_open" retention_days \
+	"retention_days = 1" "session_max_open = 2d"
 
 # Start-up runs the same check before it listens.
 { cat "$RUN_DIR/good.conf"; echo "s3_endpoint = http://s3.example.com/x"; } \

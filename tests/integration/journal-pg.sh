@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # journal-pg.sh: the journal's suites (tests/unit/unit journal
-# journal_recordings journal_fence journal_mpu) against a real PostgreSQL:
-# a private cluster of tests/lib/pg.sh, a fresh database per test (tests/unit/jfix.c with
-# JFIX_PG), the same assertions as on SQLite.  The tests that are SQLite's
-# own (its file, pragmas, migrations) are named as left out, not counted.
+# journal_recordings journal_fence journal_mpu journal_lifecycle) against a
+# real PostgreSQL: a private cluster of tests/lib/pg.sh, a fresh database
+# per test (tests/unit/jfix.c with JFIX_PG), the same assertions as on
+# SQLite.  The tests that are SQLite's own (its file, pragmas, migrations)
+# are named as left out, not counted.
 . "$(dirname "$0")/../lib/api-lib.sh"
 . "$SRCDIR/tests/lib/pg.sh"
 api_need psql runuser sqlite3
@@ -26,6 +27,7 @@ export PGPASSFILE
 log=$RUN_DIR/unit.log
 rc=0
 "$BUILDDIR/tests/unit/unit" journal journal_recordings journal_fence journal_mpu \
+	journal_lifecycle \
 	>"$log" 2>&1 || rc=$?
 # CUnit's summary: "tests TOTAL RAN PASSED FAILED INACTIVE".
 ran=$(awk '$1 == "tests" { print $3 }' "$log")

@@ -60,6 +60,8 @@ journal-pgbouncer      18736    6
 journal-pg-faults      18742    6
 api-multipart          18800    9
 api-integrity          18790    6
+api-lifecycle          18780    6
+bench-sweep            18816    3
 EOF
 )"
 	if [ -z "$2" ]; then

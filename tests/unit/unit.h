@@ -45,6 +45,7 @@ int	test_s3meta_suite(void);
 int	test_s3sum_suite(void);
 int	test_journal_suite(void);
 int	test_journal_recordings_suite(void);
+int	test_journal_lifecycle_suite(void);
 int	test_cursor_suite(void);
 int	test_s3xml_suite(void);
 int	test_s3mpu_suite(void);

@@ -1,0 +1,295 @@
+/*
+ * journal_lifecycle.c: what the server does to sessions on its own, without
+ * a client asking: finalize the abandoned ones, find the ones past
+ * retention, and keep the orphan sweep's state (where its listing resumes,
+ * who holds the round, what it counted) and answer what the journal knows
+ * of a listed object.
+ *
+ * The delivery loop drives all of it (fcgi/deliver_lifecycle.c,
+ * fcgi/deliver_sweep.c); everything here is one transaction per call, and
+ * safe with several deliverers on several hosts: sealing re-reads each
+ * session under its lock (PostgreSQL also skips rows another transaction
+ * holds), and the sweep's round is leased like an outbox item.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "journal_int.h"
+#include "log.h"
+#include "s3key.h"
+#include "uuid.h"
+
+#define LIFECYCLE_BATCH_MAX	64
+
+/* --------------------------------------------------------- abandoned */
+
+/* Seal session id (of owner) as abandoned with duration_ms; *sealed 0 when
+ * it is no longer open (another deliverer, or its client, got there). */
+static enum err
+journal_abandon_one(struct journal *j, const char *id, const char *owner,
+    int64_t duration_ms, int64_t now_ms, struct journal_abandoned *a,
+    int *sealed, const char *func)
+{
+	struct journal_session s;
+	struct s3key_parts p;
+	char key[S3KEY_SIZE];
+	enum err e;
+
+	*sealed = 0;
+	if ((e = journal_session_lock(j, NULL, id, &s, NULL, func)) ==
+	    ERR_NOT_FOUND)
+		return ERR_OK;
+	if (e != ERR_OK || s.finalized)
+		return e;
+	memset(&p, 0, sizeof(p));
+	p.sub = owner;
+	p.sub_len = strlen(owner);
+	p.session = id;
+	p.session_len = strlen(id);
+	if (s3key_manifest(&p, key, sizeof(key), NULL) != ERR_OK) {
+		log_error("%s: session %s: cannot build its manifest key",
+		    func, id);
+		return ERR_INTERNAL;
+	}
+	memset(a, 0, sizeof(*a));
+	if ((e = uuid_v4(a->event_id, sizeof(a->event_id))) != ERR_OK)
+		return e;
+	if ((e = journal_seal(j, &s, id, duration_ms, key, now_ms,
+	    a->event_id, "abandoned", func)) != ERR_OK)
+		return e;
+	journal_str_copy(a->session_id, sizeof(a->session_id), id);
+	journal_str_copy(a->owner, sizeof(a->owner), owner);
+	a->chunk_count = s.chunk_count;
+	*sealed = 1;
+	return ERR_OK;
+}
+
+static enum err
+journal_abandon_tx(struct journal *j, int64_t idle_before_ms,
+    int64_t url_lifetime_ms, int64_t now_ms, struct journal_abandoned *out,
+    size_t max, size_t *n, const char *func)
+{
+	struct journal_session_ref ids[LIFECYCLE_BATCH_MAX];
+	int64_t dur[LIFECYCLE_BATCH_MAX];
+	struct journal_stmt *st;
+	size_t nids = 0, i;
+	enum err e;
+	int sealed;
+
+	if ((e = journal_prep(j, JS_SESSION_IDLE, &st, func,
+	    JARGS(JINT(idle_before_ms), JINT(idle_before_ms +
+	    url_lifetime_ms), JINT(max)))) != ERR_OK)
+		return e;
+	while (nids < max && (e = journal_next(st, func,
+	    "idle sessions")) == ERR_OK) {
+		journal_col_text(st, 0, ids[nids].session_id,
+		    sizeof(ids[nids].session_id));
+		journal_col_text(st, 1, ids[nids].owner,
+		    sizeof(ids[nids].owner));
+		dur[nids++] = journal_col_int64(st, 2);
+	}
+	if (e == ERR_NOT_FOUND)
+		e = ERR_OK;
+	journal_unstmt(st);
+	for (i = 0; e == ERR_OK && i < nids; i++) {
+		e = journal_abandon_one(j, ids[i].session_id, ids[i].owner,
+		    dur[i], now_ms, &out[*n], &sealed, func);
+		if (e == ERR_OK && sealed)
+			(*n)++;
+	}
+	return e;
+}
+
+enum err
+journal_abandon_idle(struct journal *j, int64_t idle_before_ms,
+    int64_t url_lifetime_ms, int64_t now_ms, struct journal_abandoned *out,
+    size_t max, size_t *n)
+{
+	enum err e;
+
+	if (n != NULL)
+		*n = 0;
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (out == NULL || n == NULL || max == 0 || url_lifetime_ms < 0)
+		return ERR_INVAL;
+	if (max > LIFECYCLE_BATCH_MAX)
+		max = LIFECYCLE_BATCH_MAX;
+	if ((e = journal_begin(j, 1, __func__)) != ERR_OK)
+		return e;
+	e = journal_abandon_tx(j, idle_before_ms, url_lifetime_ms, now_ms,
+	    out, max, n, __func__);
+	e = journal_end(j, e, __func__);
+	if (e != ERR_OK)
+		*n = 0;
+	return e;
+}
+
+/* --------------------------------------------------------- retention */
+
+enum err
+journal_retention_due(struct journal *j, int64_t created_before_ms,
+    struct journal_session_ref *out, size_t max, size_t *n)
+{
+	struct journal_stmt *st;
+	enum err e;
+
+	if (n != NULL)
+		*n = 0;
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (out == NULL || n == NULL || max == 0)
+		return ERR_INVAL;
+	if ((e = journal_prep(j, JS_SESSION_OLD, &st, __func__,
+	    JARGS(JINT(created_before_ms), JINT(max)))) != ERR_OK)
+		return e;
+	while (*n < max && (e = journal_next(st, __func__,
+	    "sessions past retention")) == ERR_OK) {
+		journal_col_text(st, 0, out[*n].session_id,
+		    sizeof(out[*n].session_id));
+		journal_col_text(st, 1, out[*n].owner, sizeof(out[*n].owner));
+		(*n)++;
+	}
+	journal_unstmt(st);
+	if (e == ERR_NOT_FOUND || e == ERR_OK)
+		return ERR_OK;
+	*n = 0;
+	return e;
+}
+
+/* ------------------------------------------------------------- sweep */
+
+static enum err
+journal_sweep_lease_tx(struct journal *j, const char *lease_owner,
+    int lease_seconds, int64_t now_ms, char *start_after, int *got,
+    const char *func)
+{
+	struct journal_stmt *st;
+	enum err e;
+
+	if ((e = journal_exec(j, JS_SWEEP_INIT, func, "make sweep row",
+	    JNOARGS)) != ERR_OK)
+		return e;
+	e = journal_first(j, JS_SWEEP_LEASE, &st, func, "lease sweep",
+	    JARGS(JINT(now_ms), JTEXT(lease_owner), JINT(now_ms +
+	    (int64_t)lease_seconds * 1000)));
+	if (e == ERR_NOT_FOUND)
+		return ERR_OK;
+	if (e != ERR_OK)
+		return e;
+	journal_col_text(st, 0, start_after, LIMIT_S3_KEY_BYTES + 1);
+	journal_unstmt(st);
+	*got = 1;
+	return ERR_OK;
+}
+
+enum err
+journal_sweep_lease(struct journal *j, const char *lease_owner,
+    int lease_seconds, int64_t now_ms, char *start_after, int *got)
+{
+	enum err e;
+
+	if (got != NULL)
+		*got = 0;
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (lease_owner == NULL || lease_owner[0] == '\0' ||
+	    lease_seconds < 1 || start_after == NULL || got == NULL)
+		return ERR_INVAL;
+	start_after[0] = '\0';
+	if ((e = journal_begin(j, 1, __func__)) != ERR_OK)
+		return e;
+	e = journal_sweep_lease_tx(j, lease_owner, lease_seconds, now_ms,
+	    start_after, got, __func__);
+	e = journal_end(j, e, __func__);
+	if (e != ERR_OK)
+		*got = 0;
+	return e;
+}
+
+enum err
+journal_sweep_save(struct journal *j, const char *lease_owner,
+    const struct journal_sweep_round *r, int64_t now_ms)
+{
+	enum err e;
+
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (lease_owner == NULL || r == NULL || r->listed < 0 ||
+	    r->orphans < 0 || r->deleted < 0 || r->mismatched < 0 ||
+	    !journal_opt_ok(r->start_after, LIMIT_S3_KEY_BYTES))
+		return ERR_INVAL;
+	if (r->pass_done)
+		return journal_exec(j, JS_SWEEP_DONE, __func__,
+		    "end sweep pass", JARGS(JTEXT(lease_owner), JINT(now_ms),
+		    JINT(r->listed), JINT(r->orphans), JINT(r->mismatched),
+		    JINT(r->deleted), JINT(r->next_round_ms)));
+	return journal_exec(j, JS_SWEEP_SAVE, __func__, "save sweep round",
+	    JARGS(JTEXT(lease_owner), JTEXT(r->start_after != NULL ?
+	    r->start_after : ""), JINT(r->listed), JINT(r->orphans),
+	    JINT(r->mismatched), JINT(r->deleted), JINT(r->next_round_ms)));
+}
+
+enum err
+journal_sweep_stats(struct journal *j, struct journal_sweep_stats *s)
+{
+	struct journal_stmt *st;
+	enum err e;
+
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (s == NULL)
+		return ERR_INVAL;
+	memset(s, 0, sizeof(*s));
+	e = journal_first(j, JS_SWEEP_STATS, &st, __func__, "sweep stats",
+	    JNOARGS);
+	if (e == ERR_NOT_FOUND)
+		return ERR_OK;
+	if (e != ERR_OK)
+		return e;
+	s->passes = journal_col_int64(st, 0);
+	s->deleted = journal_col_int64(st, 1);
+	s->listed = journal_col_int64(st, 2);
+	s->orphans = journal_col_int64(st, 3);
+	s->mismatched = journal_col_int64(st, 4);
+	s->last_listed = journal_col_int64(st, 5);
+	s->last_orphans = journal_col_int64(st, 6);
+	s->last_mismatched = journal_col_int64(st, 7);
+	s->last_pass_ms = journal_col_int64(st, 8);
+	s->pass_started_ms = journal_col_int64(st, 9);
+	journal_col_text(st, 10, s->start_after, sizeof(s->start_after));
+	journal_unstmt(st);
+	return ERR_OK;
+}
+
+enum err
+journal_sweep_lookup(struct journal *j, const char *session_id, int64_t seq,
+    struct journal_sweep_facts *f)
+{
+	struct journal_stmt *st;
+	enum err e;
+
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (session_id == NULL || f == NULL || seq < 0)
+		return ERR_INVAL;
+	memset(f, 0, sizeof(*f));
+	e = journal_first(j, JS_SWEEP_SESSION, &st, __func__,
+	    "what the journal knows of an object", JARGS(JTEXT(session_id),
+	    JINT(seq)));
+	if (e == ERR_NOT_FOUND)		/* scalar subqueries: always a row */
+		return journal_norow(__func__, "sweep lookup");
+	if (e != ERR_OK)
+		return e;
+	f->session = !journal_col_null(st, 0);
+	journal_col_text(st, 0, f->owner, sizeof(f->owner));
+	f->deleting = !journal_col_null(st, 1);
+	f->deletion = !journal_col_null(st, 2);
+	f->chunk = !journal_col_null(st, 3);
+	journal_col_text(st, 3, f->chunk_key, sizeof(f->chunk_key));
+	f->chunk_bytes = journal_col_int64(st, 4);
+	f->seq_expires_ms = journal_col_int64(st, 5);
+	f->url_expires_ms = journal_col_int64(st, 6);
+	journal_unstmt(st);
+	return ERR_OK;
+}
