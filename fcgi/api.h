@@ -125,6 +125,18 @@ struct api_conf {
 	int64_t		 session_max_open;	/* idle open ms; 0: never */
 	int64_t		 retention_days;	/* 0: keep forever */
 	int64_t		 lifecycle_interval;
+	int		 sweep;			/* API_SWEEP_* */
+	int64_t		 sweep_interval;	/* between passes */
+	int64_t		 sweep_min_age;		/* LastModified at least */
+	int64_t		 sweep_grace;		/* after a URL's expiry */
+	int64_t		 sweep_page_keys;	/* keys per round */
+};
+
+/* api_conf.sweep: what the orphan sweep does. */
+enum api_sweep {
+	API_SWEEP_OFF = 0,
+	API_SWEEP_DRY_RUN = 1,		/* log and count, delete nothing */
+	API_SWEEP_ON = 2,
 };
 
 
@@ -596,6 +608,13 @@ enum err	s3_presign_get(struct s3 *, const char *key, long *expires,
 struct s3xml_list;
 enum err	s3_list_page(struct s3 *, const char *prefix, const char *token,
 		    struct s3xml_list *out);
+/* One page of at most max_keys (1..LIMIT_S3_DELETE_BATCH) keys of prefix
+ * after the key start_after (NULL or "": from the start), in S3's order;
+ * the sweep resumes from a key it stored, which a continuation token
+ * (opaque, and not promised to live) could not do.  As s3_list_page(). */
+enum err	s3_list_after(struct s3 *, const char *prefix,
+		    const char *start_after, int max_keys,
+		    struct s3xml_list *out);
 /* DeleteObjects of keys[0..n) (1..LIMIT_S3_DELETE_BATCH), Content-MD5
  * signed.  ERR_OK only when S3 reports no key it failed to delete (a key
  * that did not exist counts as deleted); errors as s3_head(). */
@@ -691,6 +710,13 @@ long		deliver_lifecycle(struct app *);
  */
 void		deliver_session_abandoned(struct app *,
 		    const struct journal_abandoned *);
+/*
+ * One round of the orphan sweep when one is due and this process gets its
+ * lease (deliver_sweep.c): one page of users/ judged, orphans deleted (or,
+ * dry run, logged), the position and counts saved.  Returns 0, or -1 if
+ * the journal is unavailable.
+ */
+long		deliver_sweep(struct app *, int lease_seconds);
 
 /* Test hook: if $AUDIO_API_FAULT_DIR/<point> exists, remove it and
  * _exit(70) (one process dies per file).  A no-op without the variable. */

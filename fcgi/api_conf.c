@@ -41,6 +41,7 @@ static const char *const log_levels[] = { "debug", "info", "warn", "error",
 	NULL };
 static const char *const addressings[] = { "virtual", "path", NULL };
 static const char *const events_modes[] = { "eventbridge", "discard", NULL };
+static const char *const sweep_modes[] = { "off", "dry-run", "on", NULL };
 
 #define OFF(m)	offsetof(struct api_conf, m)
 
@@ -273,6 +274,23 @@ const struct conf_key api_conf_table[] = {
 	{ "lifecycle_interval", CONF_DURATION, 100, DAY_MS, "1m", NULL, 0,
 	    NULL, "how often the delivery loop looks for abandoned sessions "
 	    "and sessions past retention_days", OFF(lifecycle_interval) },
+	{ "sweep", CONF_ENUM, 0, 0, "dry-run", NULL, 0, sweep_modes,
+	    "the orphan sweep of the bucket's users/ prefix: on deletes "
+	    "objects no session owns once older than sweep_min_age; dry-run "
+	    "logs and counts them (/healthz) without deleting; off",
+	    OFF(sweep) },
+	{ "sweep_interval", CONF_DURATION, 1000, 30 * DAY_MS, "1h", NULL, 0,
+	    NULL, "from the end of one sweep pass over users/ to the start of "
+	    "the next", OFF(sweep_interval) },
+	{ "sweep_min_age", CONF_DURATION, 0, 365 * DAY_MS, "24h", NULL, 0,
+	    NULL, "safety age: the sweep deletes an orphan only when S3's "
+	    "LastModified is at least this old", OFF(sweep_min_age) },
+	{ "sweep_grace", CONF_DURATION, 0, 30 * DAY_MS, "1h", NULL, 0, NULL,
+	    "an uploaded chunk never completed is an orphan once this long "
+	    "has passed after its upload URL expired", OFF(sweep_grace) },
+	{ "sweep_page_keys", CONF_INT, 1, LIMIT_S3_DELETE_BATCH, "1000", NULL,
+	    0, NULL, "keys listed (and at most deleted) per sweep round: the "
+	    "bound on one round's work and memory", OFF(sweep_page_keys) },
 	CONF_END
 };
 

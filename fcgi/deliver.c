@@ -31,7 +31,8 @@
  * Accepted deletions (DELETE /sessions/{id}) are worked here too, by
  * deliver_delete.c: S3 objects, RecordingDeleted, journal rows, and the
  * tombstone's late look for uploads.  deliver_lifecycle.c finalizes
- * abandoned sessions and deletes the ones past retention_days.
+ * abandoned sessions and deletes the ones past retention_days;
+ * deliver_sweep.c walks the bucket for objects no session owns.
  *
  * With `events = discard` events are marked delivered without being sent:
  * a deployment without EventBridge chooses so explicitly in its config.
@@ -242,6 +243,8 @@ deliver_round(struct deliver *d)
 	/* Abandoned sessions and retention: their events and manifest
 	 * writes, and the deletions they accept, go out next round. */
 	if ((lifecycle = deliver_lifecycle(app)) < 0)
+		return -1;
+	if (!api_sig_term && deliver_sweep(app, d->lease_seconds) < 0)
 		return -1;
 	return (long)n + events + deletions + aborts + lifecycle;
 }

@@ -138,6 +138,48 @@ routes_handle(struct req *r)
 	h->handler(r);
 }
 
+/* /healthz's "sweep": the orphan sweep's counts, shared by every host
+ * through the journal (left out with sweep = off). */
+static void
+routes_health_sweep(struct app *app, struct journal *j, json_object *o)
+{
+	static const char *const modes[] = { "off", "dry-run", "on" };
+	struct journal_sweep_stats ss;
+	json_object *w, *last;
+	char t[40];
+
+	if (app->conf->sweep == API_SWEEP_OFF ||
+	    journal_sweep_stats(j, &ss) != ERR_OK)
+		return;
+	w = json_object_new_object();
+	json_object_object_add(w, "mode",
+	    json_object_new_string(modes[app->conf->sweep]));
+	json_object_object_add(w, "passes", json_object_new_int64(ss.passes));
+	json_object_object_add(w, "deleted",
+	    json_object_new_int64(ss.deleted));
+	/* The pass under way. */
+	json_object_object_add(w, "listed", json_object_new_int64(ss.listed));
+	json_object_object_add(w, "orphans",
+	    json_object_new_int64(ss.orphans));
+	json_object_object_add(w, "mismatched",
+	    json_object_new_int64(ss.mismatched));
+	json_object_object_add(w, "passStartedAt", ss.pass_started_ms > 0 ?
+	    json_object_new_string(clock_iso8601(ss.pass_started_ms, t,
+	    sizeof(t))) : NULL);
+	last = json_object_new_object();
+	json_object_object_add(last, "listed",
+	    json_object_new_int64(ss.last_listed));
+	json_object_object_add(last, "orphans",
+	    json_object_new_int64(ss.last_orphans));
+	json_object_object_add(last, "mismatched",
+	    json_object_new_int64(ss.last_mismatched));
+	json_object_object_add(last, "endedAt", ss.last_pass_ms > 0 ?
+	    json_object_new_string(clock_iso8601(ss.last_pass_ms, t,
+	    sizeof(t))) : NULL);
+	json_object_object_add(w, "lastPass", last);
+	json_object_object_add(o, "sweep", w);
+}
+
 /* GET /api/audio/healthz: journal and S3 reachable and delivery not stuck
  * -> 200, else 503. */
 static void
@@ -190,6 +232,7 @@ routes_health(struct req *r)
 		if (journal_deletion_count(j, &dels) == ERR_OK)
 			json_object_object_add(o, "deletions",
 			    json_object_new_int64(dels));
+		routes_health_sweep(app, j, o);
 	}
 	req_reply(r, ok ? 200 : 503, o);
 }

@@ -668,13 +668,15 @@ s3_presign_get(struct s3 *s3, const char *key, long *expires, char **url)
 	return s3_presign(s3, "GET", key, NULL, 0, NULL, 0, expires, url);
 }
 
-enum err
-s3_list_page(struct s3 *s3, const char *prefix, const char *token,
-    struct s3xml_list *out)
+/* One ListObjectsV2 page of prefix: after the continuation token, or
+ * after the key start_after (either NULL), at most max_keys keys. */
+static enum err
+s3_list(struct s3 *s3, const char *prefix, const char *token,
+    const char *start_after, int max_keys, struct s3xml_list *out)
 {
 	struct httpbody body;
 	struct s3_extra x;
-	char *ep = NULL, *et = NULL, *q = NULL;
+	char *ep = NULL, *et = NULL, *ea = NULL, *q = NULL;
 	size_t qlen;
 	long status = 0;
 	enum err rc;
@@ -682,16 +684,22 @@ s3_list_page(struct s3 *s3, const char *prefix, const char *token,
 	memset(&body, 0, sizeof(body));
 	memset(out, 0, sizeof(*out));
 	body.max = LIMIT_S3_LIST_BYTES;
+	if (start_after != NULL && start_after[0] == '\0')
+		start_after = NULL;
 	if (sigv4_uri_encode(prefix, strlen(prefix), 0, &ep) != ERR_OK ||
 	    (token != NULL && sigv4_uri_encode(token, strlen(token), 0,
-	    &et) != ERR_OK))
-		xalloc_die(0, __func__);	/* prefix and token are bounded */
-	qlen = strlen(ep) + (et != NULL ? strlen(et) : 0) + 96;
+	    &et) != ERR_OK) || (start_after != NULL &&
+	    sigv4_uri_encode(start_after, strlen(start_after), 0, &ea) !=
+	    ERR_OK))
+		xalloc_die(0, __func__);	/* all three are bounded */
+	qlen = strlen(ep) + (et != NULL ? strlen(et) : 0) +
+	    (ea != NULL ? strlen(ea) : 0) + 128;
 	q = xmalloc(qlen);
 	/* Sorted by name already: the canonical query needs no reorder. */
-	snprintf(q, qlen, "%s%s%slist-type=2&max-keys=%d&prefix=%s",
+	snprintf(q, qlen, "%s%s%slist-type=2&max-keys=%d&prefix=%s%s%s",
 	    et != NULL ? "continuation-token=" : "", et != NULL ? et : "",
-	    et != NULL ? "&" : "", LIMIT_S3_DELETE_BATCH, ep);
+	    et != NULL ? "&" : "", max_keys, ep,
+	    ea != NULL ? "&start-after=" : "", ea != NULL ? ea : "");
 	memset(&x, 0, sizeof(x));
 	x.query = q;
 	x.sink = &body;
@@ -719,8 +727,25 @@ out:
 	httpbody_free(&body);
 	free(ep);
 	free(et);
+	free(ea);
 	free(q);
 	return rc;
+}
+
+enum err
+s3_list_page(struct s3 *s3, const char *prefix, const char *token,
+    struct s3xml_list *out)
+{
+	return s3_list(s3, prefix, token, NULL, LIMIT_S3_DELETE_BATCH, out);
+}
+
+enum err
+s3_list_after(struct s3 *s3, const char *prefix, const char *start_after,
+    int max_keys, struct s3xml_list *out)
+{
+	if (max_keys < 1 || max_keys > LIMIT_S3_DELETE_BATCH)
+		return ERR_INVAL;
+	return s3_list(s3, prefix, NULL, start_after, max_keys, out);
 }
 
 enum err

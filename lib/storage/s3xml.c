@@ -153,7 +153,108 @@ s3xml_list_free(struct s3xml_list *l)
 	for (i = 0; i < l->nkeys; i++)
 		free(l->keys[i]);
 	free(l->keys);
+	free(l->sizes);
+	free(l->modified_ms);
+	free(l->etags);
 	memset(l, 0, sizeof(*l));
+}
+
+/* n decimal digits at s as a number; -1 if one is not a digit. */
+static int64_t
+s3xml_digits(const char *s, int n)
+{
+	int64_t v = 0;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	return v;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
+static int64_t
+s3xml_days(int64_t y, int64_t m, int64_t d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/*
+ * S3's LastModified, "YYYY-MM-DDTHH:MM:SS[.fff]Z" (ISO 8601 in UTC, as S3
+ * and s3rver write it), as epoch milliseconds; -1 if it is not that.
+ */
+static int64_t
+s3xml_time(const char *s)
+{
+	static const char shape[] = "dddd-dd-ddTdd:dd:dd";
+	int64_t y, mo, d, h, mi, sec, ms = 0, f;
+	size_t i, n = strlen(s);
+
+	if (n < sizeof(shape))		/* the shape and 'Z' */
+		return -1;
+	for (i = 0; i < sizeof(shape) - 1; i++)
+		if (shape[i] != 'd' && s[i] != shape[i])
+			return -1;
+	y = s3xml_digits(s, 4);
+	mo = s3xml_digits(s + 5, 2);
+	d = s3xml_digits(s + 8, 2);
+	h = s3xml_digits(s + 11, 2);
+	mi = s3xml_digits(s + 14, 2);
+	sec = s3xml_digits(s + 17, 2);
+	if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > 31 || h < 0 ||
+	    h > 23 || mi < 0 || mi > 59 || sec < 0 || sec > 60)
+		return -1;
+	i = sizeof(shape) - 1;
+	if (s[i] == '.') {
+		/* Milliseconds from the first three fraction digits. */
+		for (i++, f = 100; s[i] >= '0' && s[i] <= '9'; i++, f /= 10)
+			ms += (s[i] - '0') * f;
+	}
+	if (s[i] != 'Z' || s[i + 1] != '\0')
+		return -1;
+	return ((s3xml_days(y, mo, d) * 24 + h) * 60 + mi) * 60000 +
+	    sec * 1000 + ms;
+}
+
+/* The optional Size, LastModified and ETag of the <Contents> [cs, ce)
+ * into entry i of out; -1 when one is there but malformed. */
+static int
+s3xml_object(const char *cs, const char *ce, struct s3xml_list *out,
+    size_t i)
+{
+	const char *ts, *te;
+	char text[S3XML_ETAG_MAX + 1];
+	int got;
+
+	out->sizes[i] = -1;
+	out->modified_ms[i] = -1;
+	out->etags[i][0] = '\0';
+	if ((got = s3xml_elem(cs, ce, "Size", &ts, &te)) < 0)
+		return -1;
+	if (got == 1) {
+		if (te - ts < 1 || te - ts > 18 ||
+		    (out->sizes[i] = s3xml_digits(ts, (int)(te - ts))) < 0)
+			return -1;
+	}
+	if ((got = s3xml_elem(cs, ce, "LastModified", &ts, &te)) < 0)
+		return -1;
+	if (got == 1 && (s3xml_text(ts, te, text, 40) < 0 ||
+	    (out->modified_ms[i] = s3xml_time(text)) < 0))
+		return -1;
+	if ((got = s3xml_elem(cs, ce, "ETag", &ts, &te)) < 0)
+		return -1;
+	if (got == 1 && s3xml_text(ts, te, out->etags[i], S3XML_ETAG_MAX) < 0)
+		return -1;
+	return 0;
 }
 
 enum err
@@ -177,13 +278,20 @@ s3xml_list_parse(const char *buf, size_t len, struct s3xml_list *out)
 			return ERR_INVAL;
 	}
 	if ((out->keys = calloc(LIMIT_S3_DELETE_BATCH, sizeof(char *))) ==
-	    NULL)
+	    NULL || (out->sizes = calloc(LIMIT_S3_DELETE_BATCH,
+	    sizeof(int64_t))) == NULL || (out->modified_ms = calloc(
+	    LIMIT_S3_DELETE_BATCH, sizeof(int64_t))) == NULL ||
+	    (out->etags = calloc(LIMIT_S3_DELETE_BATCH,
+	    sizeof(*out->etags))) == NULL) {
+		s3xml_list_free(out);
 		return ERR_NOMEM;
+	}
 	for (cs = p; (got = s3xml_elem(cs, end, "Contents", &cs, &ce)) == 1;
 	    cs = ce) {
 		if (out->nkeys == LIMIT_S3_DELETE_BATCH ||
 		    s3xml_elem(cs, ce, "Key", &ts, &te) != 1 ||
-		    s3xml_text(ts, te, key, LIMIT_S3_KEY_BYTES) <= 0)
+		    s3xml_text(ts, te, key, LIMIT_S3_KEY_BYTES) <= 0 ||
+		    s3xml_object(cs, ce, out, out->nkeys) < 0)
 			goto fail;
 		if ((out->keys[out->nkeys] = strdup(key)) == NULL) {
 			e = ERR_NOMEM;

@@ -1,12 +1,13 @@
 /*
- * s3xml.h: the little XML that deleting a session from S3 and multipart
- * uploads need.
+ * s3xml.h: the little XML that deleting a session from S3, multipart
+ * uploads and sweeping the bucket for orphans need.
  *
  * Deleting a session lists its prefix with ListObjectsV2 and removes the
- * keys with DeleteObjects; a chunk over the single-PUT limit goes through
- * CreateMultipartUpload and CompleteMultipartUpload.  All are XML APIs.
- * This module reads their answers and writes the two request bodies,
- * without an XML library: S3's
+ * keys with DeleteObjects; the orphan sweep lists users/ the same way and
+ * also reads each object's size, time and ETag; a chunk over the
+ * single-PUT limit goes through CreateMultipartUpload and
+ * CompleteMultipartUpload.  All are XML APIs.  This module reads their
+ * answers and writes the two request bodies, without an XML library: S3's
  * answers are flat and only a few elements matter.  Parsing is bounded
  * (keys per page, key length, token length) and refuses what it cannot
  * read rather than guess, so a broken or hostile answer stops the deletion
@@ -17,27 +18,38 @@
 #define S3XML_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "err.h"
 #include "limit.h"
 
 #define S3XML_TOKEN_MAX		1024	/* NextContinuationToken, decoded */
 #define S3XML_PARTS_MAX		10000	/* S3's parts per multipart upload */
+#define S3XML_ETAG_MAX		127	/* an ETag, quotes included */
 
-/* One page of ListObjectsV2. */
+/* One page of ListObjectsV2.  For key i, sizes[i] is its <Size>,
+ * modified_ms[i] its <LastModified> in epoch milliseconds (-1 each when
+ * the answer has none) and etags[i] its <ETag> as S3 writes it, quotes
+ * included ("" if none). */
 struct s3xml_list {
 	char	**keys;		/* nkeys decoded keys, each malloc'd */
 	size_t	  nkeys;
+	int64_t	 *sizes;
+	int64_t	 *modified_ms;
+	char	(*etags)[S3XML_ETAG_MAX + 1];
 	int	  truncated;	/* IsTruncated was true */
 	char	  next_token[S3XML_TOKEN_MAX + 1];	/* "" if none */
 };
 
 /*
- * Parse a ListObjectsV2 answer: every <Contents><Key> (entities decoded),
- * <IsTruncated> and <NextContinuationToken>.  ERR_OK with *out filled
- * (free with s3xml_list_free()); ERR_INVAL when the body is not a
- * ListBucketResult, an element is unterminated, a key is empty, over
- * LIMIT_S3_KEY_BYTES or holds a control character, there are more than
+ * Parse a ListObjectsV2 answer: every <Contents><Key> (entities
+ * decoded) with its optional <Size>, <LastModified>
+ * (YYYY-MM-DDTHH:MM:SS[.fff]Z) and <ETag>, <IsTruncated> and
+ * <NextContinuationToken>.  ERR_OK with *out filled (free with
+ * s3xml_list_free()); ERR_INVAL when the body is not a ListBucketResult,
+ * an element is unterminated, a key is empty, over LIMIT_S3_KEY_BYTES or
+ * holds a control character, a Size is not a number, a LastModified not
+ * that time, an ETag over S3XML_ETAG_MAX bytes, there are more than
  * LIMIT_S3_DELETE_BATCH keys, or a truncated page has no token; ERR_NOMEM.
  */
 enum err	s3xml_list_parse(const char *buf, size_t len,

@@ -5,8 +5,9 @@
  * and a CompleteMultipartUpload answer.
  * Whatever a list page yields must be within the bounds the deleter relies
  * on (at most LIMIT_S3_DELETE_BATCH non-empty keys without control
- * characters), and writing a delete body for those keys must work; an
- * UploadId read must be printable ASCII without spaces.
+ * characters; sizes and times -1 or not negative, ETags bounded), and
+ * writing a delete body for those keys must work; an UploadId read must be
+ * printable ASCII without spaces.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -35,6 +36,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (j = 0; j < n; j++)
 				if ((unsigned char)l.keys[i][j] < 0x20)
 					abort();
+			/* What the sweep reads: -1 or a real value. */
+			if (l.sizes[i] < -1 || l.modified_ms[i] < -1 ||
+			    strlen(l.etags[i]) > S3XML_ETAG_MAX)
+				abort();
 		}
 		if (l.nkeys > 0) {
 			if (s3xml_delete_body(l.keys, l.nkeys, &body, &blen) !=

@@ -61,6 +61,7 @@ journal-pg-faults      18742    6
 api-multipart          18800    9
 api-integrity          18790    6
 api-lifecycle          18780    6
+api-sweep              18810    6
 bench-sweep            18816    3
 EOF
 )"

@@ -37,6 +37,26 @@ FilesystemStore.prototype.deleteObject = function (bucket, key) {
   return run;
 };
 
+// s3rver 4.0.4 makes ListObjectsV2's NextContinuationToken with DES, which
+// the OpenSSL 3 under Node 18+ no longer has without its legacy provider:
+// every truncated page (max-keys below what the prefix holds) answered 500
+// InternalError.  Its token is its own business (made and read back only
+// by s3rver), so the same token is made with AES-128-CBC instead, the DES
+// key and IV (8 bytes each) doubled to AES's 16; the token keeps its shape
+// (the 8-byte IV, then the ciphertext).
+const crypto = require('crypto');
+const createCipheriv = crypto.createCipheriv;
+const createDecipheriv = crypto.createDecipheriv;
+const desAsAes = (fn) => function (alg, key, iv, ...rest) {
+  if (alg === 'des') {
+    return fn.call(crypto, 'aes-128-cbc', Buffer.concat([key, key]),
+      Buffer.concat([iv, iv]), ...rest);
+  }
+  return fn.call(crypto, alg, key, iv, ...rest);
+};
+crypto.createCipheriv = desAsAes(createCipheriv);
+crypto.createDecipheriv = desAsAes(createDecipheriv);
+
 function arg(name, def) {
   const i = process.argv.indexOf('--' + name);
   if (i === -1) {

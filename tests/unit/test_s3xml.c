@@ -30,6 +30,39 @@ test_s3xml_reads_a_list_page(void)
 	s3xml_list_free(&l);
 }
 
+/* What the sweep reads: each key's size, LastModified and ETag. */
+static void
+test_s3xml_reads_size_time_and_etag(void)
+{
+	static const char xml[] =
+	    "<ListBucketResult><IsTruncated>false</IsTruncated>"
+	    "<Contents><Key>users/a/1</Key>"
+	    "<LastModified>2026-12-04T11:33:18.250Z</LastModified>"
+	    "<ETag>&quot;9a0364b9e99bb480dd25e1f0284c8555&quot;</ETag>"
+	    "<Size>10</Size><StorageClass>STANDARD</StorageClass></Contents>"
+	    "<Contents><Key>users/a/2</Key>"
+	    "<LastModified>1970-01-01T00:00:01Z</LastModified></Contents>"
+	    "<Contents><Key>users/a/3</Key>"
+	    "<LastModified>2000-02-29T23:59:59.9Z</LastModified>"
+	    "<Size>0</Size></Contents>"
+	    "</ListBucketResult>";
+	struct s3xml_list l;
+
+	CU_ASSERT_EQUAL_FATAL(s3xml_list_parse(xml, strlen(xml), &l), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(l.nkeys, 3);
+	CU_ASSERT_EQUAL(l.sizes[0], 10);
+	/* date -u -d 2026-12-04T11:33:18Z +%s */
+	CU_ASSERT_EQUAL(l.modified_ms[0], 1796383998250LL);
+	CU_ASSERT_STRING_EQUAL(l.etags[0],
+	    "\"9a0364b9e99bb480dd25e1f0284c8555\"");
+	CU_ASSERT_EQUAL(l.sizes[1], -1);
+	CU_ASSERT_EQUAL(l.modified_ms[1], 1000);
+	CU_ASSERT_STRING_EQUAL(l.etags[1], "");
+	CU_ASSERT_EQUAL(l.sizes[2], 0);
+	CU_ASSERT_EQUAL(l.modified_ms[2], 951868799900LL);
+	s3xml_list_free(&l);
+}
+
 static void
 test_s3xml_reads_an_empty_page(void)
 {
@@ -58,6 +91,14 @@ test_s3xml_refuses_broken_lists(void)
 		"<ListBucketResult><Contents><Key>a&#xD800;</Key></Contents></ListBucketResult>",
 		"<ListBucketResult><Contents><Key>a\x01</Key></Contents></ListBucketResult>",
 		"<ListBucketResult><IsTruncated>true</IsTruncated></ListBucketResult>",
+		"<ListBucketResult><Contents><Key>a</Key><Size>-1</Size></Contents></ListBucketResult>",
+		"<ListBucketResult><Contents><Key>a</Key><Size>1x</Size></Contents></ListBucketResult>",
+		"<ListBucketResult><Contents><Key>a</Key><Size>1234567890123456789</Size></Contents></ListBucketResult>",
+		"<ListBucketResult><Contents><Key>a</Key><LastModified>yesterday</LastModified></Contents></ListBucketResult>",
+		"<ListBucketResult><Contents><Key>a</Key><LastModified>2026-13-01T00:00:00Z</LastModified></Contents></ListBucketResult>",
+		"<ListBucketResult><Contents><Key>a</Key><LastModified>2026-12-01T00:00:00+01:00</LastModified></Contents></ListBucketResult>",
+		"<ListBucketResult><Contents><Key>a</Key><LastModified>2026-12-01T00:00:00</LastModified></Contents></ListBucketResult>",
+		"<ListBucketResult><Contents><Key>a</Key><ETag>&quot;x",
 		"<ListBucketResult><Contents><Size>1</Size></Contents></ListBucketResult>",
 	};
 	struct s3xml_list l;
@@ -248,6 +289,8 @@ test_s3xml_suite(void)
 		return -1;
 	if (CU_add_test(s, "reads a list page",
 	    test_s3xml_reads_a_list_page) == NULL ||
+	    CU_add_test(s, "reads size, time and ETag",
+	    test_s3xml_reads_size_time_and_etag) == NULL ||
 	    CU_add_test(s, "reads an empty page",
 	    test_s3xml_reads_an_empty_page) == NULL ||
 	    CU_add_test(s, "refuses broken lists",

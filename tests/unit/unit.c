@@ -45,6 +45,7 @@ static const struct {
 	{ "journal", test_journal_suite },
 	{ "journal_recordings", test_journal_recordings_suite },
 	{ "journal_lifecycle", test_journal_lifecycle_suite },
+	{ "orphan", test_orphan_suite },
 	{ "journal_fence", test_journal_fence_suite },
 	{ "journal_mpu", test_journal_mpu_suite },
 	{ "cursor", test_cursor_suite },

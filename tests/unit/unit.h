@@ -46,6 +46,7 @@ int	test_s3sum_suite(void);
 int	test_journal_suite(void);
 int	test_journal_recordings_suite(void);
 int	test_journal_lifecycle_suite(void);
+int	test_orphan_suite(void);
 int	test_cursor_suite(void);
 int	test_s3xml_suite(void);
 int	test_s3mpu_suite(void);
