@@ -704,9 +704,9 @@ long		deliver_lifecycle(struct app *);
 /*
  * Called once for each session the server has just finalized as
  * abandoned, after the commit (its event and manifest write are in the
- * outbox).  The hook for what else an abandoned session needs, such as
- * aborting its unfinished multipart uploads; it must not fail the loop:
- * work that has to survive a crash belongs in the journal.
+ * outbox): schedules the abort of its unfinished multipart uploads at once
+ * (multipart_abort_session()).  The hook for what else an abandoned
+ * session needs; it must not fail the loop.
  */
 void		deliver_session_abandoned(struct app *,
 		    const struct journal_abandoned *);

@@ -22,8 +22,9 @@
  * delete answers as the first.
  *
  * deliver_session_abandoned() is the one place that learns of each
- * session the server finalized: what else an abandoned session needs
- * (aborting its unfinished multipart uploads) hooks in there.
+ * session the server finalized: it schedules the abort of the session's
+ * unfinished multipart uploads (multipart.c), and what else an abandoned
+ * session needs hooks in there.
  */
 #include <stdio.h>
 #include <string.h>
@@ -41,10 +42,14 @@ void
 deliver_session_abandoned(struct app *app,
     const struct journal_abandoned *a)
 {
-	(void)app;
 	log_info("session %s of %s: finalized as abandoned (%lld chunk(s), "
 	    "RecordingFinalized %s queued)", a->session_id, a->owner,
 	    (long long)a->chunk_count, a->event_id);
+	/* Its multipart uploads can no longer be completed: no URL was
+	 * issued for session_max_open, longer than any URL lives.  Aborted
+	 * by multipart_abort_due() from now on. */
+	(void)multipart_abort_session(app, a->session_id,
+	    journal_clock_ms(app->journal));
 }
 
 /* Seal one batch of abandoned sessions; -1 if the journal failed. */
