@@ -10,8 +10,8 @@
  * (lib/storage/orphan.c): the journal's objects are never deleted; an
  * orphan whose LastModified is sweep_min_age old is deleted (DeleteObjects,
  * each logged), or with `sweep = dry-run` only logged and counted.  A
- * completed chunk whose object no longer has the size the journal holds
- * is reported (logged, counted), never deleted.
+ * completed chunk whose object no longer has the size or the ETag the
+ * journal holds is reported (logged, counted), never deleted.
  *
  * Bounded and resumable: a round's work and memory are one page, whatever
  * the bucket holds.  The journal keeps where the listing resumes (the last
@@ -64,6 +64,7 @@ deliver_sweep_judge(struct app *app, const struct s3xml_list *page,
 		o.key = page->keys[i];
 		o.size = page->sizes[i];
 		o.modified_ms = page->modified_ms[i];
+		o.etag = page->etags[i];
 		r->listed++;
 		/* The listing was asked for users/ only: anything else is
 		 * a broken answer, never something to delete. */
@@ -80,9 +81,11 @@ deliver_sweep_judge(struct app *app, const struct s3xml_list *page,
 		switch (orphan_judge(&o, &w, &f, &rules, &why)) {
 		case ORPHAN_MISMATCH:
 			r->mismatched++;
-			log_warn("sweep: %s: %s: %lld bytes in S3, %lld in the "
-			    "journal (kept)", o.key, why, (long long)o.size,
-			    (long long)f.chunk_bytes);
+			log_warn("sweep: %s: %s: %lld bytes and ETag %s in S3, "
+			    "%lld and %s in the journal (kept)", o.key, why,
+			    (long long)o.size, o.etag[0] != '\0' ? o.etag :
+			    "none", (long long)f.chunk_bytes,
+			    f.chunk_etag[0] != '\0' ? f.chunk_etag : "none");
 			break;
 		case ORPHAN_DELETE:
 			r->orphans++;

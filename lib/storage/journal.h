@@ -753,6 +753,7 @@ struct journal_sweep_facts {
 	int64_t		 chunk_bytes;
 	int64_t		 seq_expires_ms;	/* this seq's URL; 0: none */
 	int64_t		 url_expires_ms;	/* the session's newest; 0 */
+	char		 chunk_etag[128];	/* as S3 gave it; "": none */
 };
 
 /* Fill *f for session_id and seq (0: no chunk asked) in one statement. */

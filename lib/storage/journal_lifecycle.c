@@ -290,6 +290,7 @@ journal_sweep_lookup(struct journal *j, const char *session_id, int64_t seq,
 	f->chunk_bytes = journal_col_int64(st, 4);
 	f->seq_expires_ms = journal_col_int64(st, 5);
 	f->url_expires_ms = journal_col_int64(st, 6);
+	journal_col_text(st, 7, f->chunk_etag, sizeof(f->chunk_etag));
 	journal_unstmt(st);
 	return ERR_OK;
 }

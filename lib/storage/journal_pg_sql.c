@@ -346,8 +346,9 @@ const char *const journal_pg_sql[JS__MAX] = {
 	    " last_orphans, last_mismatched, last_pass_ms, pass_started_ms,"
 	    " start_after FROM sweep WHERE id = 1",
 	/* What the journal knows of one listed key: its session (owner,
-	 * deleting), a deletion of it, the chunk of its seq (key, bytes) and
-	 * that seq's newest upload URL expiry; NULLs where there is none. */
+	 * deleting), a deletion of it, the chunk of its seq (key, bytes),
+	 * that seq's newest upload URL expiry, the session's, and the
+	 * chunk's ETag (sql/007); NULLs where there is none. */
 	[JS_SWEEP_SESSION] =
 	    "SELECT (SELECT owner FROM sessions WHERE id = $1),"
 	    " (SELECT deleting_ms FROM sessions WHERE id = $1),"
@@ -356,5 +357,6 @@ const char *const journal_pg_sql[JS__MAX] = {
 	    " (SELECT bytes FROM chunks WHERE session_id = $1 AND seq = $2),"
 	    " (SELECT expires_ms FROM presigns WHERE session_id = $1"
 	    "  AND seq = $2),"
-	    " (SELECT max(expires_ms) FROM presigns WHERE session_id = $1)",
+	    " (SELECT max(expires_ms) FROM presigns WHERE session_id = $1),"
+	    " (SELECT etag FROM chunks WHERE session_id = $1 AND seq = $2)",
 };

@@ -67,6 +67,13 @@ orphan_judge(const struct orphan_object *o, const struct orphan_where *w,
 			*why = "a completed chunk whose size changed";
 			return ORPHAN_MISMATCH;
 		}
+		/* Both as S3 writes them, quotes included. */
+		if (o->etag != NULL && o->etag[0] != '\0' &&
+		    f->chunk_etag[0] != '\0' &&
+		    strcmp(o->etag, f->chunk_etag) != 0) {
+			*why = "a completed chunk whose ETag changed";
+			return ORPHAN_MISMATCH;
+		}
 		*why = "a completed chunk";
 		return ORPHAN_KNOWN;
 	}

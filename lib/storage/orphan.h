@@ -12,7 +12,9 @@
  * chunk's key; kept as well are the objects of a session being deleted
  * (its deletion lists and empties the prefix itself) and a chunk whose
  * upload URL, plus sweep_grace, has not run out (its client may still
- * complete it).  Everything else under users/ is an orphan: an object of
+ * complete it).  A completed chunk whose object no longer has the
+ * journal's size or ETag is a mismatch: reported, kept.  Everything else
+ * under users/ is an orphan: an object of
  * an unknown session (a PUT after the session was deleted and its
  * tombstone was gone), a chunk uploaded but never completed, a key the API
  * never writes.  An orphan is deleted only once S3's LastModified is
@@ -42,6 +44,7 @@ struct orphan_object {
 	const char	*key;
 	int64_t		 size;		/* -1: S3 did not say */
 	int64_t		 modified_ms;	/* -1: S3 did not say */
+	const char	*etag;		/* NULL or "": S3 did not say */
 };
 
 struct orphan_rules {

@@ -9,11 +9,13 @@
 // Orphans are made on purpose: a chunk uploaded and never completed, an
 // object of a session that never existed and one the API never writes
 // (PUT straight into s3rver), and a PUT into a deleted session's prefix
-// after its deletion and tombstone are done.  A completed chunk
-// overwritten behind the API's back with another size is reported.  The
+// after its deletion and tombstone are done.  Completed chunks overwritten
+// behind the API's back, one with another size, one with other bytes of
+// the same size (its ETag differs from the one complete recorded), are
+// reported.  The
 // dry run lists and counts them and deletes nothing; after the config is
 // switched to sweep = on (SIGHUP) the orphans go and every object the
-// journal knows (chunks, manifests, the changed chunk) stays.
+// journal knows (chunks, manifests, the changed chunks) stays.
 'use strict';
 
 const fs = require('fs');
@@ -116,9 +118,11 @@ async function test() {
   const late = pre(d) + 'chunks/00002-005000-010000.webm';
   ok(s3Request('PUT', late, 'late audio').status === 200,
     'a PUT lands in the deleted session\'s prefix afterwards');
-  // A known chunk changed behind the API's back: reported, kept.
+  // Known chunks changed behind the API's back: reported, kept.
   ok(s3Request('PUT', k2, 'eighteen bytes!!!!').status === 200,
     'a completed chunk is overwritten with another size');
+  ok(s3Request('PUT', k1, Buffer.alloc(600, 9)).status === 200,
+    'another with the same size and other bytes (another ETag)');
   const orphans = [never, ghost, junk, late];
   const known = [k1, k2, pre(k) + 'manifest.json', o1, pre(open) + 'manifest.json'];
   await until(() => exists(pre(open) + 'manifest.json'), 10000);
@@ -133,15 +137,16 @@ async function test() {
   ok(s && s.lastPass.listed === orphans.length + known.length,
     `it listed every object under users/ (${orphans.length + known.length}), 3 a round`,
     JSON.stringify(s));
-  ok(s && s.lastPass.mismatched === 1, 'and reports the changed chunk',
+  ok(s && s.lastPass.mismatched === 2, 'and reports the two changed chunks',
     JSON.stringify(s));
   ok(orphans.every(exists) && known.every(exists), 'every object is still there');
   const logs = fs.readdirSync(path.join(env.RUN_DIR, 'log'))
     .map((n) => fs.readFileSync(path.join(env.RUN_DIR, 'log', n), 'utf8')).join('');
   ok(orphans.every((key) => logs.includes('would delete ' + key)),
     'the log names each orphan it would delete');
-  ok(logs.includes(k2 + ': a completed chunk whose size changed'),
-    'and the changed chunk');
+  ok(logs.includes(k2 + ': a completed chunk whose size changed') &&
+    logs.includes(k1 + ': a completed chunk whose ETag changed'),
+  'and the changed chunks, by size and by ETag');
 
   // On: SIGHUP with sweep = on.
   const conf = path.join(env.RUN_DIR, 'audio-api.conf');
@@ -163,8 +168,8 @@ async function test() {
     JSON.stringify(after));
   ok(after && after.deleted === orphans.length,
     `the ${orphans.length} orphans were deleted, counted in healthz`, JSON.stringify(after));
-  ok(after && after.lastPass.listed === known.length && after.lastPass.mismatched === 1,
-    'the journal\'s objects are what is left (the changed chunk still reported)',
+  ok(after && after.lastPass.listed === known.length && after.lastPass.mismatched === 2,
+    'the journal\'s objects are what is left (the changed chunks still reported)',
     JSON.stringify(after));
   ok(orphans.every((key) => !exists(key)), 'they are gone from S3');
   ok(known.every(exists), 'every object the journal knows is still there');

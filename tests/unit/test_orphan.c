@@ -25,7 +25,8 @@ static enum orphan_verdict
 judge(const char *key, int64_t size, int64_t age_ms,
     const struct journal_sweep_facts *f)
 {
-	struct orphan_object o = { key, size, age_ms < 0 ? -1 : NOW - age_ms };
+	struct orphan_object o = { key, size, age_ms < 0 ? -1 : NOW - age_ms,
+	    "\"5d41402abc4b2a76b9719d911017c592\"" };
 	struct orphan_where w;
 	const char *why = NULL;
 	enum orphan_verdict v;
@@ -78,8 +79,15 @@ known_objects_are_never_deleted(void)
 	/* However old. */
 	CU_ASSERT_EQUAL(judge(KEY1, 10, 1000 * HOUR, &f), ORPHAN_KNOWN);
 	CU_ASSERT_EQUAL(judge(MAN1, 400, 1000 * HOUR, &f), ORPHAN_KNOWN);
-	/* A changed size is reported, not deleted. */
+	/* A changed size or ETag is reported, not deleted. */
 	CU_ASSERT_EQUAL(judge(KEY1, 11, 1000 * HOUR, &f), ORPHAN_MISMATCH);
+	snprintf(f.chunk_etag, sizeof(f.chunk_etag),
+	    "\"5d41402abc4b2a76b9719d911017c592\"");
+	CU_ASSERT_EQUAL(judge(KEY1, 10, 1000 * HOUR, &f), ORPHAN_KNOWN);
+	snprintf(f.chunk_etag, sizeof(f.chunk_etag), "\"other\"");
+	CU_ASSERT_EQUAL(judge(KEY1, 10, 1000 * HOUR, &f), ORPHAN_MISMATCH);
+	f.chunk_etag[0] = '\0';	/* verified before sql/007: size only */
+	CU_ASSERT_EQUAL(judge(KEY1, 10, 1000 * HOUR, &f), ORPHAN_KNOWN);
 	/* A session being deleted: its deletion empties the prefix. */
 	f.deleting = 1;
 	CU_ASSERT_EQUAL(judge(KEY2, 10, 1000 * HOUR, &f), ORPHAN_KEEP);
