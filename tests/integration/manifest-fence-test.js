@@ -32,6 +32,7 @@ const proxy = {
   stats: () => control('/_proxy/stats'),
   hold: (suffix) => control('/_proxy/hold', { suffix, count: 1 }),
   lose: (suffix) => control('/_proxy/lose', { suffix, count: 1 }),
+  conflict: (suffix) => control('/_proxy/conflict', { suffix, count: 1 }),
   release: () => control('/_proxy/release', {}),
 };
 
@@ -143,7 +144,8 @@ function delta(a, b) {
   return { ifMatch: b.manifestPuts.ifMatch - a.manifestPuts.ifMatch,
     ifNoneMatch: b.manifestPuts.ifNoneMatch - a.manifestPuts.ifNoneMatch,
     plain: b.manifestPuts.plain - a.manifestPuts.plain,
-    refused: b.preconditionFailed - a.preconditionFailed };
+    refused: b.preconditionFailed - a.preconditionFailed,
+    conflicts: b.conflicts - a.conflicts };
 }
 
 async function run() {
@@ -226,6 +228,26 @@ async function run() {
   ok((await proxy.stats()).lost >= 1 && d.refused === 1 && d.ifMatch === 2,
     'the retry was refused, found revision 7 in S3 and recorded it without writing again', d);
 
+  note('two conditional writes raced: S3 answers 409 ConditionalRequestConflict');
+  const c2 = await api.call('POST', '/sessions', { token,
+    body: { codec: 'webm/opus', sampleRate: 48000, chunkSeconds: 5 } });
+  if (c2.status !== 201) throw new Error('cannot create a session: ' + c2.text);
+  const sid2 = c2.json.sessionId;
+  const key2 = `users/${user}/audio/sessions/${sid2}/manifest.json`;
+  await chunk(token, sid2, 1);
+  await settled('second session, first write', sid2, key2, 1);
+  s0 = await proxy.stats();
+  await proxy.conflict(`${sid2}/manifest.json`);
+  await chunk(token, sid2, 2);
+  await settled('after a 409', sid2, key2, 2);
+  d = delta(s0, await proxy.stats());
+  ok(d.conflicts === 1 && d.ifMatch === 2 && d.ifNoneMatch === 0 && d.plain === 0,
+    'the write answered 409 was read back and written again If-Match, not unconditionally', d);
+
+  // The poller shares this process's event loop with the checks above,
+  // whose sqlite3 and curl calls block it (spawnSync): on a loaded machine
+  // it may not have read the newest revision yet.  Let it.
+  await waitFor('the poller to read revision 7', () => watch.max >= 7);
   watch.stop = true;
   await watch.done;
   ok(watch.down.length === 0 && watch.reads > 20 && watch.max === 7,

@@ -34,6 +34,12 @@
 // checked as above) but their answer is dropped: the client's connection
 // is closed instead, as when a network fails after S3 took a write.
 //
+// Racing conditional writes.  POST /_proxy/conflict {"suffix":
+// "/manifest.json", "count": 1}: the next `count` conditional PUTs whose
+// path ends with suffix are answered 409 ConditionalRequestConflict, as
+// S3 answers a conditional write that raced another one on the same key;
+// nothing is forwarded.
+//
 // Multipart abort.  s3rver has no AbortMultipartUpload (its DELETE with
 // ?uploadId= answers 405 MethodNotAllowed, after checking the signature)
 // and no ListMultipartUploads.  The proxy stands in for the abort as S3
@@ -47,7 +53,7 @@
 // SlowDown (nothing forwarded), for the retry and give-up paths.
 //
 // GET /_proxy/stats answers {mode, holding, forwarded, refused,
-// manifestPuts: {ifMatch, ifNoneMatch, plain}, preconditionFailed, held,
+// manifestPuts: {ifMatch, ifNoneMatch, plain}, preconditionFailed, conflicts, held,
 // released, heldAnswers: [status of each released write, in order], lost,
 // mpu: {created, aborted, abortRefused, abortFailed, noSuchUpload}}.
 //
@@ -62,13 +68,14 @@ const s3Port = Number(process.env.S3_PORT);
 let mode = 'pass';
 const stats = { forwarded: 0, refused: 0,
   manifestPuts: { ifMatch: 0, ifNoneMatch: 0, plain: 0 },
-  preconditionFailed: 0, held: 0, released: 0, heldAnswers: [], lost: 0,
+  preconditionFailed: 0, conflicts: 0, held: 0, released: 0, heldAnswers: [], lost: 0,
   mpu: { created: 0, aborted: 0, abortRefused: 0, abortFailed: 0, noSuchUpload: 0 } };
 // UploadIds seen created, and those aborted or completed since.
 const uploadsOpen = new Set();
 const uploadsGone = new Set();
 let hold = { suffix: '', count: 0 };
 let lose = { suffix: '', count: 0 };
+let conflict = { suffix: '', count: 0 };
 let heldWrites = [];
 
 function readBody(req) {
@@ -96,6 +103,10 @@ function control(req, res) {
         const l = JSON.parse(body);
         if (typeof l.suffix !== 'string' || !(l.count >= 0)) throw new Error('bad lose');
         lose = { suffix: l.suffix, count: l.count };
+      } else if (req.method === 'POST' && req.url === '/_proxy/conflict') {
+        const c = JSON.parse(body);
+        if (typeof c.suffix !== 'string' || !(c.count >= 0)) throw new Error('bad conflict');
+        conflict = { suffix: c.suffix, count: c.count };
       } else if (req.method === 'POST' && req.url === '/_proxy/release') {
         const w = heldWrites;
         heldWrites = [];
@@ -190,9 +201,22 @@ function preconditionFailed(req, res) {
   return 412;
 }
 
+function conditionalConflict(res) {
+  stats.conflicts++;
+  res.writeHead(409, { 'Content-Type': 'application/xml' });
+  res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>ConditionalRequestConflict' +
+    '</Code><Message>A conflicting operation occurred. If using PutObject you can retry the ' +
+    'request.</Message><RequestId>s3-fault-proxy</RequestId></Error>');
+  return 409;
+}
+
 // A PUT with its body in buf: check its condition under the key's lock.
 function conditionalPut(req, res, buf, lost) {
   const key = req.url.split('?')[0];
+  if (conflict.count > 0 && conflict.suffix !== '' && key.endsWith(conflict.suffix)) {
+    conflict.count--;
+    return Promise.resolve(conditionalConflict(res));
+  }
   return locked(key, async () => {
     const head = await headUpstream(req);
     if (!conditionHolds(req, head)) return preconditionFailed(req, res);
