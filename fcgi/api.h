@@ -90,6 +90,10 @@ struct api_conf {
 	bool		 s3_sse;
 	bool		 require_checksums;	/* presign names sha256/md5 */
 	bool		 require_write_once;	/* every PUT If-None-Match: * */
+	char		*sse;			/* AES256, aws:kms, off; NULL:
+						   s3_sse says */
+	char		*sse_kms_key_id;
+	int		 sse_bucket_key;	/* API_SSE_BUCKET_KEY_* */
 	bool		 manifest_fence;	/* conditional manifest PUTs */
 
 	char		*jwt_issuer;
@@ -462,6 +466,28 @@ enum err	integrity_verify(struct req *, const char *key,
  * answering. */
 int		integrity_record(struct req *, const struct s3meta *m,
 		    struct journal_chunk *c);
+
+/* ------------------------------------------------------------------ sse */
+
+#define API_SSE_BUCKET_KEY_DEFAULT	0	/* no header: the bucket's */
+#define API_SSE_BUCKET_KEY_ON		1
+#define API_SSE_BUCKET_KEY_OFF		2
+/* Headers sse_sign() may add to a presign. */
+#define SSE_HEADERS_MAX			3
+
+/* "AES256", "aws:kms", or NULL for none: sse, else s3_sse's AES256. */
+const char	*sse_algorithm(const struct api_conf *);
+/* Append to h[*nh..] the encryption headers a chunk PUT signs. */
+void		sse_sign(const struct api_conf *, struct sigv4_header *h,
+		    size_t *nh);
+/* complete: does the HEAD of key (m) report the configured encryption?
+ * ERR_OK, or ERR_MISMATCH after answering 422 naming sse. */
+enum err	sse_verify(struct req *, const char *key,
+		    const struct s3meta *m);
+/* -n: sse, sse_kms_key_id (its form, its region against s3_region) and
+ * sse_bucket_key together.  ERR_OK, or ERR_CONFIG with errbuf set. */
+enum err	sse_check_conf(const struct api_conf *, const char *path,
+		    char *errbuf, size_t errlen);
 
 /* Dispatch one request (routes.c): route, CORS, auth, handler. */
 void		routes_handle(struct req *);

@@ -42,6 +42,8 @@ static const char *const log_levels[] = { "debug", "info", "warn", "error",
 static const char *const addressings[] = { "virtual", "path", NULL };
 static const char *const events_modes[] = { "eventbridge", "discard", NULL };
 static const char *const sweep_modes[] = { "off", "dry-run", "on", NULL };
+/* In the order of API_SSE_BUCKET_KEY_*. */
+static const char *const bucket_keys[] = { "default", "on", "off", NULL };
 
 #define OFF(m)	offsetof(struct api_conf, m)
 
@@ -170,8 +172,19 @@ const struct conf_key api_conf_table[] = {
 	    "session token: AWS_SESSION_TOKEN or s3_session_token_file",
 	    OFF(s3_session_token) },
 	{ "s3_sse", CONF_BOOL, 0, 0, "yes", NULL, 0, NULL,
-	    "require x-amz-server-side-encryption: AES256 on chunk uploads",
-	    OFF(s3_sse) },
+	    "require x-amz-server-side-encryption: AES256 on chunk uploads "
+	    "(sse, when set, decides instead)", OFF(s3_sse) },
+	{ "sse", CONF_STRING, 0, 16, NULL, NULL, 0, NULL,
+	    "encryption at rest of the chunks: AES256 (SSE-S3), aws:kms "
+	    "(SSE-KMS with sse_kms_key_id) or off; the presigned PUT signs "
+	    "it and complete checks S3 reports it; unset: s3_sse", OFF(sse) },
+	{ "sse_kms_key_id", CONF_STRING, 0, 256, NULL, NULL, 0, NULL,
+	    "the KMS key of sse = aws:kms: a key ARN "
+	    "(arn:aws:kms:REGION:ACCOUNT:key/ID), alias/NAME, an alias ARN or "
+	    "a key id; in the bucket's region", OFF(sse_kms_key_id) },
+	{ "sse_bucket_key", CONF_ENUM, 0, 0, "default", NULL, 0, bucket_keys,
+	    "S3 Bucket Key for sse = aws:kms: on, off, or default (no header: "
+	    "the bucket's setting)", OFF(sse_bucket_key) },
 	{ "require_checksums", CONF_BOOL, 0, 0, "off", NULL, 0, NULL,
 	    "refuse a chunk presign that names neither sha256 nor md5, and "
 	    "a complete of an object uploaded without one (off: the "
@@ -569,6 +582,7 @@ api_conf_validate(const struct api_conf *c, const char *path, char *errbuf,
 	    (rc = api_conf_check_jwt(c, path, errbuf, errlen)) != ERR_OK ||
 	    (rc = api_conf_check_journal(c, path, errbuf, errlen)) != ERR_OK ||
 	    (rc = api_conf_check_ranges(c, path, errbuf, errlen)) != ERR_OK ||
+	    (rc = sse_check_conf(c, path, errbuf, errlen)) != ERR_OK ||
 	    (rc = api_conf_check_clients(c, path, errbuf, errlen)) != ERR_OK)
 		return rc;
 	return ERR_OK;

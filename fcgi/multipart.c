@@ -85,17 +85,15 @@ multipart_create(struct req *r, struct journal *j, const char *key,
     int64_t seq, const char *ctype, const struct s3mpu_plan *plan,
     struct journal_mpu *m)
 {
-	struct sigv4_header h[4];
+	struct sigv4_header h[3 + SSE_HEADERS_MAX];
 	char seqs[24];
 	size_t nh = 0;
 	enum err rc;
 
 	memset(m, 0, sizeof(*m));
 	snprintf(seqs, sizeof(seqs), "%lld", (long long)seq);
-	if (r->app->conf->s3_sse) {
-		h[nh].name = "x-amz-server-side-encryption";
-		h[nh++].value = "AES256";
-	}
+	/* The encryption a single PUT signs (sse.c), given at creation. */
+	sse_sign(r->app->conf, h, &nh);
 	h[nh].name = "x-amz-meta-user-id";
 	h[nh++].value = r->sub;
 	h[nh].name = "x-amz-meta-session-id";

@@ -44,9 +44,9 @@
  * this recently: older ones were abandoned (a crash, a closed tab). */
 #define SESSIONS_OPEN_ACTIVE_MS	(24LL * 3600 * 1000)
 #define SYNC_WAIT_US	50000
-/* Headers a presigned chunk PUT may sign: Content-Type, the encryption,
- * and integrity_sign()'s. */
-#define SESSIONS_PUT_HEADERS	(2 + INTEGRITY_HEADERS_MAX)
+/* Headers a presigned chunk PUT may sign: Content-Type, sse_sign()'s and
+ * integrity_sign()'s. */
+#define SESSIONS_PUT_HEADERS	(1 + SSE_HEADERS_MAX + INTEGRITY_HEADERS_MAX)
 
 #define SESSIONS_CODEC_HELP	"codec must be one of webm/opus, ogg/opus, " \
 	"mp4/aac, wav/pcm, flac, a container name (webm, ogg, mp4, wav, " \
@@ -383,10 +383,7 @@ sessions_presign_url(struct req *r, const char *key, int64_t seqno,
 	snprintf(seq, sizeof(seq), "%lld", (long long)seqno);
 	h[*nh].name = "Content-Type";
 	h[(*nh)++].value = ctype;
-	if (r->app->conf->s3_sse) {
-		h[*nh].name = "x-amz-server-side-encryption";
-		h[(*nh)++].value = "AES256";
-	}
+	sse_sign(r->app->conf, h, nh);
 	meta[0].name = "x-amz-meta-user-id";
 	meta[0].value = r->sub;
 	meta[1].name = "x-amz-meta-session-id";
@@ -624,7 +621,8 @@ sessions_verify(struct req *r, const char *key, int64_t bytes, int64_t seq,
 		req_error(r, ERR_MISMATCH, msg, field, NULL);
 		return ERR_MISMATCH;
 	}
-	if ((rc = integrity_verify(r, key, &meta)) != ERR_OK)
+	if ((rc = integrity_verify(r, key, &meta)) != ERR_OK ||
+	    (rc = sse_verify(r, key, &meta)) != ERR_OK)
 		return rc;
 	*mp = meta;
 	return ERR_OK;

@@ -63,6 +63,7 @@ api-integrity          18790    6
 api-lifecycle          18780    6
 api-sweep              18810    6
 bench-sweep            18816    3
+api-sse                18830    6
 EOF
 )"
 	if [ -z "$2" ]; then

@@ -94,6 +94,8 @@ function corsXml(origins) {
     '<AllowedHeader>x-amz-checksum-sha256</AllowedHeader>' +
     '<AllowedHeader>content-md5</AllowedHeader>' +
     '<AllowedHeader>if-none-match</AllowedHeader>' +
+    '<AllowedHeader>x-amz-server-side-encryption-aws-kms-key-id</AllowedHeader>' +
+    '<AllowedHeader>x-amz-server-side-encryption-bucket-key-enabled</AllowedHeader>' +
     '<AllowedHeader>x-amz-meta-*</AllowedHeader>' +
     '<ExposeHeader>ETag</ExposeHeader><MaxAgeSeconds>600</MaxAgeSeconds>' +
     '</CORSRule></CORSConfiguration>';

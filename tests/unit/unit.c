@@ -42,6 +42,7 @@ static const struct {
 	{ "codec", test_codec_suite },
 	{ "s3meta", test_s3meta_suite },
 	{ "s3sum", test_s3sum_suite },
+	{ "kmskey", test_kmskey_suite },
 	{ "journal", test_journal_suite },
 	{ "journal_recordings", test_journal_recordings_suite },
 	{ "journal_lifecycle", test_journal_lifecycle_suite },

@@ -43,6 +43,7 @@ int	test_route_suite(void);
 int	test_codec_suite(void);
 int	test_s3meta_suite(void);
 int	test_s3sum_suite(void);
+int	test_kmskey_suite(void);
 int	test_journal_suite(void);
 int	test_journal_recordings_suite(void);
 int	test_journal_lifecycle_suite(void);
