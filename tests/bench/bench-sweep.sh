@@ -12,10 +12,14 @@
 # users) are written straight into s3rver's directory in the layout of its
 # FilesystemStore (KEY._S3rver_object and its .md5), which is what a PUT
 # leaves there, far faster than 100,000 PUTs.  Then, each by SIGHUP:
-#   1. sweep = dry-run over SMALL+20 objects: the pass's time (from the
-#      journal's passStartedAt to lastPass.endedAt) and the delivery
-#      process's largest RSS while it ran (VmRSS every 50 ms);
-#   2. sweep = on over the same: the time to delete them all;
+#   1. sweep = dry-run over SMALL+25 objects: the pass's time (from the
+#      journal's passStartedAt to lastPass.endedAt), the delivery
+#      process's largest RSS while it ran (VmRSS every 50 ms) and the CPU
+#      time it and s3rver used;
+#   2. sweep = on over the same: the time to delete them all (500 keys a
+#      round here: s3rver deletes about 400 keys a second, one after the
+#      other, and a DeleteObjects of 1000 outlasts the stack's s3_timeout
+#      of 3 s);
 #   3. LARGE orphans written, sweep = dry-run: time and largest RSS again
 #      (the bound: one page of 1000 keys, whatever the bucket holds);
 #   4. presign p50/p99 (wrk -t1 -c4, WRK_SECONDS) with the sweep off, then
@@ -48,12 +52,14 @@ export API_EXTRA_CONF="session_max_open = 0
 sweep = off
 sweep_interval = 1h
 sweep_min_age = 0
-sweep_grace = 0"
+sweep_grace = 0
+sweep_page_keys = 500"
 "$DEVSTACK" up >/dev/null
 eval "$("$DEVSTACK" env | sed 's/^/export /')"
 TOKEN=$("$DEVSTACK" token bench-user)
 export TOKEN
 MASTER=$(cat "$RUN_DIR/audio-api.pid")
+S3PID=$(cat "$RUN_DIR/s3rver.pid")
 CONF=$RUN_DIR/audio-api.conf
 
 api() {
@@ -127,11 +133,15 @@ set_sweep() {
 # meanwhile into that file.  Prints "seconds max_rss_kib listed orphans
 # deleted".
 pass() {
-	local before pid max=0 rss s wpid=
-	before=$(sweep_json | jq '.passes // 0')
+	local before pid max=0 rss s wpid= t0 d0 s0
 	set_sweep "$1"
-	sqlite3 "$JOURNAL" "UPDATE sweep SET next_round_ms = 0" 2>/dev/null || :
+	sleep 2		# the reload reaches the deliverer between rounds
+	before=$(sweep_json | jq '.passes // 0')
 	pid=$(deliver_pid)
+	d0=$(cpu_ticks "$pid")
+	s0=$(cpu_ticks "$S3PID")
+	t0=$(date +%s%N)
+	sqlite3 "$JOURNAL" "UPDATE sweep SET next_round_ms = 0"
 	if [ -n "${2:-}" ]; then
 		sleep 1
 		latency >"$2" &
@@ -147,8 +157,13 @@ pass() {
 		sleep 0.05
 	done
 	[ -n "$wpid" ] && wait "$wpid"
+	echo "$(( ($(date +%s%N) - t0) / 1000000 )) ms of wall clock; CPU: deliverer $(( ($(cpu_ticks "$pid") - d0) * 10 )) ms, s3rver $(( ($(cpu_ticks "$S3PID") - s0) * 10 )) ms" >"$RUN_DIR/cpu-$1"
 	node -e 'const s = JSON.parse(process.argv[1]);
 console.log(((Date.parse(s.lastPass.endedAt) - Date.parse(s.passStartedAt)) / 1000).toFixed(1), process.argv[2], s.lastPass.listed, s.lastPass.orphans, s.deleted);' "$s" "$max"
+}
+# cpu_ticks PID: user + system clock ticks (1/100 s) the process used.
+cpu_ticks() {
+	awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
 }
 latency() {
 	wrk -t1 -c4 -d"${WRK_SECONDS}s" --latency -s "$RUN_DIR/post.lua" \
@@ -160,9 +175,9 @@ t0=$(date +%s.%N)
 write_orphans 0 "$SMALL"
 echo "wrote $SMALL orphans into s3rver's store in $(echo "$(date +%s.%N) - $t0" | bc) s"
 read -r secs rss listed orphans deleted < <(pass dry-run)
-echo "dry-run pass over $listed objects: ${secs} s, $orphans orphans found, deliverer max RSS $rss KiB"
+echo "dry-run pass over $listed objects: ${secs} s, $orphans orphans found, deliverer max RSS $rss KiB ($(cat "$RUN_DIR/cpu-dry-run"))"
 read -r secs rss listed orphans deleted < <(pass on)
-echo "deleting pass over $listed objects: ${secs} s, $deleted deleted, deliverer max RSS $rss KiB"
+echo "deleting pass over $listed objects: ${secs} s, $deleted deleted, deliverer max RSS $rss KiB ($(cat "$RUN_DIR/cpu-on"))"
 write_orphans 0 "$LARGE"
 echo "wrote $LARGE orphans"
 set_sweep off
@@ -170,4 +185,4 @@ sleep 1
 echo "presign, no sweep:      $(latency)"
 read -r secs rss listed orphans deleted < <(pass dry-run "$RUN_DIR/wrk-during")
 echo "presign, sweep running: $(cat "$RUN_DIR/wrk-during")"
-echo "dry-run pass over $listed objects: ${secs} s, $orphans orphans found, deliverer max RSS $rss KiB"
+echo "dry-run pass over $listed objects: ${secs} s, $orphans orphans found, deliverer max RSS $rss KiB ($(cat "$RUN_DIR/cpu-dry-run"))"
