@@ -306,6 +306,22 @@ async function run() {
   ok(row.state === 'aborted' && a1.aborted === a0 + 1 && a1.abortRefused === 0,
     'its upload is aborted (AbortMultipartUpload signed, s3rver checked it)',
     JSON.stringify({ row, a1 }));
+  // The stand-in's abort is refused when its signature is bad: s3rver
+  // still checks it.
+  const u = new URL(env.PROXY_URL);
+  const bad = new SignatureV4({ credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID,
+    secretAccessKey: 'not-the-secret' }, region: env.AWS_REGION, service: 's3',
+  sha256: Sha256, uriEscapePath: false });
+  const sreq = await bad.sign({ method: 'DELETE', protocol: 'http:', hostname: u.hostname,
+    port: Number(u.port), path: `/${env.S3_BUCKET}/${p4.objectKey}`,
+    query: { uploadId: p4.uploadId },
+    headers: { host: u.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } });
+  const forged = await fetch(`${env.PROXY_URL}/${env.S3_BUCKET}/${p4.objectKey}?uploadId=` +
+    encodeURIComponent(p4.uploadId), { method: 'DELETE', headers: sreq.headers });
+  const ftext = await forged.text();
+  ok(forged.status === 403 && /SignatureDoesNotMatch/.test(ftext),
+    'an abort with a bad signature is refused (403 SignatureDoesNotMatch)',
+    `${forged.status} ${ftext.slice(0, 200)}`);
   const part = await fetch(p4.parts[1].url, { method: 'PUT', body: Buffer.alloc(1) });
   ok(part.status === 404, 'an aborted upload takes no more parts', String(part.status));
 
