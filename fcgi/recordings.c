@@ -300,10 +300,6 @@ recordings_delete(struct req *r)
 		req_journal_error(r, rc, NULL);
 		return;
 	}
-	/* Its multipart uploads make no object a deletion could find:
-	 * they are aborted (the delivery loop, now). */
-	(void)multipart_abort_session(r->app, r->session_id,
-	    journal_clock_ms(j));
 	if (!d.replayed)
 		log_info("session %s: deletion accepted (late uploads "
 		    "looked for at %s)", r->session_id,

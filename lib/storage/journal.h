@@ -593,7 +593,9 @@ struct journal_delete_result {
  * tombstone's recheck time is the latest expiry of a URL issued for it
  * (newest recorded presign + slack_ms, see journal_note_presign(), and at
  * least now + url_lifetime_ms, the configured URL lifetime) + margin_ms.
- * Deleting again answers the first deletion (replayed = 1).
+ * Deleting again answers the first deletion (replayed = 1).  The
+ * session's open multipart uploads are due for their abort from now_ms on
+ * (journal_mpu_abort_session()), in the same transaction.
  * ERR_NOT_FOUND: no such session of owner (or already purged).
  */
 enum err	journal_delete_session(struct journal *, const char *owner,

@@ -122,6 +122,13 @@ journal_delete_session(struct journal *j, const char *owner,
 		return e;
 	e = journal_delete_tx(j, owner, session_id, url_lifetime_ms,
 	    slack_ms, margin_ms, now_ms, out);
+	/* Open multipart uploads make no object the deletion could find:
+	 * the delivery loop aborts them from now on (journal_mpu.c), whatever
+	 * path deletes the session. */
+	if (e == ERR_OK)
+		e = journal_exec(j, JS_MPU_ABORT_SESSION, __func__,
+		    "schedule multipart aborts", JARGS(JTEXT(session_id),
+		    JINT(now_ms)));
 	return journal_end_clear(j, e, __func__, out, sizeof(*out));
 }
 

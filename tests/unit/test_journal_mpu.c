@@ -137,6 +137,27 @@ aborts_are_scheduled_leased_and_bounded(void)
 }
 
 static void
+a_deletion_makes_open_uploads_due(void)
+{
+	char path[512];
+	struct journal *j;
+	struct journal_delete_result d;
+	struct journal_mpu m = tm_upload("up-1", "s", 1), due[2];
+	size_t k = 0;
+
+	jfix_path(path, sizeof(path));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j = jfix_open(path));
+	CU_ASSERT_EQUAL(jfix_session(j, "s", OWNER, T0), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, T0), ERR_OK);
+	CU_ASSERT_EQUAL(journal_delete_session(j, OWNER, "s", 300000, 30000,
+	    1000, T0 + 5, &d), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_due(j, T0 + 5, 30000, due, 2, &k), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(k, 1);
+	CU_ASSERT_STRING_EQUAL(due[0].upload_id, "up-1");
+	journal_close(j);
+}
+
+static void
 bad_arguments_are_refused(void)
 {
 	char path[512];
@@ -169,6 +190,8 @@ test_journal_mpu_suite(void)
 	    one_open_upload_per_chunk) == NULL ||
 	    CU_add_test(s, "aborts are scheduled, leased and bounded",
 	    aborts_are_scheduled_leased_and_bounded) == NULL ||
+	    CU_add_test(s, "a deletion makes open uploads due",
+	    a_deletion_makes_open_uploads_due) == NULL ||
 	    CU_add_test(s, "bad arguments are refused",
 	    bad_arguments_are_refused) == NULL)
 		return -1;
