@@ -29,7 +29,6 @@
 
 const crypto = require('crypto');
 const fs = require('fs');
-const { finished } = require('stream');
 const S3Object = require('@20minutes/s3rver/lib/models/object');
 const S3Error = require('@20minutes/s3rver/lib/models/error');
 const FilesystemStore = require('@20minutes/s3rver/lib/stores/filesystem');
@@ -46,13 +45,19 @@ const CONDITIONS = ['if-none-match', 'if-match'];
 S3Object.ALLOWED_METADATA.push(...STORED, ...CONDITIONS);
 
 // The whole body; rejected when the client goes before sending it all
-// (finished() sees a premature close), as s3rver's own pipeline would.
+// (a close before the end), as s3rver's own pipeline would.
 function readAll(content) {
   if (Buffer.isBuffer(content)) return Promise.resolve(content);
+  // 'end', not finished(): a multipart complete's body is s3rver's
+  // concatenation of the part files, which finished() may report done
+  // after the first parts (the object then held 10 of 12 MiB).
   return new Promise((resolve, reject) => {
     const parts = [];
+    let ended = false;
     content.on('data', (d) => parts.push(d));
-    finished(content, (err) => (err ? reject(err) : resolve(Buffer.concat(parts))));
+    content.on('end', () => { ended = true; resolve(Buffer.concat(parts)); });
+    content.on('error', reject);
+    content.on('close', () => { if (!ended) reject(new Error('premature close')); });
   });
 }
 
