@@ -8,7 +8,7 @@
 # Runs wrk against:
 #   trivial   GET  /trivial           tests/bench/trivial-fcgi, N processes
 #                                     (libfcgi's own lingering close)
-#   trivialq  GET  /trivialq          the same with quick-close: closed as
+#   trivialq  GET  /quickclose        the same with quick-close: closed as
 #                                     audio-api's workers close (close(2)
 #                                     alone once the input has ended)
 #   presign   POST .../chunks/presign JWT check + journal read + SigV4 presign
@@ -63,7 +63,7 @@ trap 'exit 130' INT TERM
 TPID=$!
 "$TRIVIAL" "unix:$RUN_DIR/trivialq.sock" "$WORKERS" quick-close &
 QPID=$!
-export LIGHTTPD_EXTRA_CONF="fastcgi.server += ( \"/trivial\" => (( \"socket\" => \"$RUN_DIR/trivial.sock\", \"check-local\" => \"disable\" )), \"/trivialq\" => (( \"socket\" => \"$RUN_DIR/trivialq.sock\", \"check-local\" => \"disable\" )) )"
+export LIGHTTPD_EXTRA_CONF="fastcgi.server += ( \"/trivial\" => (( \"socket\" => \"$RUN_DIR/trivial.sock\", \"check-local\" => \"disable\" )), \"/quickclose\" => (( \"socket\" => \"$RUN_DIR/trivialq.sock\", \"check-local\" => \"disable\" )) )"
 "$DEVSTACK" up >/dev/null
 eval "$("$DEVSTACK" env | sed 's/^/export /')"
 TOKEN=$("$DEVSTACK" token bench-user)
@@ -190,7 +190,7 @@ ROUNDS=${ROUNDS:-3}
 echo "# lighttpd + $WORKERS FastCGI workers, wrk -t$THREADS -c$CONNS -d${DURATION}s, best of $ROUNDS rounds, $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
 for ROUND in $(seq 1 "$ROUNDS"); do
 	run trivial /trivial GET "" "$TPID"
-	run trivialq /trivialq GET "" "$QPID"
+	run trivialq /quickclose GET "" "$QPID"
 	run presign "/api/audio/sessions/$SID/chunks/presign" POST "$PRESIGN" "$MASTER"
 	run complete "/api/audio/sessions/$SID/chunks/complete" POST "$COMPLETE" "$MASTER"
 	run list "/api/audio/sessions" GET "" "$MASTER"
