@@ -29,6 +29,7 @@
 
 const crypto = require('crypto');
 const fs = require('fs');
+const { Readable } = require('stream');
 const S3Object = require('@20minutes/s3rver/lib/models/object');
 const S3Error = require('@20minutes/s3rver/lib/models/error');
 const FilesystemStore = require('@20minutes/s3rver/lib/stores/filesystem');
@@ -131,7 +132,13 @@ FilesystemStore.prototype.putObject = async function (object) {
           { Condition: inm !== undefined ? 'If-None-Match' : 'If-Match' });
       }
     }
-    object.content = body;
+    // Handed back as a stream, not the Buffer: s3rver's putContent
+    // answers a Buffer before its file is written (writeStream.end, then
+    // resolve), so a HEAD right after the answer saw a partly written
+    // object (8 of a 12 MiB multipart complete); a stream goes through its
+    // pipeline, which answers once the file is written, as S3 answers
+    // once the object is stored.
+    object.content = Readable.from([body], { objectMode: false });
     return putObject.call(this, object);
   });
 };
