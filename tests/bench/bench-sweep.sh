@@ -24,6 +24,12 @@
 #      (the bound: one page of 1000 keys, whatever the bucket holds);
 #   4. presign p50/p99 (wrk -t1 -c4, WRK_SECONDS) with the sweep off, then
 #      during the LARGE pass (wrk starts 1 s into it).
+# S3 is another host's work in production: s3rver is pinned to CPU S3_CPU
+# (default: the last one, when there are two or more; S3_CPU=none leaves
+# everything unpinned), and lighttpd, audio-api (its workers and the
+# delivery child that sweeps) and wrk to the others, so the latency shows
+# what a sweep costs the API host, not what s3rver's listing costs a
+# shared CPU.
 # Not part of `make check`.  Ports: BENCH_SWEEP_PORT (+1 for s3rver), else
 # its block in tests/lib/ports.sh.
 set -euo pipefail
@@ -38,6 +44,18 @@ export WORKERS=${WORKERS:-2}
 SMALL=${SMALL:-10000}
 LARGE=${LARGE:-100000}
 WRK_SECONDS=${WRK_SECONDS:-10}
+NCPU=$(nproc)
+if [ "$NCPU" -ge 2 ] && command -v taskset >/dev/null; then
+	S3_CPU=${S3_CPU:-$((NCPU - 1))}
+else
+	S3_CPU=none
+fi
+API_CPUS=""
+if [ "$S3_CPU" != none ]; then
+	for ((c = 0; c < NCPU; c++)); do
+		[ "$c" = "$S3_CPU" ] || API_CPUS=${API_CPUS:+$API_CPUS,}$c
+	done
+fi
 DEVSTACK=$SRCDIR/tests/tools/devstack.sh
 command -v wrk >/dev/null || { echo "bench-sweep: wrk missing (apt-get install wrk)" >&2; exit 1; }
 command -v jq >/dev/null || { echo "bench-sweep: jq missing" >&2; exit 1; }
@@ -47,6 +65,7 @@ mkdir -p "$RUN_DIR"
 cleanup() { "$DEVSTACK" down >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+trap 'echo "bench-sweep: failed at line $LINENO" >&2' ERR
 
 export API_EXTRA_CONF="session_max_open = 0
 sweep = off
@@ -61,6 +80,22 @@ export TOKEN
 MASTER=$(cat "$RUN_DIR/audio-api.pid")
 S3PID=$(cat "$RUN_DIR/s3rver.pid")
 CONF=$RUN_DIR/audio-api.conf
+# pin CPUS PID: the process and all its threads (workers forked later
+# inherit it from the master).
+pin() { taskset -a -p -c "$1" "$2" >/dev/null; }
+WRK_PIN=()
+if [ "$S3_CPU" != none ]; then
+	pin "$S3_CPU" "$S3PID"
+	pin "$API_CPUS" "$(cat "$RUN_DIR/lighttpd.pid")"
+	pin "$API_CPUS" "$MASTER"
+	for f in /proc/[0-9]*/stat; do
+		awk -v p="$MASTER" '{ sub(/.*\) /, ""); if ($2 == p) { split(FILENAME, a, "/"); print a[3] } }' "$f" 2>/dev/null || true
+	done | while read -r child; do pin "$API_CPUS" "$child"; done
+	WRK_PIN=(taskset -c "$API_CPUS")
+	# This script's own sampling (awk, curl, jq) is the measurement, not
+	# the API host's load: it runs beside s3rver.
+	pin "$S3_CPU" $$
+fi
 
 api() {
 	curl -fsS -H "Authorization: Bearer $TOKEN" \
@@ -133,7 +168,7 @@ set_sweep() {
 # meanwhile into that file.  Prints "seconds max_rss_kib listed orphans
 # deleted".
 pass() {
-	local before pid max=0 rss s wpid= t0 d0 s0
+	local before pid max=0 rss s wpid= t0 d0 s0 n=0
 	set_sweep "$1"
 	sleep 2		# the reload reaches the deliverer between rounds
 	before=$(sweep_json | jq '.passes // 0')
@@ -150,9 +185,12 @@ pass() {
 	while :; do
 		rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
 		[ "${rss:-0}" -gt "$max" ] && max=$rss
-		s=$(sweep_json)
-		if [ "$(jq '.passes // 0' <<<"$s")" -gt "$before" ]; then
-			break
+		# RSS every 50 ms; /healthz (an API request) every second.
+		if [ $((n++ % 20)) -eq 0 ]; then
+			s=$(sweep_json)
+			if [ "$(jq '.passes // 0' <<<"$s")" -gt "$before" ]; then
+				break
+			fi
 		fi
 		sleep 0.05
 	done
@@ -166,11 +204,11 @@ cpu_ticks() {
 	awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
 }
 latency() {
-	wrk -t1 -c4 -d"${WRK_SECONDS}s" --latency -s "$RUN_DIR/post.lua" \
+	"${WRK_PIN[@]}" wrk -t1 -c4 -d"${WRK_SECONDS}s" --latency -s "$RUN_DIR/post.lua" \
 	    "$API_URL/sessions/$PSID/chunks/presign" | awk '/^RESULT/ { $1 = ""; print }'
 }
 
-echo "# $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); $WORKERS workers; SQLite journal; s3rver 4.0.4"
+echo "# $NCPU CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); $WORKERS workers; SQLite journal; s3rver 4.0.4; s3rver on CPU $S3_CPU, the API, lighttpd and wrk on ${API_CPUS:-any}"
 t0=$(date +%s.%N)
 write_orphans 0 "$SMALL"
 echo "wrote $SMALL orphans into s3rver's store in $(echo "$(date +%s.%N) - $t0" | bc) s"
