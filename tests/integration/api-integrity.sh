@@ -26,42 +26,9 @@ export WORKERS=1
 trap api_stack_down EXIT INT TERM
 api_stack_up
 
-check() {
-	if [ "$1" = 0 ]; then
-		ok "$2"
-	else
-		not_ok "$2" "${3:+got: $3}"
-	fi
-}
-is() { [ "$1" = "$2" ]; echo $?; }
-
-TOKEN=$("$DEVSTACK" token "integ-$$")
-TMP=$RUN_DIR/client
-mkdir -p "$TMP"
-
-# api METHOD PATH [JSON]: the body in $TMP/out, the status on stdout.
-api() {
-	local args=(-s -o "$TMP/out" -w '%{http_code}' -X "$1"
-		-H "Authorization: Bearer $TOKEN")
-	if [ $# -ge 3 ]; then
-		args+=(-H 'Content-Type: application/json' -d "$3")
-	fi
-	curl "${args[@]}" "$API_URL$2"
-}
-out() { jq -r "$1" "$TMP/out"; }
+api_client integ
 sha() { openssl dgst -sha256 -binary "$1" | base64 -w0; }
 md5() { openssl dgst -md5 -binary "$1" | base64 -w0; }
-
-# s3 METHOD KEY [CURL ARGS...]: a request signed with the API's own key
-# (curl's SigV4), as another writer of the bucket would send it.
-s3() {
-	local m=$1 k=$2
-	shift 2
-	printf 'user = "%s:%s"\n' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" |
-		curl -s -K - --aws-sigv4 "aws:amz:$AWS_REGION:s3" -X "$m" \
-		-H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' "$@" \
-		"$S3_ENDPOINT/$S3_BUCKET/$k"
-}
 
 # presign SEQ FILE [EXTRA JSON]: sets KEY, URL, HDRS (curl -H args from
 # the answer's headers); the status in PRESIGN_STATUS.

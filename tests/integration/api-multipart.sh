@@ -16,7 +16,6 @@ api_rundir multipart
 port_env API_PORT MULTIPART_TEST_PORT 3
 export API_PORT S3_PORT=$((API_PORT + 1))
 export S3_API_PORT=$((API_PORT + 2))
-export PROXY_URL=http://127.0.0.1:$S3_API_PORT
 export WORKERS=2 EVENTS_MODE=discard
 export API_LOG_LEVEL=${API_LOG_LEVEL:-info}
 # 5 MiB single PUTs (the default), multipart up to 64 MiB in 5 MiB parts;
@@ -28,17 +27,7 @@ deliver_poll = 100ms
 deliver_backoff_base = 200ms
 deliver_backoff_max = 500ms
 deliver_max_attempts = 3"
-proxy_pid=
-cleanup() {
-	api_stack_down
-	[ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null
-	return 0
-}
-trap cleanup EXIT INT TERM
+trap api_stack_down EXIT INT TERM
 
-mkdir -p "$RUN_DIR/log"
-PROXY_PORT=$S3_API_PORT node "$SRCDIR/tests/tools/s3-fault-proxy.js" \
-	>"$RUN_DIR/log/s3-fault-proxy.log" 2>&1 &
-proxy_pid=$!
-api_stack_up
+api_proxy_stack_up
 api_node multipart-test.js

@@ -21,39 +21,8 @@ export CORS_ORIGINS='*'
 trap api_stack_down EXIT INT TERM
 api_stack_up
 
-# check COND_STATUS WHAT [GOT]: one TAP line.
-check() {
-	if [ "$1" = 0 ]; then
-		ok "$2"
-	else
-		not_ok "$2" "${3:+got: $3}"
-	fi
-}
-is() { [ "$1" = "$2" ]; echo $?; }
-
 API=$API_URL
-TOKEN=$("$DEVSTACK" token "orig-$$")
-TMP=$RUN_DIR/client
-mkdir -p "$TMP"
-
-# api METHOD PATH [JSON]: the body in $TMP/out, the status on stdout.
-api() {
-	local args=(-s -o "$TMP/out" -w '%{http_code}' -X "$1"
-		-H "Authorization: Bearer $TOKEN")
-	if [ $# -ge 3 ]; then
-		args+=(-H 'Content-Type: application/json' -d "$3")
-	fi
-	curl "${args[@]}" "$API$2"
-}
-out() { jq -r "$1" "$TMP/out"; }
-
-# s3_get KEY: the object's body from s3rver (curl's own SigV4).
-s3_get() {
-	printf 'user = "%s:%s"\n' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" |
-		curl -s -K - --aws-sigv4 "aws:amz:$AWS_REGION:s3" \
-		-H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' \
-		"$S3_ENDPOINT/$S3_BUCKET/$1"
-}
+api_client orig
 
 # upload SEQ T0 T1 FILE: presign, then PUT as the original client does,
 # with Content-Type and x-amz-server-side-encryption only.  Sets KEY and
@@ -104,7 +73,7 @@ check "$(is "$st" 200)" 'manifest upsert with codec "webm" is 200' "$st $(cat "$
 st=$(api POST "/sessions/$SID/finalize" '{"durationMs":8000,"final":true}')
 FIN=$(cat "$TMP/out")
 check "$(is "$st:$(out .chunkCount)" 200:1)" 'finalize is 200' "$st $FIN"
-s3_get "$MKEY" >"$TMP/manifest.json"
+s3 GET "$MKEY" >"$TMP/manifest.json"
 check "$(is "$(jq -r '"\(.final) \(.codec) \(.chunks | length)"' "$TMP/manifest.json")" 'true webm/opus 1')" \
 	'the final manifest in S3 holds the chunk' "$(cat "$TMP/manifest.json")"
 REV1=$(jq -r .revision "$TMP/manifest.json")
@@ -121,7 +90,7 @@ LATE=$(cat "$TMP/out")
 check "$(is "$st:$(out .chunkCount):$(out .totalBytes)" 200:2:6500)" 'complete of the late chunk is 200: chunkCount 2' "$st $LATE"
 LATE_EVENT=$(out .eventId)
 for i in $(seq 1 50); do
-	s3_get "$MKEY" >"$TMP/manifest.json"
+	s3 GET "$MKEY" >"$TMP/manifest.json"
 	[ "$(jq -r '.chunks | length' "$TMP/manifest.json" 2>/dev/null)" = 2 ] && break
 	sleep 0.1
 done

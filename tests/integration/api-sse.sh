@@ -20,15 +20,6 @@ api_ports API_TEST_SSE_PORT
 export WORKERS=1
 trap api_stack_down EXIT INT TERM
 
-check() {
-	if [ "$1" = 0 ]; then
-		ok "$2"
-	else
-		not_ok "$2" "${3:+got: $3}"
-	fi
-}
-is() { [ "$1" = "$2" ]; echo $?; }
-
 KEY_ARN=arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab
 OTHER_ARN=arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ac
 
@@ -84,26 +75,7 @@ export API_EXTRA_CONF="sse = aws:kms
 sse_kms_key_id = $KEY_ARN
 sse_bucket_key = on"
 api_stack_up
-TOKEN=$("$DEVSTACK" token "sse-$$")
-TMP=$RUN_DIR/client
-mkdir -p "$TMP"
-api() {
-	local args=(-s -o "$TMP/out" -w '%{http_code}' -X "$1"
-		-H "Authorization: Bearer $TOKEN")
-	if [ $# -ge 3 ]; then
-		args+=(-H 'Content-Type: application/json' -d "$3")
-	fi
-	curl "${args[@]}" "$API_URL$2"
-}
-out() { jq -r "$1" "$TMP/out"; }
-s3() {
-	local m=$1 k=$2
-	shift 2
-	printf 'user = "%s:%s"\n' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" |
-		curl -s -K - --aws-sigv4 "aws:amz:$AWS_REGION:s3" -X "$m" \
-		-H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' "$@" \
-		"$S3_ENDPOINT/$S3_BUCKET/$k"
-}
+api_client sse
 presign() {
 	local t0=$(( ($1 - 1) * 5000 ))
 	api POST "/sessions/$SID/chunks/presign" \

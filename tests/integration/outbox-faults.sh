@@ -20,7 +20,6 @@ api_rundir outbox
 port_env API_PORT OUTBOX_TEST_PORT 3
 export API_PORT S3_PORT=${OUTBOX_TEST_S3_PORT:-$((API_PORT + 1))}
 export S3_API_PORT=${OUTBOX_TEST_PROXY_PORT:-$((API_PORT + 2))}
-export PROXY_URL=http://127.0.0.1:$S3_API_PORT
 export WORKERS=3
 export API_LOG_LEVEL=${API_LOG_LEVEL:-warn}
 export FAULT_DIR=$RUN_DIR/faults AUDIO_API_FAULT_DIR=$RUN_DIR/faults
@@ -32,10 +31,8 @@ deliver_lease = 5s
 events_timeout = 2s
 health_outbox_stuck = 3s"
 mkdir -p "$FAULT_DIR"
-proxy_pid=
 cleanup() {
 	api_stack_down
-	[ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null
 	if [ -n "$DISKFULL_DIR" ]; then
 		umount "$DISKFULL_DIR" 2>/dev/null || true
 	fi
@@ -51,9 +48,5 @@ if [ "${JOURNAL_BACKEND:-sqlite}" = sqlite ] && [ "$(id -u)" = 0 ] &&
 	export JOURNAL_PATH=$DISKFULL_DIR/journal.db
 fi
 
-mkdir -p "$RUN_DIR/log"
-PROXY_PORT=$S3_API_PORT node "$SRCDIR/tests/tools/s3-fault-proxy.js" \
-	>"$RUN_DIR/log/s3-fault-proxy.log" 2>&1 &
-proxy_pid=$!
-api_stack_up
+api_proxy_stack_up
 api_node outbox-test.js faults

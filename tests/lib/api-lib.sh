@@ -47,10 +47,14 @@ api_env() {
 	export CORS_ORIGIN=http://127.0.0.1:$API_PORT
 }
 
-# api_stack_down: stop the stack (tests/tools/devstack.sh down), quietly;
-# never fails.  The EXIT trap of every test that starts one, or part of it.
+# api_stack_down: stop the stack (tests/tools/devstack.sh down) and the
+# fault proxy of api_proxy_stack_up if there is one, quietly; never fails.
+# The EXIT trap of every test that starts one, or part of it.
+API_PROXY_PID=
 api_stack_down() {
 	"$DEVSTACK" down >/dev/null 2>&1 || true
+	[ -n "$API_PROXY_PID" ] && kill "$API_PROXY_PID" 2>/dev/null
+	return 0
 }
 
 # api_stack_up: start the stack and export what it describes (api_env),
@@ -62,6 +66,20 @@ api_stack_up() {
 	export API_PID
 }
 
+# api_proxy_stack_up: api_stack_up with s3rver behind
+# tests/tools/s3-fault-proxy.js, which listens on S3_API_PORT (the API's
+# s3_endpoint; the caller sets it) and logs to
+# $RUN_DIR/log/s3-fault-proxy.log; PROXY_URL is its URL, for the drivers
+# to switch its modes.  api_stack_down stops it.
+api_proxy_stack_up() {
+	export PROXY_URL=http://127.0.0.1:$S3_API_PORT
+	mkdir -p "$RUN_DIR/log"
+	PROXY_PORT=$S3_API_PORT node "$SRCDIR/tests/tools/s3-fault-proxy.js" \
+		>"$RUN_DIR/log/s3-fault-proxy.log" 2>&1 &
+	API_PROXY_PID=$!
+	api_stack_up
+}
+
 # api_node DRIVER [ARGS...]: run the Node driver tests/integration/DRIVER;
 # if it fails, show the stack's logs and fail the test.
 api_node() {
@@ -71,6 +89,53 @@ api_node() {
 		api_logs
 		exit 1
 	fi
+}
+
+# check STATUS WHAT [GOT]: one TAP line, ok when STATUS is 0, else not ok
+# showing GOT.  (api-conf.sh and journal-pg-faults.sh have a check() of
+# their own.)
+check() {
+	if [ "$1" = 0 ]; then
+		ok "$2"
+	else
+		not_ok "$2" "${3:+got: $3}"
+	fi
+}
+# is A B: 0 when A is B, else 1 (a STATUS for check).
+is() { [ "$1" = "$2" ]; echo $?; }
+
+# api_client USER: the shell tests' own client of the running stack:
+# TOKEN, a token for USER-$$ (devstack.sh token), and TMP, the folder
+# $RUN_DIR/client for the files of the requests below.
+api_client() {
+	TOKEN=$("$DEVSTACK" token "$1-$$")
+	TMP=$RUN_DIR/client
+	mkdir -p "$TMP"
+}
+
+# api METHOD PATH [JSON]: a request to the API with TOKEN; the body in
+# $TMP/out, the status on stdout.
+api() {
+	local args=(-s -o "$TMP/out" -w '%{http_code}' -X "$1"
+		-H "Authorization: Bearer $TOKEN")
+	if [ $# -ge 3 ]; then
+		args+=(-H 'Content-Type: application/json' -d "$3")
+	fi
+	curl "${args[@]}" "$API_URL$2"
+}
+# out FILTER: jq -r FILTER on the last answer of api().
+out() { jq -r "$1" "$TMP/out"; }
+
+# s3 METHOD KEY [CURL ARGS...]: a request to the bucket signed with the
+# API's own key (curl's SigV4), as another writer of the bucket would
+# send it; what S3 answers on stdout.
+s3() {
+	local m=$1 k=$2
+	shift 2
+	printf 'user = "%s:%s"\n' "$AWS_ACCESS_KEY_ID" "$AWS_SECRET_ACCESS_KEY" |
+		curl -s -K - --aws-sigv4 "aws:amz:$AWS_REGION:s3" -X "$m" \
+		-H 'x-amz-content-sha256: UNSIGNED-PAYLOAD' "$@" \
+		"$S3_ENDPOINT/$S3_BUCKET/$k"
 }
 
 # api_logs: show the logs of a failed run.
