@@ -164,35 +164,31 @@ journal_deletion_lease(struct journal *j, const char *session_id,
 	return ERR_OK;
 }
 
-static enum err
-journal_deletion_claim_tx(struct journal *j, const char *lease_owner,
-    int lease_seconds, int64_t now_ms, struct journal_deletion *out,
-    size_t max, size_t *n, const char *func)
-{
-	char ids[16][LIMIT_SESSION_ID_BYTES + 1];
-	struct journal_stmt *st;
-	size_t nids = 0, i;
-	enum err e;
-	int got;
+/* What journal_deletion_claim() hands its journal_claim_due() callbacks. */
+struct journal_deletion_due {
+	char			 ids[16][LIMIT_SESSION_ID_BYTES + 1];
+	const char		*lease_owner;
+	int64_t			 until_ms;
+	struct journal_deletion	*out;
+	const char		*func;
+};
 
-	if (max > 16)
-		max = 16;
-	if ((e = journal_prep(j, JS_DELETION_DUE, &st, func,
-	    JARGS(JINT(now_ms), JINT(max)))) != ERR_OK)
-		return e;
-	while (nids < max && (e = journal_next(st, func,
-	    "due deletions")) == ERR_OK)
-		journal_col_text(st, 0, ids[nids++], sizeof(ids[0]));
-	if (e == ERR_NOT_FOUND)
-		e = ERR_OK;
-	journal_unstmt(st);
-	for (i = 0; e == ERR_OK && i < nids; i++) {
-		e = journal_deletion_lease(j, ids[i], lease_owner, now_ms +
-		    (int64_t)lease_seconds * 1000, &out[*n], &got, func);
-		if (e == ERR_OK && got)
-			(*n)++;
-	}
-	return e;
+static void
+journal_deletion_due_row(struct journal_stmt *st, size_t i, void *arg)
+{
+	struct journal_deletion_due *dd = arg;
+
+	journal_col_text(st, 0, dd->ids[i], sizeof(dd->ids[i]));
+}
+
+static enum err
+journal_deletion_due_claim(struct journal *j, size_t i, size_t slot,
+    int *kept, void *arg)
+{
+	struct journal_deletion_due *dd = arg;
+
+	return journal_deletion_lease(j, dd->ids[i], dd->lease_owner,
+	    dd->until_ms, &dd->out[slot], kept, dd->func);
 }
 
 enum err
@@ -200,6 +196,9 @@ journal_deletion_claim(struct journal *j, const char *lease_owner,
     int lease_seconds, int64_t now_ms, struct journal_deletion *out,
     size_t max, size_t *n)
 {
+	struct journal_deletion_due dd;
+	const struct journal_due due = { journal_deletion_due_row,
+	    journal_deletion_due_claim, NULL, &dd };
 	enum err e;
 
 	if (n != NULL)
@@ -210,14 +209,14 @@ journal_deletion_claim(struct journal *j, const char *lease_owner,
 	    strlen(lease_owner) >= JOURNAL_LEASE_OWNER_BYTES ||
 	    lease_seconds < 1 || out == NULL || n == NULL || max == 0)
 		return ERR_INVAL;
-	if ((e = journal_begin(j, 1, __func__)) != ERR_OK)
-		return e;
-	e = journal_deletion_claim_tx(j, lease_owner, lease_seconds, now_ms,
-	    out, max, n, __func__);
-	e = journal_end(j, e, __func__);
-	if (e != ERR_OK)
-		*n = 0;
-	return e;
+	if (max > sizeof(dd.ids) / sizeof(dd.ids[0]))
+		max = sizeof(dd.ids) / sizeof(dd.ids[0]);
+	dd.lease_owner = lease_owner;
+	dd.until_ms = now_ms + (int64_t)lease_seconds * 1000;
+	dd.out = out;
+	dd.func = __func__;
+	return journal_claim_due(j, &due, max, n, __func__, "due deletions",
+	    JS_DELETION_DUE, JARGS(JINT(now_ms), JINT(max)));
 }
 
 /* Move d to phase at due_ms, adding deleted objects to its count. */

@@ -343,6 +343,28 @@ enum err	journal_end(struct journal *, enum err e, const char *func);
 enum err	journal_end_clear(struct journal *, enum err e, const char *func,
 		    void *out, size_t size);
 
+/*
+ * The claim of a queue's due rows (deletions, abandoned sessions, outbox
+ * items), one write transaction: the rows of statement id (at most max),
+ * each handed to row(st, i, arg) to copy out what it needs; then, the
+ * statement released, claim(j, i, *n, &kept, arg) for each in turn, which
+ * claims row i into the caller's slot *n and sets kept when it did (0:
+ * another holder got there first, or the row went).  *n counts the kept
+ * rows.  The first error stops it and rolls everything back: drop(*n,
+ * arg) (may be NULL) then releases what the kept slots hold, and *n is 0.
+ */
+struct journal_due {
+	void		 (*row)(struct journal_stmt *, size_t i, void *arg);
+	enum err	 (*claim)(struct journal *, size_t i, size_t slot,
+			    int *kept, void *arg);
+	void		 (*drop)(size_t kept, void *arg);
+	void		  *arg;
+};
+enum err	journal_claim_due(struct journal *, const struct journal_due *,
+		    size_t max, size_t *n, const char *func, const char *what,
+		    enum journal_stmt_id, const struct journal_arg *,
+		    size_t nargs);
+
 /* Columns of the current row: SQL NULL reads as 0, NULL or "". */
 int		journal_col_null(struct journal_stmt *, int i);
 int64_t		journal_col_int64(struct journal_stmt *, int i);

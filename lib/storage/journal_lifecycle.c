@@ -64,40 +64,34 @@ journal_abandon_one(struct journal *j, const char *id, const char *owner,
 	return ERR_OK;
 }
 
-static enum err
-journal_abandon_tx(struct journal *j, int64_t idle_before_ms,
-    int64_t url_lifetime_ms, int64_t now_ms, struct journal_abandoned *out,
-    size_t max, size_t *n, const char *func)
-{
-	struct journal_session_ref ids[LIFECYCLE_BATCH_MAX];
-	int64_t dur[LIFECYCLE_BATCH_MAX];
-	struct journal_stmt *st;
-	size_t nids = 0, i;
-	enum err e;
-	int sealed;
+/* What journal_abandon_idle() hands its journal_claim_due() callbacks. */
+struct journal_abandon_due {
+	struct journal_session_ref	 ids[LIFECYCLE_BATCH_MAX];
+	int64_t				 dur[LIFECYCLE_BATCH_MAX];
+	int64_t				 now_ms;
+	struct journal_abandoned	*out;
+	const char			*func;
+};
 
-	if ((e = journal_prep(j, JS_SESSION_IDLE, &st, func,
-	    JARGS(JINT(idle_before_ms), JINT(idle_before_ms +
-	    url_lifetime_ms), JINT(max)))) != ERR_OK)
-		return e;
-	while (nids < max && (e = journal_next(st, func,
-	    "idle sessions")) == ERR_OK) {
-		journal_col_text(st, 0, ids[nids].session_id,
-		    sizeof(ids[nids].session_id));
-		journal_col_text(st, 1, ids[nids].owner,
-		    sizeof(ids[nids].owner));
-		dur[nids++] = journal_col_int64(st, 2);
-	}
-	if (e == ERR_NOT_FOUND)
-		e = ERR_OK;
-	journal_unstmt(st);
-	for (i = 0; e == ERR_OK && i < nids; i++) {
-		e = journal_abandon_one(j, ids[i].session_id, ids[i].owner,
-		    dur[i], now_ms, &out[*n], &sealed, func);
-		if (e == ERR_OK && sealed)
-			(*n)++;
-	}
-	return e;
+static void
+journal_abandon_due_row(struct journal_stmt *st, size_t i, void *arg)
+{
+	struct journal_abandon_due *ad = arg;
+
+	journal_col_text(st, 0, ad->ids[i].session_id,
+	    sizeof(ad->ids[i].session_id));
+	journal_col_text(st, 1, ad->ids[i].owner, sizeof(ad->ids[i].owner));
+	ad->dur[i] = journal_col_int64(st, 2);
+}
+
+static enum err
+journal_abandon_due_claim(struct journal *j, size_t i, size_t slot,
+    int *kept, void *arg)
+{
+	struct journal_abandon_due *ad = arg;
+
+	return journal_abandon_one(j, ad->ids[i].session_id, ad->ids[i].owner,
+	    ad->dur[i], ad->now_ms, &ad->out[slot], kept, ad->func);
 }
 
 enum err
@@ -105,6 +99,9 @@ journal_abandon_idle(struct journal *j, int64_t idle_before_ms,
     int64_t url_lifetime_ms, int64_t now_ms, struct journal_abandoned *out,
     size_t max, size_t *n)
 {
+	struct journal_abandon_due ad;
+	const struct journal_due due = { journal_abandon_due_row,
+	    journal_abandon_due_claim, NULL, &ad };
 	enum err e;
 
 	if (n != NULL)
@@ -115,14 +112,12 @@ journal_abandon_idle(struct journal *j, int64_t idle_before_ms,
 		return ERR_INVAL;
 	if (max > LIFECYCLE_BATCH_MAX)
 		max = LIFECYCLE_BATCH_MAX;
-	if ((e = journal_begin(j, 1, __func__)) != ERR_OK)
-		return e;
-	e = journal_abandon_tx(j, idle_before_ms, url_lifetime_ms, now_ms,
-	    out, max, n, __func__);
-	e = journal_end(j, e, __func__);
-	if (e != ERR_OK)
-		*n = 0;
-	return e;
+	ad.now_ms = now_ms;
+	ad.out = out;
+	ad.func = __func__;
+	return journal_claim_due(j, &due, max, n, __func__, "idle sessions",
+	    JS_SESSION_IDLE, JARGS(JINT(idle_before_ms), JINT(idle_before_ms +
+	    url_lifetime_ms), JINT(max)));
 }
 
 /* --------------------------------------------------------- retention */

@@ -145,49 +145,46 @@ out:
 	return e;
 }
 
-static enum err
-journal_claim_tx(struct journal *j, const struct journal_claim *req,
-    struct journal_outbox_item *items, size_t max, size_t *n)
-{
-	static const char *func = "journal_outbox_claim";
-	struct journal_stmt *st;
-	int64_t *ids = NULL;
-	size_t nids = 0, i;
-	enum err e;
-	int keep;
+/* What journal_outbox_claim() hands its journal_claim_due() callbacks. */
+struct journal_outbox_due {
+	int64_t				*ids;
+	const struct journal_claim	*req;
+	struct journal_outbox_item	*items;
+};
 
-	if ((ids = calloc(max, sizeof(*ids))) == NULL)
-		return ERR_NOMEM;
-	if ((e = journal_prep(j, req->session_id != NULL ?
-	    JS_OUTBOX_DUE_SESSION : JS_OUTBOX_DUE, &st, func,
-	    JARGS(JINT(req->now_ms), req->session_id != NULL ?
-	    JTEXT(req->session_id) : JSKIP, JTEXT(journal_kind_name(req->kind)),
-	    JINT(max)))) != ERR_OK)
-		goto out;
-	while (nids < max && (e = journal_next(st, func,
-	    "select due items")) == ERR_OK)
-		ids[nids++] = journal_col_int64(st, 0);
-	if (e == ERR_NOT_FOUND)
-		e = ERR_OK;
-	journal_unstmt(st);
-	if (e != ERR_OK)
-		goto out;
-	for (i = 0; i < nids; i++) {
-		if ((e = journal_claim_one(j, req, ids[i], &items[*n],
-		    &keep)) != ERR_OK)
-			goto out;
-		if (keep)
-			(*n)++;
-	}
-out:
-	free(ids);
-	return e;
+static void
+journal_outbox_due_row(struct journal_stmt *st, size_t i, void *arg)
+{
+	struct journal_outbox_due *od = arg;
+
+	od->ids[i] = journal_col_int64(st, 0);
+}
+
+static enum err
+journal_outbox_due_claim(struct journal *j, size_t i, size_t slot,
+    int *kept, void *arg)
+{
+	struct journal_outbox_due *od = arg;
+
+	return journal_claim_one(j, od->req, od->ids[i], &od->items[slot],
+	    kept);
+}
+
+static void
+journal_outbox_due_drop(size_t kept, void *arg)
+{
+	struct journal_outbox_due *od = arg;
+
+	journal_outbox_items_free(od->items, kept);
 }
 
 enum err
 journal_outbox_claim(struct journal *j, const struct journal_claim *req,
     struct journal_outbox_item *items, size_t max, size_t *n)
 {
+	struct journal_outbox_due od = { NULL, req, items };
+	const struct journal_due due = { journal_outbox_due_row,
+	    journal_outbox_due_claim, journal_outbox_due_drop, &od };
 	enum err e;
 
 	if (n != NULL)
@@ -200,14 +197,14 @@ journal_outbox_claim(struct journal *j, const struct journal_claim *req,
 	    (req->kind != JOURNAL_OUTBOX_ANY &&
 	    journal_kind_name(req->kind) == NULL))
 		return ERR_INVAL;
-	if ((e = journal_begin(j, 1, __func__)) != ERR_OK)
-		return e;
-	e = journal_claim_tx(j, req, items, max, n);
-	e = journal_end(j, e, __func__);
-	if (e != ERR_OK) {
-		journal_outbox_items_free(items, *n);
-		*n = 0;
-	}
+	if ((od.ids = calloc(max, sizeof(*od.ids))) == NULL)
+		return ERR_NOMEM;
+	e = journal_claim_due(j, &due, max, n, __func__, "select due items",
+	    req->session_id != NULL ? JS_OUTBOX_DUE_SESSION : JS_OUTBOX_DUE,
+	    JARGS(JINT(req->now_ms), req->session_id != NULL ?
+	    JTEXT(req->session_id) : JSKIP,
+	    JTEXT(journal_kind_name(req->kind)), JINT(max)));
+	free(od.ids);
 	return e;
 }
 

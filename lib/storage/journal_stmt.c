@@ -199,6 +199,52 @@ journal_end_clear(struct journal *j, enum err e, const char *func, void *out,
 	return e;
 }
 
+/* The rows of journal_claim_due(), then the claims; *n kept. */
+static enum err
+journal_claim_due_tx(struct journal *j, const struct journal_due *d,
+    size_t max, size_t *n, const char *func, const char *what,
+    enum journal_stmt_id id, const struct journal_arg *args, size_t nargs)
+{
+	struct journal_stmt *st;
+	size_t nrows = 0, i;
+	enum err e;
+	int kept;
+
+	if ((e = journal_prep(j, id, &st, func, args, nargs)) != ERR_OK)
+		return e;
+	while (nrows < max && (e = journal_next(st, func, what)) == ERR_OK)
+		d->row(st, nrows++, d->arg);
+	if (e == ERR_NOT_FOUND)
+		e = ERR_OK;
+	/* Released before the claims: they run statements of their own. */
+	journal_unstmt(st);
+	for (i = 0; e == ERR_OK && i < nrows; i++) {
+		e = d->claim(j, i, *n, &kept, d->arg);
+		if (e == ERR_OK && kept)
+			(*n)++;
+	}
+	return e;
+}
+
+enum err
+journal_claim_due(struct journal *j, const struct journal_due *d, size_t max,
+    size_t *n, const char *func, const char *what, enum journal_stmt_id id,
+    const struct journal_arg *args, size_t nargs)
+{
+	enum err e;
+
+	*n = 0;
+	if ((e = journal_begin(j, 1, func)) != ERR_OK)
+		return e;
+	e = journal_claim_due_tx(j, d, max, n, func, what, id, args, nargs);
+	if ((e = journal_end(j, e, func)) != ERR_OK) {
+		if (d->drop != NULL)
+			d->drop(*n, d->arg);
+		*n = 0;
+	}
+	return e;
+}
+
 /* ----------------------------------------------------------- columns */
 
 int
