@@ -129,6 +129,7 @@ struct api_conf {
 	int64_t		 session_max_open;	/* idle open ms; 0: never */
 	int64_t		 retention_days;	/* 0: keep forever */
 	int64_t		 lifecycle_interval;
+	int64_t		 multipart_purge_after;	/* finished rows kept */
 	int		 sweep;			/* API_SWEEP_* */
 	int64_t		 sweep_interval;	/* between passes */
 	int64_t		 sweep_min_age;		/* LastModified at least */
@@ -537,6 +538,13 @@ enum err	multipart_complete(struct req *, struct journal *,
 enum err	multipart_abort_session(struct app *, const char *session_id,
 		    int64_t at_ms);
 long		multipart_abort_due(struct app *);
+/*
+ * Delete the journal's rows of uploads finished (completed, aborted,
+ * given up) multipart_purge_after ago, a bounded batch per call, at most
+ * every lifecycle_interval unless a full batch says more wait.  Returns
+ * the rows deleted, or -1 if the journal is unavailable.
+ */
+long		multipart_purge(struct app *);
 
 /* The recordings handlers (recordings.c), called like the session
  * handlers; GET ones also serve HEAD (req.c leaves the body out). */
@@ -729,10 +737,10 @@ struct journal_abandoned;
 long		deliver_lifecycle(struct app *);
 /*
  * Called once for each session the server has just finalized as
- * abandoned, after the commit (its event and manifest write are in the
- * outbox): schedules the abort of its unfinished multipart uploads at once
- * (multipart_abort_session()).  The hook for what else an abandoned
- * session needs; it must not fail the loop.
+ * abandoned, after the commit (its event, its manifest write and the
+ * abort of its unfinished multipart uploads are in the journal already):
+ * logs it.  The hook for what else an abandoned session needs; it must
+ * not fail the loop.
  */
 void		deliver_session_abandoned(struct app *,
 		    const struct journal_abandoned *);

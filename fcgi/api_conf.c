@@ -287,6 +287,11 @@ const struct conf_key api_conf_table[] = {
 	{ "lifecycle_interval", CONF_DURATION, 100, DAY_MS, "1m", NULL, 0,
 	    NULL, "how often the delivery loop looks for abandoned sessions "
 	    "and sessions past retention_days", OFF(lifecycle_interval) },
+	{ "multipart_purge_after", CONF_DURATION, 1000, 3650 * DAY_MS, "7d",
+	    NULL, 0, NULL, "the journal's row of a multipart upload that "
+	    "was completed, aborted or given up is deleted this long after "
+	    "(a retried complete of it after that is refused)",
+	    OFF(multipart_purge_after) },
 	{ "sweep", CONF_ENUM, 0, 0, "dry-run", NULL, 0, sweep_modes,
 	    "the orphan sweep of the bucket's users/ prefix: on deletes "
 	    "objects no session owns once older than sweep_min_age; dry-run "

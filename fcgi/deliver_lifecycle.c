@@ -21,10 +21,12 @@
  * it (PostgreSQL skips the ones another deliverer holds), and a repeated
  * delete answers as the first.
  *
- * deliver_session_abandoned() is the one place that learns of each
- * session the server finalized: it schedules the abort of the session's
- * unfinished multipart uploads (multipart.c), and what else an abandoned
- * session needs hooks in there.
+ * The seal also makes the session's unfinished multipart uploads due for
+ * their abort, in its own transaction (journal_abandon_idle()): a
+ * deliverer killed right after the commit leaves nothing unscheduled, and
+ * multipart_abort_due() aborts them.  deliver_session_abandoned() is the
+ * one place that learns of each session the server finalized; what else
+ * an abandoned session needs hooks in there.
  */
 #include <stdio.h>
 #include <string.h>
@@ -42,14 +44,11 @@ void
 deliver_session_abandoned(struct app *app,
     const struct journal_abandoned *a)
 {
+	(void)app;
 	log_info("session %s of %s: finalized as abandoned (%lld chunk(s), "
-	    "RecordingFinalized %s queued)", a->session_id, a->owner,
-	    (long long)a->chunk_count, a->event_id);
-	/* Its multipart uploads can no longer be completed: no URL was
-	 * issued for session_max_open, longer than any URL lives.  Aborted
-	 * by multipart_abort_due() from now on. */
-	(void)multipart_abort_session(app, a->session_id,
-	    journal_clock_ms(app->journal));
+	    "RecordingFinalized %s queued, %lld multipart upload(s) to be "
+	    "aborted)", a->session_id, a->owner, (long long)a->chunk_count,
+	    a->event_id, (long long)a->mpu_aborts);
 }
 
 /* Seal one batch of abandoned sessions; -1 if the journal failed. */
@@ -65,6 +64,9 @@ deliver_abandon(struct app *app, int64_t now)
 	if (journal_abandon_idle(app->journal, now - conf->session_max_open,
 	    conf->presign_expires, now, a, LIFECYCLE_BATCH, &n) != ERR_OK)
 		return -1;
+	/* Test hook: a deliverer killed right after the seal committed. */
+	if (n > 0)
+		deliver_fault("after-abandon");
 	for (i = 0; i < n; i++)
 		deliver_session_abandoned(app, &a[i]);
 	return (long)n;

@@ -25,6 +25,12 @@
  * late-chunk window; at delete or abandonment, now) and the delivery loop
  * aborts them (multipart_abort_due()) with backoff, giving up after
  * deliver_max_attempts.
+ *
+ * Purge: the journal's row of a finished upload (completed, aborted,
+ * given up) is kept multipart_purge_after, for retried completes and the
+ * admin's eye, then deleted by the delivery loop (multipart_purge()) in
+ * bounded batches, so the table does not grow with every upload ever
+ * made.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,6 +46,7 @@
 #include "xalloc.h"
 
 #define MULTIPART_ABORT_BATCH	8
+#define MULTIPART_PURGE_BATCH	256
 
 int64_t
 multipart_chunk_limit(const struct api_conf *conf)
@@ -405,7 +412,8 @@ multipart_complete(struct req *r, struct journal *j,
 	if (rc != ERR_OK && (rc = multipart_recover(r, &m, rc, code)) !=
 	    ERR_OK)
 		goto out;
-	if ((rc = journal_mpu_completed(j, m.upload_id)) != ERR_OK)
+	if ((rc = journal_mpu_completed(j, m.upload_id,
+	    journal_clock_ms(j))) != ERR_OK)
 		req_journal_error(r, rc, NULL);
 out:
 	free(parts);
@@ -445,7 +453,7 @@ multipart_abort_one(struct app *app, const struct journal_mpu *m)
 		    m->session_id, (long long)m->seq, rc == ERR_NOT_FOUND ?
 		    " (S3 no longer had it)" : "");
 		(void)journal_mpu_abort_result(app->journal, m->upload_id,
-		    JOURNAL_MPU_ABORTED, 0, NULL);
+		    JOURNAL_MPU_ABORTED, 0, NULL, now);
 		return;
 	}
 	snprintf(reason, sizeof(reason), "abort: %s", err_strerror(rc));
@@ -461,7 +469,7 @@ multipart_abort_one(struct app *app, const struct journal_mpu *m)
 		retry = deliver_next_attempt(conf, m->attempts + 1, now);
 	}
 	(void)journal_mpu_abort_result(app->journal, m->upload_id, next, retry,
-	    reason);
+	    reason, now);
 }
 
 long
@@ -481,5 +489,28 @@ multipart_abort_due(struct app *app)
 	for (i = 0; i < n && !api_sig_term; i++)
 		multipart_abort_one(app, &due[i]);
 	free(due);
+	return (long)n;
+}
+
+long
+multipart_purge(struct app *app)
+{
+	static int64_t next_ms;		/* this process's next look */
+	int64_t now = journal_clock_ms(app->journal), n = 0;
+
+	if (now < next_ms)
+		return 0;
+	if (journal_mpu_purge(app->journal, now -
+	    app->conf->multipart_purge_after, MULTIPART_PURGE_BATCH, &n) !=
+	    ERR_OK) {
+		next_ms = now + 1000;
+		return -1;
+	}
+	if (n > 0)
+		log_info("multipart: %lld finished upload row(s) purged from the "
+		    "journal", (long long)n);
+	/* A full batch: more are waiting, look again next round. */
+	next_ms = n < MULTIPART_PURGE_BATCH ? now +
+	    app->conf->lifecycle_interval : 0;
 	return (long)n;
 }

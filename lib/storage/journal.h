@@ -668,6 +668,7 @@ struct journal_abandoned {
 	char		 owner[LIMIT_SUB_BYTES + 1];
 	char		 event_id[JOURNAL_EVENT_ID_BYTES];	/* its event */
 	int64_t		 chunk_count;
+	int64_t		 mpu_aborts;	/* open multipart uploads made due */
 };
 
 /*
@@ -677,7 +678,9 @@ struct journal_abandoned {
  * oldest first: each is sealed like finalize (final, a new revision, the
  * final manifest_write) with final_reason "abandoned", durationMs its
  * chunks' largest tEndMs (0 with none), and a RecordingFinalized event
- * carrying reason "abandoned".  PostgreSQL skips sessions another
+ * carrying reason "abandoned"; its open multipart uploads are due for
+ * their abort from now_ms on (journal_mpu_abort_session()), in the same
+ * transaction.  PostgreSQL skips sessions another
  * transaction holds (FOR UPDATE SKIP LOCKED), so deliverers on several
  * hosts share the work and a session is sealed once.  *n (<= max) of out
  * are filled.
@@ -824,9 +827,10 @@ enum err	journal_mpu_add(struct journal *, const struct journal_mpu *m,
  * aborted from now_ms on.  A row not open is left alone. */
 enum err	journal_mpu_replace(struct journal *, const char *upload_id,
 		    int64_t now_ms);
-/* CompleteMultipartUpload of upload_id succeeded: completed, never
- * aborted. */
-enum err	journal_mpu_completed(struct journal *, const char *upload_id);
+/* CompleteMultipartUpload of upload_id succeeded at now_ms: completed,
+ * never aborted. */
+enum err	journal_mpu_completed(struct journal *, const char *upload_id,
+		    int64_t now_ms);
 /*
  * The session's open uploads are aborted at at_ms (sooner if they were
  * already due sooner): called when the session is finalized (at the end
@@ -847,11 +851,20 @@ enum err	journal_mpu_due(struct journal *, int64_t now_ms,
  * The outcome of an abort attempt of upload_id: state (JOURNAL_MPU_ABORTED
  * when S3 took it or no longer knew it, JOURNAL_MPU_FAILED when the
  * attempts are given up), or JOURNAL_MPU_OPEN/ABORTING to try again at
- * retry_ms; reason (may be NULL) is kept, cut to fit.  Each call counts
- * an attempt.  A row completed meanwhile is left alone.
+ * retry_ms; reason (may be NULL) is kept, cut to fit; now_ms is when
+ * a final state was reached.  Each call counts an attempt.  A row
+ * completed meanwhile is left alone.
  */
 enum err	journal_mpu_abort_result(struct journal *, const char *upload_id,
 		    enum journal_mpu_state state, int64_t retry_ms,
-		    const char *reason);
+		    const char *reason, int64_t now_ms);
+/*
+ * Delete up to max rows of uploads that reached a final state (completed,
+ * aborted, failed) at or before finished_before_ms, oldest first; open and
+ * aborting ones stay whatever their age.  *n (may be NULL): rows deleted
+ * (max of them: call again for more).
+ */
+enum err	journal_mpu_purge(struct journal *, int64_t finished_before_ms,
+		    size_t max, int64_t *n);
 
 #endif /* JOURNAL_H */

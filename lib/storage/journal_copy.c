@@ -51,8 +51,8 @@ static const struct copy_table copy_tables[] = {
 	    " lease_owner, lease_expires_ms, reason", "ttttiiiiitit",
 	    "session_id" },
 	{ "multipart_uploads", "upload_id, session_id, seq, key, size_bytes,"
-	    " part_bytes, state, created_ms, abort_at_ms, attempts, reason",
-	    "ttitiitiiit", "upload_id" },
+	    " part_bytes, state, created_ms, abort_at_ms, attempts, reason,"
+	    " finished_ms", "ttitiitiiiti", "upload_id" },
 	{ "sweep", "id, start_after, pass_started_ms, next_round_ms,"
 	    " lease_owner, lease_expires_ms, passes, deleted, listed, orphans,"
 	    " mismatched, last_listed, last_orphans, last_mismatched,"

@@ -57,6 +57,15 @@ journal_abandon_one(struct journal *j, const char *id, const char *owner,
 	if ((e = journal_seal(j, &s, id, duration_ms, key, now_ms,
 	    a->event_id, "abandoned", func)) != ERR_OK)
 		return e;
+	/* Its open multipart uploads can no longer be completed (no URL
+	 * was issued for longer than any URL lives): due for their abort
+	 * from now on, in the seal's own transaction, so no crash can leave
+	 * a sealed session whose uploads are never aborted. */
+	if ((e = journal_exec(j, JS_MPU_ABORT_SESSION, func,
+	    "schedule multipart aborts", JARGS(JTEXT(id), JINT(now_ms)))) !=
+	    ERR_OK)
+		return e;
+	a->mpu_aborts = journal_changes(j);
 	journal_str_copy(a->session_id, sizeof(a->session_id), id);
 	journal_str_copy(a->owner, sizeof(a->owner), owner);
 	a->chunk_count = s.chunk_count;

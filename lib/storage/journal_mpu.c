@@ -10,7 +10,10 @@
  * replaced by a newer presign of its seq) gets an abort time; the
  * delivery loop aborts it then and retries with backoff up to a bound,
  * like the outbox.  Each call is one statement or one short transaction:
- * the S3 calls happen between them, never inside.
+ * the S3 calls happen between them, never inside.  A row that reached a
+ * final state (completed, aborted, failed) keeps its finished_ms, and
+ * journal_mpu_purge() deletes such rows once they are old, so the table
+ * holds the live uploads and a bounded past.
  */
 #include <string.h>
 
@@ -142,7 +145,8 @@ journal_mpu_replace(struct journal *j, const char *upload_id, int64_t now_ms)
 }
 
 enum err
-journal_mpu_completed(struct journal *j, const char *upload_id)
+journal_mpu_completed(struct journal *j, const char *upload_id,
+    int64_t now_ms)
 {
 	enum err e;
 
@@ -150,8 +154,8 @@ journal_mpu_completed(struct journal *j, const char *upload_id)
 		return e;
 	if (!mpu_id_ok(upload_id))
 		return ERR_INVAL;
-	return mpu_update(j, JS_MPU_COMPLETED, JARGS(JTEXT(upload_id)),
-	    __func__, "complete multipart upload");
+	return mpu_update(j, JS_MPU_COMPLETED, JARGS(JTEXT(upload_id),
+	    JINT(now_ms)), __func__, "complete multipart upload");
 }
 
 enum err
@@ -218,7 +222,8 @@ out:
 
 enum err
 journal_mpu_abort_result(struct journal *j, const char *upload_id,
-    enum journal_mpu_state state, int64_t retry_ms, const char *reason)
+    enum journal_mpu_state state, int64_t retry_ms, const char *reason,
+    int64_t now_ms)
 {
 	char cut[JOURNAL_REASON_BYTES];
 	int final;
@@ -232,6 +237,28 @@ journal_mpu_abort_result(struct journal *j, const char *upload_id,
 	journal_str_copy(cut, sizeof(cut), reason != NULL ? reason : "");
 	return mpu_update(j, JS_MPU_RESULT, JARGS(JTEXT(upload_id),
 	    JTEXT(journal_mpu_state_name(state)), final ? JTEXT(NULL) :
-	    JINT(retry_ms), JTEXT(reason != NULL ? cut : NULL)), __func__,
-	    "record multipart abort");
+	    JINT(retry_ms), JTEXT(reason != NULL ? cut : NULL), JINT(now_ms)),
+	    __func__, "record multipart abort");
+}
+
+enum err
+journal_mpu_purge(struct journal *j, int64_t finished_before_ms, size_t max,
+    int64_t *n)
+{
+	enum err e;
+
+	if (n != NULL)
+		*n = 0;
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (max == 0)
+		return ERR_INVAL;
+	if ((e = journal_begin(j, 1, __func__)) != ERR_OK)
+		return e;
+	e = journal_exec(j, JS_MPU_PURGE, __func__,
+	    "purge finished multipart uploads", JARGS(JINT(finished_before_ms),
+	    JINT((int64_t)max)));
+	if (e == ERR_OK && n != NULL)
+		*n = journal_changes(j);
+	return journal_end(j, e, __func__);
 }

@@ -280,7 +280,8 @@ const char *const journal_pg_sql[JS__MAX] = {
 	    " WHERE upload_id = $1 AND state = 'open'",
 	[JS_MPU_COMPLETED] =
 	    "UPDATE multipart_uploads SET state = 'completed',"
-	    " abort_at_ms = NULL WHERE upload_id = $1"
+	    " abort_at_ms = NULL, finished_ms = coalesce(finished_ms, $2)"
+	    " WHERE upload_id = $1"
 	    " AND state IN ('open', 'aborting', 'completed')",
 	[JS_MPU_ABORT_SESSION] =
 	    "UPDATE multipart_uploads SET abort_at_ms = $2"
@@ -297,8 +298,17 @@ const char *const journal_pg_sql[JS__MAX] = {
 	    " AND state IN ('open', 'aborting')",
 	[JS_MPU_RESULT] =
 	    "UPDATE multipart_uploads SET state = $2, abort_at_ms = $3,"
-	    " attempts = attempts + 1, reason = $4"
+	    " attempts = attempts + 1, reason = $4,"
+	    " finished_ms = CASE WHEN $2 IN ('aborted', 'failed')"
+	    " THEN $5 END"
 	    " WHERE upload_id = $1 AND state IN ('open', 'aborting')",
+	/* Rows finished at or before $1 (sql/009, pg/006), $2 at most,
+	 * oldest first: a bounded delete however many wait. */
+	[JS_MPU_PURGE] =
+	    "DELETE FROM multipart_uploads WHERE upload_id IN"
+	    " (SELECT upload_id FROM multipart_uploads"
+	    " WHERE finished_ms IS NOT NULL AND finished_ms <= $1"
+	    " ORDER BY finished_ms LIMIT $2)",
 	/* Lifecycle (sql/pg/005): open sessions idle since $1 with no upload
 	 * URL issued since then (a URL's expiry less the URL lifetime, $2),
 	 * oldest first; sessions created before $1, for retention. */

@@ -64,6 +64,7 @@ api-lifecycle          18780    6
 api-sweep              18810    6
 bench-sweep            18816    3
 api-sse                18830    6
+api-crash              18840    9
 EOF
 )"
 	if [ -z "$2" ]; then

@@ -84,7 +84,7 @@ aborts_are_scheduled_leased_and_bounded(void)
 	CU_ASSERT_EQUAL(journal_mpu_add(a, &m1, T0), ERR_OK);
 	CU_ASSERT_EQUAL(journal_mpu_add(a, &m2, T0), ERR_OK);
 	CU_ASSERT_EQUAL(journal_mpu_add(a, &m3, T0), ERR_OK);
-	CU_ASSERT_EQUAL(journal_mpu_completed(a, "up-2"), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_completed(a, "up-2", T0 + 1), ERR_OK);
 	/* Finalize: the open upload is due at the end of the window; the
 	 * completed one is never aborted; another session's is left. */
 	CU_ASSERT_EQUAL(journal_mpu_abort_session(a, "s", T0 + 60000, &n),
@@ -110,7 +110,7 @@ aborts_are_scheduled_leased_and_bounded(void)
 	CU_ASSERT_EQUAL(k, 0);
 	/* A failed attempt retries at the time given... */
 	CU_ASSERT_EQUAL(journal_mpu_abort_result(a, "up-1", JOURNAL_MPU_OPEN,
-	    T0 + 5000, "s3 unavailable"), ERR_OK);
+	    T0 + 5000, "s3 unavailable", T0 + 10), ERR_OK);
 	CU_ASSERT_EQUAL(journal_mpu_due(b, T0 + 5000, 30000, due, 4, &k),
 	    ERR_OK);
 	CU_ASSERT_EQUAL_FATAL(k, 1);
@@ -118,7 +118,7 @@ aborts_are_scheduled_leased_and_bounded(void)
 	CU_ASSERT_STRING_EQUAL(due[0].reason, "s3 unavailable");
 	/* ...and giving up ends it: never due again. */
 	CU_ASSERT_EQUAL(journal_mpu_abort_result(b, "up-1",
-	    JOURNAL_MPU_FAILED, 0, "gave up"), ERR_OK);
+	    JOURNAL_MPU_FAILED, 0, "gave up", T0 + 5000), ERR_OK);
 	CU_ASSERT_EQUAL(journal_mpu_due(a, T0 + 999999999, 30000, due, 4,
 	    &k), ERR_OK);
 	CU_ASSERT_EQUAL(k, 0);
@@ -128,8 +128,8 @@ aborts_are_scheduled_leased_and_bounded(void)
 	/* An aborted upload's complete is too late to count. */
 	CU_ASSERT_EQUAL(journal_mpu_abort_session(a, "t", T0, &n), ERR_OK);
 	CU_ASSERT_EQUAL(journal_mpu_abort_result(a, "up-3",
-	    JOURNAL_MPU_ABORTED, 0, NULL), ERR_OK);
-	CU_ASSERT_EQUAL(journal_mpu_completed(a, "up-3"), ERR_OK);
+	    JOURNAL_MPU_ABORTED, 0, NULL, T0 + 1), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_completed(a, "up-3", T0 + 2), ERR_OK);
 	CU_ASSERT_EQUAL_FATAL(journal_mpu_get(a, "t", 1, &got), ERR_OK);
 	CU_ASSERT_EQUAL(got.state, JOURNAL_MPU_ABORTED);
 	journal_close(a);
@@ -157,6 +157,87 @@ a_deletion_makes_open_uploads_due(void)
 	journal_close(j);
 }
 
+/* The server's seal of an abandoned session makes its open uploads due in
+ * the seal's own transaction: nothing is left for a later call that a
+ * crash could skip. */
+static void
+abandoning_makes_open_uploads_due(void)
+{
+	char path[512];
+	struct journal *j;
+	struct journal_abandoned a[2];
+	struct journal_mpu m = tm_upload("up-1", "s", 1), done =
+	    tm_upload("up-2", "s", 2), due[4];
+	size_t n = 0, k = 0;
+
+	jfix_path(path, sizeof(path));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j = jfix_open(path));
+	CU_ASSERT_EQUAL(jfix_session(j, "s", OWNER, T0), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, T0), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_add(j, &done, T0), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_completed(j, "up-2", T0 + 1), ERR_OK);
+	CU_ASSERT_EQUAL(journal_abandon_idle(j, T0 + 1000, 0, T0 + 6000, a, 2,
+	    &n), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_EQUAL(a[0].mpu_aborts, 1);
+	/* No other call: the abort is due at the seal's time. */
+	CU_ASSERT_EQUAL(journal_mpu_due(j, T0 + 6000, 30000, due, 4, &k),
+	    ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(k, 1);
+	CU_ASSERT_STRING_EQUAL(due[0].upload_id, "up-1");
+	journal_close(j);
+}
+
+/* Finished rows go once old, a bounded batch at a time; open, aborting
+ * and recent ones stay. */
+static void
+finished_uploads_are_purged_in_batches(void)
+{
+	char path[512];
+	struct journal *j;
+	struct journal_mpu m;
+	int64_t n = -1;
+	char id[16];
+	int i;
+
+	jfix_path(path, sizeof(path));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j = jfix_open(path));
+	/* Five completed at T0 + 1..5, one aborted at T0 + 6, one failed at
+	 * T0 + 7, one aborted late (T0 + 100), one open, one aborting. */
+	for (i = 1; i <= 10; i++) {
+		snprintf(id, sizeof(id), "up-%d", i);
+		m = tm_upload(id, "s", i);
+		CU_ASSERT_EQUAL_FATAL(journal_mpu_add(j, &m, T0), ERR_OK);
+	}
+	for (i = 1; i <= 5; i++) {
+		snprintf(id, sizeof(id), "up-%d", i);
+		CU_ASSERT_EQUAL(journal_mpu_completed(j, id, T0 + i), ERR_OK);
+	}
+	CU_ASSERT_EQUAL(journal_mpu_abort_result(j, "up-6",
+	    JOURNAL_MPU_ABORTED, 0, NULL, T0 + 6), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_abort_result(j, "up-7",
+	    JOURNAL_MPU_FAILED, 0, "gave up", T0 + 7), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_abort_result(j, "up-8",
+	    JOURNAL_MPU_ABORTED, 0, NULL, T0 + 100), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_replace(j, "up-10", T0), ERR_OK);
+	/* A retry that failed is not finished. */
+	CU_ASSERT_EQUAL(journal_mpu_abort_result(j, "up-10",
+	    JOURNAL_MPU_ABORTING, T0 + 50, "s3 unavailable", T0 + 8), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_purge(j, T0 + 50, 4, &n), ERR_OK);
+	CU_ASSERT_EQUAL(n, 4);
+	CU_ASSERT_EQUAL(journal_mpu_purge(j, T0 + 50, 4, &n), ERR_OK);
+	CU_ASSERT_EQUAL(n, 3);
+	CU_ASSERT_EQUAL(journal_mpu_purge(j, T0 + 50, 4, &n), ERR_OK);
+	CU_ASSERT_EQUAL(n, 0);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM "
+	    "multipart_uploads"), 3);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM "
+	    "multipart_uploads WHERE upload_id IN ('up-8', 'up-9', "
+	    "'up-10')"), 3);
+	CU_ASSERT_EQUAL(journal_mpu_purge(j, T0 + 50, 0, &n), ERR_INVAL);
+	journal_close(j);
+}
+
 static void
 bad_arguments_are_refused(void)
 {
@@ -173,7 +254,7 @@ bad_arguments_are_refused(void)
 	CU_ASSERT_EQUAL(journal_mpu_get(j, "s", 1, NULL), ERR_INVAL);
 	CU_ASSERT_EQUAL(journal_mpu_due(j, T0, 0, due, 1, &k), ERR_INVAL);
 	CU_ASSERT_EQUAL(journal_mpu_abort_result(j, "u",
-	    JOURNAL_MPU_COMPLETED, 0, NULL), ERR_INVAL);
+	    JOURNAL_MPU_COMPLETED, 0, NULL, T0), ERR_INVAL);
 	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM "
 	    "multipart_uploads"), 0);
 	journal_close(j);
@@ -192,6 +273,10 @@ test_journal_mpu_suite(void)
 	    aborts_are_scheduled_leased_and_bounded) == NULL ||
 	    CU_add_test(s, "a deletion makes open uploads due",
 	    a_deletion_makes_open_uploads_due) == NULL ||
+	    CU_add_test(s, "abandoning makes open uploads due",
+	    abandoning_makes_open_uploads_due) == NULL ||
+	    CU_add_test(s, "finished uploads are purged in batches",
+	    finished_uploads_are_purged_in_batches) == NULL ||
 	    CU_add_test(s, "bad arguments are refused",
 	    bad_arguments_are_refused) == NULL)
 		return -1;
