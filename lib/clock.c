@@ -72,3 +72,16 @@ clock_iso8601(int64_t ms, char *buf, size_t bufsz)
 	    tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 	return buf;
 }
+
+int64_t
+clock_days(int64_t y, int64_t m, int64_t d)
+{
+	int64_t era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}

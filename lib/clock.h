@@ -32,4 +32,12 @@ int64_t	 clock_wall_ms(void);
  */
 char	*clock_iso8601(int64_t ms, char *buf, size_t bufsz);
 
+/*
+ * Days from 1970-01-01 to the date y-m-d (proleptic Gregorian, month
+ * 1..12; Howard Hinnant's days_from_civil), negative before it: what the
+ * readers of ISO-8601 dates (S3's LastModified, credential expirations)
+ * turn a checked date into.  The day of month is not checked.
+ */
+int64_t	 clock_days(int64_t y, int64_t m, int64_t d);
+
 #endif /* CLOCK_H */

@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "awscred.h"
+#include "clock.h"
 #include "jsonparse.h"
 
 void
@@ -229,21 +230,6 @@ out:
 
 /* ------------------------------------------------- ECS / IMDS document */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
- * days_from_civil). */
-static int64_t
-awscred_days(int64_t y, int64_t m, int64_t d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 /* Read exactly n digits at *s. */
 static int
 awscred_digits(const char **s, int n, int64_t *out)
@@ -301,7 +287,7 @@ awscred_parse_time(const char *s, int64_t *out)
 	if (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 ||
 	    y % 400 == 0)))
 		return ERR_FIELD;
-	*out = awscred_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + se -
+	*out = clock_days(y, mo, d) * 86400 + h * 3600 + mi * 60 + se -
 	    sign * (oh * 3600 + om * 60);
 	return ERR_OK;
 }

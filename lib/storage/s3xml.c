@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "hex.h"
 #include "s3xml.h"
 
@@ -174,20 +175,6 @@ s3xml_digits(const char *s, int n)
 	return v;
 }
 
-/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
-static int64_t
-s3xml_days(int64_t y, int64_t m, int64_t d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 /*
  * S3's LastModified, "YYYY-MM-DDTHH:MM:SS[.fff]Z" (ISO 8601 in UTC, as S3
  * and s3rver write it), as epoch milliseconds; -1 if it is not that.
@@ -221,7 +208,7 @@ s3xml_time(const char *s)
 	}
 	if (s[i] != 'Z' || s[i + 1] != '\0')
 		return -1;
-	return ((s3xml_days(y, mo, d) * 24 + h) * 60 + mi) * 60000 +
+	return ((clock_days(y, mo, d) * 24 + h) * 60 + mi) * 60000 +
 	    sec * 1000 + ms;
 }
 

@@ -36,6 +36,18 @@ test_clock_iso8601_clamps(void)
 }
 
 static void
+test_clock_days_known_dates(void)
+{
+	CU_ASSERT_EQUAL(clock_days(1970, 1, 1), 0);
+	CU_ASSERT_EQUAL(clock_days(1969, 12, 31), -1);
+	CU_ASSERT_EQUAL(clock_days(2000, 2, 29), 11016);
+	CU_ASSERT_EQUAL(clock_days(2000, 3, 1), 11017);
+	CU_ASSERT_EQUAL(clock_days(2100, 3, 1) - clock_days(2100, 2, 28), 1);
+	/* 2024-05-01, as clock_iso8601(1714566896789) formats it */
+	CU_ASSERT_EQUAL(clock_days(2024, 5, 1), 1714566896789LL / 86400000);
+}
+
+static void
 test_clock_monotonic_and_wall_agree(void)
 {
 	struct timespec ts = { 0, 20 * 1000 * 1000 };
@@ -66,6 +78,8 @@ test_clock_suite(void)
 	    test_clock_iso8601_known_values) == NULL ||
 	    CU_add_test(s, "ISO-8601 clamps", test_clock_iso8601_clamps) ==
 	    NULL ||
+	    CU_add_test(s, "days from 1970-01-01 of known dates",
+	    test_clock_days_known_dates) == NULL ||
 	    CU_add_test(s, "monotonic and wall clocks move together",
 	    test_clock_monotonic_and_wall_agree) == NULL)
 		return -1;
