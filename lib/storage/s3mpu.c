@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "hex.h"
 #include "s3mpu.h"
 
 enum err
@@ -59,9 +60,7 @@ s3mpu_etag_ok(const char *s, size_t len)
 	if (len != 32)
 		return 0;
 	for (i = 0; i < len; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f') ||
-		    (s[i] >= 'A' && s[i] <= 'F')))
+		if (hex_digit((unsigned char)s[i]) < 0)
 			return 0;
 	return 1;
 }
