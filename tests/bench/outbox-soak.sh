@@ -26,7 +26,6 @@ api_rundir soak
 port_env API_PORT SOAK_PORT 3
 export API_PORT S3_PORT=${SOAK_S3_PORT:-$((API_PORT + 1))}
 export S3_API_PORT=${SOAK_PROXY_PORT:-$((API_PORT + 2))}
-export PROXY_URL=http://127.0.0.1:$S3_API_PORT
 export WORKERS=${WORKERS:-4}
 export API_LOG_LEVEL=${API_LOG_LEVEL:-warn}
 export FAULT_DIR=$RUN_DIR/faults AUDIO_API_FAULT_DIR=$RUN_DIR/faults
@@ -35,15 +34,7 @@ deliver_backoff_base = 200ms
 deliver_backoff_max = 2s
 deliver_lease = 5s
 events_timeout = 2s"
-mkdir -p "$FAULT_DIR" "$RUN_DIR/log"
-proxy_pid=
-cleanup() {
-	api_stack_down
-	[ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null
-}
-trap cleanup EXIT INT TERM
-PROXY_PORT=$S3_API_PORT node "$SRCDIR/tests/tools/s3-fault-proxy.js" \
-	>"$RUN_DIR/log/s3-fault-proxy.log" 2>&1 &
-proxy_pid=$!
-api_stack_up
+mkdir -p "$FAULT_DIR"
+trap api_stack_down EXIT INT TERM
+api_proxy_stack_up
 api_node outbox-test.js soak "$seconds"
