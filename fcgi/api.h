@@ -510,7 +510,9 @@ void		sessions_finalize(struct req *);
  * multipart_presign(): the presign answer for a chunk multipart_wanted();
  * the caller has checked the fields, the session and the late-chunk rule
  * and built key; recorded as journal_get_session_presign() gave it;
- * finalized: the session is (a late last chunk).  Answers in every case.
+ * finalized: the session is (a late last chunk); part_sha256 (JSON array
+ * or NULL) the presign's partSha256, write_once its writeOnce.  Answers
+ * in every case.
  * multipart_complete(): check uploadId and parts (JSON array) against the
  * recorded upload and have S3 put the object together; ERR_OK when the
  * object should now be in S3 (the caller verifies and merges it as any
@@ -523,7 +525,8 @@ void		multipart_too_large(struct req *, const char *field,
 		    int64_t size);
 void		multipart_presign(struct req *, struct journal *,
 		    const char *key, int64_t seq, const char *ctype,
-		    int64_t size, int64_t recorded, int finalized);
+		    int64_t size, int64_t recorded, int finalized,
+		    json_object *part_sha256, int write_once);
 enum err	multipart_complete(struct req *, struct journal *,
 		    const struct journal_chunk *c, const char *upload_id,
 		    json_object *parts);
@@ -667,23 +670,27 @@ enum err	s3_mpu_create(struct s3 *, const char *key,
 		    const char *content_type, const struct sigv4_header *headers,
 		    size_t n, char *upload_id, size_t cap);
 /* A presigned UploadPart URL (PUT ?partNumber=part&uploadId=...): the
- * client sends the part's bytes and no signed header; *expires as
- * s3_presign_put(). */
+ * client sends the part's bytes and headers[0..n) (signed: the part's
+ * x-amz-checksum-sha256, or none); *expires as s3_presign_put(). */
 enum err	s3_presign_part(struct s3 *, const char *key,
-		    const char *upload_id, int part, long *expires, char **url);
+		    const char *upload_id, int part,
+		    const struct sigv4_header *headers, size_t n, long *expires,
+		    char **url);
 /*
  * CompleteMultipartUpload with parts[0..n).  ERR_OK with the object's ETag
  * in etag; otherwise S3's error code in code ("" if none): ERR_NOT_FOUND
  * for NoSuchUpload (aborted, or completed already: the caller HEADs the
  * object), ERR_FIELD for a parts list S3 refuses (InvalidPart,
- * InvalidPartOrder, EntityTooSmall, MalformedXML), ERR_UNAVAILABLE for no
- * answer, a 5xx or a 200 that carries an <Error>, ERR_UPSTREAM otherwise.
+ * InvalidPartOrder, EntityTooSmall, MalformedXML), ERR_CONFLICT for 412
+ * PreconditionFailed (if_none_match: sent with If-None-Match: *, signed,
+ * and an object already has the key), ERR_UNAVAILABLE for no answer, a
+ * 5xx or a 200 that carries an <Error>, ERR_UPSTREAM otherwise.
  */
 struct s3xml_part;
 enum err	s3_mpu_complete(struct s3 *, const char *key,
 		    const char *upload_id, const struct s3xml_part *parts,
-		    size_t n, char *etag, size_t etag_cap, char *code,
-		    size_t code_cap);
+		    size_t n, int if_none_match, char *etag, size_t etag_cap,
+		    char *code, size_t code_cap);
 /* AbortMultipartUpload: ERR_OK (204), ERR_NOT_FOUND when S3 no longer
  * knows the upload (aborted or completed before), else as s3_head(). */
 enum err	s3_mpu_abort(struct s3 *, const char *key,

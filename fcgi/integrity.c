@@ -19,8 +19,11 @@
  *
  * require_checksums = on refuses a presign that names neither, and a
  * complete of an object whose URL named neither.  A chunk over the
- * single-PUT limit goes up in parts (multipart.c): its URLs sign no
- * whole-object checksum, so none of this applies to it.
+ * single-PUT limit goes up in parts (multipart.c) with S3's composite
+ * SHA-256 instead: its CreateMultipartUpload records the composite as
+ * x-amz-meta-sha256 ("BASE64-N"), which the HEAD must report as
+ * x-amz-checksum-sha256, so the same comparison checks it (a mismatch
+ * names partSha256).
  *
  * Write once: writeOnce: true (or require_write_once) signs
  * If-None-Match: * into the URL, S3's conditional write, so the chunk can
@@ -107,28 +110,29 @@ integrity_verify(struct req *r, const char *key, const struct s3meta *m)
 	unsigned char md5[S3SUM_MD5_BYTES];
 	char msg[512];
 
-	/* A multipart chunk (its ETag ends in -N) is put together from
-	 * parts by CompleteMultipartUpload, which signs no whole-object
-	 * checksum: require_checksums covers single PUTs. */
+	/* A multipart chunk's composite ends in "-N" (multipart.c). */
+	const char *field = strchr(m->meta_sha256, '-') != NULL ?
+	    "partSha256" : "sha256";
+
 	if (m->meta_sha256[0] == '\0' && m->meta_md5[0] == '\0' &&
-	    r->app->conf->require_checksums && strchr(m->etag, '-') == NULL) {
+	    r->app->conf->require_checksums) {
 		snprintf(msg, sizeof(msg), "%s was not uploaded with a URL "
 		    "presigned with a checksum, which this server requires "
-		    "(require_checksums): presign again with sha256 or md5 and "
-		    "upload again", key);
+		    "(require_checksums): presign again with sha256 or md5 "
+		    "(partSha256 for a multipart chunk) and upload again", key);
 		return integrity_mismatch(r, "sha256", msg);
 	}
 	if (m->meta_sha256[0] != '\0' &&
 	    strcmp(m->checksum_sha256, m->meta_sha256) != 0) {
 		if (m->checksum_sha256[0] == '\0')
 			snprintf(msg, sizeof(msg), "S3 reports no SHA-256 for "
-			    "%s, which was presigned with sha256 %s: the "
-			    "store did not check it", key, m->meta_sha256);
+			    "%s, which was presigned with %s %s: the store "
+			    "did not check it", key, field, m->meta_sha256);
 		else
 			snprintf(msg, sizeof(msg), "S3 reports SHA-256 %s for "
-			    "%s, which was presigned with sha256 %s", 
-			    m->checksum_sha256, key, m->meta_sha256);
-		return integrity_mismatch(r, "sha256", msg);
+			    "%s, which was presigned with %s %s",
+			    m->checksum_sha256, key, field, m->meta_sha256);
+		return integrity_mismatch(r, field, msg);
 	}
 	if (m->meta_md5[0] != '\0' && (s3sum_b64(m->meta_md5,
 	    strlen(m->meta_md5), md5, sizeof(md5)) != ERR_OK ||

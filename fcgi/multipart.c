@@ -13,9 +13,30 @@
  * exactly as a single-PUT chunk (sessions.c).  Smaller chunks never come
  * here: their answers are those the original clients know.
  *
- * Idempotence: a presign repeated for the same key and size answers the
- * same upload (no second CreateMultipartUpload); another key or size
- * replaces it and the old one is aborted.  A complete whose answer was
+ * Checksums, S3's way for multipart: SHA-256 only as a composite.  A
+ * presign may give partSha256, the base64 SHA-256 of each part of the
+ * server's plan (a pure function of sizeBytes and multipart_part_bytes,
+ * lib/storage/s3mpu.h, so a client can compute it; a wrong count is 400
+ * naming the plan).  The upload is then created with
+ * x-amz-checksum-algorithm: SHA256 and x-amz-meta-sha256 set to the
+ * composite S3 will report (lib/storage/s3sum.h), each part URL signs its
+ * part's x-amz-checksum-sha256 (S3 refuses a part that does not match,
+ * 400 BadDigest), CompleteMultipartUpload lists each ChecksumSHA256 from
+ * the journal, and the HEAD after it must report the composite
+ * (integrity.c; 422 naming partSha256).  A whole-object sha256 or md5
+ * cannot be checked by S3 on a multipart upload, so the presign refuses
+ * it (sessions.c) rather than sign nothing.
+ *
+ * Write once: a presign with writeOnce (or require_write_once) sends the
+ * API's own CompleteMultipartUpload with If-None-Match: *; S3's 412 (an
+ * object already has the key) is answered 409 naming objectKey, and the
+ * object there is left as it is, unless it is this upload's own object
+ * (an earlier complete whose answer was lost).
+ *
+ * Idempotence: a presign repeated for the same key, size, part checksums
+ * and writeOnce answers the same upload (no second
+ * CreateMultipartUpload); any other replaces it and the old one is
+ * aborted.  A complete whose answer was
  * lost finds, on retry, NoSuchUpload (or s3rver's error for an upload it
  * has removed): the object is then HEADed, and one of the announced size
  * is taken as completed.
@@ -40,7 +61,9 @@
 #include "journal.h"
 #include "jsonv.h"
 #include "log.h"
+#include "s3meta.h"
 #include "s3mpu.h"
+#include "s3sum.h"
 #include "s3xml.h"
 #include "sigv4.h"
 #include "xalloc.h"
@@ -82,6 +105,98 @@ multipart_too_large(struct req *r, const char *field, int64_t size)
 
 /* ------------------------------------------------------------ presign */
 
+/* What a presign asks of the upload beyond its key and size. */
+struct multipart_want {
+	char		*parts;		/* part SHA-256s, 44 chars each, or NULL */
+	char		 sha256[S3SUM_COMPOSITE_MAX + 1];	/* or "" */
+	int		 write_once;
+};
+
+/* Whether the recorded upload m is the one this presign asks for. */
+static int
+multipart_same(const struct journal_mpu *m, const char *key,
+    const struct s3mpu_plan *plan, const struct multipart_want *w)
+{
+	return strcmp(m->key, key) == 0 && m->size_bytes == plan->size &&
+	    m->part_bytes == plan->part_bytes &&
+	    strcmp(m->sha256, w->sha256) == 0 &&
+	    (m->write_once != 0) == (w->write_once != 0);
+}
+
+/* "a chunk of N bytes has P part(s) of B bytes (the last L)", the plan a
+ * client must give partSha256 for. */
+static void
+multipart_plan_text(const struct s3mpu_plan *plan, char *out, size_t cap)
+{
+	int64_t off = 0, last = 0;
+
+	(void)s3mpu_part_range(plan, plan->nparts, &off, &last);
+	snprintf(out, cap, "this chunk of %lld bytes has %d part(s) of %lld "
+	    "bytes (the last %lld; multipart_part_bytes, README \"Large "
+	    "chunks\")", (long long)plan->size, plan->nparts,
+	    (long long)plan->part_bytes, (long long)last);
+}
+
+/*
+ * partSha256 (a JSON array, or NULL when absent) against the plan into
+ * *w: one base64 SHA-256 per part, in part order.  0, or -1 after
+ * answering 400 naming the field.
+ */
+static int
+multipart_want_sums(struct req *r, json_object *arr,
+    const struct s3mpu_plan *plan, struct multipart_want *w)
+{
+	unsigned char raw[S3SUM_SHA256_BYTES];
+	char field[48], plantext[192], msg[384];
+	json_object *v;
+	const char *s;
+	size_t n, i, len;
+
+	if (arr == NULL) {
+		if (!r->app->conf->require_checksums)
+			return 0;
+		multipart_plan_text(plan, plantext, sizeof(plantext));
+		snprintf(msg, sizeof(msg), "this server requires a checksum of "
+		    "every chunk (require_checksums): give partSha256, the "
+		    "base64 SHA-256 of each part; %s", plantext);
+		req_error(r, ERR_FIELD, msg, "partSha256", NULL);
+		return -1;
+	}
+	n = json_object_array_length(arr);
+	if (n != (size_t)plan->nparts) {
+		multipart_plan_text(plan, plantext, sizeof(plantext));
+		snprintf(msg, sizeof(msg), "partSha256 lists %zu value(s): %s",
+		    n, plantext);
+		req_error(r, ERR_FIELD, msg, "partSha256", NULL);
+		return -1;
+	}
+	w->parts = xmalloc(n * S3SUM_SHA256_B64_LEN + 1);
+	for (i = 0; i < n; i++) {
+		v = json_object_array_get_idx(arr, i);
+		s = json_object_is_type(v, json_type_string) ?
+		    json_object_get_string(v) : NULL;
+		len = s != NULL ? (size_t)json_object_get_string_len(v) : 0;
+		if (s == NULL || s3sum_b64(s, len, raw, sizeof(raw)) != ERR_OK) {
+			snprintf(field, sizeof(field), "partSha256[%zu]", i);
+			snprintf(msg, sizeof(msg), "%s must be the base64 of part "
+			    "%zu's SHA-256 (32 bytes: 44 characters ending in "
+			    "'='), as x-amz-checksum-sha256", field, i + 1);
+			req_error(r, ERR_FIELD, msg, field, NULL);
+			return -1;
+		}
+		memcpy(w->parts + i * S3SUM_SHA256_B64_LEN, s,
+		    S3SUM_SHA256_B64_LEN);
+	}
+	w->parts[n * S3SUM_SHA256_B64_LEN] = '\0';
+	if (s3sum_composite(w->parts, n * S3SUM_SHA256_B64_LEN, w->sha256,
+	    sizeof(w->sha256)) != ERR_OK) {
+		req_error(r, ERR_INTERNAL, "cannot compute the composite "
+		    "checksum", NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Make the upload in S3 and record it; on a lost race with another
  * presign of the same seq, abort ours and take the winner's.  ERR_OK with
@@ -90,9 +205,9 @@ multipart_too_large(struct req *r, const char *field, int64_t size)
 static enum err
 multipart_create(struct req *r, struct journal *j, const char *key,
     int64_t seq, const char *ctype, const struct s3mpu_plan *plan,
-    struct journal_mpu *m)
+    const struct multipart_want *w, struct journal_mpu *m)
 {
-	struct sigv4_header h[3 + SSE_HEADERS_MAX];
+	struct sigv4_header h[5 + SSE_HEADERS_MAX];
 	char seqs[24];
 	size_t nh = 0;
 	enum err rc;
@@ -107,6 +222,15 @@ multipart_create(struct req *r, struct journal *j, const char *key,
 	h[nh++].value = r->session_id;
 	h[nh].name = "x-amz-meta-seq";
 	h[nh++].value = seqs;
+	/* S3 keeps each part's SHA-256 and answers their composite; the
+	 * object records the composite it must answer, as a single PUT's
+	 * x-amz-meta-sha256 records its checksum (integrity.c). */
+	if (w->sha256[0] != '\0') {
+		h[nh].name = "x-amz-checksum-algorithm";
+		h[nh++].value = "SHA256";
+		h[nh].name = "x-amz-meta-sha256";
+		h[nh++].value = w->sha256;
+	}
 	rc = s3_mpu_create(r->app->s3, key, ctype, h, nh, m->upload_id,
 	    sizeof(m->upload_id));
 	if (rc != ERR_OK) {
@@ -121,13 +245,15 @@ multipart_create(struct req *r, struct journal *j, const char *key,
 	m->size_bytes = plan->size;
 	m->part_bytes = plan->part_bytes;
 	m->state = JOURNAL_MPU_OPEN;
-	rc = journal_mpu_add(j, m, journal_clock_ms(j));
+	snprintf(m->sha256, sizeof(m->sha256), "%s", w->sha256);
+	m->write_once = w->write_once;
+	rc = journal_mpu_add(j, m, w->parts, journal_clock_ms(j));
 	if (rc == ERR_CONFLICT) {
 		/* Another presign of this seq recorded its upload first. */
 		(void)s3_mpu_abort(r->app->s3, key, m->upload_id);
 		rc = journal_mpu_get(j, r->session_id, seq, m);
 		if (rc == ERR_OK && (m->state != JOURNAL_MPU_OPEN ||
-		    strcmp(m->key, key) != 0 || m->size_bytes != plan->size))
+		    !multipart_same(m, key, plan, w)))
 			rc = ERR_CONFLICT;
 	}
 	if (rc != ERR_OK) {
@@ -144,10 +270,13 @@ multipart_create(struct req *r, struct journal *j, const char *key,
 void
 multipart_presign(struct req *r, struct journal *j, const char *key,
     int64_t seq, const char *ctype, int64_t size, int64_t recorded,
-    int finalized)
+    int finalized, json_object *part_sha256, int write_once)
 {
 	struct journal_mpu m;
 	struct s3mpu_plan plan;
+	struct multipart_want w;
+	struct sigv4_header ph;
+	char sum[S3SUM_SHA256_B64_LEN + 1];
 	long expires = (long)(r->app->conf->presign_expires / 1000), e;
 	int64_t now, off, len;
 	char *url = NULL;
@@ -155,33 +284,36 @@ multipart_presign(struct req *r, struct journal *j, const char *key,
 	enum err rc;
 	int n;
 
+	memset(&w, 0, sizeof(w));
+	w.write_once = write_once || r->app->conf->require_write_once;
 	if (s3mpu_plan(size, r->app->conf->multipart_part_bytes, &plan) !=
 	    ERR_OK) {
 		multipart_too_large(r, "sizeBytes", size);
-		return;
+		goto out;
 	}
+	if (multipart_want_sums(r, part_sha256, &plan, &w) == -1)
+		goto out;
 	rc = journal_mpu_get(j, r->session_id, seq, &m);
 	if (rc != ERR_OK && rc != ERR_NOT_FOUND) {
 		req_journal_error(r, rc, NULL);
-		return;
+		goto out;
 	}
 	if (rc == ERR_OK && m.state == JOURNAL_MPU_OPEN &&
-	    (strcmp(m.key, key) != 0 || m.size_bytes != size ||
-	    m.part_bytes != plan.part_bytes)) {
-		/* Presigned again with other times, ext or size: the old
-		 * upload can never be completed. */
+	    !multipart_same(&m, key, &plan, &w)) {
+		/* Presigned again with other times, ext, size, checksums or
+		 * writeOnce: the old upload can never be completed. */
 		log_info("session %s seq %lld: multipart upload replaced",
 		    r->session_id, (long long)seq);
 		if ((rc = journal_mpu_replace(j, m.upload_id,
 		    journal_clock_ms(j))) != ERR_OK) {
 			req_journal_error(r, rc, NULL);
-			return;
+			goto out;
 		}
 		m.state = JOURNAL_MPU_ABORTING;
 	}
 	if ((rc == ERR_NOT_FOUND || m.state != JOURNAL_MPU_OPEN) &&
-	    multipart_create(r, j, key, seq, ctype, &plan, &m) != ERR_OK)
-		return;
+	    multipart_create(r, j, key, seq, ctype, &plan, &w, &m) != ERR_OK)
+		goto out;
 	now = journal_clock_ms(j);
 	/* A late last chunk: its upload is aborted once its part URLs have
 	 * run out (finalize scheduled only those open then). */
@@ -189,7 +321,7 @@ multipart_presign(struct req *r, struct journal *j, const char *key,
 	    now + r->app->conf->presign_expires + r->app->conf->s3_timeout)) !=
 	    ERR_OK) {
 		req_journal_error(r, rc, NULL);
-		return;
+		goto out;
 	}
 	/* As for a single PUT: GET lists the seq as missing until it is
 	 * completed, and a deletion knows how long uploads can arrive. */
@@ -198,7 +330,7 @@ multipart_presign(struct req *r, struct journal *j, const char *key,
 	    recorded, now);
 	if (rc != ERR_OK) {
 		req_journal_error(r, rc, "session conflict");
-		return;
+		goto out;
 	}
 	b = req_out(r);
 	buf_adds(b, "{\"objectKey\":");
@@ -209,14 +341,27 @@ multipart_presign(struct req *r, struct journal *j, const char *key,
 	buf_add_int(b, size);
 	buf_adds(b, ",\"partSizeBytes\":");
 	buf_add_int(b, plan.part_bytes);
+	if (w.sha256[0] != '\0') {
+		/* What the HEAD after complete reports, and the manifest. */
+		buf_adds(b, ",\"sha256\":");
+		buf_add_jsons(b, w.sha256);
+	}
 	buf_adds(b, ",\"parts\":[");
 	for (n = 1; n <= plan.nparts; n++) {
 		e = (long)(r->app->conf->presign_expires / 1000);
-		if (s3_presign_part(r->app->s3, key, m.upload_id, n, &e,
+		if (w.parts != NULL) {
+			memcpy(sum, w.parts + (size_t)(n - 1) *
+			    S3SUM_SHA256_B64_LEN, S3SUM_SHA256_B64_LEN);
+			sum[S3SUM_SHA256_B64_LEN] = '\0';
+			ph.name = "x-amz-checksum-sha256";
+			ph.value = sum;
+		}
+		if (s3_presign_part(r->app->s3, key, m.upload_id, n,
+		    w.parts != NULL ? &ph : NULL, w.parts != NULL ? 1 : 0, &e,
 		    &url) != ERR_OK) {
 			req_error(r, ERR_UNAVAILABLE, "cannot presign the part "
 			    "URLs; try again later", NULL, NULL);
-			return;
+			goto out;
 		}
 		if (e < expires)
 			expires = e;
@@ -231,16 +376,25 @@ multipart_presign(struct req *r, struct journal *j, const char *key,
 		buf_add_int(b, off);
 		buf_adds(b, ",\"sizeBytes\":");
 		buf_add_int(b, len);
+		if (w.parts != NULL) {
+			/* The part's own signed header: S3 checks the part's
+			 * bytes against it (400 BadDigest). */
+			buf_adds(b, ",\"headers\":{\"x-amz-checksum-sha256\":");
+			buf_add_jsons(b, sum);
+			buf_addc(b, '}');
+		}
 		buf_addc(b, '}');
 		free(url);
 		url = NULL;
 	}
-	/* UploadPart takes no signed header: the object's type, SSE and
+	/* No header common to every UploadPart: the object's type, SSE and
 	 * metadata were given to CreateMultipartUpload. */
 	buf_adds(b, "],\"headers\":{},\"expiresInSeconds\":");
 	buf_add_int(b, expires);
 	buf_addc(b, '}');
 	req_reply_buf(r, 200, b);
+out:
+	free(w.parts);
 }
 
 /* ----------------------------------------------------------- complete */
@@ -340,6 +494,87 @@ multipart_recover(struct req *r, const struct journal_mpu *m, enum err rc,
 	return multipart_bad(r, ERR_UPSTREAM, NULL, msg);
 }
 
+/*
+ * S3 answered 412 to a complete sent with If-None-Match: *: an object
+ * already has the key.  It is this upload's own when an earlier complete
+ * made it and its answer was lost (S3 may answer a repeated conditional
+ * complete so): the object carries this upload's session, seq, size and
+ * composite checksum.  ERR_OK then; else 409 naming objectKey, the object
+ * left as it is.
+ */
+static enum err
+multipart_taken(struct req *r, const struct journal_mpu *m)
+{
+	struct s3meta meta;
+	char seqs[24], msg[384];
+	int64_t size = -1;
+	enum err hr;
+
+	memset(&meta, 0, sizeof(meta));
+	snprintf(seqs, sizeof(seqs), "%lld", (long long)m->seq);
+	hr = s3_head_meta(r->app->s3, m->key, &size, &meta);
+	if (hr == ERR_OK && size == m->size_bytes &&
+	    strcmp(meta.session_id, m->session_id) == 0 &&
+	    strcmp(meta.seq, seqs) == 0 &&
+	    strcmp(meta.meta_sha256, m->sha256) == 0) {
+		log_info("session %s seq %lld: conditional complete found this "
+		    "upload's object already there", m->session_id,
+		    (long long)m->seq);
+		return ERR_OK;
+	}
+	if (hr == ERR_UNAVAILABLE)
+		return multipart_bad(r, ERR_UNAVAILABLE, NULL, "S3 is not "
+		    "answering properly; retry the complete");
+	log_info("session %s seq %lld: another object has key %s; the "
+	    "write-once complete was refused", m->session_id,
+	    (long long)m->seq, m->key);
+	snprintf(msg, sizeof(msg), "another object already has this chunk's "
+	    "key (objectKey) and the upload was presigned writeOnce: S3 "
+	    "refused to replace it (412 PreconditionFailed); nothing was "
+	    "overwritten and the upload %.64s was not completed", m->upload_id);
+	return multipart_bad(r, ERR_CONFLICT, "objectKey", msg);
+}
+
+/* The recorded part checksums of m as each part's ChecksumSHA256 (sums
+ * holds them, NUL-terminated); ERR_OK, or the error answered. */
+static enum err
+multipart_part_sums(struct req *r, struct journal *j,
+    const struct journal_mpu *m, struct s3xml_part *parts, int nparts,
+    char **sums)
+{
+	char *cat = NULL;
+	size_t i;
+	enum err rc;
+
+	*sums = NULL;
+	rc = journal_mpu_part_sha256(j, m->upload_id, &cat);
+	if (rc == ERR_OK && strlen(cat) != (size_t)nparts *
+	    S3SUM_SHA256_B64_LEN)
+		rc = ERR_INTERNAL;
+	if (rc != ERR_OK) {
+		free(cat);
+		log_error("session %s seq %lld: multipart upload %s has no "
+		    "part checksums for its composite %s (%s)", m->session_id,
+		    (long long)m->seq, m->upload_id, m->sha256,
+		    err_strerror(rc));
+		if (rc == ERR_UNAVAILABLE) {
+			req_journal_error(r, rc, NULL);
+			return rc;
+		}
+		return multipart_bad(r, ERR_INTERNAL, NULL, NULL);
+	}
+	*sums = xmalloc((size_t)nparts * (S3SUM_SHA256_B64_LEN + 1));
+	for (i = 0; i < (size_t)nparts; i++) {
+		char *d = *sums + i * (S3SUM_SHA256_B64_LEN + 1);
+
+		memcpy(d, cat + i * S3SUM_SHA256_B64_LEN, S3SUM_SHA256_B64_LEN);
+		d[S3SUM_SHA256_B64_LEN] = '\0';
+		parts[i].checksum_sha256 = d;
+	}
+	free(cat);
+	return ERR_OK;
+}
+
 enum err
 multipart_complete(struct req *r, struct journal *j,
     const struct journal_chunk *c, const char *upload_id, json_object *arr)
@@ -347,7 +582,7 @@ multipart_complete(struct req *r, struct journal *j,
 	struct journal_mpu m;
 	struct s3mpu_plan plan;
 	struct s3xml_part *parts = NULL;
-	char etag[JOURNAL_ETAG_BYTES], code[64], msg[256];
+	char etag[JOURNAL_ETAG_BYTES], code[64], msg[256], *sums = NULL;
 	enum err rc;
 
 	if (upload_id == NULL)
@@ -400,8 +635,16 @@ multipart_complete(struct req *r, struct journal *j,
 		rc = ERR_OK;
 		goto out;
 	}
+	/* An upload created with SHA256 is completed with each part's
+	 * checksum, as S3 requires; S3 compares them with the parts'. */
+	if (m.sha256[0] != '\0' && (rc = multipart_part_sums(r, j, &m, parts,
+	    plan.nparts, &sums)) != ERR_OK)
+		goto out;
 	rc = s3_mpu_complete(r->app->s3, m.key, m.upload_id, parts,
-	    (size_t)plan.nparts, etag, sizeof(etag), code, sizeof(code));
+	    (size_t)plan.nparts, m.write_once, etag, sizeof(etag), code,
+	    sizeof(code));
+	if (rc == ERR_CONFLICT && (rc = multipart_taken(r, &m)) != ERR_OK)
+		goto out;
 	if (rc == ERR_FIELD) {
 		snprintf(msg, sizeof(msg), "S3 refused the parts list (%s): "
 		    "every part must be uploaded with its URL and listed with "
@@ -417,6 +660,7 @@ multipart_complete(struct req *r, struct journal *j,
 		req_journal_error(r, rc, NULL);
 out:
 	free(parts);
+	free(sums);
 	return rc;
 }
 

@@ -872,7 +872,8 @@ s3_mpu_query(const char *upload_id, int part)
 
 enum err
 s3_presign_part(struct s3 *s3, const char *key, const char *upload_id,
-    int part, long *expires, char **url)
+    int part, const struct sigv4_header *headers, size_t n, long *expires,
+    char **url)
 {
 	struct sigv4_url_req u;
 	const struct awscred *cred;
@@ -900,6 +901,8 @@ s3_presign_part(struct s3 *s3, const char *key, const char *upload_id,
 	u.method = "PUT";
 	u.region = s3->region;
 	u.query = q;
+	u.headers = headers;
+	u.nheaders = n;
 	u.expires = (long)capped;
 	rc = sigv4_presign_url(s3->signer, &u, url);
 	if (rc != ERR_OK)
@@ -923,8 +926,8 @@ s3_mpu_parts_refused(const char *code)
 
 enum err
 s3_mpu_complete(struct s3 *s3, const char *key, const char *upload_id,
-    const struct s3xml_part *parts, size_t n, char *etag, size_t etag_cap,
-    char *code, size_t code_cap)
+    const struct s3xml_part *parts, size_t n, int if_none_match, char *etag,
+    size_t etag_cap, char *code, size_t code_cap)
 {
 	struct httpbody body;
 	struct s3_extra x;
@@ -943,6 +946,8 @@ s3_mpu_complete(struct s3 *s3, const char *key, const char *upload_id,
 	memset(&x, 0, sizeof(x));
 	x.query = q;
 	x.sink = &body;
+	/* S3's conditional write, on the request that makes the object. */
+	x.if_none_match = if_none_match;
 	rc = s3_request_x(s3, "POST", key, xml, xlen, "application/xml", &x,
 	    &status, NULL);
 	if (rc != ERR_OK)
@@ -968,6 +973,14 @@ s3_mpu_complete(struct s3 *s3, const char *key, const char *upload_id,
 	}
 	if (status == 200 && code[0] == '\0')
 		goto out;
+	if (status == 412 || strcmp(code, "PreconditionFailed") == 0) {
+		/* If-None-Match: * and an object already has the key. */
+		log_info("s3 POST (complete multipart) %s: an object already "
+		    "has the key (412)", key);
+		snprintf(code, code_cap, "%s", "PreconditionFailed");
+		rc = ERR_CONFLICT;
+		goto out;
+	}
 	if (status != 200 && status < 500 && status != 404 &&
 	    strcmp(code, "NoSuchUpload") != 0 && !s3_mpu_parts_refused(code)) {
 		rc = s3_unwanted(s3, "POST (complete multipart)", key, status);

@@ -409,7 +409,7 @@ void
 sessions_presign(struct req *r)
 {
 	enum { F_SEQ, F_START, F_END, F_EXT, F_SIZE, F_CTYPE, F_SHA, F_MD5,
-		F_ONCE, F__N };
+		F_ONCE, F_PARTSHA, F__N };
 	static const struct jsonv_field f[F__N] = {
 		[F_SEQ] = { "seq", JSONV_INT, JSONV_REQUIRED, 1, SEQ_MAX, NULL },
 		[F_START] = { "tStartMs", JSONV_INT, JSONV_REQUIRED, 0, TIME_MAX,
@@ -428,6 +428,9 @@ sessions_presign(struct req *r)
 		[F_MD5] = { "md5", JSONV_STRING, JSONV_NULLABLE, 0, 128, NULL },
 		[F_ONCE] = { "writeOnce", JSONV_BOOL, JSONV_NULLABLE, 0, 0,
 		    NULL },
+		/* a multipart chunk's, checked by multipart.c */
+		[F_PARTSHA] = { "partSha256", JSONV_ARRAY, JSONV_NULLABLE, 1,
+		    S3MPU_PARTS_MAX, NULL },
 	};
 	struct jsonv_val v[F__N];
 	struct journal_session s;
@@ -460,10 +463,34 @@ sessions_presign(struct req *r)
 		multipart_too_large(r, "sizeBytes", v[F_SIZE].i);
 		return;
 	}
-	if (integrity_presign(r, v[F_SHA].present ? v[F_SHA].s : NULL,
-	    v[F_SHA].len, v[F_MD5].present ? v[F_MD5].s : NULL, v[F_MD5].len,
-	    v[F_ONCE].present && v[F_ONCE].b, &ip) == -1)
-		return;
+	if (multipart_wanted(r->app->conf, v[F_SIZE].i)) {
+		/* S3 checks no whole-object checksum of a multipart upload:
+		 * one given is refused, never signed into nothing. */
+		if (v[F_SHA].present || v[F_MD5].present) {
+			sessions_bad(r, v[F_SHA].present ? "sha256" : "md5",
+			    v[F_SHA].present ? "sha256 is a whole-object "
+			    "checksum, which S3 does not check on a multipart "
+			    "upload (a chunk over maxChunkBytes): give "
+			    "partSha256, the base64 SHA-256 of each part" :
+			    "md5 is a whole-object checksum, which S3 does not "
+			    "check on a multipart upload (a chunk over "
+			    "maxChunkBytes): give partSha256, the base64 "
+			    "SHA-256 of each part");
+			return;
+		}
+		memset(&ip, 0, sizeof(ip));
+	} else {
+		if (v[F_PARTSHA].present) {
+			sessions_bad(r, "partSha256", "partSha256 is for a "
+			    "chunk over maxChunkBytes (a multipart upload); a "
+			    "single PUT takes sha256");
+			return;
+		}
+		if (integrity_presign(r, v[F_SHA].present ? v[F_SHA].s : NULL,
+		    v[F_SHA].len, v[F_MD5].present ? v[F_MD5].s : NULL,
+		    v[F_MD5].len, v[F_ONCE].present && v[F_ONCE].b, &ip) == -1)
+			return;
+	}
 	if ((j = req_journal(r)) == NULL)
 		return;
 	/* The session and this seq's presign record in one read. */
@@ -493,7 +520,8 @@ sessions_presign(struct req *r)
 	/* Over the single-PUT limit: parts (multipart.c). */
 	if (multipart_wanted(r->app->conf, v[F_SIZE].i)) {
 		multipart_presign(r, j, key, v[F_SEQ].i, v[F_CTYPE].s,
-		    v[F_SIZE].i, recorded, s.finalized);
+		    v[F_SIZE].i, recorded, s.finalized, v[F_PARTSHA].present ?
+		    v[F_PARTSHA].j : NULL, v[F_ONCE].present && v[F_ONCE].b);
 		return;
 	}
 	if (sessions_presign_url(r, key, v[F_SEQ].i, v[F_CTYPE].s, &ip, h,

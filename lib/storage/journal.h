@@ -793,6 +793,7 @@ enum err	journal_cursor_key(struct journal *,
  * CreateMultipartUpload; see the SQL for the states.
  */
 #define JOURNAL_UPLOAD_ID_BYTES		1025	/* S3XML_UPLOAD_ID_MAX + 1 */
+#define JOURNAL_MPU_SHA256_BYTES	51	/* S3SUM_COMPOSITE_MAX + 1 */
 enum journal_mpu_state {
 	JOURNAL_MPU_OPEN,
 	JOURNAL_MPU_COMPLETED,
@@ -812,6 +813,11 @@ struct journal_mpu {
 	int64_t			 abort_at_ms;	/* -1: none */
 	int			 attempts;
 	char			 reason[JOURNAL_REASON_BYTES];
+	/* S3's composite SHA-256 of the presigned part checksums
+	 * ("BASE64-N", lib/storage/s3sum.h), or "" for an upload without
+	 * them (sql/010). */
+	char			 sha256[JOURNAL_MPU_SHA256_BYTES];
+	int			 write_once;	/* complete If-None-Match: * */
 };
 const char	*journal_mpu_state_name(enum journal_mpu_state);
 /* The newest upload of (session_id, seq), whatever its state, into *out;
@@ -819,10 +825,16 @@ const char	*journal_mpu_state_name(enum journal_mpu_state);
 enum err	journal_mpu_get(struct journal *, const char *session_id,
 		    int64_t seq, struct journal_mpu *out);
 /* Record a new open upload (m's upload_id, session_id, seq, key,
- * size_bytes, part_bytes) made at now_ms.  ERR_CONFLICT when (session,
- * seq) already has an open one (a presign raced this one). */
+ * size_bytes, part_bytes, sha256, write_once) made at now_ms;
+ * part_sha256 is the parts' base64 SHA-256 values one after the other,
+ * given exactly when m->sha256 is (their composite).  ERR_CONFLICT when
+ * (session, seq) already has an open one (a presign raced this one). */
 enum err	journal_mpu_add(struct journal *, const struct journal_mpu *m,
-		    int64_t now_ms);
+		    const char *part_sha256, int64_t now_ms);
+/* The part checksums upload_id was recorded with, malloc'd into *out;
+ * ERR_NOT_FOUND for an unknown upload or one without them. */
+enum err	journal_mpu_part_sha256(struct journal *, const char *upload_id,
+		    char **out);
 /* An open upload was replaced (another key or size for its seq): it is
  * aborted from now_ms on.  A row not open is left alone. */
 enum err	journal_mpu_replace(struct journal *, const char *upload_id,

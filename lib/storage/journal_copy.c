@@ -52,7 +52,8 @@ static const struct copy_table copy_tables[] = {
 	    "session_id" },
 	{ "multipart_uploads", "upload_id, session_id, seq, key, size_bytes,"
 	    " part_bytes, state, created_ms, abort_at_ms, attempts, reason,"
-	    " finished_ms", "ttitiitiiiti", "upload_id" },
+	    " finished_ms, sha256, part_sha256, write_once",
+	    "ttitiitiiititti", "upload_id" },
 	{ "sweep", "id, start_after, pass_started_ms, next_round_ms,"
 	    " lease_owner, lease_expires_ms, passes, deleted, listed, orphans,"
 	    " mismatched, last_listed, last_orphans, last_mismatched,"

@@ -64,6 +64,8 @@ mpu_cols(struct journal_stmt *st, struct journal_mpu *m)
 	    journal_col_int64(st, 8);
 	m->attempts = journal_col_int(st, 9);
 	journal_col_text(st, 10, m->reason, sizeof(m->reason));
+	journal_col_text(st, 11, m->sha256, sizeof(m->sha256));
+	m->write_once = journal_col_int(st, 12) != 0;
 }
 
 static int
@@ -97,7 +99,7 @@ journal_mpu_get(struct journal *j, const char *session_id, int64_t seq,
 
 enum err
 journal_mpu_add(struct journal *j, const struct journal_mpu *m,
-    int64_t now_ms)
+    const char *part_sha256, int64_t now_ms)
 {
 	enum err e;
 
@@ -106,15 +108,44 @@ journal_mpu_add(struct journal *j, const struct journal_mpu *m,
 	if (m == NULL || !mpu_id_ok(m->upload_id) ||
 	    !journal_str_ok(m->session_id, LIMIT_SESSION_ID_BYTES) ||
 	    !journal_str_ok(m->key, LIMIT_S3_KEY_BYTES) || m->seq < 1 ||
-	    m->size_bytes < 1 || m->part_bytes < 1)
+	    m->size_bytes < 1 || m->part_bytes < 1 ||
+	    (m->sha256[0] == '\0') != (part_sha256 == NULL) ||
+	    (m->sha256[0] != '\0' && (!journal_str_ok(m->sha256,
+	    sizeof(m->sha256) - 1) || part_sha256[0] == '\0')))
 		return ERR_INVAL;
 	if ((e = journal_begin(j, 1, __func__)) != ERR_OK)
 		return e;
 	e = journal_exec(j, JS_MPU_INSERT, __func__, "record multipart upload",
 	    JARGS(JTEXT(m->upload_id), JTEXT(m->session_id), JINT(m->seq),
 	    JTEXT(m->key), JINT(m->size_bytes), JINT(m->part_bytes),
-	    JINT(now_ms)));
+	    JINT(now_ms), JTEXT(m->sha256[0] != '\0' ? m->sha256 : NULL),
+	    JTEXT(part_sha256), JINT(m->write_once ? 1 : 0)));
 	return journal_end(j, e, __func__);
+}
+
+enum err
+journal_mpu_part_sha256(struct journal *j, const char *upload_id, char **out)
+{
+	struct journal_stmt *st;
+	enum err e;
+
+	if (out != NULL)
+		*out = NULL;
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (!mpu_id_ok(upload_id) || out == NULL)
+		return ERR_INVAL;
+	if ((e = journal_first(j, JS_MPU_PART_SHA256, &st, __func__,
+	    "read multipart part checksums", JARGS(JTEXT(upload_id)))) !=
+	    ERR_OK)
+		return e;
+	if (!journal_col_null(st, 0) && (*out = journal_col_dup(st, 0)) ==
+	    NULL)
+		e = ERR_NOMEM;
+	journal_unstmt(st);
+	if (e == ERR_OK && *out == NULL)
+		e = ERR_NOT_FOUND;
+	return e;
 }
 
 /* One UPDATE by upload id in its own write transaction. */

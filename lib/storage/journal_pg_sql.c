@@ -268,13 +268,16 @@ const char *const journal_pg_sql[JS__MAX] = {
 	    " WHERE id = $1 AND $3 >= manifest_etag_revision",
 	/* Multipart uploads (sql/pg/003). */
 	[JS_MPU_GET] =
-	    "SELECT upload_id, session_id, seq, key, size_bytes, part_bytes, state, created_ms, abort_at_ms, attempts, reason"
+	    "SELECT upload_id, session_id, seq, key, size_bytes, part_bytes, state, created_ms, abort_at_ms, attempts, reason, sha256, write_once"
 	    " FROM multipart_uploads WHERE session_id = $1 AND seq = $2"
 	    " ORDER BY created_ms DESC, upload_id LIMIT 1",
 	[JS_MPU_INSERT] =
 	    "INSERT INTO multipart_uploads (upload_id, session_id, seq, key,"
-	    " size_bytes, part_bytes, state, created_ms)"
-	    " VALUES ($1, $2, $3, $4, $5, $6, 'open', $7)",
+	    " size_bytes, part_bytes, state, created_ms, sha256, part_sha256,"
+	    " write_once)"
+	    " VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8, $9, $10)",
+	[JS_MPU_PART_SHA256] =
+	    "SELECT part_sha256 FROM multipart_uploads WHERE upload_id = $1",
 	[JS_MPU_REPLACE] =
 	    "UPDATE multipart_uploads SET state = 'aborting', abort_at_ms = $2"
 	    " WHERE upload_id = $1 AND state = 'open'",
@@ -288,7 +291,7 @@ const char *const journal_pg_sql[JS__MAX] = {
 	    " WHERE session_id = $1 AND state = 'open'"
 	    " AND (abort_at_ms IS NULL OR abort_at_ms > $2)",
 	[JS_MPU_DUE] =
-	    "SELECT upload_id, session_id, seq, key, size_bytes, part_bytes, state, created_ms, abort_at_ms, attempts, reason"
+	    "SELECT upload_id, session_id, seq, key, size_bytes, part_bytes, state, created_ms, abort_at_ms, attempts, reason, sha256, write_once"
 	    " FROM multipart_uploads WHERE abort_at_ms IS NOT NULL"
 	    " AND abort_at_ms <= $1 AND state IN ('open', 'aborting')"
 	    " ORDER BY abort_at_ms LIMIT $2",

@@ -3,7 +3,10 @@
  * base64 is decoded by lib/b64url.c's strict decoder once the standard
  * alphabet's two letters are mapped and the padding checked.
  */
+#include <stdio.h>
 #include <string.h>
+
+#include <openssl/evp.h>
 
 #include "b64url.h"
 #include "hex.h"
@@ -54,4 +57,56 @@ s3sum_etag_is_md5(const char *etag, size_t len,
 			return 0;
 	}
 	return 1;
+}
+
+enum err
+s3sum_composite(const char *parts, size_t len, char *out, size_t cap)
+{
+	unsigned char raw[S3SUM_SHA256_BYTES], md[EVP_MAX_MD_SIZE];
+	unsigned char enc[S3SUM_SHA256_B64_LEN + 1];
+	EVP_MD_CTX *ctx = NULL;
+	unsigned int mdlen = 0;
+	size_t n, i;
+	enum err rc = ERR_INVAL;
+
+	if (out != NULL && cap > 0)
+		out[0] = '\0';
+	if (parts == NULL || out == NULL || len == 0 ||
+	    len % S3SUM_SHA256_B64_LEN != 0)
+		return ERR_INVAL;
+	n = len / S3SUM_SHA256_B64_LEN;
+	if (n > S3SUM_PARTS_MAX)
+		return ERR_INVAL;
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    !EVP_DigestInit_ex(ctx, EVP_sha256(), NULL)) {
+		rc = ERR_CRYPTO;
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (s3sum_b64(parts + i * S3SUM_SHA256_B64_LEN,
+		    S3SUM_SHA256_B64_LEN, raw, sizeof(raw)) != ERR_OK)
+			goto out;
+		if (!EVP_DigestUpdate(ctx, raw, sizeof(raw))) {
+			rc = ERR_CRYPTO;
+			goto out;
+		}
+	}
+	if (!EVP_DigestFinal_ex(ctx, md, &mdlen) ||
+	    mdlen != S3SUM_SHA256_BYTES) {
+		rc = ERR_CRYPTO;
+		goto out;
+	}
+	if (EVP_EncodeBlock(enc, md, S3SUM_SHA256_BYTES) !=
+	    S3SUM_SHA256_B64_LEN) {
+		rc = ERR_CRYPTO;
+		goto out;
+	}
+	if ((size_t)snprintf(out, cap, "%s-%zu", (const char *)enc, n) >= cap) {
+		out[0] = '\0';
+		goto out;
+	}
+	rc = ERR_OK;
+out:
+	EVP_MD_CTX_free(ctx);
+	return rc;
 }

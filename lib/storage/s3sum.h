@@ -38,4 +38,22 @@ enum err	s3sum_b64(const char *s, size_t len, unsigned char *out,
 int		s3sum_etag_is_md5(const char *etag, size_t len,
 		    const unsigned char md5[S3SUM_MD5_BYTES]);
 
+/*
+ * S3's composite checksum of a multipart upload created with
+ * x-amz-checksum-algorithm: SHA256, as a HEAD with x-amz-checksum-mode
+ * answers it: the base64 of the SHA-256 of the parts' binary SHA-256
+ * digests, concatenated in part order, then "-" and the part count.
+ * parts[0..len) is the parts' base64 SHA-256 values, each
+ * S3SUM_SHA256_B64_LEN characters, one after the other with nothing
+ * between (how the journal keeps them); each must pass s3sum_b64().  1 to
+ * S3SUM_PARTS_MAX parts.  out gets the NUL-terminated value (at most
+ * S3SUM_COMPOSITE_MAX characters).  ERR_OK; ERR_INVAL for a length that
+ * is not a whole count of values, a bad value or out too small;
+ * ERR_CRYPTO if OpenSSL fails.
+ */
+#define S3SUM_PARTS_MAX		10000
+#define S3SUM_COMPOSITE_MAX	(S3SUM_SHA256_B64_LEN + 6)	/* "-10000" */
+enum err	s3sum_composite(const char *parts, size_t len, char *out,
+		    size_t cap);
+
 #endif /* S3SUM_H */

@@ -504,7 +504,16 @@ s3xml_complete_body(const struct s3xml_part *parts, size_t n, char **out,
 		    "<ETag>", parts[i].number);
 		bad |= s3xml_put(&buf, &blen, &cap, num, strlen(num));
 		bad |= s3xml_put_text(&buf, &blen, &cap, parts[i].etag);
-		bad |= s3xml_put(&buf, &blen, &cap, "</ETag></Part>", 14);
+		bad |= s3xml_put(&buf, &blen, &cap, "</ETag>", 7);
+		if (parts[i].checksum_sha256 != NULL) {
+			bad |= s3xml_put(&buf, &blen, &cap, "<ChecksumSHA256>",
+			    16);
+			bad |= s3xml_put_text(&buf, &blen, &cap,
+			    parts[i].checksum_sha256);
+			bad |= s3xml_put(&buf, &blen, &cap, "</ChecksumSHA256>",
+			    17);
+		}
+		bad |= s3xml_put(&buf, &blen, &cap, "</Part>", 7);
 	}
 	bad |= s3xml_put(&buf, &blen, &cap, "</CompleteMultipartUpload>", 26);
 	if (bad) {

@@ -89,6 +89,9 @@ enum err	s3xml_upload_id(const char *buf, size_t len, char *id,
 struct s3xml_part {
 	int		 number;	/* 1..S3XML_PARTS_MAX */
 	const char	*etag;		/* as UploadPart answered it */
+	/* base64 SHA-256 of the part (ChecksumSHA256, for an upload created
+	 * with x-amz-checksum-algorithm: SHA256), or NULL */
+	const char	*checksum_sha256;
 };
 
 /*

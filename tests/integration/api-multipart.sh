@@ -30,4 +30,12 @@ deliver_max_attempts = 3"
 trap api_stack_down EXIT INT TERM
 
 api_proxy_stack_up
-api_node multipart-test.js
+api_node multipart-test.js all
+# require_checksums and require_write_once on multipart chunks: the
+# stack restarted behind the same proxy.
+"$DEVSTACK" down >/dev/null
+API_EXTRA_CONF="$API_EXTRA_CONF
+require_checksums = on
+require_write_once = on"
+api_stack_up
+api_node multipart-test.js require

@@ -21,6 +21,24 @@
 //     stored without them reports AES256, S3's default encryption of every
 //     object since January 2023.
 //
+//   - Multipart checksums (S3's composite SHA-256): an upload created with
+//     x-amz-checksum-algorithm: SHA256 takes only parts that carry
+//     x-amz-checksum-sha256 (InvalidRequest otherwise) matching their
+//     bytes (400 BadDigest, nothing stored); CompleteMultipartUpload must
+//     list each part's ChecksumSHA256 (InvalidRequest when one is missing)
+//     equal to the part's (InvalidPart otherwise); the object then keeps
+//     the composite, base64(sha256(part digests concatenated))-N, answered
+//     as x-amz-checksum-sha256 under x-amz-checksum-mode as above.
+//   - If-None-Match: * on CompleteMultipartUpload: 412 PreconditionFailed
+//     when an object already has the key; the upload stays, as on S3.
+//   - The SSE headers of a CreateMultipartUpload: s3rver keeps a Create's
+//     headers with the upload and gives them to the object at complete,
+//     so the object answers them on HEAD as any PUT's (above).  As on S3,
+//     a Create signed in its Authorization header must sign every x-amz-*
+//     header it carries (403 AccessDenied "There were headers present in
+//     the request which were not signed" otherwise), so an SSE header or
+//     checksum algorithm the API sent unsigned is refused.
+//
 // Left as s3rver has it: Content-MD5 is not verified (S3 would answer
 // BadDigest).  complete's own check of the ETag against the presigned MD5
 // is then the only thing that refuses a corrupted body sent with a correct
@@ -29,6 +47,8 @@
 
 const crypto = require('crypto');
 const fs = require('fs');
+const path = require('path');
+const { AsyncLocalStorage } = require('async_hooks');
 const { Readable } = require('stream');
 const S3Object = require('@20minutes/s3rver/lib/models/object');
 const S3Error = require('@20minutes/s3rver/lib/models/error');
@@ -109,12 +129,21 @@ FilesystemStore.prototype.getMetadata = async function (bucket, key) {
 const putObject = FilesystemStore.prototype.putObject;
 FilesystemStore.prototype.putObject = async function (object) {
   const m = object.metadata;
-  const inm = m['if-none-match'];
-  const im = m['if-match'];
+  // A multipart complete: the conditions of the complete request, the
+  // composite checksum of the parts (the parts were checked one by one).
+  const mpu = completing.getStore();
+  const inm = mpu ? mpu.inm : m['if-none-match'];
+  const im = mpu ? undefined : m['if-match'];
   for (const h of CONDITIONS) delete m[h];
+  // A PUT's checksum is checked against its body; a multipart object keeps
+  // the composite of its parts instead.
+  const want = mpu ? undefined : m['x-amz-checksum-sha256'];
+  if (mpu) {
+    delete m['x-amz-checksum-sha256'];
+    if (mpu.composite) m['x-amz-checksum-sha256'] = mpu.composite;
+  }
   const body = await readAll(object.content);
   return serial(`${object.bucket}/${object.key}`, async () => {
-    const want = m['x-amz-checksum-sha256'];
     if (want !== undefined &&
         crypto.createHash('sha256').update(body).digest('base64') !== want) {
       throw new S3Error('BadDigest',
@@ -143,6 +172,112 @@ FilesystemStore.prototype.putObject = async function (object) {
   });
 };
 
+// The request being served (its headers, its parsed XML body), for the
+// store methods below, which s3rver calls without it; and, inside a
+// CompleteMultipartUpload, what the object put together must carry.
+const request = new AsyncLocalStorage();
+const completing = new AsyncLocalStorage();
+
+const sha256b64 = (buf) => crypto.createHash('sha256').update(buf).digest('base64');
+
+function uploadDir(store, bucket, uploadId) {
+  return path.join(store.getResourcePath(bucket, undefined, 'uploads'), uploadId);
+}
+
+// Whether the upload was created with x-amz-checksum-algorithm: SHA256
+// (s3rver keeps the Create's headers in the upload's metadata file).
+async function uploadWantsSha256(store, bucket, uploadId) {
+  try {
+    const meta = JSON.parse(await fs.promises.readFile(
+      path.join(uploadDir(store, bucket, uploadId), 'metadata')));
+    return String(meta['x-amz-checksum-algorithm'] || '').toUpperCase() === 'SHA256';
+  } catch (err) {
+    return false;
+  }
+}
+
+const putPart = FilesystemStore.prototype.putPart;
+FilesystemStore.prototype.putPart = async function (bucket, uploadId, partNumber, content) {
+  const ctx = request.getStore();
+  const given = ctx ? ctx.get('x-amz-checksum-sha256') : '';
+  const wants = await uploadWantsSha256(this, bucket, uploadId);
+  if (!given && !wants) return putPart.call(this, bucket, uploadId, partNumber, content);
+  const body = await readAll(content);
+  const sum = sha256b64(body);
+  if (given && given !== sum) {
+    throw new S3Error('BadDigest',
+      'The sha256 you specified did not match the calculated checksum.');
+  }
+  if (wants && !given) {
+    throw new S3Error('InvalidRequest', 'Checksum Type mismatch occurred, ' +
+      'expected checksum Type: sha256, actual checksum Type: null');
+  }
+  const r = await putPart.call(this, bucket, uploadId, partNumber,
+    Readable.from([body], { objectMode: false }));
+  await fs.promises.writeFile(path.join(uploadDir(this, bucket, uploadId),
+    `${partNumber}.sha256`), sum);
+  return r;
+};
+
+const putObjectMultipart = FilesystemStore.prototype.putObjectMultipart;
+FilesystemStore.prototype.putObjectMultipart = async function (bucket, uploadId, parts) {
+  const ctx = request.getStore();
+  const inm = ctx ? ctx.get('if-none-match') : '';
+  let composite;
+  if (await uploadWantsSha256(this, bucket, uploadId)) {
+    const listed = [].concat(ctx.request.body.CompleteMultipartUpload.Part)
+      .sort((a, b) => Number(a.PartNumber) - Number(b.PartNumber));
+    const digests = [];
+    for (const p of listed) {
+      const n = Number(p.PartNumber);
+      if (typeof p.ChecksumSHA256 !== 'string' || p.ChecksumSHA256 === '') {
+        throw new S3Error('InvalidRequest', 'The upload was created using a ' +
+          'sha256 checksum. The complete request must include the checksum ' +
+          `for each part. It was missing for part ${n} in the request.`);
+      }
+      let stored = null;
+      try {
+        stored = (await fs.promises.readFile(path.join(
+          uploadDir(this, bucket, uploadId), `${n}.sha256`))).toString();
+      } catch (err) {
+        stored = null;
+      }
+      if (stored !== p.ChecksumSHA256) {
+        throw new S3Error('InvalidPart', 'One or more of the specified parts ' +
+          'could not be found. The part may not have been uploaded, or the ' +
+          'specified entity tag may not match the part\'s entity tag.');
+      }
+      digests.push(Buffer.from(stored, 'base64'));
+    }
+    composite = `${sha256b64(Buffer.concat(digests))}-${digests.length}`;
+  }
+  return completing.run({ composite, inm: inm || undefined },
+    () => putObjectMultipart.call(this, bucket, uploadId, parts));
+};
+
+// The x-amz-* headers of a header-signed request that its SignedHeaders
+// leaves out (x-amz-content-sha256 and x-amz-date are always signed).
+function unsignedAmzHeaders(ctx) {
+  const m = /SignedHeaders=([^,\s]+)/.exec(ctx.get('authorization') || '');
+  if (!m) return [];
+  const signed = new Set(m[1].split(';'));
+  return Object.keys(ctx.headers)
+    .filter((h) => h.startsWith('x-amz-') && !signed.has(h));
+}
+
+// Koa middleware, first in the chain: the request, for the store methods;
+// a CreateMultipartUpload with unsigned x-amz-* headers is refused.
+function remember(ctx, next) {
+  if (ctx.method === 'POST' && /(^|&)uploads(=|&|$)/.test(ctx.querystring)) {
+    const unsigned = unsignedAmzHeaders(ctx);
+    if (unsigned.length > 0) {
+      throw new S3Error('AccessDenied', 'There were headers present in the ' +
+        'request which were not signed', { HeadersNotSigned: unsigned.join(', ') });
+    }
+  }
+  return request.run(ctx, next);
+}
+
 // Koa middleware, first in the chain: S3 answers an object's checksum only
 // to a request that asks for it.
 function checksumMode(ctx, next) {
@@ -156,4 +291,5 @@ function checksumMode(ctx, next) {
 // install(server): add the middleware to an S3rver before run().
 exports.install = function (server) {
   server.middleware.unshift(checksumMode);
+  server.middleware.unshift(remember);
 };

@@ -4,6 +4,7 @@
  * bounded retries, and the rows carried by journal_copy().
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "journal.h"
@@ -44,7 +45,7 @@ one_open_upload_per_chunk(void)
 	jfix_path(path, sizeof(path));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j = jfix_open(path));
 	CU_ASSERT_EQUAL(journal_mpu_get(j, "s", 3, &got), ERR_NOT_FOUND);
-	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, T0), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, NULL, T0), ERR_OK);
 	CU_ASSERT_EQUAL_FATAL(journal_mpu_get(j, "s", 3, &got), ERR_OK);
 	CU_ASSERT_STRING_EQUAL(got.upload_id, "up-1");
 	CU_ASSERT_STRING_EQUAL(got.key, m.key);
@@ -55,10 +56,10 @@ one_open_upload_per_chunk(void)
 	/* A racing presign's second upload is refused: the caller aborts
 	 * its own and answers the first. */
 	m = tm_upload("up-2", "s", 3);
-	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, T0 + 1), ERR_CONFLICT);
+	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, NULL, T0 + 1), ERR_CONFLICT);
 	/* Once replaced, a new one may open; the newest is the answer. */
 	CU_ASSERT_EQUAL(journal_mpu_replace(j, "up-1", T0 + 2), ERR_OK);
-	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, T0 + 3), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, NULL, T0 + 3), ERR_OK);
 	CU_ASSERT_EQUAL_FATAL(journal_mpu_get(j, "s", 3, &got), ERR_OK);
 	CU_ASSERT_STRING_EQUAL(got.upload_id, "up-2");
 	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM "
@@ -81,9 +82,9 @@ aborts_are_scheduled_leased_and_bounded(void)
 	jfix_path(path, sizeof(path));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a = jfix_open(path));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b = jfix_open(path));
-	CU_ASSERT_EQUAL(journal_mpu_add(a, &m1, T0), ERR_OK);
-	CU_ASSERT_EQUAL(journal_mpu_add(a, &m2, T0), ERR_OK);
-	CU_ASSERT_EQUAL(journal_mpu_add(a, &m3, T0), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_add(a, &m1, NULL, T0), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_add(a, &m2, NULL, T0), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_add(a, &m3, NULL, T0), ERR_OK);
 	CU_ASSERT_EQUAL(journal_mpu_completed(a, "up-2", T0 + 1), ERR_OK);
 	/* Finalize: the open upload is due at the end of the window; the
 	 * completed one is never aborted; another session's is left. */
@@ -148,7 +149,7 @@ a_deletion_makes_open_uploads_due(void)
 	jfix_path(path, sizeof(path));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j = jfix_open(path));
 	CU_ASSERT_EQUAL(jfix_session(j, "s", OWNER, T0), ERR_OK);
-	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, T0), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, NULL, T0), ERR_OK);
 	CU_ASSERT_EQUAL(journal_delete_session(j, OWNER, "s", 300000, 30000,
 	    1000, T0 + 5, &d), ERR_OK);
 	CU_ASSERT_EQUAL(journal_mpu_due(j, T0 + 5, 30000, due, 2, &k), ERR_OK);
@@ -173,8 +174,8 @@ abandoning_makes_open_uploads_due(void)
 	jfix_path(path, sizeof(path));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j = jfix_open(path));
 	CU_ASSERT_EQUAL(jfix_session(j, "s", OWNER, T0), ERR_OK);
-	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, T0), ERR_OK);
-	CU_ASSERT_EQUAL(journal_mpu_add(j, &done, T0), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, NULL, T0), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_add(j, &done, NULL, T0), ERR_OK);
 	CU_ASSERT_EQUAL(journal_mpu_completed(j, "up-2", T0 + 1), ERR_OK);
 	CU_ASSERT_EQUAL(journal_abandon_idle(j, T0 + 1000, 0, T0 + 6000, a, 2,
 	    &n), ERR_OK);
@@ -207,7 +208,7 @@ finished_uploads_are_purged_in_batches(void)
 	for (i = 1; i <= 10; i++) {
 		snprintf(id, sizeof(id), "up-%d", i);
 		m = tm_upload(id, "s", i);
-		CU_ASSERT_EQUAL_FATAL(journal_mpu_add(j, &m, T0), ERR_OK);
+		CU_ASSERT_EQUAL_FATAL(journal_mpu_add(j, &m, NULL, T0), ERR_OK);
 	}
 	for (i = 1; i <= 5; i++) {
 		snprintf(id, sizeof(id), "up-%d", i);
@@ -239,6 +240,45 @@ finished_uploads_are_purged_in_batches(void)
 }
 
 static void
+checksums_and_write_once_are_kept(void)
+{
+	char path[512], *parts = NULL;
+	struct journal *j;
+	struct journal_mpu m = tm_upload("up-1", "s", 1), got;
+	const char *two = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+	    "ypeBEsobvcr6wjGzmiPcTaeG7/gUfE5yuYB3ha/uSLs=";
+
+	jfix_path(path, sizeof(path));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j = jfix_open(path));
+	snprintf(m.sha256, sizeof(m.sha256), "%s",
+	    "rYOrsJ2pdaGSy2r1lgVaN9x4aii0kOzwJ9SCqyMuQrs=-2");
+	m.write_once = 1;
+	/* the composite and its parts go together */
+	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, NULL, T0), ERR_INVAL);
+	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, two, T0), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(journal_mpu_get(j, "s", 1, &got), ERR_OK);
+	CU_ASSERT_STRING_EQUAL(got.sha256, m.sha256);
+	CU_ASSERT_EQUAL(got.write_once, 1);
+	CU_ASSERT_EQUAL_FATAL(journal_mpu_part_sha256(j, "up-1", &parts),
+	    ERR_OK);
+	CU_ASSERT_STRING_EQUAL(parts, two);
+	free(parts);
+	/* an upload without them */
+	m = tm_upload("up-2", "s", 2);
+	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, two, T0), ERR_INVAL);
+	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, NULL, T0), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(journal_mpu_get(j, "s", 2, &got), ERR_OK);
+	CU_ASSERT_STRING_EQUAL(got.sha256, "");
+	CU_ASSERT_EQUAL(got.write_once, 0);
+	CU_ASSERT_EQUAL(journal_mpu_part_sha256(j, "up-2", &parts),
+	    ERR_NOT_FOUND);
+	CU_ASSERT_PTR_NULL(parts);
+	CU_ASSERT_EQUAL(journal_mpu_part_sha256(j, "nope", &parts),
+	    ERR_NOT_FOUND);
+	journal_close(j);
+}
+
+static void
 bad_arguments_are_refused(void)
 {
 	char path[512];
@@ -248,9 +288,9 @@ bad_arguments_are_refused(void)
 
 	jfix_path(path, sizeof(path));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j = jfix_open(path));
-	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, T0), ERR_INVAL);
+	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, NULL, T0), ERR_INVAL);
 	m = tm_upload("u", "s", 0);
-	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, T0), ERR_INVAL);
+	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, NULL, T0), ERR_INVAL);
 	CU_ASSERT_EQUAL(journal_mpu_get(j, "s", 1, NULL), ERR_INVAL);
 	CU_ASSERT_EQUAL(journal_mpu_due(j, T0, 0, due, 1, &k), ERR_INVAL);
 	CU_ASSERT_EQUAL(journal_mpu_abort_result(j, "u",
@@ -277,6 +317,8 @@ test_journal_mpu_suite(void)
 	    abandoning_makes_open_uploads_due) == NULL ||
 	    CU_add_test(s, "finished uploads are purged in batches",
 	    finished_uploads_are_purged_in_batches) == NULL ||
+	    CU_add_test(s, "checksums and write-once are kept",
+	    checksums_and_write_once_are_kept) == NULL ||
 	    CU_add_test(s, "bad arguments are refused",
 	    bad_arguments_are_refused) == NULL)
 		return -1;

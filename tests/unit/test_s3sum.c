@@ -2,6 +2,7 @@
  * test_s3sum.c: lib/storage/s3sum.c, the base64 checksums presign takes
  * and the single-part ETag complete compares with a presigned MD5.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <CUnit/CUnit.h>
@@ -79,6 +80,54 @@ a_single_part_etag_matches_its_md5_only(void)
 	CU_ASSERT_FALSE(s3sum_etag_is_md5(NULL, 0, md5_raw));
 }
 
+/* Values from an independent implementation (Python's hashlib). */
+static const char *sha_a_b64 = "ypeBEsobvcr6wjGzmiPcTaeG7/gUfE5yuYB3ha/uSLs=";
+
+static void
+a_composite_is_the_sha256_of_the_part_digests_and_the_count(void)
+{
+	char parts[3 * 44 + 1], out[S3SUM_COMPOSITE_MAX + 1];
+
+	CU_ASSERT_EQUAL(s3sum_composite(sha_b64, 44, out, sizeof(out)), ERR_OK);
+	CU_ASSERT_STRING_EQUAL(out,
+	    "Xfbg4nYTWdMKgnUFjimfzAOBU0VF9Vz0PkGYP11MlFY=-1");
+	snprintf(parts, sizeof(parts), "%s%s", sha_b64, sha_a_b64);
+	CU_ASSERT_EQUAL(s3sum_composite(parts, 88, out, sizeof(out)), ERR_OK);
+	CU_ASSERT_STRING_EQUAL(out,
+	    "rYOrsJ2pdaGSy2r1lgVaN9x4aii0kOzwJ9SCqyMuQrs=-2");
+	/* the order of the parts counts */
+	snprintf(parts, sizeof(parts), "%s%s", sha_a_b64, sha_b64);
+	CU_ASSERT_EQUAL(s3sum_composite(parts, 88, out, sizeof(out)), ERR_OK);
+	CU_ASSERT_STRING_EQUAL(out,
+	    "FhqatyzBNX0Wif8vzeoF+ely8H3c7tscVmnIk7q+/Jk=-2");
+}
+
+static void
+a_composite_of_bad_parts_is_refused(void)
+{
+	char parts[3 * 44 + 1], out[S3SUM_COMPOSITE_MAX + 1];
+
+	/* not a whole count of values, none, a bad one among good ones */
+	CU_ASSERT_EQUAL(s3sum_composite(sha_b64, 43, out, sizeof(out)),
+	    ERR_INVAL);
+	CU_ASSERT_STRING_EQUAL(out, "");
+	CU_ASSERT_EQUAL(s3sum_composite(sha_b64, 0, out, sizeof(out)),
+	    ERR_INVAL);
+	snprintf(parts, sizeof(parts), "%s%s", sha_b64,
+	    "47DEQpj8HBSa-_TImW-5JCeuQeRkm5NMpJWZG3hSuFU=");
+	CU_ASSERT_EQUAL(s3sum_composite(parts, 88, out, sizeof(out)),
+	    ERR_INVAL);
+	/* an MD5 where a SHA-256 is wanted, padded to the length */
+	snprintf(parts, sizeof(parts), "%s%s", md5_b64,
+	    "AAAAAAAAAAAAAAAAAAAA");
+	CU_ASSERT_EQUAL(s3sum_composite(parts, 44, out, sizeof(out)),
+	    ERR_INVAL);
+	/* no room for the answer */
+	CU_ASSERT_EQUAL(s3sum_composite(sha_b64, 44, out, 40), ERR_INVAL);
+	CU_ASSERT_EQUAL(s3sum_composite(NULL, 44, out, sizeof(out)),
+	    ERR_INVAL);
+}
+
 int
 test_s3sum_suite(void)
 {
@@ -90,7 +139,13 @@ test_s3sum_suite(void)
 	    CU_add_test(s, "base64 of another length or spelling is refused",
 		base64_of_another_length_or_spelling_is_refused) == NULL ||
 	    CU_add_test(s, "a single-part ETag matches its MD5 only",
-		a_single_part_etag_matches_its_md5_only) == NULL)
+		a_single_part_etag_matches_its_md5_only) == NULL ||
+	    CU_add_test(s, "a composite is the SHA-256 of the part digests "
+		"and the count",
+		a_composite_is_the_sha256_of_the_part_digests_and_the_count) ==
+		NULL ||
+	    CU_add_test(s, "a composite of bad parts is refused",
+		a_composite_of_bad_parts_is_refused) == NULL)
 		return -1;
 	return 0;
 }

@@ -224,10 +224,10 @@ test_s3xml_writes_the_complete_body(void)
 	    "<PartNumber>2</PartNumber><ETag>a&lt;b</ETag></Part>"
 	    "</CompleteMultipartUpload>";
 	struct s3xml_part parts[2] = {
-		{ 1, "\"0123456789abcdef0123456789abcdef\"" },
-		{ 2, "a<b" },
+		{ 1, "\"0123456789abcdef0123456789abcdef\"", NULL },
+		{ 2, "a<b", NULL },
 	};
-	struct s3xml_part empty = { 1, "" }, zero = { 0, "x" };
+	struct s3xml_part empty = { 1, "", NULL }, zero = { 0, "x", NULL };
 	char *body = NULL;
 	size_t len = 0;
 
@@ -243,6 +243,29 @@ test_s3xml_writes_the_complete_body(void)
 	CU_ASSERT_EQUAL(s3xml_complete_body(&empty, 1, &body, &len),
 	    ERR_INVAL);
 	CU_ASSERT_EQUAL(s3xml_complete_body(&zero, 1, &body, &len), ERR_INVAL);
+}
+
+static void
+test_s3xml_lists_each_parts_sha256(void)
+{
+	static const char want[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+	    "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/"
+	    "2006-03-01/\"><Part><PartNumber>1</PartNumber><ETag>e1</ETag>"
+	    "<ChecksumSHA256>47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+	    "</ChecksumSHA256></Part><Part><PartNumber>2</PartNumber>"
+	    "<ETag>e2</ETag><ChecksumSHA256>a&amp;b</ChecksumSHA256></Part>"
+	    "</CompleteMultipartUpload>";
+	struct s3xml_part parts[2] = {
+		{ 1, "e1", "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=" },
+		{ 2, "e2", "a&b" },
+	};
+	char *body = NULL;
+	size_t len = 0;
+
+	CU_ASSERT_EQUAL_FATAL(s3xml_complete_body(parts, 2, &body, &len),
+	    ERR_OK);
+	CU_ASSERT_STRING_EQUAL(body, want);
+	free(body);
 }
 
 static void
@@ -305,6 +328,8 @@ test_s3xml_suite(void)
 	    test_s3xml_reads_the_upload_id) == NULL ||
 	    CU_add_test(s, "writes the complete body",
 	    test_s3xml_writes_the_complete_body) == NULL ||
+	    CU_add_test(s, "lists each part's SHA-256",
+	    test_s3xml_lists_each_parts_sha256) == NULL ||
 	    CU_add_test(s, "reads complete results",
 	    test_s3xml_reads_complete_results) == NULL)
 		return -1;
