@@ -8,8 +8,13 @@
 # presigned PUT signs x-amz-server-side-encryption: aws:kms, the key id and
 # the bucket key; a PUT that drops or changes one is 403; complete accepts
 # the object the URL wrote and refuses (422, sse) one S3 reports encrypted
-# otherwise: with AES256, with another key, without the bucket key.  s3rver
-# encrypts nothing: what is tested is what we sign and what we check.
+# otherwise: with AES256, with another key, without the bucket key.  A
+# chunk over the single-PUT limit (multipart) gets the same headers on its
+# CreateMultipartUpload, signed (the test S3, as S3, refuses a Create with
+# an unsigned x-amz-* header), S3 keeps them from the Create and answers
+# them on HEAD after complete, and complete refuses (422, sse) a multipart
+# object S3 reports under another key.  s3rver encrypts nothing: what is
+# tested is what we sign and what we check.
 # Ports: API_TEST_SSE_PORT and the next one for s3rver, else two of this
 # test's block in tests/lib/ports.sh.
 . "$(dirname "$0")/../lib/api-lib.sh"
@@ -73,7 +78,9 @@ check "$(echo "$OUT" | grep -q TOPSECRET; [ $? = 1 ]; echo $?)" 'and never print
 # 2. The stack with sse = aws:kms.
 export API_EXTRA_CONF="sse = aws:kms
 sse_kms_key_id = $KEY_ARN
-sse_bucket_key = on"
+sse_bucket_key = on
+multipart_max_bytes = 16m
+multipart_part_bytes = 5m"
 api_stack_up
 api_client sse
 presign() {
@@ -146,6 +153,67 @@ st=$(hand 5 -H 'x-amz-server-side-encryption: aws:kms' \
 	-H "x-amz-server-side-encryption-aws-kms-key-id: $KEY_ARN" \
 	-H 'x-amz-server-side-encryption-bucket-key-enabled: true')
 check "$(is "$st" 200)" 'one encrypted as configured, written by hand, completes' "$st $(cat "$TMP/out")"
+
+# 3. A multipart chunk (6 MiB: parts of 5 and 1 MiB) under aws:kms.
+head -c $((6 * 1048576)) /dev/urandom >"$TMP/big.webm"
+# mpresign SEQ: presign the big chunk; KEY, UPLOAD, the answer in mp.json.
+mpresign() {
+	local t0=$(( ($1 - 1) * 5000 ))
+	MP_STATUS=$(api POST "/sessions/$SID/chunks/presign" \
+		"{\"seq\":$1,\"tStartMs\":$t0,\"tEndMs\":$((t0 + 5000)),\"ext\":\"webm\",\"sizeBytes\":$(stat -c %s "$TMP/big.webm"),\"contentType\":\"audio/webm\"}")
+	cp "$TMP/out" "$TMP/mp.json"
+	KEY=$(jq -r .objectKey "$TMP/mp.json")
+	UPLOAD=$(jq -r .uploadId "$TMP/mp.json")
+}
+# mput: PUT each part with its URL; PARTS (JSON) and PARTS_XML.
+mput() {
+	local i n off len etag
+	PARTS= PARTS_XML=
+	n=$(jq '.parts | length' "$TMP/mp.json")
+	for ((i = 0; i < n; i++)); do
+		off=$(jq ".parts[$i].offset" "$TMP/mp.json")
+		len=$(jq ".parts[$i].sizeBytes" "$TMP/mp.json")
+		head -c $((off + len)) "$TMP/big.webm" | tail -c "$len" >"$TMP/part"
+		etag=$(curl -s -D - -o /dev/null -X PUT --data-binary "@$TMP/part" \
+			"$(jq -r ".parts[$i].url" "$TMP/mp.json")" |
+			tr -d '\r' | sed -n 's/^etag: //Ip')
+		PARTS="$PARTS${PARTS:+,}{\"partNumber\":$((i + 1)),\"etag\":$(jq -Rn --arg e "$etag" '$e')}"
+		PARTS_XML="$PARTS_XML<Part><PartNumber>$((i + 1))</PartNumber><ETag>$etag</ETag></Part>"
+	done
+	PARTS="[$PARTS]"
+}
+mcomplete() {
+	local t0=$(( ($1 - 1) * 5000 ))
+	api POST "/sessions/$SID/chunks/complete" \
+		"{\"seq\":$1,\"objectKey\":\"$KEY\",\"bytes\":$(stat -c %s "$TMP/big.webm"),\"tStartMs\":$t0,\"tEndMs\":$((t0 + 5000)),\"uploadId\":\"$UPLOAD\",\"parts\":$PARTS}"
+}
+mpresign 10
+check "$(is "$MP_STATUS:$(jq -r .uploadStrategy "$TMP/mp.json")" 200:multipart)" \
+	'a 6 MiB chunk under aws:kms is presigned as a multipart upload (its CreateMultipartUpload, SSE headers signed, taken by S3)' \
+	"$MP_STATUS $(head -c 300 "$TMP/mp.json")"
+mput
+st=$(mcomplete 10)
+check "$(is "$st" 200)" 'its parts complete, and complete finds it encrypted as configured' "$st $(cat "$TMP/out")"
+s3 HEAD "$KEY" -I | tr -d '\r' >"$TMP/head"
+check "$(grep -qix 'x-amz-server-side-encryption: aws:kms' "$TMP/head" &&
+	grep -qix "x-amz-server-side-encryption-aws-kms-key-id: $KEY_ARN" "$TMP/head" &&
+	grep -qix 'x-amz-server-side-encryption-bucket-key-enabled: true' "$TMP/head"; echo $?)" \
+	'S3 reports aws:kms, the key and the bucket key it was given at CreateMultipartUpload' "$(cat "$TMP/head")"
+# S3 completes an upload behind the API, then another writer replaces the
+# object (same size, the chunk's metadata) under another key: the API's
+# complete finds the upload gone, HEADs the object and refuses it.
+mpresign 11
+mput
+s3 POST "$KEY?uploadId=$UPLOAD" -H 'Content-Type: application/xml' \
+	--data-binary "<CompleteMultipartUpload>$PARTS_XML</CompleteMultipartUpload>" -o "$TMP/s3out"
+s3 PUT "$KEY" -H "x-amz-meta-user-id: $USER_ID" -H "x-amz-meta-session-id: $SID" \
+	-H 'x-amz-meta-seq: 11' -H 'x-amz-server-side-encryption: aws:kms' \
+	-H "x-amz-server-side-encryption-aws-kms-key-id: $OTHER_ARN" \
+	-H 'x-amz-server-side-encryption-bucket-key-enabled: true' \
+	--data-binary "@$TMP/big.webm" -o /dev/null
+st=$(mcomplete 11)
+check "$(is "$st:$(out .field)" 422:sse)" 'complete of a multipart chunk S3 reports under another key is 422 naming sse' "$st $(cat "$TMP/out")"
+check "$(out .error | grep -q "$OTHER_ARN"; echo $?)" 'naming the key S3 reports' "$(cat "$TMP/out")"
 
 if ! tap_done; then
 	api_logs
