@@ -20,7 +20,7 @@
 
 const fs = require('fs');
 
-const { ok, note, sleep, mint, main } = require('../lib/tap');
+const { ok, note, sleep, until, mint, main } = require('../lib/tap');
 const { call, s3Request, journalSql } = require('../lib/api');
 
 const env = process.env;
@@ -58,16 +58,6 @@ async function upload(token, sid, seq, bytes) {
       tStartMs: (seq - 1) * 5000, tEndMs: seq * 5000 } });
   if (c.status !== 200) throw new Error('complete: ' + c.text);
   return p.json.objectKey;
-}
-
-// Poll fn every 100 ms until it answers truthy or ms pass; its last answer.
-async function until(fn, ms) {
-  let v;
-  for (let t = 0; t <= ms; t += 100) {
-    if ((v = await fn())) return v;
-    await sleep(100);
-  }
-  return v;
 }
 
 function manifestOf(sub, sid) {

@@ -1,9 +1,9 @@
 // tap.js: the TAP lines and the exit status of every Node test
 // (tests/integration/*.js; tests/lib/tap.sh is the same for the shell
 // tests): numbered "ok N - ..." / "not ok N - ..." lines, notes, the run of
-// a test's parts (main), sleeping, tokens minted with tests/tools/jwtmint
-// (the key and claims tests/tools/devstack.sh env describes), and the exit
-// status (the number of failures, capped at 100).
+// a test's parts (main), sleeping and polling, tokens minted with
+// tests/tools/jwtmint (the key and claims tests/tools/devstack.sh env
+// describes), and the exit status (the number of failures, capped at 100).
 'use strict';
 
 const { spawnSync } = require('child_process');
@@ -37,6 +37,16 @@ function fail(e) {
 
 function sleep(ms) {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+// Poll fn every 100 ms until it answers truthy or ms pass; its last answer.
+async function until(fn, ms) {
+  let v;
+  for (let t = 0; t <= ms; t += 100) {
+    if ((v = await fn())) return v;
+    await sleep(100);
+  }
+  return v;
 }
 
 // An ID token for sub; opts.iss / opts.aud replace the stack's issuer and
@@ -89,4 +99,4 @@ async function pmap(items, conc, fn) {
   return out;
 }
 
-module.exports = { ok, note, fail, sleep, mint, finish, main, pmap };
+module.exports = { ok, note, fail, sleep, until, mint, finish, main, pmap };
