@@ -347,9 +347,10 @@ enum err	journal_end_clear(struct journal *, enum err e, const char *func,
 
 /*
  * The claim of a queue's due rows (deletions, abandoned sessions, outbox
- * items), one write transaction: the rows of statement id (at most max),
- * each handed to row(st, i, arg) to copy out what it needs; then, the
- * statement released, claim(j, i, *n, &kept, arg) for each in turn, which
+ * items, multipart aborts), one write transaction: the rows of statement
+ * id (at most max), each handed to row(st, i, arg) to copy out what it
+ * needs; then, the statement released, claim(j, i, *n, &kept, arg) for
+ * each in turn, which
  * claims row i into the caller's slot *n and sets kept when it did (0:
  * another holder got there first, or the row went).  *n counts the kept
  * rows.  The first error stops it and rolls everything back: drop(*n,

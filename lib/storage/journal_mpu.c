@@ -211,12 +211,49 @@ journal_mpu_abort_session(struct journal *j, const char *session_id,
 	return journal_end(j, e, __func__);
 }
 
+/* What journal_mpu_due() hands its journal_claim_due() callbacks. */
+struct journal_mpu_lease {
+	struct journal_mpu	*out;
+	int64_t			 now_ms;
+	int64_t			 lease_ms;
+	const char		*func;
+};
+
+static void
+journal_mpu_due_row(struct journal_stmt *st, size_t i, void *arg)
+{
+	struct journal_mpu_lease *ml = arg;
+
+	mpu_cols(st, &ml->out[i]);
+}
+
+/* The lease: another host's loop sees the row due only once it ends. */
+static enum err
+journal_mpu_due_claim(struct journal *j, size_t i, size_t slot, int *kept,
+    void *arg)
+{
+	struct journal_mpu_lease *ml = arg;
+	enum err e;
+
+	*kept = 0;
+	e = journal_exec(j, JS_MPU_LEASE, ml->func, "lease multipart abort",
+	    JARGS(JTEXT(ml->out[i].upload_id), JINT(ml->now_ms),
+	    JINT(ml->now_ms + ml->lease_ms)));
+	if (e == ERR_OK && journal_changes(j) == 1) {
+		if (slot != i)
+			ml->out[slot] = ml->out[i];
+		*kept = 1;
+	}
+	return e;
+}
+
 enum err
 journal_mpu_due(struct journal *j, int64_t now_ms, int64_t lease_ms,
     struct journal_mpu *out, size_t max, size_t *n)
 {
-	struct journal_stmt *st;
-	size_t found = 0, i;
+	struct journal_mpu_lease ml = { out, now_ms, lease_ms, __func__ };
+	const struct journal_due due = { journal_mpu_due_row,
+	    journal_mpu_due_claim, NULL, &ml };
 	enum err e;
 
 	if (n != NULL)
@@ -225,30 +262,9 @@ journal_mpu_due(struct journal *j, int64_t now_ms, int64_t lease_ms,
 		return e;
 	if (out == NULL || n == NULL || max == 0 || lease_ms < 1)
 		return ERR_INVAL;
-	if ((e = journal_begin(j, 1, __func__)) != ERR_OK)
-		return e;
-	if ((e = journal_prep(j, JS_MPU_DUE, &st, __func__,
-	    JARGS(JINT(now_ms), JINT((int64_t)max)))) != ERR_OK)
-		goto out;
-	while (found < max && (e = journal_next(st, __func__,
-	    "due multipart aborts")) == ERR_OK)
-		mpu_cols(st, &out[found++]);
-	if (e == ERR_NOT_FOUND)
-		e = ERR_OK;
-	journal_unstmt(st);
-	/* The lease: another host's loop sees them due only once it ends. */
-	for (i = 0; e == ERR_OK && i < found; i++) {
-		e = journal_exec(j, JS_MPU_LEASE, __func__,
-		    "lease multipart abort", JARGS(JTEXT(out[i].upload_id),
-		    JINT(now_ms), JINT(now_ms + lease_ms)));
-		if (e == ERR_OK && journal_changes(j) == 1)
-			out[(*n)++] = out[i];
-	}
-out:
-	e = journal_end(j, e, __func__);
-	if (e != ERR_OK)
-		*n = 0;
-	return e;
+	return journal_claim_due(j, &due, max, n, __func__,
+	    "due multipart aborts", JS_MPU_DUE, JARGS(JINT(now_ms),
+	    JINT((int64_t)max)));
 }
 
 enum err
