@@ -536,24 +536,11 @@ async function testSmoke() {
 
 // ------------------------------------------------------------------- pool
 
-// The workers of a master: its children from /proc (no procps needed),
-// minus the delivery loop child (named audio-deliver).
+// The workers of a master: its children minus the delivery loop child
+// (named audio-deliver).
 function pids(parent) {
-  const out = [];
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const st = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-      const comm = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'));
-      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[1]) === parent && f[0] !== 'Z' && comm !== 'audio-deliver') {
-        out.push(Number(d));
-      }
-    } catch (e) {
-      // gone meanwhile
-    }
-  }
-  return out;
+  return api.children(parent).filter((c) => c.comm !== 'audio-deliver')
+    .map((c) => c.pid);
 }
 
 async function testConcurrency() {

@@ -20,7 +20,7 @@ const path = require('path');
 
 const { ok, note, sleep, mint, main, pmap } = require('../lib/tap');
 const api = require('../lib/api');
-const { s3Get, journalSql: journal } = api;
+const { s3Get, journalSql: journal, children } = api;
 
 const env = process.env;
 const HOSTS = [env.API_URL_1, env.API_URL_2];
@@ -256,23 +256,6 @@ async function testShared() {
 }
 
 // ------------------------------------------------------------------ faults
-
-// The children of a master from /proc: [{pid, comm}].
-function children(parent) {
-  const out = [];
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      const st = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-      const comm = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'));
-      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-      if (Number(f[1]) === parent && f[0] !== 'Z') out.push({ pid: Number(d), comm });
-    } catch (e) {
-      // gone meanwhile
-    }
-  }
-  return out;
-}
 
 function alive(pid) {
   try {

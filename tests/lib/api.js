@@ -1,10 +1,11 @@
 // api.js: what the Node drivers of the storage API tests (api-test.js,
 // api-creds.js, api-presign-sdk.js, outbox-test.js, recordings-test.js)
 // share to speak to the stack tests/tools/devstack.sh started: API calls,
-// signed reads straight from s3rver, restarting s3rver, and reading the
-// journal behind the API's back (SQLite or PostgreSQL).  The stack is
-// described by the environment (API_URL, S3_ENDPOINT, S3_BUCKET,
-// AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, RUN_DIR).
+// signed reads straight from s3rver, restarting s3rver, reading the
+// journal behind the API's back (SQLite or PostgreSQL), and finding a
+// master's children.  The stack is described by the environment
+// (API_URL, S3_ENDPOINT, S3_BUCKET, AWS_REGION, AWS_ACCESS_KEY_ID,
+// AWS_SECRET_ACCESS_KEY, RUN_DIR).
 'use strict';
 
 const { spawn, spawnSync } = require('child_process');
@@ -124,4 +125,23 @@ function journalIsPg() {
   return /^postgres(ql)?:/.test(env.JOURNAL || '');
 }
 
-module.exports = { call, s3Get, s3Request, startS3, journalSql, journalIsPg };
+// The live children of process parent, read from /proc (no procps
+// needed): [{pid, comm}].
+function children(parent) {
+  const out = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const st = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const comm = st.slice(st.indexOf('(') + 1, st.lastIndexOf(')'));
+      const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+      if (Number(f[1]) === parent && f[0] !== 'Z') out.push({ pid: Number(d), comm });
+    } catch (e) {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+module.exports = { call, s3Get, s3Request, startS3, journalSql, journalIsPg,
+  children };
