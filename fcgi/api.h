@@ -548,6 +548,15 @@ long		multipart_abort_due(struct app *);
  * the rows deleted, or -1 if the journal is unavailable.
  */
 long		multipart_purge(struct app *);
+/*
+ * Resolve intents of CreateMultipartUpload left behind (a worker died
+ * between S3's answer and the journal row, or got no answer): list the
+ * key's uploads in S3 and abort those the journal does not know; up to a
+ * batch per call, retried with backoff, given up after
+ * deliver_max_attempts.  Returns how many were tried, -1 if the journal
+ * is unavailable.
+ */
+long		multipart_resolve_due(struct app *);
 
 /* The recordings handlers (recordings.c), called like the session
  * handlers; GET ones also serve HEAD (req.c leaves the body out). */
@@ -695,6 +704,13 @@ enum err	s3_mpu_complete(struct s3 *, const char *key,
  * knows the upload (aborted or completed before), else as s3_head(). */
 enum err	s3_mpu_abort(struct s3 *, const char *key,
 		    const char *upload_id);
+/* ListMultipartUploads of the bucket with prefix: one page (up to
+ * S3XML_UPLOADS_MAX; out->truncated says more wait) of the uploads begun
+ * and neither completed nor aborted, into *out (free with
+ * s3xml_uploads_free()).  Errors as s3_list_page(). */
+struct s3xml_uploads;
+enum err	s3_mpu_list(struct s3 *, const char *prefix,
+		    struct s3xml_uploads *out);
 
 /* ------------------------------------------------------------- deliver */
 

@@ -124,6 +124,11 @@ app_journal(struct app *app)
 	}
 	app->journal_retry_ms = 0;
 	journal_set_finalize_grace(app->journal, app->conf->finalize_grace);
+	/* An open multipart upload can be completed as the late last chunk
+	 * until the grace and its part URLs have run out. */
+	journal_set_finalize_mpu_abort(app->journal,
+	    app->conf->finalize_grace + app->conf->presign_expires +
+	    app->conf->s3_timeout);
 	return app->journal;
 }
 

@@ -213,7 +213,7 @@ deliver_round(struct deliver *d)
 {
 	struct app *app = &d->app;
 	size_t n = 0, i;
-	long events, deletions, aborts, purged, lifecycle;
+	long events, deletions, aborts, resolved, purged, lifecycle;
 
 	if ((app->journal = app_journal(app)) == NULL)
 		return -1;
@@ -237,9 +237,11 @@ deliver_round(struct deliver *d)
 		return -1;
 	if (api_sig_term)
 		return (long)n + events + deletions;
-	/* Multipart uploads that can no longer be completed (multipart.c),
-	 * and the rows of those finished long ago. */
+	/* Multipart uploads that can no longer be completed, those whose
+	 * presign died before recording them (multipart.c), and the rows of
+	 * those finished long ago. */
 	if ((aborts = multipart_abort_due(app)) < 0 ||
+	    (resolved = multipart_resolve_due(app)) < 0 ||
 	    (purged = multipart_purge(app)) < 0)
 		return -1;
 	/* Abandoned sessions and retention: their events and manifest
@@ -248,7 +250,8 @@ deliver_round(struct deliver *d)
 		return -1;
 	if (!api_sig_term && deliver_sweep(app, d->lease_seconds) < 0)
 		return -1;
-	return (long)n + events + deletions + aborts + purged + lifecycle;
+	return (long)n + events + deletions + aborts + resolved + purged +
+	    lifecycle;
 }
 
 /* Sleep ms unless a signal arrives. */

@@ -21,6 +21,24 @@
  * a killed one's round is done again once its lease runs out.  Rounds of
  * a pass follow each other a poll apart; a pass starts sweep_interval
  * after the last one ended.  /healthz shows the counts.
+ *
+ * The window between the judgement and the delete.  A complete (or a
+ * client manifest) of an orphan chunk's seq landing after the lookup and
+ * before DeleteObjects would make the object known and then lose it.  So
+ * the chunks to delete are first claimed (journal_sweep_claim()): in one
+ * journal transaction, under each session's lock, the journal is asked
+ * again and the chunk's (session, seq) is claimed only if the answer the
+ * judgement used still holds; while the claim lives (until the round's
+ * lease ends, or until S3 answered the delete) complete, manifest upserts
+ * and presign's record of that seq answer 503 busy.  Only claimed chunks
+ * are deleted, and only when the delete can end before the lease does;
+ * a killed deliverer's claims expire with its lease.  A conditional
+ * delete (DeleteObject If-Match the listed ETag) would not close it: a
+ * complete that adopts the object as it is (a client that PUT it, lost
+ * the URL's time and presigns again without a new PUT) or a PUT of the
+ * same bytes leaves the ETag unchanged, and the delete would go through.
+ * Objects outside any session, or of a session that is not theirs, need
+ * no claim: nothing can make them known.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,17 +50,28 @@
 #include "log.h"
 #include "orphan.h"
 #include "s3xml.h"
+#include "xalloc.h"
 
 #define SWEEP_PREFIX		"users/"
 #define SWEEP_RETRY_MS		5000	/* after S3 failed a round */
 
 static int64_t sweep_next_look_ms;	/* this process's next lease try */
 
-/* Judge every object of page; the ones to delete go to del (*ndel), the
- * counts to *r. */
+/* An orphan the judgement would delete. */
+struct sweep_orphan {
+	size_t				 idx;	/* in the page */
+	int				 chunk;	/* a chunk of a session */
+	char				 session[LIMIT_SESSION_ID_BYTES + 1];
+	int64_t				 seq;
+	struct journal_sweep_facts	 judged;
+};
+
+/* Judge every object of page; the ones to delete go to orph (*norph,
+ * room for the page's keys), the counts to *r. */
 static enum err
 deliver_sweep_judge(struct app *app, const struct s3xml_list *page,
-    int64_t now, char **del, size_t *ndel, struct journal_sweep_round *r)
+    int64_t now, struct sweep_orphan *orph, size_t *norph,
+    struct journal_sweep_round *r)
 {
 	const struct api_conf *conf = app->conf;
 	struct journal_sweep_facts f;
@@ -59,7 +88,7 @@ deliver_sweep_judge(struct app *app, const struct s3xml_list *page,
 	rules.min_age_ms = conf->sweep_min_age;
 	rules.grace_ms = conf->sweep_grace;
 	rules.slack_ms = API_PRESIGN_SLACK_MS(conf);
-	*ndel = 0;
+	*norph = 0;
 	for (i = 0; i < page->nkeys; i++) {
 		o.key = page->keys[i];
 		o.size = page->sizes[i];
@@ -90,7 +119,15 @@ deliver_sweep_judge(struct app *app, const struct s3xml_list *page,
 		case ORPHAN_DELETE:
 			r->orphans++;
 			if (conf->sweep == API_SWEEP_ON) {
-				del[(*ndel)++] = page->keys[i];
+				struct sweep_orphan *so = &orph[(*norph)++];
+
+				so->idx = i;
+				so->chunk = w.ours && w.kind == S3KEY_CHUNK &&
+				    w.seq >= 1;
+				snprintf(so->session, sizeof(so->session),
+				    "%s", w.session);
+				so->seq = w.seq;
+				so->judged = f;
 				break;
 			}
 			log_info("sweep (dry run): would delete %s: %s, %lld "
@@ -110,27 +147,71 @@ deliver_sweep_judge(struct app *app, const struct s3xml_list *page,
 	return ERR_OK;
 }
 
-/* Delete the n orphans of del; each is logged once S3 has deleted it. */
+/*
+ * Claim the chunks among the n orphans of orph until until_ms, then delete
+ * the claimed ones and the others (del: room for n keys); each is logged
+ * once S3 has deleted it, and *deleted counts them.
+ */
 static enum err
 deliver_sweep_delete(struct app *app, const struct s3xml_list *page,
-    char **del, size_t n)
+    struct sweep_orphan *orph, size_t n, int64_t until_ms, char **del,
+    int64_t *deleted)
 {
+	const struct api_conf *conf = app->conf;
+	struct journal_sweep_pick *picks;
+	size_t i, k, np = 0, nd = 0;
 	char when[40];
-	size_t i, k;
 	enum err rc;
 
+	*deleted = 0;
 	if (n == 0)
 		return ERR_OK;
-	if ((rc = s3_delete_keys(app->s3, del, n)) != ERR_OK)
+	picks = xcalloc(n, sizeof(*picks));
+	for (i = 0; i < n; i++) {
+		if (!orph[i].chunk)
+			continue;
+		picks[np].session_id = orph[i].session;
+		picks[np].seq = orph[i].seq;
+		picks[np++].judged = orph[i].judged;
+	}
+	if ((rc = journal_sweep_claim(app->journal, app->lease_owner,
+	    until_ms, picks, np)) != ERR_OK) {
+		free(picks);
 		return rc;
+	}
 	for (i = k = 0; i < n; i++) {
-		while (k < page->nkeys && page->keys[k] != del[i])
-			k++;
+		if (orph[i].chunk && !picks[k++].claimed) {
+			log_info("sweep: %s: the journal changed since it was "
+			    "judged an orphan; kept, judged again next pass",
+			    page->keys[orph[i].idx]);
+			continue;
+		}
+		del[nd++] = page->keys[orph[i].idx];
+	}
+	free(picks);
+	/* The claims hold until the lease ends: a delete that could still
+	 * be under way then is not started (the next pass finds them). */
+	if (journal_clock_ms(app->journal) + conf->s3_timeout +
+	    conf->s3_connect_timeout + 1000 >= until_ms) {
+		log_warn("sweep: the round's lease is nearly over: %zu "
+		    "orphan(s) left for the next pass", nd);
+		nd = 0;
+	}
+	if (nd > 0 && (rc = s3_delete_keys(app->s3, del, nd)) != ERR_OK)
+		/* The delete may still land: its claims stay until they
+		 * expire with the lease. */
+		return rc;
+	(void)journal_sweep_unclaim(app->journal, app->lease_owner,
+	    journal_clock_ms(app->journal));
+	for (i = 0; i < nd; i++) {
+		for (k = 0; k < page->nkeys && page->keys[k] != del[i]; k++)
+			;
 		log_info("sweep: deleted orphan %s (%lld bytes, modified %s)",
 		    del[i], k < page->nkeys ? (long long)page->sizes[k] : -1LL,
 		    k < page->nkeys ? clock_iso8601(page->modified_ms[k], when,
 		    sizeof(when)) : "?");
 	}
+	*deleted = (int64_t)nd;
 	return ERR_OK;
 }
 
@@ -142,9 +223,10 @@ deliver_sweep(struct app *app, int lease_seconds)
 	const struct api_conf *conf = app->conf;
 	struct journal_sweep_stats st;
 	struct journal_sweep_round r;
+	struct sweep_orphan *orph = NULL;
 	struct s3xml_list page;
-	size_t ndel = 0;
-	int64_t now;
+	size_t norph = 0;
+	int64_t now, until, deleted = 0;
 	enum err rc;
 	int got = 0;
 
@@ -161,15 +243,20 @@ deliver_sweep(struct app *app, int lease_seconds)
 		return -1;
 	if (!got)
 		return 0;
+	until = now + (int64_t)lease_seconds * 1000;
 	sweep_next_look_ms = 0;
 	memset(&r, 0, sizeof(r));
 	memset(&page, 0, sizeof(page));
 	rc = s3_list_after(app->s3, SWEEP_PREFIX, after,
 	    (int)conf->sweep_page_keys, &page);
-	if (rc == ERR_OK)
-		rc = deliver_sweep_judge(app, &page, now, del, &ndel, &r);
-	if (rc == ERR_OK && ndel > 0)
-		rc = deliver_sweep_delete(app, &page, del, ndel);
+	if (rc == ERR_OK && page.nkeys > 0) {
+		orph = xcalloc(page.nkeys, sizeof(*orph));
+		rc = deliver_sweep_judge(app, &page, now, orph, &norph, &r);
+	}
+	if (rc == ERR_OK && norph > 0)
+		rc = deliver_sweep_delete(app, &page, orph, norph, until, del,
+		    &deleted);
+	free(orph);
 	if (rc != ERR_OK) {
 		/* The same page again later; nothing of it is counted. */
 		log_warn("sweep: the round after \"%s\" failed (%s); again in "
@@ -182,7 +269,7 @@ deliver_sweep(struct app *app, int lease_seconds)
 		s3xml_list_free(&page);
 		return 0;
 	}
-	r.deleted = (int64_t)ndel;
+	r.deleted = deleted;
 	r.start_after = page.nkeys > 0 ? page.keys[page.nkeys - 1] : after;
 	r.pass_done = !page.truncated;
 	now = journal_clock_ms(app->journal);

@@ -47,6 +47,13 @@
  * aborts them (multipart_abort_due()) with backoff, giving up after
  * deliver_max_attempts.
  *
+ * Create: a worker killed between S3's CreateMultipartUpload and the
+ * journal row of its answer would leave an upload no one knows.  So an
+ * intent (the key) is recorded before the Create and dropped with the
+ * row; the delivery loop resolves an intent left behind past the Create's
+ * time bounds (multipart_resolve_due()): ListMultipartUploads of the key,
+ * and every upload the journal does not know is aborted.
+ *
  * Purge: the journal's row of a finished upload (completed, aborted,
  * given up) is kept multipart_purge_after, for retried completes and the
  * admin's eye, then deleted by the delivery loop (multipart_purge()) in
@@ -70,6 +77,10 @@
 
 #define MULTIPART_ABORT_BATCH	8
 #define MULTIPART_PURGE_BATCH	256
+#define MULTIPART_INTENT_BATCH	8
+/* An intent is looked at this long after its Create's and journal
+ * write's own time bounds: a live worker is surely past them. */
+#define MULTIPART_INTENT_MARGIN_MS	5000
 
 int64_t
 multipart_chunk_limit(const struct api_conf *conf)
@@ -205,14 +216,30 @@ multipart_want_sums(struct req *r, json_object *arr,
 static enum err
 multipart_create(struct req *r, struct journal *j, const char *key,
     int64_t seq, const char *ctype, const struct s3mpu_plan *plan,
-    const struct multipart_want *w, struct journal_mpu *m)
+    const struct multipart_want *w, int64_t abort_at_ms,
+    struct journal_mpu *m)
 {
+	const struct api_conf *conf = r->app->conf;
 	struct sigv4_header h[5 + SSE_HEADERS_MAX];
-	char seqs[24];
+	char seqs[24], intent[JOURNAL_EVENT_ID_BYTES];
 	size_t nh = 0;
+	int64_t now;
 	enum err rc;
 
 	memset(m, 0, sizeof(*m));
+	/* The intent first: a crash after S3 made the upload and before its
+	 * row leaves the key in the journal, and the delivery loop aborts
+	 * what S3 lists for it (multipart_resolve_due()).  Due once this
+	 * Create and the journal write after it are surely over. */
+	now = journal_clock_ms(j);
+	rc = journal_mpu_intent(j, r->session_id, seq, key, now, now +
+	    conf->s3_timeout + conf->s3_connect_timeout +
+	    conf->journal_busy_timeout + MULTIPART_INTENT_MARGIN_MS, intent,
+	    sizeof(intent));
+	if (rc != ERR_OK) {
+		req_journal_error(r, rc, NULL);
+		return rc;
+	}
 	snprintf(seqs, sizeof(seqs), "%lld", (long long)seq);
 	/* The encryption a single PUT signs (sse.c), given at creation. */
 	sse_sign(r->app->conf, h, &nh);
@@ -234,11 +261,15 @@ multipart_create(struct req *r, struct journal *j, const char *key,
 	rc = s3_mpu_create(r->app->s3, key, ctype, h, nh, m->upload_id,
 	    sizeof(m->upload_id));
 	if (rc != ERR_OK) {
+		/* The intent stays: without an answer (or with one we could
+		 * not read) S3 may have made the upload all the same. */
 		req_error(r, rc == ERR_UNAVAILABLE ? ERR_UNAVAILABLE :
 		    ERR_UPSTREAM, "S3 did not create the multipart upload; "
 		    "try again", NULL, NULL);
 		return rc;
 	}
+	/* Test hook: a worker killed between S3's answer and the row. */
+	deliver_fault("mpu-after-create");
 	snprintf(m->session_id, sizeof(m->session_id), "%s", r->session_id);
 	snprintf(m->key, sizeof(m->key), "%s", key);
 	m->seq = seq;
@@ -247,10 +278,28 @@ multipart_create(struct req *r, struct journal *j, const char *key,
 	m->state = JOURNAL_MPU_OPEN;
 	snprintf(m->sha256, sizeof(m->sha256), "%s", w->sha256);
 	m->write_once = w->write_once;
-	rc = journal_mpu_add(j, m, w->parts, journal_clock_ms(j));
-	if (rc == ERR_CONFLICT) {
-		/* Another presign of this seq recorded its upload first. */
+	m->abort_at_ms = abort_at_ms;
+	rc = journal_mpu_add(j, m, w->parts, intent, journal_clock_ms(j));
+	if (rc == ERR_NOT_FOUND) {
+		/* Recorded too late: the delivery loop took the intent for
+		 * a crash's and aborts this upload (this try helps). */
+		log_warn("session %s seq %lld: multipart upload %s recorded "
+		    "too late; aborted", r->session_id, (long long)seq,
+		    m->upload_id);
 		(void)s3_mpu_abort(r->app->s3, key, m->upload_id);
+		req_error(r, ERR_UNAVAILABLE, "the multipart upload could not "
+		    "be recorded in time; try again", NULL, NULL);
+		return ERR_UNAVAILABLE;
+	}
+	if (rc == ERR_CONFLICT) {
+		enum err ar;
+
+		/* Another presign of this seq recorded its upload first.
+		 * Ours is aborted; if that fails, its intent stays and the
+		 * delivery loop aborts it. */
+		ar = s3_mpu_abort(r->app->s3, key, m->upload_id);
+		if (ar == ERR_OK || ar == ERR_NOT_FOUND)
+			(void)journal_mpu_intent_drop(j, intent);
 		rc = journal_mpu_get(j, r->session_id, seq, m);
 		if (rc == ERR_OK && (m->state != JOURNAL_MPU_OPEN ||
 		    !multipart_same(m, key, plan, w)))
@@ -311,8 +360,13 @@ multipart_presign(struct req *r, struct journal *j, const char *key,
 		}
 		m.state = JOURNAL_MPU_ABORTING;
 	}
+	now = journal_clock_ms(j);
+	/* A late last chunk's upload is aborted once its part URLs have run
+	 * out: recorded with its row, so no crash leaves it unscheduled. */
 	if ((rc == ERR_NOT_FOUND || m.state != JOURNAL_MPU_OPEN) &&
-	    multipart_create(r, j, key, seq, ctype, &plan, &w, &m) != ERR_OK)
+	    multipart_create(r, j, key, seq, ctype, &plan, &w, finalized ?
+	    now + r->app->conf->presign_expires + r->app->conf->s3_timeout :
+	    -1, &m) != ERR_OK)
 		goto out;
 	now = journal_clock_ms(j);
 	/* A late last chunk: its upload is aborted once its part URLs have
@@ -756,5 +810,113 @@ multipart_purge(struct app *app)
 	/* A full batch: more are waiting, look again next round. */
 	next_ms = n < MULTIPART_PURGE_BATCH ? now +
 	    app->conf->lifecycle_interval : 0;
+	return (long)n;
+}
+
+/* ----------------------------------------------------------- recovery */
+
+/*
+ * Resolve one intent left behind: abort every upload S3 lists for its key
+ * that the journal does not know.  Done (the intent dropped) when S3
+ * listed everything and nothing is left to look at again.
+ */
+static void
+multipart_resolve_one(struct app *app, const struct journal_mpu_intent *in)
+{
+	const struct api_conf *conf = app->conf;
+	struct s3xml_uploads l;
+	enum journal_mpu_known known;
+	size_t i, aborted = 0;
+	int again = 0;
+	char reason[128];
+	enum err rc;
+
+	reason[0] = '\0';
+	rc = s3_mpu_list(app->s3, in->key, &l);
+	if (rc != ERR_OK) {
+		snprintf(reason, sizeof(reason), "list: %s", err_strerror(rc));
+		goto retry;
+	}
+	for (i = 0; i < l.n && !api_sig_term; i++) {
+		/* The listing is by prefix: only this very key. */
+		if (strcmp(l.u[i].key, in->key) != 0)
+			continue;
+		if ((rc = journal_mpu_known(app->journal, in, l.u[i].upload_id,
+		    &known)) != ERR_OK) {
+			snprintf(reason, sizeof(reason), "journal: %s",
+			    err_strerror(rc));
+			again = 1;
+			break;
+		}
+		if (known == JOURNAL_MPU_RECORDED)
+			continue;
+		if (known == JOURNAL_MPU_PENDING) {
+			again = 1;
+			snprintf(reason, sizeof(reason), "a newer presign of "
+			    "the chunk is under way");
+			continue;
+		}
+		rc = s3_mpu_abort(app->s3, in->key, l.u[i].upload_id);
+		if (rc != ERR_OK && rc != ERR_NOT_FOUND) {
+			snprintf(reason, sizeof(reason), "abort: %s",
+			    err_strerror(rc));
+			again = 1;
+			continue;
+		}
+		aborted++;
+		log_warn("session %s seq %lld: multipart upload %s of %s was "
+		    "never recorded (its presign died after S3 made it): "
+		    "aborted", in->session_id, (long long)in->seq,
+		    l.u[i].upload_id, in->key);
+	}
+	if (l.truncated) {
+		again = 1;
+		snprintf(reason, sizeof(reason), "more uploads to list");
+	}
+	s3xml_uploads_free(&l);
+	if (!again && !api_sig_term) {
+		if (aborted == 0)
+			log_info("session %s seq %lld: a multipart Create left "
+			    "no upload behind (%s)", in->session_id,
+			    (long long)in->seq, in->key);
+		(void)journal_mpu_intent_drop(app->journal, in->id);
+		return;
+	}
+retry:
+	if (api_sig_term)
+		return;		/* its lease runs out; due again then */
+	if (in->attempts + 1 >= conf->deliver_max_attempts) {
+		log_error("session %s seq %lld: giving up resolving the "
+		    "multipart Create of %s after %d attempts (%s); S3's "
+		    "lifecycle rule for incomplete uploads is what is left",
+		    in->session_id, (long long)in->seq, in->key,
+		    in->attempts + 1, reason);
+		(void)journal_mpu_intent_drop(app->journal, in->id);
+		return;
+	}
+	(void)journal_mpu_intent_retry(app->journal, in->id,
+	    deliver_next_attempt(conf, in->attempts + 1,
+	    journal_clock_ms(app->journal)), reason);
+}
+
+long
+multipart_resolve_due(struct app *app)
+{
+	struct journal_mpu_intent *due;
+	size_t n = 0, i;
+	int64_t lease;
+
+	/* A listing and a few aborts. */
+	lease = app->conf->s3_timeout * 4 + 10000;
+	due = xcalloc(MULTIPART_INTENT_BATCH, sizeof(*due));
+	if (journal_mpu_intents_due(app->journal,
+	    journal_clock_ms(app->journal), lease, due,
+	    MULTIPART_INTENT_BATCH, &n) != ERR_OK) {
+		free(due);
+		return -1;
+	}
+	for (i = 0; i < n && !api_sig_term; i++)
+		multipart_resolve_one(app, &due[i]);
+	free(due);
 	return (long)n;
 }

@@ -366,6 +366,11 @@ req_journal_error(struct req *r, enum err rc, const char *conflict)
 	case ERR_UNAVAILABLE:
 		req_error(r, rc, "journal unavailable", NULL, NULL);
 		break;
+	case ERR_BUSY:
+		/* journal_sweep_claim(): for a few seconds at most. */
+		req_error(r, rc, "the orphan sweep is deleting an object of "
+		    "this seq; retry in a few seconds", "seq", NULL);
+		break;
 	default:
 		req_error(r, rc, NULL, NULL, NULL);
 		break;

@@ -1027,3 +1027,54 @@ s3_mpu_abort(struct s3 *s3, const char *key, const char *upload_id)
 	}
 	return s3_unwanted(s3, "DELETE (abort multipart)", key, status);
 }
+
+enum err
+s3_mpu_list(struct s3 *s3, const char *prefix, struct s3xml_uploads *out)
+{
+	struct httpbody body;
+	struct s3_extra x;
+	char *ep = NULL, *q;
+	size_t qlen;
+	long status = 0;
+	enum err rc;
+
+	memset(&body, 0, sizeof(body));
+	memset(out, 0, sizeof(*out));
+	body.max = LIMIT_S3_LIST_BYTES;
+	if (sigv4_uri_encode(prefix, strlen(prefix), 0, &ep) != ERR_OK)
+		xalloc_die(0, __func__);	/* a key: bounded */
+	qlen = strlen(ep) + 64;
+	q = xmalloc(qlen);
+	/* Sorted by name: the canonical query needs no reorder. */
+	snprintf(q, qlen, "max-uploads=%d&prefix=%s&uploads=",
+	    S3XML_UPLOADS_MAX, ep);
+	memset(&x, 0, sizeof(x));
+	x.query = q;
+	x.sink = &body;
+	rc = s3_request_x(s3, "GET", NULL, NULL, 0, NULL, &x, &status, NULL);
+	if (rc != ERR_OK)
+		goto out;
+	if (status != 200) {
+		snprintf(s3->errbody, sizeof(s3->errbody), "%s",
+		    body.data != NULL ? body.data : "");
+		rc = s3_unwanted(s3, "GET (list multipart)", prefix, status);
+		goto out;
+	}
+	if (body.too_large || body.nomem) {
+		log_error("s3 list multipart %s: answer too large", prefix);
+		rc = ERR_UPSTREAM;
+		goto out;
+	}
+	rc = s3xml_uploads_parse(body.data != NULL ? body.data : "", body.len,
+	    out);
+	if (rc != ERR_OK) {
+		log_error("s3 list multipart %s: cannot read the answer",
+		    prefix);
+		rc = rc == ERR_NOMEM ? rc : ERR_UPSTREAM;
+	}
+out:
+	httpbody_free(&body);
+	free(ep);
+	free(q);
+	return rc;
+}

@@ -1035,11 +1035,10 @@ sessions_finalize(struct req *r)
 		sessions_journal_error(r, rc, "session cannot be finalized");
 		return;
 	}
-	/* An upload still open can be completed as a late chunk until the
-	 * grace and its part URLs run out; then it is aborted. */
-	(void)multipart_abort_session(r->app, r->session_id,
-	    journal_clock_ms(j) + r->app->conf->finalize_grace +
-	    r->app->conf->presign_expires + r->app->conf->s3_timeout);
+	/* Its open multipart uploads are due for their abort once the
+	 * late-chunk window and their URLs have run out: scheduled by the
+	 * finalize's own transaction (app.c sets the delay). */
+	deliver_fault("after-finalize");
 	/* The final manifest is in S3 before we answer; if S3 fails the
 	 * session stays sealed, the write stays queued, and a retry of this
 	 * finalize answers the same once S3 is back. */

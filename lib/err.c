@@ -39,6 +39,7 @@ static const struct err_row err_table[] = {
 	[ERR_OBJECT_MISSING] = { "object not found in storage", 409,
 	    "object_missing" },
 	[ERR_RATE_LIMITED] = { "too many requests", 429, "rate_limited" },
+	[ERR_BUSY] = { "busy; retry in a few seconds", 503, "busy" },
 };
 
 _Static_assert(sizeof(err_table) / sizeof(err_table[0]) == ERR__MAX,

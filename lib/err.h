@@ -30,6 +30,7 @@ enum err {
 	ERR_CRYPTO,		/* OpenSSL refused an operation */
 	ERR_OBJECT_MISSING,	/* 409 object_missing: HEAD found nothing */
 	ERR_RATE_LIMITED,	/* 429 rate_limited: a per-user limit */
+	ERR_BUSY,		/* 503 busy: held by other work, retry soon */
 	ERR__MAX
 };
 

@@ -55,6 +55,9 @@
  *   ERR_TOO_LARGE    LIMIT_CHUNKS_PER_SESSION would be exceeded;
  *   ERR_INVAL        a NULL/empty/oversized argument (a caller bug or input
  *                    the API should have checked);
+ *   ERR_BUSY         the orphan sweep holds the chunk's seq while it
+ *                    deletes an object of it (journal_sweep_claim());
+ *                    nothing was changed, retry in a few seconds (503);
  *   ERR_UNAVAILABLE  the journal cannot be read or written right now: busy
  *                    beyond the timeout, disk full, read-only, I/O error.
  *                    Nothing was changed; the caller answers 503;
@@ -217,6 +220,15 @@ enum err	journal_get_session(struct journal *, const char *owner,
  * AudioChunkUploaded event.  Per connection; 0 (the default) accepts none.
  */
 void		journal_set_finalize_grace(struct journal *, int64_t grace_ms);
+/*
+ * A client's finalize makes the session's open multipart uploads due for
+ * their abort after_ms after it (the end of the late-chunk window and of
+ * the part URLs), in the finalize's own transaction, so no crash after the
+ * seal leaves them unscheduled.  Per connection; 0 (the default): the
+ * finalize schedules nothing.
+ */
+void		journal_set_finalize_mpu_abort(struct journal *,
+		    int64_t after_ms);
 
 enum journal_late {
 	JOURNAL_LATE_OK = 0,		/* open, or final and inside the rule */
@@ -334,7 +346,9 @@ struct journal_finalize_result {
  * what the first finalize answered (replayed = 1; chunk_count and
  * total_bytes as then, even if late chunks came since), whatever duration
  * the retry carries; revision is then the session's newest, the one S3
- * must hold.  A session with no chunks may be finalized.
+ * must hold.  A session with no chunks may be finalized.  The session's
+ * open multipart uploads are due for their abort journal_set_finalize_
+ * mpu_abort() after now_ms, in the same transaction (first finalize only).
  */
 enum err	journal_finalize(struct journal *, const char *owner,
 		    const char *session_id, int64_t duration_ms,
@@ -765,6 +779,33 @@ struct journal_sweep_facts {
 enum err	journal_sweep_lookup(struct journal *, const char *session_id,
 		    int64_t seq, struct journal_sweep_facts *f);
 
+/* A chunk the sweep judged an orphan from judged (journal_sweep_lookup())
+ * and means to delete. */
+struct journal_sweep_pick {
+	const char	*session_id;
+	int64_t		 seq;		/* >= 1 */
+	struct journal_sweep_facts judged;
+	int		 claimed;	/* out: 1 if claimed */
+};
+
+/*
+ * Claim the n picks for lease_owner until until_ms (the sweep round's
+ * lease), in one write transaction: each is looked up again under its
+ * session's lock and claimed only if the journal still says what it said
+ * when judged (claimed 0: something changed, judge it again next pass).
+ * While a claim lives, journal_complete_chunk(), journal_upsert_manifest()
+ * (adding that seq) and journal_note_presign() (recording a new URL for
+ * it) answer ERR_BUSY, so no chunk the sweep is deleting becomes known;
+ * delete only claimed objects, and start the delete early enough for it
+ * to end before until_ms.
+ */
+enum err	journal_sweep_claim(struct journal *, const char *lease_owner,
+		    int64_t until_ms, struct journal_sweep_pick *p, size_t n);
+/* Drop lease_owner's claims (its delete was answered) and every claim
+ * expired at now_ms. */
+enum err	journal_sweep_unclaim(struct journal *, const char *lease_owner,
+		    int64_t now_ms);
+
 /* ----------------------------------------------------------------- copy */
 
 /*
@@ -824,17 +865,65 @@ const char	*journal_mpu_state_name(enum journal_mpu_state);
  * ERR_NOT_FOUND when there is none. */
 enum err	journal_mpu_get(struct journal *, const char *session_id,
 		    int64_t seq, struct journal_mpu *out);
-/* Record a new open upload (m's upload_id, session_id, seq, key,
- * size_bytes, part_bytes, sha256, write_once) made at now_ms;
- * part_sha256 is the parts' base64 SHA-256 values one after the other,
- * given exactly when m->sha256 is (their composite).  ERR_CONFLICT when
- * (session, seq) already has an open one (a presign raced this one). */
+/*
+ * Record a new open upload (m's upload_id, session_id, seq, key,
+ * size_bytes, part_bytes, sha256, write_once, and abort_at_ms when it is
+ * > 0) made at now_ms and drop the intent intent_id (NULL: none) of its
+ * Create, in one transaction; part_sha256 is the parts' base64 SHA-256
+ * values one after the other, given exactly when m->sha256 is (their
+ * composite).  ERR_CONFLICT when (session, seq) already has an open one
+ * (a presign raced this one); ERR_NOT_FOUND when the intent is gone (the
+ * delivery loop took this Create for a crashed one: the upload is not
+ * recorded, and is or will be aborted).
+ */
 enum err	journal_mpu_add(struct journal *, const struct journal_mpu *m,
-		    const char *part_sha256, int64_t now_ms);
+		    const char *part_sha256, const char *intent_id,
+		    int64_t now_ms);
 /* The part checksums upload_id was recorded with, malloc'd into *out;
  * ERR_NOT_FOUND for an unknown upload or one without them. */
 enum err	journal_mpu_part_sha256(struct journal *, const char *upload_id,
 		    char **out);
+
+/*
+ * Intents: a CreateMultipartUpload about to be made.  journal_mpu_intent()
+ * records one for key (of session_id, seq) at now_ms, due for recovery at
+ * resolve_at_ms (past the Create's and the journal's time bounds), its id
+ * (a UUID) into id (cap >= JOURNAL_EVENT_ID_BYTES).  Dropped by
+ * journal_mpu_add() with the upload's row, or by journal_mpu_intent_drop()
+ * (S3 refused the Create, or the upload made was aborted).
+ */
+struct journal_mpu_intent {
+	char		 id[JOURNAL_EVENT_ID_BYTES];
+	char		 session_id[LIMIT_SESSION_ID_BYTES + 1];
+	int64_t		 seq;
+	char		 key[LIMIT_S3_KEY_BYTES + 1];
+	int64_t		 created_ms;
+	int		 attempts;
+};
+enum err	journal_mpu_intent(struct journal *, const char *session_id,
+		    int64_t seq, const char *key, int64_t now_ms,
+		    int64_t resolve_at_ms, char *id, size_t cap);
+enum err	journal_mpu_intent_drop(struct journal *, const char *id);
+/* Claim up to max intents due at now_ms into out[0..*n), each pushed
+ * lease_ms on (as journal_mpu_due()). */
+enum err	journal_mpu_intents_due(struct journal *, int64_t now_ms,
+		    int64_t lease_ms, struct journal_mpu_intent *out,
+		    size_t max, size_t *n);
+/* What the journal says of upload_id, an upload S3 lists for in's key. */
+enum journal_mpu_known {
+	JOURNAL_MPU_UNKNOWN,	/* no one knows it: abort it */
+	JOURNAL_MPU_RECORDED,	/* it has its row */
+	JOURNAL_MPU_PENDING,	/* another intent of in's chunk, no older
+				   than in: its presign may still be
+				   recording it; look again later */
+};
+enum err	journal_mpu_known(struct journal *,
+		    const struct journal_mpu_intent *in, const char *upload_id,
+		    enum journal_mpu_known *known);
+/* Resolving the intent failed: due again at retry_ms, one attempt more,
+ * reason (may be NULL) kept, cut to fit. */
+enum err	journal_mpu_intent_retry(struct journal *, const char *id,
+		    int64_t retry_ms, const char *reason);
 /* An open upload was replaced (another key or size for its seq): it is
  * aborted from now_ms on.  A row not open is left alone. */
 enum err	journal_mpu_replace(struct journal *, const char *upload_id,

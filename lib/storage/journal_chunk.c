@@ -196,6 +196,10 @@ journal_complete_tx(struct journal *j, const char *owner,
 	if (!r.found) {
 		if (s.chunk_count >= LIMIT_CHUNKS_PER_SESSION)
 			return ERR_TOO_LARGE;
+		/* Not while the sweep may be deleting its object. */
+		if ((e = journal_sweep_check(j, session_id, c->seq, now_ms,
+		    func)) != ERR_OK)
+			return e;
 		if ((e = journal_chunk_insert(j, session_id, c, now_ms,
 		    func)) != ERR_OK)
 			return e;
@@ -345,6 +349,9 @@ journal_upsert_tx(struct journal *j, const char *owner,
 		if (s.chunk_count + (int64_t)out->added >=
 		    LIMIT_CHUNKS_PER_SESSION)
 			return ERR_TOO_LARGE;
+		if ((e = journal_sweep_check(j, session_id, chunks[i].seq,
+		    now_ms, func)) != ERR_OK)
+			return e;
 		if ((e = journal_chunk_insert(j, session_id, &chunks[i],
 		    now_ms, func)) != ERR_OK)
 			return e;
@@ -467,6 +474,13 @@ journal_finalize_tx(struct journal *j, const char *owner,
 			return e;
 		if ((e = journal_seal(j, &s, session_id, duration_ms,
 		    manifest_key, now_ms, final_id, NULL, func)) != ERR_OK)
+			return e;
+		/* Its open uploads can be completed as the late last chunk
+		 * until the window ends; aborted then. */
+		if (j->finalize_mpu_abort_ms > 0 && (e = journal_exec(j,
+		    JS_MPU_ABORT_SESSION, func, "schedule multipart aborts",
+		    JARGS(JTEXT(session_id), JINT(now_ms +
+		    j->finalize_mpu_abort_ms)))) != ERR_OK)
 			return e;
 	} else
 		out->replayed = 1;

@@ -58,6 +58,10 @@ static const struct copy_table copy_tables[] = {
 	    " lease_owner, lease_expires_ms, passes, deleted, listed, orphans,"
 	    " mismatched, last_listed, last_orphans, last_mismatched,"
 	    " last_pass_ms", "itiitiiiiiiiiii", "id" },
+	{ "sweep_claims", "session_id, seq, lease_owner, expires_ms", "titi",
+	    "session_id, seq" },
+	{ "multipart_intents", "id, session_id, seq, key, created_ms, next_ms,"
+	    " attempts, reason", "ttitiiit", "id" },
 };
 
 #define COPY_NTABLES	(sizeof(copy_tables) / sizeof(copy_tables[0]))

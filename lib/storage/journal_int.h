@@ -132,6 +132,12 @@ enum journal_stmt_id {
 	JS_MPU_LEASE,
 	JS_MPU_RESULT,
 	JS_MPU_PURGE,
+	JS_MPU_INTENT_ADD,
+	JS_MPU_INTENT_DROP,
+	JS_MPU_INTENT_DUE,
+	JS_MPU_INTENT_LEASE,
+	JS_MPU_INTENT_RETRY,
+	JS_MPU_KNOWN,
 	JS_SESSION_IDLE,
 	JS_SESSION_OLD,
 	JS_SESSION_FINAL_REASON,
@@ -141,6 +147,9 @@ enum journal_stmt_id {
 	JS_SWEEP_DONE,
 	JS_SWEEP_STATS,
 	JS_SWEEP_SESSION,
+	JS_SWEEP_CLAIM,
+	JS_SWEEP_UNCLAIM,
+	JS_SWEEP_CLAIMED,
 	JS_RAW,		/* a statement built at run time (journal_copy.c) */
 	JS__MAX
 };
@@ -218,6 +227,7 @@ struct journal {
 	unsigned	 flags;
 	int		 busy_timeout_ms;
 	int64_t		 finalize_grace_ms;	/* late chunks; 0: none */
+	int64_t		 finalize_mpu_abort_ms;	/* after finalize; 0: none */
 	int		 in_tx;		/* inside begin ... end */
 	int64_t		 changes;	/* rows changed by the last write */
 	/* SQLite: the busy handler's state; BEGIN, BEGIN IMMEDIATE, COMMIT
@@ -440,6 +450,15 @@ enum err	journal_seal(struct journal *, struct journal_session *s,
 enum err	journal_enqueue_event(struct journal *, const char *session_id,
 		    const char *detail_type, const char *event_id,
 		    const char *payload, int64_t now_ms, const char *func);
+
+/* --------------------------------------------- sweep (journal_lifecycle.c) */
+
+/* Inside the caller's write transaction, which holds the session's lock:
+ * ERR_BUSY when the orphan sweep holds a live claim on (session_id, seq)
+ * at now_ms (it may be deleting that seq's object: the chunk must not
+ * become known meanwhile), else ERR_OK. */
+enum err	journal_sweep_check(struct journal *, const char *session_id,
+		    int64_t seq, int64_t now_ms, const char *func);
 
 /* ----------------------------------------------- snapshot (journal_snapshot.c) */
 

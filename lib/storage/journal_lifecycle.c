@@ -10,6 +10,13 @@
  * safe with several deliverers on several hosts: sealing re-reads each
  * session under its lock (PostgreSQL also skips rows another transaction
  * holds), and the sweep's round is leased like an outbox item.
+ *
+ * The sweep's claims close the window between its look at the journal and
+ * its DeleteObjects: journal_sweep_claim() looks again under the session's
+ * lock and claims the chunk's (session, seq) only if nothing changed, and
+ * the calls that make a chunk known (complete, a manifest upsert) or hand
+ * out its upload URL (presign's record) check the claim under the same
+ * lock (journal_sweep_check()), so one of the two always sees the other.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -266,23 +273,20 @@ journal_sweep_stats(struct journal *j, struct journal_sweep_stats *s)
 	return ERR_OK;
 }
 
-enum err
-journal_sweep_lookup(struct journal *j, const char *session_id, int64_t seq,
-    struct journal_sweep_facts *f)
+/* What the journal knows of session_id and seq into *f, one statement. */
+static enum err
+journal_sweep_facts(struct journal *j, const char *session_id, int64_t seq,
+    struct journal_sweep_facts *f, const char *func)
 {
 	struct journal_stmt *st;
 	enum err e;
 
-	if ((e = journal_check(j, __func__)) != ERR_OK)
-		return e;
-	if (session_id == NULL || f == NULL || seq < 0)
-		return ERR_INVAL;
 	memset(f, 0, sizeof(*f));
-	e = journal_first(j, JS_SWEEP_SESSION, &st, __func__,
+	e = journal_first(j, JS_SWEEP_SESSION, &st, func,
 	    "what the journal knows of an object", JARGS(JTEXT(session_id),
 	    JINT(seq)));
 	if (e == ERR_NOT_FOUND)		/* scalar subqueries: always a row */
-		return journal_norow(__func__, "sweep lookup");
+		return journal_norow(func, "sweep lookup");
 	if (e != ERR_OK)
 		return e;
 	f->session = !journal_col_null(st, 0);
@@ -297,4 +301,131 @@ journal_sweep_lookup(struct journal *j, const char *session_id, int64_t seq,
 	journal_col_text(st, 7, f->chunk_etag, sizeof(f->chunk_etag));
 	journal_unstmt(st);
 	return ERR_OK;
+}
+
+enum err
+journal_sweep_lookup(struct journal *j, const char *session_id, int64_t seq,
+    struct journal_sweep_facts *f)
+{
+	enum err e;
+
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (session_id == NULL || f == NULL || seq < 0)
+		return ERR_INVAL;
+	return journal_sweep_facts(j, session_id, seq, f, __func__);
+}
+
+/* The facts a judgement rests on are the same (the session's newest URL,
+ * which no judgement of one seq reads, aside). */
+static int
+journal_sweep_same(const struct journal_sweep_facts *a,
+    const struct journal_sweep_facts *b)
+{
+	return a->session == b->session && strcmp(a->owner, b->owner) == 0 &&
+	    a->deleting == b->deleting && a->deletion == b->deletion &&
+	    a->chunk == b->chunk && strcmp(a->chunk_key, b->chunk_key) == 0 &&
+	    a->chunk_bytes == b->chunk_bytes &&
+	    a->seq_expires_ms == b->seq_expires_ms &&
+	    strcmp(a->chunk_etag, b->chunk_etag) == 0;
+}
+
+static enum err
+journal_sweep_claim_tx(struct journal *j, const char *lease_owner,
+    int64_t until_ms, struct journal_sweep_pick *p, size_t n,
+    const char *func)
+{
+	struct journal_sweep_facts now;
+	struct journal_session s;
+	enum err e = ERR_OK;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		p[i].claimed = 0;
+		/* The session's lock first (PostgreSQL: its row; SQLite's
+		 * BEGIN IMMEDIATE already holds the file's): a complete of
+		 * it waits for this commit and then sees the claim, and the
+		 * look below sees any complete that committed before. */
+		e = journal_session_lock(j, NULL, p[i].session_id, &s, NULL,
+		    func);
+		if (e != ERR_OK && e != ERR_NOT_FOUND)
+			return e;
+		if ((e = journal_sweep_facts(j, p[i].session_id, p[i].seq, &now,
+		    func)) != ERR_OK)
+			return e;
+		if (!journal_sweep_same(&now, &p[i].judged))
+			continue;
+		if ((e = journal_exec(j, JS_SWEEP_CLAIM, func, "claim chunk",
+		    JARGS(JTEXT(p[i].session_id), JINT(p[i].seq),
+		    JTEXT(lease_owner), JINT(until_ms)))) != ERR_OK)
+			return e;
+		p[i].claimed = 1;
+	}
+	return e;
+}
+
+enum err
+journal_sweep_claim(struct journal *j, const char *lease_owner,
+    int64_t until_ms, struct journal_sweep_pick *p, size_t n)
+{
+	enum err e;
+	size_t i;
+
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (lease_owner == NULL || lease_owner[0] == '\0' ||
+	    (p == NULL && n > 0))
+		return ERR_INVAL;
+	for (i = 0; i < n; i++) {
+		p[i].claimed = 0;
+		if (!journal_str_ok(p[i].session_id, LIMIT_SESSION_ID_BYTES) ||
+		    p[i].seq < 1)
+			return ERR_INVAL;
+	}
+	if (n == 0)
+		return ERR_OK;
+	if ((e = journal_begin(j, 1, __func__)) != ERR_OK)
+		return e;
+	e = journal_sweep_claim_tx(j, lease_owner, until_ms, p, n, __func__);
+	if ((e = journal_end(j, e, __func__)) != ERR_OK)
+		for (i = 0; i < n; i++)
+			p[i].claimed = 0;
+	return e;
+}
+
+enum err
+journal_sweep_unclaim(struct journal *j, const char *lease_owner,
+    int64_t now_ms)
+{
+	enum err e;
+
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (lease_owner == NULL || lease_owner[0] == '\0')
+		return ERR_INVAL;
+	if ((e = journal_begin(j, 1, __func__)) != ERR_OK)
+		return e;
+	e = journal_exec(j, JS_SWEEP_UNCLAIM, __func__, "drop sweep claims",
+	    JARGS(JTEXT(lease_owner), JINT(now_ms)));
+	return journal_end(j, e, __func__);
+}
+
+enum err
+journal_sweep_check(struct journal *j, const char *session_id, int64_t seq,
+    int64_t now_ms, const char *func)
+{
+	int64_t until = 0;
+	int found = 0;
+	enum err e;
+
+	if ((e = journal_int64(j, JS_SWEEP_CLAIMED, func, "sweep claim",
+	    &until, &found, JARGS(JTEXT(session_id), JINT(seq),
+	    JINT(now_ms)))) != ERR_OK)
+		return e;
+	if (!found)
+		return ERR_OK;
+	log_msg(LOGL_INFO, func, "session %s seq %lld: the orphan sweep "
+	    "holds it for %lld ms more: refused, retry", session_id,
+	    (long long)seq, (long long)(until - now_ms));
+	return ERR_BUSY;
 }

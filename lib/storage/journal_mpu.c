@@ -14,10 +14,19 @@
  * final state (completed, aborted, failed) keeps its finished_ms, and
  * journal_mpu_purge() deletes such rows once they are old, so the table
  * holds the live uploads and a bounded past.
+ *
+ * Intents make the Create itself recoverable: the API records the key it
+ * is about to create an upload for (journal_mpu_intent()) before it asks
+ * S3, and journal_mpu_add() records the upload and drops the intent in
+ * one transaction.  An intent left behind (the worker died between the
+ * two, or its Create failed without an answer) is due at its resolve
+ * time; the delivery loop lists the key's uploads in S3 and aborts those
+ * the journal does not know (journal_mpu_known()).
  */
 #include <string.h>
 
 #include "journal_int.h"
+#include "uuid.h"
 
 static const char *const mpu_state_names[] = {
 	[JOURNAL_MPU_OPEN] = "open",
@@ -97,9 +106,49 @@ journal_mpu_get(struct journal *j, const char *session_id, int64_t seq,
 	return ERR_OK;
 }
 
+/* One UPDATE by upload id in its own write transaction. */
+static enum err
+mpu_update(struct journal *j, enum journal_stmt_id id,
+    const struct journal_arg *args, size_t nargs, const char *func,
+    const char *what)
+{
+	enum err e;
+
+	if ((e = journal_begin(j, 1, func)) != ERR_OK)
+		return e;
+	e = journal_exec(j, id, func, what, args, nargs);
+	return journal_end(j, e, func);
+}
+
+static enum err
+journal_mpu_add_tx(struct journal *j, const struct journal_mpu *m,
+    const char *part_sha256, const char *intent_id, int64_t now_ms,
+    const char *func)
+{
+	enum err e;
+
+	/* The intent goes with the row that replaces it; gone already, the
+	 * delivery loop took this Create for a crashed one and aborts its
+	 * upload. */
+	if (intent_id != NULL) {
+		if ((e = journal_exec(j, JS_MPU_INTENT_DROP, func,
+		    "drop multipart intent", JARGS(JTEXT(intent_id)))) !=
+		    ERR_OK)
+			return e;
+		if (journal_changes(j) != 1)
+			return ERR_NOT_FOUND;
+	}
+	return journal_exec(j, JS_MPU_INSERT, func, "record multipart upload",
+	    JARGS(JTEXT(m->upload_id), JTEXT(m->session_id), JINT(m->seq),
+	    JTEXT(m->key), JINT(m->size_bytes), JINT(m->part_bytes),
+	    JINT(now_ms), JTEXT(m->sha256[0] != '\0' ? m->sha256 : NULL),
+	    JTEXT(part_sha256), JINT(m->write_once ? 1 : 0),
+	    m->abort_at_ms > 0 ? JINT(m->abort_at_ms) : JTEXT(NULL)));
+}
+
 enum err
 journal_mpu_add(struct journal *j, const struct journal_mpu *m,
-    const char *part_sha256, int64_t now_ms)
+    const char *part_sha256, const char *intent_id, int64_t now_ms)
 {
 	enum err e;
 
@@ -111,15 +160,13 @@ journal_mpu_add(struct journal *j, const struct journal_mpu *m,
 	    m->size_bytes < 1 || m->part_bytes < 1 ||
 	    (m->sha256[0] == '\0') != (part_sha256 == NULL) ||
 	    (m->sha256[0] != '\0' && (!journal_str_ok(m->sha256,
-	    sizeof(m->sha256) - 1) || part_sha256[0] == '\0')))
+	    sizeof(m->sha256) - 1) || part_sha256[0] == '\0')) ||
+	    !journal_opt_ok(intent_id, JOURNAL_EVENT_ID_BYTES - 1))
 		return ERR_INVAL;
 	if ((e = journal_begin(j, 1, __func__)) != ERR_OK)
 		return e;
-	e = journal_exec(j, JS_MPU_INSERT, __func__, "record multipart upload",
-	    JARGS(JTEXT(m->upload_id), JTEXT(m->session_id), JINT(m->seq),
-	    JTEXT(m->key), JINT(m->size_bytes), JINT(m->part_bytes),
-	    JINT(now_ms), JTEXT(m->sha256[0] != '\0' ? m->sha256 : NULL),
-	    JTEXT(part_sha256), JINT(m->write_once ? 1 : 0)));
+	e = journal_mpu_add_tx(j, m, part_sha256, journal_opt(intent_id),
+	    now_ms, __func__);
 	return journal_end(j, e, __func__);
 }
 
@@ -148,19 +195,165 @@ journal_mpu_part_sha256(struct journal *j, const char *upload_id, char **out)
 	return e;
 }
 
-/* One UPDATE by upload id in its own write transaction. */
-static enum err
-mpu_update(struct journal *j, enum journal_stmt_id id,
-    const struct journal_arg *args, size_t nargs, const char *func,
-    const char *what)
+
+/* ----------------------------------------------------------- intents */
+
+enum err
+journal_mpu_intent(struct journal *j, const char *session_id, int64_t seq,
+    const char *key, int64_t now_ms, int64_t resolve_at_ms, char *id,
+    size_t cap)
 {
 	enum err e;
 
-	if ((e = journal_begin(j, 1, func)) != ERR_OK)
+	if (id != NULL && cap > 0)
+		id[0] = '\0';
+	if ((e = journal_check(j, __func__)) != ERR_OK)
 		return e;
-	e = journal_exec(j, id, func, what, args, nargs);
-	return journal_end(j, e, func);
+	if (!journal_str_ok(session_id, LIMIT_SESSION_ID_BYTES) || seq < 1 ||
+	    !journal_str_ok(key, LIMIT_S3_KEY_BYTES) || id == NULL ||
+	    cap < JOURNAL_EVENT_ID_BYTES)
+		return ERR_INVAL;
+	if ((e = uuid_v4(id, cap)) != ERR_OK)
+		return e;
+	if ((e = journal_begin(j, 1, __func__)) != ERR_OK)
+		return e;
+	e = journal_exec(j, JS_MPU_INTENT_ADD, __func__,
+	    "record multipart intent", JARGS(JTEXT(id), JTEXT(session_id),
+	    JINT(seq), JTEXT(key), JINT(now_ms), JINT(resolve_at_ms)));
+	if ((e = journal_end(j, e, __func__)) != ERR_OK)
+		id[0] = '\0';
+	return e;
 }
+
+enum err
+journal_mpu_intent_drop(struct journal *j, const char *id)
+{
+	enum err e;
+
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (!journal_str_ok(id, JOURNAL_EVENT_ID_BYTES - 1))
+		return ERR_INVAL;
+	return mpu_update(j, JS_MPU_INTENT_DROP, JARGS(JTEXT(id)), __func__,
+	    "drop multipart intent");
+}
+
+/* What journal_mpu_intents_due() hands its journal_claim_due()
+ * callbacks: the rows land in out[i], the kept ones move to out[slot]. */
+struct journal_mpu_intents {
+	struct journal_mpu_intent	*out;
+	int64_t				 now_ms;
+	int64_t				 until_ms;
+	const char			*func;
+};
+
+static void
+journal_mpu_intent_row(struct journal_stmt *st, size_t i, void *arg)
+{
+	struct journal_mpu_intents *mi = arg;
+	struct journal_mpu_intent *in = &mi->out[i];
+
+	memset(in, 0, sizeof(*in));
+	journal_col_text(st, 0, in->id, sizeof(in->id));
+	journal_col_text(st, 1, in->session_id, sizeof(in->session_id));
+	in->seq = journal_col_int64(st, 2);
+	journal_col_text(st, 3, in->key, sizeof(in->key));
+	in->created_ms = journal_col_int64(st, 4);
+	in->attempts = journal_col_int(st, 5);
+}
+
+/* The lease, as the aborts': one deliverer resolves each. */
+static enum err
+journal_mpu_intent_claim(struct journal *j, size_t i, size_t slot,
+    int *kept, void *arg)
+{
+	struct journal_mpu_intents *mi = arg;
+	enum err e;
+
+	*kept = 0;
+	if ((e = journal_exec(j, JS_MPU_INTENT_LEASE, mi->func,
+	    "lease multipart intent", JARGS(JTEXT(mi->out[i].id),
+	    JINT(mi->now_ms), JINT(mi->until_ms)))) != ERR_OK)
+		return e;
+	if (journal_changes(j) == 1) {
+		mi->out[slot] = mi->out[i];
+		*kept = 1;
+	}
+	return ERR_OK;
+}
+
+enum err
+journal_mpu_intents_due(struct journal *j, int64_t now_ms, int64_t lease_ms,
+    struct journal_mpu_intent *out, size_t max, size_t *n)
+{
+	struct journal_mpu_intents mi;
+	const struct journal_due due = { journal_mpu_intent_row,
+	    journal_mpu_intent_claim, NULL, &mi };
+	enum err e;
+
+	if (n != NULL)
+		*n = 0;
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (out == NULL || n == NULL || max == 0 || lease_ms < 1)
+		return ERR_INVAL;
+	mi.out = out;
+	mi.now_ms = now_ms;
+	mi.until_ms = now_ms + lease_ms;
+	mi.func = __func__;
+	return journal_claim_due(j, &due, max, n, __func__,
+	    "due multipart intents", JS_MPU_INTENT_DUE, JARGS(JINT(now_ms),
+	    JINT((int64_t)max)));
+}
+
+enum err
+journal_mpu_known(struct journal *j, const struct journal_mpu_intent *in,
+    const char *upload_id, enum journal_mpu_known *known)
+{
+	struct journal_stmt *st;
+	enum err e;
+
+	if (known != NULL)
+		*known = JOURNAL_MPU_PENDING;
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (in == NULL || known == NULL || !mpu_id_ok(upload_id))
+		return ERR_INVAL;
+	e = journal_first(j, JS_MPU_KNOWN, &st, __func__,
+	    "is a multipart upload known", JARGS(JTEXT(upload_id),
+	    JTEXT(in->session_id), JINT(in->seq), JTEXT(in->id),
+	    JINT(in->created_ms)));
+	if (e == ERR_NOT_FOUND)		/* scalar subqueries: always a row */
+		return journal_norow(__func__, "multipart known");
+	if (e != ERR_OK)
+		return e;
+	if (journal_col_int64(st, 0) > 0)
+		*known = JOURNAL_MPU_RECORDED;
+	else if (journal_col_int64(st, 1) > 0)
+		*known = JOURNAL_MPU_PENDING;
+	else
+		*known = JOURNAL_MPU_UNKNOWN;
+	journal_unstmt(st);
+	return ERR_OK;
+}
+
+enum err
+journal_mpu_intent_retry(struct journal *j, const char *id, int64_t retry_ms,
+    const char *reason)
+{
+	char cut[JOURNAL_REASON_BYTES];
+	enum err e;
+
+	if ((e = journal_check(j, __func__)) != ERR_OK)
+		return e;
+	if (!journal_str_ok(id, JOURNAL_EVENT_ID_BYTES - 1))
+		return ERR_INVAL;
+	journal_str_copy(cut, sizeof(cut), reason != NULL ? reason : "");
+	return mpu_update(j, JS_MPU_INTENT_RETRY, JARGS(JTEXT(id),
+	    JINT(retry_ms), JTEXT(reason != NULL ? cut : NULL)), __func__,
+	    "retry multipart intent");
+}
+
 
 enum err
 journal_mpu_replace(struct journal *j, const char *upload_id, int64_t now_ms)

@@ -58,6 +58,11 @@ journal_note_presign_tx(struct journal *j, const char *owner,
 	if ((e = journal_session_lock(j, owner, session_id, &s, NULL,
 	    func)) != ERR_OK)
 		return e;
+	/* A new URL while the sweep deletes this seq's object: its PUT
+	 * could land before the delete. */
+	if ((e = journal_sweep_check(j, session_id, seq, now_ms, func)) !=
+	    ERR_OK)
+		return e;
 	if ((e = journal_exec(j, JS_PRESIGN_EXTEND, func, "extend presign",
 	    JARGS(JTEXT(session_id), JINT(seq), JINT(expires_ms)))) != ERR_OK)
 		return e;

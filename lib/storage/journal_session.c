@@ -210,6 +210,13 @@ journal_set_finalize_grace(struct journal *j, int64_t grace_ms)
 		j->finalize_grace_ms = grace_ms > 0 ? grace_ms : 0;
 }
 
+void
+journal_set_finalize_mpu_abort(struct journal *j, int64_t after_ms)
+{
+	if (j != NULL)
+		j->finalize_mpu_abort_ms = after_ms > 0 ? after_ms : 0;
+}
+
 enum journal_late
 journal_late_rule(const struct journal_session *s, int64_t t_start_ms,
     int64_t grace_ms, int64_t now_ms)

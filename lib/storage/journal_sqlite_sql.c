@@ -256,8 +256,8 @@ const char *const journal_sqlite_sql[JS__MAX] = {
 	[JS_MPU_INSERT] =
 	    "INSERT INTO multipart_uploads (upload_id, session_id, seq, key,"
 	    " size_bytes, part_bytes, state, created_ms, sha256, part_sha256,"
-	    " write_once)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'open', ?7, ?8, ?9, ?10)",
+	    " write_once, abort_at_ms)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'open', ?7, ?8, ?9, ?10, ?11)",
 	[JS_MPU_PART_SHA256] =
 	    "SELECT part_sha256 FROM multipart_uploads WHERE upload_id = ?1",
 	[JS_MPU_REPLACE] =
@@ -294,6 +294,30 @@ const char *const journal_sqlite_sql[JS__MAX] = {
 	    " (SELECT upload_id FROM multipart_uploads"
 	    " WHERE finished_ms IS NOT NULL AND finished_ms <= ?1"
 	    " ORDER BY finished_ms LIMIT ?2)",
+	/* Intents of CreateMultipartUpload (sql/012, pg/009). */
+	[JS_MPU_INTENT_ADD] =
+	    "INSERT INTO multipart_intents (id, session_id, seq, key,"
+	    " created_ms, next_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[JS_MPU_INTENT_DROP] =
+	    "DELETE FROM multipart_intents WHERE id = ?1",
+	[JS_MPU_INTENT_DUE] =
+	    "SELECT id, session_id, seq, key, created_ms, attempts"
+	    " FROM multipart_intents WHERE next_ms <= ?1"
+	    " ORDER BY next_ms LIMIT ?2",
+	[JS_MPU_INTENT_LEASE] =
+	    "UPDATE multipart_intents SET next_ms = ?3"
+	    " WHERE id = ?1 AND next_ms <= ?2",
+	[JS_MPU_INTENT_RETRY] =
+	    "UPDATE multipart_intents SET next_ms = ?2,"
+	    " attempts = attempts + 1, reason = ?3 WHERE id = ?1",
+	/* Does the journal know upload ?1 (a row), or may another
+	 * presign of the chunk (?2, ?3) still be recording it (an
+	 * intent other than ?4 made at or after ?5)? */
+	[JS_MPU_KNOWN] =
+	    "SELECT (SELECT count(*) FROM multipart_uploads"
+	    "  WHERE upload_id = ?1),"
+	    " (SELECT count(*) FROM multipart_intents WHERE session_id = ?2"
+	    "  AND seq = ?3 AND id <> ?4 AND created_ms >= ?5)",
 	/* Lifecycle (sql/008): open sessions idle since ?1 with no upload
 	 * URL issued since then (a URL's expiry less the URL lifetime, ?2),
 	 * oldest first; sessions created before ?1, for retention. */
@@ -342,6 +366,21 @@ const char *const journal_sqlite_sql[JS__MAX] = {
 	 * deleting), a deletion of it, the chunk of its seq (key, bytes),
 	 * that seq's newest upload URL expiry, the session's, and the
 	 * chunk's ETag (sql/007); NULLs where there is none. */
+	/* The sweep's claim on a chunk it is about to delete (sql/011,
+	 * pg/008): taken or moved on to this round's lease; dropped with
+	 * the round (and every expired one); and the check of the calls
+	 * that make a chunk known. */
+	[JS_SWEEP_CLAIM] =
+	    "INSERT INTO sweep_claims (session_id, seq, lease_owner, expires_ms)"
+	    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (session_id, seq)"
+	    " DO UPDATE SET lease_owner = excluded.lease_owner,"
+	    " expires_ms = excluded.expires_ms",
+	[JS_SWEEP_UNCLAIM] =
+	    "DELETE FROM sweep_claims WHERE lease_owner = ?1"
+	    " OR expires_ms <= ?2",
+	[JS_SWEEP_CLAIMED] =
+	    "SELECT expires_ms FROM sweep_claims WHERE session_id = ?1"
+	    " AND seq = ?2 AND expires_ms > ?3",
 	[JS_SWEEP_SESSION] =
 	    "SELECT (SELECT owner FROM sessions WHERE id = ?1),"
 	    " (SELECT deleting_ms FROM sessions WHERE id = ?1),"

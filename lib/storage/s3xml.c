@@ -477,6 +477,74 @@ s3xml_upload_id(const char *buf, size_t len, char *id, size_t cap)
 	return ERR_OK;
 }
 
+void
+s3xml_uploads_free(struct s3xml_uploads *l)
+{
+	size_t i;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < l->n; i++) {
+		free(l->u[i].key);
+		free(l->u[i].upload_id);
+	}
+	free(l->u);
+	memset(l, 0, sizeof(*l));
+}
+
+enum err
+s3xml_uploads_parse(const char *buf, size_t len, struct s3xml_uploads *out)
+{
+	const char *p, *end, *cs, *ce, *ts, *te;
+	char key[LIMIT_S3_KEY_BYTES + 1], id[S3XML_UPLOAD_ID_MAX + 1], flag[8];
+	enum err e = ERR_INVAL;
+	int got, n, i;
+
+	if (out == NULL)
+		return ERR_INVAL;
+	memset(out, 0, sizeof(*out));
+	if (buf == NULL || !s3xml_root(buf, len, "ListMultipartUploadsResult",
+	    &p, &end))
+		return ERR_INVAL;
+	if ((out->u = calloc(S3XML_UPLOADS_MAX, sizeof(*out->u))) == NULL)
+		return ERR_NOMEM;
+	/* "<Upload>" matches neither <UploadIdMarker> nor <UploadId>. */
+	for (cs = p; (got = s3xml_elem(cs, end, "Upload", &cs, &ce)) == 1;
+	    cs = ce) {
+		if (out->n == S3XML_UPLOADS_MAX ||
+		    s3xml_elem(cs, ce, "Key", &ts, &te) != 1 ||
+		    s3xml_text(ts, te, key, LIMIT_S3_KEY_BYTES) <= 0 ||
+		    s3xml_elem(cs, ce, "UploadId", &ts, &te) != 1 ||
+		    (n = s3xml_text(ts, te, id, S3XML_UPLOAD_ID_MAX)) <= 0)
+			goto fail;
+		for (i = 0; i < n; i++)
+			if (id[i] <= ' ' || id[i] > '~')
+				goto fail;
+		if ((out->u[out->n].key = strdup(key)) == NULL ||
+		    (out->u[out->n].upload_id = strdup(id)) == NULL) {
+			free(out->u[out->n].key);
+			out->u[out->n].key = NULL;
+			e = ERR_NOMEM;
+			goto fail;
+		}
+		out->n++;
+	}
+	if (got < 0)
+		goto fail;
+	/* After the last upload: no <Upload> holds an <IsTruncated>. */
+	if ((got = s3xml_elem(p, end, "IsTruncated", &ts, &te)) < 0)
+		goto fail;
+	if (got == 1) {
+		if (s3xml_text(ts, te, flag, sizeof(flag) - 1) < 0)
+			goto fail;
+		out->truncated = strcmp(flag, "true") == 0;
+	}
+	return ERR_OK;
+fail:
+	s3xml_uploads_free(out);
+	return e;
+}
+
 enum err
 s3xml_complete_body(const struct s3xml_part *parts, size_t n, char **out,
     size_t *len)

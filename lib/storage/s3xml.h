@@ -85,6 +85,31 @@ enum err	s3xml_delete_result(const char *buf, size_t len, size_t *errors,
 enum err	s3xml_upload_id(const char *buf, size_t len, char *id,
 		    size_t cap);
 
+/* One page of ListMultipartUploads: each upload's key and UploadId. */
+#define S3XML_UPLOADS_MAX	1000	/* S3's max-uploads */
+struct s3xml_upload {
+	char	*key;		/* decoded, malloc'd */
+	char	*upload_id;	/* malloc'd */
+};
+struct s3xml_uploads {
+	struct s3xml_upload *u;
+	size_t	  n;
+	int	  truncated;	/* IsTruncated was true: more to list */
+};
+
+/*
+ * Parse a ListMultipartUploads answer (ListMultipartUploadsResult): every
+ * <Upload> with its <Key> (entities decoded) and <UploadId>, and
+ * <IsTruncated>.  ERR_OK with *out filled (free with
+ * s3xml_uploads_free()); ERR_INVAL when the body is not that result, an
+ * element is unterminated, an upload lacks its key or id, a key is over
+ * LIMIT_S3_KEY_BYTES, an id is not one s3xml_upload_id() would take, or
+ * there are over S3XML_UPLOADS_MAX uploads; ERR_NOMEM.
+ */
+enum err	s3xml_uploads_parse(const char *buf, size_t len,
+		    struct s3xml_uploads *out);
+void		s3xml_uploads_free(struct s3xml_uploads *);
+
 /* One part of a CompleteMultipartUpload body. */
 struct s3xml_part {
 	int		 number;	/* 1..S3XML_PARTS_MAX */

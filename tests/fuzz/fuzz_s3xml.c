@@ -1,13 +1,14 @@
 /*
  * fuzz_s3xml.c: libFuzzer target for lib/storage/s3xml.c.
  *
- * The input as a ListObjectsV2, a DeleteObjects, a CreateMultipartUpload
- * and a CompleteMultipartUpload answer.
+ * The input as a ListObjectsV2, a DeleteObjects, a CreateMultipartUpload,
+ * a CompleteMultipartUpload and a ListMultipartUploads answer.
  * Whatever a list page yields must be within the bounds the deleter relies
  * on (at most LIMIT_S3_DELETE_BATCH non-empty keys without control
  * characters; sizes and times -1 or not negative, ETags bounded), and
  * writing a delete body for those keys must work; an UploadId read must be
- * printable ASCII without spaces.
+ * printable ASCII without spaces, and so must each UploadId a
+ * ListMultipartUploads page yields, beside a key as a list page's.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *in = (const char *)data;
 	struct s3xml_list l;
+	struct s3xml_uploads u;
 	char code[64], *body = NULL, id[S3XML_UPLOAD_ID_MAX + 1], etag[160];
 	size_t errors, i, j, n, blen;
 
@@ -60,5 +62,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	(void)s3xml_complete_result(in, size, etag, sizeof(etag), code,
 	    sizeof(code));
+	if (s3xml_uploads_parse(in, size, &u) == ERR_OK) {
+		if (u.n > S3XML_UPLOADS_MAX)
+			abort();
+		for (i = 0; i < u.n; i++) {
+			n = strlen(u.u[i].key);
+			if (n == 0 || n > LIMIT_S3_KEY_BYTES)
+				abort();
+			n = strlen(u.u[i].upload_id);
+			if (n == 0 || n > S3XML_UPLOAD_ID_MAX)
+				abort();
+			for (j = 0; j < n; j++)
+				if (u.u[i].upload_id[j] <= ' ' ||
+				    u.u[i].upload_id[j] > '~')
+					abort();
+		}
+		s3xml_uploads_free(&u);
+	}
 	return 0;
 }

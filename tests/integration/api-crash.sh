@@ -22,8 +22,12 @@ export API_LOG_LEVEL=${API_LOG_LEVEL:-info}
 export FAULT_DIR=$RUN_DIR/faults AUDIO_API_FAULT_DIR=$RUN_DIR/faults
 # Time is driven by the config: a session idle 6 s is abandoned, URLs live
 # 2 s, finished multipart rows are purged after 3 s, the sweep deletes an
-# orphan 1 s old whose URL ran out, a pass a second after the last.
+# orphan 1 s old whose URL ran out, a pass a second after the last; an
+# intent of CreateMultipartUpload is resolved 11 s after it was made
+# (devstack's s3_timeout 3 s + s3_connect_timeout 1 s, journal_busy_timeout
+# 2 s, + 5 s).
 export API_EXTRA_CONF="multipart_max_bytes = 64m
+journal_busy_timeout = 2s
 multipart_part_bytes = 5m
 presign_expires = 2s
 finalize_grace = 0

@@ -11,17 +11,38 @@
 //          (fault hook after-abandon): the session's open multipart
 //          upload is aborted all the same (its abort was scheduled in the
 //          seal's transaction);
+// finalize a worker dies (fault hook after-finalize) right after the
+//          client's finalize committed: the session's open multipart
+//          upload is due for its abort all the same (scheduled in the
+//          finalize's transaction);
 // purge    rows of finished multipart uploads (aborted, completed) leave
-//          the journal after multipart_purge_after; an open one stays.
+//          the journal after multipart_purge_after; an open one stays;
+// create   a worker dies (fault hook mpu-after-create) after S3 made a
+//          multipart upload and before the journal recorded it: the
+//          intent recorded before the Create is resolved by the delivery
+//          loop, which lists the key's uploads (ListMultipartUploads,
+//          answered by the proxy) and aborts the one no one knows; the
+//          client's retry gets a new upload, which is left alone and
+//          completes;
+// sweep    the orphan sweep's DeleteObjects of a chunk uploaded and never
+//          completed is held by the proxy: meanwhile a complete of that
+//          chunk and a new URL for its seq are refused (503 busy), also
+//          after the deliverer is killed -9 during the held call (the
+//          claim outlives it until its lease ends); the held delete lands,
+//          the journal never knew the object, and once the claim is gone
+//          the client uploads again and completes, and the sweep keeps
+//          that object.
 'use strict';
 
 const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 const { spawnSync } = require('child_process');
+const { SignatureV4 } = require('@smithy/signature-v4');
+const { Sha256 } = require('@aws-crypto/sha256-js');
 
-const { ok, note, sleep, mint, main } = require('../lib/tap');
-const { call, journalSql } = require('../lib/api');
+const { ok, note, sleep, until, mint, main } = require('../lib/tap');
+const { call, journalSql, s3Request } = require('../lib/api');
 
 const env = process.env;
 const MIB = 1024 * 1024;
@@ -55,15 +76,6 @@ function fault(point) {
 
 function faultFired(point) {
   return !fs.existsSync(path.join(env.FAULT_DIR, point));
-}
-
-async function until(fn, ms) {
-  let v;
-  for (let t = 0; t <= ms; t += 100) {
-    if ((v = await fn())) return v;
-    await sleep(100);
-  }
-  return v;
 }
 
 async function newSession(token) {
@@ -136,6 +148,30 @@ async function abandon() {
   return up;
 }
 
+// ------------------------------------------------------------ finalize
+
+async function finalizeCrash() {
+  note('a worker dies right after a client\'s finalize committed');
+  const token = mint('crash-finalize');
+  const sid = await newSession(token);
+  let r = await presign(token, sid, 1, 6 * MIB);
+  ok(r.status === 200 && mpuRow(r.json.uploadId).abortAt === -1,
+    'an open multipart upload, no abort scheduled', show(r));
+  const up = r.json.uploadId;
+  fault('after-finalize');
+  const before = Date.now();
+  r = await call('POST', `/sessions/${sid}/finalize`, { token,
+    body: { durationMs: 5000, final: true } });
+  ok(r.status >= 500 && faultFired('after-finalize'),
+    `the worker died right after the finalize committed (the client got ${r.status})`);
+  const row = mpuRow(up);
+  // finalize_grace 0 + presign_expires 2 s + s3_timeout 3 s.
+  ok(journalSql(`SELECT finalized FROM sessions WHERE id = '${sid}'`) === '1' &&
+    row.state === 'open' && row.abortAt >= before + 5000 && row.abortAt <= Date.now() + 5000,
+  'the session is sealed and its open upload due for its abort when its URLs run out',
+  JSON.stringify(row));
+}
+
 // --------------------------------------------------------------- purge
 
 async function purge(aborted) {
@@ -162,9 +198,176 @@ async function purge(aborted) {
     show(r));
 }
 
+// Run fn while a URL for another seq every second keeps session sid from
+// being abandoned (session_max_open is 6 s here).
+async function keptOpen(token, sid, fn) {
+  let alive = true;
+  const keepalive = (async () => {
+    while (alive) {
+      await presign(token, sid, 99, 100);
+      await sleep(1000);
+    }
+  })();
+  try {
+    return await fn();
+  } finally {
+    alive = false;
+    await keepalive;
+  }
+}
+
+// -------------------------------------------------------------- create
+
+async function createCrash() {
+  note('a worker dies between CreateMultipartUpload and its journal row');
+  const token = mint('crash-create');
+  const sid = await newSession(token);
+  await keptOpen(token, sid, () => createCrashIn(token, sid));
+}
+
+async function createCrashIn(token, sid) {
+  const s0 = (await proxy('/_proxy/stats')).mpu;
+  fault('mpu-after-create');
+  let r = await presign(token, sid, 1, 6 * MIB);
+  ok(r.status >= 500 && faultFired('mpu-after-create'),
+    `the worker died right after S3 made the upload (the client got ${r.status})`);
+  const ofSession = async () => {
+    const u = await proxy('/_proxy/uploads');
+    return { open: u.open.filter((x) => x.key.includes(sid)).map((x) => x.uploadId),
+      gone: u.gone };
+  };
+  const u1 = await ofSession();
+  ok(u1.open.length === 1, 'S3 holds the new upload', JSON.stringify(u1.open));
+  const lost = u1.open[0];
+  ok(journalSql(`SELECT count(*) FROM multipart_uploads WHERE session_id = '${sid}'`) ===
+    '0' && journalSql('SELECT count(*) FROM multipart_intents WHERE ' +
+    `session_id = '${sid}'`) === '1',
+  'the journal has no row of it, but the intent recorded before the Create');
+  // The client tries again at once: a new upload, recorded.
+  r = await presign(token, sid, 1, 6 * MIB);
+  ok(r.status === 200 && r.json.uploadStrategy === 'multipart' &&
+    r.json.uploadId !== lost && mpuRow(r.json.uploadId).state === 'open',
+  'the client\'s retry gets a new upload', show(r));
+  const p = r.json;
+  const parts = await putParts(p, crypto.randomBytes(6 * MIB));
+  const done = await until(async () => {
+    const u = await ofSession();
+    return u.gone.includes(lost) && journalSql('SELECT count(*) FROM ' +
+      `multipart_intents WHERE session_id = '${sid}'`) === '0' ? u : null;
+  }, 30000);
+  const s2 = (await proxy('/_proxy/stats')).mpu;
+  ok(done && s2.listed > s0.listed && done.open.length === 1 && done.open[0] === p.uploadId,
+    'the delivery loop listed the key\'s uploads and aborted the one no one knew, not ' +
+    'the retry\'s', JSON.stringify({ done, lost, s2 }));
+  ok(journalSql(`SELECT count(*) FROM multipart_uploads WHERE upload_id = '${lost}'`) === '0',
+    'the aborted upload never entered the journal');
+  r = await complete(token, sid, 1, p.objectKey, 6 * MIB, { uploadId: p.uploadId, parts });
+  ok(r.status === 200 && r.json.chunkCount === 1,
+    'the retry\'s upload was left alone: its complete puts the chunk together', show(r));
+  const u3 = await ofSession();
+  ok(u3.open.length === 0, 'S3 holds no open upload of that chunk any more',
+    JSON.stringify(u3.open));
+  // The stand-in's listing is still signature-checked by s3rver.
+  const u = new URL(env.PROXY_URL);
+  const bad = new SignatureV4({ credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID,
+    secretAccessKey: 'not-the-secret' }, region: env.AWS_REGION, service: 's3',
+  sha256: Sha256, uriEscapePath: false });
+  const q = { 'max-uploads': '1000', prefix: 'users/', uploads: '' };
+  const req = await bad.sign({ method: 'GET', protocol: 'http:', hostname: u.hostname,
+    port: Number(u.port), path: `/${env.S3_BUCKET}`, query: q,
+    headers: { host: u.host, 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } });
+  const forged = await fetch(`${env.PROXY_URL}/${env.S3_BUCKET}?max-uploads=1000&` +
+    'prefix=users%2F&uploads=', { headers: req.headers });
+  const ftext = await forged.text();
+  ok(forged.status === 403 && /SignatureDoesNotMatch/.test(ftext),
+    'a ListMultipartUploads with a bad signature is refused (403 SignatureDoesNotMatch)',
+    `${forged.status} ${ftext.slice(0, 200)}`);
+}
+
+// --------------------------------------------------------------- sweep
+
+// Every chunk the journal knows of session sid is in S3.
+function knownChunksInS3(sid) {
+  const keys = journalSql(`SELECT key FROM chunks WHERE session_id = '${sid}'`)
+    .split('\n').filter(Boolean);
+  return keys.filter((k) => s3Request('HEAD', k).status !== 200);
+}
+
+async function sweepRace() {
+  note('a complete races the orphan sweep\'s delete of its object');
+  const token = mint('crash-sweep');
+  const sid = await newSession(token);
+  await keptOpen(token, sid, () => sweepRaceIn(token, sid));
+}
+
+async function sweepRaceIn(token, sid) {
+  const body = Buffer.alloc(600, 7);
+  let p = await presign(token, sid, 1, body.length);
+  const key = p.json.objectKey;
+  let res = await fetch(p.json.putUrl, { method: 'PUT', headers: p.json.headers, body });
+  await res.text();
+  ok(p.status === 200 && res.status === 200, 'a chunk is uploaded and not completed');
+  await proxy('/_proxy/hold', { method: 'POST', query: 'delete', count: 1 });
+  const held = await until(async () => (await proxy('/_proxy/stats')).holding === 1, 20000);
+  ok(held, 'its URL ran out: the sweep judged it an orphan, and its DeleteObjects is ' +
+    'under way (held by the proxy)');
+  let r = await complete(token, sid, 1, key, body.length);
+  ok(r.status === 503 && r.json && r.json.code === 'busy' && r.json.field === 'seq',
+    'a complete of that chunk meanwhile is refused: 503 busy, naming seq', show(r));
+  r = await presign(token, sid, 1, body.length);
+  ok(r.status === 503 && r.json && r.json.code === 'busy',
+    'and so is a new upload URL for its seq', show(r));
+  const victim = deliverer();
+  process.kill(victim[0], 'SIGKILL');
+  const now = await until(() => {
+    const d = deliverer();
+    return d.length === 1 && d[0] !== victim[0] ? d : null;
+  }, 10000);
+  ok(now, 'the deliverer is killed -9 during its DeleteObjects and restarted');
+  r = await complete(token, sid, 1, key, body.length);
+  ok(r.status === 503 && r.json && r.json.code === 'busy',
+    'the claim outlives the killed deliverer: the complete is still refused', show(r));
+  await proxy('/_proxy/release', {});
+  const gone = await until(() => s3Request('HEAD', key).status === 404, 10000);
+  ok(gone, 'the held delete lands: the orphan is gone',
+    JSON.stringify(await proxy('/_proxy/stats')));
+  const lost = knownChunksInS3(sid);
+  ok(lost.length === 0 &&
+    journalSql(`SELECT count(*) FROM chunks WHERE session_id = '${sid}'`) === '0',
+  'the journal never knew it: no chunk the journal knows was deleted', JSON.stringify(lost));
+  // Once the claim has expired, the client uploads again.
+  r = await until(async () => {
+    const x = await presign(token, sid, 1, body.length);
+    return x.status === 200 ? x : null;
+  }, 20000);
+  ok(r && r.status === 200, 'once the claim has expired, a new URL is handed out',
+    r && show(r));
+  p = r;
+  res = await fetch(p.json.putUrl, { method: 'PUT', headers: p.json.headers, body });
+  await res.text();
+  r = await complete(token, sid, 1, key, body.length);
+  ok(res.status === 200 && r.status === 200 && r.json.chunkCount === 1,
+    'the chunk is uploaded again and completed', show(r));
+  // A few passes later the known chunk is still there.
+  const passes = (await call('GET', '/healthz')).json.sweep.passes;
+  await until(async () => (await call('GET', '/healthz')).json.sweep.passes >= passes + 3,
+    20000);
+  const missing = knownChunksInS3(sid);
+  ok(missing.length === 0, 'three sweep passes later every chunk the journal knows is in S3',
+    JSON.stringify(missing));
+}
+
 async function run() {
+  const only = { sweep: sweepRace, create: createCrash, finalize: finalizeCrash };
+  if (only[env.CRASH_ONLY]) {
+    await only[env.CRASH_ONLY]();
+    return;
+  }
   const aborted = await abandon();
+  await finalizeCrash();
   await purge(aborted);
+  await createCrash();
+  await sweepRace();
 }
 
 main(run);

@@ -27,7 +27,9 @@
 // are read and they wait, whatever their client does meanwhile (it may
 // time out and go: the write is still in flight, as in a slow network),
 // until POST /_proxy/release, which applies them as above (conditions
-// checked then, against the object as it is then).
+// checked then, against the object as it is then).  With {"method":
+// "POST", "query": "delete", "count": 1} the next DeleteObjects (POST
+// ?delete) is held instead: method and a query parameter name the call.
 //
 // Lost answers.  POST /_proxy/lose {"suffix": "/manifest.json", "count": 1}:
 // the next `count` PUTs whose path ends with suffix are applied (conditions
@@ -39,6 +41,15 @@
 // path ends with suffix are answered 409 ConditionalRequestConflict, as
 // S3 answers a conditional write that raced another one on the same key;
 // nothing is forwarded.
+//
+// Listing uploads.  s3rver has no ListMultipartUploads either (GET
+// /bucket?uploads answers 501 NotImplemented once the signature is
+// checked).  The proxy forwards it so s3rver still checks the signature
+// (a bad one stays 403) and answers, in S3's ListMultipartUploadsResult
+// XML, the uploads it saw created and not yet aborted or completed whose
+// key starts with prefix, by key then time, up to max-uploads
+// (IsTruncated beyond).  A create whose answer never reached its client
+// is listed all the same, as S3 would.
 //
 // Multipart abort.  s3rver has no AbortMultipartUpload (its DELETE with
 // ?uploadId= answers 405 MethodNotAllowed, after checking the signature)
@@ -52,10 +63,14 @@
 // NoSuchUpload, as S3 does.  Mode `abort-fail` answers every abort 503
 // SlowDown (nothing forwarded), for the retry and give-up paths.
 //
+// GET /_proxy/uploads answers {open: [{uploadId, key}], gone: [uploadId]}:
+// the uploads seen created and still open, and those aborted or completed.
+//
 // GET /_proxy/stats answers {mode, holding, forwarded, refused,
 // manifestPuts: {ifMatch, ifNoneMatch, plain}, preconditionFailed, conflicts, held,
 // released, heldAnswers: [status of each released write, in order], lost,
-// mpu: {created, aborted, abortRefused, abortFailed, noSuchUpload}}.
+// mpu: {created, aborted, abortRefused, abortFailed, noSuchUpload, listed,
+// open}} (open: uploads created and neither aborted nor completed).
 //
 // Environment: PROXY_PORT (listen), S3_PORT (s3rver).  It prints
 // "s3-fault-proxy listening on 127.0.0.1:PORT" once ready.
@@ -69,11 +84,14 @@ let mode = 'pass';
 const stats = { forwarded: 0, refused: 0,
   manifestPuts: { ifMatch: 0, ifNoneMatch: 0, plain: 0 },
   preconditionFailed: 0, conflicts: 0, held: 0, released: 0, heldAnswers: [], lost: 0,
-  mpu: { created: 0, aborted: 0, abortRefused: 0, abortFailed: 0, noSuchUpload: 0 } };
+  mpu: { created: 0, aborted: 0, abortRefused: 0, abortFailed: 0, noSuchUpload: 0,
+    listed: 0, open: 0 } };
 // UploadIds seen created, and those aborted or completed since.
-const uploadsOpen = new Set();
+// UploadId -> {key, initiated} of each upload seen created and neither
+// aborted nor completed since.
+const uploadsOpen = new Map();
 const uploadsGone = new Set();
-let hold = { suffix: '', count: 0 };
+let hold = { suffix: '', count: 0, method: 'PUT', query: '' };
 let lose = { suffix: '', count: 0 };
 let conflict = { suffix: '', count: 0 };
 let heldWrites = [];
@@ -97,8 +115,9 @@ function control(req, res) {
         mode = m;
       } else if (req.method === 'POST' && req.url === '/_proxy/hold') {
         const h = JSON.parse(body);
-        if (typeof h.suffix !== 'string' || !(h.count >= 0)) throw new Error('bad hold');
-        hold = { suffix: h.suffix, count: h.count };
+        if (typeof (h.suffix || '') !== 'string' || !(h.count >= 0)) throw new Error('bad hold');
+        hold = { suffix: h.suffix || '', count: h.count, method: h.method || 'PUT',
+          query: h.query || '' };
       } else if (req.method === 'POST' && req.url === '/_proxy/lose') {
         const l = JSON.parse(body);
         if (typeof l.suffix !== 'string' || !(l.count >= 0)) throw new Error('bad lose');
@@ -107,6 +126,11 @@ function control(req, res) {
         const c = JSON.parse(body);
         if (typeof c.suffix !== 'string' || !(c.count >= 0)) throw new Error('bad conflict');
         conflict = { suffix: c.suffix, count: c.count };
+      } else if (req.method === 'GET' && req.url === '/_proxy/uploads') {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ open: [...uploadsOpen.entries()].map(([id, u]) =>
+          ({ uploadId: id, key: u.key })), gone: [...uploadsGone] }));
+        return;
       } else if (req.method === 'POST' && req.url === '/_proxy/release') {
         const w = heldWrites;
         heldWrites = [];
@@ -118,6 +142,7 @@ function control(req, res) {
       res.end(String(e));
       return;
     }
+    stats.mpu.open = uploadsOpen.size;
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.end(JSON.stringify(Object.assign({ mode, holding: heldWrites.length }, stats)));
   });
@@ -233,6 +258,12 @@ function noSuchUpload(res, id) {
     `<UploadId>${id}</UploadId><RequestId>s3-fault-proxy</RequestId></Error>`);
 }
 
+// Does url's query carry the parameter name (with or without a value)?
+function hasQueryParam(url, name) {
+  const q = url.indexOf('?');
+  return q >= 0 && new URLSearchParams(url.slice(q + 1)).has(name);
+}
+
 // The uploadId query parameter of req, or null.
 function uploadIdOf(req) {
   const q = req.url.indexOf('?');
@@ -279,6 +310,65 @@ function abortUpload(req, res, id) {
   req.pipe(up);
 }
 
+// The object key of a path-style request (/bucket/key...), decoded.
+function objectKeyOf(req) {
+  const p = req.url.split('?')[0];
+  const slash = p.indexOf('/', 1);
+  return slash < 0 ? '' : decodeURIComponent(p.slice(slash + 1));
+}
+
+function xmlText(t) {
+  return String(t).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+// ListMultipartUploads, which s3rver lacks: see the head comment.
+function listUploads(req, res) {
+  stats.forwarded++;
+  const up = http.request({ host: '127.0.0.1', port: s3Port, method: req.method,
+    path: req.url, headers: req.headers }, (ur) => {
+    const parts = [];
+    ur.on('data', (d) => parts.push(d));
+    ur.on('end', () => {
+      const text = Buffer.concat(parts).toString();
+      if (ur.statusCode === 403) {
+        res.writeHead(ur.statusCode, ur.headers);
+        res.end(text);
+        return;
+      }
+      const q = new URLSearchParams(req.url.slice(req.url.indexOf('?') + 1));
+      const prefix = q.get('prefix') || '';
+      const max = Math.min(Number(q.get('max-uploads') || 1000), 1000);
+      const bucket = req.url.split('?')[0].slice(1).split('/')[0];
+      const all = [...uploadsOpen.entries()]
+        .filter(([, u]) => u.key.startsWith(prefix))
+        .sort((a, b) => (a[1].key < b[1].key ? -1 : a[1].key > b[1].key ? 1 :
+          a[1].initiated < b[1].initiated ? -1 : 1));
+      const page = all.slice(0, max);
+      stats.mpu.listed++;
+      res.writeHead(200, { 'Content-Type': 'application/xml',
+        'x-amz-request-id': 's3-fault-proxy' });
+      res.end('<?xml version="1.0" encoding="UTF-8"?>' +
+        '<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' +
+        `<Bucket>${xmlText(bucket)}</Bucket><KeyMarker></KeyMarker>` +
+        '<UploadIdMarker></UploadIdMarker>' +
+        (all.length > max ? `<NextKeyMarker>${xmlText(page[page.length - 1][1].key)}` +
+          `</NextKeyMarker><NextUploadIdMarker>${xmlText(page[page.length - 1][0])}` +
+          '</NextUploadIdMarker>' : '') +
+        `<Prefix>${xmlText(prefix)}</Prefix><MaxUploads>${max}</MaxUploads>` +
+        `<IsTruncated>${all.length > max}</IsTruncated>` +
+        page.map(([id, u]) => `<Upload><Key>${xmlText(u.key)}</Key>` +
+          `<UploadId>${xmlText(id)}</UploadId><Initiator><ID>s3-fault-proxy</ID>` +
+          '<DisplayName>s3-fault-proxy</DisplayName></Initiator><Owner>' +
+          '<ID>s3-fault-proxy</ID><DisplayName>s3-fault-proxy</DisplayName></Owner>' +
+          `<StorageClass>STANDARD</StorageClass><Initiated>${u.initiated}</Initiated>` +
+          '</Upload>').join('') +
+        '</ListMultipartUploadsResult>');
+    });
+  });
+  up.on('error', () => req.socket.destroy());
+  req.pipe(up);
+}
+
 // CreateMultipartUpload and CompleteMultipartUpload pass through; the
 // proxy notes which uploads exist.
 function trackUpload(req, res, id) {
@@ -292,7 +382,8 @@ function trackUpload(req, res, id) {
       const m = /<UploadId>([^<]+)<\/UploadId>/.exec(body.toString());
       if (id === null && ur.statusCode === 200 && m) {
         stats.mpu.created++;
-        uploadsOpen.add(m[1]);
+        uploadsOpen.set(m[1], { key: objectKeyOf(req),
+          initiated: new Date().toISOString() });
       } else if (id !== null && ur.statusCode === 200 &&
           /CompleteMultipartUploadResult/.test(body.toString())) {
         uploadsOpen.delete(id);
@@ -319,6 +410,10 @@ const server = http.createServer((req, res) => {
   }
   if (mpuId !== null && req.method === 'DELETE') {
     abortUpload(req, res, mpuId);
+    return;
+  }
+  if (mode !== 'down' && req.method === 'GET' && hasQueryParam(req.url, 'uploads')) {
+    listUploads(req, res);
     return;
   }
   if (mode !== 'down' && req.method === 'POST' &&
@@ -350,8 +445,9 @@ const server = http.createServer((req, res) => {
     else if (req.headers['if-none-match'] !== undefined) stats.manifestPuts.ifNoneMatch++;
     else stats.manifestPuts.plain++;
   }
-  const held = req.method === 'PUT' && hold.count > 0 && hold.suffix !== '' &&
-    path.endsWith(hold.suffix);
+  const held = hold.count > 0 && req.method === hold.method &&
+    (hold.query !== '' ? hasQueryParam(req.url, hold.query) :
+      hold.suffix !== '' && path.endsWith(hold.suffix));
   const lost = !held && req.method === 'PUT' && lose.count > 0 && lose.suffix !== '' &&
     path.endsWith(lose.suffix);
   if (lost) lose.count--;

@@ -232,6 +232,67 @@ sweep_lookup_knows_chunks_presigns_and_deletions(void)
 	journal_close(j);
 }
 
+/* The sweep claims a chunk it judged an orphan only if the journal still
+ * says so; while claimed, nothing makes the chunk known or hands out a URL
+ * for its seq; dropped or expired, everything works again. */
+static void
+sweep_claim_holds_off_complete_presign_and_upsert(void)
+{
+	struct journal_sweep_pick p[2];
+	struct journal_upsert_result ur;
+	struct journal_chunk c;
+	char key[128];
+	struct journal *j = tl_open();
+
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+	CU_ASSERT_EQUAL(jfix_session(j, "s", OWNER, T0), ERR_OK);
+	/* Seqs 1 and 2 presigned, their URLs run out at T0 + 1000. */
+	CU_ASSERT_EQUAL(journal_note_presign(j, OWNER, "s", 1, T0 + 1000, 0,
+	    -1, T0), ERR_OK);
+	CU_ASSERT_EQUAL(journal_note_presign(j, OWNER, "s", 2, T0 + 1000, 0,
+	    -1, T0), ERR_OK);
+	memset(p, 0, sizeof(p));
+	p[0].session_id = "s";
+	p[0].seq = 1;
+	p[1].session_id = "s";
+	p[1].seq = 2;
+	CU_ASSERT_EQUAL(journal_sweep_lookup(j, "s", 1, &p[0].judged), ERR_OK);
+	CU_ASSERT_EQUAL(journal_sweep_lookup(j, "s", 2, &p[1].judged), ERR_OK);
+	/* Seq 2 completed between the judgement and the claim: not
+	 * claimed. */
+	CU_ASSERT_EQUAL(jfix_complete(j, "s", 2, T0 + 5000, NULL), ERR_OK);
+	CU_ASSERT_EQUAL(journal_sweep_claim(j, "d:1", T0 + 30000, p, 2),
+	    ERR_OK);
+	CU_ASSERT_EQUAL(p[0].claimed, 1);
+	CU_ASSERT_EQUAL(p[1].claimed, 0);
+	/* Seq 1 claimed: complete, upsert and a new URL are refused. */
+	CU_ASSERT_EQUAL(jfix_complete(j, "s", 1, T0 + 6000, NULL), ERR_BUSY);
+	c = jfix_chunk(1, key, sizeof(key));
+	CU_ASSERT_EQUAL(journal_upsert_manifest(j, OWNER, "s", &c, 1,
+	    T0 + 6000, &ur), ERR_BUSY);
+	CU_ASSERT_EQUAL(journal_note_presign(j, OWNER, "s", 1, T0 + 66000, 0,
+	    -1, T0 + 6000), ERR_BUSY);
+	/* Another seq is not held. */
+	CU_ASSERT_EQUAL(jfix_complete(j, "s", 3, T0 + 6000, NULL), ERR_OK);
+	/* Expired: no longer held (the claim's lease ran out). */
+	CU_ASSERT_EQUAL(journal_note_presign(j, OWNER, "s", 1, T0 + 96000, 0,
+	    -1, T0 + 30000), ERR_OK);
+	/* Claimed again, then dropped after the delete: complete works. */
+	CU_ASSERT_EQUAL(journal_sweep_lookup(j, "s", 1, &p[0].judged), ERR_OK);
+	CU_ASSERT_EQUAL(journal_sweep_claim(j, "d:1", T0 + 60000, p, 1),
+	    ERR_OK);
+	CU_ASSERT_EQUAL(p[0].claimed, 1);
+	CU_ASSERT_EQUAL(jfix_complete(j, "s", 1, T0 + 31000, NULL), ERR_BUSY);
+	CU_ASSERT_EQUAL(journal_sweep_unclaim(j, "d:1", T0 + 31000), ERR_OK);
+	CU_ASSERT_EQUAL(jfix_complete(j, "s", 1, T0 + 32000, NULL), ERR_OK);
+	/* A known chunk is never claimed. */
+	CU_ASSERT_EQUAL(journal_sweep_claim(j, "d:1", T0 + 90000, p, 1),
+	    ERR_OK);
+	CU_ASSERT_EQUAL(p[0].claimed, 0);
+	CU_ASSERT_EQUAL(journal_sweep_claim(j, "", T0, p, 1), ERR_INVAL);
+	journal_close(j);
+}
+
 int
 test_journal_lifecycle_suite(void)
 {
@@ -249,7 +310,9 @@ test_journal_lifecycle_suite(void)
 	    CU_add_test(s, "a sweep round is leased and resumes",
 	    sweep_round_is_leased_and_resumes) == NULL ||
 	    CU_add_test(s, "the sweep's lookup knows chunks and presigns",
-	    sweep_lookup_knows_chunks_presigns_and_deletions) == NULL)
+	    sweep_lookup_knows_chunks_presigns_and_deletions) == NULL ||
+	    CU_add_test(s, "a sweep claim holds off complete, presign, upsert",
+	    sweep_claim_holds_off_complete_presign_and_upsert) == NULL)
 		return -1;
 	return 0;
 }

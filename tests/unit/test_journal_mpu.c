@@ -45,7 +45,7 @@ one_open_upload_per_chunk(void)
 	jfix_path(path, sizeof(path));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j = jfix_open(path));
 	CU_ASSERT_EQUAL(journal_mpu_get(j, "s", 3, &got), ERR_NOT_FOUND);
-	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, NULL, T0), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, NULL, NULL, T0), ERR_OK);
 	CU_ASSERT_EQUAL_FATAL(journal_mpu_get(j, "s", 3, &got), ERR_OK);
 	CU_ASSERT_STRING_EQUAL(got.upload_id, "up-1");
 	CU_ASSERT_STRING_EQUAL(got.key, m.key);
@@ -56,10 +56,11 @@ one_open_upload_per_chunk(void)
 	/* A racing presign's second upload is refused: the caller aborts
 	 * its own and answers the first. */
 	m = tm_upload("up-2", "s", 3);
-	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, NULL, T0 + 1), ERR_CONFLICT);
+	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, NULL, NULL,
+	    T0 + 1), ERR_CONFLICT);
 	/* Once replaced, a new one may open; the newest is the answer. */
 	CU_ASSERT_EQUAL(journal_mpu_replace(j, "up-1", T0 + 2), ERR_OK);
-	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, NULL, T0 + 3), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, NULL, NULL, T0 + 3), ERR_OK);
 	CU_ASSERT_EQUAL_FATAL(journal_mpu_get(j, "s", 3, &got), ERR_OK);
 	CU_ASSERT_STRING_EQUAL(got.upload_id, "up-2");
 	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM "
@@ -82,9 +83,9 @@ aborts_are_scheduled_leased_and_bounded(void)
 	jfix_path(path, sizeof(path));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(a = jfix_open(path));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(b = jfix_open(path));
-	CU_ASSERT_EQUAL(journal_mpu_add(a, &m1, NULL, T0), ERR_OK);
-	CU_ASSERT_EQUAL(journal_mpu_add(a, &m2, NULL, T0), ERR_OK);
-	CU_ASSERT_EQUAL(journal_mpu_add(a, &m3, NULL, T0), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_add(a, &m1, NULL, NULL, T0), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_add(a, &m2, NULL, NULL, T0), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_add(a, &m3, NULL, NULL, T0), ERR_OK);
 	CU_ASSERT_EQUAL(journal_mpu_completed(a, "up-2", T0 + 1), ERR_OK);
 	/* Finalize: the open upload is due at the end of the window; the
 	 * completed one is never aborted; another session's is left. */
@@ -149,7 +150,7 @@ a_deletion_makes_open_uploads_due(void)
 	jfix_path(path, sizeof(path));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j = jfix_open(path));
 	CU_ASSERT_EQUAL(jfix_session(j, "s", OWNER, T0), ERR_OK);
-	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, NULL, T0), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, NULL, NULL, T0), ERR_OK);
 	CU_ASSERT_EQUAL(journal_delete_session(j, OWNER, "s", 300000, 30000,
 	    1000, T0 + 5, &d), ERR_OK);
 	CU_ASSERT_EQUAL(journal_mpu_due(j, T0 + 5, 30000, due, 2, &k), ERR_OK);
@@ -174,8 +175,8 @@ abandoning_makes_open_uploads_due(void)
 	jfix_path(path, sizeof(path));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j = jfix_open(path));
 	CU_ASSERT_EQUAL(jfix_session(j, "s", OWNER, T0), ERR_OK);
-	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, NULL, T0), ERR_OK);
-	CU_ASSERT_EQUAL(journal_mpu_add(j, &done, NULL, T0), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, NULL, NULL, T0), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_add(j, &done, NULL, NULL, T0), ERR_OK);
 	CU_ASSERT_EQUAL(journal_mpu_completed(j, "up-2", T0 + 1), ERR_OK);
 	CU_ASSERT_EQUAL(journal_abandon_idle(j, T0 + 1000, 0, T0 + 6000, a, 2,
 	    &n), ERR_OK);
@@ -183,6 +184,34 @@ abandoning_makes_open_uploads_due(void)
 	CU_ASSERT_EQUAL(a[0].mpu_aborts, 1);
 	/* No other call: the abort is due at the seal's time. */
 	CU_ASSERT_EQUAL(journal_mpu_due(j, T0 + 6000, 30000, due, 4, &k),
+	    ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(k, 1);
+	CU_ASSERT_STRING_EQUAL(due[0].upload_id, "up-1");
+	journal_close(j);
+}
+
+/* A client's finalize schedules the open uploads' abort in its own
+ * transaction, after the delay the connection was given. */
+static void
+finalizing_schedules_open_uploads(void)
+{
+	char path[512];
+	struct journal *j;
+	struct journal_finalize_result fr;
+	struct journal_mpu m = tm_upload("up-1", "s", 1), due[2];
+	size_t k = 0;
+
+	jfix_path(path, sizeof(path));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(j = jfix_open(path));
+	journal_set_finalize_mpu_abort(j, 60000);
+	CU_ASSERT_EQUAL(jfix_session(j, "s", OWNER, T0), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, NULL, NULL, T0), ERR_OK);
+	CU_ASSERT_EQUAL(journal_finalize(j, OWNER, "s", 5000, "m", T0 + 10,
+	    &fr), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_due(j, T0 + 60009, 30000, due, 2, &k),
+	    ERR_OK);
+	CU_ASSERT_EQUAL(k, 0);
+	CU_ASSERT_EQUAL(journal_mpu_due(j, T0 + 60010, 30000, due, 2, &k),
 	    ERR_OK);
 	CU_ASSERT_EQUAL_FATAL(k, 1);
 	CU_ASSERT_STRING_EQUAL(due[0].upload_id, "up-1");
@@ -208,7 +237,8 @@ finished_uploads_are_purged_in_batches(void)
 	for (i = 1; i <= 10; i++) {
 		snprintf(id, sizeof(id), "up-%d", i);
 		m = tm_upload(id, "s", i);
-		CU_ASSERT_EQUAL_FATAL(journal_mpu_add(j, &m, NULL, T0), ERR_OK);
+		CU_ASSERT_EQUAL_FATAL(journal_mpu_add(j, &m, NULL, NULL,
+		    T0), ERR_OK);
 	}
 	for (i = 1; i <= 5; i++) {
 		snprintf(id, sizeof(id), "up-%d", i);
@@ -239,6 +269,91 @@ finished_uploads_are_purged_in_batches(void)
 	journal_close(j);
 }
 
+/* The intent of a Create: dropped with the row that records its upload;
+ * left behind, due at its resolve time, leased, and the uploads S3 lists
+ * for its key told apart (recorded, maybe being recorded, no one's). */
+static void
+intents_make_creates_recoverable(void)
+{
+	char path[512], id[JOURNAL_EVENT_ID_BYTES], id2[JOURNAL_EVENT_ID_BYTES];
+	char id3[JOURNAL_EVENT_ID_BYTES];
+	struct journal *a, *b;
+	struct journal_mpu m = tm_upload("up-1", "s", 1), due[2];
+	struct journal_mpu_intent in[4];
+	enum journal_mpu_known k;
+	size_t n = 9;
+
+	jfix_path(path, sizeof(path));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(a = jfix_open(path));
+	CU_ASSERT_PTR_NOT_NULL_FATAL(b = jfix_open(path));
+	/* A Create that went well: its intent goes with the row. */
+	CU_ASSERT_EQUAL(journal_mpu_intent(a, "s", 1, m.key, T0, T0 + 30000,
+	    id, sizeof(id)), ERR_OK);
+	CU_ASSERT_EQUAL(strlen(id), 36);
+	CU_ASSERT_EQUAL(journal_mpu_add(a, &m, NULL, id, T0 + 10), ERR_OK);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM "
+	    "multipart_intents"), 0);
+	/* A second add with the same intent: it is gone, nothing recorded. */
+	m = tm_upload("up-2", "s", 2);
+	CU_ASSERT_EQUAL(journal_mpu_add(a, &m, NULL, id,
+	    T0 + 20), ERR_NOT_FOUND);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM "
+	    "multipart_uploads WHERE upload_id = 'up-2'"), 0);
+	/* A Create whose worker died: its intent stays, due at T0 + 30000. */
+	CU_ASSERT_EQUAL(journal_mpu_intent(a, "s", 2, m.key, T0 + 100,
+	    T0 + 30100, id2, sizeof(id2)), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_intents_due(a, T0 + 30099, 5000, in, 4,
+	    &n), ERR_OK);
+	CU_ASSERT_EQUAL(n, 0);
+	CU_ASSERT_EQUAL(journal_mpu_intents_due(a, T0 + 30100, 5000, in, 4,
+	    &n), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_STRING_EQUAL(in[0].id, id2);
+	CU_ASSERT_STRING_EQUAL(in[0].key, m.key);
+	CU_ASSERT_EQUAL(in[0].seq, 2);
+	CU_ASSERT_EQUAL(in[0].created_ms, T0 + 100);
+	/* Leased: another connection does not get it meanwhile. */
+	CU_ASSERT_EQUAL(journal_mpu_intents_due(b, T0 + 30200, 5000, &in[1],
+	    3, &n), ERR_OK);
+	CU_ASSERT_EQUAL(n, 0);
+	/* What S3 lists for the key: a recorded upload, one no one knows. */
+	CU_ASSERT_EQUAL(journal_mpu_known(a, &in[0], "up-1", &k), ERR_OK);
+	CU_ASSERT_EQUAL(k, JOURNAL_MPU_RECORDED);
+	CU_ASSERT_EQUAL(journal_mpu_known(a, &in[0], "up-x", &k), ERR_OK);
+	CU_ASSERT_EQUAL(k, JOURNAL_MPU_UNKNOWN);
+	/* A newer presign of the chunk under way: its upload may be one
+	 * it is about to record. */
+	CU_ASSERT_EQUAL(journal_mpu_intent(b, "s", 2, m.key, T0 + 30150,
+	    T0 + 60150, id3, sizeof(id3)), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_known(a, &in[0], "up-x", &k), ERR_OK);
+	CU_ASSERT_EQUAL(k, JOURNAL_MPU_PENDING);
+	/* Retried later, one attempt more; dropped when resolved. */
+	CU_ASSERT_EQUAL(journal_mpu_intent_retry(a, id2, T0 + 40000,
+	    "list: unavailable"), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_intents_due(a, T0 + 40000, 5000, in, 4,
+	    &n), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_EQUAL(in[0].attempts, 1);
+	CU_ASSERT_EQUAL(journal_mpu_intent_drop(a, id2), ERR_OK);
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM "
+	    "multipart_intents"), 1);
+	/* An upload recorded with its abort time is due then. */
+	m = tm_upload("up-3", "s", 3);
+	m.abort_at_ms = T0 + 50000;
+	CU_ASSERT_EQUAL(journal_mpu_add(b, &m, NULL, id3, T0 + 30300), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_due(a, T0 + 49999, 5000, due, 2, &n),
+	    ERR_OK);
+	CU_ASSERT_EQUAL(n, 0);
+	CU_ASSERT_EQUAL(journal_mpu_due(a, T0 + 50000, 5000, due, 2, &n),
+	    ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(n, 1);
+	CU_ASSERT_STRING_EQUAL(due[0].upload_id, "up-3");
+	CU_ASSERT_EQUAL(jfix_count(path, "SELECT count(*) FROM "
+	    "multipart_intents"), 0);
+	journal_close(a);
+	journal_close(b);
+}
+
 static void
 checksums_and_write_once_are_kept(void)
 {
@@ -254,8 +369,8 @@ checksums_and_write_once_are_kept(void)
 	    "rYOrsJ2pdaGSy2r1lgVaN9x4aii0kOzwJ9SCqyMuQrs=-2");
 	m.write_once = 1;
 	/* the composite and its parts go together */
-	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, NULL, T0), ERR_INVAL);
-	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, two, T0), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, NULL, NULL, T0), ERR_INVAL);
+	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, two, NULL, T0), ERR_OK);
 	CU_ASSERT_EQUAL_FATAL(journal_mpu_get(j, "s", 1, &got), ERR_OK);
 	CU_ASSERT_STRING_EQUAL(got.sha256, m.sha256);
 	CU_ASSERT_EQUAL(got.write_once, 1);
@@ -265,8 +380,8 @@ checksums_and_write_once_are_kept(void)
 	free(parts);
 	/* an upload without them */
 	m = tm_upload("up-2", "s", 2);
-	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, two, T0), ERR_INVAL);
-	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, NULL, T0), ERR_OK);
+	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, two, NULL, T0), ERR_INVAL);
+	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, NULL, NULL, T0), ERR_OK);
 	CU_ASSERT_EQUAL_FATAL(journal_mpu_get(j, "s", 2, &got), ERR_OK);
 	CU_ASSERT_STRING_EQUAL(got.sha256, "");
 	CU_ASSERT_EQUAL(got.write_once, 0);
@@ -288,9 +403,9 @@ bad_arguments_are_refused(void)
 
 	jfix_path(path, sizeof(path));
 	CU_ASSERT_PTR_NOT_NULL_FATAL(j = jfix_open(path));
-	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, NULL, T0), ERR_INVAL);
+	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, NULL, NULL, T0), ERR_INVAL);
 	m = tm_upload("u", "s", 0);
-	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, NULL, T0), ERR_INVAL);
+	CU_ASSERT_EQUAL(journal_mpu_add(j, &m, NULL, NULL, T0), ERR_INVAL);
 	CU_ASSERT_EQUAL(journal_mpu_get(j, "s", 1, NULL), ERR_INVAL);
 	CU_ASSERT_EQUAL(journal_mpu_due(j, T0, 0, due, 1, &k), ERR_INVAL);
 	CU_ASSERT_EQUAL(journal_mpu_abort_result(j, "u",
@@ -315,10 +430,14 @@ test_journal_mpu_suite(void)
 	    a_deletion_makes_open_uploads_due) == NULL ||
 	    CU_add_test(s, "abandoning makes open uploads due",
 	    abandoning_makes_open_uploads_due) == NULL ||
+	    CU_add_test(s, "finalizing schedules open uploads",
+	    finalizing_schedules_open_uploads) == NULL ||
 	    CU_add_test(s, "finished uploads are purged in batches",
 	    finished_uploads_are_purged_in_batches) == NULL ||
 	    CU_add_test(s, "checksums and write-once are kept",
 	    checksums_and_write_once_are_kept) == NULL ||
+	    CU_add_test(s, "intents make creates recoverable",
+	    intents_make_creates_recoverable) == NULL ||
 	    CU_add_test(s, "bad arguments are refused",
 	    bad_arguments_are_refused) == NULL)
 		return -1;

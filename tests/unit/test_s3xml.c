@@ -215,6 +215,60 @@ test_s3xml_reads_the_upload_id(void)
 }
 
 static void
+test_s3xml_reads_multipart_uploads(void)
+{
+	static const char ok[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
+	    "<ListMultipartUploadsResult xmlns=\"http://s3.amazonaws.com/doc/"
+	    "2006-03-01/\"><Bucket>b</Bucket><KeyMarker></KeyMarker>"
+	    "<UploadIdMarker></UploadIdMarker><NextKeyMarker>users/u/k2"
+	    "</NextKeyMarker><NextUploadIdMarker>id-2</NextUploadIdMarker>"
+	    "<Prefix>users/u/</Prefix><MaxUploads>1000</MaxUploads>"
+	    "<IsTruncated>true</IsTruncated>"
+	    "<Upload><Key>users/u/a&amp;b</Key><UploadId>id-1</UploadId>"
+	    "<Initiator><ID>x</ID></Initiator><StorageClass>STANDARD"
+	    "</StorageClass><Initiated>2026-12-05T00:00:00.000Z</Initiated>"
+	    "</Upload><Upload><Key>users/u/k2</Key><UploadId>id-2</UploadId>"
+	    "</Upload></ListMultipartUploadsResult>";
+	static const char none[] = "<ListMultipartUploadsResult><Bucket>b"
+	    "</Bucket><IsTruncated>false</IsTruncated>"
+	    "</ListMultipartUploadsResult>";
+	static const char *const bad[] = {
+		"",
+		"<Error><Code>NotImplemented</Code></Error>",
+		"<ListBucketResult><Upload><Key>k</Key><UploadId>i</UploadId>"
+		    "</Upload></ListBucketResult>",
+		"<ListMultipartUploadsResult><Upload><Key>k</Key></Upload>"
+		    "</ListMultipartUploadsResult>",
+		"<ListMultipartUploadsResult><Upload><UploadId>i</UploadId>"
+		    "</Upload></ListMultipartUploadsResult>",
+		"<ListMultipartUploadsResult><Upload><Key>k</Key><UploadId>a b"
+		    "</UploadId></Upload></ListMultipartUploadsResult>",
+		"<ListMultipartUploadsResult><Upload><Key>k</Key><UploadId>i"
+		    "</UploadId></ListMultipartUploadsResult>",
+	};
+	struct s3xml_uploads u;
+	size_t i;
+
+	CU_ASSERT_EQUAL_FATAL(s3xml_uploads_parse(ok, strlen(ok), &u), ERR_OK);
+	CU_ASSERT_EQUAL_FATAL(u.n, 2);
+	CU_ASSERT_STRING_EQUAL(u.u[0].key, "users/u/a&b");
+	CU_ASSERT_STRING_EQUAL(u.u[0].upload_id, "id-1");
+	CU_ASSERT_STRING_EQUAL(u.u[1].key, "users/u/k2");
+	CU_ASSERT_STRING_EQUAL(u.u[1].upload_id, "id-2");
+	CU_ASSERT(u.truncated);
+	s3xml_uploads_free(&u);
+	CU_ASSERT_EQUAL(s3xml_uploads_parse(none, strlen(none), &u), ERR_OK);
+	CU_ASSERT_EQUAL(u.n, 0);
+	CU_ASSERT(!u.truncated);
+	s3xml_uploads_free(&u);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CU_ASSERT_EQUAL(s3xml_uploads_parse(bad[i], strlen(bad[i]),
+		    &u), ERR_INVAL);
+		CU_ASSERT_EQUAL(u.n, 0);
+	}
+}
+
+static void
 test_s3xml_writes_the_complete_body(void)
 {
 	static const char want[] = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>"
@@ -326,6 +380,8 @@ test_s3xml_suite(void)
 	    test_s3xml_reads_delete_results) == NULL ||
 	    CU_add_test(s, "reads the upload id",
 	    test_s3xml_reads_the_upload_id) == NULL ||
+	    CU_add_test(s, "reads multipart uploads",
+	    test_s3xml_reads_multipart_uploads) == NULL ||
 	    CU_add_test(s, "writes the complete body",
 	    test_s3xml_writes_the_complete_body) == NULL ||
 	    CU_add_test(s, "lists each part's SHA-256",
