@@ -22,7 +22,7 @@ const path = require('path');
 
 const { ok, sleep, mint, main } = require('../lib/tap');
 const api = require('../lib/api');
-const { s3Get } = api;
+const { s3Get, chunkBody: presignBody } = api;
 
 const env = process.env;
 const life = Number(env.META_EXPIRES_IN);
@@ -61,11 +61,6 @@ async function newSession(token) {
     throw new Error('cannot create a session: ' + r.text);
   }
   return r.json.sessionId;
-}
-
-function presignBody(seq, size) {
-  return { seq, tStartMs: (seq - 1) * 5000, tEndMs: seq * 5000, ext: 'webm',
-    sizeBytes: size, contentType: 'audio/webm' };
 }
 
 // Presign one chunk and check the lifetime: capped to the credentials'

@@ -19,7 +19,7 @@ const path = require('path');
 
 const { ok, note, sleep, mint, main, pmap } = require('../lib/tap');
 const api = require('../lib/api');
-const { s3Get } = api;
+const { s3Get, chunkBody: presignBody } = api;
 
 const env = process.env;
 
@@ -125,11 +125,6 @@ async function newSession(token) {
     throw new Error('cannot create a session: ' + r.text);
   }
   return r.json.sessionId;
-}
-
-function presignBody(seq, size, ext = 'webm', ctype = 'audio/webm') {
-  return { seq, tStartMs: (seq - 1) * 5000, tEndMs: seq * 5000, ext,
-    sizeBytes: size, contentType: ctype };
 }
 
 // Presign, PUT with curl, complete: the whole life of one chunk.

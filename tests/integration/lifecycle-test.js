@@ -21,7 +21,8 @@
 const fs = require('fs');
 
 const { ok, note, sleep, until, mint, main } = require('../lib/tap');
-const { call, s3Request, journalSql } = require('../lib/api');
+const { call, s3Request, journalSql, newSession, chunkBody, complete } =
+  require('../lib/api');
 
 const env = process.env;
 const MAX_OPEN_MS = Number(env.LIFECYCLE_MAX_OPEN_MS || 5000);
@@ -33,16 +34,9 @@ function events(type, sid) {
     .filter((e) => e.detailType === type && e.detail.sessionId === sid);
 }
 
-async function newSession(token) {
-  const r = await call('POST', '/sessions', { token, body: { codec: 'webm/opus' } });
-  if (r.status !== 201) throw new Error('create: ' + r.text);
-  return r.json.sessionId;
-}
-
 async function presign(token, sid, seq, size) {
-  const p = await call('POST', `/sessions/${sid}/chunks/presign`, { token,
-    body: { seq, tStartMs: (seq - 1) * 5000, tEndMs: seq * 5000, ext: 'webm',
-      sizeBytes: size, contentType: 'audio/webm' } });
+  const p = await call('POST', `/sessions/${sid}/chunks/presign`,
+    { token, body: chunkBody(seq, size) });
   return p;
 }
 
@@ -53,9 +47,7 @@ async function upload(token, sid, seq, bytes) {
     body: bytes });
   await res.text();
   if (res.status !== 200) throw new Error('PUT: ' + res.status);
-  const c = await call('POST', `/sessions/${sid}/chunks/complete`, { token,
-    body: { seq, objectKey: p.json.objectKey, bytes: bytes.length,
-      tStartMs: (seq - 1) * 5000, tEndMs: seq * 5000 } });
+  const c = await complete(token, sid, seq, p.json.objectKey, bytes.length);
   if (c.status !== 200) throw new Error('complete: ' + c.text);
   return p.json.objectKey;
 }

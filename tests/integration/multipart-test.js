@@ -32,7 +32,8 @@ const { SignatureV4 } = require('@smithy/signature-v4');
 const { Sha256 } = require('@aws-crypto/sha256-js');
 
 const { ok, note, sleep, mint, main } = require('../lib/tap');
-const { call, s3Request, journalSql } = require('../lib/api');
+const { call, s3Request, journalSql, newSession, chunkBody, complete, putParts } =
+  require('../lib/api');
 
 const env = process.env;
 const MIB = 1024 * 1024;
@@ -51,17 +52,6 @@ async function proxy(p, obj) {
   const res = await fetch(env.PROXY_URL + p, obj === undefined ? {} :
     { method: 'POST', body: JSON.stringify(obj) });
   return res.json();
-}
-
-async function newSession(token) {
-  const r = await call('POST', '/sessions', { token, body: { codec: 'webm/opus' } });
-  if (r.status !== 201) throw new Error('create: ' + r.text);
-  return r.json.sessionId;
-}
-
-function chunkBody(seq, size) {
-  return { seq, tStartMs: (seq - 1) * 5000, tEndMs: seq * 5000, ext: 'webm',
-    sizeBytes: size, contentType: 'audio/webm' };
 }
 
 function presign(token, sid, seq, size, extra) {
@@ -85,26 +75,6 @@ function partSums(body, partBytes = 5 * MIB) {
 function composite(sums) {
   return sha256b64(Buffer.concat(sums.map((x) => Buffer.from(x, 'base64')))) +
     `-${sums.length}`;
-}
-
-function complete(token, sid, seq, key, bytes, extra) {
-  return call('POST', `/sessions/${sid}/chunks/complete`, { token,
-    body: Object.assign({ seq, objectKey: key, bytes,
-      tStartMs: (seq - 1) * 5000, tEndMs: seq * 5000 }, extra || {}) });
-}
-
-// PUT every part of body with its presigned URL: [{partNumber, etag}].
-async function putParts(p, body) {
-  const parts = [];
-  for (const part of p.parts) {
-    const res = await fetch(part.url, { method: 'PUT',
-      headers: Object.assign({}, p.headers, part.headers || {}),
-      body: body.subarray(part.offset, part.offset + part.sizeBytes) });
-    await res.text();
-    if (res.status !== 200) throw new Error(`UploadPart ${part.partNumber}: ${res.status}`);
-    parts.push({ partNumber: part.partNumber, etag: res.headers.get('etag') });
-  }
-  return parts;
 }
 
 const signer = new SignatureV4({

@@ -19,7 +19,7 @@ const { SignatureV4 } = require('@smithy/signature-v4');
 const { Sha256 } = require('@aws-crypto/sha256-js');
 
 const { ok, note, sleep, mint, main, pmap } = require('../lib/tap');
-const { call, startS3 } = require('../lib/api');
+const { call, startS3, newSession, chunkBody, complete } = require('../lib/api');
 
 const env = process.env;
 
@@ -70,20 +70,9 @@ function prefixOf(sub, sid) {
   return `users/${sub}/audio/sessions/${sid}/`;
 }
 
-async function newSession(token) {
-  const r = await call('POST', '/sessions', { token, body: { codec: 'webm/opus' } });
-  if (r.status !== 201) throw new Error('create: ' + r.text);
-  return r.json.sessionId;
-}
-
-function presignBody(seq, size) {
-  return { seq, tStartMs: (seq - 1) * 5000, tEndMs: seq * 5000, ext: 'webm',
-    sizeBytes: size, contentType: 'audio/webm' };
-}
-
 async function presign(token, sid, seq, size) {
   const p = await call('POST', `/sessions/${sid}/chunks/presign`,
-    { token, body: presignBody(seq, size) });
+    { token, body: chunkBody(seq, size) });
   if (p.status !== 200) throw new Error('presign: ' + p.text);
   return p.json;
 }
@@ -98,9 +87,7 @@ async function upload(token, sid, seq, bytes) {
   const p = await presign(token, sid, seq, bytes.length);
   const st = await put(p, bytes);
   if (st !== 200) throw new Error('PUT: ' + st);
-  const c = await call('POST', `/sessions/${sid}/chunks/complete`, { token,
-    body: { seq, objectKey: p.objectKey, bytes: bytes.length,
-      tStartMs: (seq - 1) * 5000, tEndMs: seq * 5000 } });
+  const c = await complete(token, sid, seq, p.objectKey, bytes.length);
   if (c.status !== 200) throw new Error('complete: ' + c.text);
   return p;
 }
@@ -316,7 +303,7 @@ async function testDelete(ctx) {
   ok(ev.length === 1 && ev[0].detail.eventId === eventId && ev[0].detail.userId === sub &&
     ev[0].detail.objectsDeleted === 4 && ev[0].detail.chunkCount === 3,
   'RecordingDeleted is in the events log with the eventId DELETE gave', ev);
-  for (const [m, p, body] of [['POST', 'chunks/presign', presignBody(9, 10)],
+  for (const [m, p, body] of [['POST', 'chunks/presign', chunkBody(9, 10)],
     ['POST', 'finalize', { durationMs: 1 }]]) {
     r = await call(m, `/sessions/${sid}/${p}`, { token: a, body });
     ok(isErr(r, 404, 'not_found'), `${p} of a deleted session is 404`, r.text);
@@ -357,7 +344,7 @@ async function testDeleteS3Down() {
   r = await call('GET', '/sessions', { token: a });
   ok(r.status === 200 && r.json.sessions[0].sessionId === sid && r.json.sessions[0].state === 'deleting',
     'the list shows it as deleting', r.text);
-  for (const [m, p, body] of [['POST', 'chunks/presign', presignBody(4, 10)],
+  for (const [m, p, body] of [['POST', 'chunks/presign', chunkBody(4, 10)],
     ['POST', 'chunks/complete', { seq: 3, objectKey: p3.objectKey, bytes: 10, tStartMs: 10000, tEndMs: 15000 }],
     ['PUT', 'manifest', { sessionId: sid, chunks: [] }],
     ['POST', 'finalize', { durationMs: 10000 }]]) {

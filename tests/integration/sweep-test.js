@@ -22,20 +22,14 @@ const fs = require('fs');
 const path = require('path');
 
 const { ok, note, sleep, until, mint, main } = require('../lib/tap');
-const { call, s3Request, journalSql } = require('../lib/api');
+const { call, s3Request, journalSql, newSession, chunkBody, complete } =
+  require('../lib/api');
 
 const env = process.env;
 
-async function newSession(token) {
-  const r = await call('POST', '/sessions', { token, body: { codec: 'webm/opus' } });
-  if (r.status !== 201) throw new Error('create: ' + r.text);
-  return r.json.sessionId;
-}
-
 async function presignPut(token, sid, seq, bytes) {
-  const p = await call('POST', `/sessions/${sid}/chunks/presign`, { token,
-    body: { seq, tStartMs: (seq - 1) * 5000, tEndMs: seq * 5000, ext: 'webm',
-      sizeBytes: bytes.length, contentType: 'audio/webm' } });
+  const p = await call('POST', `/sessions/${sid}/chunks/presign`,
+    { token, body: chunkBody(seq, bytes.length) });
   if (p.status !== 200) throw new Error('presign: ' + p.text);
   const res = await fetch(p.json.putUrl, { method: 'PUT', headers: p.json.headers,
     body: bytes });
@@ -46,9 +40,7 @@ async function presignPut(token, sid, seq, bytes) {
 
 async function upload(token, sid, seq, bytes) {
   const key = await presignPut(token, sid, seq, bytes);
-  const c = await call('POST', `/sessions/${sid}/chunks/complete`, { token,
-    body: { seq, objectKey: key, bytes: bytes.length,
-      tStartMs: (seq - 1) * 5000, tEndMs: seq * 5000 } });
+  const c = await complete(token, sid, seq, key, bytes.length);
   if (c.status !== 200) throw new Error('complete: ' + c.text);
   return key;
 }

@@ -1,7 +1,7 @@
 // api.js: what the Node drivers of the storage API tests (api-test.js,
 // api-creds.js, api-presign-sdk.js, outbox-test.js, recordings-test.js)
 // share to speak to the stack tests/tools/devstack.sh started: API calls,
-// signed reads straight from s3rver, restarting s3rver, reading the
+// the chunk protocol's requests, signed reads straight from s3rver, restarting s3rver, reading the
 // journal behind the API's back (SQLite or PostgreSQL), and finding a
 // master's children.  The stack is described by the environment
 // (API_URL, S3_ENDPOINT, S3_BUCKET, AWS_REGION, AWS_ACCESS_KEY_ID,
@@ -125,6 +125,45 @@ function journalIsPg() {
   return /^postgres(ql)?:/.test(env.JOURNAL || '');
 }
 
+// ---------------------------------------------------- the chunk protocol
+
+// A session as the web app creates it; its id (an exception unless 201).
+async function newSession(token) {
+  const r = await call('POST', '/sessions', { token, body: { codec: 'webm/opus' } });
+  if (r.status !== 201) throw new Error('create: ' + r.text);
+  return r.json.sessionId;
+}
+
+// The presign body of chunk seq (5 s each) of size bytes.
+function chunkBody(seq, size, ext = 'webm', contentType = 'audio/webm') {
+  return { seq, tStartMs: (seq - 1) * 5000, tEndMs: seq * 5000, ext,
+    sizeBytes: size, contentType };
+}
+
+// Complete chunk seq stored at key with bytes bytes; extra fields (uploadId,
+// parts, checksums) merged into the body.  The answer of call().
+function complete(token, sid, seq, key, bytes, extra) {
+  return call('POST', `/sessions/${sid}/chunks/complete`, { token,
+    body: Object.assign({ seq, objectKey: key, bytes,
+      tStartMs: (seq - 1) * 5000, tEndMs: seq * 5000 }, extra || {}) });
+}
+
+// PUT every part of body through the part URLs of a multipart presign
+// answer p, with its headers and each part's own (a part's checksum):
+// [{partNumber, etag}] (an exception on a part S3 refuses).
+async function putParts(p, body) {
+  const parts = [];
+  for (const part of p.parts) {
+    const res = await fetch(part.url, { method: 'PUT',
+      headers: Object.assign({}, p.headers, part.headers || {}),
+      body: body.subarray(part.offset, part.offset + part.sizeBytes) });
+    await res.text();
+    if (res.status !== 200) throw new Error(`UploadPart ${part.partNumber}: ${res.status}`);
+    parts.push({ partNumber: part.partNumber, etag: res.headers.get('etag') });
+  }
+  return parts;
+}
+
 // The live children of process parent, read from /proc (no procps
 // needed): [{pid, comm}].
 function children(parent) {
@@ -144,4 +183,4 @@ function children(parent) {
 }
 
 module.exports = { call, s3Get, s3Request, startS3, journalSql, journalIsPg,
-  children };
+  newSession, chunkBody, complete, putParts, children };
