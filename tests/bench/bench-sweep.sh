@@ -23,7 +23,7 @@
 #   3. LARGE orphans written, sweep = dry-run: time and largest RSS again
 #      (the bound: one page of 1000 keys, whatever the bucket holds);
 #   4. presign p50/p99 (wrk -t1 -c4, WRK_SECONDS) with the sweep off, then
-#      during the LARGE pass (wrk starts 1 s into it).
+#      during the LARGE pass (wrk starts 1 s into it), then off again.
 # S3 is another host's work in production: s3rver is pinned to CPU S3_CPU
 # (default: the last one, when there are two or more; S3_CPU=none leaves
 # everything unpinned), and lighttpd, audio-api (its workers and the
@@ -224,3 +224,8 @@ echo "presign, no sweep:      $(latency)"
 read -r secs rss listed orphans deleted < <(pass dry-run "$RUN_DIR/wrk-during")
 echo "presign, sweep running: $(cat "$RUN_DIR/wrk-during")"
 echo "dry-run pass over $listed objects: ${secs} s, $orphans orphans found, deliverer max RSS $rss KiB ($(cat "$RUN_DIR/cpu-dry-run"))"
+set_sweep off
+sleep 1
+# Again without a sweep: a shared machine's drift shows as a difference
+# between the two runs without one.
+echo "presign, no sweep again: $(latency)"
