@@ -12,7 +12,7 @@
 # Ports: CRASH_TEST_PORT (then the next two), else three of this test's
 # block in tests/lib/ports.sh.
 . "$(dirname "$0")/../lib/api-lib.sh"
-api_need lighttpd node curl sqlite3 openssl pgrep "$JWTMINT"
+api_need lighttpd node curl sqlite3 openssl "$JWTMINT"
 api_rundir crash
 port_env API_PORT CRASH_TEST_PORT 3
 export API_PORT S3_PORT=$((API_PORT + 1))

@@ -37,12 +37,11 @@
 const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
-const { spawnSync } = require('child_process');
 const { SignatureV4 } = require('@smithy/signature-v4');
 const { Sha256 } = require('@aws-crypto/sha256-js');
 
 const { ok, note, sleep, until, mint, main } = require('../lib/tap');
-const { call, journalSql, s3Request } = require('../lib/api');
+const { call, journalSql, s3Request, children } = require('../lib/api');
 
 const env = process.env;
 const MIB = 1024 * 1024;
@@ -64,10 +63,10 @@ async function proxy(p, obj) {
   }
 }
 
+// The master's delivery child (named audio-deliver): [pid].
 function deliverer() {
-  const r = spawnSync('pgrep', ['-x', 'audio-deliver', '-P', String(env.API_PID)],
-    { encoding: 'utf8' });
-  return r.stdout.split('\n').filter(Boolean).map(Number);
+  return children(Number(env.API_PID)).filter((c) => c.comm === 'audio-deliver')
+    .map((c) => c.pid);
 }
 
 function fault(point) {
