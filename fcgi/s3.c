@@ -668,6 +668,39 @@ s3_presign_get(struct s3 *s3, const char *key, long *expires, char **url)
 	return s3_presign(s3, "GET", key, NULL, 0, NULL, 0, expires, url);
 }
 
+/*
+ * GET the bucket with the query q, a listing of prefix (what names it in
+ * logs: "list", "list multipart"): ERR_OK with the answer in body (set up
+ * by the caller, bounded by its max), else the error, logged.
+ */
+static enum err
+s3_listing(struct s3 *s3, const char *q, const char *what,
+    const char *prefix, struct httpbody *body)
+{
+	struct s3_extra x;
+	char method[48];
+	long status = 0;
+	enum err rc;
+
+	memset(&x, 0, sizeof(x));
+	x.query = q;
+	x.sink = body;
+	rc = s3_request_x(s3, "GET", NULL, NULL, 0, NULL, &x, &status, NULL);
+	if (rc != ERR_OK)
+		return rc;
+	if (status != 200) {
+		snprintf(s3->errbody, sizeof(s3->errbody), "%s",
+		    body->data != NULL ? body->data : "");
+		snprintf(method, sizeof(method), "GET (%s)", what);
+		return s3_unwanted(s3, method, prefix, status);
+	}
+	if (body->too_large || body->nomem) {
+		log_error("s3 %s %s: answer too large", what, prefix);
+		return ERR_UPSTREAM;
+	}
+	return ERR_OK;
+}
+
 /* One ListObjectsV2 page of prefix: after the continuation token, or
  * after the key start_after (either NULL), at most max_keys keys. */
 static enum err
@@ -675,10 +708,8 @@ s3_list(struct s3 *s3, const char *prefix, const char *token,
     const char *start_after, int max_keys, struct s3xml_list *out)
 {
 	struct httpbody body;
-	struct s3_extra x;
 	char *ep = NULL, *et = NULL, *ea = NULL, *q = NULL;
 	size_t qlen;
-	long status = 0;
 	enum err rc;
 
 	memset(&body, 0, sizeof(body));
@@ -700,23 +731,8 @@ s3_list(struct s3 *s3, const char *prefix, const char *token,
 	    et != NULL ? "continuation-token=" : "", et != NULL ? et : "",
 	    et != NULL ? "&" : "", max_keys, ep,
 	    ea != NULL ? "&start-after=" : "", ea != NULL ? ea : "");
-	memset(&x, 0, sizeof(x));
-	x.query = q;
-	x.sink = &body;
-	rc = s3_request_x(s3, "GET", NULL, NULL, 0, NULL, &x, &status, NULL);
-	if (rc != ERR_OK)
+	if ((rc = s3_listing(s3, q, "list", prefix, &body)) != ERR_OK)
 		goto out;
-	if (status != 200) {
-		snprintf(s3->errbody, sizeof(s3->errbody), "%s",
-		    body.data != NULL ? body.data : "");
-		rc = s3_unwanted(s3, "GET (list)", prefix, status);
-		goto out;
-	}
-	if (body.too_large || body.nomem) {
-		log_error("s3 list %s: answer too large", prefix);
-		rc = ERR_UPSTREAM;
-		goto out;
-	}
 	rc = s3xml_list_parse(body.data != NULL ? body.data : "", body.len,
 	    out);
 	if (rc != ERR_OK) {
@@ -1032,10 +1048,8 @@ enum err
 s3_mpu_list(struct s3 *s3, const char *prefix, struct s3xml_uploads *out)
 {
 	struct httpbody body;
-	struct s3_extra x;
 	char *ep = NULL, *q;
 	size_t qlen;
-	long status = 0;
 	enum err rc;
 
 	memset(&body, 0, sizeof(body));
@@ -1048,23 +1062,9 @@ s3_mpu_list(struct s3 *s3, const char *prefix, struct s3xml_uploads *out)
 	/* Sorted by name: the canonical query needs no reorder. */
 	snprintf(q, qlen, "max-uploads=%d&prefix=%s&uploads=",
 	    S3XML_UPLOADS_MAX, ep);
-	memset(&x, 0, sizeof(x));
-	x.query = q;
-	x.sink = &body;
-	rc = s3_request_x(s3, "GET", NULL, NULL, 0, NULL, &x, &status, NULL);
-	if (rc != ERR_OK)
+	if ((rc = s3_listing(s3, q, "list multipart", prefix, &body)) !=
+	    ERR_OK)
 		goto out;
-	if (status != 200) {
-		snprintf(s3->errbody, sizeof(s3->errbody), "%s",
-		    body.data != NULL ? body.data : "");
-		rc = s3_unwanted(s3, "GET (list multipart)", prefix, status);
-		goto out;
-	}
-	if (body.too_large || body.nomem) {
-		log_error("s3 list multipart %s: answer too large", prefix);
-		rc = ERR_UPSTREAM;
-		goto out;
-	}
 	rc = s3xml_uploads_parse(body.data != NULL ? body.data : "", body.len,
 	    out);
 	if (rc != ERR_OK) {
