@@ -41,7 +41,8 @@ const { SignatureV4 } = require('@smithy/signature-v4');
 const { Sha256 } = require('@aws-crypto/sha256-js');
 
 const { ok, note, sleep, until, mint, main } = require('../lib/tap');
-const { call, journalSql, s3Request, children } = require('../lib/api');
+const { call, journalSql, s3Request, children, newSession, chunkBody, complete,
+  putParts } = require('../lib/api');
 
 const env = process.env;
 const MIB = 1024 * 1024;
@@ -77,34 +78,9 @@ function faultFired(point) {
   return !fs.existsSync(path.join(env.FAULT_DIR, point));
 }
 
-async function newSession(token) {
-  const r = await call('POST', '/sessions', { token, body: { codec: 'webm/opus' } });
-  if (r.status !== 201) throw new Error('create: ' + r.text);
-  return r.json.sessionId;
-}
-
 function presign(token, sid, seq, size) {
-  return call('POST', `/sessions/${sid}/chunks/presign`, { token,
-    body: { seq, tStartMs: (seq - 1) * 5000, tEndMs: seq * 5000, ext: 'webm',
-      sizeBytes: size, contentType: 'audio/webm' } });
-}
-
-function complete(token, sid, seq, key, bytes, extra) {
-  return call('POST', `/sessions/${sid}/chunks/complete`, { token,
-    body: Object.assign({ seq, objectKey: key, bytes,
-      tStartMs: (seq - 1) * 5000, tEndMs: seq * 5000 }, extra || {}) });
-}
-
-async function putParts(p, body) {
-  const parts = [];
-  for (const part of p.parts) {
-    const res = await fetch(part.url, { method: 'PUT', headers: p.headers,
-      body: body.subarray(part.offset, part.offset + part.sizeBytes) });
-    await res.text();
-    if (res.status !== 200) throw new Error(`UploadPart ${part.partNumber}: ${res.status}`);
-    parts.push({ partNumber: part.partNumber, etag: res.headers.get('etag') });
-  }
-  return parts;
+  return call('POST', `/sessions/${sid}/chunks/presign`,
+    { token, body: chunkBody(seq, size) });
 }
 
 function mpuRow(uploadId) {
