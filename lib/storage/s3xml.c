@@ -144,6 +144,25 @@ s3xml_elem(const char *p, const char *end, const char *tag,
 	return 1;
 }
 
+/* The <IsTruncated> of [p, end): *truncated 1 when it is "true", left
+ * alone when there is none; -1 if it is malformed. */
+static int
+s3xml_truncated(const char *p, const char *end, int *truncated)
+{
+	const char *ts, *te;
+	char flag[8];
+	int got;
+
+	if ((got = s3xml_elem(p, end, "IsTruncated", &ts, &te)) < 0)
+		return -1;
+	if (got == 1) {
+		if (s3xml_text(ts, te, flag, sizeof(flag) - 1) < 0)
+			return -1;
+		*truncated = strcmp(flag, "true") == 0;
+	}
+	return 0;
+}
+
 void
 s3xml_list_free(struct s3xml_list *l)
 {
@@ -248,7 +267,7 @@ enum err
 s3xml_list_parse(const char *buf, size_t len, struct s3xml_list *out)
 {
 	const char *p, *end, *ts, *te, *cs, *ce;
-	char key[LIMIT_S3_KEY_BYTES + 1], flag[8];
+	char key[LIMIT_S3_KEY_BYTES + 1];
 	enum err e = ERR_INVAL;
 	int got;
 
@@ -288,13 +307,8 @@ s3xml_list_parse(const char *buf, size_t len, struct s3xml_list *out)
 	}
 	if (got < 0)
 		goto fail;
-	if ((got = s3xml_elem(p, end, "IsTruncated", &ts, &te)) < 0)
+	if (s3xml_truncated(p, end, &out->truncated) < 0)
 		goto fail;
-	if (got == 1) {
-		if (s3xml_text(ts, te, flag, sizeof(flag) - 1) < 0)
-			goto fail;
-		out->truncated = strcmp(flag, "true") == 0;
-	}
 	if ((got = s3xml_elem(p, end, "NextContinuationToken", &ts,
 	    &te)) < 0)
 		goto fail;
@@ -496,7 +510,7 @@ enum err
 s3xml_uploads_parse(const char *buf, size_t len, struct s3xml_uploads *out)
 {
 	const char *p, *end, *cs, *ce, *ts, *te;
-	char key[LIMIT_S3_KEY_BYTES + 1], id[S3XML_UPLOAD_ID_MAX + 1], flag[8];
+	char key[LIMIT_S3_KEY_BYTES + 1], id[S3XML_UPLOAD_ID_MAX + 1];
 	enum err e = ERR_INVAL;
 	int got, n, i;
 
@@ -532,13 +546,8 @@ s3xml_uploads_parse(const char *buf, size_t len, struct s3xml_uploads *out)
 	if (got < 0)
 		goto fail;
 	/* After the last upload: no <Upload> holds an <IsTruncated>. */
-	if ((got = s3xml_elem(p, end, "IsTruncated", &ts, &te)) < 0)
+	if (s3xml_truncated(p, end, &out->truncated) < 0)
 		goto fail;
-	if (got == 1) {
-		if (s3xml_text(ts, te, flag, sizeof(flag) - 1) < 0)
-			goto fail;
-		out->truncated = strcmp(flag, "true") == 0;
-	}
 	return ERR_OK;
 fail:
 	s3xml_uploads_free(out);
