@@ -467,15 +467,14 @@ sessions_presign(struct req *r)
 		/* S3 checks no whole-object checksum of a multipart upload:
 		 * one given is refused, never signed into nothing. */
 		if (v[F_SHA].present || v[F_MD5].present) {
-			sessions_bad(r, v[F_SHA].present ? "sha256" : "md5",
-			    v[F_SHA].present ? "sha256 is a whole-object "
+			const char *name = v[F_SHA].present ? "sha256" : "md5";
+			char msg[256];
+
+			snprintf(msg, sizeof(msg), "%s is a whole-object "
 			    "checksum, which S3 does not check on a multipart "
 			    "upload (a chunk over maxChunkBytes): give "
-			    "partSha256, the base64 SHA-256 of each part" :
-			    "md5 is a whole-object checksum, which S3 does not "
-			    "check on a multipart upload (a chunk over "
-			    "maxChunkBytes): give partSha256, the base64 "
-			    "SHA-256 of each part");
+			    "partSha256, the base64 SHA-256 of each part", name);
+			sessions_bad(r, name, msg);
 			return;
 		}
 		memset(&ip, 0, sizeof(ip));
