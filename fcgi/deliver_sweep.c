@@ -203,9 +203,10 @@ deliver_sweep_delete(struct app *app, const struct s3xml_list *page,
 		return rc;
 	(void)journal_sweep_unclaim(app->journal, app->lease_owner,
 	    journal_clock_ms(app->journal));
-	for (i = 0; i < nd; i++) {
-		for (k = 0; k < page->nkeys && page->keys[k] != del[i]; k++)
-			;
+	/* del keeps the page's order: one walk of the page finds them. */
+	for (i = k = 0; i < nd; i++) {
+		while (k < page->nkeys && page->keys[k] != del[i])
+			k++;
 		log_info("sweep: deleted orphan %s (%lld bytes, modified %s)",
 		    del[i], k < page->nkeys ? (long long)page->sizes[k] : -1LL,
 		    k < page->nkeys ? clock_iso8601(page->modified_ms[k], when,
