@@ -18,7 +18,7 @@ const { spawn, spawnSync } = require('child_process');
 const fs = require('fs');
 const path = require('path');
 
-const { ok, note, sleep, mint, main, pmap } = require('../lib/tap');
+const { ok, note, sleep, until, mint, main, pmap } = require('../lib/tap');
 const api = require('../lib/api');
 const { s3Get, journalSql: journal, children } = api;
 
@@ -133,6 +133,9 @@ async function testPoll() {
       }
       last[k] = m.revision;
     }
+    // The test waits on this: that the poller is reading before the
+    // work starts, and has read enough before it is stopped.
+    fs.writeFileSync(env.POLL_OUT + '.progress', String(reads));
     await sleep(50);
   }
   fs.writeFileSync(env.POLL_OUT, JSON.stringify({ reads, downs }));
@@ -173,6 +176,16 @@ async function testShared() {
   const poller = spawn('node', [__filename, 'poll'], { stdio: ['ignore', 'ignore', 'inherit'],
     env: Object.assign({}, env, { POLL_KEYS: keysFile, POLL_OUT: pollOut, POLL_STOP: pollStop }) });
   const pollerDone = new Promise((resolve) => poller.on('exit', resolve));
+  const pollReads = () => {
+    try {
+      return Number(fs.readFileSync(pollOut + '.progress', 'utf8'));
+    } catch (e) {
+      return -1;
+    }
+  };
+  // Its first round done (the manifests do not exist yet: 0 reads), so it
+  // reads throughout the work, however slowly a loaded machine starts it.
+  await until(() => pollReads() >= 0, 30000);
 
   const t0 = Date.now();
   const work = [];
@@ -216,6 +229,9 @@ async function testShared() {
   // and its manifest, the manifest's revision is the journal's.
   const left = await outboxDrained();
   ok(left === '0|0', 'the outbox drains to empty, 0 dead', left);
+  // Its reads went on while the outbox drained; a starved poller gets
+  // the time to make its rounds before it is judged.
+  await until(() => pollReads() > 10, 30000);
   fs.writeFileSync(pollStop, '');
   await pollerDone;
   const all = [sid0, hot, ...sids];
